@@ -1,0 +1,6 @@
+/** Public library facade: the CLI and server only call what is exported here. */
+export { EdgeforgeError, errorCodes, type ErrorCode } from "../core/errors.js";
+export { version } from "./version.js";
+export { inspect, type InspectOptions, type ModelInspection } from "./inspect.js";
+export * from "./hardware.js";
+export * from "./llm.js";

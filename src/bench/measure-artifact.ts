@@ -1,0 +1,93 @@
+import { EdgeforgeError } from "../core/errors.js";
+import type { Session } from "../core/session.js";
+import type { SessionFacts } from "../reports/bench-record.js";
+import { openRuntimeSession } from "../runtimes/catalog.js";
+import { crashEnvVar, type ChildMeasurement, type MeasureJob } from "./bench-job.js";
+import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
+import { measureEnergy, probeNvidiaSmi, probeRapl } from "./energy-counters.js";
+import { readPeakRss } from "./read-peak-rss.js";
+import { sweepThroughput } from "./throughput-sweep.js";
+import { checkStability, latencyStats, timeRuns } from "./time-runs.js";
+
+const concurrencyReason =
+  "not measured: onnxruntime-node runs each inference synchronously on the JS thread, so concurrent run() calls in one process serialize; the sweep measures batching instead";
+
+function sessionFacts(session: Session): SessionFacts {
+  const d = session.describe();
+  return {
+    runtime: d.runtime,
+    runtimeVersion: d.runtimeVersion,
+    executionProvider: d.executionProvider,
+    requestedProviders: d.requestedProviders,
+    ...(d.intraOpThreads === undefined ? {} : { intraOpThreads: d.intraOpThreads }),
+    ...(d.interOpThreads === undefined ? {} : { interOpThreads: d.interOpThreads }),
+    settings: d.settings,
+  };
+}
+
+/**
+ * Everything one child measures for one artifact, in order: load, first inference, warm-up,
+ * timed runs (with energy counters around them), the throughput sweep, then peak memory.
+ */
+export async function measureArtifact(job: MeasureJob): Promise<{ measurement: ChildMeasurement; latenciesNs: number[] }> {
+  const clock = (): bigint => process.hrtime.bigint();
+  const loadStarted = clock();
+  const session = (await openRuntimeSession(job.runtime, job.artifactPath, job.format, job.settings)) as Session & { vocabularySize?: number };
+  const loadNs = Number(clock() - loadStarted);
+  try {
+    const crashOn = process.env[crashEnvVar];
+    if (crashOn && job.artifactPath.includes(crashOn)) {
+      process.stderr.write(`edgeforge bench child: ${crashEnvVar} matches ${job.artifactPath}; aborting on purpose\n`);
+      process.abort();
+    }
+    const rssAfterLoadBytes = process.memoryUsage.rss();
+    const specs = session.describe().inputs;
+    const prepared = await prepareInputs(session, job);
+    const sets = prepared.sets;
+    const setAt = (index: number) => sets[index % sets.length] as (typeof sets)[number];
+
+    const firstStarted = clock();
+    await session.run(setAt(0));
+    const firstInferenceNs = Number(clock() - firstStarted);
+    for (let i = 0; i < job.warmupIterations; i += 1) await session.run(setAt(i + 1));
+
+    // Counters are read just outside the timed loop: CPU package (RAPL) around GPU (nvidia-smi) around the runs.
+    const [rapl, nvidia] = await Promise.all([probeRapl(), probeNvidiaSmi()]);
+    const timedLoop = () => timeRuns((i) => session.run(setAt(i)), job.stopping);
+    const withGpu = () => measureEnergy(nvidia, timedLoop, (t) => t.latenciesNs.length);
+    const cpu = await measureEnergy(rapl, withGpu, (r) => r.result.latenciesNs.length);
+    const { result: timed, reading: gpuEnergy } = cpu.result;
+    if (timed.latenciesNs.length === 0) {
+      throw new EdgeforgeError("MEASUREMENT_FAILED", "no timed runs completed", { hint: "raise --iterations or --min-time-ms" });
+    }
+    const runsPerSec = timed.latenciesNs.length / (timed.measuredNs / 1e9);
+    const tokens = tokensPerRun(specs, setAt(0));
+    const sweep = await sweepThroughput(session, job, setAt(0), session.vocabularySize);
+    const peak = await readPeakRss();
+    return {
+      latenciesNs: timed.latenciesNs,
+      measurement: {
+        loadMs: loadNs / 1e6,
+        firstInferenceMs: firstInferenceNs / 1e6,
+        warmupIterations: job.warmupIterations,
+        stoppingRule: timed.rule,
+        measuredMs: timed.measuredNs / 1e6,
+        latency: latencyStats(timed.latenciesNs),
+        stability: checkStability(timed, job.cvThreshold),
+        runsPerSec,
+        samplesPerSec: runsPerSec * batchSizeOf(specs, setAt(0)),
+        ...(tokens === undefined ? {} : { tokensPerSec: runsPerSec * tokens }),
+        sweep,
+        concurrency: { measured: false, reason: concurrencyReason },
+        peakRssBytes: peak.bytes,
+        rssAfterLoadBytes,
+        memorySource: peak.source,
+        energy: { cpu: cpu.reading, gpu: gpuEnergy },
+        session: sessionFacts(session),
+        inputs: prepared.facts,
+      },
+    };
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { EdgeforgeError } from "../core/errors.js";
+import type { Logger, Progress } from "../core/logger.js";
+import { exitCodes } from "./exit-codes.js";
+
+/** Machine output: one JSON document on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Human output goes to stderr so stdout stays clean for `--json` and pipes. */
+export function printHuman(text: string): void {
+  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+export const stderrLogger: Logger = {
+  info: (message) => printHuman(message),
+  warn: (message) => printHuman(`warning: ${message}`),
+  debug: (message) => {
+    if (process.env.EDGEFORGE_DEBUG) printHuman(`debug: ${message}`);
+  },
+};
+
+/** A one-line progress bar on stderr when it is a terminal, sparse lines otherwise. */
+export function createStderrProgress(): Progress {
+  const isTty = process.stderr.isTTY === true;
+  let label = "";
+  let total = 0;
+  let lastPrintedPercent = -1;
+  return {
+    start(newLabel, newTotal) {
+      label = newLabel;
+      total = newTotal;
+      lastPrintedPercent = -1;
+    },
+    update(done, note) {
+      const percent = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
+      if (isTty) {
+        const width = 24;
+        const filled = Math.round((percent / 100) * width);
+        process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${percent}%${note ? ` ${note}` : ""}\x1b[K`);
+      } else if (percent >= lastPrintedPercent + 25) {
+        lastPrintedPercent = percent - (percent % 25);
+        process.stderr.write(`${label}: ${percent}%${note ? ` ${note}` : ""}\n`);
+      }
+    },
+    finish(note) {
+      if (isTty) process.stderr.write(`\r${label}: done${note ? ` ${note}` : ""}\x1b[K\n`);
+      else process.stderr.write(`${label}: done${note ? ` ${note}` : ""}\n`);
+    },
+  };
+}
+
+/** Render any failure as `error[CODE]: message` + hint and return the exit code for it. */
+export function reportFailure(error: unknown): number {
+  if (EdgeforgeError.isInstance(error)) {
+    printHuman(`error[${error.code}]: ${error.message}`);
+    if (error.hint) printHuman(`  hint: ${error.hint}`);
+    return error.code === "INVALID_OPTION" || error.code === "INVALID_SHAPE" ? exitCodes.usage : exitCodes.error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  printHuman(`error[INTERNAL]: ${message}`);
+  printHuman("  hint: this is a bug in edgeforge; rerun with EDGEFORGE_DEBUG=1 and report the output");
+  if (process.env.EDGEFORGE_DEBUG && error instanceof Error) printHuman(error.stack ?? "");
+  return exitCodes.internal;
+}

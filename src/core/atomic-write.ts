@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { finished } from "node:stream/promises";
+import { fileError } from "./errors.js";
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** Write `data` to `path` via a temp file in the same folder and a rename, so readers never see a partial file. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, signal?: AbortSignal): Promise<void> {
+  const tempPath = tempPathFor(path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const handle = await open(tempPath, "w");
+    try {
+      await handle.writeFile(data, { signal });
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tempPath, path);
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw fileError(error, path, "write");
+  }
+}
+
+export interface AtomicStreamWriter {
+  readonly tempPath: string;
+  /** Append bytes, honouring back-pressure. */
+  write(chunk: Uint8Array): Promise<void>;
+  bytesWritten(): number;
+  /** Flush, fsync and rename into place. */
+  commit(): Promise<void>;
+  /** Remove the temp file; safe to call after a failure. */
+  abort(): Promise<void>;
+}
+
+/** Stream a large output into a temp file; `commit` renames it into place. */
+export async function openAtomicWriter(path: string): Promise<AtomicStreamWriter> {
+  const tempPath = tempPathFor(path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    throw fileError(error, path, "write");
+  }
+  const stream = createWriteStream(tempPath);
+  let written = 0;
+  let done = false;
+  return {
+    tempPath,
+    async write(chunk) {
+      written += chunk.byteLength;
+      if (!stream.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          const onDrain = (): void => {
+            stream.off("error", onError);
+            resolve();
+          };
+          const onError = (error: Error): void => {
+            stream.off("drain", onDrain);
+            reject(error);
+          };
+          stream.once("drain", onDrain);
+          stream.once("error", onError);
+        });
+      }
+    },
+    bytesWritten: () => written,
+    async commit() {
+      try {
+        stream.end();
+        await finished(stream);
+        const handle = await open(tempPath, "r+");
+        await handle.sync();
+        await handle.close();
+        await rename(tempPath, path);
+        done = true;
+      } catch (error) {
+        await rm(tempPath, { force: true });
+        throw fileError(error, path, "write");
+      }
+    },
+    async abort() {
+      if (done) return;
+      stream.destroy();
+      await rm(tempPath, { force: true });
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Agreement between a candidate's outputs and a reference's on the same inputs, accumulated
+ * sample by sample in float64: max/mean absolute error, mean per-sample cosine similarity,
+ * SNR in dB (10·log10(Σ ref² / Σ (ref − cand)²)) and top-1 agreement of rows over the last axis.
+ */
+export interface FidelitySummary {
+  maxAbsError: number;
+  meanAbsError: number;
+  cosineSimilarity: number;
+  snrDb: number;
+  top1Agreement: number;
+  elements: number;
+  samples: number;
+  rows: number;
+}
+
+export interface FidelityAccumulator {
+  add(reference: ArrayLike<number>, candidate: ArrayLike<number>, rowLength: number): void;
+  summary(): FidelitySummary;
+}
+
+export function createFidelityAccumulator(): FidelityAccumulator {
+  let maxAbs = 0;
+  let sumAbs = 0;
+  let signal = 0;
+  let noise = 0;
+  let cosineSum = 0;
+  let elements = 0;
+  let samples = 0;
+  let rows = 0;
+  let agreeing = 0;
+  return {
+    add(reference, candidate, rowLength) {
+      if (reference.length !== candidate.length) throw new RangeError(`output sizes differ: ${reference.length} vs ${candidate.length}`);
+      let dot = 0;
+      let refNorm = 0;
+      let candNorm = 0;
+      for (let i = 0; i < reference.length; i += 1) {
+        const r = reference[i] as number;
+        const c = candidate[i] as number;
+        const diff = Math.abs(r - c);
+        if (diff > maxAbs || Number.isNaN(diff)) maxAbs = diff;
+        sumAbs += diff;
+        signal += r * r;
+        noise += (r - c) * (r - c);
+        dot += r * c;
+        refNorm += r * r;
+        candNorm += c * c;
+      }
+      // Two all-zero outputs agree perfectly.
+      cosineSum += refNorm === 0 && candNorm === 0 ? 1 : refNorm === 0 || candNorm === 0 ? 0 : dot / Math.sqrt(refNorm * candNorm);
+      const width = Math.max(1, rowLength);
+      for (let offset = 0; offset + width <= reference.length; offset += width) {
+        if (argmaxRow(reference, offset, width) === argmaxRow(candidate, offset, width)) agreeing += 1;
+        rows += 1;
+      }
+      elements += reference.length;
+      samples += 1;
+    },
+    summary() {
+      return {
+        maxAbsError: maxAbs,
+        meanAbsError: elements === 0 ? 0 : sumAbs / elements,
+        cosineSimilarity: samples === 0 ? 0 : cosineSum / samples,
+        snrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
+        top1Agreement: rows === 0 ? 0 : agreeing / rows,
+        elements,
+        samples,
+        rows,
+      };
+    },
+  };
+}
+
+function argmaxRow(values: ArrayLike<number>, offset: number, length: number): number {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let i = 0; i < length; i += 1) {
+    const value = values[offset + i] as number;
+    if (value > bestValue) {
+      bestValue = value;
+      best = i;
+    }
+  }
+  return best;
+}

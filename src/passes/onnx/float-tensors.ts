@@ -1,0 +1,30 @@
+import { TensorProto_DataType as T, type TensorProto } from "onnx-buf";
+import { EdgeforgeError } from "../../core/errors.js";
+import { getTensorData } from "../../formats/onnx/tensor-data.js";
+import { convertToFloat16 } from "../../kernels/float16.js";
+
+/** A float32 tensor's values (a view over the model bytes when aligned). */
+export function readFloat32(tensor: TensorProto): Float32Array {
+  if (tensor.dataType !== T.FLOAT) {
+    throw new EdgeforgeError("INTERNAL", `tensor "${tensor.name}" is not float32`, { details: { dataType: tensor.dataType } });
+  }
+  return getTensorData(tensor) as Float32Array;
+}
+
+export interface Float16Counts {
+  clampedCount: number;
+  flushedCount: number;
+}
+
+/** Rewrite a float32 TensorProto in place as float16 (raw_data), returning what had to be clamped. */
+export function convertTensorToFloat16(tensor: TensorProto): Float16Counts {
+  const { bits, clampedCount, flushedCount } = convertToFloat16(readFloat32(tensor));
+  tensor.dataType = T.FLOAT16;
+  tensor.floatData = [];
+  tensor.rawData = new Uint8Array(bits.buffer as ArrayBuffer, bits.byteOffset, bits.byteLength);
+  return { clampedCount, flushedCount };
+}
+
+export function tensorDims(tensor: TensorProto): number[] {
+  return tensor.dims.map(Number);
+}

@@ -1,0 +1,118 @@
+import { realpath, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { ModelProto } from "onnx-buf";
+import type { Artifact } from "../../core/artifact.js";
+import { EdgeforgeError } from "../../core/errors.js";
+import { hashFileSha256 } from "../../core/hashing.js";
+import { readOnnxModel, type OnnxModelFile } from "../../formats/onnx/read-onnx.js";
+import { checkOnnxStructure } from "../../formats/onnx/structure-check.js";
+import { writeOnnxModel, type WriteOnnxOptions } from "../../formats/onnx/write-onnx.js";
+import type { PassContext, PassLog, PassResult } from "../pass.js";
+import { checkKnownOperators } from "./known-operators.js";
+
+async function realOrResolved(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Refuse an output that would overwrite the input model or one of its files (external data). */
+export async function checkOutputPath(input: Artifact, outputPath: string): Promise<void> {
+  const output = await realOrResolved(outputPath);
+  const targets = [output, `${output}.data`];
+  for (const file of [input.path, ...input.files]) {
+    const inputFile = await realOrResolved(file);
+    if (targets.includes(inputFile)) {
+      throw new EdgeforgeError("OUTPUT_EQUALS_INPUT", `the output ${outputPath} would overwrite the input ${file}`, {
+        hint: "choose another output path (-o); edgeforge never modifies its input",
+        details: { input: file, output: outputPath },
+      });
+    }
+  }
+}
+
+/** Check the input is ONNX and the output path is safe, then read the model (external data loaded). */
+export async function readPassInput(input: Artifact, outputPath: string, context: PassContext): Promise<OnnxModelFile> {
+  if (input.format !== "onnx") {
+    throw new EdgeforgeError("UNKNOWN_FORMAT", `${input.path} is ${input.format}, not ONNX`, {
+      hint: "ONNX passes take .onnx models",
+      details: { path: input.path, format: input.format },
+    });
+  }
+  await checkOutputPath(input, outputPath);
+  const file = await readOnnxModel(input.path, { signal: context.signal });
+  checkKnownOperators(file.model, input.path);
+  return file;
+}
+
+/** Default "auto" keeps external data when the input had it ("external data in and out"). */
+export function externalDataMode(requested: WriteOnnxOptions["externalData"], inputFile: OnnxModelFile): WriteOnnxOptions["externalData"] {
+  if (requested && requested !== "auto") return requested;
+  return inputFile.externalTensors.length > 0 ? "always" : "auto";
+}
+
+export interface PassOutputSpec {
+  input: Artifact;
+  inputFile: OnnxModelFile;
+  passId: string;
+  passVersion: string;
+  options: Record<string, unknown>;
+  externalData?: WriteOnnxOptions["externalData"];
+  context: PassContext;
+}
+
+/**
+ * Check the rewritten model's structure (a broken graph is our bug, never written), write it
+ * atomically, and describe the result as an Artifact with one more lineage step.
+ */
+export async function writePassOutput(model: ModelProto, outputPath: string, spec: PassOutputSpec): Promise<Artifact> {
+  const issues = checkOnnxStructure(model);
+  if (issues.length > 0) {
+    throw new EdgeforgeError("INTERNAL", `${spec.passId} produced an invalid graph: ${issues[0]!.message}`, {
+      hint: "this is a bug in edgeforge; the output was not written",
+      details: { issues: issues.slice(0, 10) },
+    });
+  }
+  const written = await writeOnnxModel(model, outputPath, {
+    externalData: externalDataMode(spec.externalData, spec.inputFile),
+    signal: spec.context.signal,
+  });
+  let sizeBytes = 0;
+  for (const file of written.files) sizeBytes += (await stat(file)).size;
+  const inputSha256 = spec.input.sha256 ?? (await hashFileSha256(spec.input.path, spec.context.signal));
+  return {
+    format: "onnx",
+    path: written.path,
+    files: written.files,
+    sizeBytes,
+    sha256: await hashFileSha256(written.path, spec.context.signal),
+    lineage: [...spec.input.lineage, { passId: spec.passId, passVersion: spec.passVersion, options: spec.options, inputSha256 }],
+  };
+}
+
+/** An ONNX model file as an Artifact (external data files included), for callers that start from a path. */
+export async function describeOnnxArtifact(path: string): Promise<Artifact> {
+  const file = await readOnnxModel(path, { loadExternalData: false });
+  const files = [file.path, ...new Set(file.externalTensors.map((ref) => ref.filePath))];
+  let sizeBytes = 0;
+  for (const f of files) sizeBytes += (await stat(f)).size;
+  return { format: "onnx", path: file.path, files, sizeBytes, lineage: [] };
+}
+
+export function emptyLog(): PassLog {
+  return { counts: {}, notes: [] };
+}
+
+export function addCount(log: PassLog, key: string, amount = 1): void {
+  log.counts[key] = (log.counts[key] ?? 0) + amount;
+}
+
+export function elapsedMs(startNs: bigint): number {
+  return Number(process.hrtime.bigint() - startNs) / 1e6;
+}
+
+export function passResult(artifact: Artifact, log: PassLog, startNs: bigint): PassResult {
+  return { artifact, log, durationMs: elapsedMs(startNs) };
+}

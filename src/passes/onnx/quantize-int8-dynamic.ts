@@ -1,0 +1,226 @@
+import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto } from "onnx-buf";
+import { z } from "zod";
+import type { Artifact } from "../../core/artifact.js";
+import { EdgeforgeError } from "../../core/errors.js";
+import type { QuantizedTensor } from "../../kernels/linear-quantization.js";
+import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
+import { transposeMatrix } from "../../kernels/blockwise-int4.js";
+import { attributeInt } from "../../formats/onnx/node-attributes.js";
+import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
+import { findCandidateNodes, SkipLog, type CandidateNode } from "./candidate-nodes.js";
+import { excludeNodesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
+import { inferElementTypes, type ElementTypes } from "./element-types.js";
+import { readFloat32, tensorDims } from "./float-tensors.js";
+import { ConstantIndex, defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator, removeUnusedConstants, type ConstantRef } from "./graph-edit.js";
+import { InitializerStore } from "./initializer-store.js";
+import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+
+export const quantizeInt8DynamicOptionsSchema = z.object({
+  opTypes: z
+    .array(z.enum(["MatMul", "Gemm", "Conv"]))
+    .default(["MatMul", "Gemm"])
+    .describe("ops whose weights are quantized; Conv (ConvInteger) needs ai.onnx opset ≥ 11 and is often slower on CPU"),
+  perChannel: z.boolean().default(false).describe("one scale per output channel instead of one per weight tensor"),
+  weightType: z.enum(["int8", "uint8"]).default("int8").describe("int8 weights are symmetric (zero point 0), uint8 asymmetric; Conv always uses uint8"),
+  reduceRange: z.boolean().default(false).describe("7-bit weights, for CPUs without VNNI where 8-bit u8s8 products can saturate"),
+  excludeNodes: excludeNodesOption,
+  externalData: externalDataOption,
+});
+
+export type QuantizeInt8DynamicOptions = z.output<typeof quantizeInt8DynamicOptionsSchema>;
+
+function weightsOf(tensor: QuantizedTensor, type: "int8" | "uint8", perTensorScalar: boolean): { suffix: string; dtype: "int8" | "uint8" | "float32"; dims: number[]; data: Int8Array | Uint8Array | Float32Array }[] {
+  const dims = perTensorScalar ? [] : [tensor.scales.length];
+  return [
+    { suffix: "_scale", dtype: "float32", dims, data: tensor.scales },
+    { suffix: "_zero_point", dtype: type, dims, data: tensor.zeroPoints },
+  ];
+}
+
+class DynamicQuantizer {
+  readonly log: PassLog = emptyLog();
+  readonly skips = new SkipLog();
+  private readonly names: NameAllocator;
+  private readonly constants: ConstantIndex;
+  readonly store: InitializerStore;
+  private readonly types: { main: ElementTypes; subgraphs: Map<GraphProto, ElementTypes> };
+  private readonly opset: number;
+
+  constructor(private readonly model: ModelProto, private readonly options: QuantizeInt8DynamicOptions) {
+    this.names = new NameAllocator(model);
+    this.constants = new ConstantIndex(model);
+    this.store = new InitializerStore(this.names);
+    const inferred = inferElementTypes(model.graph!);
+    this.types = { main: inferred.types, subgraphs: inferred.subgraphs };
+    this.opset = defaultOpsetVersion(model);
+  }
+
+  private typesFor(graph: GraphProto): ElementTypes {
+    return graph === this.model.graph ? this.types.main : this.types.subgraphs.get(graph)!;
+  }
+
+  /** A constant float32 weight of the wanted rank at `name`, or the reason it is not one. */
+  private weight(candidate: CandidateNode, name: string | undefined, rank: number): ConstantRef | string {
+    const ref = name ? this.constants.resolve(candidate.graph, name) : undefined;
+    if (!ref) return "weight is not a constant";
+    if (ref.tensor.dataType !== T.FLOAT) return "weight is not float32";
+    if (ref.tensor.dims.length !== rank) return `weight is not ${rank}-D`;
+    return ref;
+  }
+
+  /** Quantize B [K, N] for DynamicQuantizeMatMul (per column when perChannel) and return its three names. */
+  private matmulWeight(ref: ConstantRef, transpose: boolean): string[] {
+    const { weightType, perChannel, reduceRange } = this.options;
+    return this.store.addOnce(ref.graph, ref.tensor.name, `dqmm|${transpose}|${perChannel}|${weightType}|${reduceRange}`, () => {
+      const [rows, cols] = tensorDims(ref.tensor) as [number, number];
+      const source = readFloat32(ref.tensor);
+      const data = transpose ? transposeMatrix(source, rows, cols) : source;
+      const dims = transpose ? [cols, rows] : [rows, cols];
+      const scale = { type: weightType, symmetric: weightType === "int8", reduceRange };
+      const q = perChannel ? quantizePerChannel(data, dims, 1, scale) : quantizePerTensor(data, scale);
+      return {
+        tensors: [{ suffix: "_quantized", dtype: weightType, dims, data: q.data }, ...weightsOf(q, weightType, !perChannel)],
+        floatBytes: source.byteLength,
+      };
+    });
+  }
+
+  rewrite(candidate: CandidateNode): NodeProto[] | string {
+    const { node } = candidate;
+    if (!this.typesFor(candidate.graph).isFloat32(node.input[0] ?? "")) return "input is not float32";
+    if (node.opType === "MatMul") return this.rewriteMatMul(candidate);
+    if (node.opType === "Gemm") return this.rewriteGemm(candidate);
+    return this.rewriteConv(candidate);
+  }
+
+  private rewriteMatMul(candidate: CandidateNode): NodeProto[] | string {
+    const { node } = candidate;
+    const ref = this.weight(candidate, node.input[1], 2);
+    if (typeof ref === "string") return ref;
+    const [b, scale, zero] = this.matmulWeight(ref, false);
+    return [makeNode({ opType: "DynamicQuantizeMatMul", domain: "com.microsoft", name: this.names.allocate(`${candidate.id}_quant`), inputs: [node.input[0]!, b!, scale!, zero!], outputs: [node.output[0]!] })];
+  }
+
+  private rewriteGemm(candidate: CandidateNode): NodeProto[] | string {
+    const { node } = candidate;
+    if (attributeInt(node, "transA", 0) !== 0) return "Gemm with transA is not supported";
+    if (node.attribute.some((a) => a.name === "alpha" && a.f !== 1)) return "Gemm with alpha ≠ 1";
+    const ref = this.weight(candidate, node.input[1], 2);
+    if (typeof ref === "string") return ref;
+    const n = Number(ref.tensor.dims[attributeInt(node, "transB", 0) === 1 ? 0 : 1]);
+    let bias: string | undefined;
+    if (node.input[2]) {
+      const biasRef = this.constants.resolve(candidate.graph, node.input[2]);
+      const beta = node.attribute.find((a) => a.name === "beta");
+      if (!biasRef || biasRef.tensor.dataType !== T.FLOAT || (beta && beta.f !== 1)) return "Gemm bias is not a constant float32 with beta 1";
+      const values = readFloat32(biasRef.tensor);
+      if (values.length !== n) return "Gemm bias is not one value per output";
+      bias = biasRef.tensor.dims.length === 1 ? node.input[2] : this.store.add(candidate.graph, biasRef.tensor.name, { suffix: "_vector", dtype: "float32", dims: [n], data: values });
+    }
+    const [b, scale, zero] = this.matmulWeight(ref, attributeInt(node, "transB", 0) === 1);
+    return [makeNode({ opType: "DynamicQuantizeMatMul", domain: "com.microsoft", name: this.names.allocate(`${candidate.id}_quant`), inputs: [node.input[0]!, b!, scale!, zero!, ...(bias ? [bias] : [])], outputs: [node.output[0]!] })];
+  }
+
+  /** DynamicQuantizeLinear → ConvInteger → Cast → Mul(x_scale · w_scale) [→ Add bias], as onnxruntime's quantizer builds it. */
+  private rewriteConv(candidate: CandidateNode): NodeProto[] | string {
+    const { node, graph } = candidate;
+    if (this.opset < 11) return "dynamic Conv needs ai.onnx opset ≥ 11 (DynamicQuantizeLinear)";
+    const wName = node.input[1];
+    const ref = wName ? this.constants.resolve(graph, wName) : undefined;
+    if (!ref || ref.tensor.dataType !== T.FLOAT || ref.tensor.dims.length < 3) return "weight is not a constant float32 filter";
+    const dims = tensorDims(ref.tensor);
+    const channels = dims[0]!;
+    const spatialOnes = dims.slice(2).map(() => 1);
+    const { perChannel, reduceRange } = this.options;
+    const [w, wScale, wZero] = this.store.addOnce(ref.graph, ref.tensor.name, `convint|${perChannel}|${reduceRange}`, () => {
+      const source = readFloat32(ref.tensor);
+      // ConvInteger takes only a scalar weight zero point: per-channel scales are symmetric, all at 128.
+      const scale = { type: "uint8" as const, symmetric: perChannel, reduceRange };
+      const q = perChannel ? quantizePerChannel(source, dims, 0, scale) : quantizePerTensor(source, scale);
+      return {
+        tensors: [
+          { suffix: "_quantized", dtype: "uint8", dims, data: q.data },
+          { suffix: "_scale", dtype: "float32", dims: perChannel ? [channels, ...spatialOnes] : [], data: q.scales },
+          { suffix: "_zero_point", dtype: "uint8", dims: [], data: q.zeroPoints.subarray(0, 1) },
+        ],
+        floatBytes: source.byteLength,
+      };
+    });
+    const id = candidate.id;
+    const out = (suffix: string) => this.names.allocate(`${id}${suffix}`);
+    const [xq, xScale, xZero, yInt, yFloat, scaleProduct] = [out("_x_quantized"), out("_x_scale"), out("_x_zero_point"), out("_int32"), out("_float"), out("_scale_product")];
+    const nodes = [
+      makeNode({ opType: "DynamicQuantizeLinear", name: out("_quantize_input"), inputs: [node.input[0]!], outputs: [xq, xScale, xZero] }),
+      makeNode({ opType: "ConvInteger", name: out("_conv_integer"), inputs: [xq, w!, xZero, wZero!], outputs: [yInt], attributes: node.attribute }),
+      makeNode({ opType: "Cast", name: out("_cast"), inputs: [yInt], outputs: [yFloat], attributes: [intAttribute("to", T.FLOAT)] }),
+      makeNode({ opType: "Mul", name: out("_scales"), inputs: [xScale, wScale!], outputs: [scaleProduct] }),
+    ];
+    const bias = node.input[2];
+    if (!bias) {
+      nodes.push(makeNode({ opType: "Mul", name: out("_rescale"), inputs: [yFloat, scaleProduct], outputs: [node.output[0]!] }));
+      return nodes;
+    }
+    const biasRef = this.constants.resolve(graph, bias);
+    if (!biasRef || biasRef.tensor.dataType !== T.FLOAT) return "Conv bias is not a constant float32";
+    const biasShaped = this.store.add(graph, biasRef.tensor.name, { suffix: "_broadcast", dtype: "float32", dims: [channels, ...spatialOnes], data: readFloat32(biasRef.tensor) });
+    const scaled = out("_scaled");
+    nodes.push(makeNode({ opType: "Mul", name: out("_rescale"), inputs: [yFloat, scaleProduct], outputs: [scaled] }));
+    nodes.push(makeNode({ opType: "Add", name: out("_bias"), inputs: [scaled, biasShaped], outputs: [node.output[0]!] }));
+    return nodes;
+  }
+}
+
+/** Replace each quantized node in place (same position keeps the graph topologically ordered). */
+export function replaceNode(graph: GraphProto, node: NodeProto, replacement: NodeProto[]): void {
+  const index = graph.node.indexOf(node);
+  graph.node.splice(index, 1, ...replacement);
+}
+
+/** MatMul/Gemm (and optionally Conv) weights to int8; activations quantized at run time. */
+export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
+  id: "onnx.quantize.int8-dynamic",
+  version: "1",
+  description: "weights of MatMul/Gemm (optionally Conv) to int8, activations quantized at run time (com.microsoft.DynamicQuantizeMatMul, ConvInteger)",
+  inputFormat: "onnx",
+  outputFormat: "onnx",
+  optionsSchema: quantizeInt8DynamicOptionsSchema,
+  searchSpace: { perChannel: [false, true], weightType: ["int8", "uint8"] },
+  defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
+  async run(input: Artifact, outputPath: string, options: QuantizeInt8DynamicOptions, context: PassContext): Promise<PassResult> {
+    const start = process.hrtime.bigint();
+    const inputFile = await readPassInput(input, outputPath, context);
+    const model = inputFile.model;
+    const quantizer = new DynamicQuantizer(model, options);
+    const candidates = findCandidateNodes(model, { opTypes: options.opTypes, excludeNodes: options.excludeNodes }, quantizer.skips);
+    context.progress?.start("quantize int8-dynamic", candidates.length);
+    let quantized = 0;
+    for (const [index, candidate] of candidates.entries()) {
+      context.signal?.throwIfAborted();
+      const result = quantizer.rewrite(candidate);
+      if (typeof result === "string") quantizer.skips.skip(candidate.id, result);
+      else {
+        replaceNode(candidate.graph, candidate.node, result);
+        quantized++;
+      }
+      context.progress?.update(index + 1, candidate.id);
+    }
+    context.progress?.finish(`${quantized} nodes quantized`);
+    if (quantized === 0) {
+      throw new EdgeforgeError("NOTHING_TO_DO", `${input.path} has no ${options.opTypes.join("/")} node with a constant float32 weight to quantize`, {
+        hint: options.opTypes.includes("Conv") ? "the model may already be quantized" : "for convolutional models add Conv (--op-types MatMul,Gemm,Conv) or use int8-static",
+        details: { path: input.path, skipped: quantizer.skips.skipped.slice(0, 20) },
+      });
+    }
+    ensureOpsetImport(model, "com.microsoft", 1);
+    removeUnusedConstants(model);
+    const log = quantizer.log;
+    addCount(log, "nodesQuantized", quantized);
+    addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
+    addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
+    quantizer.skips.writeTo(log);
+    const artifact = await writePassOutput(model, outputPath, {
+      input, inputFile, passId: quantizeInt8DynamicPass.id, passVersion: quantizeInt8DynamicPass.version, options, externalData: options.externalData, context,
+    });
+    return passResult(artifact, log, start);
+  },
+};

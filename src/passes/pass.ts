@@ -1,0 +1,43 @@
+import type { z } from "zod";
+import type { Artifact, ModelFormat } from "../core/artifact.js";
+import type { Reporter } from "../core/logger.js";
+import type { OpenSession } from "../core/session.js";
+import type { Dataset } from "../datasets/dataset.js";
+
+/** What a pass gets besides its input and options. Inference arrives as `openSession`, never as an import. */
+export interface PassContext extends Reporter {
+  /** Scratch space for intermediate files (e.g. a model with activations exposed for calibration). */
+  workDir: string;
+  openSession?: OpenSession;
+  calibrationData?: Dataset;
+  evaluationData?: Dataset;
+}
+
+/** Counts and notes a pass reports (nodes quantized/skipped, values clamped…), shown in summaries and reports. */
+export interface PassLog {
+  counts: Record<string, number>;
+  notes: string[];
+}
+
+export interface PassResult {
+  artifact: Artifact;
+  log: PassLog;
+  durationMs: number;
+}
+
+export interface Pass<Options extends Record<string, unknown> = Record<string, unknown>> {
+  /** `format.verb.variant`, e.g. `onnx.quantize.int8-dynamic`. */
+  id: string;
+  /** Bump when output bytes change for the same input and options: it keys the cache. */
+  version: string;
+  description: string;
+  inputFormat: ModelFormat;
+  outputFormat: ModelFormat;
+  /** Validates options, supplies defaults, and documents each option (`.describe()`). */
+  optionsSchema: z.ZodType<Options>;
+  /** Values worth trying per option when searching; options absent here keep their default. */
+  searchSpace: Partial<Record<keyof Options & string, readonly unknown[]>>;
+  /** The file name users expect for the output, e.g. `model_int8.onnx`. */
+  defaultOutputName(inputPath: string, options: Options): string;
+  run(input: Artifact, outputPath: string, options: Options, context: PassContext): Promise<PassResult>;
+}

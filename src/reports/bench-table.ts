@@ -1,0 +1,154 @@
+import { formatBytes, formatMs } from "../core/units.js";
+import type { BenchRecord, BenchResult, EnergyReading, SuccessfulMeasurement } from "./bench-record.js";
+
+interface Column {
+  title: string;
+  /** Identity columns describe the setup; they are shown only when they differ between rows. */
+  identity: boolean;
+  value: (result: BenchResult, first: SuccessfulMeasurement | undefined) => string | undefined;
+}
+
+const dash = "—";
+
+function firstOk(result: BenchResult): SuccessfulMeasurement | undefined {
+  return result.measurements.find((m): m is SuccessfulMeasurement => m.status === "ok");
+}
+
+function formatRate(value: number | undefined, unit: string): string | undefined {
+  return value === undefined ? undefined : `${value >= 100 ? value.toFixed(0) : value.toPrecision(3)}${unit}`;
+}
+
+function formatShapes(shapes: Record<string, number[]>): string {
+  return Object.entries(shapes)
+    .map(([name, dims]) => `${name}=${dims.join("x") || "scalar"}`)
+    .join(" ");
+}
+
+const columns: Column[] = [
+  { title: "runtime", identity: true, value: (r, m) => (m ? `${r.runtime} ${m.session.runtimeVersion}` : r.runtime) },
+  { title: "EP", identity: true, value: (_r, m) => m?.session.executionProvider },
+  { title: "threads", identity: true, value: (_r, m) => (m?.session.intraOpThreads === undefined ? undefined : String(m.session.intraOpThreads)) },
+  { title: "inputs", identity: true, value: (_r, m) => (m ? `${m.inputs.source} ${formatShapes(m.inputs.shapes)}` : undefined) },
+  { title: "size", identity: false, value: (r) => formatBytes(r.artifact.sizeBytes) },
+  { title: "load", identity: false, value: (r) => (r.summary ? formatMs(r.summary.loadMs) : undefined) },
+  { title: "first run", identity: false, value: (r) => (r.summary ? formatMs(r.summary.firstInferenceMs) : undefined) },
+  { title: "p50", identity: false, value: (r) => (r.summary ? formatMs(r.summary.latency.p50Ms) : undefined) },
+  { title: "p90", identity: false, value: (r) => (r.summary ? formatMs(r.summary.latency.p90Ms) : undefined) },
+  { title: "p99", identity: false, value: (r) => (r.summary ? formatMs(r.summary.latency.p99Ms) : undefined) },
+  {
+    title: "mean ± sd",
+    identity: false,
+    value: (r) => (r.summary ? `${formatMs(r.summary.latency.meanMs)} ± ${formatMs(r.summary.latency.sdMs)}` : undefined),
+  },
+  { title: "CV", identity: false, value: (r) => (r.summary ? `${(r.summary.latency.cv * 100).toFixed(1)}%` : undefined) },
+  { title: "runs/s", identity: false, value: (r) => formatRate(r.summary?.runsPerSec, "") },
+  { title: "tokens/s", identity: false, value: (r) => formatRate(r.summary?.tokensPerSec, "") },
+  { title: "peak RSS", identity: false, value: (r) => (r.summary ? formatBytes(r.summary.peakRssBytes) : undefined) },
+  {
+    title: "RSS over idle",
+    identity: false,
+    value: (r) => (r.summary?.rssIncreaseBytes === undefined ? undefined : formatBytes(r.summary.rssIncreaseBytes)),
+  },
+  {
+    title: "energy/run",
+    identity: false,
+    value: (r) => (r.summary?.energyJoulesPerInference === undefined ? undefined : `${r.summary.energyJoulesPerInference.toPrecision(3)} J`),
+  },
+  {
+    title: "status",
+    identity: false,
+    value: (r) => {
+      const failed = r.measurements.filter((m) => m.status === "failed").length;
+      const parts = [r.status === "ok" ? "ok" : `${r.status} (${failed}/${r.measurements.length} failed)`];
+      if (r.summary?.unstable) parts.push(`unstable: ${r.summary.flags.join(", ")}`);
+      return parts.join("; ");
+    },
+  },
+];
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+function energyNote(record: BenchRecord): string | undefined {
+  const readings: EnergyReading[] = record.results.flatMap((r) => {
+    const energy = firstOk(r)?.energy;
+    return energy ? [energy.cpu, energy.gpu] : [];
+  });
+  const reasons = [...new Set(readings.filter((e) => !e.available).map((e) => (e.available ? "" : e.reason)))];
+  return readings.some((e) => e.available) || reasons.length === 0 ? undefined : `energy: not measured (${reasons.join("; ")})`;
+}
+
+/**
+ * A side-by-side Markdown table: one row per artifact. Setup columns that are the same for every
+ * row move to a "common" line, and figures nobody has (energy without counters) are dropped.
+ */
+export function renderBenchMarkdown(record: BenchRecord): string {
+  const rows = record.results.map((result) => {
+    const first = firstOk(result);
+    return columns.map((column) => column.value(result, first));
+  });
+  const kept: number[] = [];
+  const common: string[] = [];
+  columns.forEach((column, index) => {
+    const values = rows.map((row) => row[index]);
+    const present = values.filter((v): v is string => v !== undefined);
+    if (present.length === 0) return;
+    if (column.identity && new Set(present).size === 1) common.push(`${column.title} ${present[0]}`);
+    else kept.push(index);
+  });
+  const c = record.config;
+  const stopping = c.iterations !== undefined ? `${c.iterations} iterations` : `≥ ${c.minTimeMs} ms`;
+  const p = record.provenance;
+  const lines = [
+    `# edgeforge bench`,
+    "",
+    `${record.createdAt} · ${p.cpuModel} (${p.logicalCores} logical cores) · node ${p.nodeVersion} · edgeforge ${p.edgeforgeVersion}${p.gitRevision ? ` (${p.gitRevision.slice(0, 12)})` : ""}`,
+    `each artifact in its own process, ${c.repetitions} repetition(s) in seeded random order (seed ${c.seed}), ${c.warmupIterations} warm-up + ${stopping} per repetition`,
+  ];
+  if (common.length > 0) lines.push(`common: ${common.join(" · ")}`);
+  const note = energyNote(record);
+  if (note) lines.push(note);
+  if ("peakRssBytes" in record.idleChild) lines.push(`idle child peak RSS: ${formatBytes(record.idleChild.peakRssBytes)}`);
+  lines.push("");
+  const header = ["model", ...kept.map((index) => (columns[index] as Column).title)];
+  lines.push(`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`);
+  record.results.forEach((result, r) => {
+    const cells = [result.artifact.label, ...kept.map((index) => rows[r]?.[index] ?? dash)];
+    lines.push(`| ${cells.map(escapeCell).join(" | ")} |`);
+  });
+  lines.push(...renderSweeps(record), ...renderFailures(record));
+  return `${lines.join("\n")}\n`;
+}
+
+function renderSweeps(record: BenchRecord): string[] {
+  const lines: string[] = [];
+  for (const result of record.results) {
+    const sweep = firstOk(result)?.sweep;
+    if (!sweep?.available) continue;
+    if (lines.length === 0) lines.push("", "## throughput sweep", "", "| model | axis | size | p50 | runs/s | items/s |", "|---|---|---|---|---|---|");
+    for (const point of sweep.points) {
+      const cells =
+        point.status === "ok"
+          ? [formatMs(point.p50LatencyMs ?? Number.NaN), formatRate(point.runsPerSec, "") ?? dash, formatRate(point.itemsPerSec, "") ?? dash]
+          : [`failed: ${point.error ?? ""}`, dash, dash];
+      lines.push(`| ${[result.artifact.label, sweep.axis, String(point.size), ...cells].map(escapeCell).join(" | ")} |`);
+    }
+  }
+  return lines;
+}
+
+function renderFailures(record: BenchRecord): string[] {
+  const lines: string[] = [];
+  for (const result of record.results) {
+    for (const m of result.measurements) {
+      if (m.status !== "failed") continue;
+      if (lines.length === 0) lines.push("", "## failures");
+      const exit = m.error.signal ? `signal ${m.error.signal}` : m.error.exitCode === undefined ? "" : `exit code ${m.error.exitCode}`;
+      lines.push("", `- **${result.artifact.label}** (repetition ${m.repetition + 1}): error[${m.error.code}] ${m.error.message}${exit ? ` (${exit})` : ""}`);
+      if (m.error.hint) lines.push(`  hint: ${m.error.hint}`);
+      if (m.error.stderrTail.trim()) lines.push("", "  ```", ...m.error.stderrTail.trimEnd().split("\n").map((l) => `  ${l}`), "  ```");
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,81 @@
+import { describeGateResult } from "../gates/describe-gate-result.js";
+import type { Report } from "./report.js";
+import { candidateById, describeMachine, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** report.md: short enough for a pull-request comment, complete enough to act on. */
+export function renderReportMarkdown(report: Report): string {
+  const lines: string[] = [];
+  const recommended = candidateById(report, report.recommendation.candidateId);
+  const verdictLine =
+    report.verdict === "passed"
+      ? `✅ **${recommended?.label ?? "?"}** passes every quality gate`
+      : "❌ **no candidate passed the quality gates**";
+  lines.push(`## edgeforge optimize: ${escapeCell(report.input.path)} → ${report.target.name}`, "", verdictLine, "");
+
+  if (recommended) {
+    lines.push(`**Recommended:** \`${recommended.id}\` — ${escapeCell(describePasses(recommended))} on ${describeRuntime(recommended)}`);
+    if (report.outputs.recommendedArtifact) lines.push(`Artifact: \`${report.outputs.recommendedArtifact}\``);
+    lines.push("");
+    for (const reason of report.recommendation.reasons) lines.push(`- ${reason}`);
+    lines.push("");
+  }
+  if (report.gates.closest) {
+    const closest = candidateById(report, report.gates.closest.candidateId);
+    lines.push(`**Closest candidate:** \`${report.gates.closest.candidateId}\` (${escapeCell(closest ? describePasses(closest) : "?")}) missed:`);
+    for (const miss of report.gates.closest.missed) lines.push(`- ${describeGateResult(miss)}`);
+    lines.push("");
+  }
+
+  const judged = recommended ?? candidateById(report, report.gates.closest?.candidateId);
+  const verdict = report.gates.verdicts.find((v) => v.candidateId === judged?.id);
+  if (verdict) {
+    lines.push(`### Quality gates (${report.gates.source}) for \`${verdict.candidateId}\``, "", "| gate | requirement | measured | baseline | threshold | margin | result |", "|---|---|---|---|---|---|---|");
+    for (const r of verdict.results) {
+      const fmt = (v: number | undefined): string => (v === undefined ? "—" : String(Number(v.toPrecision(4))));
+      lines.push(
+        `| ${r.gate} | ${escapeCell(r.requirement)} | ${fmt(r.measured)} | ${fmt(r.baseline)} | ${r.op ?? ""} ${fmt(r.threshold)} | ${fmt(r.margin)} | ${r.passed ? "✅ pass" : `❌ ${r.reason ?? "fail"}`} |`,
+      );
+    }
+    lines.push("");
+  }
+
+  const columns = reportMetricColumns(report);
+  lines.push("### Candidates", "", `| candidate | passes | runtime | ${columns.join(" | ")} | frontier | gates |`, `|---|---|---|${columns.map(() => "---|").join("")}---|---|`);
+  for (const candidate of report.candidates) {
+    const gates = report.gates.verdicts.find((v) => v.candidateId === candidate.id);
+    const marks = [
+      candidate.id === report.recommendation.candidateId ? "⭐ " : "",
+      candidate.isBaseline ? "(baseline) " : "",
+    ].join("");
+    const cells =
+      candidate.status === "failed"
+        ? columns.map(() => "—")
+        : columns.map((metric) => escapeCell(formatReportMetric(candidate, metric)));
+    lines.push(
+      `| ${marks}\`${candidate.id}\` | ${escapeCell(describePasses(candidate))} | ${escapeCell(describeRuntime(candidate))} | ${cells.join(" | ")} | ${report.frontier.ids.includes(candidate.id) ? "●" : ""} | ${
+        candidate.status === "failed" ? `failed: ${escapeCell(candidate.error?.message ?? "")}` : gates?.passed ? "pass" : "fail"
+      } |`,
+    );
+  }
+  lines.push("");
+  const cached = report.candidates.flatMap((c) => c.passes).filter((p) => p.cacheHit).length;
+  lines.push(
+    "<details><summary>How this was measured</summary>",
+    "",
+    `- Machine: ${escapeCell(describeMachine(report))}`,
+    `- Timing: ${escapeCell(describeMeasurement(report.candidates.find((c) => c.measurement)?.measurement))}`,
+    report.evaluation ? `- Accuracy: ${escapeCell(report.evaluation.method)} (${report.evaluation.samples} samples from ${escapeCell(report.evaluation.source)})` : "- Accuracy: no evaluation data",
+    `- Search: ${report.search.strategy}, seed ${report.search.seed}, ${report.search.evaluated} candidates evaluated (${report.search.stoppedBecause}); search space ${report.plan.searchSpaceSize}`,
+    `- Cache: ${report.cache.enabled ? `${cached} of ${report.candidates.flatMap((c) => c.passes).length} pass runs reused from ${report.cache.dir}` : "disabled"}`,
+    `- Values marked (est.) are estimates, not measurements.`,
+    `- edgeforge ${report.tool.version}, ${report.createdAt}`,
+    "",
+    "</details>",
+    "",
+  );
+  return lines.join("\n");
+}

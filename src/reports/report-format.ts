@@ -1,0 +1,74 @@
+import { formatMetricValue } from "../pareto/format-metric.js";
+import { isMetricName } from "../pareto/metric-catalog.js";
+import type { CandidateReport, MeasurementReport, Report } from "./report.js";
+
+/** Shared wording for every rendering, so Markdown, HTML and JUnit say the same thing the same way. */
+export function formatReportMetric(candidate: CandidateReport, metric: string): string {
+  const value = candidate.metrics[metric];
+  const text = isMetricName(metric) ? formatMetricValue(metric, value) : value === undefined ? "—" : String(value);
+  return value !== undefined && candidate.estimatedMetrics.includes(metric) ? `${text} (est.)` : text;
+}
+
+export function describeMeasurement(measurement: MeasurementReport | undefined): string {
+  if (!measurement) return "not measured";
+  const parts = [
+    `${measurement.runs} timed runs after ${measurement.warmupRuns} warm-up`,
+    measurement.threads === undefined ? undefined : `${measurement.threads} thread${measurement.threads === 1 ? "" : "s"}`,
+    measurement.executionProvider === undefined ? undefined : `EP ${measurement.executionProvider}`,
+    measurement.runtimeVersion,
+    measurement.isolation,
+  ];
+  return parts.filter((p) => p !== undefined && p !== "").join(", ");
+}
+
+export function describeMachine(report: Report): string {
+  const m = report.machine;
+  const cores = m.physicalCores === undefined ? `${m.logicalThreads} threads` : `${m.physicalCores} cores / ${m.logicalThreads} threads`;
+  return `${m.cpu} (${m.architecture}, ${cores}), ${formatMetricValue("sizeBytes", m.totalMemoryBytes)} RAM, ${m.os}, Node ${m.node}`;
+}
+
+export function describePasses(candidate: CandidateReport): string {
+  if (candidate.passes.length === 0) return "(none: the input model)";
+  return candidate.passes.map((p) => `${p.passId}${optionsSuffix(p.options)}`).join(" → ");
+}
+
+function optionsSuffix(options: Record<string, unknown>): string {
+  const entries = Object.entries(options);
+  if (entries.length === 0) return "";
+  return `(${entries.map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")})`;
+}
+
+export function describeRuntime(candidate: CandidateReport): string {
+  const r = candidate.runtime;
+  return [r.runtime, r.threads === undefined ? undefined : `${r.threads}t`, r.graphOptimizationLevel && `opt=${r.graphOptimizationLevel}`, r.executionProvider, r.contextSize && `ctx=${r.contextSize}`]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** The columns worth showing: metrics measured for at least one candidate, in a fixed useful order. */
+export function reportMetricColumns(report: Report): string[] {
+  const preferred = [
+    "p50LatencyMs",
+    "p95LatencyMs",
+    "tokensPerSec",
+    "promptTokensPerSec",
+    "throughputPerSec",
+    "peakRssBytes",
+    "rssIncreaseBytes",
+    "sizeBytes",
+    "accuracy",
+    "accuracyRetention",
+    "cosineSimilarity",
+    "perplexity",
+    "klDivergence",
+    "speedup",
+    "memoryReduction",
+    "energyJoules",
+  ];
+  const present = new Set(report.candidates.flatMap((c) => Object.keys(c.metrics)));
+  return preferred.filter((m) => present.has(m));
+}
+
+export function candidateById(report: Report, id: string | null | undefined): CandidateReport | undefined {
+  return id === null || id === undefined ? undefined : report.candidates.find((c) => c.id === id);
+}

@@ -1,0 +1,205 @@
+import { z } from "zod";
+import { goalTypes } from "../gates/gate.js";
+import { comparisonOps } from "../pareto/constraint.js";
+import { metricNames, type MetricName } from "../pareto/metric-catalog.js";
+
+/**
+ * The one typed result of an optimize run. report.json is this object (canonical, versioned);
+ * report.md, report.html and junit.xml are renderings of it and add no facts of their own.
+ * Bump `schemaVersion` when a field changes meaning or disappears; adding fields keeps it.
+ */
+export const reportSchemaVersion = 1;
+
+const metricValuesSchema = z.record(z.string(), z.number());
+const metricNameSchema = z.enum(metricNames as unknown as [MetricName, ...MetricName[]]);
+
+export const latencySummarySchema = z.object({
+  count: z.number().int(),
+  minMs: z.number(),
+  meanMs: z.number(),
+  p50Ms: z.number(),
+  p90Ms: z.number(),
+  p95Ms: z.number(),
+  p99Ms: z.number(),
+  maxMs: z.number(),
+  sdMs: z.number(),
+});
+
+export const passStepSchema = z.object({
+  passId: z.string(),
+  passVersion: z.string(),
+  options: z.record(z.string(), z.unknown()),
+  cacheKey: z.string(),
+  cacheHit: z.boolean(),
+  /** Time the pass took when it ran; on a cache hit, the time it took originally. */
+  durationMs: z.number(),
+  counts: z.record(z.string(), z.number()),
+  notes: z.array(z.string()),
+});
+
+export const runtimeSettingsSchema = z.object({
+  runtime: z.string(),
+  threads: z.number().int().optional(),
+  graphOptimizationLevel: z.string().optional(),
+  executionProvider: z.string().optional(),
+  contextSize: z.number().int().optional(),
+});
+
+/** How a candidate's figures were obtained: every figure in every rendering says this. */
+export const measurementSchema = z.object({
+  runs: z.number().int(),
+  warmupRuns: z.number().int(),
+  threads: z.number().int().optional(),
+  executionProvider: z.string().optional(),
+  runtimeVersion: z.string().optional(),
+  isolation: z.string(),
+  notes: z.array(z.string()),
+});
+
+export const candidateReportSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  isBaseline: z.boolean(),
+  passes: z.array(passStepSchema),
+  runtime: runtimeSettingsSchema,
+  status: z.enum(["measured", "failed", "unmeasured"]),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  artifact: z
+    .object({
+      format: z.string(),
+      path: z.string(),
+      /** Where the bytes live in the cache (outputs point here instead of copying). */
+      cachePath: z.string().optional(),
+      sizeBytes: z.number(),
+      sha256: z.string(),
+    })
+    .optional(),
+  metrics: metricValuesSchema,
+  /** Names of metrics that are estimates, not measurements (labelled in every rendering). */
+  estimatedMetrics: z.array(z.string()),
+  latency: latencySummarySchema.optional(),
+  /** Raw warm latencies (ms) when recorded, for distribution plots. */
+  latencySamplesMs: z.array(z.number()).optional(),
+  measurement: measurementSchema.optional(),
+  /** How accuracy/fidelity was judged (e.g. "CTC exact match on 64 rendered lines vs the baseline"). */
+  evaluationMethod: z.string().optional(),
+});
+
+export const gateResultSchema = z.object({
+  gate: z.string(),
+  metric: metricNameSchema,
+  goal: z.enum(goalTypes),
+  priority: z.number().int(),
+  requirement: z.string(),
+  passed: z.boolean(),
+  measured: z.number().optional(),
+  baseline: z.number().optional(),
+  threshold: z.number().optional(),
+  op: z.enum(comparisonOps).optional(),
+  margin: z.number().optional(),
+  relativeMargin: z.number().optional(),
+  reason: z.string().optional(),
+});
+
+export const reportSchema = z.object({
+  schemaVersion: z.literal(reportSchemaVersion),
+  kind: z.literal("edgeforge.optimize"),
+  createdAt: z.string(),
+  durationMs: z.number(),
+  tool: z.object({ name: z.literal("edgeforge"), version: z.string() }),
+  input: z.object({
+    path: z.string(),
+    format: z.string(),
+    sha256: z.string(),
+    sizeBytes: z.number(),
+    architecture: z.string().optional(),
+    parameterCount: z.number().optional(),
+  }),
+  target: z.object({
+    name: z.string(),
+    description: z.string().optional(),
+    memoryBudgetBytes: z.number().optional(),
+    details: z.record(z.string(), z.unknown()),
+  }),
+  plan: z.object({
+    frameworks: z.array(z.object({ name: z.string(), usable: z.boolean().optional(), reasons: z.array(z.string()) })),
+    reasons: z.array(z.string()),
+    searchSpaceSize: z.number().int(),
+    candidates: z.array(
+      z.object({
+        id: z.string(),
+        label: z.string(),
+        passes: z.array(z.object({ passId: z.string(), options: z.record(z.string(), z.unknown()) })),
+        runtime: runtimeSettingsSchema,
+        reasons: z.array(z.string()),
+      }),
+    ),
+    skipped: z.array(z.object({ label: z.string(), reason: z.string() })),
+  }),
+  search: z.object({
+    strategy: z.enum(["exhaustive", "random", "tpe"]),
+    seed: z.number().int(),
+    maxCandidates: z.number().int(),
+    maxTimeSec: z.number().optional(),
+    stopWhenGoalsMet: z.boolean(),
+    evaluated: z.number().int(),
+    stoppedBecause: z.string(),
+  }),
+  evaluation: z.object({ source: z.string(), samples: z.number().int(), method: z.string() }).optional(),
+  machine: z.object({
+    cpu: z.string(),
+    architecture: z.string(),
+    logicalThreads: z.number().int(),
+    physicalCores: z.number().int().optional(),
+    totalMemoryBytes: z.number(),
+    os: z.string(),
+    node: z.string(),
+  }),
+  baselineId: z.string(),
+  candidates: z.array(candidateReportSchema),
+  objectives: z.array(z.object({ metric: z.string(), direction: z.enum(["minimize", "maximize"]), weight: z.number() })),
+  constraints: z.array(z.object({ metric: z.string(), op: z.enum(comparisonOps), value: z.number(), text: z.string() })),
+  frontier: z.object({ ids: z.array(z.string()), dominatedBy: z.record(z.string(), z.array(z.string())) }),
+  recommendation: z.object({
+    candidateId: z.string().nullable(),
+    score: z.number().optional(),
+    reasons: z.array(z.string()),
+    ranked: z.array(z.object({ id: z.string(), score: z.number() })),
+  }),
+  gates: z.object({
+    source: z.string(),
+    definitions: z.array(
+      z.object({
+        name: z.string(),
+        metric: metricNameSchema,
+        goal: z.enum(goalTypes),
+        value: z.number(),
+        op: z.enum(comparisonOps).optional(),
+        priority: z.number().int(),
+        requirement: z.string(),
+      }),
+    ),
+    verdicts: z.array(z.object({ candidateId: z.string(), passed: z.boolean(), results: z.array(gateResultSchema) })),
+    passingIds: z.array(z.string()),
+    closest: z.object({ candidateId: z.string(), missed: z.array(gateResultSchema) }).optional(),
+  }),
+  verdict: z.enum(["passed", "no-candidate-passed"]),
+  cache: z.object({ enabled: z.boolean(), dir: z.string(), hits: z.number().int(), misses: z.number().int() }),
+  log: z.array(z.object({ atMs: z.number(), level: z.enum(["info", "warn"]), message: z.string() })),
+  outputs: z.object({
+    dir: z.string(),
+    reportJson: z.string(),
+    reportMd: z.string(),
+    reportHtml: z.string(),
+    junitXml: z.string(),
+    recommendedArtifact: z.string().optional(),
+  }),
+});
+
+export type Report = z.infer<typeof reportSchema>;
+export type CandidateReport = z.infer<typeof candidateReportSchema>;
+export type PassStepReport = z.infer<typeof passStepSchema>;
+export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
+export type LatencySummary = z.infer<typeof latencySummarySchema>;
+export type MeasurementReport = z.infer<typeof measurementSchema>;
+export type GateResultReport = z.infer<typeof gateResultSchema>;

@@ -1,0 +1,56 @@
+import type { Tensor as OrtTensor } from "onnxruntime-node";
+import type { Dtype } from "../../core/dtypes.js";
+import { EdgeforgeError } from "../../core/errors.js";
+import type { Tensor, TensorData, TensorSpec } from "../../core/tensor.js";
+
+type OrtModule = typeof import("onnxruntime-node");
+
+const ortDtypes = new Set<string>([
+  "float32",
+  "float16",
+  "float64",
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "int32",
+  "uint32",
+  "int64",
+  "uint64",
+  "bool",
+]);
+
+/** An edgeforge tensor as an ORT tensor over the same memory (no copy). */
+export function toOrtTensor(ort: OrtModule, name: string, tensor: Tensor): OrtTensor {
+  if (!ortDtypes.has(tensor.dtype)) {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `input "${name}" has dtype ${tensor.dtype}, which edgeforge cannot pass to onnxruntime`, {
+      hint: "use a numeric input type",
+      details: { input: name, dtype: tensor.dtype },
+    });
+  }
+  return new ort.Tensor(tensor.dtype as "float32", tensor.data as Float32Array, tensor.dims);
+}
+
+/** An ORT output as an edgeforge tensor over the same memory. */
+export function fromOrtTensor(name: string, value: OrtTensor): Tensor {
+  if (!ortDtypes.has(value.type)) {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `output "${name}" has type ${value.type}, which edgeforge cannot read`, {
+      hint: "only numeric outputs are supported",
+      details: { output: name, type: value.type },
+    });
+  }
+  return { dtype: value.type as Dtype, dims: [...value.dims], data: value.data as TensorData };
+}
+
+/** ORT input/output metadata → TensorSpecs; non-tensor values (sequences, maps) are reported as unsupported. */
+export function specsFromMetadata(metadata: readonly import("onnxruntime-node").InferenceSession.ValueMetadata[]): TensorSpec[] {
+  return metadata.map((value) => {
+    if (!value.isTensor) {
+      throw new EdgeforgeError("UNSUPPORTED_FEATURE", `model value "${value.name}" is not a tensor (sequence or map)`, {
+        hint: "edgeforge runs models whose inputs and outputs are tensors",
+        details: { name: value.name },
+      });
+    }
+    return { name: value.name, dtype: value.type as Dtype, shape: value.shape.map((dim) => dim) };
+  });
+}

@@ -1,0 +1,44 @@
+import { detectHardware } from "../hardware/detect-hardware.js";
+import type { HardwareReport } from "../hardware/hardware-report.js";
+import { loadTargetProfile } from "../hardware/load-target-profile.js";
+import type { RuntimeAvailability } from "../hardware/runtime-availability.js";
+import { targetFromHardware } from "../hardware/target-from-hardware.js";
+import type { TargetProfile } from "../hardware/target-profile.js";
+import { probeRuntimes, summarizeRuntimeAvailability } from "../runtimes/probe-runtimes.js";
+import type { RuntimeProbe } from "../runtimes/runtime-probe.js";
+import type { LocalFacts } from "./plan-types.js";
+
+export interface Environment {
+  target: TargetProfile;
+  /** This machine, where every candidate is measured. */
+  hardware: HardwareReport;
+  probes: RuntimeProbe[];
+  availability: RuntimeAvailability[];
+  local: LocalFacts;
+}
+
+/**
+ * The target to optimize for (a shipped profile, or this machine) and what this machine can
+ * measure with: runtimes and execution providers proven to work by running a tiny model.
+ */
+export async function assessEnvironment(targetName: string, options: { memoryBudgetBytes?: number; signal?: AbortSignal } = {}): Promise<Environment> {
+  const signalOption = options.signal ? { signal: options.signal } : {};
+  const [hardware, probes] = await Promise.all([detectHardware(signalOption), probeRuntimes(signalOption)]);
+  const profile = targetName === "local" ? targetFromHardware(hardware) : await loadTargetProfile(targetName);
+  const target: TargetProfile =
+    options.memoryBudgetBytes === undefined
+      ? profile
+      : { ...profile, memoryBudgetBytes: options.memoryBudgetBytes, notes: [...profile.notes, `memory budget set to ${options.memoryBudgetBytes} bytes by the workflow config`] };
+  const ort = probes.find((probe) => probe.runtime === "ort");
+  return {
+    target,
+    hardware,
+    probes,
+    availability: summarizeRuntimeAvailability(probes),
+    local: {
+      availableThreads: hardware.cpu.availableThreads,
+      runtimes: probes.filter((probe) => probe.available && probe.runtime !== "mlx").map((probe) => probe.runtime),
+      ortExecutionProviders: ort?.backends.filter((backend) => backend.works).map((backend) => backend.backend.toLowerCase()) ?? [],
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { formatBytes, formatMs } from "../../core/units.js";
+import type { Diagnosis, DiagnosisInput, DiagnosisSubject, Finding, Severity } from "./diagnosis.js";
+import { troubleshootingTable } from "./troubleshooting-table.js";
+
+/** Thresholds the rules use; stated here so the README and the findings agree. */
+export const diagnosisThresholds = Object.freeze({
+  highCv: 0.1,
+  noSpeedup: 1.1,
+  slower: 0.9,
+  accuracyRetention: 0.95,
+  klDivergence: 0.05,
+  threadSlowdown: 1.05,
+  throughputShortfall: 0.8,
+  memoryReductionFloor: 0.1,
+  sizeReductionForMemory: 0.4,
+});
+
+const latencyActions = [
+  "try onnx.quantize.int8-static (QDQ), which ONNX Runtime fuses into int8 kernels, with graph optimization level all",
+  "check `edgeforge hw` for int8 dot-product instructions (avx512_vnni/avx_vnni, dotprod/i8mm)",
+  "set threads to the physical core count",
+];
+const accuracyActions = [
+  "use onnx.quantize.auto with a maxDrop so the most sensitive nodes stay in float",
+  "calibrate on more representative data, with percentile or entropy ranges",
+  "enable per-channel weights, or exclude the first and last layers",
+];
+const memoryActions = [
+  "compare rssIncreaseBytes (the model's own cost) rather than peakRssBytes, which includes Node and the runtime",
+  "prefer int8/int4 weights that stay packed at run time; fp16 weights are upcast to float32 by CPU kernels",
+  "disable the CPU memory arena for small models",
+];
+const llmActions = ["move to a higher-bit type (Q5_K_M, Q6_K, Q8_0)", "quantize with an importance matrix computed on representative text"];
+
+const quantizingPass = /quantize|fp16/;
+
+function finding(rule: string, severity: Severity, subject: string, observation: string, causes: string[], actions: string[]): Finding {
+  return { rule, severity, subject, observation, causes, actions };
+}
+
+function failedCandidate(subject: DiagnosisSubject): Finding {
+  const code = subject.error?.code ?? "UNKNOWN";
+  const actions: Record<string, string[]> = {
+    UNSUPPORTED_OP: ["exclude the node or op type from the pass (excludeNodes / opBlockList)", "try another pass for this model"],
+    RUNTIME_FAILED: ["the runtime rejected the artifact: check that its opset and contrib ops are supported by the installed runtime version", "run `edgeforge bench` on the artifact alone to see the full error"],
+    MEASUREMENT_FAILED: ["rerun with more iterations; check the stderr tail in the report"],
+    NOTHING_TO_DO: ["the pass found nothing to transform in this model: leave it out"],
+  };
+  return finding("candidate.failed", "error", subject.id, `${subject.label} failed: [${code}] ${subject.error?.message ?? "no message"}`, ["the pass or the measurement raised an error"], actions[code] ?? ["rerun with EDGEFORGE_DEBUG=1 for details"]);
+}
+
+function sameSetup(a: DiagnosisSubject, b: DiagnosisSubject): boolean {
+  return a.runtime === b.runtime && a.passIds.join(">") === b.passIds.join(">") && a.requestedProvider === b.requestedProvider && a.label.replace(/\d+ threads?/, "") === b.label.replace(/\d+ threads?/, "");
+}
+
+/** Rules over measured data → findings with causes and concrete actions, most severe first. */
+export function diagnose(input: DiagnosisInput): Diagnosis {
+  const findings: Finding[] = [];
+  const measured = input.subjects.filter((s) => s.status === "measured");
+  const t = diagnosisThresholds;
+
+  for (const subject of input.subjects) if (subject.status === "failed") findings.push(failedCandidate(subject));
+
+  for (const gate of input.failedGates) {
+    const actions = gate.metric === "speedup" || gate.metric.includes("Latency") ? latencyActions : gate.metric.includes("accuracy") || gate.metric === "perplexity" || gate.metric === "klDivergence" ? accuracyActions : gate.metric.includes("memory") || gate.metric.includes("Rss") ? memoryActions : ["relax the gate if the requirement is stricter than the product needs"];
+    findings.push(finding(`gate.${gate.gate}`, "error", "run", gate.text, ["the best candidate did not meet this quality gate"], actions));
+  }
+
+  const optimized = measured.filter((s) => !s.isBaseline && s.passIds.some((id) => quantizingPass.test(id)));
+  const speedups = optimized.map((s) => s.metrics.speedup).filter((v): v is number => v !== undefined);
+  if (speedups.length > 0 && Math.max(...speedups) < t.noSpeedup) {
+    findings.push(finding("latency.no-speedup", "warning", "run", `the best optimized candidate is only ${Math.max(...speedups).toFixed(2)}× the baseline's speed (${input.machine.cpu})`, ["the CPU lacks fast int8/fp16 kernels for these ops", "the model is small enough that per-call overhead dominates", "quantize/dequantize pairs were not fused"], latencyActions));
+  }
+  for (const subject of optimized) {
+    const speedup = subject.metrics.speedup;
+    if (speedup !== undefined && speedup < t.slower) {
+      findings.push(finding("latency.slower-than-baseline", "warning", subject.id, `${subject.label} runs at ${speedup.toFixed(2)}× the baseline's speed (slower)`, subject.passIds.some((id) => id.includes("fp16")) ? ["this CPU has no fast fp16 arithmetic: fp16 weights are converted at run time"] : ["int8 kernels are slower than float ones on this CPU for these shapes"], latencyActions));
+    }
+  }
+
+  for (const subject of measured) {
+    const cv = subject.metrics.latencyCv;
+    if ((cv !== undefined && cv > t.highCv) || subject.flags.includes("high-cv")) {
+      findings.push(finding("latency.high-cv", "warning", subject.id, `latency varies: coefficient of variation ${cv === undefined ? "flagged" : `${(cv * 100).toFixed(1)}%`} (threshold ${t.highCv * 100}%)`, ["other processes compete for the CPU", "frequency scaling or thermal throttling", "more threads than free cores"], ["close other work, pin threads, use the performance governor", "raise the run count; compare p50, not the mean"]));
+    }
+    if (subject.threads !== undefined && subject.threads > input.machine.logicalThreads) {
+      findings.push(finding("threads.oversubscribed", "warning", subject.id, `${subject.threads} threads on a machine with ${input.machine.logicalThreads} hardware threads`, ["threads beyond the hardware's time-share one core and add synchronisation cost"], [`set threads to ${input.machine.physicalCores ?? input.machine.logicalThreads} or fewer`]));
+    }
+    if (subject.requestedProvider && subject.actualProvider && subject.requestedProvider.toLowerCase() !== subject.actualProvider.toLowerCase()) {
+      findings.push(finding("ep.fallback", "warning", subject.id, `asked for execution provider ${subject.requestedProvider}, ran on ${subject.actualProvider}`, ["the provider is not in this runtime build, or its libraries/drivers did not load", "the provider declined unsupported ops"], ["install a runtime build with the provider and matching drivers", "run `edgeforge hw` to see which providers work here"]));
+    }
+    const retention = subject.metrics.accuracyRetention;
+    if (!subject.isBaseline && retention !== undefined && retention < t.accuracyRetention) {
+      findings.push(finding("accuracy.drop", "warning", subject.id, `${subject.label} keeps ${(retention * 100).toFixed(1)}% of the baseline's accuracy (threshold ${t.accuracyRetention * 100}%)`, ["sensitive layers lose too much precision", "calibration data does not cover the inputs seen in evaluation"], accuracyActions));
+    }
+    const kl = subject.metrics.klDivergence;
+    if (!subject.isBaseline && kl !== undefined && kl > t.klDivergence) {
+      findings.push(finding("accuracy.kl-divergence", "warning", subject.id, `mean KL divergence ${kl.toExponential(2)} nats against the base model (threshold ${t.klDivergence})`, ["too few bits for this model size"], llmActions));
+    }
+    const p50 = subject.metrics.p50LatencyMs;
+    const throughput = subject.metrics.throughputPerSec;
+    if (p50 !== undefined && throughput !== undefined && throughput < (t.throughputShortfall * 1000) / p50) {
+      findings.push(finding("throughput.overhead", "info", subject.id, `throughput ${throughput.toFixed(1)}/s is below what p50 latency ${formatMs(p50)} implies (${(1000 / p50).toFixed(1)}/s)`, ["per-call overhead outside the model (input conversion, garbage collection) or a slow tail"], ["reuse input tensors between calls", "batch inputs where the model allows it"]));
+    }
+    const memoryReduction = subject.metrics.memoryReduction;
+    const sizeReduction = subject.metrics.sizeReduction;
+    if (!subject.isBaseline && memoryReduction !== undefined && sizeReduction !== undefined && sizeReduction > t.sizeReductionForMemory && memoryReduction < t.memoryReductionFloor) {
+      findings.push(finding("memory.no-reduction", "info", subject.id, `${subject.label} is ${(sizeReduction * 100).toFixed(0)}% smaller on disk but uses only ${(memoryReduction * 100).toFixed(0)}% less memory${subject.metrics.peakRssBytes ? ` (peak ${formatBytes(subject.metrics.peakRssBytes)})` : ""}`, ["Node and the runtime's own memory dominate the process", "weights are unpacked to float at load time"], memoryActions));
+    }
+  }
+
+  for (const a of measured) {
+    for (const b of measured) {
+      if (a === b || a.threads === undefined || b.threads === undefined || a.threads <= b.threads || !sameSetup(a, b)) continue;
+      const pa = a.metrics.p50LatencyMs;
+      const pb = b.metrics.p50LatencyMs;
+      if (pa !== undefined && pb !== undefined && pa > pb * t.threadSlowdown) {
+        findings.push(finding("threads.slower-with-more", "warning", a.id, `${a.threads} threads: p50 ${formatMs(pa)}; ${b.threads} thread${b.threads === 1 ? "" : "s"} (${b.id}): ${formatMs(pb)}`, ["over-subscription: the threads compete with each other or other processes", "the model's ops are too small to split across threads"], [`use ${b.threads} thread${b.threads === 1 ? "" : "s"} for this model`, "leave a core free for the rest of the application"]));
+      }
+    }
+  }
+
+  const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+  findings.sort((x, y) => order[x.severity] - order[y.severity]);
+  return {
+    schemaVersion: 1,
+    kind: "edgeforge.diagnosis",
+    source: input.source,
+    findings,
+    troubleshooting: troubleshootingTable.filter((row) => input.frameworks.includes(row.framework)),
+  };
+}

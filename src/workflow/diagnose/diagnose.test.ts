@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { buildSampleReport } from "../../../test/fixtures/sample-report.js";
+import { diagnoseReport } from "./diagnose-report.js";
+
+describe("diagnose", () => {
+  it("turns failed gates and measured symptoms into findings with causes and actions", () => {
+    const report = buildSampleReport({ passing: false });
+    const int4 = report.candidates.find((c) => c.id === "int4");
+    if (!int4 || !int4.measurement) throw new Error("fixture changed");
+    int4.metrics.latencyCv = 0.25;
+    const fp16 = report.candidates.find((c) => c.id === "fp16");
+    if (fp16) fp16.metrics.speedup = 0.8;
+    int4.runtime.executionProvider = "cuda";
+    int4.runtime.threads = 8;
+    const diagnosis = diagnoseReport(report, "report.json");
+    const rules = diagnosis.findings.map((f) => `${f.rule}@${f.subject}`);
+    expect(rules).toContain("gate.speed-up@run");
+    expect(rules).toContain("latency.high-cv@int4");
+    expect(rules).toContain("ep.fallback@int4");
+    expect(rules).toContain("threads.oversubscribed@int4");
+    expect(rules).toContain("accuracy.drop@int4");
+    expect(rules).toContain("latency.slower-than-baseline@fp16");
+    expect(diagnosis.findings[0]?.severity).toBe("error");
+    const fallback = diagnosis.findings.find((f) => f.rule === "ep.fallback");
+    expect(fallback?.observation).toBe("asked for execution provider cuda, ran on cpu");
+    expect(fallback?.actions.length).toBeGreaterThan(0);
+    expect(diagnosis.troubleshooting.every((row) => row.framework === "onnxruntime")).toBe(true);
+    expect(diagnosis.troubleshooting.length).toBeGreaterThan(0);
+  });
+
+  it("reports thread counts that make the same candidate slower", () => {
+    const report = buildSampleReport({ passing: true });
+    const base = report.candidates[0];
+    if (!base) throw new Error("fixture changed");
+    const oneThread = structuredClone(base);
+    oneThread.id = "fp32-1t";
+    oneThread.isBaseline = false;
+    oneThread.runtime.threads = 1;
+    oneThread.metrics.p50LatencyMs = (base.metrics.p50LatencyMs ?? 0) * 0.7;
+    report.candidates.push(oneThread);
+    const finding = diagnoseReport(report, "r").findings.find((f) => f.rule === "threads.slower-with-more");
+    expect(finding?.subject).toBe("fp32");
+    expect(finding?.actions[0]).toBe("use 1 thread for this model");
+  });
+
+  it("finds nothing alarming in a clean passing run", () => {
+    const report = buildSampleReport({ passing: true });
+    report.candidates = report.candidates.filter((c) => c.id === "fp32" || c.id === "int8-dynamic");
+    const diagnosis = diagnoseReport(report, "r");
+    expect(diagnosis.findings.filter((f) => f.severity !== "info")).toEqual([]);
+  });
+});

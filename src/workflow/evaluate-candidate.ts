@@ -1,0 +1,122 @@
+import { EdgeforgeError } from "../core/errors.js";
+import type { Reporter } from "../core/logger.js";
+import type { Gate } from "../gates/gate.js";
+import { judgeCandidate, type CandidateVerdict } from "../gates/evaluate-gates.js";
+import type { MetricValues } from "../pareto/metric-catalog.js";
+import type { Objective } from "../pareto/objective.js";
+import type { CandidateReport } from "../reports/report.js";
+import { candidateLoss, deriveRelativeMetrics } from "./derive-metrics.js";
+import { measureSpeed } from "./measure-speed.js";
+import type { PlannedCandidate } from "./plan-types.js";
+import { produceArtifact, type HashedArtifact, type ProduceDependencies } from "./produce-artifact.js";
+import type { WorkflowConfig } from "./workflow-config.js";
+
+export interface QualityMeasurement {
+  metrics: MetricValues;
+  method: string;
+}
+
+/** Accuracy or fidelity of a produced artifact (the input model itself included). */
+export type MeasureQuality = (candidate: PlannedCandidate, artifact: HashedArtifact) => Promise<QualityMeasurement | undefined>;
+
+export interface EvaluatedCandidate {
+  planned: PlannedCandidate;
+  report: CandidateReport;
+  verdict?: CandidateVerdict;
+  loss: number;
+}
+
+export interface EvaluateContext {
+  input: HashedArtifact;
+  config: WorkflowConfig;
+  produce: ProduceDependencies;
+  measureQuality: MeasureQuality;
+  gates: readonly Gate[];
+  objectives: readonly Objective[];
+  reporter: Reporter;
+}
+
+function errorOf(error: unknown): { code: string; message: string } {
+  if (EdgeforgeError.isInstance(error)) return { code: error.code, message: error.message };
+  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Produce one candidate's artifact (through the cache) and measure it: speed and memory in the
+ * benchmark harness, accuracy with the run's evaluator, ratios against the baseline, gate verdicts.
+ * A failure becomes a failed candidate in the report, never a crashed run (the baseline excepted).
+ */
+export async function evaluateCandidate(planned: PlannedCandidate, context: EvaluateContext, baseline: EvaluatedCandidate | undefined): Promise<EvaluatedCandidate> {
+  const { config, produce } = context;
+  const base = {
+    id: planned.id,
+    label: planned.label,
+    isBaseline: planned.isBaseline,
+    runtime: { ...planned.runtime },
+    estimatedMetrics: [] as string[],
+  };
+  let produced;
+  try {
+    produced = await produceArtifact(context.input, planned.chain, produce);
+  } catch (error) {
+    if (planned.isBaseline) throw error;
+    produce.log.warn(`${planned.id}: pass failed: ${errorOf(error).message}`);
+    return { planned, report: { ...base, passes: [], status: "failed", error: errorOf(error), metrics: {} }, loss: Number.POSITIVE_INFINITY };
+  }
+  const artifact = {
+    format: produced.artifact.format,
+    path: produced.artifact.path,
+    ...(produced.steps.length > 0 ? { cachePath: produced.artifact.path } : {}),
+    sizeBytes: produced.artifact.sizeBytes,
+    sha256: produced.artifact.sha256,
+  };
+  if (!planned.measurable) {
+    produce.log.info(`${planned.id}: ${artifact.format} artifact produced; it cannot be measured on this machine`);
+    return { planned, report: { ...base, passes: produced.steps, status: "unmeasured", artifact, metrics: { sizeBytes: artifact.sizeBytes } }, loss: Number.POSITIVE_INFINITY };
+  }
+  const speed = await measureSpeed(produced.artifact.path, planned.runtime, config, context.reporter);
+  if (!speed.ok) {
+    const error = speed.error ?? { code: "MEASUREMENT_FAILED", message: "measurement failed" };
+    if (planned.isBaseline) {
+      throw new EdgeforgeError("MEASUREMENT_FAILED", `the input model could not be measured: [${error.code}] ${error.message}`, {
+        hint: "run `edgeforge bench` on the model to see the full error; fix input shapes with --shape",
+        details: { candidate: planned.id },
+      });
+    }
+    produce.log.warn(`${planned.id}: measurement failed: [${error.code}] ${error.message}`);
+    return { planned, report: { ...base, passes: produced.steps, status: "failed", error, artifact, metrics: { sizeBytes: artifact.sizeBytes } }, loss: Number.POSITIVE_INFINITY };
+  }
+  let quality: QualityMeasurement | undefined;
+  try {
+    quality = await context.measureQuality(planned, produced.artifact);
+  } catch (error) {
+    if (planned.isBaseline) throw error;
+    produce.log.warn(`${planned.id}: accuracy evaluation failed: ${errorOf(error).message}`);
+    return { planned, report: { ...base, passes: produced.steps, status: "failed", error: errorOf(error), artifact, metrics: speed.metrics }, loss: Number.POSITIVE_INFINITY };
+  }
+  const measured: MetricValues = { ...speed.metrics, ...(quality?.metrics ?? {}), sizeBytes: artifact.sizeBytes };
+  if (planned.isBaseline && quality) measured.accuracyRetention = 1;
+  const reference = baseline?.report.metrics ?? measured;
+  const { metrics, memoryBasis } = deriveRelativeMetrics(measured, reference);
+  const measurement = speed.measurement && {
+    ...speed.measurement,
+    notes: [...speed.measurement.notes, ...(memoryBasis ? [`memoryReduction from ${memoryBasis}`] : [])],
+  };
+  const report: CandidateReport = {
+    ...base,
+    passes: produced.steps,
+    status: "measured",
+    artifact,
+    metrics: metrics as Record<string, number>,
+    ...(speed.latency ? { latency: speed.latency } : {}),
+    ...(measurement ? { measurement } : {}),
+    ...(quality ? { evaluationMethod: quality.method } : {}),
+  };
+  const verdict = judgeCandidate(planned.id, context.gates, metrics, reference);
+  const shortfall = verdict.results.filter((r) => !r.passed).reduce((sum, r) => sum + (r.relativeMargin === undefined ? 1 : Math.abs(r.relativeMargin)), 0);
+  const loss = candidateLoss(metrics, reference, context.objectives, shortfall);
+  produce.log.info(
+    `${planned.id}: p50 ${metrics.p50LatencyMs?.toFixed(2) ?? "—"} ms, peak RSS ${metrics.peakRssBytes === undefined ? "—" : `${(metrics.peakRssBytes / 2 ** 20).toFixed(1)} MiB`}, accuracy retention ${metrics.accuracyRetention?.toFixed(4) ?? "—"}, gates ${verdict.passed ? "passed" : "failed"}`,
+  );
+  return { planned, report, verdict, loss };
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { assessFit } from "../hardware/assess-fit.js";
+import { loadTargetProfile } from "../hardware/load-target-profile.js";
+import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
+import type { TargetProfile } from "../hardware/target-profile.js";
+import { generatePlan, type PassDescriptor } from "./generate-plan.js";
+import { resolveWorkflowConfig } from "./load-workflow-config.js";
+import type { ModelFacts } from "./plan-types.js";
+
+const onnxPasses: PassDescriptor[] = [
+  { id: "onnx.convert.fp16", inputFormat: "onnx", outputFormat: "onnx", searchSpace: {} },
+  { id: "onnx.quantize.int8-dynamic", inputFormat: "onnx", outputFormat: "onnx", searchSpace: { perChannel: [true, false] } },
+  { id: "onnx.quantize.int8-static", inputFormat: "onnx", outputFormat: "onnx", searchSpace: {} },
+  { id: "onnx.quantize.int4", inputFormat: "onnx", outputFormat: "onnx", searchSpace: {} },
+  { id: "onnx.quantize.auto", inputFormat: "onnx", outputFormat: "onnx", searchSpace: {} },
+  { id: "gguf.quantize", inputFormat: "gguf", outputFormat: "gguf", searchSpace: { method: ["Q8_0", "Q6_K", "Q4_K_M", "Q4_0"] } },
+];
+
+function onnxFacts(target: TargetProfile, weightNodesByOp: Record<string, number>): ModelFacts {
+  const summary = { format: "onnx" as const, path: "m.onnx", fileSizeBytes: 10e6, parameterCount: 2.5e6, byDtype: [], architecture: "cnn", memory: { weightsBytes: 10e6, estimatedRunBytes: 60e6, method: "test" } };
+  return { format: "onnx", path: "m.onnx", sizeBytes: 10e6, parameterCount: 2.5e6, architecture: "cnn", modelKind: "vision", hasFloat32Weights: true, weightNodesByOp, fit: assessFit(summary, target) };
+}
+
+const local = { availableThreads: 2, runtimes: ["ort", "llama-cpp"], ortExecutionProviders: ["cpu"] };
+
+describe("generatePlan", () => {
+  it("plans ONNX passes with reasons, skips what cannot apply, and crosses runtime settings", async () => {
+    const target = await loadTargetProfile("raspberry-pi-5-8gb");
+    const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "o", data: { evaluation: "eval" } }, "test");
+    const plan = generatePlan({ facts: onnxFacts(target, { Conv: 38, MatMul: 0 }), target, frameworks: recommendFrameworks(target, { modelKind: "vision" }), passes: onnxPasses, config, local });
+    expect(plan.baseline).toMatchObject({ id: "fp32-2t-all", isBaseline: true, runtime: { runtime: "ort", threads: 2, graphOptimizationLevel: "all", executionProvider: "cpu" } });
+    expect(plan.skipped.map((s) => s.label)).toEqual(["onnx.quantize.int8-static", "onnx.quantize.int4"]);
+    expect(plan.skipped[0]?.reason).toContain("calibration");
+    expect(plan.skipped[1]?.reason).toContain("MatMul");
+    // fp16, int8-dynamic ×2 options, auto = 4 chains × 4 runtime settings, plus 3 more settings of the input model.
+    expect(plan.candidates).toHaveLength(4 * 4 + 3);
+    const ids = plan.candidates.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain("int8-dynamic-perChannel-false-1t-basic");
+    expect(plan.candidates.every((c) => c.reasons.length > 0)).toBe(true);
+    expect(plan.reasons.some((r) => r.includes("measured on this machine"))).toBe(true);
+  });
+
+  it("respects include/exclude lists and fixed thread and level choices", async () => {
+    const target = await loadTargetProfile("x86-avx512-server");
+    const config = resolveWorkflowConfig(
+      { schemaVersion: 1, model: "m.onnx", output: "o", candidates: { passes: ["onnx.quantize.int8-dynamic", "onnx.convert.fp16"], exclude: ["onnx.convert.fp16"], threads: [2], graphOptimizationLevels: ["all"], passOptions: { "onnx.quantize.int8-dynamic": { perChannel: true } } } },
+      "test",
+    );
+    const plan = generatePlan({ facts: onnxFacts(target, { MatMul: 4 }), target, frameworks: [], passes: onnxPasses, config, local });
+    expect(plan.candidates.map((c) => c.id)).toEqual(["int8-dynamic-2t-all"]);
+    expect(plan.candidates[0]?.chain).toEqual([{ passId: "onnx.quantize.int8-dynamic", options: { perChannel: true } }]);
+  });
+
+  it("plans only the llama.cpp types that fit the target's memory", async () => {
+    const target = { ...(await loadTargetProfile("raspberry-pi-5-8gb")), memoryBudgetBytes: 5_000_000 };
+    const summary = { format: "gguf" as const, path: "m.gguf", fileSizeBytes: 11e6, parameterCount: 5.5e6, byDtype: [], architecture: "llama", memory: { weightsBytes: 11e6, estimatedRunBytes: 12e6, method: "test" } };
+    const facts: ModelFacts = { format: "gguf", path: "m.gguf", sizeBytes: 11e6, parameterCount: 5.5e6, architecture: "llama", modelKind: "llm", hasFloat32Weights: false, weightNodesByOp: {}, fileType: "F16", fit: assessFit(summary, target) };
+    const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.gguf", output: "o", candidates: { threads: [1] } }, "test");
+    const plan = generatePlan({ facts, target, frameworks: recommendFrameworks(target, { modelKind: "llm" }), passes: onnxPasses, config, local });
+    expect(plan.baseline.id).toBe("f16-1t");
+    const types = plan.candidates.map((c) => c.chain[0]?.options.method);
+    // 5.5 M weights: Q8_0 ≈ 5.8 MB + 1 MB non-weight cost exceeds 5 MB; Q4_K_M ≈ 3.4 MB + 1 MB fits.
+    expect(types).toEqual(["Q4_K_M", "Q4_0"]);
+    expect(plan.skipped.find((s) => s.label === "gguf.quantize Q8_0")?.reason).toContain("exceeds");
+    expect(plan.reasons[0]).toContain("llama.cpp");
+  });
+});

@@ -1,0 +1,190 @@
+import type { ModelFormat } from "../core/artifact.js";
+import { formatBytes } from "../core/units.js";
+import type { RankedFramework } from "../hardware/recommend-frameworks.js";
+import type { TargetProfile } from "../hardware/target-profile.js";
+import type { Pass } from "../passes/pass.js";
+import { judgePass } from "./pass-rules.js";
+import type { LocalFacts, ModelFacts, PlannedCandidate, PlannedPass, PlannedRuntime, WorkflowPlan } from "./plan-types.js";
+import type { WorkflowConfig } from "./workflow-config.js";
+
+export type PassDescriptor = Pick<Pass, "id" | "inputFormat" | "outputFormat" | "searchSpace">;
+
+/** The option of `gguf.quantize` that names the llama.cpp type. */
+export const ggufTypeOption = "method";
+
+export interface GeneratePlanInput {
+  facts: ModelFacts;
+  target: TargetProfile;
+  frameworks: RankedFramework[];
+  passes: readonly PassDescriptor[];
+  config: WorkflowConfig;
+  local: LocalFacts;
+}
+
+const shortNames: Record<string, string> = {
+  "onnx.convert.fp16": "fp16",
+  "onnx.quantize.int8-dynamic": "int8-dynamic",
+  "onnx.quantize.int8-static": "int8-static",
+  "onnx.quantize.int4": "int4",
+  "onnx.quantize.auto": "auto",
+  "hf.convert.gguf": "gguf",
+  "mlx.export": "mlx",
+};
+
+function chainName(chain: readonly PlannedPass[], facts: ModelFacts): string {
+  if (chain.length === 0) return facts.format === "gguf" ? (facts.fileType ?? "input").toLowerCase() : facts.format === "onnx" ? "fp32" : "input";
+  const last = chain[chain.length - 1] as PlannedPass;
+  if (last.passId === "gguf.quantize") return String(last.options[ggufTypeOption]).toLowerCase();
+  return shortNames[last.passId] ?? last.passId.split(".").pop() ?? last.passId;
+}
+
+function cartesian(dimensions: ReadonlyArray<readonly [string, readonly unknown[]]>): Record<string, unknown>[] {
+  let rows: Record<string, unknown>[] = [{}];
+  for (const [key, values] of dimensions) rows = rows.flatMap((row) => values.map((value) => ({ ...row, [key]: value })));
+  return rows;
+}
+
+/** Option variants a pass's search space offers, minus options the config fixes. */
+function optionVariants(pass: PassDescriptor, fixed: Record<string, unknown>): Record<string, unknown>[] {
+  const searched = Object.entries(pass.searchSpace).filter(([key, values]) => !(key in fixed) && Array.isArray(values) && values.length > 0) as [string, readonly unknown[]][];
+  return cartesian(searched).map((variant) => ({ ...fixed, ...variant }));
+}
+
+function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): PlannedRuntime[] {
+  const { config, target, local } = input;
+  const maxThreads = Math.max(1, Math.min(target.cpu.cores, local.availableThreads));
+  const threads = config.candidates.threads ?? [...new Set([1, maxThreads])];
+  if (format === "gguf") {
+    const contextSize = config.measurement.contextSize;
+    return threads.map((t) => ({ runtime: "llama-cpp", threads: t, ...(contextSize ? { contextSize } : {}) }));
+  }
+  if (format !== "onnx") return [];
+  const levels = config.candidates.graphOptimizationLevels ?? ["basic", "all"];
+  const providers = config.candidates.executionProviders ?? (local.ortExecutionProviders.length > 0 ? local.ortExecutionProviders : ["cpu"]);
+  const variants: PlannedRuntime[] = [];
+  for (const executionProvider of providers) for (const t of threads) for (const level of levels) variants.push({ runtime: "ort", threads: t, graphOptimizationLevel: level, executionProvider });
+  if (local.runtimes.includes("openvino")) for (const t of threads) variants.push({ runtime: "openvino", threads: t });
+  return variants;
+}
+
+function describeRuntimeChoice(runtime: PlannedRuntime): string {
+  return [runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads} thread${runtime.threads === 1 ? "" : "s"}`, runtime.graphOptimizationLevel ? `graph optimization ${runtime.graphOptimizationLevel}` : "", runtime.executionProvider ?? ""]
+    .filter(Boolean)
+    .join(", ");
+}
+
+/**
+ * Turn the assessment into a search space: which pass chains apply (and why), crossed with
+ * runtime settings worth measuring. Chains that cannot apply are listed as skipped with the reason.
+ */
+export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
+  const { facts, target, config, passes } = input;
+  const skipped: WorkflowPlan["skipped"] = [];
+  const reasons: string[] = [];
+  const wanted = (id: string): boolean => (config.candidates.passes === undefined || config.candidates.passes.includes(id)) && !config.candidates.exclude.includes(id);
+  const context = { facts, target, hasCalibrationData: config.data.calibration !== undefined, hasEvaluationData: config.data.evaluation !== undefined };
+
+  const chains: { chain: PlannedPass[]; reason: string; outputFormat: ModelFormat }[] = [];
+  let baselineChain: PlannedPass[] = [];
+  let measuredFormat: ModelFormat = facts.format;
+  if (facts.format === "safetensors") {
+    const convert = passes.find((p) => p.id === "hf.convert.gguf");
+    const verdict = judgePass("hf.convert.gguf", context);
+    if (convert && verdict.applies) {
+      baselineChain = [{ passId: convert.id, options: { ...(config.candidates.passOptions[convert.id] ?? {}) } }];
+      measuredFormat = "gguf";
+      reasons.push(`baseline: ${verdict.reason} (unquantized), measured on llama.cpp`);
+    } else {
+      skipped.push({ label: "hf.convert.gguf", reason: convert ? verdict.reason : "the hf.convert.gguf pass is not available" });
+    }
+  }
+
+  for (const pass of passes) {
+    if (pass.id === "hf.convert.gguf") continue;
+    const inputFormat = measuredFormat === "gguf" && pass.inputFormat === "gguf" ? "gguf" : facts.format;
+    if (pass.inputFormat !== inputFormat && !(pass.id === "mlx.export" && (facts.format === "safetensors" || facts.format === "gguf"))) continue;
+    if (!wanted(pass.id)) {
+      skipped.push({ label: pass.id, reason: "left out by the workflow config (candidates.passes / candidates.exclude)" });
+      continue;
+    }
+    const verdict = judgePass(pass.id, context);
+    if (!verdict.applies) {
+      skipped.push({ label: pass.id, reason: verdict.reason });
+      continue;
+    }
+    const fixed = config.candidates.passOptions[pass.id] ?? {};
+    if (pass.id === "gguf.quantize") {
+      for (const chain of planGgufTypes(input, pass, baselineChain, fixed, skipped)) chains.push(chain);
+      continue;
+    }
+    const prefix = pass.id === "mlx.export" ? [] : baselineChain;
+    for (const options of optionVariants(pass, fixed)) chains.push({ chain: [...prefix, { passId: pass.id, options }], reason: verdict.reason, outputFormat: pass.outputFormat });
+  }
+
+  const runtimes = runtimeVariants(measuredFormat, input);
+  if (runtimes.length === 0) {
+    reasons.push(`no runtime here measures ${measuredFormat} models: candidates are produced but not measured`);
+  }
+  const baselineRuntime: PlannedRuntime = runtimes.find((r) => r.threads === Math.max(...runtimes.map((x) => x.threads ?? 0)) && (r.graphOptimizationLevel ?? "all") === "all") ??
+    runtimes[0] ?? { runtime: "none" };
+  const ids = new Set<string>();
+  const makeCandidate = (chain: PlannedPass[], runtime: PlannedRuntime, why: string[], isBaseline: boolean, measurable: boolean): PlannedCandidate => {
+    const name = chainName(chain, facts);
+    const optionPart = chain.flatMap((step) => Object.entries(step.options).filter(([key]) => key !== ggufTypeOption && !(key in (config.candidates.passOptions[step.passId] ?? {})))).map(([k, v]) => `${k}-${String(v)}`);
+    const runtimePart = measurable ? [runtime.runtime === "ort" || runtime.runtime === "llama-cpp" ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
+    let id = [name, ...optionPart, ...runtimePart].filter(Boolean).join("-").replace(/[^A-Za-z0-9._-]/g, "_");
+    for (let n = 2; ids.has(id); n += 1) id = `${id}-${n}`;
+    ids.add(id);
+    const coordinates: Record<string, string> = { chain: name, runtime: runtime.runtime, threads: String(runtime.threads ?? "-"), graph: runtime.graphOptimizationLevel ?? "-", ep: runtime.executionProvider ?? "-" };
+    for (const step of chain) for (const [key, value] of Object.entries(step.options)) coordinates[`${step.passId}.${key}`] = JSON.stringify(value);
+    const label = `${chain.length === 0 ? `input model (${name})` : chain.map((s) => s.passId).join(" → ")}${measurable ? ` on ${describeRuntimeChoice(runtime)}` : ""}`;
+    return { id, label, chain, runtime, isBaseline, reasons: why, coordinates, measurable };
+  };
+
+  const baseline = makeCandidate(baselineChain, baselineRuntime, ["the reference every gate and ratio is measured against", `as users run it by default: ${describeRuntimeChoice(baselineRuntime)}`], true, runtimes.length > 0);
+  const candidates: PlannedCandidate[] = [];
+  for (const runtime of runtimes) {
+    if (runtime === baselineRuntime) continue;
+    candidates.push(makeCandidate(baselineChain, runtime, [`the unoptimized model with other runtime settings: ${describeRuntimeChoice(runtime)}`], false, true));
+  }
+  for (const { chain, reason, outputFormat } of chains) {
+    const measurable = outputFormat === measuredFormat && runtimes.length > 0;
+    if (!measurable) {
+      candidates.push(makeCandidate(chain, { runtime: "none" }, [reason, `${outputFormat} artifacts cannot be measured on this machine; size only`], false, false));
+      continue;
+    }
+    for (const runtime of runtimes) candidates.push(makeCandidate(chain, runtime, [reason], false, true));
+  }
+  reasons.push(
+    `${candidates.length} candidates from ${chains.length} pass chain${chains.length === 1 ? "" : "s"} × ${runtimes.length} runtime setting${runtimes.length === 1 ? "" : "s"} (plus the unoptimized model's own settings)`,
+  );
+  if (target.origin === "profile") {
+    reasons.push(`${target.name} is a profile: candidates are measured on this machine, so latency figures are indicative; memory and size carry over`);
+  }
+  const top = input.frameworks.find((f) => f.usable) ?? input.frameworks[0];
+  if (top) reasons.unshift(`framework for ${target.name}: ${top.framework} (${top.reasons.join("; ")})`);
+  return { modelKind: facts.modelKind, target, frameworks: input.frameworks, reasons, baseline, candidates, skipped };
+}
+
+/** llama.cpp types worth trying: those the fit estimate keeps within the target's memory budget. */
+function planGgufTypes(input: GeneratePlanInput, pass: PassDescriptor, prefix: PlannedPass[], fixed: Record<string, unknown>, skipped: WorkflowPlan["skipped"]) {
+  const { facts, config, target } = input;
+  const estimates = facts.fit.options.filter((option) => option.format === "gguf");
+  const searched = pass.searchSpace[ggufTypeOption as keyof typeof pass.searchSpace] as readonly unknown[] | undefined;
+  const requested = config.candidates.ggufTypes ?? (typeof fixed[ggufTypeOption] === "string" ? [fixed[ggufTypeOption] as string] : (searched ?? []).map(String));
+  const chains: { chain: PlannedPass[]; reason: string; outputFormat: ModelFormat }[] = [];
+  for (const type of requested) {
+    if (type === facts.fileType) {
+      skipped.push({ label: `gguf.quantize ${type}`, reason: "the input is already this type" });
+      continue;
+    }
+    const estimate = estimates.find((option) => option.quantization === type);
+    if (estimate && !estimate.fits) {
+      skipped.push({ label: `gguf.quantize ${type}`, reason: `estimated ${formatBytes(estimate.estimatedRunBytes)} to run exceeds ${target.name}'s budget of ${formatBytes(facts.fit.memoryBudgetBytes)}` });
+      continue;
+    }
+    const why = estimate ? `${type} is estimated at ${formatBytes(estimate.estimatedRunBytes)} to run (${estimate.bitsPerWeight} bits/weight), within ${target.name}'s ${formatBytes(facts.fit.memoryBudgetBytes)}` : `${type} was asked for`;
+    chains.push({ chain: [...prefix, { passId: "gguf.quantize", options: { ...fixed, [ggufTypeOption]: type } }], reason: why, outputFormat: "gguf" });
+  }
+  return chains;
+}

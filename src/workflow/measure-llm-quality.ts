@@ -1,0 +1,53 @@
+import type { Reporter } from "../core/logger.js";
+import { evaluateLlm } from "../eval/llm/evaluate-llm.js";
+import type { MetricValues } from "../pareto/metric-catalog.js";
+import { openLlamaCppSession } from "../runtimes/llama-cpp/llama-cpp-runtime.js";
+
+export interface LlmQuality {
+  metrics: MetricValues;
+  method: string;
+}
+
+/** Keep LLM evaluation within a few minutes on small machines: a bounded number of perplexity chunks. */
+const defaultMaxChunks = 24;
+
+/**
+ * Perplexity on held-out text, and against the input model KL divergence and top-1 agreement
+ * over the same tokens, plus llama-bench-style pp/tg tokens/s, through llama.cpp. accuracyRetention
+ * is the baseline's perplexity over the candidate's (1 = no loss).
+ */
+export async function measureLlmQuality(
+  modelPath: string,
+  basePath: string | undefined,
+  textPath: string,
+  settings: { threads?: number; contextSize?: number; maxChunks?: number },
+  reporter: Reporter,
+): Promise<LlmQuality> {
+  const evaluation = await evaluateLlm({
+    modelPath,
+    textPath,
+    ...(basePath ? { basePath } : {}),
+    openSession: openLlamaCppSession,
+    ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+    ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
+    maxChunks: settings.maxChunks ?? defaultMaxChunks,
+    promptTokens: 128,
+    generateTokens: 64,
+    repetitions: 3,
+    ...(reporter.signal ? { signal: reporter.signal } : {}),
+    ...(reporter.progress ? { progress: reporter.progress } : {}),
+  });
+  const metrics: MetricValues = { perplexity: evaluation.perplexity.perplexity };
+  const tg = evaluation.throughput.find((test) => test.kind === "tg");
+  const pp = evaluation.throughput.find((test) => test.kind === "pp");
+  if (tg) metrics.tokensPerSec = tg.tokensPerSecP50;
+  if (pp) metrics.promptTokensPerSec = pp.tokensPerSecP50;
+  if (evaluation.klDivergence) metrics.klDivergence = evaluation.klDivergence.mean;
+  if (evaluation.top1Agreement) metrics.top1Agreement = evaluation.top1Agreement.ratio;
+  if (evaluation.basePerplexity) metrics.accuracyRetention = evaluation.basePerplexity.perplexity / evaluation.perplexity.perplexity;
+  const plan = evaluation.chunking;
+  const method = `llama.cpp perplexity over ${evaluation.perplexity.scoredTokens} tokens of ${textPath} (${plan.chunkCount} chunks of ${plan.contextSize} tokens)${
+    basePath ? `; KL divergence and top-1 agreement against ${basePath} on the same tokens; accuracyRetention = base perplexity / candidate perplexity` : ""
+  }; tokens/s = median of ${tg?.repetitions ?? 0} ${tg?.name ?? "tg"} runs at ${evaluation.threads} threads`;
+  return { metrics, method };
+}

@@ -1,0 +1,88 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Artifact, ModelFormat } from "../core/artifact.js";
+import { fileError } from "../core/errors.js";
+import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
+import type { ShapeOverrides } from "../core/shapes.js";
+import { detectModelFormat } from "../formats/detect-format.js";
+import { inspectGguf } from "../formats/gguf/inspect-gguf.js";
+import type { ModelSummary } from "../formats/model-inspection.js";
+import { inspectOnnx } from "../formats/onnx/inspect-onnx.js";
+import { inspectSafetensors } from "../formats/safetensors/inspect-safetensors.js";
+import { assessFit } from "../hardware/assess-fit.js";
+import type { ModelKind } from "../hardware/recommend-frameworks.js";
+import type { TargetProfile } from "../hardware/target-profile.js";
+import type { HashedArtifact } from "./produce-artifact.js";
+import type { ModelFacts } from "./plan-types.js";
+
+export interface InspectedModel {
+  artifact: HashedArtifact;
+  summary: ModelSummary;
+  facts: ModelFacts;
+}
+
+/** A folder's identity: the hash of its files' names and hashes (sorted), so any changed byte changes it. */
+async function hashFolderSha256(folder: string, signal?: AbortSignal): Promise<string> {
+  let names: string[];
+  try {
+    names = (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+  } catch (error) {
+    throw fileError(error, folder, "read");
+  }
+  const entries: [string, string][] = [];
+  for (const name of names) entries.push([name, await hashFileSha256(join(folder, name), signal)]);
+  return hashSha256(stableStringify(entries));
+}
+
+function kindOf(format: ModelFormat, architecture: string, isLanguageModel: boolean): ModelKind {
+  if (format === "gguf" || isLanguageModel || architecture === "transformer-decoder") return "llm";
+  if (architecture === "cnn") return "vision";
+  if (architecture === "rnn-lstm") return "audio";
+  return "other";
+}
+
+/** Inspect the input (headers and graph only, no engine) into the facts planning needs, and hash it. */
+export async function inspectModelFacts(path: string, target: TargetProfile, options: { shapes?: ShapeOverrides; contextLength?: number; signal?: AbortSignal } = {}): Promise<InspectedModel> {
+  const { format } = await detectModelFormat(path);
+  let summary: ModelSummary;
+  let weightNodesByOp: Record<string, number> = {};
+  let fileType: string | undefined;
+  let files = [path];
+  if (format === "onnx") {
+    const inspection = await inspectOnnx(path, { ...(options.shapes ? { shapes: options.shapes } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    summary = inspection;
+    weightNodesByOp = Object.fromEntries(inspection.quantizable.map((q) => [q.op, q.nodesWithConstantWeights]));
+    files = [path, ...inspection.externalData.files];
+  } else if (format === "gguf") {
+    const inspection = await inspectGguf(path, { ...(options.contextLength ? { contextLength: options.contextLength } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    summary = inspection;
+    fileType = inspection.fileType?.name;
+  } else {
+    const inspection = await inspectSafetensors(path, { ...(options.contextLength ? { contextLength: options.contextLength } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    summary = inspection;
+    files = inspection.files.map((file) => file.path);
+  }
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch (error) {
+    throw fileError(error, path, "read");
+  }
+  const sizeBytes = isFolder ? summary.fileSizeBytes : (await stat(path)).size;
+  const sha256 = isFolder ? await hashFolderSha256(path, options.signal) : await hashFileSha256(path, options.signal);
+  const artifact: HashedArtifact = { format: summary.format, path, files, sizeBytes, sha256, lineage: [] } satisfies Artifact & { sha256: string };
+  const isLanguageModel = summary.memory.kvCacheBytes !== undefined;
+  const facts: ModelFacts = {
+    format: summary.format,
+    path,
+    sizeBytes,
+    parameterCount: summary.parameterCount,
+    architecture: summary.architecture,
+    modelKind: kindOf(summary.format, summary.architecture, isLanguageModel),
+    hasFloat32Weights: summary.byDtype.some((tally) => tally.dtype === "float32" || tally.dtype === "F32"),
+    weightNodesByOp,
+    ...(fileType ? { fileType } : {}),
+    fit: assessFit(summary, target),
+  };
+  return { artifact, summary, facts };
+}

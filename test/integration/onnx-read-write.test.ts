@@ -1,0 +1,105 @@
+import { equals } from "@bufbuild/protobuf";
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ModelProtoSchema, TensorProto_DataLocation } from "onnx-buf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EdgeforgeError } from "../../src/core/errors.js";
+import { walkGraphs, walkNodes, walkTensors } from "../../src/formats/onnx/graph-walk.js";
+import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
+import { checkOnnxStructure } from "../../src/formats/onnx/structure-check.js";
+import { getTensorData } from "../../src/formats/onnx/tensor-data.js";
+import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
+import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+
+let outDir: string;
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), "edgeforge-onnx-rw-"));
+});
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true });
+});
+
+describe("ONNX read → write → read on real models", () => {
+  it.each(Object.entries(realOnnxModels))("%s: re-encodes to identical bytes, structure sound", async (name, path) => {
+    const original = await readFile(path);
+    const file = await readOnnxModel(path);
+    expect(checkOnnxStructure(file.model)).toEqual([]);
+    const out = join(outDir, `${name}.onnx`);
+    const written = await writeOnnxModel(file.model, out);
+    expect(written.files).toEqual([out]);
+    expect(Buffer.compare(await readFile(out), original)).toBe(0);
+  });
+
+  it("keeps unknown fields (top level and inside the graph)", async () => {
+    const original = new Uint8Array(await readFile(realOnnxModels.cls));
+    // Field 1000 (varint 42) appended at top level: an unknown field to this schema.
+    const withUnknown = new Uint8Array([...original, 0xc0, 0x3e, 0x2a]);
+    const path = join(outDir, "unknown.onnx");
+    await writeFile(path, withUnknown);
+    const file = await readOnnxModel(path);
+    const out = join(outDir, "unknown-out.onnx");
+    await writeOnnxModel(file.model, out);
+    expect(Buffer.compare(await readFile(out), withUnknown)).toBe(0);
+  });
+
+  it("moves initializers to an aligned .data file and reads back an equal model (VAD, subgraphs included)", async () => {
+    const file = await readOnnxModel(realOnnxModels.vad);
+    const before = await readFile(realOnnxModels.vad);
+    const out = join(outDir, "vad-external.onnx");
+    const written = await writeOnnxModel(file.model, out, { externalData: "auto", externalThresholdBytes: 1000, minExternalTensorBytes: 256 });
+    expect(written.externalTensorCount).toBeGreaterThan(10);
+    expect(written.files).toEqual([out, `${out}.data`]);
+    expect((await stat(`${out}.data`)).size).toBe(written.externalDataBytes);
+    // The caller's model is left untouched.
+    expect(Buffer.compare(Buffer.from(await writeOnnxModel(file.model, join(outDir, "vad-again.onnx")).then(() => readFile(join(outDir, "vad-again.onnx")))), before)).toBe(0);
+
+    const lazy = await readOnnxModel(out, { loadExternalData: false });
+    expect(lazy.externalTensors).toHaveLength(written.externalTensorCount);
+    for (const ref of lazy.externalTensors) {
+      expect(ref.offsetBytes % 64).toBe(0);
+      expect(ref.lengthBytes).toBeGreaterThanOrEqual(256);
+      expect(ref.tensor.rawData.byteLength).toBe(0);
+    }
+    const subgraphExternal = lazy.externalTensors.filter((ref) =>
+      [...walkGraphs(lazy.model.graph!)].some((scope) => scope.depth > 0 && scope.graph.initializer.includes(ref.tensor)),
+    );
+    expect(subgraphExternal.length).toBeGreaterThan(0);
+
+    const loaded = await readOnnxModel(out);
+    expect(equals(ModelProtoSchema, loaded.model, file.model)).toBe(true);
+    expect(checkOnnxStructure(loaded.model)).toEqual([]);
+  });
+
+  it('"never" keeps everything embedded, "always" externalizes without a size threshold', async () => {
+    const file = await readOnnxModel(realOnnxModels.vad);
+    const never = await writeOnnxModel(file.model, join(outDir, "never.onnx"), { externalData: "never", externalThresholdBytes: 1 });
+    expect(never.externalTensorCount).toBe(0);
+    const always = await writeOnnxModel(file.model, join(outDir, "always.onnx"), { externalData: "always" });
+    expect(always.externalTensorCount).toBeGreaterThan(0);
+    expect(always.modelBytes).toBeLessThan(never.modelBytes);
+  });
+
+  it("refuses to write tensors whose external data was not loaded, leaving no file behind", async () => {
+    const file = await readOnnxModel(realOnnxModels.vad);
+    await writeOnnxModel(file.model, join(outDir, "lazy-src.onnx"), { externalData: "always" });
+    const lazy = await readOnnxModel(join(outDir, "lazy-src.onnx"), { loadExternalData: false });
+    const target = join(outDir, "lazy-out.onnx");
+    const error = await writeOnnxModel(lazy.model, target).catch((e: unknown) => e);
+    expect(EdgeforgeError.isInstance(error) && error.code).toBe("UNSUPPORTED_FEATURE");
+    expect((await readdir(outDir)).filter((f) => f.includes("lazy-out"))).toEqual([]);
+  });
+
+  it("walks subgraph nodes and tensors of the VAD If branches", async () => {
+    const { model } = await readOnnxModel(realOnnxModels.vad);
+    const graphs = [...walkGraphs(model.graph!)];
+    expect(graphs.length).toBeGreaterThan(2);
+    const lstm = [...walkNodes(model.graph!)].filter((v) => v.node.opType === "LSTM");
+    expect(lstm.length).toBeGreaterThan(0);
+    for (const visit of lstm) expect(visit.path).toMatch(/^If_25\/(then|else)_branch\/.+\/(then|else)_branch\//);
+    const tensors = [...walkTensors(model.graph!)];
+    expect(tensors.every((t) => t.tensor.dataLocation !== TensorProto_DataLocation.EXTERNAL)).toBe(true);
+    const withData = tensors.filter((t) => t.tensor.rawData.byteLength > 0);
+    for (const { tensor } of withData) expect(getTensorData(tensor).byteLength).toBe(tensor.rawData.byteLength);
+  });
+});

@@ -1,0 +1,31 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderReportHtml } from "../../src/reports/render-report-html.js";
+import { buildSampleReport } from "../fixtures/sample-report.js";
+import { openReportInChromium } from "../helpers/open-report-in-chromium.js";
+
+describe("report.html in headless Chromium", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "edgeforge-html-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const passing of [true, false]) {
+    it(`draws both charts with no console errors and no requests (${passing ? "passing" : "failing"} run)`, async () => {
+      const report = buildSampleReport({ passing });
+      const htmlPath = join(dir, `report-${passing}.html`);
+      await writeFile(htmlPath, renderReportHtml(report));
+      const check = await openReportInChromium(htmlPath, join("test-output", `report-sample-${passing ? "passing" : "failing"}.png`));
+      expect(check.consoleErrors).toEqual([]);
+      expect(check.requests).toEqual([]);
+      expect(check.chartsDrawn).toBe("drawn");
+      expect(check.paretoPoints).toBe(report.candidates.length);
+      expect(check.latencyBoxes).toBe(report.candidates.length);
+    });
+  }
+});
