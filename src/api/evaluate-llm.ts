@@ -22,3 +22,4 @@ export async function compareLlms(options: CompareLlmModelsOptions): Promise<Llm
 export function renderLlmEvaluations(evaluations: LlmEvaluation[], format: LlmBenchFormat): string {
   return renderLlmBenchTables(toLlmBenchTables(evaluations), format);
 }
+export { llmBenchFormats, type LlmBenchFormat } from "../reports/llm-bench-table.js";

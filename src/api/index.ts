@@ -4,3 +4,7 @@ export { version } from "./version.js";
 export { inspect, type InspectOptions, type ModelInspection } from "./inspect.js";
 export * from "./hardware.js";
 export * from "./llm.js";
+export * from "./bench.js";
+export * from "./evaluate.js";
+export * from "./optimize.js";
+export * from "./quantize.js";

@@ -9,8 +9,11 @@ import { readPeakRss } from "./read-peak-rss.js";
 import { sweepThroughput } from "./throughput-sweep.js";
 import { checkStability, latencyStats, timeRuns } from "./time-runs.js";
 
-const concurrencyReason =
-  "not measured: onnxruntime-node runs each inference synchronously on the JS thread, so concurrent run() calls in one process serialize; the sweep measures batching instead";
+function concurrencyReason(runtime: string): string {
+  return runtime === "ort"
+    ? "not measured: onnxruntime-node runs each inference synchronously on the JS thread, so concurrent run() calls in one process serialize; the sweep measures batching instead"
+    : "not measured: a session serves one request at a time; the sweep measures batching (or tokens per run) instead";
+}
 
 function sessionFacts(session: Session): SessionFacts {
   const d = session.describe();
@@ -78,7 +81,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
         samplesPerSec: runsPerSec * batchSizeOf(specs, setAt(0)),
         ...(tokens === undefined ? {} : { tokensPerSec: runsPerSec * tokens }),
         sweep,
-        concurrency: { measured: false, reason: concurrencyReason },
+        concurrency: { measured: false, reason: concurrencyReason(session.describe().runtime) },
         peakRssBytes: peak.bytes,
         rssAfterLoadBytes,
         memorySource: peak.source,

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { arch, availableParallelism, cpus, platform, release, totalmem } from "node:os";
+import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { BenchProvenance } from "../reports/bench-record.js";
@@ -46,6 +46,7 @@ export async function readProvenance(runtimeVersions: Record<string, string>): P
     edgeforgeVersion,
     gitRevision: git.revision,
     ...(git.note ? { gitRevisionNote: git.note } : {}),
+    loadAverage: loadavg(),
     runtimeVersions,
   };
 }

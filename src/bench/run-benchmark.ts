@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { EdgeforgeError } from "../core/errors.js";
 import { silentLogger, silentProgress, type Reporter } from "../core/logger.js";
 import type { ShapeOverrides } from "../core/shapes.js";
@@ -6,7 +7,7 @@ import type { InputValues } from "../datasets/synthetic-inputs.js";
 import { benchSchemaVersion, type BenchConfig, type BenchRecord, type BenchResult, type Measurement } from "../reports/bench-record.js";
 import { createRandom, shuffled } from "../stats/random.js";
 import { runtimeCatalog, type RuntimeId } from "../runtimes/catalog.js";
-import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
+import { checkRuntimeSettings, type RuntimeSettings } from "../runtimes/runtime-settings.js";
 import type { MeasureJob } from "./bench-job.js";
 import { materializeInputs, type MaterializedInputs } from "./materialize-inputs.js";
 import { planArtifacts, type PlannedArtifact } from "./plan-artifacts.js";
@@ -49,6 +50,21 @@ export interface BenchOptions extends Reporter {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The shapes one artifact gets: unprefixed overrides apply to every model; `NAME:input=DxD`, where
+ * NAME is a model's label or file name, applies to that model only.
+ */
+export function shapesForArtifact(shapes: ShapeOverrides, artifact: { label: string; path: string }, allNames: readonly string[]): ShapeOverrides {
+  const own = new Set([artifact.label, basename(artifact.path)]);
+  const result: ShapeOverrides = {};
+  for (const [key, dims] of Object.entries(shapes)) {
+    const prefix = allNames.find((name) => key.startsWith(`${name}:`));
+    if (prefix === undefined) result[key] = dims;
+    else if (own.has(prefix)) result[key.slice(prefix.length + 1)] = dims;
+  }
+  return result;
+}
+
 function positive(name: string, value: number | undefined, integer = true): void {
   if (value === undefined) return;
   if (!(value > 0) || (integer && !Number.isInteger(value))) {
@@ -67,6 +83,7 @@ function validate(options: BenchOptions): void {
     throw new EdgeforgeError("INVALID_OPTION", `warm-up must be a non-negative integer, not ${options.warmupIterations}`);
   }
   for (const size of options.sweepSizes ?? []) positive("sweep size", size);
+  checkRuntimeSettings(options.settings);
 }
 
 function failureFrom(outcome: ChildOutcome, timeoutMs: number): Extract<Measurement, { status: "failed" }>["error"] {
@@ -131,6 +148,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
     const order: string[][] = [];
     const random = createRandom(seed);
     const runnable = planned.map((p, index) => ({ p, index })).filter((entry) => entry.p.ok);
+    const allNames = [...new Set(planned.flatMap((p) => [p.artifact.label, basename(p.artifact.path)]))].sort((a, b) => b.length - a.length);
     progress.start("bench", runnable.length * repetitions);
     let done = 0;
     for (let repetition = 0; repetition < repetitions; repetition += 1) {
@@ -146,7 +164,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
           settings: options.settings ?? {},
           inputs: dataset ? { kind: "dataset", folder: dataset.folder, source: options.inputs as string } : { kind: "generated" },
           seed,
-          shapes: options.shapes ?? {},
+          shapes: shapesForArtifact(options.shapes ?? {}, p.artifact, allNames),
           unknownShapes: options.models.length > 1 ? "ignore" : "error",
           ...(options.values ? { values: options.values } : {}),
           inputSets: options.inputSets ?? 4,

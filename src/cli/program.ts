@@ -1,8 +1,15 @@
 import { Command } from "commander";
 import { version } from "../api/version.js";
 import { exitCodes } from "./exit-codes.js";
+import { registerBenchCommand } from "./commands/bench.js";
+import { registerConvertCommand } from "./commands/convert.js";
+import { registerEvalCommand } from "./commands/eval.js";
 import { registerHwCommand } from "./commands/hw.js";
 import { registerInspectCommand } from "./commands/inspect.js";
+import { registerOptimizeCommand } from "./commands/optimize.js";
+import { registerRunCommand } from "./commands/run.js";
+import { registerQuantizeCommand } from "./commands/quantize.js";
+import { registerDiagnoseCommand } from "./commands/diagnose.js";
 
 export function createProgram(): Command {
   const program = new Command("edgeforge")
@@ -19,7 +26,14 @@ export function createProgram(): Command {
       "after",
       `\nExit codes: ${exitCodes.ok} ok · ${exitCodes.error} error · ${exitCodes.usage} usage · ${exitCodes.gatesFailed} quality gates failed · ${exitCodes.partialFailure} some measurements failed · ${exitCodes.internal} internal error`,
     );
+  registerBenchCommand(program);
+  registerConvertCommand(program);
+  registerEvalCommand(program);
   registerHwCommand(program);
   registerInspectCommand(program);
+  registerOptimizeCommand(program);
+  registerRunCommand(program);
+  registerQuantizeCommand(program);
+  registerDiagnoseCommand(program);
   return program;
 }

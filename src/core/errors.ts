@@ -25,6 +25,7 @@ export const errorCodes = {
   OUTPUT_EQUALS_INPUT: "the output path would overwrite the input",
   DATASET_INVALID: "a calibration or evaluation dataset is empty or malformed",
   MEASUREMENT_FAILED: "a measurement could not be completed",
+  ACCURACY_TARGET_NOT_MET: "no quantized variant meets the accuracy target (maxDrop)",
   INTERNAL: "an unexpected internal failure",
 } as const;
 

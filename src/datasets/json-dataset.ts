@@ -6,7 +6,7 @@ import { dtypeCatalog, type Dtype } from "../core/dtypes.js";
 import { EdgeforgeError, fileError } from "../core/errors.js";
 import { elementCount, type NamedTensors, type Tensor, type TensorData } from "../core/tensor.js";
 import type { Dataset, DatasetSample } from "./dataset.js";
-import { float32ToFloat16Bits } from "./float16.js";
+import { float32ToFloat16Bits } from "../kernels/float16.js";
 
 type NestedNumbers = number | NestedNumbers[];
 const nestedNumbers: z.ZodType<NestedNumbers> = z.lazy(() => z.union([z.number(), z.array(nestedNumbers)]));

@@ -3,7 +3,7 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { ShapeOverrides } from "../core/shapes.js";
 import { elementCount, type NamedTensors, type Tensor, type TensorData, type TensorSpec } from "../core/tensor.js";
 import { createRandom, type Random } from "../stats/random.js";
-import { float32ToFloat16Bits } from "./float16.js";
+import { float32ToFloat16Bits } from "../kernels/float16.js";
 
 /**
  * Per-input value overrides (`--input-values FILE`): a constant, explicit data, or a distribution.

@@ -4,7 +4,11 @@ import type { Evaluator } from "./evaluator.js";
 import { boundSamples, pickOutput } from "./sample-runs.js";
 import { tensorNumbers } from "./tensor-values.js";
 
-/** OCR-style sequence accuracy: greedy CTC decoding with a keys file, exact match and character error rate. */
+/**
+ * OCR-style sequence accuracy: greedy CTC decoding with a keys file, exact match and character
+ * error rate. Spaces are ignored when comparing unless options.ignoreSpace is false (PaddleOCR's
+ * RecMetric does the same: space classes are unreliable at word gaps and in padding).
+ */
 export const ctcEvaluator: Evaluator = {
   id: "ctc",
   description: "greedy CTC decoding against text labels: sequence exact match and character error rate",
@@ -17,6 +21,7 @@ export const ctcEvaluator: Evaluator = {
       throw new EdgeforgeError("INVALID_OPTION", "CTC decoding needs the model's character list", { hint: "pass --keys FILE (e.g. PaddleOCR's ppocr_keys_v1.txt)" });
     }
     const charset = await readCtcKeys(keysPath, context.options.useSpace !== false);
+    const normalize = context.options.ignoreSpace === false ? (text: string) => text : (text: string) => text.replace(/ /g, "");
     const session = await context.openSession(context.modelPath, context.signal);
     let samples = 0;
     let exact = 0;
@@ -36,9 +41,11 @@ export const ctcEvaluator: Evaluator = {
           throw new EdgeforgeError("INVALID_OPTION", `CTC output has shape [${tensor.dims.join(", ")}]; expected [1, steps, classes]`, { hint: "choose the per-step class-score output with --output" });
         }
         const prediction = decodeCtcGreedy(tensorNumbers(tensor), steps, classes, charset);
-        if (prediction === sample.label) exact += 1;
-        edits += editDistance(prediction, sample.label);
-        labelCharacters += [...sample.label].length;
+        const expected = normalize(sample.label);
+        const actual = normalize(prediction);
+        if (actual === expected) exact += 1;
+        edits += editDistance(actual, expected);
+        labelCharacters += [...expected].length;
         if (examples.length < 20) examples.push({ id: sample.id, label: sample.label, prediction });
         samples += 1;
       }
@@ -52,7 +59,7 @@ export const ctcEvaluator: Evaluator = {
         { name: "exactMatch", value: exact / samples, unit: "ratio", direction: "higher", description: "share of samples decoded exactly" },
         { name: "characterErrorRate", value: labelCharacters === 0 ? 0 : edits / labelCharacters, unit: "ratio", direction: "lower", description: "edit distance / label length, over all samples" },
       ],
-      details: { examples },
+      details: { examples, ignoreSpace: context.options.ignoreSpace !== false },
     };
   },
 };

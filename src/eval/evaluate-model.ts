@@ -4,6 +4,7 @@ import { hashFileSha256 } from "../core/hashing.js";
 import type { Reporter } from "../core/logger.js";
 import type { OpenSession } from "../core/session.js";
 import type { ShapeOverrides } from "../core/shapes.js";
+import type { Dataset } from "../datasets/dataset.js";
 import type { DatasetSpecInput } from "../datasets/dataset-spec.js";
 import { openDataset } from "../datasets/open-dataset.js";
 import type { InputValues } from "../datasets/synthetic-inputs.js";
@@ -95,6 +96,12 @@ export function retentionRatios(metrics: readonly EvalMetric[], baseline: readon
   return ratios;
 }
 
+/** Whether the dataset's first sample carries an integer label (a class index). */
+async function hasClassLabels(dataset: Dataset, signal?: AbortSignal): Promise<boolean> {
+  for await (const sample of dataset.samples(signal)) return typeof sample.label === "number";
+  return false;
+}
+
 async function describeModel(path: string, runtimeOf: (format: ModelFormat) => string): Promise<EvalRecord["model"]> {
   const { format } = await detectModelFormat(path);
   return { path, format, sha256: await hashFileSha256(path), runtime: runtimeOf(format) };
@@ -118,12 +125,13 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
           ...(options.signal ? { signal: options.signal } : {}),
         })
       : undefined;
+  const decided = options.task !== undefined || options.evaluatorPath !== undefined || model.format === "gguf" || extra.keys !== undefined;
   const task = chooseTask({
     ...(options.task ? { task: options.task } : {}),
     ...(options.evaluatorPath ? { evaluatorPath: options.evaluatorPath } : {}),
     format: model.format as ModelFormat,
     keys: extra.keys,
-    labelled: dataset?.classNames !== undefined,
+    labelled: !decided && dataset !== undefined && (dataset.classNames !== undefined || (await hasClassLabels(dataset, options.signal))),
     ...(options.baselinePath ? { baselinePath: options.baselinePath } : {}),
   });
   const evaluator = evaluatorFor(task, options.evaluatorPath);

@@ -1,3 +1,5 @@
+import { argmax } from "./tensor-values.js";
+
 /**
  * Agreement between a candidate's outputs and a reference's on the same inputs, accumulated
  * sample by sample in float64: max/mean absolute error, mean per-sample cosine similarity,
@@ -51,7 +53,7 @@ export function createFidelityAccumulator(): FidelityAccumulator {
       cosineSum += refNorm === 0 && candNorm === 0 ? 1 : refNorm === 0 || candNorm === 0 ? 0 : dot / Math.sqrt(refNorm * candNorm);
       const width = Math.max(1, rowLength);
       for (let offset = 0; offset + width <= reference.length; offset += width) {
-        if (argmaxRow(reference, offset, width) === argmaxRow(candidate, offset, width)) agreeing += 1;
+        if (argmax(reference, offset, width) === argmax(candidate, offset, width)) agreeing += 1;
         rows += 1;
       }
       elements += reference.length;
@@ -70,17 +72,4 @@ export function createFidelityAccumulator(): FidelityAccumulator {
       };
     },
   };
-}
-
-function argmaxRow(values: ArrayLike<number>, offset: number, length: number): number {
-  let best = 0;
-  let bestValue = -Infinity;
-  for (let i = 0; i < length; i += 1) {
-    const value = values[offset + i] as number;
-    if (value > bestValue) {
-      bestValue = value;
-      best = i;
-    }
-  }
-  return best;
 }

@@ -51,7 +51,7 @@ export const llmEvaluator: Evaluator = {
       ...(evaluation.basePerplexity
         ? { baselineMetrics: [{ name: "perplexity", value: evaluation.basePerplexity.perplexity, unit: "", direction: "lower" as const }] }
         : {}),
-      sampleCount: evaluation.perplexity.scoredTokens,
+      sampleCount: evaluation.chunking.chunkCount,
       details: { llm: evaluation },
     };
   },

@@ -1,11 +1,11 @@
-import { float16BitsToNumber } from "../datasets/float16.js";
+import { float16BitsToFloat32 } from "../kernels/float16.js";
 import type { Tensor } from "../core/tensor.js";
 
 /** A tensor's values as numbers: float arrays as they are, float16 decoded, integers converted. */
 export function tensorNumbers(tensor: Tensor): Float32Array | Float64Array {
   const data = tensor.data;
   if (data instanceof Float32Array || data instanceof Float64Array) return data;
-  if (tensor.dtype === "float16") return Float32Array.from(data as Uint16Array, float16BitsToNumber);
+  if (tensor.dtype === "float16") return Float32Array.from(data as Uint16Array, float16BitsToFloat32);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float64Array.from(data, Number);
   return Float64Array.from(data as ArrayLike<number>);
 }

@@ -8,6 +8,11 @@ import type { Int4WorkerTask } from "./int4-worker.js";
 /** Below this many weights the split does not pay for the hand-off. */
 const minParallelElements = { rtn: 1 << 20, hqq: 1 << 15 } as const;
 
+/** Whether a weight of this many elements is worth splitting across threads. */
+export function isWorthParallel(elements: number, method: BlockwiseInt4Options["method"]): boolean {
+  return elements >= minParallelElements[method];
+}
+
 function sharedFloat32(length: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(length * 4));
 }
@@ -64,7 +69,7 @@ export class Int4WorkerPool {
 
   async quantize(weight: Float32Array, k: number, n: number, options: BlockwiseInt4Options): Promise<BlockwiseInt4Result> {
     const threads = Math.min(this.threads, n);
-    if (threads <= 1 || weight.length < minParallelElements[options.method]) return quantizeInt4(weight, k, n, options);
+    if (threads <= 1 || !isWorthParallel(weight.length, options.method)) return quantizeInt4(weight, k, n, options);
     const weightT = sharedFloat32(k * n);
     for (let row = 0; row < k; row++) for (let col = 0; col < n; col++) weightT[col * k + row] = weight[row * n + col]!;
     const local = allocateInt4Result(k, n, options);

@@ -28,6 +28,7 @@ export const metricCatalog = Object.freeze({
   peakRssBytes: { unit: "bytes", direction: "minimize", description: "peak resident memory of the measuring process" },
   rssIncreaseBytes: { unit: "bytes", direction: "minimize", description: "peak resident memory above an idle process: the model's own cost" },
   sizeBytes: { unit: "bytes", direction: "minimize", description: "artifact size on disk" },
+  estimatedRunBytes: { unit: "bytes", direction: "minimize", description: "estimated memory to run on the target: weights + KV cache + runtime (an estimate, from the model's headers)" },
   energyJoules: { unit: "joules", direction: "minimize", description: "energy per inference where counters exist" },
   accuracy: { unit: "ratio", direction: "maximize", description: "task accuracy on the evaluation set (top-1, exact match…)" },
   accuracyRetention: { unit: "ratio", direction: "maximize", description: "accuracy as a fraction of the baseline's" },

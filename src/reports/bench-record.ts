@@ -148,6 +148,7 @@ export interface BenchSummary {
   tokensPerSec?: number;
   peakRssBytes: number;
   rssIncreaseBytes?: number;
+  /** CPU package (RAPL) plus GPU (nvidia-smi) energy per timed run, mean over repetitions, where counters exist. */
   energyJoulesPerInference?: number;
   /** Any repetition flagged, or repetitions disagreeing by more than the CV threshold. */
   unstable: boolean;
@@ -176,6 +177,8 @@ export interface BenchProvenance {
   edgeforgeVersion: string;
   gitRevision: string | null;
   gitRevisionNote?: string;
+  /** 1, 5 and 15 minute load averages when the run started: other work on the machine skews every figure. */
+  loadAverage: number[];
   /** Runtime id → package version, for the runtimes this run used. */
   runtimeVersions: Record<string, string>;
 }

@@ -25,7 +25,7 @@ function formatShapes(shapes: Record<string, number[]>): string {
 }
 
 const columns: Column[] = [
-  { title: "runtime", identity: true, value: (r, m) => (m ? `${r.runtime} ${m.session.runtimeVersion}` : r.runtime) },
+  { title: "runtime", identity: true, value: (r, m) => (m ? `${r.runtime} ${m.session.runtimeVersion}` : undefined) },
   { title: "EP", identity: true, value: (_r, m) => m?.session.executionProvider },
   { title: "threads", identity: true, value: (_r, m) => (m?.session.intraOpThreads === undefined ? undefined : String(m.session.intraOpThreads)) },
   { title: "inputs", identity: true, value: (_r, m) => (m ? `${m.inputs.source} ${formatShapes(m.inputs.shapes)}` : undefined) },
@@ -103,7 +103,7 @@ export function renderBenchMarkdown(record: BenchRecord): string {
   const lines = [
     `# edgeforge bench`,
     "",
-    `${record.createdAt} · ${p.cpuModel} (${p.logicalCores} logical cores) · node ${p.nodeVersion} · edgeforge ${p.edgeforgeVersion}${p.gitRevision ? ` (${p.gitRevision.slice(0, 12)})` : ""}`,
+    `${record.createdAt} · ${p.cpuModel} (${p.logicalCores} logical cores, load ${p.loadAverage.map((l) => l.toFixed(2)).join(" ")}) · node ${p.nodeVersion} · edgeforge ${p.edgeforgeVersion}${p.gitRevision ? ` (${p.gitRevision.slice(0, 12)})` : ""}`,
     `each artifact in its own process, ${c.repetitions} repetition(s) in seeded random order (seed ${c.seed}), ${c.warmupIterations} warm-up + ${stopping} per repetition`,
   ];
   if (common.length > 0) lines.push(`common: ${common.join(" · ")}`);

@@ -2,9 +2,9 @@ import type { EvalRecord } from "./eval-record.js";
 
 function formatValue(value: number, unit: string): string {
   if (!Number.isFinite(value)) return String(value);
-  if (unit === "ratio") return value.toFixed(4);
+  if (unit === "ratio") return String(Number(value.toPrecision(6)));
   if (unit === "dB") return `${value.toFixed(2)} dB`;
-  const text = Math.abs(value) >= 1000 || Math.abs(value) < 1e-3 ? value.toExponential(3) : value.toPrecision(5);
+  const text = Math.abs(value) >= 1e6 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(3) : String(Number(value.toPrecision(5)));
   return unit && unit !== "count" ? `${text} ${unit}` : text;
 }
 
@@ -27,11 +27,11 @@ export function renderEvalMarkdown(record: EvalRecord): string {
     const cells = [
       metric.name === record.primaryMetric ? `**${metric.name}**` : metric.name,
       formatValue(metric.value, metric.unit),
-      ...(hasBaseline ? [base ? formatValue(base.value, base.unit) : "—", retention === undefined ? "—" : retention.toFixed(4)] : []),
+      ...(hasBaseline ? [base ? formatValue(base.value, base.unit) : "—", retention === undefined ? "—" : String(Number(retention.toPrecision(6)))] : []),
       metric.direction,
     ];
     lines.push(`| ${cells.join(" | ")} |`);
   }
-  if (record.accuracyRetention !== undefined) lines.push("", `accuracy retention (${record.primaryMetric}): ${record.accuracyRetention.toFixed(4)}`);
+  if (record.accuracyRetention !== undefined) lines.push("", `accuracy retention (${record.primaryMetric}): ${Number(record.accuracyRetention.toPrecision(6))}`);
   return `${lines.join("\n")}\n`;
 }

@@ -2,7 +2,7 @@ import { describeGateResult } from "../gates/describe-gate-result.js";
 import { formatMetricValue } from "../pareto/format-metric.js";
 import { isMetricName, metricCatalog } from "../pareto/metric-catalog.js";
 import type { CandidateReport, Report } from "./report.js";
-import { candidateById, describeMachine, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 import { reportHtmlScript } from "./report-html-script.js";
 import { reportHtmlStyle } from "./report-html-style.js";
 
@@ -61,11 +61,12 @@ function select(id: string, choices: string[], selected: string): string {
 function gateTable(report: Report, candidateId: string | undefined): string {
   const verdict = report.gates.verdicts.find((v) => v.candidateId === candidateId);
   if (!verdict) return `<p class="muted">No candidate was measured, so no gate could be judged.</p>`;
-  const fmt = (v: number | undefined): string => (v === undefined ? "—" : escapeHtml(String(Number(v.toPrecision(4)))));
-  const rows = verdict.results.map(
-    (r) =>
-      `<tr><td>${escapeHtml(r.gate)}</td><td>${r.priority}</td><td>${escapeHtml(r.requirement)}</td><td class="num">${fmt(r.measured)}</td><td class="num">${fmt(r.baseline)}</td><td class="num">${escapeHtml(r.op ?? "")} ${fmt(r.threshold)}</td><td class="num">${fmt(r.margin)}</td><td class="${r.passed ? "ok" : "bad"}">${r.passed ? "pass" : "fail"}</td><td>${escapeHtml(describeGateResult(r))}</td></tr>`,
-  );
+  const rows = verdict.results.map((r) => {
+    const fmt = (v: number | undefined): string => escapeHtml(formatGateValue(r.metric, v));
+    return (
+      `<tr><td>${escapeHtml(r.gate)}</td><td>${r.priority}</td><td>${escapeHtml(r.requirement)}</td><td class="num">${fmt(r.measured)}</td><td class="num">${fmt(r.baseline)}</td><td class="num">${escapeHtml(r.op ?? "")} ${fmt(r.threshold)}</td><td class="num">${fmt(r.margin)}</td><td class="${r.passed ? "ok" : "bad"}">${r.passed ? "pass" : "fail"}</td><td>${escapeHtml(describeGateResult(r))}</td></tr>`
+    );
+  });
   return `<table id="gates-table"><thead><tr><th>gate</th><th>priority</th><th>requirement</th><th>measured</th><th>baseline</th><th>threshold</th><th>margin</th><th>result</th><th>in words</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 

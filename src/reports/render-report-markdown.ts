@@ -1,6 +1,6 @@
 import { describeGateResult } from "../gates/describe-gate-result.js";
 import type { Report } from "./report.js";
-import { candidateById, describeMachine, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -35,7 +35,7 @@ export function renderReportMarkdown(report: Report): string {
   if (verdict) {
     lines.push(`### Quality gates (${report.gates.source}) for \`${verdict.candidateId}\``, "", "| gate | requirement | measured | baseline | threshold | margin | result |", "|---|---|---|---|---|---|---|");
     for (const r of verdict.results) {
-      const fmt = (v: number | undefined): string => (v === undefined ? "—" : String(Number(v.toPrecision(4))));
+      const fmt = (v: number | undefined): string => formatGateValue(r.metric, v);
       lines.push(
         `| ${r.gate} | ${escapeCell(r.requirement)} | ${fmt(r.measured)} | ${fmt(r.baseline)} | ${r.op ?? ""} ${fmt(r.threshold)} | ${fmt(r.margin)} | ${r.passed ? "✅ pass" : `❌ ${r.reason ?? "fail"}`} |`,
       );

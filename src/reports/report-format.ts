@@ -29,7 +29,7 @@ export function describeMachine(report: Report): string {
 
 export function describePasses(candidate: CandidateReport): string {
   if (candidate.passes.length === 0) return "(none: the input model)";
-  return candidate.passes.map((p) => `${p.passId}${optionsSuffix(p.options)}`).join(" → ");
+  return candidate.passes.map((p) => `${p.passId}${optionsSuffix(p.chosenOptions ?? p.options)}`).join(" → ");
 }
 
 function optionsSuffix(options: Record<string, unknown>): string {
@@ -67,6 +67,12 @@ export function reportMetricColumns(report: Report): string[] {
   ];
   const present = new Set(report.candidates.flatMap((c) => Object.keys(c.metrics)));
   return preferred.filter((m) => present.has(m));
+}
+
+/** A gate figure in the metric's unit (bytes as MiB, times in ms), or the plain number for metrics outside the catalog. */
+export function formatGateValue(metric: string, value: number | undefined): string {
+  if (value === undefined) return "—";
+  return isMetricName(metric) ? formatMetricValue(metric, value) : String(Number(value.toPrecision(4)));
 }
 
 export function candidateById(report: Report, id: string | null | undefined): CandidateReport | undefined {

@@ -29,6 +29,10 @@ export const reportHtmlScript = String.raw`
     return String(Number(value.toPrecision(4)));
   }
 
+  function shorten(text, max) {
+    return text.length > max ? text.slice(0, max - 1) + "…" : text;
+  }
+
   function niceTicks(min, max, count) {
     if (min === max) { min -= Math.abs(min) * 0.1 || 1; max += Math.abs(max) * 0.1 || 1; }
     var span = max - min, step = Math.pow(10, Math.floor(Math.log10(span / count)));
@@ -86,11 +90,18 @@ export const reportHtmlScript = String.raw`
       });
       el("polyline", { points: steps.join(" "), class: "frontier-line" }, svg);
     }
+    var labelled = [];
     points.forEach(function (p) {
       var g = el("g", { class: "point" + (p.frontier ? " on-frontier" : "") + (p.recommended ? " recommended" : "") + (p.passed ? " passed" : "") }, svg);
       var cx = sx(p.metrics[xm]), cy = sy(p.metrics[ym]);
       el("circle", { cx: cx, cy: cy, r: p.recommended ? 8 : 6 }, g);
-      el("text", { x: cx + 10, y: cy - 8, class: "point-label" }, g, p.id);
+      // Name the frontier and the recommendation; move a label down while it would overlap an earlier one.
+      if (p.frontier || p.recommended) {
+        var ly = cy - 8;
+        while (labelled.some(function (q) { return Math.abs(q.x - cx) < 150 && Math.abs(q.y - ly) < 13; })) ly += 13;
+        labelled.push({ x: cx, y: ly });
+        el("text", { x: cx + 10, y: ly, class: "point-label" }, g, shorten(p.id, 36));
+      }
       el("title", {}, g, p.id + " — " + p.label + "\n" + xm + ": " + fmt(xm, p.metrics[xm]) + (p.estimated.indexOf(xm) >= 0 ? " (est.)" : "") + "\n" + ym + ": " + fmt(ym, p.metrics[ym]) + (p.estimated.indexOf(ym) >= 0 ? " (est.)" : "") + (p.frontier ? "\non the Pareto frontier" : "") + (p.passed ? "\npasses the gates" : ""));
     });
   }
@@ -104,7 +115,8 @@ export const reportHtmlScript = String.raw`
     var host = document.getElementById("latency-chart");
     host.textContent = "";
     var rows = data.candidates.filter(function (c) { return c.status === "measured" && c.latency; });
-    var W = 720, rowH = 30, m = { l: 150, r: 24, t: 10, b: 40 }, H = m.t + m.b + rowH * Math.max(1, rows.length);
+    var longest = Math.max.apply(null, rows.map(function (r) { return shorten(r.id, 40).length; }).concat([4]));
+    var W = 760, rowH = 30, m = { l: Math.min(290, 16 + longest * 6.6), r: 24, t: 10, b: 40 }, H = m.t + m.b + rowH * Math.max(1, rows.length);
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: "100%", role: "img", "aria-label": "latency distribution per candidate" }, host);
     if (rows.length === 0) {
       el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "muted" }, svg, "no latency was measured (LLM candidates report tokens/s instead)");
@@ -122,7 +134,7 @@ export const reportHtmlScript = String.raw`
     rows.forEach(function (r, i) {
       var y = m.t + rowH * i + rowH / 2, L = r.latency;
       var g = el("g", { class: "box" + (r.recommended ? " recommended" : "") }, svg);
-      el("text", { x: m.l - 8, y: y + 4, "text-anchor": "end", class: "row-label" }, g, r.id);
+      el("text", { x: m.l - 8, y: y + 4, "text-anchor": "end", class: "row-label" }, g, shorten(r.id, 40));
       var q1, q3, boxNote;
       if (r.samples && r.samples.length >= 4) {
         var s = r.samples.slice().sort(function (a, b) { return a - b; });

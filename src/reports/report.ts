@@ -28,7 +28,10 @@ export const latencySummarySchema = z.object({
 export const passStepSchema = z.object({
   passId: z.string(),
   passVersion: z.string(),
+  /** Every option as the pass resolved it (defaults filled): what the cache key covers. */
   options: z.record(z.string(), z.unknown()),
+  /** The options the plan chose (the rest are the pass's defaults): what renderings show. */
+  chosenOptions: z.record(z.string(), z.unknown()).optional(),
   cacheKey: z.string(),
   cacheHit: z.boolean(),
   /** Time the pass took when it ran; on a cache hit, the time it took originally. */

@@ -2,22 +2,18 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The installed version of a package, found by walking up from its resolved entry point. */
+/** The installed version of a package: node_modules/<name>/package.json in this file's folder or an ancestor, as Node resolves packages. */
 export async function readPackageVersion(name: string): Promise<string | undefined> {
-  let folder: string;
-  try {
-    folder = dirname(fileURLToPath(import.meta.resolve(name)));
-  } catch {
-    return undefined;
-  }
-  for (let depth = 0; depth < 6; depth += 1) {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
     try {
-      const manifest = JSON.parse(await readFile(join(folder, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (manifest.name === name) return manifest.version;
+      const manifest = JSON.parse(await readFile(join(folder, "node_modules", name, "package.json"), "utf8")) as { version?: string };
+      return manifest.version;
     } catch {
-      // no package.json at this level: keep walking up
+      // not installed at this level: keep walking up
     }
-    folder = dirname(folder);
+    const parent = dirname(folder);
+    if (parent === folder) return undefined;
+    folder = parent;
   }
-  return undefined;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EdgeforgeError } from "../core/errors.js";
 
 /**
  * Engine settings a benchmark or evaluation asks for. Every runtime reads the fields that mean
@@ -23,3 +24,15 @@ export const runtimeSettingsSchema = z
   .strict();
 
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
+
+/** Validate settings from callers that bypass the CLI's flag parsing. */
+export function checkRuntimeSettings(settings: unknown): void {
+  if (settings === undefined) return;
+  const parsed = runtimeSettingsSchema.safeParse(settings);
+  if (!parsed.success) {
+    throw new EdgeforgeError("INVALID_OPTION", `invalid runtime settings: ${z.prettifyError(parsed.error)}`, {
+      hint: "threads, interOpThreads, contextSize and batchSize are positive integers; executionProviders a non-empty list",
+      details: { issues: parsed.error.issues },
+    });
+  }
+}

@@ -22,6 +22,8 @@ export type MeasureQuality = (candidate: PlannedCandidate, artifact: HashedArtif
 export interface EvaluatedCandidate {
   planned: PlannedCandidate;
   report: CandidateReport;
+  /** The produced artifact with all its files (absent when a pass failed). */
+  artifact?: HashedArtifact;
   verdict?: CandidateVerdict;
   loss: number;
 }
@@ -31,6 +33,8 @@ export interface EvaluateContext {
   config: WorkflowConfig;
   produce: ProduceDependencies;
   measureQuality: MeasureQuality;
+  /** Estimated memory to run the artifact on the target (from its headers). */
+  estimateRunBytes: (artifact: HashedArtifact) => Promise<number | undefined>;
   gates: readonly Gate[];
   objectives: readonly Objective[];
   reporter: Reporter;
@@ -63,6 +67,9 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
     produce.log.warn(`${planned.id}: pass failed: ${errorOf(error).message}`);
     return { planned, report: { ...base, passes: [], status: "failed", error: errorOf(error), metrics: {} }, loss: Number.POSITIVE_INFINITY };
   }
+  const estimatedRunBytes = await context.estimateRunBytes(produced.artifact).catch(() => undefined);
+  const estimated: MetricValues = estimatedRunBytes === undefined ? {} : { estimatedRunBytes };
+  base.estimatedMetrics = estimatedRunBytes === undefined ? [] : ["estimatedRunBytes"];
   const artifact = {
     format: produced.artifact.format,
     path: produced.artifact.path,
@@ -72,7 +79,7 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
   };
   if (!planned.measurable) {
     produce.log.info(`${planned.id}: ${artifact.format} artifact produced; it cannot be measured on this machine`);
-    return { planned, report: { ...base, passes: produced.steps, status: "unmeasured", artifact, metrics: { sizeBytes: artifact.sizeBytes } }, loss: Number.POSITIVE_INFINITY };
+    return { planned, artifact: produced.artifact, report: { ...base, passes: produced.steps, status: "unmeasured", artifact, metrics: { sizeBytes: artifact.sizeBytes, ...estimated } }, loss: Number.POSITIVE_INFINITY };
   }
   const speed = await measureSpeed(produced.artifact.path, planned.runtime, config, context.reporter);
   if (!speed.ok) {
@@ -84,7 +91,7 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
       });
     }
     produce.log.warn(`${planned.id}: measurement failed: [${error.code}] ${error.message}`);
-    return { planned, report: { ...base, passes: produced.steps, status: "failed", error, artifact, metrics: { sizeBytes: artifact.sizeBytes } }, loss: Number.POSITIVE_INFINITY };
+    return { planned, artifact: produced.artifact, report: { ...base, passes: produced.steps, status: "failed", error, artifact, metrics: { sizeBytes: artifact.sizeBytes, ...estimated } }, loss: Number.POSITIVE_INFINITY };
   }
   let quality: QualityMeasurement | undefined;
   try {
@@ -92,9 +99,9 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
   } catch (error) {
     if (planned.isBaseline) throw error;
     produce.log.warn(`${planned.id}: accuracy evaluation failed: ${errorOf(error).message}`);
-    return { planned, report: { ...base, passes: produced.steps, status: "failed", error: errorOf(error), artifact, metrics: speed.metrics }, loss: Number.POSITIVE_INFINITY };
+    return { planned, artifact: produced.artifact, report: { ...base, passes: produced.steps, status: "failed", error: errorOf(error), artifact, metrics: speed.metrics }, loss: Number.POSITIVE_INFINITY };
   }
-  const measured: MetricValues = { ...speed.metrics, ...(quality?.metrics ?? {}), sizeBytes: artifact.sizeBytes };
+  const measured: MetricValues = { ...speed.metrics, ...(quality?.metrics ?? {}), sizeBytes: artifact.sizeBytes, ...estimated };
   if (planned.isBaseline && quality) measured.accuracyRetention = 1;
   const reference = baseline?.report.metrics ?? measured;
   const { metrics, memoryBasis } = deriveRelativeMetrics(measured, reference);
@@ -118,5 +125,5 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
   produce.log.info(
     `${planned.id}: p50 ${metrics.p50LatencyMs?.toFixed(2) ?? "—"} ms, peak RSS ${metrics.peakRssBytes === undefined ? "—" : `${(metrics.peakRssBytes / 2 ** 20).toFixed(1)} MiB`}, accuracy retention ${metrics.accuracyRetention?.toFixed(4) ?? "—"}, gates ${verdict.passed ? "passed" : "failed"}`,
   );
-  return { planned, report, verdict, loss };
+  return { planned, artifact: produced.artifact, report, verdict, loss };
 }

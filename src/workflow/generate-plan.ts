@@ -12,6 +12,14 @@ export type PassDescriptor = Pick<Pass, "id" | "inputFormat" | "outputFormat" | 
 /** The option of `gguf.quantize` that names the llama.cpp type. */
 export const ggufTypeOption = "method";
 
+interface PlannedChain {
+  chain: PlannedPass[];
+  reason: string;
+  outputFormat: ModelFormat;
+  /** Searched option values that tell this chain from its siblings, for the candidate id. */
+  nameParts: string[];
+}
+
 export interface GeneratePlanInput {
   facts: ModelFacts;
   target: TargetProfile;
@@ -44,10 +52,11 @@ function cartesian(dimensions: ReadonlyArray<readonly [string, readonly unknown[
   return rows;
 }
 
-/** Option variants a pass's search space offers, minus options the config fixes. */
-function optionVariants(pass: PassDescriptor, fixed: Record<string, unknown>): Record<string, unknown>[] {
+/** Option variants a pass's search space offers, minus options the config fixes; `varied` names the options that differ between variants. */
+function optionVariants(pass: PassDescriptor, fixed: Record<string, unknown>): { options: Record<string, unknown>; varied: string[] }[] {
   const searched = Object.entries(pass.searchSpace).filter(([key, values]) => !(key in fixed) && Array.isArray(values) && values.length > 0) as [string, readonly unknown[]][];
-  return cartesian(searched).map((variant) => ({ ...fixed, ...variant }));
+  const varied = searched.filter(([, values]) => values.length > 1).map(([key]) => key);
+  return cartesian(searched).map((variant) => ({ options: { ...fixed, ...variant }, varied }));
 }
 
 function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): PlannedRuntime[] {
@@ -84,7 +93,7 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   const wanted = (id: string): boolean => (config.candidates.passes === undefined || config.candidates.passes.includes(id)) && !config.candidates.exclude.includes(id);
   const context = { facts, target, hasCalibrationData: config.data.calibration !== undefined, hasEvaluationData: config.data.evaluation !== undefined };
 
-  const chains: { chain: PlannedPass[]; reason: string; outputFormat: ModelFormat }[] = [];
+  const chains: PlannedChain[] = [];
   let baselineChain: PlannedPass[] = [];
   let measuredFormat: ModelFormat = facts.format;
   if (facts.format === "safetensors") {
@@ -118,7 +127,9 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
       continue;
     }
     const prefix = pass.id === "mlx.export" ? [] : baselineChain;
-    for (const options of optionVariants(pass, fixed)) chains.push({ chain: [...prefix, { passId: pass.id, options }], reason: verdict.reason, outputFormat: pass.outputFormat });
+    for (const { options, varied } of optionVariants(pass, fixed)) {
+      chains.push({ chain: [...prefix, { passId: pass.id, options }], reason: verdict.reason, outputFormat: pass.outputFormat, nameParts: varied.map((key) => `${key}-${String(options[key])}`) });
+    }
   }
 
   const runtimes = runtimeVariants(measuredFormat, input);
@@ -128,9 +139,8 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   const baselineRuntime: PlannedRuntime = runtimes.find((r) => r.threads === Math.max(...runtimes.map((x) => x.threads ?? 0)) && (r.graphOptimizationLevel ?? "all") === "all") ??
     runtimes[0] ?? { runtime: "none" };
   const ids = new Set<string>();
-  const makeCandidate = (chain: PlannedPass[], runtime: PlannedRuntime, why: string[], isBaseline: boolean, measurable: boolean): PlannedCandidate => {
+  const makeCandidate = (chain: PlannedPass[], optionPart: readonly string[], runtime: PlannedRuntime, why: string[], isBaseline: boolean, measurable: boolean): PlannedCandidate => {
     const name = chainName(chain, facts);
-    const optionPart = chain.flatMap((step) => Object.entries(step.options).filter(([key]) => key !== ggufTypeOption && !(key in (config.candidates.passOptions[step.passId] ?? {})))).map(([k, v]) => `${k}-${String(v)}`);
     const runtimePart = measurable ? [runtime.runtime === "ort" || runtime.runtime === "llama-cpp" ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
     let id = [name, ...optionPart, ...runtimePart].filter(Boolean).join("-").replace(/[^A-Za-z0-9._-]/g, "_");
     for (let n = 2; ids.has(id); n += 1) id = `${id}-${n}`;
@@ -141,19 +151,19 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
     return { id, label, chain, runtime, isBaseline, reasons: why, coordinates, measurable };
   };
 
-  const baseline = makeCandidate(baselineChain, baselineRuntime, ["the reference every gate and ratio is measured against", `as users run it by default: ${describeRuntimeChoice(baselineRuntime)}`], true, runtimes.length > 0);
+  const baseline = makeCandidate(baselineChain, [], baselineRuntime, ["the reference every gate and ratio is measured against", `as users run it by default: ${describeRuntimeChoice(baselineRuntime)}`], true, runtimes.length > 0);
   const candidates: PlannedCandidate[] = [];
   for (const runtime of runtimes) {
     if (runtime === baselineRuntime) continue;
-    candidates.push(makeCandidate(baselineChain, runtime, [`the unoptimized model with other runtime settings: ${describeRuntimeChoice(runtime)}`], false, true));
+    candidates.push(makeCandidate(baselineChain, [], runtime, [`the unoptimized model with other runtime settings: ${describeRuntimeChoice(runtime)}`], false, true));
   }
-  for (const { chain, reason, outputFormat } of chains) {
+  for (const { chain, reason, outputFormat, nameParts } of chains) {
     const measurable = outputFormat === measuredFormat && runtimes.length > 0;
     if (!measurable) {
-      candidates.push(makeCandidate(chain, { runtime: "none" }, [reason, `${outputFormat} artifacts cannot be measured on this machine; size only`], false, false));
+      candidates.push(makeCandidate(chain, nameParts, { runtime: "none" }, [reason, `${outputFormat} artifacts cannot be measured on this machine; size only`], false, false));
       continue;
     }
-    for (const runtime of runtimes) candidates.push(makeCandidate(chain, runtime, [reason], false, true));
+    for (const runtime of runtimes) candidates.push(makeCandidate(chain, nameParts, runtime, [reason], false, true));
   }
   reasons.push(
     `${candidates.length} candidates from ${chains.length} pass chain${chains.length === 1 ? "" : "s"} × ${runtimes.length} runtime setting${runtimes.length === 1 ? "" : "s"} (plus the unoptimized model's own settings)`,
@@ -167,12 +177,12 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
 }
 
 /** llama.cpp types worth trying: those the fit estimate keeps within the target's memory budget. */
-function planGgufTypes(input: GeneratePlanInput, pass: PassDescriptor, prefix: PlannedPass[], fixed: Record<string, unknown>, skipped: WorkflowPlan["skipped"]) {
+function planGgufTypes(input: GeneratePlanInput, pass: PassDescriptor, prefix: PlannedPass[], fixed: Record<string, unknown>, skipped: WorkflowPlan["skipped"]): PlannedChain[] {
   const { facts, config, target } = input;
   const estimates = facts.fit.options.filter((option) => option.format === "gguf");
   const searched = pass.searchSpace[ggufTypeOption as keyof typeof pass.searchSpace] as readonly unknown[] | undefined;
   const requested = config.candidates.ggufTypes ?? (typeof fixed[ggufTypeOption] === "string" ? [fixed[ggufTypeOption] as string] : (searched ?? []).map(String));
-  const chains: { chain: PlannedPass[]; reason: string; outputFormat: ModelFormat }[] = [];
+  const chains: PlannedChain[] = [];
   for (const type of requested) {
     if (type === facts.fileType) {
       skipped.push({ label: `gguf.quantize ${type}`, reason: "the input is already this type" });
@@ -184,7 +194,7 @@ function planGgufTypes(input: GeneratePlanInput, pass: PassDescriptor, prefix: P
       continue;
     }
     const why = estimate ? `${type} is estimated at ${formatBytes(estimate.estimatedRunBytes)} to run (${estimate.bitsPerWeight} bits/weight), within ${target.name}'s ${formatBytes(facts.fit.memoryBudgetBytes)}` : `${type} was asked for`;
-    chains.push({ chain: [...prefix, { passId: "gguf.quantize", options: { ...fixed, [ggufTypeOption]: type } }], reason: why, outputFormat: "gguf" });
+    chains.push({ chain: [...prefix, { passId: "gguf.quantize", options: { ...fixed, [ggufTypeOption]: type } }], reason: why, outputFormat: "gguf", nameParts: [] });
   }
   return chains;
 }

@@ -9,7 +9,7 @@ export interface LlmQuality {
 }
 
 /** Keep LLM evaluation within a few minutes on small machines: a bounded number of perplexity chunks. */
-const defaultMaxChunks = 24;
+export const defaultLlmChunks = 24;
 
 /**
  * Perplexity on held-out text, and against the input model KL divergence and top-1 agreement
@@ -30,7 +30,7 @@ export async function measureLlmQuality(
     openSession: openLlamaCppSession,
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
     ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
-    maxChunks: settings.maxChunks ?? defaultMaxChunks,
+    maxChunks: settings.maxChunks ?? defaultLlmChunks,
     promptTokens: 128,
     generateTokens: 64,
     repetitions: 3,

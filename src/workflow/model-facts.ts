@@ -5,10 +5,10 @@ import { fileError } from "../core/errors.js";
 import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
 import type { ShapeOverrides } from "../core/shapes.js";
 import { detectModelFormat } from "../formats/detect-format.js";
-import { inspectGguf } from "../formats/gguf/inspect-gguf.js";
+import { inspectGguf, type GgufInspection } from "../formats/gguf/inspect-gguf.js";
 import type { ModelSummary } from "../formats/model-inspection.js";
-import { inspectOnnx } from "../formats/onnx/inspect-onnx.js";
-import { inspectSafetensors } from "../formats/safetensors/inspect-safetensors.js";
+import { inspectOnnx, type OnnxInspection } from "../formats/onnx/inspect-onnx.js";
+import { inspectSafetensors, type SafetensorsInspection } from "../formats/safetensors/inspect-safetensors.js";
 import { assessFit } from "../hardware/assess-fit.js";
 import type { ModelKind } from "../hardware/recommend-frameworks.js";
 import type { TargetProfile } from "../hardware/target-profile.js";
@@ -41,26 +41,34 @@ function kindOf(format: ModelFormat, architecture: string, isLanguageModel: bool
   return "other";
 }
 
+async function summarize(path: string, format: ModelFormat, options: { shapes?: ShapeOverrides; contextLength?: number; signal?: AbortSignal }): Promise<ModelSummary> {
+  const signal = options.signal ? { signal: options.signal } : {};
+  const context = options.contextLength ? { contextLength: options.contextLength } : {};
+  if (format === "onnx") return inspectOnnx(path, { ...(options.shapes ? { shapes: options.shapes } : {}), ...signal });
+  if (format === "gguf") return inspectGguf(path, { ...context, ...signal });
+  return inspectSafetensors(path, { ...context, ...signal });
+}
+
+/** Memory an artifact is estimated to need on the target (weights + KV cache + runtime), from its headers. */
+export async function estimateArtifactRunBytes(artifact: Artifact, target: TargetProfile, options: { shapes?: ShapeOverrides; contextLength?: number; signal?: AbortSignal } = {}): Promise<number> {
+  return assessFit(await summarize(artifact.path, artifact.format, options), target).estimatedRunBytes;
+}
+
 /** Inspect the input (headers and graph only, no engine) into the facts planning needs, and hash it. */
 export async function inspectModelFacts(path: string, target: TargetProfile, options: { shapes?: ShapeOverrides; contextLength?: number; signal?: AbortSignal } = {}): Promise<InspectedModel> {
   const { format } = await detectModelFormat(path);
-  let summary: ModelSummary;
+  const summary = await summarize(path, format, options);
   let weightNodesByOp: Record<string, number> = {};
   let fileType: string | undefined;
   let files = [path];
-  if (format === "onnx") {
-    const inspection = await inspectOnnx(path, { ...(options.shapes ? { shapes: options.shapes } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-    summary = inspection;
+  if (summary.format === "onnx") {
+    const inspection = summary as OnnxInspection;
     weightNodesByOp = Object.fromEntries(inspection.quantizable.map((q) => [q.op, q.nodesWithConstantWeights]));
     files = [path, ...inspection.externalData.files];
-  } else if (format === "gguf") {
-    const inspection = await inspectGguf(path, { ...(options.contextLength ? { contextLength: options.contextLength } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-    summary = inspection;
-    fileType = inspection.fileType?.name;
+  } else if (summary.format === "gguf") {
+    fileType = (summary as GgufInspection).fileType?.name;
   } else {
-    const inspection = await inspectSafetensors(path, { ...(options.contextLength ? { contextLength: options.contextLength } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-    summary = inspection;
-    files = inspection.files.map((file) => file.path);
+    files = (summary as SafetensorsInspection).files.map((file) => file.path);
   }
   let isFolder: boolean;
   try {

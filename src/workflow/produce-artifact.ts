@@ -70,6 +70,7 @@ export async function produceArtifact(input: HashedArtifact, chain: readonly Pla
       passId: pass.id,
       passVersion: pass.version,
       options,
+      chosenOptions: step.options,
       cacheKey: key,
       cacheHit: run.hit,
       durationMs: run.durationMs,

@@ -5,6 +5,7 @@ import { readGatesFile, resolveGateEntries } from "../gates/gates-file.js";
 import { assertSatisfiable, parseConstraint, type Constraint } from "../pareto/constraint.js";
 import { defaultObjectives, parseObjective, type Objective } from "../pareto/objective.js";
 import type { TargetProfile } from "../hardware/target-profile.js";
+import { formatBytes } from "../core/units.js";
 import type { WorkflowConfig } from "./workflow-config.js";
 
 export interface ResolvedGoals {
@@ -15,8 +16,12 @@ export interface ResolvedGoals {
   objectives: Objective[];
 }
 
-/** Gates (file, inline list, or the seed's defaults), hard constraints (the config's plus the target's memory budget) and objectives. */
-export async function resolveGoals(config: WorkflowConfig, target: TargetProfile, signal?: AbortSignal): Promise<ResolvedGoals> {
+/**
+ * Gates (file, inline list, or the seed's defaults), hard constraints (the config's plus, given a
+ * target, its memory budget) and objectives. Without a target it only validates, so a bad gates
+ * file fails before anything slow runs.
+ */
+export async function resolveGoals(config: WorkflowConfig, target: TargetProfile | undefined, signal?: AbortSignal): Promise<ResolvedGoals> {
   const gates: Gate[] = [];
   const sources: string[] = [];
   if (config.gates.file) {
@@ -32,13 +37,19 @@ export async function resolveGoals(config: WorkflowConfig, target: TargetProfile
     sources.push("defaults: accuracy retention ≥ 95%, speed-up ≥ 2×, memory reduction ≥ 50%");
   }
   const constraints = config.constraints.map((text) => parseConstraint(text, "the constraints"));
-  const budget: Constraint = {
-    metric: "peakRssBytes",
-    op: "<=",
-    value: target.memoryBudgetBytes,
-    text: `peakRssBytes <= ${target.memoryBudgetBytes} (${target.name} memory budget)`,
-  };
-  const allConstraints = [...constraints, budget];
+  // The plan keeps only what is estimated to fit; the same estimate keeps the input model (and
+  // anything else too big) from being recommended. Measured limits are the user's constraints.
+  const budget: Constraint[] = target
+    ? [
+        {
+          metric: "estimatedRunBytes",
+          op: "<=",
+          value: target.memoryBudgetBytes,
+          text: `estimatedRunBytes <= ${formatBytes(target.memoryBudgetBytes)} (${target.name} memory budget, estimate)`,
+        },
+      ]
+    : [];
+  const allConstraints = [...constraints, ...budget];
   assertSatisfiable(allConstraints, "the constraints");
   const constraintGates: Gate[] = allConstraints.map((c) => ({ name: `constraint: ${c.text}`, metric: c.metric, goal: "threshold", op: c.op, value: c.value, priority: 0 }));
   const all = [...constraintGates, ...gates];

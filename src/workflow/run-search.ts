@@ -1,4 +1,3 @@
-import type { Progress } from "../core/logger.js";
 import { evaluateCandidate, type EvaluateContext, type EvaluatedCandidate } from "./evaluate-candidate.js";
 import type { WorkflowPlan } from "./plan-types.js";
 import type { RunLog } from "./run-log.js";
@@ -12,19 +11,25 @@ export interface SearchOutcome {
 }
 
 /**
+ * Progress is one log line per candidate: the passes and the benchmark below draw their own
+ * progress bars, and a bar cannot nest inside another.
+ *
  * Measure the baseline, then candidates in the sampler's order until the budget (candidate
  * count, then time) runs out, the space is exhausted, or — with stopWhenGoalsMet — one passes
  * every gate. The baseline counts toward the candidate budget.
  */
-export async function runSearch(plan: WorkflowPlan, context: EvaluateContext, options: { log: RunLog; progress: Progress; clockMs: () => number }): Promise<SearchOutcome> {
+export async function runSearch(
+  plan: WorkflowPlan,
+  context: EvaluateContext,
+  options: { log: RunLog; clockMs: () => number; afterBaseline?: (baseline: EvaluatedCandidate) => void },
+): Promise<SearchOutcome> {
   const { search } = context.config;
   const strategy = chooseStrategy(search.strategy, plan.candidates.length, Math.max(1, search.maxCandidates - 1));
   const startedMs = options.clockMs();
   options.log.info(`search: ${strategy} over ${plan.candidates.length} candidates (budget ${search.maxCandidates} incl. the baseline${search.maxTimeSec ? `, ${search.maxTimeSec} s` : ""}, seed ${search.seed})`);
-  options.progress.start("candidates", Math.min(search.maxCandidates, plan.candidates.length + 1));
   options.log.info(`evaluating baseline ${plan.baseline.id}`);
   const baseline = await evaluateCandidate(plan.baseline, context, undefined);
-  options.progress.update(1, plan.baseline.id);
+  options.afterBaseline?.(baseline);
   const evaluated: EvaluatedCandidate[] = [baseline];
   const sampler = createSampler(
     strategy,
@@ -53,14 +58,12 @@ export async function runSearch(plan: WorkflowPlan, context: EvaluateContext, op
       const result = await evaluateCandidate(planned, context, baseline);
       evaluated.push(result);
       history.push({ key: point.key, loss: result.loss });
-      options.progress.update(evaluated.length, planned.id);
       if (search.stopWhenGoalsMet && result.verdict?.passed) {
         stoppedBecause = `${planned.id} meets every gate (stopWhenGoalsMet)`;
         break;
       }
     }
   }
-  options.progress.finish(stoppedBecause);
   options.log.info(`search stopped: ${stoppedBecause}`);
   return { strategy, baseline, evaluated, stoppedBecause };
 }

@@ -99,3 +99,28 @@ await import(${JSON.stringify(new URL("../../dist/cli/main.js", import.meta.url)
     }
   });
 });
+
+describe("edgeforge eval on a GGUF with llama.cpp's spellings (built CLI)", () => {
+  it("--text/--base/--format csv print llama-bench-style tables with KL divergence against the base", async () => {
+    const text = "../shared/models/heldout-eval.txt";
+    const result = await runCli(["eval", gguf, "--text", text, "--base", gguf, "--ctx", "128", "--max-chunks", "2", "--threads", "1", "--format", "csv"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/pp512/);
+    expect(result.stdout).toMatch(/tg128/);
+    // The model against itself: KL divergence is zero and the top token always agrees.
+    const lines = result.stdout.split("\n");
+    const headerIndex = lines.findIndex((line) => line.includes("klDivergenceMean"));
+    expect(headerIndex).toBeGreaterThan(0);
+    const header = (lines[headerIndex] ?? "").split(",");
+    const row = (lines[headerIndex + 1] ?? "").split(",");
+    expect(Number(row[header.indexOf("klDivergenceMean")])).toBe(0);
+    expect(Number(row[header.indexOf("top1Agreement")])).toBe(1);
+    expect(Number(row[header.indexOf("perplexity")])).toBeGreaterThan(1);
+  });
+
+  it("--format on a non-LLM evaluation is refused with INVALID_OPTION", async () => {
+    const result = await runCli(["eval", rec, "--baseline", rec, "--samples", "1", "--shape", "x=1x3x48x80", "--format", "md"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error[INVALID_OPTION]");
+  });
+});

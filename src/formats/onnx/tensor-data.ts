@@ -283,7 +283,3 @@ export function createTensorProto(name: string, dtype: Dtype, dims: readonly num
   tensor.rawData = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   return tensor;
 }
-
-export function fromCoreTensor(name: string, tensor: Tensor): TensorProto {
-  return createTensorProto(name, tensor.dtype, tensor.dims, tensor.data);
-}

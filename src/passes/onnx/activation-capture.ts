@@ -51,37 +51,13 @@ export async function captureActivations(
   onSample: (values: NamedTensors, inputs: NamedTensors) => void,
   label = "calibrate",
 ): Promise<CaptureRun> {
-  if (!dataset) {
-    throw new EdgeforgeError("DATASET_INVALID", "this method needs calibration data and none was given", {
-      hint: "pass --calibration DATA (a folder of images with a preprocessing spec, a folder of .npy tensors, or a .json/.jsonl file)",
-    });
-  }
-  if (dataset.size === 0) {
-    throw new EdgeforgeError("DATASET_INVALID", `the calibration data ${dataset.source} is empty`, {
-      hint: "put at least one sample in it (a few dozen are typical)",
-      details: { source: dataset.source },
-    });
-  }
-  if (!context.openSession) {
-    throw new EdgeforgeError("RUNTIME_UNAVAILABLE", "calibration needs a runtime session and the pass was given none", {
-      hint: "call the pass through edgeforge's quantize API, which supplies onnxruntime",
-    });
-  }
-  const graph = model.graph!;
-  const existing = new Set(graph.output.map((o) => o.name));
-  const added = [...new Set(names)].filter((name) => !existing.has(name));
-  const outputCount = graph.output.length;
-  await mkdir(context.workDir, { recursive: true });
-  const exposedPath = join(context.workDir, `exposed-${randomBytes(6).toString("hex")}.onnx`);
+  requireInference(dataset, context, label);
+  const openSession = context.openSession!;
+  let exposedPath: string | undefined;
   let session: Session | undefined;
   try {
-    graph.output.push(...added.map(floatOutput));
-    try {
-      await writeOnnxModel(model, exposedPath, { signal: context.signal });
-    } finally {
-      graph.output.splice(outputCount);
-    }
-    session = await context.openSession(exposedPath, context.signal);
+    exposedPath = await writeExposedModel(model, names, context);
+    session = await openSession(exposedPath, context.signal);
     const specs = session.describe().inputs;
     context.progress?.start(label, dataset.size);
     let count = 0;
@@ -113,7 +89,48 @@ export async function captureActivations(
     return { samples: count };
   } finally {
     await session?.close();
-    await rm(exposedPath, { force: true });
-    await rm(`${exposedPath}.data`, { force: true });
+    if (exposedPath) await removeModelFiles(exposedPath);
+  }
+}
+
+/** Write `model` to the pass's workDir with the main-graph values `names` added as outputs; `model` is left as it was. */
+export async function writeExposedModel(model: ModelProto, names: readonly string[], context: PassContext, label = "exposed"): Promise<string> {
+  const graph = model.graph!;
+  const existing = new Set(graph.output.map((o) => o.name));
+  const added = [...new Set(names)].filter((name) => !existing.has(name));
+  const outputCount = graph.output.length;
+  await mkdir(context.workDir, { recursive: true });
+  const path = join(context.workDir, `${label}-${randomBytes(6).toString("hex")}.onnx`);
+  graph.output.push(...added.map(floatOutput));
+  try {
+    await writeOnnxModel(model, path, { signal: context.signal });
+  } finally {
+    graph.output.splice(outputCount);
+  }
+  return path;
+}
+
+export async function removeModelFiles(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await rm(`${path}.data`, { force: true });
+}
+
+/** Refuse a missing or empty dataset, and a context without a runtime, before any work. */
+export function requireInference(dataset: Dataset | undefined, context: PassContext, purpose: string): asserts dataset is Dataset {
+  if (!dataset) {
+    throw new EdgeforgeError("DATASET_INVALID", `${purpose} needs data and none was given`, {
+      hint: "pass --calibration DATA (a folder of images with a preprocessing spec, a folder of .npy tensors, or a .json/.jsonl file)",
+    });
+  }
+  if (dataset.size === 0) {
+    throw new EdgeforgeError("DATASET_INVALID", `the data ${dataset.source} for ${purpose} is empty`, {
+      hint: "put at least one sample in it (a few dozen are typical)",
+      details: { source: dataset.source },
+    });
+  }
+  if (!context.openSession) {
+    throw new EdgeforgeError("RUNTIME_UNAVAILABLE", `${purpose} needs a runtime session and the pass was given none`, {
+      hint: "call the pass through edgeforge's quantize API, which supplies onnxruntime",
+    });
   }
 }

@@ -4,7 +4,8 @@ import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
 import type { BlockwiseInt4Result } from "../../kernels/blockwise-int4.js";
-import { quantizeInt4Parallel } from "../../kernels/parallel-int4.js";
+import { Int4WorkerPool, isWorthParallel } from "../../kernels/parallel-int4.js";
+import { quantizeInt4 } from "../../kernels/blockwise-int4.js";
 import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
 import { findCandidateNodes, SkipLog, type CandidateNode } from "./candidate-nodes.js";
 import { excludeNodesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
@@ -25,6 +26,7 @@ export const quantizeInt4OptionsSchema = z.object({
     .describe("rtn: round to nearest; hqq: half-quadratic zero-point optimisation (data-free, float zero points); gptq: error-compensating rounding using calibration data"),
   accuracyLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(0).describe("MatMulNBits accuracy_level: 0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 compute of A (fastest on CPU)"),
   gptqDamping: z.number().positive().max(1).default(0.01).describe("gptq: fraction of the mean Hessian diagonal added for stability"),
+  threads: z.number().int().min(1).optional().describe("threads for large weights (worker threads); default: all cores"),
   excludeNodes: excludeNodesOption,
   externalData: externalDataOption,
 });
@@ -146,6 +148,10 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
     }
     const hessians = options.method === "gptq" ? await collectGptqHessians(inputFile, jobs.map((j) => j.candidate), context) : undefined;
     if (hessians) quantizer.log.notes.push(`gptq: Hessians from ${hessians.sampleCount} calibration samples`);
+    const kernelMethod = options.method === "hqq" ? "hqq" : "rtn";
+    const parallel = options.threads !== 1 && jobs.some((job) => isWorthParallel(Number(job.ref.tensor.dims[0]) * Number(job.ref.tensor.dims[1]), kernelMethod));
+    const pool = parallel ? await Int4WorkerPool.start(options.threads) : undefined;
+    try {
     context.progress?.start("quantize int4", jobs.length);
     for (const [index, job] of jobs.entries()) {
       context.signal?.throwIfAborted();
@@ -155,16 +161,21 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
       // GPTQ depends on the activations a weight meets, so a weight shared by several MatMuls is quantized per input.
       const cacheName = hessian ? `${job.ref.tensor.name}@${job.candidate.node.input[0]}` : job.ref.tensor.name;
       const names = await addOnceAsync(quantizer.store, job, cacheName, variant, async () => {
-        const kernelOptions = { blockSize: options.blockSize, symmetric: options.symmetric, method: options.method === "hqq" ? "hqq" as const : "rtn" as const };
+        const kernelOptions = { blockSize: options.blockSize, symmetric: options.symmetric, method: kernelMethod } as const;
         const q = hessian
           ? quantizeInt4Gptq(weight, k, n, hessian, { ...kernelOptions, damping: options.gptqDamping })
-          : await quantizeInt4Parallel(weight, k, n, kernelOptions);
+          : pool
+            ? await pool.quantize(weight, k, n, kernelOptions)
+            : quantizeInt4(weight, k, n, kernelOptions);
         return { tensors: int4Tensors(q), floatBytes: weight.byteLength };
       });
       replaceNode(job.candidate.graph, job.candidate.node, [quantizer.node(job, names, k, n)]);
       context.progress?.update(index + 1, job.candidate.id);
     }
     context.progress?.finish(`${jobs.length} nodes quantized`);
+    } finally {
+      await pool?.close();
+    }
     ensureOpsetImport(model, "com.microsoft", 1);
     removeUnusedConstants(model);
     const log = quantizer.log;

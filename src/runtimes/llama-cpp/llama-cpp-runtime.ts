@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import type * as NodeLlamaCpp from "node-llama-cpp";
 import type { Llama, LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { EdgeforgeError } from "../../core/errors.js";
 import type { RunOptions, Session, SessionDescription } from "../../core/session.js";
@@ -50,7 +51,7 @@ async function loadLlama(): Promise<{ llama: Llama; initNs: bigint; fresh: boole
   const fresh = llamaPromise === undefined;
   llamaPromise ??= (async () => {
     const started = process.hrtime.bigint();
-    let module: typeof import("node-llama-cpp");
+    let module: typeof NodeLlamaCpp;
     try {
       module = await import("node-llama-cpp");
     } catch (error) {

@@ -1,7 +1,8 @@
+import type * as OrtNamespace from "onnxruntime-node";
 import type { InferenceSession } from "onnxruntime-node";
 import { EdgeforgeError } from "../../core/errors.js";
 
-type OrtModule = typeof import("onnxruntime-node");
+type OrtModule = typeof OrtNamespace;
 
 /** What happened to one requested execution provider. */
 export interface ProviderAttempt {

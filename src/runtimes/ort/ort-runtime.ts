@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import type * as OrtNamespace from "onnxruntime-node";
 import type { InferenceSession } from "onnxruntime-node";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import type { NamedTensors } from "../../core/tensor.js";
@@ -7,7 +8,7 @@ import type { RuntimeSettings } from "../runtime-settings.js";
 import { createSessionWithFallback, type ProviderAttempt } from "./ort-providers.js";
 import { fromOrtTensor, specsFromMetadata, toOrtTensor } from "./ort-tensors.js";
 
-type OrtModule = typeof import("onnxruntime-node");
+type OrtModule = typeof OrtNamespace;
 
 /** Defaults applied when a setting is not given; recorded in the description either way. */
 export const ortDefaults = {
@@ -95,7 +96,7 @@ export function adaptOrtSession(ort: OrtModule, session: InferenceSession, prove
     async run(feeds: NamedTensors, options: RunOptions = {}): Promise<NamedTensors> {
       if (closed) throw new EdgeforgeError("RUNTIME_FAILED", "run() on a closed session", { hint: "open a new session" });
       options.signal?.throwIfAborted();
-      const ortFeeds: Record<string, import("onnxruntime-node").Tensor> = {};
+      const ortFeeds: Record<string, OrtNamespace.Tensor> = {};
       for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(ort, name, tensor);
       let results: InferenceSession.ReturnType;
       try {
@@ -108,7 +109,7 @@ export function adaptOrtSession(ort: OrtModule, session: InferenceSession, prove
         });
       }
       const out: NamedTensors = {};
-      for (const [name, value] of Object.entries(results)) out[name] = fromOrtTensor(name, value as import("onnxruntime-node").Tensor);
+      for (const [name, value] of Object.entries(results)) out[name] = fromOrtTensor(name, value as OrtNamespace.Tensor);
       return out;
     },
     close,

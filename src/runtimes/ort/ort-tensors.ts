@@ -1,9 +1,9 @@
-import type { Tensor as OrtTensor } from "onnxruntime-node";
+import type * as OrtNamespace from "onnxruntime-node";
 import type { Dtype } from "../../core/dtypes.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import type { Tensor, TensorData, TensorSpec } from "../../core/tensor.js";
 
-type OrtModule = typeof import("onnxruntime-node");
+type OrtModule = typeof OrtNamespace;
 
 const ortDtypes = new Set<string>([
   "float32",
@@ -21,7 +21,7 @@ const ortDtypes = new Set<string>([
 ]);
 
 /** An edgeforge tensor as an ORT tensor over the same memory (no copy). */
-export function toOrtTensor(ort: OrtModule, name: string, tensor: Tensor): OrtTensor {
+export function toOrtTensor(ort: OrtModule, name: string, tensor: Tensor): OrtNamespace.Tensor {
   if (!ortDtypes.has(tensor.dtype)) {
     throw new EdgeforgeError("UNSUPPORTED_FEATURE", `input "${name}" has dtype ${tensor.dtype}, which edgeforge cannot pass to onnxruntime`, {
       hint: "use a numeric input type",
@@ -32,7 +32,7 @@ export function toOrtTensor(ort: OrtModule, name: string, tensor: Tensor): OrtTe
 }
 
 /** An ORT output as an edgeforge tensor over the same memory. */
-export function fromOrtTensor(name: string, value: OrtTensor): Tensor {
+export function fromOrtTensor(name: string, value: OrtNamespace.Tensor): Tensor {
   if (!ortDtypes.has(value.type)) {
     throw new EdgeforgeError("UNSUPPORTED_FEATURE", `output "${name}" has type ${value.type}, which edgeforge cannot read`, {
       hint: "only numeric outputs are supported",
@@ -43,7 +43,7 @@ export function fromOrtTensor(name: string, value: OrtTensor): Tensor {
 }
 
 /** ORT input/output metadata → TensorSpecs; non-tensor values (sequences, maps) are reported as unsupported. */
-export function specsFromMetadata(metadata: readonly import("onnxruntime-node").InferenceSession.ValueMetadata[]): TensorSpec[] {
+export function specsFromMetadata(metadata: readonly OrtNamespace.InferenceSession.ValueMetadata[]): TensorSpec[] {
   return metadata.map((value) => {
     if (!value.isTensor) {
       throw new EdgeforgeError("UNSUPPORTED_FEATURE", `model value "${value.name}" is not a tensor (sequence or map)`, {

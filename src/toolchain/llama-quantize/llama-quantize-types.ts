@@ -2,8 +2,9 @@
  * The file types llama-quantize offers (tools/quantize/quantize.cpp `QUANT_OPTIONS` at the
  * llama.cpp release node-llama-cpp 3.22.1 bundles), with llama.cpp's own size/quality note and
  * whether the engine refuses the type without an importance matrix. `imatrix: "required"` is
- * the engine's rule (llama-quant.cpp `tensor_requires_imatrix`: IQ1/IQ2/IQ3_XXS tensors, Q2_K in
- * a Q2_K_S file); an integration test quantizes every type without one and checks exactly these fail.
+ * the engine's rule (llama-quant.cpp `tensor_requires_imatrix`: IQ1/IQ2/IQ3_XXS tensors, which
+ * IQ3_XS mixes in, and Q2_K in a Q2_K_S file); an integration test quantizes every type without
+ * one and checks exactly these fail.
  */
 export interface LlamaQuantizeType {
   /** llama-quantize spelling, e.g. "Q4_K_M". */
@@ -33,7 +34,7 @@ const table: ReadonlyArray<readonly [string, number, string, boolean?]> = [
   ["Q3_K_S", 11, "3.41G, +1.6321 ppl @ Llama-3-8B"],
   ["IQ3_M", 27, "3.66 bpw quantization mix"],
   ["IQ3_S", 26, "3.44 bpw quantization"],
-  ["IQ3_XS", 22, "3.3 bpw quantization"],
+  ["IQ3_XS", 22, "3.3 bpw quantization", true],
   ["IQ3_XXS", 23, "3.06 bpw quantization", true],
   ["Q2_K", 10, "2.96G, +3.5199 ppl @ Llama-3-8B"],
   ["Q2_K_S", 21, "2.96G, +3.1836 ppl @ Llama-3-8B", true],

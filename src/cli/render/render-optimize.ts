@@ -1,0 +1,62 @@
+import type { Diagnosis, Report } from "../../api/index.js";
+import { formatBytes, formatMs } from "../../core/units.js";
+import { describeGateResult } from "../../gates/describe-gate-result.js";
+import { alignedTable, clip, labelled } from "./text-layout.js";
+
+function fmt(value: number | undefined, digits = 3): string {
+  return value === undefined ? "—" : value.toFixed(digits);
+}
+
+/** The end of an optimize run, for people: the verdict, the recommendation or the near miss, the candidates, where the reports are. */
+export function renderOptimizeSummary(report: Report): string {
+  const lines: string[] = [];
+  const recommended = report.candidates.find((c) => c.id === report.recommendation.candidateId);
+  lines.push(report.verdict === "passed" ? `Recommended: ${recommended?.id} — ${recommended?.label}` : "No candidate passed the quality gates.");
+  for (const reason of report.recommendation.reasons) lines.push(`  - ${reason}`);
+  if (report.gates.closest) {
+    lines.push(`Closest candidate: ${report.gates.closest.candidateId}; it missed:`);
+    for (const miss of report.gates.closest.missed) lines.push(`  - ${describeGateResult(miss)}`);
+  }
+  const rows = [["candidate", "p50", "tok/s", "peak RSS", "size", "acc. ret.", "speed-up", "frontier", "gates"]];
+  for (const c of report.candidates) {
+    const m = c.metrics;
+    const verdict = report.gates.verdicts.find((v) => v.candidateId === c.id);
+    rows.push([
+      `${c.id === report.recommendation.candidateId ? "* " : "  "}${clip(c.id, 40)}`,
+      m.p50LatencyMs === undefined ? "—" : formatMs(m.p50LatencyMs),
+      m.tokensPerSec === undefined ? "—" : m.tokensPerSec.toFixed(1),
+      m.peakRssBytes === undefined ? "—" : formatBytes(m.peakRssBytes),
+      m.sizeBytes === undefined ? "—" : formatBytes(m.sizeBytes),
+      fmt(m.accuracyRetention),
+      m.speedup === undefined ? "—" : `${m.speedup.toFixed(2)}×`,
+      report.frontier.ids.includes(c.id) ? "yes" : "",
+      c.status === "measured" ? (verdict?.passed ? "pass" : "fail") : c.status,
+    ]);
+  }
+  lines.push("", ...alignedTable(rows, "  ", new Set([1, 2, 3, 4, 5, 6])));
+  const hits = report.cache.hits;
+  lines.push(
+    "",
+    labelled("cache", report.cache.enabled ? `${hits} pass run${hits === 1 ? "" : "s"} reused, ${report.cache.misses} run (${report.cache.dir})` : "disabled"),
+    labelled("search", `${report.search.strategy}, ${report.search.evaluated} evaluated: ${report.search.stoppedBecause}`),
+  );
+  if (report.outputs.recommendedArtifact) lines.push(labelled("artifact", report.outputs.recommendedArtifact));
+  lines.push(labelled("report", report.outputs.reportHtml), labelled("markdown", report.outputs.reportMd), labelled("junit", report.outputs.junitXml));
+  return lines.join("\n");
+}
+
+export function renderDiagnosis(diagnosis: Diagnosis): string {
+  const lines: string[] = [`Diagnosis of ${diagnosis.source}: ${diagnosis.findings.length} finding${diagnosis.findings.length === 1 ? "" : "s"}`];
+  for (const f of diagnosis.findings) {
+    lines.push("", `[${f.severity}] ${f.rule} (${f.subject})`, `  observed: ${f.observation}`);
+    for (const cause of f.causes) lines.push(`  cause:    ${cause}`);
+    for (const action of f.actions) lines.push(`  action:   ${action}`);
+  }
+  if (diagnosis.troubleshooting.length > 0) {
+    lines.push("", "Troubleshooting by framework:");
+    for (const row of diagnosis.troubleshooting) {
+      lines.push(`  ${row.framework}: ${row.symptom}`, `    causes:  ${row.causes.join("; ")}`, `    actions: ${row.actions.join("; ")}`);
+    }
+  }
+  return lines.join("\n");
+}

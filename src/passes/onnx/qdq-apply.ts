@@ -1,0 +1,171 @@
+import type { ModelProto, NodeProto } from "onnx-buf";
+import type { QuantizationParams } from "../../kernels/linear-quantization.js";
+import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
+import { readFloat32, tensorDims } from "./float-tensors.js";
+import { defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator } from "./graph-edit.js";
+import { InitializerStore } from "./initializer-store.js";
+import { upgradeOpsetTo10 } from "./opset-upgrade.js";
+import type { QdqNodePlan, QdqPlan } from "./qdq-plan.js";
+
+export interface QdqApplyOptions {
+  /** For messages. */
+  path: string;
+  activationType: "uint8" | "int8";
+  perChannel: boolean;
+  reduceRange: boolean;
+}
+
+export interface QdqApplyResult {
+  quantizedNodes: string[];
+  store: InitializerStore;
+  /** Domain of the Q/DQ nodes: "" (ai.onnx, opset ≥ 13) or "com.microsoft" for older opsets. */
+  domain: string;
+  /** The model was moved from opset 9 to 10 (QLinear kernels need 10). */
+  opsetUpgraded: boolean;
+}
+
+const int32Max = 2 ** 31 - 1;
+
+/**
+ * Insert QuantizeLinear/DequantizeLinear pairs into the main graph in the layout onnxruntime fuses
+ * into QLinear kernels: constant scalar scale and zero point per activation, shared by the Q and DQ
+ * of the pair; weights as constant int8 (symmetric, per channel) behind a DQ; Conv/Gemm biases as
+ * int32 with scale = input scale × weight scale. Nodes in `keepFloat` (and their reads) stay float.
+ */
+export function applyQdq(model: ModelProto, plan: QdqPlan, params: ReadonlyMap<string, QuantizationParams>, options: QdqApplyOptions, keepFloat: ReadonlySet<string>): QdqApplyResult {
+  const graph = model.graph!;
+  const names = new NameAllocator(model);
+  const store = new InitializerStore(names);
+  const opsetUpgraded = upgradeOpsetTo10(model, names, options.path);
+  // Per-axis DequantizeLinear needs ai.onnx opset 13; the com.microsoft ops take an axis at any opset.
+  const domain = defaultOpsetVersion(model) >= 13 ? "" : "com.microsoft";
+  if (domain !== "") ensureOpsetImport(model, domain, 1);
+  const active = plan.nodes.filter((n) => !keepFloat.has(n.id));
+  const floatNodes = new Set(plan.nodes.filter((n) => keepFloat.has(n.id)).map((n) => n.node));
+  const tensors = new Set(active.flatMap((n) => [...n.activations, ...(n.output ? [n.output] : [])]));
+
+  const dequantized = new Map<string, string>();
+  const pairs = new Map<string, NodeProto[]>();
+  for (const tensor of tensors) {
+    const p = params.get(tensor);
+    if (!p) continue;
+    const scale = store.add(graph, tensor, { suffix: "_scale", dtype: "float32", dims: [], data: Float32Array.of(p.scale) });
+    const zeroPoint = store.add(graph, tensor, {
+      suffix: "_zero_point",
+      dtype: options.activationType,
+      dims: [],
+      data: options.activationType === "int8" ? Int8Array.of(p.zeroPoint) : Uint8Array.of(p.zeroPoint),
+    });
+    const quantized = names.allocate(`${tensor}_quantized`);
+    const output = names.allocate(`${tensor}_dequantized`);
+    dequantized.set(tensor, output);
+    pairs.set(tensor, [
+      makeNode({ opType: "QuantizeLinear", domain, name: names.allocate(`${tensor}_QuantizeLinear`), inputs: [tensor, scale, zeroPoint], outputs: [quantized] }),
+      makeNode({ opType: "DequantizeLinear", domain, name: names.allocate(`${tensor}_DequantizeLinear`), inputs: [quantized, scale, zeroPoint], outputs: [output] }),
+    ]);
+  }
+
+  const weightNodes: NodeProto[] = [];
+  const weightDequantized = new Map<string, string>();
+  const dequantizeWeight = (key: string, tensorNames: string[], axis: number | undefined, base: string): string => {
+    const cached = weightDequantized.get(key);
+    if (cached) return cached;
+    const output = names.allocate(`${base}_dequantized`);
+    weightNodes.push(makeNode({
+      opType: "DequantizeLinear", domain, name: names.allocate(`${base}_DequantizeLinear`), inputs: tensorNames, outputs: [output],
+      attributes: axis === undefined ? [] : [intAttribute("axis", axis)],
+    }));
+    weightDequantized.set(key, output);
+    return output;
+  };
+
+  const quantizedNodes: string[] = [];
+  for (const nodePlan of active) {
+    const { node } = nodePlan;
+    let weightScales: Float32Array | undefined;
+    if (nodePlan.weight) {
+      const { ref, slot, axis } = nodePlan.weight;
+      const perChannel = options.perChannel;
+      const variant = `qdq|${perChannel ? axis : "tensor"}|${options.reduceRange}`;
+      const tensorNames = store.addOnce(ref.graph, ref.tensor.name, variant, () => {
+        const data = readFloat32(ref.tensor);
+        const dims = tensorDims(ref.tensor);
+        const scaleOptions = { type: "int8" as const, symmetric: true, reduceRange: options.reduceRange };
+        const q = perChannel ? quantizePerChannel(data, dims, axis, scaleOptions) : quantizePerTensor(data, scaleOptions);
+        const paramDims = perChannel ? [q.scales.length] : [];
+        return {
+          tensors: [
+            { suffix: "_quantized", dtype: "int8", dims, data: q.data },
+            { suffix: "_scale", dtype: "float32", dims: paramDims, data: q.scales },
+            { suffix: "_zero_point", dtype: "int8", dims: paramDims, data: q.zeroPoints },
+          ],
+          floatBytes: data.byteLength,
+        };
+      });
+      weightScales = readScales(graph, tensorNames[1]!);
+      node.input[slot] = dequantizeWeight(`${ref.tensor.name}|${variant}`, tensorNames, perChannel ? axis : undefined, ref.tensor.name);
+    }
+    const biasInput = nodePlan.bias ? quantizeBias(nodePlan, params, weightScales, store, graph) : undefined;
+    if (nodePlan.bias && biasInput) {
+      const perChannelBias = (weightScales?.length ?? 0) > 1;
+      node.input[nodePlan.bias.slot] = dequantizeWeight(biasInput[0]!, biasInput, perChannelBias ? 0 : undefined, nodePlan.bias.ref.tensor.name);
+    }
+    quantizedNodes.push(nodePlan.id);
+  }
+
+  // Rewire every reader of a quantized activation (except nodes kept float) to its DequantizeLinear output.
+  const rewritten: NodeProto[] = [...weightNodes];
+  const graphInputs = new Set(graph.input.map((i) => i.name));
+  for (const [tensor, pair] of pairs) if (graphInputs.has(tensor)) rewritten.push(...pair);
+  for (const node of graph.node) {
+    if (!floatNodes.has(node)) {
+      node.input.forEach((name, i) => {
+        const replacement = dequantized.get(name);
+        if (replacement) node.input[i] = replacement;
+      });
+    }
+    rewritten.push(node);
+    for (const output of node.output) {
+      const pair = pairs.get(output);
+      if (pair) rewritten.push(...pair);
+    }
+  }
+  graph.node = rewritten;
+  return { quantizedNodes, store, domain, opsetUpgraded };
+}
+
+function readScales(graph: ModelProto["graph"] & object, name: string): Float32Array {
+  const tensor = graph.initializer.find((t) => t.name === name)!;
+  return readFloat32(tensor);
+}
+
+/** int32 bias with scale = activation scale × weight scale (per channel), zero point 0: the layout QLinearConv fuses. */
+function quantizeBias(
+  nodePlan: QdqNodePlan,
+  params: ReadonlyMap<string, QuantizationParams>,
+  weightScales: Float32Array | undefined,
+  store: InitializerStore,
+  graph: ModelProto["graph"] & object,
+): string[] | undefined {
+  const bias = nodePlan.bias!;
+  const inputParams = params.get(bias.activation);
+  if (!inputParams || !weightScales) return undefined;
+  const values = readFloat32(bias.ref.tensor);
+  const perChannel = weightScales.length > 1;
+  if (perChannel && weightScales.length !== values.length) return undefined;
+  const scales = new Float32Array(perChannel ? values.length : 1);
+  for (let i = 0; i < scales.length; i++) scales[i] = inputParams.scale * weightScales[i]!;
+  const quantized = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const scale = scales[perChannel ? i : 0]!;
+    const q = scale === 0 ? 0 : Math.round(values[i]! / scale);
+    quantized[i] = Math.max(-int32Max, Math.min(int32Max, q));
+  }
+  const dims = perChannel ? [values.length] : [];
+  const base = `${bias.ref.tensor.name}_${nodePlan.id}`;
+  return [
+    store.add(graph, base, { suffix: "_quantized", dtype: "int32", dims: [values.length], data: quantized }),
+    store.add(graph, base, { suffix: "_scale", dtype: "float32", dims, data: scales }),
+    store.add(graph, base, { suffix: "_zero_point", dtype: "int32", dims, data: new Int32Array(perChannel ? values.length : 1) }),
+  ];
+}

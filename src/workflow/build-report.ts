@@ -1,0 +1,161 @@
+import { describeGate } from "../gates/gate.js";
+import { findClosestCandidate } from "../gates/evaluate-gates.js";
+import { describeGateResult } from "../gates/describe-gate-result.js";
+import { formatMetricValue } from "../pareto/format-metric.js";
+import { computeFrontier } from "../pareto/frontier.js";
+import type { MetricValues } from "../pareto/metric-catalog.js";
+import { recommendCandidate } from "../pareto/recommend.js";
+import { reportSchemaVersion, type Report } from "../reports/report.js";
+import type { Environment } from "./assess-environment.js";
+import type { InspectedModel } from "./model-facts.js";
+import type { WorkflowPlan } from "./plan-types.js";
+import type { ResolvedGoals } from "./resolve-gates.js";
+import type { RunLog } from "./run-log.js";
+import type { SearchOutcome } from "./run-search.js";
+import type { WorkflowConfig } from "./workflow-config.js";
+
+export interface ReportInputs {
+  config: WorkflowConfig;
+  model: InspectedModel;
+  environment: Environment;
+  plan: WorkflowPlan;
+  goals: ResolvedGoals;
+  search: SearchOutcome;
+  cache: { enabled: boolean; dir: string };
+  log: RunLog;
+  outputs: Report["outputs"];
+  evaluation?: Report["evaluation"];
+  createdAt: string;
+  durationMs: number;
+  toolVersion: string;
+}
+
+export interface Verdicts {
+  recommendedId: string | undefined;
+  recommendation: Report["recommendation"];
+  frontier: Report["frontier"];
+  passingIds: string[];
+  closest: Report["gates"]["closest"];
+}
+
+function ratioLine(metrics: MetricValues): string {
+  const parts = [
+    metrics.speedup === undefined ? undefined : `${metrics.speedup.toFixed(2)}× the baseline's speed`,
+    metrics.memoryReduction === undefined ? undefined : `${(metrics.memoryReduction * 100).toFixed(0)}% less memory`,
+    metrics.sizeReduction === undefined ? undefined : `${(metrics.sizeReduction * 100).toFixed(0)}% smaller`,
+    metrics.accuracyRetention === undefined ? undefined : `accuracy retention ${formatMetricValue("accuracyRetention", metrics.accuracyRetention)}`,
+    metrics.klDivergence === undefined ? undefined : `KL divergence ${formatMetricValue("klDivergence", metrics.klDivergence)}`,
+  ];
+  return parts.filter(Boolean).join(", ");
+}
+
+/** Frontier over every measured candidate; the recommendation is the best weighted score among those passing every gate. */
+export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
+  const measured = search.evaluated.filter((e) => e.report.status === "measured");
+  const points = measured.map((e) => ({ id: e.planned.id, values: e.report.metrics as MetricValues }));
+  const frontier = computeFrontier(points, goals.objectives);
+  const passingIds = measured.filter((e) => e.verdict?.passed).map((e) => e.planned.id);
+  const passing = points.filter((p) => passingIds.includes(p.id));
+  const picked = recommendCandidate(passing, goals.objectives);
+  const recommendedId = picked.recommendedId;
+  const weights = goals.objectives.map((o) => `${o.metric} ×${o.weight ?? 1}`).join(", ");
+  const reasons: string[] = [];
+  let closest: Verdicts["closest"];
+  if (recommendedId) {
+    const chosen = measured.find((e) => e.planned.id === recommendedId);
+    const score = picked.ranked[0]?.score;
+    reasons.push(`passes all ${chosen?.verdict?.results.length ?? 0} gates and constraints`);
+    reasons.push(`best weighted score${score === undefined ? "" : ` (${score.toFixed(3)})`} among ${passing.length} passing candidate${passing.length === 1 ? "" : "s"} on their Pareto frontier (weights: ${weights})`);
+    if (chosen) reasons.push(`against the baseline: ${ratioLine(chosen.report.metrics as MetricValues)}`);
+    if (!frontier.frontierIds.includes(recommendedId)) reasons.push("note: other candidates dominate it, but they fail a gate");
+  } else {
+    const verdicts = measured.flatMap((e) => (e.verdict ? [e.verdict] : []));
+    closest = findClosestCandidate(verdicts);
+    reasons.push(measured.length === 0 ? "no candidate could be measured" : `none of the ${measured.length} measured candidates passes every gate`);
+    if (closest) reasons.push(`closest: ${closest.candidateId}, which missed ${closest.missed.map((m) => describeGateResult(m)).join("; ")}`);
+  }
+  return {
+    recommendedId,
+    recommendation: {
+      candidateId: recommendedId ?? null,
+      ...(picked.ranked[0] ? { score: picked.ranked[0].score } : {}),
+      reasons,
+      ranked: picked.ranked.map((r) => ({ id: r.id, score: r.score })),
+    },
+    frontier: { ids: frontier.frontierIds, dominatedBy: frontier.dominatedBy },
+    passingIds,
+    closest,
+  };
+}
+
+export function buildReport(inputs: ReportInputs): Report {
+  const { config, model, environment, plan, goals, search } = inputs;
+  const verdicts = decide(search, goals);
+  const { hardware } = environment;
+  const candidates = search.evaluated.map((e) => e.report);
+  const passes = candidates.flatMap((c) => c.passes);
+  return {
+    schemaVersion: reportSchemaVersion,
+    kind: "edgeforge.optimize",
+    createdAt: inputs.createdAt,
+    durationMs: inputs.durationMs,
+    tool: { name: "edgeforge", version: inputs.toolVersion },
+    input: {
+      path: model.artifact.path,
+      format: model.artifact.format,
+      sha256: model.artifact.sha256,
+      sizeBytes: model.artifact.sizeBytes,
+      architecture: model.facts.architecture,
+      parameterCount: model.facts.parameterCount,
+    },
+    target: {
+      name: environment.target.name,
+      description: environment.target.description,
+      memoryBudgetBytes: environment.target.memoryBudgetBytes,
+      details: { origin: environment.target.origin, cpu: environment.target.cpu, accelerators: environment.target.accelerators, fit: model.facts.fit },
+    },
+    plan: {
+      frameworks: plan.frameworks.map((f) => ({ name: f.framework, usable: f.usable, reasons: f.usable ? f.reasons : [...f.reasons, f.unusableReason ?? "not usable"] })),
+      reasons: plan.reasons,
+      searchSpaceSize: plan.candidates.length + 1,
+      candidates: [plan.baseline, ...plan.candidates].map((c) => ({ id: c.id, label: c.label, passes: c.chain.map((s) => ({ passId: s.passId, options: s.options })), runtime: { ...c.runtime }, reasons: c.reasons })),
+      skipped: plan.skipped,
+    },
+    search: {
+      strategy: search.strategy,
+      seed: config.search.seed,
+      maxCandidates: config.search.maxCandidates,
+      ...(config.search.maxTimeSec === undefined ? {} : { maxTimeSec: config.search.maxTimeSec }),
+      stopWhenGoalsMet: config.search.stopWhenGoalsMet,
+      evaluated: search.evaluated.length,
+      stoppedBecause: search.stoppedBecause,
+    },
+    ...(inputs.evaluation ? { evaluation: inputs.evaluation } : {}),
+    machine: {
+      cpu: hardware.cpu.model === "unknown" ? hardware.cpu.architecture : hardware.cpu.model,
+      architecture: hardware.cpu.architecture,
+      logicalThreads: hardware.cpu.logicalThreads,
+      ...(hardware.cpu.physicalCores === "unknown" ? {} : { physicalCores: hardware.cpu.physicalCores }),
+      totalMemoryBytes: hardware.memory.totalMemoryBytes,
+      os: hardware.os.distro === "unknown" ? `${hardware.os.platform} ${hardware.os.release}` : hardware.os.distro,
+      node: process.version,
+    },
+    baselineId: search.baseline.planned.id,
+    candidates,
+    objectives: goals.objectives.map((o) => ({ metric: o.metric, direction: o.direction, weight: o.weight ?? 1 })),
+    constraints: goals.constraints.map((c) => ({ ...c })),
+    frontier: verdicts.frontier,
+    recommendation: verdicts.recommendation,
+    gates: {
+      source: inputs.goals.gatesSource,
+      definitions: goals.gates.map((g) => ({ name: g.name, metric: g.metric, goal: g.goal, value: g.value, ...(g.op ? { op: g.op } : {}), priority: g.priority, requirement: describeGate(g) })),
+      verdicts: search.evaluated.flatMap((e) => (e.verdict ? [e.verdict] : [])),
+      passingIds: verdicts.passingIds,
+      ...(verdicts.closest ? { closest: verdicts.closest } : {}),
+    },
+    verdict: verdicts.recommendedId ? "passed" : "no-candidate-passed",
+    cache: { enabled: inputs.cache.enabled, dir: inputs.cache.dir, hits: passes.filter((p) => p.cacheHit).length, misses: passes.filter((p) => !p.cacheHit).length },
+    log: inputs.log.entries.map((e) => ({ ...e })),
+    outputs: inputs.outputs,
+  };
+}

@@ -1,0 +1,213 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { EdgeforgeError } from "../core/errors.js";
+import { silentLogger, silentProgress, type Reporter } from "../core/logger.js";
+import type { Session } from "../core/session.js";
+import { openDataset } from "../datasets/open-dataset.js";
+import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
+import { assertGatesConsistent } from "../gates/check-gates.js";
+import type { MetricValues } from "../pareto/metric-catalog.js";
+import type { Pass, PassContext } from "../passes/pass.js";
+import type { Report } from "../reports/report.js";
+import { openRuntimeSession } from "../runtimes/catalog.js";
+import { assessEnvironment, type Environment } from "./assess-environment.js";
+import { buildReport } from "./build-report.js";
+import type { MeasureQuality } from "./evaluate-candidate.js";
+import { generatePlan } from "./generate-plan.js";
+import { defaultLlmChunks, measureLlmQuality } from "./measure-llm-quality.js";
+import { planOnnxQuality } from "./measure-onnx-quality.js";
+import { estimateArtifactRunBytes, inspectModelFacts, type InspectedModel } from "./model-facts.js";
+import { openPassCache } from "./pass-cache.js";
+import type { WorkflowPlan } from "./plan-types.js";
+import { resolveGoals, type ResolvedGoals } from "./resolve-gates.js";
+import { RunLog } from "./run-log.js";
+import { runSearch } from "./run-search.js";
+import { readToolVersions } from "./tool-versions.js";
+import { defaultCacheDir, type WorkflowConfig } from "./workflow-config.js";
+import { copyRecommendedArtifact, outputPaths, writeReports } from "./write-outputs.js";
+
+export interface WorkflowOptions extends Reporter {
+  /** The passes the plan may use (the pass catalog). */
+  passes: readonly Pass[];
+  /** Milliseconds, for the time budget and the run log (tests inject one). */
+  clockMs?: () => number;
+  now?: () => Date;
+  /** Override the target's memory budget (bytes). */
+  memoryBudgetBytes?: number;
+}
+
+export interface PreparedWorkflow {
+  config: WorkflowConfig;
+  model: InspectedModel;
+  environment: Environment;
+  goals: ResolvedGoals;
+  plan: WorkflowPlan;
+}
+
+/** Everything up to the plan: inspect the model, assess target and machine, resolve gates, generate candidates. Runs nothing. */
+export async function prepareWorkflow(config: WorkflowConfig, options: WorkflowOptions): Promise<PreparedWorkflow> {
+  const signal = options.signal;
+  await resolveGoals(config, undefined, signal);
+  const environment = await assessEnvironment(config.target, { ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }), ...(signal ? { signal } : {}) });
+  const model = await inspectModelFacts(resolve(config.model), environment.target, {
+    shapes: config.measurement.shapes,
+    ...(config.measurement.contextSize ? { contextLength: config.measurement.contextSize } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  const goals = await resolveGoals(config, environment.target, signal);
+  const frameworks = recommendFrameworks(environment.target, { modelKind: model.facts.modelKind, availableRuntimes: environment.availability });
+  const plan = generatePlan({ facts: model.facts, target: environment.target, frameworks, passes: options.passes, config, local: environment.local });
+  return { config, model, environment, goals, plan };
+}
+
+export interface WorkflowOutcome {
+  report: Report;
+  prepared: PreparedWorkflow;
+}
+
+function assertOutputSeparate(config: WorkflowConfig): void {
+  const output = resolve(config.output);
+  const model = resolve(config.model);
+  if (output === model) {
+    throw new EdgeforgeError("OUTPUT_EQUALS_INPUT", `the output folder ${output} is the model itself`, { hint: "pass -o with a new folder", details: { output } });
+  }
+}
+
+/**
+ * The optimize engine: plan → run passes through the cache → measure each candidate → frontier →
+ * recommendation → gates → reports in the output folder. Returns the report; the caller maps
+ * its verdict to an exit code.
+ */
+export async function runWorkflow(config: WorkflowConfig, options: WorkflowOptions): Promise<WorkflowOutcome> {
+  assertOutputSeparate(config);
+  const logger = options.logger ?? silentLogger;
+  const progress = options.progress ?? silentProgress;
+  const signal = options.signal;
+  const clockMs = options.clockMs ?? (() => performance.now());
+  const startedMs = clockMs();
+  const createdAt = (options.now ?? (() => new Date()))().toISOString();
+  const log = new RunLog(logger, clockMs);
+  const outputDir = resolve(config.output);
+  await mkdir(outputDir, { recursive: true });
+
+  log.info(`assessing ${config.model} for target ${config.target}`);
+  const prepared = await prepareWorkflow(config, options);
+  const { model, environment, goals, plan } = prepared;
+  for (const reason of plan.reasons) log.info(`plan: ${reason}`);
+  for (const skip of plan.skipped) log.info(`plan: left out ${skip.label}: ${skip.reason}`);
+
+  const cacheDir = config.cache.enabled ? resolve(config.cache.dir ?? defaultCacheDir()) : join(outputDir, "artifacts");
+  const cache = openPassCache({ dir: cacheDir, enabled: config.cache.enabled });
+  log.info(config.cache.enabled ? `cache: ${cacheDir}` : `cache: disabled (--no-cache); artifacts under ${cacheDir}`);
+  const workDir = await mkdtemp(join(tmpdir(), "edgeforge-work-"));
+  try {
+    const calibrationData = config.data.calibration && model.facts.format === "onnx" ? await openDataset(config.data.calibration, signal ? { signal } : {}) : undefined;
+    const evaluationData = config.data.evaluation && model.facts.format === "onnx" ? await openDataset(config.data.evaluation, signal ? { signal } : {}) : undefined;
+    const passByIdMap = new Map(options.passes.map((p) => [p.id, p]));
+    const contextFor = (pass: Pass): PassContext => ({
+      workDir: join(workDir, pass.id),
+      openSession: (path: string): Promise<Session> => openRuntimeSession("ort", path, "onnx", {}),
+      ...(calibrationData ? { calibrationData } : {}),
+      ...(evaluationData ? { evaluationData } : {}),
+      logger,
+      progress,
+      ...(signal ? { signal } : {}),
+    });
+    const quality = await qualityFor(config, model, { logger, ...(signal ? { signal } : {}) }, log);
+    const search = await runSearch(
+      plan,
+      {
+        input: model.artifact,
+        config,
+        produce: {
+          lookupPass: (id) => {
+            const pass = passByIdMap.get(id);
+            if (!pass) throw new EdgeforgeError("INVALID_CONFIG", `unknown pass ${id}`, { hint: `passes: ${[...passByIdMap.keys()].join(", ")}` });
+            return pass;
+          },
+          cache,
+          toolVersions: await readToolVersions(),
+          contextFor,
+          log,
+          produced: new Map(),
+        },
+        measureQuality: quality.measureQuality,
+        estimateRunBytes: (artifact) =>
+          estimateArtifactRunBytes(artifact, environment.target, {
+            shapes: config.measurement.shapes,
+            ...(config.measurement.contextSize ? { contextLength: config.measurement.contextSize } : {}),
+            ...(signal ? { signal } : {}),
+          }),
+        gates: goals.gates,
+        objectives: goals.objectives,
+        reporter: { logger, ...(signal ? { signal } : {}) },
+      },
+      { log, clockMs, afterBaseline: (baseline) => assertGatesConsistent(goals.gates, baseline.report.metrics as MetricValues, "the gates, given the baseline's measurements") },
+    );
+
+    const paths = outputPaths(outputDir);
+    const draft = buildReport({
+      config,
+      model,
+      environment,
+      plan,
+      goals,
+      search,
+      cache: { enabled: config.cache.enabled, dir: cacheDir },
+      log,
+      outputs: paths,
+      ...(quality.evaluation ? { evaluation: quality.evaluation() } : {}),
+      createdAt,
+      durationMs: clockMs() - startedMs,
+      toolVersion: (await readToolVersions()).edgeforge ?? "unknown",
+    });
+    const recommended = search.evaluated.find((e) => e.planned.id === draft.recommendation.candidateId);
+    let recommendedArtifact: string | undefined;
+    if (recommended?.artifact) {
+      recommendedArtifact = await copyRecommendedArtifact(recommended.artifact.files, recommended.artifact.path, outputDir, signal);
+      log.info(`recommended: ${recommended.planned.id} → ${recommendedArtifact}`);
+    } else {
+      log.warn(`no candidate passed the gates${draft.gates.closest ? `; closest: ${draft.gates.closest.candidateId}` : ""}`);
+    }
+    const report: Report = {
+      ...draft,
+      durationMs: clockMs() - startedMs,
+      log: log.entries.map((e) => ({ ...e })),
+      outputs: { ...paths, ...(recommendedArtifact ? { recommendedArtifact } : {}) },
+    };
+    await writeReports(report, log.render(), signal);
+    return { report, prepared };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+interface QualitySetup {
+  measureQuality: MeasureQuality;
+  /** Read after the search, when the sample count is known. */
+  evaluation?: () => NonNullable<Report["evaluation"]>;
+}
+
+async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporter: Reporter, log: RunLog): Promise<QualitySetup> {
+  if (model.facts.format === "onnx") {
+    const quality = await planOnnxQuality(config, model.artifact, reporter);
+    log.info(`accuracy: ${quality.method} (${quality.source})`);
+    return { measureQuality: quality.measure, evaluation: () => ({ source: quality.source, samples: quality.samplesSeen(), method: quality.method }) };
+  }
+  const textPath = config.data.evaluation;
+  if (!textPath) {
+    log.warn("no evaluation text (--eval FILE.txt): perplexity, KL divergence and accuracy retention are not measured");
+    return { measureQuality: async () => undefined };
+  }
+  const measureQuality: MeasureQuality = async (candidate, artifact) =>
+    measureLlmQuality(artifact.path, candidate.isBaseline ? undefined : model.artifact.path, textPath, {
+      ...(candidate.runtime.threads === undefined ? {} : { threads: candidate.runtime.threads }),
+      ...(config.measurement.contextSize ? { contextSize: config.measurement.contextSize } : {}),
+      ...(config.data.limit ? { maxChunks: config.data.limit } : {}),
+    }, reporter);
+  return {
+    measureQuality,
+    evaluation: () => ({ source: textPath, samples: config.data.limit ?? defaultLlmChunks, method: "llama.cpp perplexity (chunks of held-out text), KL divergence and top-1 agreement against the input model, tokens/s" }),
+  };
+}

@@ -1,0 +1,100 @@
+import { execFile } from "node:child_process";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCentroidClassifier, classifierModelBytes, loadMnistSplit, writeMnistImageFolder } from "../fixtures/mnist-classifier.js";
+import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+
+const mainPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [mainPath, ...args], { timeout: 120_000, encoding: "utf8", env, maxBuffer: 32 * 2 ** 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+const quick = ["--iterations", "3", "--warmup", "1", "--threads", "1", "--sweep", "none"];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-cli-bench-"));
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+describe("edgeforge bench (built CLI)", () => {
+  it("--json prints the versioned record on stdout and the table goes nowhere else", async () => {
+    const result = await runCli(["bench", realOnnxModels.cls, "--shape", "x=1x3x48x192", ...quick, "--json"]);
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout);
+    expect(record).toMatchObject({ schemaVersion: 1, kind: "edgeforge.bench" });
+    expect(record.results[0].measurements[0]).toMatchObject({ status: "ok", latency: { count: 3 } });
+  });
+
+  it("exits 4 when one child crashes, still measuring the other, and renders CSV rows for both", async () => {
+    const crashing = join(dir, "crash-me.onnx");
+    await copyFile(realOnnxModels.cls, crashing);
+    const output = join(dir, "out.csv");
+    const result = await runCli(
+      ["bench", realOnnxModels.cls, crashing, "--shape", "x=1x3x48x192", ...quick, "--format", "csv", "--output", output],
+      { ...process.env, EDGEFORGE_BENCH_CRASH_ON: "crash-me" },
+    );
+    expect(result.code).toBe(4);
+    const rows = result.stdout.trimEnd().split("\n");
+    expect(rows).toHaveLength(3);
+    const header = (rows[0] as string).split(",");
+    const statusOf = (label: string) => rows.find((row) => row.includes(label))?.split(",")[header.indexOf("status")];
+    expect(statusOf("ch_ppocr_mobile_v2.0_cls_infer.onnx")).toBe("ok");
+    expect(statusOf("crash-me.onnx")).toBe("failed");
+    expect(await readFile(output, "utf8")).toBe(result.stdout);
+    expect(result.stderr).toContain("some measurements failed");
+  });
+
+  it("renders the Markdown table on stderr by default", async () => {
+    const result = await runCli(["bench", realOnnxModels.vad, "--shape", "sequence=512", ...quick]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("| model |");
+    expect(result.stderr).toContain("silero_vad.onnx");
+  });
+
+  it("maps bad input to exit codes: usage 2 for flags, 1 for an unavailable runtime or when everything failed", async () => {
+    expect((await runCli(["bench", realOnnxModels.cls, "--iterations", "0"])).code).toBe(2);
+    expect((await runCli(["bench", realOnnxModels.cls, "--iterations", "3", "--min-time-ms", "10"])).code).toBe(2);
+    const openvino = await runCli(["bench", realOnnxModels.cls, "--runtime", "openvino", ...quick]);
+    expect(openvino.code).toBe(1);
+    expect(openvino.stderr).toContain("error[RUNTIME_UNAVAILABLE]");
+    const badValues = join(dir, "values.json");
+    await writeFile(badValues, JSON.stringify({ sr: { uniform: [0] } }));
+    const values = await runCli(["bench", realOnnxModels.vad, "--input-values", badValues, ...quick]);
+    expect(values.code).toBe(1);
+    expect(values.stderr).toContain("error[INVALID_CONFIG]");
+    const missingShape = await runCli(["bench", realOnnxModels.rec, ...quick]);
+    expect(missingShape.code).toBe(1);
+    expect(missingShape.stderr).toContain("INVALID_SHAPE");
+  });
+});
+
+describe("edgeforge eval (built CLI)", () => {
+  it("evaluates a classifier on an image folder and prints the record with --json", async () => {
+    const split = loadMnistSplit(100, 5);
+    const modelPath = join(dir, "mnist.onnx");
+    await writeFile(modelPath, classifierModelBytes(buildCentroidClassifier(split.train)));
+    const data = join(dir, "digits");
+    await writeMnistImageFolder(data, split.test);
+    const result = await runCli(["eval", modelPath, "--data", data, "--json"]);
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout);
+    expect(record).toMatchObject({ schemaVersion: 1, kind: "edgeforge.eval", task: "classification", data: { samples: 50 } });
+    expect(record.metrics.find((m: { name: string }) => m.name === "top1Accuracy").value).toBeGreaterThan(0.5);
+    const human = await runCli(["eval", modelPath, "--baseline", modelPath, "--task", "fidelity", "--samples", "2"]);
+    expect(human.code).toBe(0);
+    expect(human.stderr).toContain("cosineSimilarity");
+    const noTask = await runCli(["eval", modelPath]);
+    expect(noTask.code).toBe(2);
+    expect(noTask.stderr).toContain("error[INVALID_OPTION]");
+  });
+});

@@ -1,0 +1,79 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
+import { heldoutText, llamaCppReference, tinyLlamaF16 } from "../fixtures/llm-models.js";
+
+const mainPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [mainPath, ...args], { timeout: 120_000, encoding: "utf8", maxBuffer: 32 * 2 ** 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+let hfFolder: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-cli-llm-"));
+  hfFolder = join(dir, "tiny-hf");
+  await writeGgufAsHfFolder(await readGgufAsHf(tinyLlamaF16), hfFolder);
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+describe("edgeforge quantize / convert on GGUF and Hugging Face models (built CLI)", () => {
+  it("quantize MODEL.gguf --method Q4_K_M -o OUT writes llama-quantize's file, --json describes it", async () => {
+    const out = join(dir, "q4km.gguf");
+    const result = await runCli(["quantize", tinyLlamaF16, "--method", "Q4_K_M", "-o", out, "--threads", "2", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const record = JSON.parse(result.stdout) as { output: { path: string; sizeBytes: number; format: string } };
+    expect(record.output).toMatchObject({ format: "gguf", sizeBytes: llamaCppReference.sizesBytes.Q4_K_M });
+    expect(result.stderr).toContain("quantize");
+  });
+
+  it("convert HF_DIR --to gguf --outtype f16, then --to mlx --bits 4 --group-size 64", async () => {
+    const gguf = join(dir, "converted.gguf");
+    const toGguf = await runCli(["convert", hfFolder, "--to", "gguf", "--outtype", "f16", "-o", gguf]);
+    expect(toGguf.code, toGguf.stderr).toBe(0);
+    expect(toGguf.stderr).toContain("GGUF F16: wrote");
+    expect((await readFile(gguf)).length).toBe((await readFile(tinyLlamaF16)).length + 64);
+    const mlx = join(dir, "mlx");
+    const toMlx = await runCli(["convert", hfFolder, "--to", "mlx", "--bits", "4", "--group-size", "64", "-o", mlx, "--json"]);
+    expect(toMlx.code, toMlx.stderr).toBe(0);
+    expect(JSON.parse(toMlx.stdout)).toMatchObject({ to: "mlx", output: { format: "mlx" }, log: { counts: { quantizedTensors: 30 } } });
+    expect(JSON.parse(await readFile(join(mlx, "config.json"), "utf8")).quantization).toEqual({ group_size: 64, bits: 4, mode: "affine" });
+  });
+
+  it("eval MODEL.gguf --data TEXT --baseline BASE.gguf reports perplexity, KL and top-1 agreement", async () => {
+    const q4 = join(dir, "q4km.gguf");
+    const result = await runCli(["eval", q4, "--data", heldoutText, "--baseline", tinyLlamaF16, "--ctx", "128", "--max-chunks", "3", "--threads", "1", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const text = result.stdout;
+    for (const metric of ["perplexity", "klDivergence", "top1Agreement", "tokensPerSec"]) expect(text).toContain(`"${metric}"`);
+  });
+
+  it("bad input: truncated GGUF (exit 1), unknown type (exit 2), folder without config.json (exit 1) — nothing written", async () => {
+    const truncated = join(dir, "truncated.gguf");
+    await writeFile(truncated, (await readFile(tinyLlamaF16)).subarray(0, 500_000));
+    const out = join(dir, "bad");
+    const t = await runCli(["quantize", truncated, "--method", "Q4_0", "-o", join(out, "t.gguf")]);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/^error\[TRUNCATED_FILE\]/m);
+    const u = await runCli(["quantize", tinyLlamaF16, "--method", "Q4_Z", "-o", join(out, "u.gguf")]);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/^error\[INVALID_OPTION\]: unknown quantization type "Q4_Z"/m);
+    await rm(join(hfFolder, "config.json"));
+    const c = await runCli(["convert", hfFolder, "--to", "gguf", "-o", join(out, "c.gguf")]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/^error\[INVALID_CONFIG\]: .* has no config\.json/m);
+    const o = await runCli(["convert", hfFolder, "--to", "gguf", "--outtype", "q4_0"]);
+    expect(o.code).toBe(2);
+    expect(await readdir(dir)).not.toContain("bad");
+  });
+});

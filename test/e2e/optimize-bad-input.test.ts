@@ -1,0 +1,85 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../../src/reports/report.js";
+import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { runCli } from "../helpers/run-cli.js";
+
+let dir: string;
+const quick = ["--shape", "x=1x3x48x192", "--threads", "1", "--graph-opt", "all", "--runs", "3", "--warmup", "1"];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-optimize-bad-"));
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+describe("edgeforge optimize: bad input gives clear errors or a clear verdict", () => {
+  it("a gates file with an unknown metric: INVALID_CONFIG naming the known metrics, before anything runs", async () => {
+    const gates = join(dir, "gates.yaml");
+    await writeFile(gates, "schemaVersion: 1\ngates:\n  - { metric: latency, goal: threshold, value: 20 }\n");
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "a"), "--gates", gates, ...quick]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error[INVALID_CONFIG]: unknown metric "latency"');
+    expect(result.stderr).toMatch(/hint: known metrics: .*p95LatencyMs.*accuracyRetention/);
+  });
+
+  it("contradictory constraints: INVALID_CONFIG naming both bounds", async () => {
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "b"), "--constraint", "p95LatencyMs <= 10", "--constraint", "p95LatencyMs >= 20", ...quick]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[INVALID_CONFIG]: contradictory constraints");
+    expect(result.stderr).toContain('"p95LatencyMs >= 20" and "p95LatencyMs <= 10"');
+  });
+
+  it("contradictory gates in a file: INVALID_CONFIG", async () => {
+    const gates = join(dir, "gates-contradictory.yaml");
+    await writeFile(gates, "schemaVersion: 1\ngates:\n  - { metric: sizeBytes, op: '<=', value: 1MB }\n  - { metric: sizeBytes, op: '>=', value: 2MB }\n");
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "c"), "--gates", gates, ...quick]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("contradictory");
+  });
+
+  it("an unknown target: UNKNOWN_TARGET with the list of profiles", async () => {
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "d"), "--target", "toaster", ...quick]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[UNKNOWN_TARGET]");
+    expect(result.stderr).toContain("raspberry-pi-5-8gb");
+  });
+
+  it("a target nothing fits: exit 3, no recommendation, the closest candidate and the memory budget it missed", async () => {
+    const output = join(dir, "e");
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--memory-budget", "64KB", "--pass", "onnx.quantize.int8-dynamic", "--budget", "2", ...quick], { timeoutMs: 180_000 });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("No candidate passed the quality gates.");
+    const report = JSON.parse(await readFile(join(output, "report.json"), "utf8")) as Report;
+    expect(report.verdict).toBe("no-candidate-passed");
+    expect(report.recommendation.candidateId).toBeNull();
+    expect(report.outputs.recommendedArtifact).toBeUndefined();
+    const missed = report.gates.closest?.missed.map((m) => m.gate) ?? [];
+    expect(missed.some((gate) => gate.includes("memory budget"))).toBe(true);
+    const junit = await readFile(join(output, "junit.xml"), "utf8");
+    expect(junit).toContain("<failure");
+  }, 180_000);
+
+  it("--dry-run prints the resolved workflow config and the plan, and runs nothing", async () => {
+    const output = join(dir, "dry");
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--dry-run", "--json", "--budget", "5", "--constraint", "p95LatencyMs <= 20", ...quick]);
+    expect(result.code).toBe(0);
+    const { config, plan } = JSON.parse(result.stdout);
+    expect(config).toMatchObject({ schemaVersion: 1, search: { maxCandidates: 5 }, constraints: ["p95LatencyMs <= 20"], measurement: { runs: 3 } });
+    expect(plan.baseline.id).toBe("fp32-1t-all");
+    expect(plan.candidates.length).toBeGreaterThan(0);
+    await expect(readFile(join(output, "report.json"))).rejects.toThrow();
+    const yaml = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--dry-run", ...quick]);
+    expect(yaml.stdout).toMatch(/^schemaVersion: 1\n/);
+  });
+
+  it("a missing model and a missing output folder are typed errors", async () => {
+    const missing = await runCli(["optimize", join(dir, "nope.onnx"), "-o", join(dir, "f")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("error[FILE_NOT_FOUND]");
+    const noOutput = await runCli(["optimize", realOnnxModels.cls]);
+    expect(noOutput.code).toBe(2);
+    expect(noOutput.stderr).toContain("no output folder");
+  });
+});

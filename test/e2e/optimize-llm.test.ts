@@ -1,0 +1,49 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../../src/reports/report.js";
+import { runCli } from "../helpers/run-cli.js";
+
+const model = "/work/shared/models/tiny-fortunes-llama-f16.gguf";
+const text = "/work/shared/models/heldout-eval.txt";
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-optimize-llm-"));
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
+  it("keeps to the memory budget, picks a llama.cpp type within it, and reports KL divergence and tokens/s", async () => {
+    const output = join(dir, "out");
+    // 7.5 MB at a 128-token context: by estimate F16 (≈13.9 MB) and Q8_0 (≈8.7 MB) do not fit, Q4_K_M and Q4_0 (≈6.3 MB) do.
+    const result = await runCli(
+      [
+        "optimize", model, "-o", output, "--target", "local", "--memory-budget", "7.5MB",
+        "--gguf-types", "Q8_0,Q4_K_M,Q4_0", "--threads", "1", "--ctx", "128",
+        "--eval", text, "--eval-limit", "2", "--runs", "3", "--warmup", "1",
+        "--no-default-gates", "--gate", "klDivergence <= 0.05", "--cache-dir", join(dir, "cache"),
+      ],
+      { timeoutMs: 300_000 },
+    );
+    expect(result.stderr).toContain("Recommended:");
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(output, "report.json"), "utf8")) as Report;
+    expect(report.plan.skipped.find((s) => s.label === "gguf.quantize Q8_0")?.reason).toContain("exceeds");
+    expect(report.candidates.map((c) => c.id)).toEqual(["f16-1t", "q4_k_m-1t", "q4_0-1t"]);
+    const recommended = report.candidates.find((c) => c.id === report.recommendation.candidateId);
+    expect(["q4_k_m-1t", "q4_0-1t"]).toContain(recommended?.id);
+    expect(recommended?.metrics.estimatedRunBytes).toBeLessThanOrEqual(7.5e6);
+    expect(recommended?.metrics.klDivergence).toBeGreaterThan(0);
+    expect(recommended?.metrics.tokensPerSec).toBeGreaterThan(0);
+    expect(recommended?.metrics.perplexity).toBeGreaterThan(1);
+    expect(recommended?.evaluationMethod).toContain("KL divergence");
+    // The input model is measured as the reference but breaks the budget, so it cannot be recommended.
+    const baseline = report.gates.verdicts.find((v) => v.candidateId === "f16-1t");
+    expect(baseline?.results.find((r) => r.gate.includes("memory budget"))?.passed).toBe(false);
+    const md = await readFile(join(output, "report.md"), "utf8");
+    expect(md).toContain("klDivergence");
+    expect(md).toContain("tokensPerSec");
+  }, 300_000);
+});

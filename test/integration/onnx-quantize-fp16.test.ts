@@ -1,0 +1,102 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { quantize } from "../../src/api/quantize.js";
+import type { NamedTensors, Tensor } from "../../src/core/tensor.js";
+import { walkNodes } from "../../src/formats/onnx/graph-walk.js";
+import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
+import { checkOnnxStructure } from "../../src/formats/onnx/structure-check.js";
+import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
+import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { audioFrame, cosine, fonts, renderPage, renderTextLine, seededRandom, textLine } from "../fixtures/quantize-fixtures.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-fp16-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function outputsOf(path: string, inputs: NamedTensors[]): Promise<Tensor[]> {
+  const session = await openOrtSession(path);
+  try {
+    const outputs: Tensor[] = [];
+    for (const feed of inputs) outputs.push(Object.values(await session.run(feed))[0]!);
+    return outputs;
+  } finally {
+    await session.close();
+  }
+}
+
+async function expectSound(path: string): Promise<void> {
+  const { model } = await readOnnxModel(path);
+  expect(checkOnnxStructure(model)).toEqual([]);
+}
+
+describe("onnx.convert.fp16 on the PaddleOCR models", () => {
+  const cases = [
+    { name: "det", path: realOnnxModels.det, inputs: async () => [{ x: await renderPage(0) }, { x: await renderPage(1) }] },
+    { name: "rec", path: realOnnxModels.rec, inputs: async () => Promise.all([0, 1, 2].map(async (i) => ({ x: await renderTextLine(textLine(i), fonts[i]!) }))) },
+    { name: "cls", path: realOnnxModels.cls, inputs: async () => [{ x: await renderTextLine(textLine(5), fonts[0]!) }] },
+  ];
+  for (const testCase of cases) {
+    it(`${testCase.name}: outputs within cosine 0.999 of float32 at about half the size`, async () => {
+      const output = join(dir, `${testCase.name}_fp16.onnx`);
+      const report = await quantize(testCase.path, { method: "fp16", output });
+      await expectSound(output);
+      // Weights are 2 bytes instead of 4; graph structure and the few float32 constants add a little.
+      const ratio = report.output.sizeBytes / report.input.sizeBytes;
+      expect(ratio).toBeGreaterThan(0.45);
+      expect(ratio).toBeLessThan(0.56);
+      const inputs = (await testCase.inputs()).map((feed) => feed as NamedTensors);
+      const [expected, actual] = [await outputsOf(testCase.path, inputs), await outputsOf(output, inputs)];
+      for (let i = 0; i < inputs.length; i++) {
+        expect(actual[i]!.dtype).toBe("float32");
+        expect(cosine(expected[i]!.data as Float32Array, actual[i]!.data as Float32Array)).toBeGreaterThanOrEqual(0.999);
+      }
+    });
+  }
+
+  it("det: a BatchNorm variance beyond ±65504 keeps that node float32 by default; overflow=clamp clamps and counts", async () => {
+    const kept = await quantize(realOnnxModels.det, { method: "fp16", output: join(dir, "det_kept.onnx") });
+    expect(kept.log.counts.nodesKeptFloat32ForRange).toBeGreaterThanOrEqual(1);
+    expect(kept.log.counts.valuesClamped ?? 0).toBe(0);
+    const clamped = await quantize(realOnnxModels.det, { method: "fp16", output: join(dir, "det_clamped.onnx"), passOptions: { overflow: "clamp" } });
+    // batch_norm_0.w_2 holds 24 variances up to ~9.8e7.
+    expect(clamped.log.counts.valuesClamped).toBe(24);
+    expect(clamped.log.notes.join("\n")).toMatch(/clamped/);
+  });
+});
+
+describe("onnx.convert.fp16 on Silero VAD (weights inside If subgraphs)", () => {
+  it("converts the subgraphs and keeps the recurrent state within cosine 0.999 over 12 frames", async () => {
+    const output = join(dir, "vad_fp16.onnx");
+    const report = await quantize(realOnnxModels.vad, { method: "fp16", output });
+    await expectSound(output);
+    const { model } = await readOnnxModel(output);
+    const subgraphCasts = [...walkNodes(model.graph!)].filter((v) => v.scope.depth > 0 && v.node.opType === "Cast").length;
+    expect(subgraphCasts).toBeGreaterThan(0);
+    expect(report.log.counts.tensorsConverted).toBeGreaterThan(80);
+    const float = await openOrtSession(realOnnxModels.vad);
+    const half = await openOrtSession(output);
+    try {
+      const random = seededRandom(3);
+      const zeros: Tensor = { dtype: "float32", dims: [2, 1, 64], data: new Float32Array(128) };
+      const sr: Tensor = { dtype: "int64", dims: [], data: BigInt64Array.of(16000n) };
+      let [h0, c0, h1, c1] = [zeros, zeros, zeros, zeros];
+      for (let step = 0; step < 12; step++) {
+        const input = audioFrame(step, random);
+        const a = await float.run({ input, sr, h: h0, c: c0 });
+        const b = await half.run({ input, sr, h: h1, c: c1 });
+        expect(Math.abs((a.output!.data as Float32Array)[0]! - (b.output!.data as Float32Array)[0]!)).toBeLessThan(0.01);
+        expect(cosine(a.hn!.data as Float32Array, b.hn!.data as Float32Array)).toBeGreaterThanOrEqual(0.999);
+        [h0, c0, h1, c1] = [a.hn!, a.cn!, b.hn!, b.cn!];
+      }
+    } finally {
+      await float.close();
+      await half.close();
+    }
+  });
+});
