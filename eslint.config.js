@@ -12,6 +12,8 @@ export default tseslint.config(
       "no-console": "error",
     },
   },
+  // CommonJS config files (dependency-cruiser reads .cjs).
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } } },
   // The CLI, benchmarks and child-process entry points own stdout/stderr.
   { files: ["src/cli/**", "bench/**", "test/**", "src/**/*-child.ts", "scripts/**"], rules: { "no-console": "off" } },
 );

@@ -23,8 +23,10 @@ export interface Environment {
  */
 export async function assessEnvironment(targetName: string, options: { memoryBudgetBytes?: number; signal?: AbortSignal } = {}): Promise<Environment> {
   const signalOption = options.signal ? { signal: options.signal } : {};
+  // A misspelt profile name fails before the slower probes run.
+  const named = targetName === "local" ? undefined : await loadTargetProfile(targetName);
   const [hardware, probes] = await Promise.all([detectHardware(signalOption), probeRuntimes(signalOption)]);
-  const profile = targetName === "local" ? targetFromHardware(hardware) : await loadTargetProfile(targetName);
+  const profile = named ?? targetFromHardware(hardware);
   const target: TargetProfile =
     options.memoryBudgetBytes === undefined
       ? profile

@@ -24,6 +24,8 @@ export interface EvaluatedCandidate {
   report: CandidateReport;
   /** The produced artifact with all its files (absent when a pass failed). */
   artifact?: HashedArtifact;
+  /** Figures as measured, before the ratios against the baseline. */
+  measured?: MetricValues;
   verdict?: CandidateVerdict;
   loss: number;
 }
@@ -103,12 +105,13 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
   }
   const measured: MetricValues = { ...speed.metrics, ...(quality?.metrics ?? {}), sizeBytes: artifact.sizeBytes, ...estimated };
   if (planned.isBaseline && quality) measured.accuracyRetention = 1;
-  const reference = baseline?.report.metrics ?? measured;
-  const { metrics, memoryBasis } = deriveRelativeMetrics(measured, reference);
+  const reference = baseline?.measured ?? measured;
+  const judged = judgeAgainst(planned, measured, reference, context);
   const measurement = speed.measurement && {
     ...speed.measurement,
-    notes: [...speed.measurement.notes, ...(memoryBasis ? [`memoryReduction from ${memoryBasis}`] : [])],
+    notes: [...speed.measurement.notes, ...(judged.memoryBasis ? [`memoryReduction from ${judged.memoryBasis}`] : [])],
   };
+  const { metrics, verdict, loss } = judged;
   const report: CandidateReport = {
     ...base,
     passes: produced.steps,
@@ -119,11 +122,16 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
     ...(measurement ? { measurement } : {}),
     ...(quality ? { evaluationMethod: quality.method } : {}),
   };
-  const verdict = judgeCandidate(planned.id, context.gates, metrics, reference);
-  const shortfall = verdict.results.filter((r) => !r.passed).reduce((sum, r) => sum + (r.relativeMargin === undefined ? 1 : Math.abs(r.relativeMargin)), 0);
-  const loss = candidateLoss(metrics, reference, context.objectives, shortfall);
   produce.log.info(
     `${planned.id}: p50 ${metrics.p50LatencyMs?.toFixed(2) ?? "—"} ms, peak RSS ${metrics.peakRssBytes === undefined ? "—" : `${(metrics.peakRssBytes / 2 ** 20).toFixed(1)} MiB`}, accuracy retention ${metrics.accuracyRetention?.toFixed(4) ?? "—"}, gates ${verdict.passed ? "passed" : "failed"}`,
   );
-  return { planned, artifact: produced.artifact, report, verdict, loss };
+  return { planned, artifact: produced.artifact, measured, report, verdict, loss };
+}
+
+/** Ratios against the baseline, gate verdicts and the sampler's loss for measured figures. */
+export function judgeAgainst(planned: PlannedCandidate, measured: MetricValues, reference: MetricValues, context: Pick<EvaluateContext, "gates" | "objectives">) {
+  const { metrics, memoryBasis } = deriveRelativeMetrics(measured, reference);
+  const verdict = judgeCandidate(planned.id, context.gates, metrics, reference);
+  const shortfall = verdict.results.filter((r) => !r.passed).reduce((sum, r) => sum + (r.relativeMargin === undefined ? 1 : Math.abs(r.relativeMargin)), 0);
+  return { metrics, memoryBasis, verdict, loss: candidateLoss(metrics, reference, context.objectives, shortfall) };
 }

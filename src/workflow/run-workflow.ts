@@ -5,6 +5,7 @@ import { EdgeforgeError } from "../core/errors.js";
 import { silentLogger, silentProgress, type Reporter } from "../core/logger.js";
 import type { Session } from "../core/session.js";
 import { openDataset } from "../datasets/open-dataset.js";
+import { detectModelFormat } from "../formats/detect-format.js";
 import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
 import { assertGatesConsistent } from "../gates/check-gates.js";
 import type { MetricValues } from "../pareto/metric-catalog.js";
@@ -17,6 +18,7 @@ import type { MeasureQuality } from "./evaluate-candidate.js";
 import { generatePlan } from "./generate-plan.js";
 import { defaultLlmChunks, measureLlmQuality } from "./measure-llm-quality.js";
 import { planOnnxQuality } from "./measure-onnx-quality.js";
+import { measureSpeed } from "./measure-speed.js";
 import { estimateArtifactRunBytes, inspectModelFacts, type InspectedModel } from "./model-facts.js";
 import { openPassCache } from "./pass-cache.js";
 import type { WorkflowPlan } from "./plan-types.js";
@@ -49,6 +51,7 @@ export interface PreparedWorkflow {
 export async function prepareWorkflow(config: WorkflowConfig, options: WorkflowOptions): Promise<PreparedWorkflow> {
   const signal = options.signal;
   await resolveGoals(config, undefined, signal);
+  await detectModelFormat(resolve(config.model));
   const environment = await assessEnvironment(config.target, { ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }), ...(signal ? { signal } : {}) });
   const model = await inspectModelFacts(resolve(config.model), environment.target, {
     shapes: config.measurement.shapes,
@@ -143,7 +146,17 @@ export async function runWorkflow(config: WorkflowConfig, options: WorkflowOptio
         objectives: goals.objectives,
         reporter: { logger, ...(signal ? { signal } : {}) },
       },
-      { log, clockMs, afterBaseline: (baseline) => assertGatesConsistent(goals.gates, baseline.report.metrics as MetricValues, "the gates, given the baseline's measurements") },
+      {
+        log,
+        clockMs,
+        afterBaseline: (baseline) => assertGatesConsistent(goals.gates, baseline.report.metrics as MetricValues, "the gates, given the baseline's measurements"),
+        remeasureBaseline: async (baseline) => {
+          if (!baseline.artifact) return undefined;
+          log.info(`measuring the baseline ${baseline.planned.id} again`);
+          const again = await measureSpeed(baseline.artifact.path, baseline.planned.runtime, config, { logger, ...(signal ? { signal } : {}) });
+          return again.ok ? again.metrics : undefined;
+        },
+      },
     );
 
     const paths = outputPaths(outputDir);

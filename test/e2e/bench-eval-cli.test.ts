@@ -1,21 +1,12 @@
-import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/run-cli.js";
 import { buildCentroidClassifier, classifierModelBytes, loadMnistSplit, writeMnistImageFolder } from "../fixtures/mnist-classifier.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 
-const mainPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainPath, ...args], { timeout: 120_000, encoding: "utf8", env, maxBuffer: 32 * 2 ** 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 let dir: string;
 const quick = ["--iterations", "3", "--warmup", "1", "--threads", "1", "--sweep", "none"];
@@ -40,7 +31,7 @@ describe("edgeforge bench (built CLI)", () => {
     const output = join(dir, "out.csv");
     const result = await runCli(
       ["bench", realOnnxModels.cls, crashing, "--shape", "x=1x3x48x192", ...quick, "--format", "csv", "--output", output],
-      { ...process.env, EDGEFORGE_BENCH_CRASH_ON: "crash-me" },
+      { env: { ...process.env, EDGEFORGE_BENCH_CRASH_ON: "crash-me" } },
     );
     expect(result.code).toBe(4);
     const rows = result.stdout.trimEnd().split("\n");

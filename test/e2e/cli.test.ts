@@ -124,3 +124,18 @@ describe("edgeforge eval on a GGUF with llama.cpp's spellings (built CLI)", () =
     expect(result.stderr).toContain("error[INVALID_OPTION]");
   });
 });
+
+describe("edgeforge quantize on a GGUF with llama-quantize's options (built CLI)", () => {
+  it("--tensor-type and --leave-output-tensor reach llama.cpp: ffn_down is Q8_0 and output.weight stays F16", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "edgeforge-gguf-flags-"));
+    const out = join(dir, "model-Q4_K_M.gguf");
+    const quantized = await runCli(["quantize", gguf, "--method", "Q4_K_M", "--tensor-type", "ffn_down=Q8_0", "--leave-output-tensor", "--threads", "2", "-o", out]);
+    expect(quantized.code, quantized.stderr).toBe(0);
+    const inspected = await runCli(["inspect", out, "--json"]);
+    const tensors: Array<{ name: string; type: string }> = JSON.parse(inspected.stdout).model.tensors;
+    const typeOf = (name: string): string | undefined => tensors.find((tensor) => tensor.name === name)?.type;
+    expect(typeOf("output.weight")).toBe("F16");
+    for (let layer = 0; layer < 4; layer++) expect(typeOf(`blk.${layer}.ffn_down.weight`)).toBe("Q8_0");
+    expect(typeOf("blk.0.ffn_gate.weight")).toBe("Q4_K");
+  });
+});

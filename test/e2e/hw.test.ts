@@ -1,23 +1,8 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/run-cli.js";
 
-const mainPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function runCli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainPath, ...args], { timeout: 90_000, encoding: "utf8" }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe("edgeforge hw (built CLI)", () => {
   it("hw --json prints one versioned record with sane figures for this machine, and proves ORT's CPU provider", async () => {

@@ -1,20 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/run-cli.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 
-const mainPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainPath, ...args], { timeout: 90_000, encoding: "utf8" }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe("edgeforge inspect on ONNX (built CLI)", () => {
   it("--json prints the versioned record on stdout with the ONNX fields", async () => {

@@ -1,21 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/run-cli.js";
 import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { heldoutText, llamaCppReference, tinyLlamaF16 } from "../fixtures/llm-models.js";
 
-const mainPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainPath, ...args], { timeout: 120_000, encoding: "utf8", maxBuffer: 32 * 2 ** 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 let dir: string;
 let hfFolder: string;

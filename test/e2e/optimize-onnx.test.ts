@@ -13,13 +13,13 @@ let dir: string;
 let evalDir: string;
 let cacheDir: string;
 
-// Small on purpose: two pass chains at one runtime setting, 8 labelled text lines, 10 timed runs.
+// Small on purpose: two pass chains at one runtime setting, 8 labelled text lines, 30 timed runs.
 const optimizeArgs = (output: string): string[] => [
   "optimize", realOnnxModels.rec, "-o", output, "--target", "local",
   "--eval", evalDir, "--labels", keys, "--evaluator", "ctc", "--shape", "x=1x3x48x320",
   "--pass", "onnx.convert.fp16", "--pass", "onnx.quantize.int8-dynamic",
   "--pass-option", "onnx.quantize.int8-dynamic:perChannel=true", "--pass-option", "onnx.quantize.int8-dynamic:weightType=uint8",
-  "--threads", "1", "--graph-opt", "all", "--budget", "3", "--runs", "10", "--warmup", "2",
+  "--threads", "1", "--graph-opt", "all", "--budget", "3", "--runs", "30", "--warmup", "3",
   "--no-default-gates", "--gate", "accuracyRetention >= 90%", "--cache-dir", cacheDir,
 ];
 
@@ -90,7 +90,7 @@ describe("edgeforge optimize on PaddleOCR rec (built CLI)", () => {
     // The machine is shared with other work: one retry-free disagreement can be load, so up to five tries.
     const deviations: number[] = [];
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const bench = await runCli(["bench", path, "--threads", "1", "--graph-opt", "all", "--shape", "x=1x3x48x320", "--iterations", "10", "--warmup", "2", "--sweep", "none", "--json"]);
+      const bench = await runCli(["bench", path, "--threads", "1", "--graph-opt", "all", "--shape", "x=1x3x48x320", "--iterations", "30", "--warmup", "3", "--sweep", "none", "--json"]);
       expect(bench.code).toBe(0);
       const p50 = JSON.parse(bench.stdout).results[0].summary.latency.p50Ms as number;
       deviations.push(Math.abs(p50 - reported) / reported);

@@ -27,8 +27,9 @@ ${validation}
     cache: { dir: ./cache }
   testing:
     gates: { list: [{ metric: accuracyRetention, value: 0.9 }] }
-    # Generous: this checks the re-measurement is done and compared, on a machine shared with other work.
-    verifyRecommended: { runs: 10, tolerancePercent: 300 }
+    # Generous on purpose: this checks that the re-measurement is made and compared; the test suite
+    # runs files in parallel on few cores, where timings of a 1 ms model move by several times.
+    verifyRecommended: { runs: 10, tolerancePercent: 5000 }
   packaging:
     dir: package
 `;
@@ -47,6 +48,7 @@ describe("edgeforge run PIPELINE.yaml (built CLI)", () => {
       "testing:passed",
       "packaging:passed",
     ]);
+    expect(summary.stages[2].notes.join("\n")).toMatch(/ok: re-measured p50 [\d.]+ ms vs reported [\d.]+ ms/);
     const manifest = JSON.parse(await readFile(join(dir, "ok", "package", "manifest.json"), "utf8"));
     expect(manifest.kind).toBe("edgeforge.package");
     expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(["report.json", "report.html", "junit.xml"]));

@@ -3,7 +3,7 @@ import { detectModelFormat } from "../../formats/detect-format.js";
 import { formatBytes, formatMs } from "../../core/units.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { isOnnxQuantizeMethod, onnxQuantizeMethods, quantize, type QuantizeReport } from "../../api/quantize.js";
-import { quantizeGguf } from "../../api/quantize-gguf.js";
+import { parseTensorTypeOverride, quantizeGguf, type QuantizeGgufOptions } from "../../api/quantize-gguf.js";
 import { collect, parsePositiveInt } from "../options.js";
 import { createStderrProgress, printHuman, printJson, stderrLogger } from "../output.js";
 
@@ -32,7 +32,29 @@ interface QuantizeFlags {
   fp16Io?: boolean;
   externalData?: string;
   threads?: number;
+  imatrix?: string;
+  leaveOutputTensor?: boolean;
+  allowRequantize?: boolean;
+  pure?: boolean;
+  outputTensorType?: string;
+  tokenEmbeddingType?: string;
+  tensorType: string[];
   json?: boolean;
+}
+
+/** The GGUF-only flags, as llama-quantize spells them, mapped onto the gguf.quantize pass options. */
+function ggufOptionsFrom(flags: QuantizeFlags): QuantizeGgufOptions {
+  return {
+    method: flags.method,
+    ...(flags.threads === undefined ? {} : { threads: flags.threads }),
+    ...(flags.imatrix ? { imatrix: flags.imatrix } : {}),
+    ...(flags.leaveOutputTensor ? { leaveOutputTensor: true } : {}),
+    ...(flags.allowRequantize ? { allowRequantize: true } : {}),
+    ...(flags.pure ? { pure: true } : {}),
+    ...(flags.outputTensorType ? { outputTensorType: flags.outputTensorType } : {}),
+    ...(flags.tokenEmbeddingType ? { tokenEmbeddingType: flags.tokenEmbeddingType } : {}),
+    ...(flags.tensorType.length > 0 ? { tensorTypes: flags.tensorType.map(parseTensorTypeOverride) } : {}),
+  };
 }
 
 /** "0.01", "1%" → 0.01. */
@@ -129,13 +151,20 @@ export function registerQuantizeCommand(program: Command): void {
     .addOption(new Option("--activation-type <type>", "int8-static activations").choices(["uint8", "int8"]))
     .option("--fp16-io", "fp16: make model inputs and outputs float16 too")
     .addOption(new Option("--external-data <mode>", "weights in a .data file").choices(["auto", "always", "never"]))
-    .option("--threads <n>", "threads for calibration runs and int4 workers", parsePositiveInt)
+    .option("--threads <n>", "threads for calibration runs and int4 workers; GGUF: quantization threads", parsePositiveInt)
+    .option("--imatrix <file>", "GGUF: importance matrix from llama-imatrix (.gguf or .dat)")
+    .option("--leave-output-tensor", "GGUF: keep output.weight unquantized")
+    .option("--allow-requantize", "GGUF: allow quantizing already-quantized tensors")
+    .option("--pure", "GGUF: one type for every tensor (no k-quant mixes)")
+    .option("--output-tensor-type <type>", "GGUF: ggml type for output.weight")
+    .option("--token-embedding-type <type>", "GGUF: ggml type for token_embd.weight")
+    .option("--tensor-type <pattern=type>", "GGUF: per-tensor type override, e.g. ffn_down=Q8_0 (repeatable)", collect, [])
     .option("--json", "print the JSON summary on stdout")
     .action(async (modelPath: string, flags: QuantizeFlags) => {
       const { format } = await detectModelFormat(modelPath);
       const progress = createStderrProgress();
       if (format === "gguf") {
-        const result = await quantizeGguf(modelPath, flags.output, { method: flags.method, ...(flags.threads === undefined ? {} : { threads: flags.threads }) }, { logger: stderrLogger, progress });
+        const result = await quantizeGguf(modelPath, flags.output, ggufOptionsFrom(flags), { logger: stderrLogger, progress });
         if (flags.json) printJson({ schemaVersion: 1, method: flags.method, output: result.artifact, durationMs: result.durationMs, log: result.log });
         else printHuman(`${flags.method}: wrote ${result.artifact.path} (${formatBytes(result.artifact.sizeBytes)}) in ${formatMs(result.durationMs)}`);
         return;
