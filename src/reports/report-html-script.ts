@@ -100,7 +100,9 @@ export const reportHtmlScript = String.raw`
         var ly = cy - 8;
         while (labelled.some(function (q) { return Math.abs(q.x - cx) < 150 && Math.abs(q.y - ly) < 13; })) ly += 13;
         labelled.push({ x: cx, y: ly });
-        el("text", { x: cx + 10, y: ly, class: "point-label" }, g, shorten(p.id, 36));
+        // Points in the right half are labelled on their left so the name stays inside the plot.
+        var onLeft = cx > (m.l + W - m.r) / 2;
+        el("text", { x: onLeft ? cx - 10 : cx + 10, y: ly, "text-anchor": onLeft ? "end" : "start", class: "point-label" }, g, shorten(p.id, 36));
       }
       el("title", {}, g, p.id + " — " + p.label + "\n" + xm + ": " + fmt(xm, p.metrics[xm]) + (p.estimated.indexOf(xm) >= 0 ? " (est.)" : "") + "\n" + ym + ": " + fmt(ym, p.metrics[ym]) + (p.estimated.indexOf(ym) >= 0 ? " (est.)" : "") + (p.frontier ? "\non the Pareto frontier" : "") + (p.passed ? "\npasses the gates" : ""));
     });
