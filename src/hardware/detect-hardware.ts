@@ -46,7 +46,7 @@ async function detectDarwinHardware(signal?: AbortSignal): Promise<HardwareRepor
   const accelerators = appleSilicon && cpu.model !== "unknown" ? appleSiliconAccelerators(cpu.model) : { gpus: [], npus: [] };
   const notes = [...memoryRead.notes, "energy counters on macOS need `sudo powermetrics`; none are read"];
   if (!sysctl.ok) notes.push(`sysctl: ${sysctl.reason}`);
-  if (!appleSilicon) notes.push("GPU detection on Intel Macs is not implemented: GPUs are unknown");
+  if (!appleSilicon) notes.push("Intel Macs: GPUs are not detected (only Apple silicon GPUs are read from sysctl), so GPUs are unknown");
   return { os: osInfoFromSysctl(values), cpu, memory: memoryRead.memory, ...accelerators, energyCounters: [], notes };
 }
 

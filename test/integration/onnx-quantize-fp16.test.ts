@@ -9,7 +9,7 @@ import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { checkOnnxStructure } from "../../src/formats/onnx/structure-check.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
-import { audioFrame, cosine, fonts, renderPage, renderTextLine, seededRandom, textLine } from "../fixtures/quantize-fixtures.js";
+import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, textLine } from "../fixtures/quantize-fixtures.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -79,24 +79,9 @@ describe("onnx.convert.fp16 on Silero VAD (weights inside If subgraphs)", () => 
     const subgraphCasts = [...walkNodes(model.graph!)].filter((v) => v.scope.depth > 0 && v.node.opType === "Cast").length;
     expect(subgraphCasts).toBeGreaterThan(0);
     expect(report.log.counts.tensorsConverted).toBeGreaterThan(80);
-    const float = await openOrtSession(realOnnxModels.vad);
-    const half = await openOrtSession(output);
-    try {
-      const random = seededRandom(3);
-      const zeros: Tensor = { dtype: "float32", dims: [2, 1, 64], data: new Float32Array(128) };
-      const sr: Tensor = { dtype: "int64", dims: [], data: BigInt64Array.of(16000n) };
-      let [h0, c0, h1, c1] = [zeros, zeros, zeros, zeros];
-      for (let step = 0; step < 12; step++) {
-        const input = audioFrame(step, random);
-        const a = await float.run({ input, sr, h: h0, c: c0 });
-        const b = await half.run({ input, sr, h: h1, c: c1 });
-        expect(Math.abs((a.output!.data as Float32Array)[0]! - (b.output!.data as Float32Array)[0]!)).toBeLessThan(0.01);
-        expect(cosine(a.hn!.data as Float32Array, b.hn!.data as Float32Array)).toBeGreaterThanOrEqual(0.999);
-        [h0, c0, h1, c1] = [a.hn!, a.cn!, b.hn!, b.cn!];
-      }
-    } finally {
-      await float.close();
-      await half.close();
+    for (const { float, candidate } of await runVadSideBySide(realOnnxModels.vad, output, 12)) {
+      expect(Math.abs((float.output!.data as Float32Array)[0]! - (candidate.output!.data as Float32Array)[0]!)).toBeLessThan(0.01);
+      expect(cosine(float.hn!.data as Float32Array, candidate.hn!.data as Float32Array)).toBeGreaterThanOrEqual(0.999);
     }
   });
 });

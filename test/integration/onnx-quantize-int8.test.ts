@@ -13,7 +13,7 @@ import { quantizeAutoPass } from "../../src/passes/onnx/quantize-auto.js";
 import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-static.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
-import { arrayDataset, audioFrame, cosine, fonts, renderPage, renderTextLine, seededRandom, textLine } from "../fixtures/quantize-fixtures.js";
+import { arrayDataset, cosine, fonts, renderPage, renderTextLine, runVadSideBySide, textLine } from "../fixtures/quantize-fixtures.js";
 
 let dir: string;
 let charset: CtcCharset;
@@ -136,24 +136,9 @@ describe("int8-dynamic with Conv on Silero VAD (weights inside If subgraphs)", (
     const { counts } = await opCounts(output);
     expect(counts.ConvInteger).toBe(36);
     expect(counts.Conv ?? 0).toBe(0);
-    const float = await openOrtSession(realOnnxModels.vad);
-    const int8 = await openOrtSession(output);
-    try {
-      const random = seededRandom(3);
-      const zeros: Tensor = { dtype: "float32", dims: [2, 1, 64], data: new Float32Array(128) };
-      const sr: Tensor = { dtype: "int64", dims: [], data: BigInt64Array.of(16000n) };
-      let [h0, c0, h1, c1] = [zeros, zeros, zeros, zeros];
-      for (let step = 0; step < 12; step++) {
-        const input = audioFrame(step, random);
-        const a = await float.run({ input, sr, h: h0, c: c0 });
-        const b = await int8.run({ input, sr, h: h1, c: c1 });
-        expect(Math.abs((a.output!.data as Float32Array)[0]! - (b.output!.data as Float32Array)[0]!)).toBeLessThan(0.03);
-        expect(cosine(a.hn!.data as Float32Array, b.hn!.data as Float32Array)).toBeGreaterThanOrEqual(0.99);
-        [h0, c0, h1, c1] = [a.hn!, a.cn!, b.hn!, b.cn!];
-      }
-    } finally {
-      await float.close();
-      await int8.close();
+    for (const { float, candidate } of await runVadSideBySide(realOnnxModels.vad, output, 12)) {
+      expect(Math.abs((float.output!.data as Float32Array)[0]! - (candidate.output!.data as Float32Array)[0]!)).toBeLessThan(0.03);
+      expect(cosine(float.hn!.data as Float32Array, candidate.hn!.data as Float32Array)).toBeGreaterThanOrEqual(0.99);
     }
   });
 });
