@@ -18,7 +18,7 @@ export interface InspectOptions {
   signal?: AbortSignal;
 }
 
-/** Versioned so `--json` consumers can rely on the shape; documented in the README. */
+/** Versioned so `--json` consumers can rely on the shape; documented in docs/assess.md. */
 export interface InspectReport {
   schemaVersion: 1;
   model: ModelInspection;

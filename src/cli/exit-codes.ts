@@ -1,4 +1,4 @@
-/** Documented in the README; CI scripts depend on them, so they never change meaning. */
+/** Documented in docs/cli.md; CI scripts depend on them, so they never change meaning. */
 export const exitCodes = {
   ok: 0,
   /** A typed failure: bad input, missing file, runtime unavailable… (`error[CODE]` on stderr). */

@@ -61,7 +61,7 @@ export function parseDatasetSpec(value: unknown, source: string): DatasetSpec {
   const parsed = datasetSpecSchema.safeParse(value);
   if (!parsed.success) {
     throw new EdgeforgeError("INVALID_CONFIG", `${source} is not a valid dataset spec: ${z.prettifyError(parsed.error)}`, {
-      hint: "see the README's dataset section for the fields of dataset.json",
+      hint: "see docs/measure.md (Datasets) for the fields of dataset.json",
       details: { source, issues: parsed.error.issues },
     });
   }

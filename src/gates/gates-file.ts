@@ -34,7 +34,7 @@ export function resolveGateEntries(entries: readonly GateEntry[], where: string)
     const parsed = gateEntrySchema.safeParse(raw);
     if (!parsed.success) {
       throw new EdgeforgeError("INVALID_CONFIG", `${at} does not match the gate schema:\n${z.prettifyError(parsed.error)}`, {
-        hint: "a gate is {metric, goal, value, priority}; see the README",
+        hint: "a gate is {metric, goal, value, priority}; see docs/decide.md",
         details: { where: at, issues: parsed.error.issues },
       });
     }
@@ -76,7 +76,7 @@ export function parseGatesDocument(text: string, where: string): Gate[] {
   const result = gatesFileSchema.safeParse(document);
   if (!result.success) {
     throw new EdgeforgeError("INVALID_CONFIG", `${where} does not match the gates schema:\n${z.prettifyError(result.error)}`, {
-      hint: "a gates file is `schemaVersion: 1` and `gates:` a list of {metric, goal, value, priority}; see the README",
+      hint: "a gates file is `schemaVersion: 1` and `gates:` a list of {metric, goal, value, priority}; see docs/decide.md",
       details: { where, issues: result.error.issues },
     });
   }

@@ -29,7 +29,7 @@ export function resolveWorkflowConfig(layer: ConfigLayer, where: string): Workfl
   const result = workflowConfigSchema.safeParse(layer);
   if (!result.success) {
     throw new EdgeforgeError("INVALID_CONFIG", `${where} does not match the workflow schema:\n${z.prettifyError(result.error)}`, {
-      hint: "see the README's workflow config section; `edgeforge optimize MODEL --dry-run` prints a valid one",
+      hint: "see docs/decide.md (Workflow config); `edgeforge optimize MODEL --dry-run` prints a valid one",
       details: { where, issues: result.error.issues },
     });
   }

@@ -52,7 +52,7 @@ export function parsePipelineConfig(layer: ConfigLayer, where: string): Pipeline
   const result = pipelineConfigSchema.safeParse(layer);
   if (!result.success) {
     throw new EdgeforgeError("INVALID_CONFIG", `${where} does not match the pipeline schema:\n${z.prettifyError(result.error)}`, {
-      hint: "a pipeline has schemaVersion: 1, name, model, output and stages {validation, optimization, testing, packaging}; see the README",
+      hint: "a pipeline has schemaVersion: 1, name, model, output and stages {validation, optimization, testing, packaging}; see docs/decide.md",
       details: { where, issues: result.error.issues },
     });
   }

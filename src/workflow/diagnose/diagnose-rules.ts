@@ -2,7 +2,7 @@ import { formatBytes, formatMs } from "../../core/units.js";
 import type { Diagnosis, DiagnosisInput, DiagnosisSubject, Finding, Severity } from "./diagnosis.js";
 import { troubleshootingTable } from "./troubleshooting-table.js";
 
-/** Thresholds the rules use; stated here so the README and the findings agree. */
+/** Thresholds the rules use; stated here so docs/decide.md and the findings agree. */
 export const diagnosisThresholds = Object.freeze({
   highCv: 0.1,
   noSpeedup: 1.1,

@@ -3,7 +3,7 @@ import type { TroubleshootingEntry } from "./diagnosis.js";
 /**
  * The seed's per-framework troubleshooting table: the symptoms users report most for each
  * runtime, their usual causes, and what to do. `diagnose` prints the rows for the frameworks a
- * run used; the README carries the whole table.
+ * run used; docs/decide.md carries the whole table.
  */
 export const troubleshootingTable: readonly TroubleshootingEntry[] = Object.freeze([
   {
