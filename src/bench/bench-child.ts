@@ -6,14 +6,55 @@
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { EdgeforgeError } from "../core/errors.js";
-import type { BenchJob, ChildResult } from "./bench-job.js";
+import { runReferenceWorkload } from "../runtimes/reference-workload.js";
+import type { BenchJob, BlockReply, BlockRequest, BlocksJob, ChildResult } from "./bench-job.js";
 import { measureArtifact } from "./measure-artifact.js";
 import { readPeakRss } from "./read-peak-rss.js";
+import { serveBlocks } from "./serve-blocks.js";
 
-async function runJob(job: BenchJob): Promise<ChildResult> {
+async function runJob(job: Exclude<BenchJob, BlocksJob>): Promise<ChildResult> {
   if (job.mode === "idle") return { ok: true, mode: "idle", peakRssBytes: (await readPeakRss()).bytes };
+  if (job.mode === "reference") {
+    const workload = await runReferenceWorkload(job.runtime, job.settings);
+    const peak = await readPeakRss();
+    return { ok: true, mode: "reference", peakRssBytes: peak.bytes, memorySource: peak.source, workload };
+  }
   const { measurement, latenciesNs } = await measureArtifact(job);
   return { ok: true, mode: "measure", measurement, latenciesNs };
+}
+
+/** Parent messages as an async stream; ends when the parent disconnects. */
+async function* parentRequests(): AsyncGenerator<BlockRequest> {
+  const queue: BlockRequest[] = [];
+  let wake: (() => void) | undefined;
+  let open = true;
+  process.on("message", (message: BlockRequest) => {
+    queue.push(message);
+    wake?.();
+  });
+  process.on("disconnect", () => {
+    open = false;
+    wake?.();
+  });
+  for (;;) {
+    const request = queue.shift();
+    if (request) {
+      yield request;
+      continue;
+    }
+    if (!open) return;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    wake = undefined;
+  }
+}
+
+function sendToParent(reply: BlockReply): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(reply, undefined, {}, () => resolve());
+  });
 }
 
 async function main(): Promise<number> {
@@ -23,6 +64,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const job = JSON.parse(await readFile(jobPath, "utf8")) as BenchJob;
+  if (job.mode === "blocks") {
+    await serveBlocks(job, sendToParent, parentRequests());
+    process.disconnect?.();
+    return 0;
+  }
   let result: ChildResult;
   try {
     result = await runJob(job);

@@ -7,7 +7,7 @@ import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
 import type { StoppingRule } from "./time-runs.js";
 
 /** What the parent asks one child process to do; written as JSON to a file named on the child's command line. */
-export type BenchJob = MeasureJob | IdleJob;
+export type BenchJob = MeasureJob | IdleJob | BlocksJob | ReferenceJob;
 
 export interface IdleJob {
   mode: "idle";
@@ -36,12 +36,39 @@ export interface MeasureJob {
   sweepIterations: number;
 }
 
+/**
+ * A long-lived child for side-by-side measurement: it loads the model, warms up, then runs timed
+ * blocks when the parent asks (IPC messages), so several such children can take turns.
+ */
+export interface BlocksJob extends Omit<MeasureJob, "mode" | "stopping" | "cvThreshold" | "sweepSizes" | "sweepIterations"> {
+  mode: "blocks";
+}
+
+/** Load the runtime with these settings, run a trivial model, report peak RSS: the runtime's fixed memory. */
+export interface ReferenceJob {
+  mode: "reference";
+  resultPath: string;
+  runtime: RuntimeId;
+  settings: RuntimeSettings;
+}
+
+/** Parent → blocks child. */
+export type BlockRequest = { type: "block"; minTimeMs: number; minRuns: number } | { type: "finish" };
+
+/** Blocks child → parent. */
+export type BlockReply =
+  | { type: "ready"; loadMs: number; firstInferenceMs: number; rssAfterLoadBytes: number; runtime: string; runtimeVersion: string; executionProvider: string; settings: Record<string, unknown>; samplesPerRun: number; tokensPerRun?: number }
+  | { type: "block"; latenciesNs: number[]; wallNs: number }
+  | { type: "done"; peakRssBytes: number; memorySource: "VmHWM" | "maxRSS" }
+  | { type: "error"; error: { code: string; message: string; hint?: string } };
+
 /** The figures a child measures; the parent adds repetition, order and the comparison with the idle child. */
 export type ChildMeasurement = Omit<SuccessfulMeasurement, "status" | "repetition" | "order" | "rssIncreaseBytes" | "childWallMs">;
 
 export type ChildResult =
   | { ok: true; mode: "measure"; measurement: ChildMeasurement; latenciesNs: number[] }
   | { ok: true; mode: "idle"; peakRssBytes: number }
+  | { ok: true; mode: "reference"; peakRssBytes: number; memorySource: "VmHWM" | "maxRSS"; workload: string }
   | { ok: false; error: { code: string; message: string; hint?: string } };
 
 /** Set to a substring of an artifact path to make the child abort after loading it (fault injection for tests). */

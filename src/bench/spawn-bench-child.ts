@@ -49,7 +49,7 @@ function tailCollector(limit: number): { push(chunk: Buffer): void; text(): stri
 }
 
 /** Run one job in a fresh Node process (`process.execPath` on the compiled child), with a timeout. */
-export async function spawnBenchChild(job: Omit<BenchJob, "resultPath">, options: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<ChildOutcome> {
+export async function spawnBenchChild(job: BenchJob extends infer J ? (J extends BenchJob ? Omit<J, "resultPath"> : never) : never, options: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<ChildOutcome> {
   const folder = await mkdtemp(join(tmpdir(), "edgeforge-bench-"));
   const jobPath = join(folder, "job.json");
   const resultPath = join(folder, "result.json");

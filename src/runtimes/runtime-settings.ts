@@ -16,6 +16,8 @@ export const runtimeSettingsSchema = z
     graphOptimizationLevel: z.enum(["disabled", "basic", "extended", "all"]).optional(),
     executionMode: z.enum(["sequential", "parallel"]).optional(),
     enableCpuMemArena: z.boolean().optional(),
+    /** ORT memory pattern: pre-plans allocations from the first run's shapes. */
+    enableMemPattern: z.boolean().optional(),
     /** llama.cpp context size in tokens. */
     contextSize: z.number().int().positive().optional(),
     /** llama.cpp batch size in tokens. */

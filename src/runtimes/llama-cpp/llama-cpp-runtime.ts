@@ -96,6 +96,11 @@ function checkPositive(name: string, value: number | undefined): void {
   }
 }
 
+/** Load llama.cpp's native library without a model: the runtime's fixed memory, for the memory reference child. */
+export async function loadLlamaCppEngine(): Promise<void> {
+  await loadLlama();
+}
+
 export async function openLlamaCppSession(modelPath: string, settings: LlamaCppSessionSettings = {}): Promise<LlamaCppSession> {
   checkPositive("threads", settings.threads);
   checkPositive("contextSize", settings.contextSize);

@@ -16,6 +16,7 @@ export const ortDefaults = {
   graphOptimizationLevel: "all",
   executionMode: "sequential",
   enableCpuMemArena: true,
+  enableMemPattern: true,
 } as const;
 
 export async function loadOrt(): Promise<OrtModule> {
@@ -43,6 +44,7 @@ export async function openOrtSession(modelPath: string, settings: RuntimeSetting
     graphOptimizationLevel: settings.graphOptimizationLevel ?? ortDefaults.graphOptimizationLevel,
     executionMode: settings.executionMode ?? ortDefaults.executionMode,
     enableCpuMemArena: settings.enableCpuMemArena ?? ortDefaults.enableCpuMemArena,
+    enableMemPattern: settings.enableMemPattern ?? ortDefaults.enableMemPattern,
     // Fatal only: failed provider attempts are reported through the record, not ORT's console log.
     logSeverityLevel: 4,
     ...(settings.threads === undefined ? {} : { intraOpNumThreads: settings.threads }),
@@ -82,6 +84,7 @@ export function adaptOrtSession(ort: OrtModule, session: InferenceSession, prove
       graphOptimizationLevel: settings.graphOptimizationLevel ?? ortDefaults.graphOptimizationLevel,
       executionMode: settings.executionMode ?? ortDefaults.executionMode,
       enableCpuMemArena: settings.enableCpuMemArena ?? ortDefaults.enableCpuMemArena,
+      enableMemPattern: settings.enableMemPattern ?? ortDefaults.enableMemPattern,
       providerAttempts: provenance.attempts,
     },
   };

@@ -1,0 +1,308 @@
+import type { ModelFormat } from "../core/artifact.js";
+import { EdgeforgeError } from "../core/errors.js";
+import { silentLogger, type Reporter } from "../core/logger.js";
+import type { ShapeOverrides } from "../core/shapes.js";
+import type { InputValues } from "../datasets/synthetic-inputs.js";
+import type { LatencyStats } from "../reports/bench-record.js";
+import type { RuntimeId } from "../runtimes/catalog.js";
+import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
+import { percentileOfSorted } from "../stats/describe-samples.js";
+import { decideRatio, estimateRatio, latencyRatios, rateRatios, type RatioDecision, type RatioEstimate } from "../stats/paired-ratio.js";
+import { createRandom } from "../stats/random.js";
+import { BlockChild } from "./block-child.js";
+import { readCpuLoad, type CpuLoad } from "./read-cpu-load.js";
+import { checkBenchChildBuilt, spawnBenchChild } from "./spawn-bench-child.js";
+import { latencyStats } from "./time-runs.js";
+
+/** One model at one set of runtime settings. */
+export interface SideBySideArm {
+  label: string;
+  artifactPath: string;
+  format: ModelFormat;
+  runtime: RuntimeId;
+  settings: RuntimeSettings;
+}
+
+/** A ratio to estimate: arm `candidate` against arm `baseline` (indices into `arms`). */
+export interface SideBySideComparison {
+  candidate: number;
+  baseline: number;
+  /** Speed-up the candidate must reach (e.g. a gate's 2×); measuring continues while the interval straddles it. */
+  threshold?: number;
+}
+
+export interface InterleavedOptions extends Reporter {
+  arms: readonly SideBySideArm[];
+  comparisons: readonly SideBySideComparison[];
+  shapes?: ShapeOverrides;
+  values?: InputValues;
+  seed?: number;
+  /** Distinct generated input sets cycled through the runs; default 4. */
+  inputSets?: number;
+  /** Untimed runs after the first inference, per arm; default 5. */
+  warmupIterations?: number;
+  /** Wall time of one block; default 150 ms. */
+  blockMs?: number;
+  /** Timed runs per block at least, however long they take; default 3. */
+  minRunsPerBlock?: number;
+  /** Rounds (every arm one block) before any decision; default 6. */
+  minRounds?: number;
+  /** Rounds at most, adaptive extras included; default 16. */
+  maxRounds?: number;
+  /** Stop adding rounds after this much measuring time; default 60000. */
+  maxTimeMs?: number;
+  /** Confidence level of the intervals; default 0.95. */
+  level?: number;
+  /** Measure a reference child per runtime setting for model-attributable memory; default true. */
+  memoryReference?: boolean;
+  /** Per child message (load included); default 600000. */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ArmMemory {
+  /** Peak RSS of the arm's whole process (Node + runtime + model + inputs). */
+  peakRssBytes: number;
+  /** Peak RSS of a reference process with the same runtime and settings running a trivial model. */
+  referencePeakRssBytes?: number;
+  /** peakRssBytes − referencePeakRssBytes: what the model itself costs at these settings. */
+  modelBytes?: number;
+  source: "VmHWM" | "maxRSS";
+  referenceWorkload?: string;
+}
+
+export interface ArmResult {
+  label: string;
+  artifactPath: string;
+  settingsApplied: Record<string, unknown>;
+  runtime: string;
+  runtimeVersion: string;
+  executionProvider: string;
+  loadMs: number;
+  firstInferenceMs: number;
+  /** All timed runs of all blocks pooled: absolute figures, as slow as the machine was. */
+  latency: LatencyStats;
+  /** Samples (or tokens, for token-sequence models) per second over all blocks. */
+  ratePerSec: number;
+  rateUnit: "samples" | "tokens";
+  blockP50Ms: number[];
+  blockRatePerSec: number[];
+  memory: ArmMemory;
+}
+
+export interface ComparisonResult {
+  candidate: string;
+  baseline: string;
+  /** Baseline p50 / candidate p50, per block pair: > 1 = candidate faster. */
+  latencyRatio: RatioEstimate;
+  /** Candidate rate / baseline rate (throughput or tokens/s), per block pair. */
+  rateRatio: RatioEstimate;
+  threshold?: number;
+  /** The speed-up (latencyRatio) judged on its interval against the threshold. */
+  decision?: RatioDecision;
+}
+
+export interface InterleavedResult {
+  arms: ArmResult[];
+  comparisons: ComparisonResult[];
+  rounds: number;
+  stoppedBecause: string;
+  /** Machine load sampled just before measuring. */
+  load: CpuLoad;
+  /** How the figures were measured, in one sentence for reports. */
+  method: string;
+}
+
+function settingsKey(arm: SideBySideArm): string {
+  return JSON.stringify([arm.runtime, arm.settings]);
+}
+
+/** Round r runs the arms forward when r is even, backward when odd, so neither side always goes first. */
+export function roundOrder(armCount: number, round: number): number[] {
+  const forward = Array.from({ length: armCount }, (_, i) => i);
+  return round % 2 === 0 ? forward : forward.reverse();
+}
+
+function blockP50Ms(latenciesNs: readonly number[]): number {
+  const sorted = Float64Array.from(latenciesNs).sort();
+  return sorted.length === 0 ? 0 : percentileOfSorted(sorted, 0.5) / 1e6;
+}
+
+/**
+ * Measure several arms in the same time window: each arm in its own long-lived child process
+ * (one model's memory and thread pool never colours another's), loaded one after the other, then
+ * rounds in which every arm runs one timed block of the same wall time, order alternating. Every
+ * comparison's ratio is the median of its per-round ratios, with a bootstrap interval; while a
+ * comparison's interval straddles its threshold, more rounds are run (up to maxRounds/maxTimeMs).
+ */
+export async function measureInterleaved(options: InterleavedOptions): Promise<InterleavedResult> {
+  const { arms, comparisons } = options;
+  if (arms.length < 2) throw new EdgeforgeError("INVALID_OPTION", "a side-by-side measurement needs at least two arms", { hint: "give a baseline and a candidate" });
+  for (const c of comparisons) {
+    if (!arms[c.candidate] || !arms[c.baseline] || c.candidate === c.baseline) {
+      throw new EdgeforgeError("INVALID_OPTION", `comparison ${c.candidate} vs ${c.baseline} does not name two different arms`, { details: { comparison: c } });
+    }
+  }
+  const logger = options.logger ?? silentLogger;
+  const signal = options.signal;
+  const seed = options.seed ?? 1;
+  const blockMs = options.blockMs ?? 150;
+  const minRuns = options.minRunsPerBlock ?? 3;
+  const minRounds = options.minRounds ?? 6;
+  const maxRounds = Math.max(minRounds, options.maxRounds ?? 16);
+  const maxTimeMs = options.maxTimeMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const level = options.level ?? 0.95;
+  await checkBenchChildBuilt();
+  const load = await readCpuLoad(500, signal);
+
+  const references = new Map<string, { peakRssBytes: number; workload: string; source: "VmHWM" | "maxRSS" }>();
+  if (options.memoryReference ?? true) {
+    for (const arm of arms) {
+      const key = settingsKey(arm);
+      if (references.has(key)) continue;
+      const outcome = await spawnBenchChild({ mode: "reference", runtime: arm.runtime, settings: arm.settings }, { timeoutMs: 120_000, ...(signal ? { signal } : {}), ...(options.env ? { env: options.env } : {}) });
+      if (outcome.result?.ok && outcome.result.mode === "reference") {
+        references.set(key, { peakRssBytes: outcome.result.peakRssBytes, workload: outcome.result.workload, source: outcome.result.memorySource });
+      } else {
+        logger.warn(`memory reference for ${arm.runtime} ${JSON.stringify(arm.settings)} failed; model-attributable memory is not reported for it`);
+      }
+    }
+  }
+
+  const children: BlockChild[] = [];
+  try {
+    const ready = [];
+    // Loaded one at a time, so loading never overlaps another arm's work.
+    for (const arm of arms) {
+      const child = await BlockChild.spawn(arm.label, {
+        mode: "blocks",
+        artifactPath: arm.artifactPath,
+        format: arm.format,
+        runtime: arm.runtime,
+        settings: arm.settings,
+        inputs: { kind: "generated" },
+        seed,
+        shapes: options.shapes ?? {},
+        unknownShapes: "error",
+        ...(options.values ? { values: options.values } : {}),
+        inputSets: options.inputSets ?? 4,
+        warmupIterations: options.warmupIterations ?? 5,
+      }, options.env);
+      children.push(child);
+      ready.push(await child.ready(timeoutMs));
+      signal?.throwIfAborted();
+    }
+    const latencies = arms.map((): number[] => []);
+    const blockP50 = arms.map((): number[] => []);
+    const blockRate = arms.map((): number[] => []);
+    const totals = arms.map(() => ({ units: 0, wallNs: 0 }));
+    const unitsPerRun = ready.map((r) => r.tokensPerRun ?? r.samplesPerRun);
+    const random = createRandom(seed);
+    const estimate = () =>
+      comparisons.map((c): ComparisonResult => {
+        const latencyRatio = estimateRatio(latencyRatios(blockP50[c.baseline] ?? [], blockP50[c.candidate] ?? []), random, { level });
+        const rateRatio = estimateRatio(rateRatios(blockRate[c.baseline] ?? [], blockRate[c.candidate] ?? []), random, { level });
+        return {
+          candidate: (arms[c.candidate] as SideBySideArm).label,
+          baseline: (arms[c.baseline] as SideBySideArm).label,
+          latencyRatio,
+          rateRatio,
+          ...(c.threshold === undefined ? {} : { threshold: c.threshold, decision: decideRatio(latencyRatio, c.threshold) }),
+        };
+      });
+    const started = Date.now();
+    let rounds = 0;
+    let stoppedBecause = "";
+    let results: ComparisonResult[] = [];
+    for (;;) {
+      for (const index of roundOrder(arms.length, rounds)) {
+        const reply = await (children[index] as BlockChild).block(blockMs, minRuns, timeoutMs);
+        latencies[index]?.push(...reply.latenciesNs);
+        blockP50[index]?.push(blockP50Ms(reply.latenciesNs));
+        const units = reply.latenciesNs.length * (unitsPerRun[index] as number);
+        blockRate[index]?.push(units / (reply.wallNs / 1e9));
+        const total = totals[index] as { units: number; wallNs: number };
+        total.units += units;
+        total.wallNs += reply.wallNs;
+        signal?.throwIfAborted();
+      }
+      rounds += 1;
+      if (rounds < minRounds) continue;
+      results = estimate();
+      const undecided = results.filter((r) => r.decision === "inconclusive");
+      if (undecided.length === 0) {
+        stoppedBecause = results.some((r) => r.decision) ? "every thresholded ratio decided" : `${minRounds} rounds (no threshold to decide)`;
+        break;
+      }
+      if (rounds >= maxRounds) {
+        stoppedBecause = `round budget reached (${maxRounds}) with ${undecided.length} ratio(s) still straddling the threshold`;
+        break;
+      }
+      if (Date.now() - started >= maxTimeMs) {
+        stoppedBecause = `time budget reached (${maxTimeMs} ms) with ${undecided.length} ratio(s) still straddling the threshold`;
+        break;
+      }
+    }
+    const armResults: ArmResult[] = [];
+    for (const [index, child] of children.entries()) {
+      const done = await child.finish(timeoutMs);
+      const arm = arms[index] as SideBySideArm;
+      const r = ready[index] as (typeof ready)[number];
+      const reference = references.get(settingsKey(arm));
+      const pooled = latencies[index] as number[];
+      const total = totals[index] as { units: number; wallNs: number };
+      armResults.push({
+        label: arm.label,
+        artifactPath: arm.artifactPath,
+        settingsApplied: r.settings,
+        runtime: r.runtime,
+        runtimeVersion: r.runtimeVersion,
+        executionProvider: r.executionProvider,
+        loadMs: r.loadMs,
+        firstInferenceMs: r.firstInferenceMs,
+        latency: latencyStats(pooled),
+        ratePerSec: total.wallNs > 0 ? total.units / (total.wallNs / 1e9) : 0,
+        rateUnit: r.tokensPerRun === undefined ? "samples" : "tokens",
+        blockP50Ms: blockP50[index] as number[],
+        blockRatePerSec: blockRate[index] as number[],
+        memory: {
+          peakRssBytes: done.peakRssBytes,
+          source: done.memorySource,
+          ...(reference ? { referencePeakRssBytes: reference.peakRssBytes, modelBytes: Math.max(0, done.peakRssBytes - reference.peakRssBytes), referenceWorkload: reference.workload } : {}),
+        },
+      });
+    }
+    const threads = [...new Set(arms.map((a) => a.settings.threads ?? "runtime default"))].join("/");
+    const method =
+      `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs), order alternating each round, ` +
+      `${options.warmupIterations ?? 5} warm-up runs, threads ${threads}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
+      `machine: ${load.cores} cores, ${load.busyCores === undefined ? "load unknown" : `${load.busyCores.toFixed(1)} busy before measuring`}${load.loadAverage1m === undefined ? "" : `, load average ${load.loadAverage1m.toFixed(2)}`}`;
+    return { arms: armResults, comparisons: results, rounds, stoppedBecause, load, method };
+  } finally {
+    for (const child of children) await child.dispose();
+  }
+}
+
+export interface SideBySideOptions extends Omit<InterleavedOptions, "arms" | "comparisons"> {
+  baseline: SideBySideArm;
+  candidate: SideBySideArm;
+  /** Speed-up the candidate must reach; measuring continues while the interval straddles it. */
+  threshold?: number;
+}
+
+export interface SideBySideResult extends Omit<InterleavedResult, "comparisons"> {
+  comparison: ComparisonResult;
+}
+
+/**
+ * The common case: one candidate against one baseline, alternating blocks in the same time window.
+ * `comparison.latencyRatio` is the speed-up (> 1 = candidate faster) with its interval;
+ * `comparison.decision` says pass / fail / inconclusive when a threshold is given.
+ */
+export async function measureSideBySide(options: SideBySideOptions): Promise<SideBySideResult> {
+  const { baseline, candidate, threshold, ...rest } = options;
+  const result = await measureInterleaved({ ...rest, arms: [baseline, candidate], comparisons: [{ baseline: 0, candidate: 1, ...(threshold === undefined ? {} : { threshold }) }] });
+  const { comparisons, ...others } = result;
+  return { ...others, comparison: comparisons[0] as ComparisonResult };
+}

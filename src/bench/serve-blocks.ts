@@ -1,0 +1,70 @@
+import { EdgeforgeError } from "../core/errors.js";
+import type { Session } from "../core/session.js";
+import { openRuntimeSession } from "../runtimes/catalog.js";
+import type { BlockReply, BlockRequest, BlocksJob } from "./bench-job.js";
+import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
+import { readPeakRss } from "./read-peak-rss.js";
+import { timeRuns } from "./time-runs.js";
+
+function errorReply(error: unknown): BlockReply {
+  const known = EdgeforgeError.isInstance(error);
+  return {
+    type: "error",
+    error: {
+      code: known ? error.code : "MEASUREMENT_FAILED",
+      message: error instanceof Error ? error.message : String(error),
+      ...(known && error.hint ? { hint: error.hint } : {}),
+    },
+  };
+}
+
+/**
+ * The child side of a side-by-side measurement: load, first inference, warm-up, then one timed
+ * block per "block" message until "finish", which answers with the process's peak RSS. Replies go
+ * over the IPC channel, so a runtime printing to stdout cannot corrupt them.
+ */
+export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => Promise<void>, requests: AsyncIterable<BlockRequest>): Promise<void> {
+  let session: Session | undefined;
+  try {
+    const loadStarted = process.hrtime.bigint();
+    session = await openRuntimeSession(job.runtime, job.artifactPath, job.format, job.settings);
+    const loadMs = Number(process.hrtime.bigint() - loadStarted) / 1e6;
+    const rssAfterLoadBytes = process.memoryUsage.rss();
+    const live = session;
+    const prepared = await prepareInputs(live, { ...job, mode: "measure", stopping: {}, cvThreshold: 1, sweepSizes: [], sweepIterations: 0 });
+    const sets = prepared.sets;
+    const setAt = (index: number) => sets[index % sets.length] as (typeof sets)[number];
+    const firstStarted = process.hrtime.bigint();
+    await live.run(setAt(0));
+    const firstInferenceMs = Number(process.hrtime.bigint() - firstStarted) / 1e6;
+    for (let i = 0; i < job.warmupIterations; i += 1) await live.run(setAt(i + 1));
+    const d = live.describe();
+    const tokens = tokensPerRun(d.inputs, setAt(0));
+    await send({
+      type: "ready",
+      loadMs,
+      firstInferenceMs,
+      rssAfterLoadBytes,
+      runtime: d.runtime,
+      runtimeVersion: d.runtimeVersion,
+      executionProvider: d.executionProvider,
+      settings: { ...d.settings, ...(d.intraOpThreads === undefined ? {} : { threads: d.intraOpThreads }) },
+      samplesPerRun: batchSizeOf(d.inputs, setAt(0)),
+      ...(tokens === undefined ? {} : { tokensPerRun: tokens }),
+    });
+    let next = 0;
+    for await (const request of requests) {
+      if (request.type === "finish") break;
+      // Time-based blocks: each arm gets the same slice of wall time, whatever its speed.
+      const timed = await timeRuns((i) => live.run(setAt(next + i)), { minTimeMs: request.minTimeMs, maxTimeMs: request.minTimeMs, minIterations: request.minRuns, targetRelativeError: Number.POSITIVE_INFINITY });
+      next += timed.latenciesNs.length;
+      await send({ type: "block", latenciesNs: timed.latenciesNs, wallNs: timed.measuredNs });
+    }
+    const peak = await readPeakRss();
+    await send({ type: "done", peakRssBytes: peak.bytes, memorySource: peak.source });
+  } catch (error) {
+    await send(errorReply(error));
+  } finally {
+    await session?.close();
+  }
+}

@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { measureInterleaved, measureSideBySide, roundOrder } from "../../src/bench/measure-side-by-side.js";
+import { llmModelsDir, llmTestThreads, tinyLlamaF16 } from "../fixtures/llm-models.js";
+
+const mnist = join(llmModelsDir, "mnist-8.onnx");
+// Few, short blocks: these tests prove the protocol and the bookkeeping, never a speed.
+const quick = { blockMs: 20, minRounds: 4, maxRounds: 6, warmupIterations: 1 } as const;
+
+describe("side-by-side measurement in alternating blocks", () => {
+  it("alternates the order of the arms from round to round", () => {
+    expect(roundOrder(2, 0)).toEqual([0, 1]);
+    expect(roundOrder(2, 1)).toEqual([1, 0]);
+    expect(roundOrder(3, 3)).toEqual([2, 1, 0]);
+  });
+
+  it("measures two ONNX arms with a ratio per round, an interval, a decision and model-attributable memory", async () => {
+    const result = await measureSideBySide({
+      ...quick,
+      baseline: { label: "mnist threads 1", artifactPath: mnist, format: "onnx", runtime: "ort", settings: { threads: 1 } },
+      candidate: { label: "mnist no arena", artifactPath: mnist, format: "onnx", runtime: "ort", settings: { threads: 1, enableCpuMemArena: false } },
+      threshold: 100,
+    });
+    const { comparison } = result;
+    expect(result.rounds).toBeGreaterThanOrEqual(4);
+    expect(result.rounds).toBeLessThanOrEqual(6);
+    expect(comparison.latencyRatio.pairs).toBe(result.rounds);
+    expect(comparison.latencyRatio.low).toBeLessThanOrEqual(comparison.latencyRatio.ratio);
+    expect(comparison.latencyRatio.high).toBeGreaterThanOrEqual(comparison.latencyRatio.ratio);
+    // Nothing makes the same model 100× faster: the interval must miss the threshold entirely.
+    expect(comparison.decision).toBe("fail");
+    for (const arm of result.arms) {
+      expect(arm.blockP50Ms).toHaveLength(result.rounds);
+      expect(arm.latency.count).toBeGreaterThanOrEqual(result.rounds * 3);
+      expect(arm.memory.referencePeakRssBytes).toBeGreaterThan(0);
+      expect(arm.memory.modelBytes).toBe(Math.max(0, arm.memory.peakRssBytes - (arm.memory.referencePeakRssBytes as number)));
+      expect(arm.memory.modelBytes as number).toBeLessThan(arm.memory.peakRssBytes);
+    }
+    expect(result.arms[1]?.settingsApplied).toMatchObject({ enableCpuMemArena: false, threads: 1 });
+    expect(result.method).toMatch(/median of per-round ratios/);
+  });
+
+  it("compares a GGUF arm by tokens/s and reports a failing arm as a clear error", async () => {
+    const result = await measureInterleaved({
+      ...quick,
+      shapes: { tokens: [16] },
+      memoryReference: false,
+      arms: [
+        { label: "f16 a", artifactPath: tinyLlamaF16, format: "gguf", runtime: "llama-cpp", settings: { threads: llmTestThreads, contextSize: 64 } },
+        { label: "f16 b", artifactPath: tinyLlamaF16, format: "gguf", runtime: "llama-cpp", settings: { threads: llmTestThreads, contextSize: 64 } },
+      ],
+      comparisons: [{ baseline: 0, candidate: 1 }],
+    });
+    expect(result.arms[0]?.rateUnit).toBe("tokens");
+    expect(result.comparisons[0]?.rateRatio.pairs).toBe(result.rounds);
+    expect(result.stoppedBecause).toMatch(/no threshold/);
+    await expect(
+      measureSideBySide({
+        ...quick,
+        memoryReference: false,
+        baseline: { label: "mnist", artifactPath: mnist, format: "onnx", runtime: "ort", settings: {} },
+        candidate: { label: "missing", artifactPath: join(llmModelsDir, "no-such-model.onnx"), format: "onnx", runtime: "ort", settings: {} },
+      }),
+    ).rejects.toMatchObject({ code: "FILE_NOT_FOUND", message: /missing/ });
+  });
+});
