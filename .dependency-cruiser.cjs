@@ -5,7 +5,7 @@ const layers = [
   ["core"],
   ["formats", "kernels", "stats", "pareto", "gates", "reports", "hardware", "datasets"],
   ["runtimes", "toolchain"],
-  ["passes", "eval", "bench", "registry", "deploy"],
+  ["passes", "eval", "bench", "registry", "signing", "monitor", "deploy"],
   ["workflow"],
   ["api"],
   ["cli", "server"],

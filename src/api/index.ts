@@ -8,3 +8,4 @@ export * from "./bench.js";
 export * from "./evaluate.js";
 export * from "./optimize.js";
 export * from "./quantize.js";
+export * from "./signing.js";

@@ -10,6 +10,9 @@ import { registerOptimizeCommand } from "./commands/optimize.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerQuantizeCommand } from "./commands/quantize.js";
 import { registerDiagnoseCommand } from "./commands/diagnose.js";
+import { registerKeygenCommand } from "./commands/keygen.js";
+import { registerSignCommand } from "./commands/sign.js";
+import { registerVerifyCommand } from "./commands/verify.js";
 
 export function createProgram(): Command {
   const program = new Command("edgeforge")
@@ -35,5 +38,8 @@ export function createProgram(): Command {
   registerRunCommand(program);
   registerQuantizeCommand(program);
   registerDiagnoseCommand(program);
+  registerKeygenCommand(program);
+  registerSignCommand(program);
+  registerVerifyCommand(program);
   return program;
 }

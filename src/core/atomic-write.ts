@@ -9,12 +9,15 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
-/** Write `data` to `path` via a temp file in the same folder and a rename, so readers never see a partial file. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string, signal?: AbortSignal): Promise<void> {
+/**
+ * Write `data` to `path` via a temp file in the same folder and a rename, so readers never see a partial file.
+ * `mode` sets the permissions from the first byte on (0o600 for private keys).
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, signal?: AbortSignal, mode?: number): Promise<void> {
   const tempPath = tempPathFor(path);
   try {
     await mkdir(dirname(path), { recursive: true });
-    const handle = await open(tempPath, "w");
+    const handle = await open(tempPath, "w", mode);
     try {
       await handle.writeFile(data, { signal });
       await handle.sync();

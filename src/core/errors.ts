@@ -26,6 +26,17 @@ export const errorCodes = {
   DATASET_INVALID: "a calibration or evaluation dataset is empty or malformed",
   MEASUREMENT_FAILED: "a measurement could not be completed",
   ACCURACY_TARGET_NOT_MET: "no quantized variant meets the accuracy target (maxDrop)",
+  KEY_INVALID: "a key file is not a supported signing key (ECDSA P-256, P-384 or P-521, PEM)",
+  SIGNATURE_MALFORMED: "a signature file is not a well-formed OMS Sigstore bundle",
+  SIGNATURE_KEY_MISMATCH: "the signature was made with a different key than the one given",
+  SIGNATURE_INVALID: "the signature does not match the signed statement (statement or signature edited)",
+  SIGNATURE_FOR_OTHER_MODEL: "the signature describes a different model (no signed file matches)",
+  SIGNED_FILE_CHANGED: "a signed model file's bytes differ from the signed digest",
+  SIGNED_FILE_MISSING: "a signed model file is missing",
+  UNSIGNED_FILE_PRESENT: "the model folder holds a file the signature does not cover",
+  REGISTRY_CORRUPT: "the registry file is not a readable edgeforge SQLite registry",
+  REGISTRY_NOT_FOUND: "no model, version, alias or artifact in the registry has that name",
+  REGISTRY_CONFLICT: "the registry already holds a different record under that name",
   INTERNAL: "an unexpected internal failure",
 } as const;
 
