@@ -16,11 +16,12 @@ import { readGgufTensorData } from "../src/formats/gguf/read-gguf-tensor-data.js
 import { writeGguf } from "../src/formats/gguf/write-gguf.js";
 import { createTensorProto } from "../src/formats/onnx/tensor-data.js";
 import { writeOnnxModel } from "../src/formats/onnx/write-onnx.js";
+import { sharedModels } from "../test/fixtures/shared-models.js";
 
 const repetitions = 5;
 const layerCount = 8;
 const hidden = 2048; // 8 × 2048² × 4 B ≈ 134 MB of weights
-const sourceGguf = "../shared/models/tiny-fortunes-llama-f16.gguf";
+const sourceGguf = sharedModels.tinyLlamaF16;
 
 async function readBytesSoFar(): Promise<number> {
   const io = await readFile("/proc/self/io", "utf8");

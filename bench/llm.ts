@@ -13,9 +13,10 @@ import { writeFileAtomic } from "../src/core/atomic-write.js";
 import { measureLlmThroughput } from "../src/eval/llm/measure-llm-throughput.js";
 import { openLlamaCppSession, type LlamaCppSession } from "../src/runtimes/llama-cpp/llama-cpp-runtime.js";
 import { describeSamples } from "../src/stats/describe-samples.js";
+import { sharedModels } from "../test/fixtures/shared-models.js";
 
-const source = "../shared/models/tiny-fortunes-llama-f16.gguf";
-const text = "../shared/models/heldout-eval.txt";
+const source = sharedModels.tinyLlamaF16;
+const text = sharedModels.heldoutText;
 const methods = ["Q8_0", "Q6_K", "Q4_K_M", "Q4_0"];
 const threadsArg = process.argv.indexOf("--threads");
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 1;

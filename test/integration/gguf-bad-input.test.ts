@@ -6,8 +6,9 @@ import type { ByteSource } from "../../src/core/byte-source.js";
 import { EdgeforgeError, type ErrorCode } from "../../src/core/errors.js";
 import { inspectGguf } from "../../src/formats/gguf/inspect-gguf.js";
 import { readGgufHeader, readGgufHeaderFromSource } from "../../src/formats/gguf/read-gguf.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 
-const modelPath = "/work/shared/models/tiny-fortunes-llama-f16.gguf";
+const modelPath = sharedModels.tinyLlamaF16;
 const readerCodes = new Set<ErrorCode>(["EMPTY_FILE", "TRUNCATED_FILE", "CORRUPT_MODEL", "LIMIT_EXCEEDED", "UNSUPPORTED_FEATURE"]);
 
 let original: Buffer;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { inspectGguf } from "../../src/formats/gguf/inspect-gguf.js";
 import { readGgufHeader } from "../../src/formats/gguf/read-gguf.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 
-const modelPath = "/work/shared/models/tiny-fortunes-llama-f16.gguf";
+const modelPath = sharedModels.tinyLlamaF16;
 
 describe("inspectGguf on the real tiny-fortunes model", () => {
   it("counts 5,507,328 parameters, matching the LLaMA layout computed by hand and the raw tensor dims", async () => {

@@ -1,22 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hashFileSha256 } from "../../src/core/hashing.js";
 import { readGgufHeader } from "../../src/formats/gguf/read-gguf.js";
 import { readGgufTensorChunks, readGgufTensorData } from "../../src/formats/gguf/read-gguf-tensor-data.js";
 import { writeGguf } from "../../src/formats/gguf/write-gguf.js";
+import { sharedModels } from "../fixtures/shared-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
-const modelPath = "/work/shared/models/tiny-fortunes-llama-f16.gguf";
+const modelPath = sharedModels.tinyLlamaF16;
 const modelSha256 = "ccb8f55913d4daafccac4a48bf7d8d93a7067344d93284944ff908dd281514d6";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-gguf-rt-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-gguf-rt-");
 
 describe("GGUF reader/writer on the real tiny-fortunes model", () => {
   it("reads the header: version, typed metadata, vocabulary arrays, tensor table", async () => {
@@ -42,7 +35,7 @@ describe("GGUF reader/writer on the real tiny-fortunes model", () => {
 
   it("writes the same metadata and tensor bytes back, byte-for-byte identical (sha256)", async () => {
     const header = await readGgufHeader(modelPath);
-    const outPath = join(dir, "copy.gguf");
+    const outPath = temp.join("copy.gguf");
     const result = await writeGguf(outPath, {
       metadata: header.metadata,
       // Half the tensors streamed in chunks, half passed whole: both paths must produce the same bytes.

@@ -1,9 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
 import { ValueInfoProtoSchema } from "onnx-buf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EdgeforgeError, type ErrorCode } from "../../src/core/errors.js";
 import { detectModelFormat } from "../../src/formats/detect-format.js";
 import { inspectOnnx, inspectOnnxModel } from "../../src/formats/onnx/inspect-onnx.js";
@@ -11,14 +9,10 @@ import { decodeOnnxModel, readOnnxModel } from "../../src/formats/onnx/read-onnx
 import { checkOnnxStructure } from "../../src/formats/onnx/structure-check.js";
 import { encodeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { sharedModels } from "../fixtures/shared-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-onnx-bad-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-onnx-bad-");
 
 /** Deterministic xorshift32 stream, so every failure reproduces. */
 function randomStream(seed: number): () => number {
@@ -42,7 +36,7 @@ async function codeOf(promise: Promise<unknown>): Promise<ErrorCode> {
 
 describe("bad ONNX input", () => {
   it("empty file → EMPTY_FILE", async () => {
-    const path = join(dir, "empty.onnx");
+    const path = temp.join("empty.onnx");
     await writeFile(path, new Uint8Array(0));
     expect(await codeOf(readOnnxModel(path))).toBe("EMPTY_FILE");
     expect(await codeOf(inspectOnnx(path))).toBe("EMPTY_FILE");
@@ -51,7 +45,7 @@ describe("bad ONNX input", () => {
   it("rec truncated at every 1/8 → TRUNCATED_FILE", async () => {
     const bytes = await readFile(realOnnxModels.rec);
     for (let eighth = 1; eighth < 8; eighth++) {
-      const path = join(dir, `rec-${eighth}.onnx`);
+      const path = temp.join(`rec-${eighth}.onnx`);
       await writeFile(path, bytes.subarray(0, Math.floor((bytes.length * eighth) / 8)));
       expect(await codeOf(readOnnxModel(path)), `cut at ${eighth}/8`).toBe("TRUNCATED_FILE");
     }
@@ -60,15 +54,15 @@ describe("bad ONNX input", () => {
   it("random bytes → CORRUPT_MODEL", async () => {
     const next = randomStream(7);
     for (const size of [1, 2, 16, 100, 4096, 65536]) {
-      const path = join(dir, `random-${size}.onnx`);
+      const path = temp.join(`random-${size}.onnx`);
       await writeFile(path, Uint8Array.from({ length: size }, () => Math.floor(next() * 256)));
       expect(await codeOf(readOnnxModel(path)), `${size} random bytes`).toBe("CORRUPT_MODEL");
     }
   });
 
   it("a .onnx holding GGUF bytes → WRONG_EXTENSION from detection, CORRUPT_MODEL from the reader", async () => {
-    const path = join(dir, "llama.onnx");
-    const gguf = await readFile("/work/shared/models/tiny-fortunes-llama-f16.gguf");
+    const path = temp.join("llama.onnx");
+    const gguf = await readFile(sharedModels.tinyLlamaF16);
     await writeFile(path, gguf.subarray(0, 64 * 1024));
     expect(await codeOf(detectModelFormat(path))).toBe("WRONG_EXTENSION");
     expect(await codeOf(readOnnxModel(path))).toBe("CORRUPT_MODEL");
@@ -94,7 +88,7 @@ describe("bad ONNX input", () => {
           const model = decodeOnnxModel(bytes, `mutant-${i}`);
           // What decodes must also survive the structure check and the whole inspection.
           checkOnnxStructure(model);
-          inspectOnnxModel({ model, path: `mutant-${i}`, folder: dir, fileSizeBytes: bytes.length, externalTensors: [], externalDataLoaded: true });
+          inspectOnnxModel({ model, path: `mutant-${i}`, folder: temp.path, fileSizeBytes: bytes.length, externalTensors: [], externalDataLoaded: true });
         } catch (error) {
           if (!EdgeforgeError.isInstance(error)) throw new Error(`mutant ${i} of ${original.length} bytes threw ${String(error)}`, { cause: error });
           outcome = error.code;

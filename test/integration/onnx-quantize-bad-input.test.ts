@@ -1,21 +1,15 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { quantize } from "../../src/api/quantize.js";
 import { hashFileSha256 } from "../../src/core/hashing.js";
 import { writeNpy } from "../../src/datasets/npy.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-quantize-bad-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-quantize-bad-");
 
 /** Every failure leaves the folder as it was: no output, no temp file. */
 async function expectNothingWritten(folder: string, allowed: string[]): Promise<void> {
@@ -24,7 +18,7 @@ async function expectNothingWritten(folder: string, allowed: string[]): Promise<
 
 describe("quantize refuses bad input clearly and writes nothing", () => {
   it("a model with no quantizable op", async () => {
-    const folder = join(dir, "no-ops");
+    const folder = temp.join("no-ops");
     await mkdir(folder);
     const path = join(folder, "relu.onnx");
     await writeFile(path, toBinary(ModelProtoSchema, model([node("Relu", ["x"], ["y"])], { inputs: [valueInfo("x", [1, 4])], outputs: [valueInfo("y", [1, 4])] })));
@@ -36,7 +30,7 @@ describe("quantize refuses bad input clearly and writes nothing", () => {
   });
 
   it("a model with an operator ONNX does not define", async () => {
-    const folder = join(dir, "unknown-op");
+    const folder = temp.join("unknown-op");
     await mkdir(folder);
     const path = join(folder, "foo.onnx");
     const m = model([node("MatMul", ["x", "x"], ["m"]), node("FooBar", ["m"], ["y"])], { inputs: [valueInfo("x", [4, 4])], outputs: [valueInfo("y", [4, 4])] });
@@ -48,7 +42,7 @@ describe("quantize refuses bad input clearly and writes nothing", () => {
   });
 
   it("an empty calibration folder, and one whose tensors have the wrong shape", async () => {
-    const folder = join(dir, "calibration");
+    const folder = temp.join("calibration");
     const empty = join(folder, "empty");
     const wrong = join(folder, "wrong-shape");
     await mkdir(empty, { recursive: true });
@@ -63,7 +57,7 @@ describe("quantize refuses bad input clearly and writes nothing", () => {
   });
 
   it("an output path that is the input, however it is spelled", async () => {
-    const folder = join(dir, "same");
+    const folder = temp.join("same");
     await mkdir(folder);
     const path = join(folder, "cls.onnx");
     await writeFile(path, await readFile(realOnnxModels.cls));

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { quantize } from "../../src/api/quantize.js";
 import type { NamedTensors, Tensor } from "../../src/core/tensor.js";
 import { walkNodes } from "../../src/formats/onnx/graph-walk.js";
@@ -10,14 +7,9 @@ import { checkOnnxStructure } from "../../src/formats/onnx/structure-check.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, textLine } from "../fixtures/quantize-fixtures.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-fp16-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-fp16-");
 
 async function outputsOf(path: string, inputs: NamedTensors[]): Promise<Tensor[]> {
   const session = await openOrtSession(path);
@@ -43,7 +35,7 @@ describe("onnx.convert.fp16 on the PaddleOCR models", () => {
   ];
   for (const testCase of cases) {
     it(`${testCase.name}: outputs within cosine 0.999 of float32 at about half the size`, async () => {
-      const output = join(dir, `${testCase.name}_fp16.onnx`);
+      const output = temp.join(`${testCase.name}_fp16.onnx`);
       const report = await quantize(testCase.path, { method: "fp16", output });
       await expectSound(output);
       // Weights are 2 bytes instead of 4; graph structure and the few float32 constants add a little.
@@ -60,10 +52,10 @@ describe("onnx.convert.fp16 on the PaddleOCR models", () => {
   }
 
   it("det: a BatchNorm variance beyond ±65504 keeps that node float32 by default; overflow=clamp clamps and counts", async () => {
-    const kept = await quantize(realOnnxModels.det, { method: "fp16", output: join(dir, "det_kept.onnx") });
+    const kept = await quantize(realOnnxModels.det, { method: "fp16", output: temp.join("det_kept.onnx") });
     expect(kept.log.counts.nodesKeptFloat32ForRange).toBeGreaterThanOrEqual(1);
     expect(kept.log.counts.valuesClamped ?? 0).toBe(0);
-    const clamped = await quantize(realOnnxModels.det, { method: "fp16", output: join(dir, "det_clamped.onnx"), passOptions: { overflow: "clamp" } });
+    const clamped = await quantize(realOnnxModels.det, { method: "fp16", output: temp.join("det_clamped.onnx"), passOptions: { overflow: "clamp" } });
     // batch_norm_0.w_2 holds 24 variances up to ~9.8e7.
     expect(clamped.log.counts.valuesClamped).toBe(24);
     expect(clamped.log.notes.join("\n")).toMatch(/clamped/);
@@ -72,7 +64,7 @@ describe("onnx.convert.fp16 on the PaddleOCR models", () => {
 
 describe("onnx.convert.fp16 on Silero VAD (weights inside If subgraphs)", () => {
   it("converts the subgraphs and keeps the recurrent state within cosine 0.999 over 12 frames", async () => {
-    const output = join(dir, "vad_fp16.onnx");
+    const output = temp.join("vad_fp16.onnx");
     const report = await quantize(realOnnxModels.vad, { method: "fp16", output });
     await expectSound(output);
     const { model } = await readOnnxModel(output);

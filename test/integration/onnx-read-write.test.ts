@@ -1,9 +1,7 @@
 import { equals } from "@bufbuild/protobuf";
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { ModelProtoSchema, TensorProto_DataLocation } from "onnx-buf";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EdgeforgeError } from "../../src/core/errors.js";
 import { walkGraphs, walkNodes, walkTensors } from "../../src/formats/onnx/graph-walk.js";
 import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
@@ -11,21 +9,16 @@ import { checkOnnxStructure } from "../../src/formats/onnx/structure-check.js";
 import { getTensorData } from "../../src/formats/onnx/tensor-data.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
-let outDir: string;
-beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), "edgeforge-onnx-rw-"));
-});
-afterAll(async () => {
-  await rm(outDir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-onnx-rw-");
 
 describe("ONNX read → write → read on real models", () => {
   it.each(Object.entries(realOnnxModels))("%s: re-encodes to identical bytes, structure sound", async (name, path) => {
     const original = await readFile(path);
     const file = await readOnnxModel(path);
     expect(checkOnnxStructure(file.model)).toEqual([]);
-    const out = join(outDir, `${name}.onnx`);
+    const out = temp.join(`${name}.onnx`);
     const written = await writeOnnxModel(file.model, out);
     expect(written.files).toEqual([out]);
     expect(Buffer.compare(await readFile(out), original)).toBe(0);
@@ -35,10 +28,10 @@ describe("ONNX read → write → read on real models", () => {
     const original = new Uint8Array(await readFile(realOnnxModels.cls));
     // Field 1000 (varint 42) appended at top level: an unknown field to this schema.
     const withUnknown = new Uint8Array([...original, 0xc0, 0x3e, 0x2a]);
-    const path = join(outDir, "unknown.onnx");
+    const path = temp.join("unknown.onnx");
     await writeFile(path, withUnknown);
     const file = await readOnnxModel(path);
-    const out = join(outDir, "unknown-out.onnx");
+    const out = temp.join("unknown-out.onnx");
     await writeOnnxModel(file.model, out);
     expect(Buffer.compare(await readFile(out), withUnknown)).toBe(0);
   });
@@ -46,13 +39,13 @@ describe("ONNX read → write → read on real models", () => {
   it("moves initializers to an aligned .data file and reads back an equal model (VAD, subgraphs included)", async () => {
     const file = await readOnnxModel(realOnnxModels.vad);
     const before = await readFile(realOnnxModels.vad);
-    const out = join(outDir, "vad-external.onnx");
+    const out = temp.join("vad-external.onnx");
     const written = await writeOnnxModel(file.model, out, { externalData: "auto", externalThresholdBytes: 1000, minExternalTensorBytes: 256 });
     expect(written.externalTensorCount).toBeGreaterThan(10);
     expect(written.files).toEqual([out, `${out}.data`]);
     expect((await stat(`${out}.data`)).size).toBe(written.externalDataBytes);
     // The caller's model is left untouched.
-    expect(Buffer.compare(Buffer.from(await writeOnnxModel(file.model, join(outDir, "vad-again.onnx")).then(() => readFile(join(outDir, "vad-again.onnx")))), before)).toBe(0);
+    expect(Buffer.compare(Buffer.from(await writeOnnxModel(file.model, temp.join("vad-again.onnx")).then(() => readFile(temp.join("vad-again.onnx")))), before)).toBe(0);
 
     const lazy = await readOnnxModel(out, { loadExternalData: false });
     expect(lazy.externalTensors).toHaveLength(written.externalTensorCount);
@@ -73,21 +66,21 @@ describe("ONNX read → write → read on real models", () => {
 
   it('"never" keeps everything embedded, "always" externalizes without a size threshold', async () => {
     const file = await readOnnxModel(realOnnxModels.vad);
-    const never = await writeOnnxModel(file.model, join(outDir, "never.onnx"), { externalData: "never", externalThresholdBytes: 1 });
+    const never = await writeOnnxModel(file.model, temp.join("never.onnx"), { externalData: "never", externalThresholdBytes: 1 });
     expect(never.externalTensorCount).toBe(0);
-    const always = await writeOnnxModel(file.model, join(outDir, "always.onnx"), { externalData: "always" });
+    const always = await writeOnnxModel(file.model, temp.join("always.onnx"), { externalData: "always" });
     expect(always.externalTensorCount).toBeGreaterThan(0);
     expect(always.modelBytes).toBeLessThan(never.modelBytes);
   });
 
   it("refuses to write tensors whose external data was not loaded, leaving no file behind", async () => {
     const file = await readOnnxModel(realOnnxModels.vad);
-    await writeOnnxModel(file.model, join(outDir, "lazy-src.onnx"), { externalData: "always" });
-    const lazy = await readOnnxModel(join(outDir, "lazy-src.onnx"), { loadExternalData: false });
-    const target = join(outDir, "lazy-out.onnx");
+    await writeOnnxModel(file.model, temp.join("lazy-src.onnx"), { externalData: "always" });
+    const lazy = await readOnnxModel(temp.join("lazy-src.onnx"), { loadExternalData: false });
+    const target = temp.join("lazy-out.onnx");
     const error = await writeOnnxModel(lazy.model, target).catch((e: unknown) => e);
     expect(EdgeforgeError.isInstance(error) && error.code).toBe("UNSUPPORTED_FEATURE");
-    expect((await readdir(outDir)).filter((f) => f.includes("lazy-out"))).toEqual([]);
+    expect((await readdir(temp.path)).filter((f) => f.includes("lazy-out"))).toEqual([]);
   });
 
   it("walks subgraph nodes and tensors of the VAD If branches", async () => {

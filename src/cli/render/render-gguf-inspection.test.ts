@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { inspectGguf } from "../../formats/gguf/inspect-gguf.js";
 import { renderGgufInspection } from "./render-gguf-inspection.js";
+import { sharedModels } from "../../../test/fixtures/shared-models.js";
 
 describe("renderGgufInspection", () => {
   it("renders the real GGUF with aligned type table, hyper-parameters and a labelled estimate", async () => {
-    const text = renderGgufInspection(await inspectGguf("/work/shared/models/tiny-fortunes-llama-f16.gguf"));
+    const text = renderGgufInspection(await inspectGguf(sharedModels.tinyLlamaF16));
     expect(text).toContain("parameters          5,507,328 (5.51 M) in 39 tensors");
     expect(text).toContain("file type           F16, id 1");
     expect(text).toMatch(/F16\s+30\s+5,505,024\s+10\.5 MiB\s+16\.00/);

@@ -1,20 +1,13 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFile, writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { EdgeforgeError } from "../../core/errors.js";
 import type { GgufMetadata, GgufValue } from "./gguf-metadata.js";
 import { readGgufHeader } from "./read-gguf.js";
 import { readGgufTensorChunks, readGgufTensorData } from "./read-gguf-tensor-data.js";
 import { writeGguf } from "./write-gguf.js";
+import { useTempDir } from "../../../test/fixtures/temp-dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-gguf-write-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-gguf-write-");
 
 const everyType: Array<[string, GgufValue]> = [
   ["u8", { type: "uint8", value: 255 }],
@@ -56,7 +49,7 @@ function rampBytes(length: number, seed: number): Uint8Array {
 
 describe("writeGguf + readGgufHeader", () => {
   it("round-trips every metadata value type with its stored type", async () => {
-    const path = join(dir, "types.gguf");
+    const path = temp.join("types.gguf");
     await writeGguf(path, { metadata: everyType, tensors: [] });
     const header = await readGgufHeader(path);
     expect(header.version).toBe(3);
@@ -66,7 +59,7 @@ describe("writeGguf + readGgufHeader", () => {
   });
 
   it("writes tensors aligned and padded, and reads each back by range", async () => {
-    const path = join(dir, "tensors.gguf");
+    const path = temp.join("tensors.gguf");
     const a = rampBytes(3 * 4 * 4, 1);
     const b = rampBytes(2 * 34, 2);
     await writeGguf(path, {
@@ -97,14 +90,14 @@ describe("writeGguf + readGgufHeader", () => {
   });
 
   it("refuses data of the wrong length and leaves no output behind", async () => {
-    const path = join(dir, "short.gguf");
+    const path = temp.join("short.gguf");
     const attempt = writeGguf(path, { metadata: [], tensors: [{ name: "w", dims: [8], type: "F16", data: new Uint8Array(15) }] });
     await expect(attempt).rejects.toMatchObject({ code: "INVALID_OPTION" });
     await expect(readFile(path)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("validates types, ranges, dims and alignment before writing", async () => {
-    const path = join(dir, "bad.gguf");
+    const path = temp.join("bad.gguf");
     const cases: Array<Parameters<typeof writeGguf>[1]> = [
       { metadata: [["x", { type: "uint8", value: 256 }]], tensors: [] },
       { metadata: [["x", { type: "int32", value: 1.5 }]], tensors: [] },
@@ -122,7 +115,7 @@ describe("writeGguf + readGgufHeader", () => {
   });
 
   it("reads a header larger than one read chunk (a 150,000-token vocabulary) from disk", async () => {
-    const path = join(dir, "big-vocab.gguf");
+    const path = temp.join("big-vocab.gguf");
     const tokens = Array.from({ length: 150_000 }, (_, index) => `piece-${index}`);
     await writeGguf(path, {
       metadata: [
@@ -141,7 +134,7 @@ describe("writeGguf + readGgufHeader", () => {
   });
 
   it("accepts GGUF version 2 files (same layout as v3)", async () => {
-    const path = join(dir, "v2.gguf");
+    const path = temp.join("v2.gguf");
     const metadata: GgufMetadata = new Map([["k", { type: "uint32", value: 7 }]]);
     await writeGguf(path, { metadata, tensors: [] });
     const bytes = await readFile(path);

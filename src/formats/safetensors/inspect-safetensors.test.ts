@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeforgeError } from "../../core/errors.js";
 import { detectModelFormat } from "../detect-format.js";
 import { inspectSafetensors } from "./inspect-safetensors.js";
 import { readSafetensorsHeader, readSafetensorsTensorData } from "./read-safetensors.js";
+import { useTempDir } from "../../../test/fixtures/temp-dir.js";
 
 interface TensorSpecForFile {
   name: string;
@@ -37,13 +37,7 @@ function rawHeader(json: string, dataBytes = 0): Buffer {
 
 const filled = (length: number, seed: number) => Uint8Array.from({ length }, (_, index) => (index * 7 + seed) & 0xff);
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-safetensors-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-safetensors-");
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -57,7 +51,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe("safetensors single file", () => {
   it("reads dtypes, shapes, offsets and metadata, and each tensor's bytes by range", async () => {
-    const path = join(dir, "single.safetensors");
+    const path = temp.join("single.safetensors");
     const weight = filled(2 * 3 * 4, 1);
     const bias = filled(4 * 2, 2);
     await writeFile(path, safetensorsBytes([{ name: "w", dtype: "F32", shape: [2, 3], data: weight }, { name: "b", dtype: "BF16", shape: [4], data: bias }], { format: "pt" }));
@@ -95,7 +89,7 @@ describe("Hugging Face folder with config.json, two shards and an index", () => 
   };
   let folder: string;
   beforeAll(async () => {
-    folder = join(dir, "hf");
+    folder = temp.join("hf");
     await mkdir(folder);
     await writeFile(join(folder, "config.json"), JSON.stringify(config));
     await writeFile(join(folder, "model-00001-of-00002.safetensors"), safetensorsBytes([{ name: "model.embed_tokens.weight", dtype: "F16", shape: [100, 64], data: filled(100 * 64 * 2, 3) }]));
@@ -146,7 +140,7 @@ describe("Hugging Face folder with config.json, two shards and an index", () => 
   });
 
   it("refuses an index that escapes the folder or disagrees with the shards", async () => {
-    const evil = join(dir, "evil");
+    const evil = temp.join("evil");
     await mkdir(evil);
     await writeFile(join(evil, "config.json"), "{}");
     await writeFile(join(evil, "model.safetensors.index.json"), JSON.stringify({ weight_map: { w: "../single.safetensors" } }));
@@ -161,7 +155,7 @@ describe("Hugging Face folder with config.json, two shards and an index", () => 
 
 describe("MLX folder", () => {
   it("is recognised by config.json's quantization block and counts packed 4-bit weights as parameters", async () => {
-    const folder = join(dir, "mlx");
+    const folder = temp.join("mlx");
     await mkdir(folder);
     await writeFile(join(folder, "config.json"), JSON.stringify({ model_type: "llama", quantization: { group_size: 64, bits: 4 }, hidden_size: 64 }));
     await writeFile(
@@ -201,19 +195,19 @@ describe("safetensors bad input", () => {
     ["metadata not strings", "CORRUPT_MODEL", () => rawHeader('{"__metadata__":{"n":1}}')],
   ];
   it.each(cases)("%s → %s", async (name, code, build) => {
-    const path = join(dir, `${name.replaceAll(" ", "-")}.safetensors`);
+    const path = temp.join(`${name.replaceAll(" ", "-")}.safetensors`);
     await writeFile(path, build());
     expect(await codeOf(inspectSafetensors(path))).toBe(code);
   });
 
   it("names a wrong extension before parsing", async () => {
-    const path = join(dir, "really-safetensors.gguf");
+    const path = temp.join("really-safetensors.gguf");
     await writeFile(path, safetensorsBytes([{ name: "x", dtype: "U8", shape: [1], data: new Uint8Array(1) }]));
     expect(await codeOf(detectModelFormat(path))).toBe("WRONG_EXTENSION");
   });
 
   it("rejects a folder without weights", async () => {
-    const folder = join(dir, "no-weights");
+    const folder = temp.join("no-weights");
     await mkdir(folder);
     await writeFile(join(folder, "config.json"), "{}");
     expect(await codeOf(inspectSafetensors(folder))).toBe("UNKNOWN_FORMAT");

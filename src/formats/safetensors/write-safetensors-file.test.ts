@@ -1,21 +1,14 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { readSafetensorsHeader, readSafetensorsTensorData } from "./read-safetensors.js";
 import { writeSafetensorsFile } from "./write-safetensors-file.js";
+import { useTempDir } from "../../../test/fixtures/temp-dir.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-st-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-st-");
 
 describe("writeSafetensorsFile", () => {
   it("writes a file the reader accepts, with an 8-byte-aligned header and the tensors' bytes", async () => {
-    const path = join(dir, "a.safetensors");
+    const path = temp.join("a.safetensors");
     const weights = new Uint8Array(Float32Array.from([1, 2, 3, 4, 5, 6]).buffer);
     const packed = new Uint8Array(Uint32Array.from([0xdeadbeef]).buffer);
     await writeSafetensorsFile(path, [
@@ -31,7 +24,7 @@ describe("writeSafetensorsFile", () => {
   });
 
   it("refuses data of the wrong size and leaves no file", async () => {
-    const path = join(dir, "b.safetensors");
+    const path = temp.join("b.safetensors");
     await expect(writeSafetensorsFile(path, [{ name: "w", dtype: "F16", shape: [4], data: new Uint8Array(6) }])).rejects.toThrow(/needs 8/);
     await expect(readFile(path)).rejects.toThrow();
   });
