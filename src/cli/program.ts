@@ -13,6 +13,7 @@ import { registerDiagnoseCommand } from "./commands/diagnose.js";
 import { registerKeygenCommand } from "./commands/keygen.js";
 import { registerSignCommand } from "./commands/sign.js";
 import { registerVerifyCommand } from "./commands/verify.js";
+import { registerServeCommand } from "./commands/serve.js";
 
 export function createProgram(): Command {
   const program = new Command("edgeforge")
@@ -41,5 +42,6 @@ export function createProgram(): Command {
   registerKeygenCommand(program);
   registerSignCommand(program);
   registerVerifyCommand(program);
+  registerServeCommand(program);
   return program;
 }

@@ -37,6 +37,11 @@ export const errorCodes = {
   REGISTRY_CORRUPT: "the registry file is not a readable edgeforge SQLite registry",
   REGISTRY_NOT_FOUND: "no model, version, alias or artifact in the registry has that name",
   REGISTRY_CONFLICT: "the registry already holds a different record under that name",
+  MODEL_NOT_FOUND: "no served model has that name or version",
+  MODEL_NOT_READY: "the served model is loading, restarting or unloaded",
+  SERVER_BUSY: "the model's request queue is full",
+  DEADLINE_EXCEEDED: "the request did not finish before its deadline",
+  UNAUTHORIZED: "the request lacks a valid bearer token",
   INTERNAL: "an unexpected internal failure",
 } as const;
 

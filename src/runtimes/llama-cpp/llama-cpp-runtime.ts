@@ -47,7 +47,8 @@ export interface LlamaCppSession extends Session {
 
 let llamaPromise: Promise<{ llama: Llama; initNs: bigint }> | undefined;
 
-async function loadLlama(): Promise<{ llama: Llama; initNs: bigint; fresh: boolean }> {
+/** The process's one llama.cpp backend (prebuilt, CPU), loaded on first use. */
+export async function loadLlama(): Promise<{ llama: Llama; initNs: bigint; fresh: boolean }> {
   const fresh = llamaPromise === undefined;
   llamaPromise ??= (async () => {
     const started = process.hrtime.bigint();
@@ -82,7 +83,7 @@ function unavailable(message: string, cause: unknown): EdgeforgeError {
 }
 
 let cachedVersion: string | undefined;
-async function nodeLlamaCppVersion(): Promise<string> {
+export async function nodeLlamaCppVersion(): Promise<string> {
   if (cachedVersion) return cachedVersion;
   const entry = createRequire(import.meta.url).resolve("node-llama-cpp");
   const packageJson = JSON.parse(await readFile(join(dirname(entry), "..", "package.json"), "utf8")) as { version: string };

@@ -1,0 +1,110 @@
+import { basename, extname, resolve } from "node:path";
+import { z } from "zod";
+import type { ModelFormat } from "../core/artifact.js";
+import { EdgeforgeError } from "../core/errors.js";
+import type { Session } from "../core/session.js";
+import { detectModelFormat } from "../formats/detect-format.js";
+import { openRuntimeSession, runtimeForFormat } from "../runtimes/catalog.js";
+import type { LlamaCppGenerator } from "../runtimes/llama-cpp/llama-cpp-generator.js";
+
+export type { ChatMessage, GeneratedText, GenerateTextOptions, LlamaCppGenerator } from "../runtimes/llama-cpp/llama-cpp-generator.js";
+export { detectModelFormat };
+
+const modelNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** One model the server offers: a name clients use, a version label, and where it comes from. */
+export const servedModelSchema = z
+  .object({
+    name: z.string().regex(modelNamePattern, "names are letters, digits, '.', '_' and '-'"),
+    version: z.string().regex(modelNamePattern).default("1"),
+    path: z.string().min(1),
+  })
+  .strict();
+
+export type ServedModelSpec = z.infer<typeof servedModelSchema>;
+
+/** Everything `edgeforge serve` is configured with; bearer tokens are never part of it (they come from a file or env). */
+export const serveConfigSchema = z
+  .object({
+    models: z.array(servedModelSchema).min(1),
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Requests waiting per model beyond the one running; more get 429. */
+    queueDepth: z.number().int().min(0).max(100_000).default(32),
+    /** Default request deadline; a request-timeout header may ask for less. */
+    deadlineMs: z.number().int().positive().default(30_000),
+    maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    /** Compute threads per model worker. */
+    threads: z.number().int().positive().optional(),
+    /** llama.cpp context size for GGUF models. */
+    contextSize: z.number().int().positive().optional(),
+    /** File with one bearer token per line; env EDGEFORGE_SERVE_TOKENS (comma-separated) also counts. */
+    tokenFile: z.string().min(1).optional(),
+    /** Require a token on inference routes too (admin routes always require one). */
+    authInference: z.boolean().default(false),
+    /** Seconds SIGTERM waits for in-flight requests before exiting. */
+    drainMs: z.number().int().min(0).default(10_000),
+  })
+  .strict();
+
+export type ServeConfig = z.infer<typeof serveConfigSchema>;
+export type ServeConfigInput = z.input<typeof serveConfigSchema>;
+
+export function parseServeConfig(value: unknown): ServeConfig {
+  const parsed = serveConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new EdgeforgeError("INVALID_OPTION", `invalid serve configuration: ${z.prettifyError(parsed.error)}`, {
+      hint: "see `edgeforge serve --help`",
+      details: { issues: parsed.error.issues },
+    });
+  }
+  const names = new Set<string>();
+  for (const model of parsed.data.models) {
+    const key = `${model.name}/${model.version}`;
+    if (names.has(key)) throw new EdgeforgeError("INVALID_OPTION", `model ${model.name} version ${model.version} is given twice`, { hint: "give each --model a distinct name=path" });
+    names.add(key);
+  }
+  return parsed.data;
+}
+
+/**
+ * `--model` values: `PATH`, `NAME=PATH` or `NAME:VERSION=PATH`. The name defaults to the file name
+ * without its extension. Registry references (`name@alias`) resolve through the registry once it exists.
+ */
+export function parseModelArgument(argument: string): ServedModelSpec {
+  const equals = argument.indexOf("=");
+  const path = equals >= 0 ? argument.slice(equals + 1) : argument;
+  const label = equals >= 0 ? argument.slice(0, equals) : basename(path, extname(path));
+  const [name = "", version = "1"] = label.split(":");
+  if (!path) throw new EdgeforgeError("INVALID_OPTION", `--model ${argument} names no file`, { hint: "use --model PATH or --model NAME=PATH" });
+  const parsed = servedModelSchema.safeParse({ name, version, path: resolve(path) });
+  if (!parsed.success) {
+    throw new EdgeforgeError("INVALID_OPTION", `--model ${argument}: "${label}" is not a valid model name[:version]`, {
+      hint: "names and versions use letters, digits, '.', '_' and '-' (e.g. --model rec:2=rec.onnx)",
+    });
+  }
+  return parsed.data;
+}
+
+/** The format a served model is run as: ONNX models speak OIP, GGUF models the OpenAI API. */
+export async function servedModelFormat(path: string): Promise<"onnx" | "gguf"> {
+  const { format } = await detectModelFormat(path);
+  if (format !== "onnx" && format !== "gguf") {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `${path} is ${format}; edgeforge serve runs ONNX (Open Inference Protocol) and GGUF (OpenAI API) models`, {
+      hint: "convert the model first (edgeforge convert)",
+      details: { path, format },
+    });
+  }
+  return format;
+}
+
+/** Open an ONNX model for serving on its default runtime. */
+export async function openServingSession(path: string, format: ModelFormat, settings: { threads?: number }): Promise<Session> {
+  return openRuntimeSession(runtimeForFormat(format), path, format, settings.threads === undefined ? {} : { threads: settings.threads });
+}
+
+/** Open a GGUF model for text generation (chat template from the GGUF). */
+export async function openTextGenerator(path: string, settings: { threads?: number; contextSize?: number }): Promise<LlamaCppGenerator> {
+  const { openLlamaCppGenerator } = await import("../runtimes/llama-cpp/llama-cpp-generator.js");
+  return openLlamaCppGenerator(path, settings);
+}

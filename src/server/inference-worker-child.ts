@@ -1,0 +1,95 @@
+import { EdgeforgeError } from "../core/errors.js";
+import type { Session } from "../core/session.js";
+import { openServingSession, openTextGenerator, type LlamaCppGenerator } from "../api/serve.js";
+import { decodeInferRequest, encodeInferResponse, predictionConfidence } from "./oip-infer-codec.js";
+import type { FromWorkerMessage, GenerateMessage, InferMessage, LoadMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
+
+/**
+ * One served model in its own process: a native crash takes down only this process, and the
+ * server's event loop never decodes tensors or runs inference.
+ */
+let session: Session | undefined;
+let generator: LlamaCppGenerator | undefined;
+let model: LoadMessage | undefined;
+const cancels = new Map<number, AbortController>();
+
+function send(message: FromWorkerMessage): void {
+  process.send?.(message);
+}
+
+function toWorkerError(error: unknown): WorkerError {
+  if (EdgeforgeError.isInstance(error)) {
+    const clientFault = error.code === "INVALID_SHAPE" || error.code === "INVALID_OPTION" || error.code === "UNSUPPORTED_FEATURE";
+    return { status: clientFault ? 400 : 500, code: error.code, message: error.message };
+  }
+  return { status: 500, code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
+}
+
+async function load(message: LoadMessage): Promise<void> {
+  try {
+    const settings = { ...(message.threads === undefined ? {} : { threads: message.threads }), ...(message.contextSize === undefined ? {} : { contextSize: message.contextSize }) };
+    model = message;
+    if (message.format === "gguf") {
+      generator = await openTextGenerator(message.path, settings);
+      send({ kind: "ready", runtime: "llama-cpp", runtimeVersion: "", inputs: [], outputs: [], llm: { contextSize: generator.contextSize, chatWrapper: generator.chatWrapperName }, rssBytes: process.memoryUsage.rss() });
+    } else {
+      session = await openServingSession(message.path, "onnx", settings);
+      const description = session.describe();
+      send({ kind: "ready", runtime: description.runtime, runtimeVersion: description.runtimeVersion, inputs: description.inputs, outputs: description.outputs, rssBytes: process.memoryUsage.rss() });
+    }
+  } catch (error) {
+    send({ kind: "load-failed", error: toWorkerError(error) });
+  }
+}
+
+async function infer(message: InferMessage): Promise<void> {
+  try {
+    if (!session || !model) throw new EdgeforgeError("RUNTIME_FAILED", "the model is not loaded", { hint: "wait for the model to be ready" });
+    const description = session.describe();
+    const request = decodeInferRequest(message.body, message.headerLength, description);
+    const started = process.hrtime.bigint();
+    const results = await session.run(request.inputs, { outputNames: request.outputs.map((o) => o.name) });
+    const inferenceNs = Number(process.hrtime.bigint() - started);
+    const encoded = encodeInferResponse(request, model, results);
+    const confidence = predictionConfidence(results);
+    send({ kind: "infer-result", id: message.id, body: encoded.body, ...(encoded.headerLength === undefined ? {} : { headerLength: encoded.headerLength }), inferenceNs, ...(confidence === undefined ? {} : { confidence }), rssBytes: process.memoryUsage.rss() });
+  } catch (error) {
+    send({ kind: "request-failed", id: message.id, error: toWorkerError(error) });
+  }
+}
+
+async function generate(message: GenerateMessage): Promise<void> {
+  const controller = new AbortController();
+  cancels.set(message.id, controller);
+  try {
+    if (!generator) throw new EdgeforgeError("RUNTIME_FAILED", "the model is not loaded", { hint: "wait for the model to be ready" });
+    const options = {
+      maxTokens: message.maxTokens,
+      ...(message.temperature === undefined ? {} : { temperature: message.temperature }),
+      ...(message.topP === undefined ? {} : { topP: message.topP }),
+      ...(message.seed === undefined ? {} : { seed: message.seed }),
+      ...(message.stop === undefined ? {} : { stop: message.stop }),
+      signal: controller.signal,
+      onText: (text: string) => send({ kind: "text", id: message.id, text }),
+    };
+    const started = process.hrtime.bigint();
+    const result = message.mode === "chat" ? await generator.chat(message.messages ?? [], options) : await generator.complete(message.prompt ?? "", options);
+    send({ kind: "generated", id: message.id, result, inferenceNs: Number(process.hrtime.bigint() - started), rssBytes: process.memoryUsage.rss() });
+  } catch (error) {
+    send({ kind: "request-failed", id: message.id, error: toWorkerError(error) });
+  } finally {
+    cancels.delete(message.id);
+  }
+}
+
+process.on("message", (message: ToWorkerMessage) => {
+  if (message.kind === "load") void load(message);
+  else if (message.kind === "infer") void infer(message);
+  else if (message.kind === "generate") void generate(message);
+  else if (message.kind === "cancel") cancels.get(message.id)?.abort();
+});
+
+// The server going away (crash or kill) closes the IPC channel: leave with it.
+process.on("disconnect", () => {
+  process.exit(0);
+});

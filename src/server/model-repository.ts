@@ -1,0 +1,110 @@
+import type { ServeConfig, ServedModelSpec } from "../api/serve.js";
+import { EdgeforgeError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { ModelWorker } from "./model-worker.js";
+import { RequestQueue } from "./request-queue.js";
+import type { ServerMetrics } from "./server-metrics.js";
+
+/** A model as the server offers it: its worker process, its bounded queue and its metric labels. */
+export interface ServedModel {
+  spec: ServedModelSpec;
+  format: "onnx" | "gguf";
+  labels: { model: string; version: string };
+  worker: ModelWorker;
+  queue: RequestQueue;
+  /** Unloaded through the repository API: not counted for server readiness. */
+  unloaded: boolean;
+}
+
+/**
+ * The models named at start-up, each with its own worker. Versions of one name are kept apart;
+ * a request without a version goes to the first one configured.
+ */
+export class ModelRepository {
+  private readonly models: ServedModel[] = [];
+
+  constructor(
+    private readonly config: ServeConfig,
+    private readonly metrics: ServerMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  add(spec: ServedModelSpec, format: "onnx" | "gguf"): ServedModel {
+    const labels = { model: spec.name, version: spec.version };
+    const worker = new ModelWorker(
+      {
+        name: spec.name,
+        version: spec.version,
+        path: spec.path,
+        format,
+        ...(this.config.threads === undefined ? {} : { threads: this.config.threads }),
+        ...(this.config.contextSize === undefined ? {} : { contextSize: this.config.contextSize }),
+      },
+      {
+        onState: (state, detail) => {
+          this.metrics.modelReady.set(labels, state === "ready" ? 1 : 0);
+          this.logger.info(`model ${spec.name}:${spec.version} ${state}${detail ? ` (${detail})` : ""}`);
+        },
+        onMemory: (rssBytes) => this.metrics.modelMemory.set(labels, rssBytes),
+        onRestart: (reason) => {
+          this.metrics.workerRestarts.inc(labels);
+          this.logger.warn(`model ${spec.name}:${spec.version}: ${reason}; restarting its worker`);
+        },
+      },
+    );
+    const queue = new RequestQueue(1, this.config.queueDepth, (depth, running) => {
+      this.metrics.queueDepth.set(labels, depth);
+      this.metrics.inFlight.set(labels, running);
+    });
+    const model: ServedModel = { spec, format, labels, worker, queue, unloaded: false };
+    this.metrics.modelReady.set(labels, 0);
+    this.models.push(model);
+    return model;
+  }
+
+  list(): readonly ServedModel[] {
+    return this.models;
+  }
+
+  /** The model for a name (and version); MODEL_NOT_FOUND names what exists. */
+  find(name: string, version: string | undefined, format: "onnx" | "gguf"): ServedModel {
+    const model = this.models.find((m) => m.format === format && m.spec.name === name && (version === undefined || m.spec.version === version));
+    if (model) return model;
+    const known = this.models.filter((m) => m.format === format).map((m) => `${m.spec.name}:${m.spec.version}`);
+    const other = this.models.find((m) => m.format !== format && m.spec.name === name);
+    throw new EdgeforgeError("MODEL_NOT_FOUND", `no ${format === "onnx" ? "ONNX" : "GGUF"} model "${name}"${version === undefined ? "" : ` version "${version}"`} is served`, {
+      hint: other ? `${name} is ${other.format === "gguf" ? "a GGUF model: use the OpenAI API under /v1" : "an ONNX model: use the Open Inference Protocol under /v2"}` : `served: ${known.join(", ") || "none"}`,
+      details: { model: name, version },
+    });
+  }
+
+  findByName(name: string): ServedModel[] {
+    const found = this.models.filter((m) => m.spec.name === name);
+    if (found.length === 0) throw new EdgeforgeError("MODEL_NOT_FOUND", `no model "${name}" is in the repository`, { hint: `models: ${this.models.map((m) => m.spec.name).join(", ")}` });
+    return found;
+  }
+
+  /** Ready when every model that is not unloaded is ready. */
+  get ready(): boolean {
+    return this.models.every((m) => m.unloaded || m.worker.state === "ready");
+  }
+
+  async load(name: string): Promise<void> {
+    for (const model of this.findByName(name)) {
+      model.unloaded = false;
+      if (model.worker.state === "stopped" || model.worker.state === "failed") await model.worker.start();
+    }
+  }
+
+  async unload(name: string): Promise<void> {
+    for (const model of this.findByName(name)) {
+      model.unloaded = true;
+      model.queue.rejectWaiting(new EdgeforgeError("MODEL_NOT_READY", `model ${name} was unloaded`, { hint: "load it again (POST /v2/repository/models/{name}/load)" }));
+      await model.worker.stop();
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.worker.stop()));
+  }
+}

@@ -1,0 +1,181 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { dirname, extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EdgeforgeError } from "../core/errors.js";
+import type { FromWorkerMessage, GeneratedMessage, GenerateMessage, InferResultMessage, LoadMessage, ReadyMessage, WorkerError } from "./worker-protocol.js";
+
+const here = fileURLToPath(import.meta.url);
+/** The compiled entry beside this module; from sources (tests) the .ts entry runs through tsx. */
+const childEntry = join(dirname(here), `inference-worker-child${extname(here)}`);
+const childExecArgv = extname(here) === ".ts" ? ["--import", "tsx"] : [];
+
+const maxRestartDelayMs = 30_000;
+
+export type WorkerState = "loading" | "ready" | "failed" | "stopped";
+
+export interface ModelWorkerHooks {
+  onState(state: WorkerState, detail?: string): void;
+  onMemory(rssBytes: number): void;
+  onRestart(reason: string): void;
+}
+
+interface Pending {
+  resolve(message: InferResultMessage | GeneratedMessage): void;
+  reject(error: Error): void;
+  onText?: (text: string) => void;
+}
+
+function requestError(error: WorkerError): EdgeforgeError {
+  const code = error.status === 400 ? "INVALID_SHAPE" : "RUNTIME_FAILED";
+  return new EdgeforgeError(code, error.message, { hint: error.status === 400 ? "see the model's metadata for its inputs" : "the runtime failed on this request", details: { workerCode: error.code } });
+}
+
+/**
+ * One model's worker process: started, loaded, restarted with backoff when it dies unexpectedly
+ * (pending requests fail with MODEL_NOT_READY), and stopped on unload or shutdown.
+ */
+export class ModelWorker {
+  state: WorkerState = "stopped";
+  info: ReadyMessage | undefined;
+  lastError: string | undefined;
+  private child: ChildProcess | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private consecutiveCrashes = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly load: Omit<LoadMessage, "kind">,
+    private readonly hooks: ModelWorkerHooks,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Start the process and load the model; resolves when ready, rejects when loading fails. */
+  start(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    this.setState("loading");
+    const child = fork(childEntry, [], { execArgv: childExecArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = child;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      child.on("message", (message: FromWorkerMessage) => {
+        if (message.kind === "ready") {
+          this.info = message;
+          this.consecutiveCrashes = 0;
+          this.hooks.onMemory(message.rssBytes);
+          this.setState("ready");
+          settled = true;
+          resolve();
+        } else if (message.kind === "load-failed") {
+          this.lastError = message.error.message;
+          settled = true;
+          this.child = undefined;
+          child.kill("SIGKILL");
+          this.setState("failed", message.error.message);
+          reject(new EdgeforgeError("RUNTIME_FAILED", `model ${this.load.name} failed to load: ${message.error.message}`, { hint: "check the model file with edgeforge inspect", details: { model: this.load.name, path: this.load.path } }));
+        } else {
+          this.onReply(message);
+        }
+      });
+      child.on("exit", (code, signal) => {
+        if (this.child !== child) return;
+        this.child = undefined;
+        const reason = `worker exited (${signal ?? `code ${code}`})`;
+        this.failPending(new EdgeforgeError("MODEL_NOT_READY", `model ${this.load.name}: ${reason} during the request; it is restarting`, { hint: "retry the request" }));
+        if (!settled) {
+          settled = true;
+          this.setState("failed", reason);
+          reject(new EdgeforgeError("RUNTIME_FAILED", `model ${this.load.name}: ${reason} while loading`, { hint: "check the model file with edgeforge inspect" }));
+          return;
+        }
+        this.lastError = reason;
+        this.consecutiveCrashes += 1;
+        this.hooks.onRestart(reason);
+        this.setState("loading", reason);
+        const delayMs = Math.min(maxRestartDelayMs, 250 * 2 ** (this.consecutiveCrashes - 1));
+        this.restartTimer = setTimeout(() => {
+          this.start().catch(() => {});
+        }, delayMs);
+      });
+      child.send({ kind: "load", ...this.load } satisfies LoadMessage);
+    });
+  }
+
+  infer(body: Uint8Array, headerLength: number | undefined): Promise<InferResultMessage> {
+    return this.request((id) => ({ kind: "infer", id, body, ...(headerLength === undefined ? {} : { headerLength }) })) as Promise<InferResultMessage>;
+  }
+
+  generate(message: Omit<GenerateMessage, "kind" | "id">, onText: (text: string) => void, signal: AbortSignal): Promise<GeneratedMessage> {
+    return this.request((id) => ({ kind: "generate", id, ...message }), onText, signal) as Promise<GeneratedMessage>;
+  }
+
+  /** Stop the process (unload or shutdown); pending requests fail. */
+  async stop(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    this.child = undefined;
+    this.setState("stopped");
+    this.failPending(new EdgeforgeError("MODEL_NOT_READY", `model ${this.load.name} was unloaded`, { hint: "load it again (POST /v2/repository/models/{name}/load)" }));
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.disconnect();
+    });
+  }
+
+  private request(build: (id: number) => object, onText?: (text: string) => void, signal?: AbortSignal): Promise<InferResultMessage | GeneratedMessage> {
+    const child = this.child;
+    if (this.state !== "ready" || !child) {
+      return Promise.reject(new EdgeforgeError("MODEL_NOT_READY", `model ${this.load.name} is ${this.state}`, { hint: "retry when GET /v2/models/{name}/ready answers 200" }));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        child.send({ kind: "cancel", id });
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = (): void => {
+        signal?.removeEventListener("abort", onAbort);
+        this.pending.delete(id);
+      };
+      this.pending.set(id, {
+        resolve: (message) => {
+          done();
+          this.hooks.onMemory(message.rssBytes);
+          resolve(message);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+        ...(onText ? { onText } : {}),
+      });
+      child.send(build(id));
+    });
+  }
+
+  private onReply(message: Exclude<FromWorkerMessage, ReadyMessage | { kind: "load-failed" }>): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    if (message.kind === "text") pending.onText?.(message.text);
+    else if (message.kind === "request-failed") pending.reject(requestError(message.error));
+    else pending.resolve(message);
+  }
+
+  private failPending(error: Error): void {
+    for (const pending of [...this.pending.values()]) pending.reject(error);
+    this.pending.clear();
+  }
+
+  private setState(state: WorkerState, detail?: string): void {
+    this.state = state;
+    this.hooks.onState(state, detail);
+  }
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { version as edgeforgeVersion } from "../api/version.js";
+import { oipDatatypeFor } from "../formats/oip/oip-tensors.js";
+import type { TensorSpec } from "../core/tensor.js";
+import { httpFailure } from "./http-errors.js";
+import type { ModelRepository, ServedModel } from "./model-repository.js";
+import { requestDeadline, runScheduled } from "./scheduling.js";
+import type { ServerContext } from "./server-context.js";
+
+/** Header carrying the JSON part's length when binary tensors follow (binary tensor data extension). */
+export const inferenceHeaderLength = "inference-header-content-length";
+
+type ModelParams = { model: string; version?: string };
+
+function tensorMetadata(spec: TensorSpec): { name: string; datatype: string; shape: number[] } {
+  return { name: spec.name, datatype: oipDatatypeFor(spec.dtype) ?? spec.dtype, shape: spec.shape.map((dim) => (typeof dim === "number" && dim >= 0 ? dim : -1)) };
+}
+
+function modelMetadata(repository: ModelRepository, model: ServedModel): Record<string, unknown> {
+  const info = model.worker.info;
+  return {
+    name: model.spec.name,
+    versions: repository.list().filter((m) => m.format === "onnx" && m.spec.name === model.spec.name).map((m) => m.spec.version),
+    platform: "onnxruntime_onnx",
+    inputs: (info?.inputs ?? []).map(tensorMetadata),
+    outputs: (info?.outputs ?? []).map(tensorMetadata),
+  };
+}
+
+function readHeaderLength(request: FastifyRequest): number | undefined {
+  const raw = request.headers[inferenceHeaderLength];
+  if (raw === undefined) return undefined;
+  const value = Number(Array.isArray(raw) ? raw[0] : raw);
+  return Number.isSafeInteger(value) && value >= 0 ? value : Number.NaN;
+}
+
+/** Open Inference Protocol (KServe v2) REST: health, metadata, infer, and the model repository extension. */
+export function registerOipRoutes(app: FastifyInstance, context: ServerContext): void {
+  const { repository, metrics, config } = context;
+
+  app.get("/v2/health/live", async () => ({ live: true }));
+  app.get("/v2/health/ready", async (_request, reply) => {
+    const ready = repository.ready;
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  app.get("/v2", async () => ({ name: "edgeforge", version: edgeforgeVersion, extensions: ["binary_tensor_data", "model_repository"] }));
+
+  const metadata = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const model = repository.find(request.params.model, request.params.version, "onnx");
+    if (!model.worker.info) return reply.code(503).send({ error: `model ${model.spec.name} is ${model.worker.state}; its metadata is known once it has loaded` });
+    return modelMetadata(repository, model);
+  };
+  app.get("/v2/models/:model", metadata);
+  app.get("/v2/models/:model/versions/:version", metadata);
+
+  const ready = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const model = repository.find(request.params.model, request.params.version, "onnx");
+    const isReady = model.worker.state === "ready";
+    return reply.code(isReady ? 200 : 503).send({ name: model.spec.name, ready: isReady });
+  };
+  app.get("/v2/models/:model/ready", ready);
+  app.get("/v2/models/:model/versions/:version/ready", ready);
+
+  const infer = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    let model: ServedModel | undefined;
+    try {
+      model = repository.find(request.params.model, request.params.version, "onnx");
+      const body = request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
+      metrics.inputSize.observe(model.labels, body.byteLength);
+      const deadline = requestDeadline(request, config.deadlineMs);
+      const headerLength = readHeaderLength(request);
+      const served = model;
+      const result = await runScheduled(served, deadline, metrics, () => served.worker.infer(body, headerLength));
+      metrics.inferenceDuration.observe(model.labels, result.inferenceNs / 1e9);
+      if (result.confidence !== undefined) metrics.predictionConfidence.observe(model.labels, result.confidence);
+      if (result.headerLength !== undefined) reply.header("Inference-Header-Content-Length", result.headerLength).type("application/octet-stream");
+      else reply.type("application/json");
+      record(model, started, 200);
+      return reply.send(Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength));
+    } catch (error) {
+      const failure = httpFailure(error);
+      if (model) record(model, started, failure.status);
+      throw error;
+    }
+  };
+  const record = (model: ServedModel, started: bigint, status: number): void => {
+    const labels = { ...model.labels, protocol: "oip", status: String(status) };
+    metrics.requests.inc(labels);
+    metrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  app.post("/v2/models/:model/infer", { config: { auth: "inference" } }, infer);
+  app.post("/v2/models/:model/versions/:version/infer", { config: { auth: "inference" } }, infer);
+
+  app.post("/v2/repository/index", { config: { auth: "admin" } }, async () =>
+    repository.list().map((m) => ({ name: m.spec.name, version: m.spec.version, state: m.unloaded ? "UNAVAILABLE" : m.worker.state === "ready" ? "READY" : m.worker.state === "failed" ? "UNAVAILABLE" : "LOADING", reason: m.unloaded ? "unloaded" : (m.worker.lastError ?? "") })),
+  );
+  app.post("/v2/repository/models/:model/load", { config: { auth: "admin" } }, async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    await repository.load(request.params.model);
+    return {};
+  });
+  app.post("/v2/repository/models/:model/unload", { config: { auth: "admin" } }, async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    await repository.unload(request.params.model);
+    return {};
+  });
+}

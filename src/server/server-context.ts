@@ -1,0 +1,19 @@
+import type { ServeConfig } from "../api/serve.js";
+import type { Logger } from "../core/logger.js";
+import type { ModelRepository } from "./model-repository.js";
+import type { ServerMetrics } from "./server-metrics.js";
+
+/** What every route module receives. */
+export interface ServerContext {
+  config: ServeConfig;
+  repository: ModelRepository;
+  metrics: ServerMetrics;
+  logger: Logger;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** "admin": a bearer token is always required; "inference": required with --auth inference. */
+    auth?: "admin" | "inference";
+  }
+}

@@ -1,0 +1,98 @@
+import type { ChatMessage, GeneratedText } from "../api/serve.js";
+import type { TensorSpec } from "../core/tensor.js";
+
+/** Messages between the server and a model's worker process (IPC with structured-clone serialization). */
+
+export interface LoadMessage {
+  kind: "load";
+  name: string;
+  version: string;
+  path: string;
+  format: "onnx" | "gguf";
+  threads?: number;
+  contextSize?: number;
+}
+
+/** An OIP infer request body, decoded and validated in the worker so big JSON never blocks the server's event loop. */
+export interface InferMessage {
+  kind: "infer";
+  id: number;
+  body: Uint8Array;
+  /** Inference-Header-Content-Length: the JSON header's length when binary tensors follow it. */
+  headerLength?: number;
+}
+
+export interface GenerateMessage {
+  kind: "generate";
+  id: number;
+  mode: "completion" | "chat";
+  prompt?: string;
+  messages?: ChatMessage[];
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+export interface CancelMessage {
+  kind: "cancel";
+  id: number;
+}
+
+export type ToWorkerMessage = LoadMessage | InferMessage | GenerateMessage | CancelMessage;
+
+export interface ReadyMessage {
+  kind: "ready";
+  runtime: string;
+  runtimeVersion: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  llm?: { contextSize: number; chatWrapper: string };
+  rssBytes: number;
+}
+
+export interface LoadFailedMessage {
+  kind: "load-failed";
+  error: WorkerError;
+}
+
+export interface InferResultMessage {
+  kind: "infer-result";
+  id: number;
+  body: Uint8Array;
+  headerLength?: number;
+  inferenceNs: number;
+  /** Mean top-1 probability (or max score) over the first floating output's rows. */
+  confidence?: number;
+  rssBytes: number;
+}
+
+export interface TextMessage {
+  kind: "text";
+  id: number;
+  text: string;
+}
+
+export interface GeneratedMessage {
+  kind: "generated";
+  id: number;
+  result: GeneratedText;
+  inferenceNs: number;
+  rssBytes: number;
+}
+
+export interface WorkerError {
+  /** 400 for a request the model cannot take, 500 for a runtime failure. */
+  status: 400 | 500;
+  code: string;
+  message: string;
+}
+
+export interface RequestFailedMessage {
+  kind: "request-failed";
+  id: number;
+  error: WorkerError;
+}
+
+export type FromWorkerMessage = ReadyMessage | LoadFailedMessage | InferResultMessage | TextMessage | GeneratedMessage | RequestFailedMessage;
