@@ -26,6 +26,9 @@ export interface EncodedInferResponse {
   headerLength?: number;
 }
 
+/** Element counts beyond this cannot be a typed array; smaller ones are checked against the bytes actually sent. */
+const maxTensorElements = 2 ** 31 - 1;
+
 function invalid(message: string, details: Record<string, unknown> = {}): EdgeforgeError {
   return new EdgeforgeError("INVALID_SHAPE", message, { hint: "see the model's metadata (GET /v2/models/{name}) and the Open Inference Protocol infer request", details });
 }
@@ -74,7 +77,7 @@ export function decodeInferRequest(body: Uint8Array, headerLength: number | unde
     if (raw.datatype !== expected) throw invalid(`input "${name}" is ${expected ?? spec.dtype}, not ${raw.datatype}`, { input: name, expected, datatype: raw.datatype });
     if (raw.datatype === "BYTES") throw invalid(`input "${name}": BYTES inputs are not supported by the ONNX runtime here`);
     const datatype = raw.datatype as NumericOipDatatype;
-    const dims = checkShape(name, raw.shape, body.byteLength);
+    const dims = checkShape(name, raw.shape, maxTensorElements);
     if (!fitsDeclared(dims, spec)) throw invalid(`input "${name}" has shape ${JSON.stringify(dims)}; the model declares ${JSON.stringify(spec.shape)}`, { input: name, shape: dims, declared: spec.shape });
     const parameters = raw.parameters === undefined ? {} : raw.parameters;
     if (!isObject(parameters)) throw invalid(`input "${name}": parameters must be an object`);

