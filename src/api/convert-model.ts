@@ -4,6 +4,7 @@ import { EdgeforgeError, fileError } from "../core/errors.js";
 import type { Reporter } from "../core/logger.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { hfConvertGgufOptionsSchema, hfConvertGgufPass, type GgufOuttype } from "../passes/hf/hf-convert-gguf-pass.js";
+import { llama2cConvertGgufOptionsSchema, llama2cConvertGgufPass } from "../passes/llama2c/llama2c-convert-gguf-pass.js";
 import { mlxExportOptionsSchema, mlxExportPass } from "../passes/mlx/mlx-export-pass.js";
 import type { PassResult } from "../passes/pass.js";
 
@@ -11,8 +12,12 @@ export interface ConvertModelOptions {
   to: "gguf" | "mlx";
   /** Output file (gguf) or folder (mlx); default beside the input. */
   output?: string;
-  /** GGUF: F32, F16 (default), BF16 or Q8_0. */
+  /** GGUF: F32, F16 (default), BF16 or Q8_0; from llama2.c: F32 (default) or F16. */
   outtype?: GgufOuttype;
+  /** llama2.c → GGUF: copy the vocabulary of this GGUF (same vocabulary size). */
+  vocabFrom?: string;
+  /** llama2.c → GGUF: llama2.c's tokenizer.bin for the checkpoint. */
+  tokenizer?: string;
   /** general.name of the GGUF. */
   name?: string;
   /** MLX: 4 (default) or 8. */
@@ -34,7 +39,8 @@ function parseOptions<T>(schema: { safeParse(value: unknown): { success: true; d
 }
 
 /**
- * Convert a Hugging Face llama/mistral/qwen2 folder to GGUF (F32/F16/BF16/Q8_0), or a HF folder
+ * Convert a Hugging Face llama/mistral/qwen2 folder to GGUF (F32/F16/BF16/Q8_0), a llama2.c
+ * checkpoint to GGUF (F32/F16, with a tokenizer from a GGUF or a tokenizer.bin), or a HF folder
  * or F16/F32 GGUF to an MLX folder (affine 4/8-bit quantization). Outputs are written atomically.
  */
 export async function convertModel(inputPath: string, options: ConvertModelOptions, reporter: Reporter = {}): Promise<PassResult> {
@@ -48,7 +54,18 @@ export async function convertModel(inputPath: string, options: ConvertModelOptio
   const context = { ...reporter, workDir: dirname(resolve(inputPath)) };
   if (options.to === "gguf") {
     if (!isFolder) {
-      throw new EdgeforgeError("INVALID_OPTION", `${inputPath} is a file; --to gguf converts a Hugging Face model folder`, { hint: "pass the folder holding config.json and *.safetensors" });
+      const { format } = await detectModelFormat(inputPath);
+      if (format !== "llama2c") {
+        throw new EdgeforgeError("INVALID_OPTION", `${inputPath} is a ${format} file; --to gguf converts a Hugging Face model folder or a llama2.c checkpoint`, {
+          hint: "pass the folder holding config.json and *.safetensors, or a llama2.c .bin",
+        });
+      }
+      const parsed = parseOptions(llama2cConvertGgufOptionsSchema, { vocabFrom: options.vocabFrom, tokenizer: options.tokenizer, outtype: options.outtype, name: options.name });
+      const output = options.output ?? join(dirname(resolve(inputPath)), llama2cConvertGgufPass.defaultOutputName(inputPath, parsed));
+      return llama2cConvertGgufPass.run({ ...artifact, format: "llama2c" }, output, parsed, context);
+    }
+    if (options.vocabFrom !== undefined || options.tokenizer !== undefined) {
+      throw new EdgeforgeError("INVALID_OPTION", "--vocab-from and --tokenizer apply to llama2.c checkpoints; a Hugging Face folder carries its own tokenizer", { hint: "drop the option" });
     }
     const parsed = parseOptions(hfConvertGgufOptionsSchema, { outtype: options.outtype, name: options.name });
     const output = options.output ?? join(dirname(resolve(inputPath)), hfConvertGgufPass.defaultOutputName(inputPath, parsed));

@@ -1,12 +1,13 @@
 import type { ShapeOverrides } from "../core/shapes.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { inspectGguf, type GgufInspection } from "../formats/gguf/inspect-gguf.js";
+import { inspectLlama2c, type Llama2cInspection } from "../formats/llama2c/inspect-llama2c.js";
 import { inspectOnnx, type OnnxInspection } from "../formats/onnx/inspect-onnx.js";
 import { inspectSafetensors, type SafetensorsInspection } from "../formats/safetensors/inspect-safetensors.js";
 import { assessFit, type FitAssessment } from "../hardware/assess-fit.js";
 import { getTarget } from "./hardware.js";
 
-export type ModelInspection = OnnxInspection | GgufInspection | SafetensorsInspection;
+export type ModelInspection = OnnxInspection | GgufInspection | SafetensorsInspection | Llama2cInspection;
 
 export interface InspectOptions {
   /** Fix symbolic input dimensions for MAC estimates (ONNX), e.g. `{ x: [1, 3, 48, 320] }`. */
@@ -43,6 +44,8 @@ function inspectByFormat(path: string, format: string, options: InspectOptions):
       return inspectOnnx(path, { shapes, signal });
     case "gguf":
       return inspectGguf(path, { contextLength, signal });
+    case "llama2c":
+      return inspectLlama2c(path, { contextLength });
     default:
       return inspectSafetensors(path, { contextLength, signal });
   }

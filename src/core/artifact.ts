@@ -1,5 +1,5 @@
 /** A model on disk. Lineage is filled by passes; `inspect` describes artifacts it did not create. */
-export const modelFormats = ["onnx", "gguf", "safetensors", "mlx"] as const;
+export const modelFormats = ["onnx", "gguf", "safetensors", "mlx", "llama2c"] as const;
 export type ModelFormat = (typeof modelFormats)[number];
 
 export interface LineageStep {

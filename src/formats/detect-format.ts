@@ -3,6 +3,7 @@ import { extname, join } from "node:path";
 import type { ModelFormat } from "../core/artifact.js";
 import { openByteSource } from "../core/byte-source.js";
 import { EdgeforgeError, fileError } from "../core/errors.js";
+import { llama2cHeadBytes, parseLlama2cHeader } from "./llama2c/read-llama2c.js";
 import { readJsonFile } from "./safetensors/read-hf-folder.js";
 
 export interface DetectedFormat {
@@ -37,8 +38,8 @@ export async function detectModelFormat(path: string): Promise<DetectedFormat> {
       details: { path },
     });
   }
-  const head = await source.read(0, Math.min(16, source.sizeBytes));
-  const sniffed = sniffFormat(head);
+  const head = await source.read(0, Math.min(llama2cHeadBytes, source.sizeBytes));
+  const sniffed = sniffFormat(head, source.sizeBytes, path);
   const byExtension = extensionFormats[extname(path).toLowerCase()];
   if (sniffed && byExtension && sniffed !== byExtension) {
     throw new EdgeforgeError("WRONG_EXTENSION", `${path} has a ${extname(path)} extension but its contents are ${sniffed}`, {
@@ -49,16 +50,18 @@ export async function detectModelFormat(path: string): Promise<DetectedFormat> {
   const format = sniffed ?? byExtension;
   if (!format) {
     throw new EdgeforgeError("UNKNOWN_FORMAT", `cannot tell the format of ${path}`, {
-      hint: "edgeforge reads .onnx, .gguf and .safetensors files, and Hugging Face folders with config.json",
+      hint: "edgeforge reads .onnx, .gguf and .safetensors files, llama2.c checkpoints, and Hugging Face folders with config.json",
       details: { path },
     });
   }
   return { format, layout: "file" };
 }
 
-function sniffFormat(head: Uint8Array): ModelFormat | undefined {
+function sniffFormat(head: Uint8Array, sizeBytes: number, path: string): ModelFormat | undefined {
   // "GGUF" magic, little-endian.
   if (head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46) return "gguf";
+  // llama2.c has no magic in its legacy layout: the config must describe exactly the file's size.
+  if (parseLlama2cHeader(head, sizeBytes, path)) return "llama2c";
   // safetensors: u64 header length then '{'.
   if (head.length >= 9 && head[8] === 0x7b) return "safetensors";
   // ONNX ModelProto starts with field 1 (ir_version, varint): tag 0x08. No magic exists, so

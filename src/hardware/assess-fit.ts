@@ -39,12 +39,13 @@ export interface FitAssessment {
 
 /** A safetensors model with a KV-cache estimate is a language model that can be converted to GGUF. */
 function isLanguageModel(summary: ModelSummary): boolean {
-  return summary.format === "gguf" || summary.memory.kvCacheBytes !== undefined;
+  return summary.format === "gguf" || summary.format === "llama2c" || summary.memory.kvCacheBytes !== undefined;
 }
 
 function optionTables(summary: ModelSummary, target: TargetProfile): Array<{ format: ModelFormat; table: readonly QuantizationFootprint[] }> {
   switch (summary.format) {
     case "gguf":
+    case "llama2c":
       return [{ format: "gguf", table: ggufFootprints }];
     case "onnx":
       return [{ format: "onnx", table: onnxFootprints }];

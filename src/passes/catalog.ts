@@ -1,5 +1,6 @@
 import { ggufQuantizePass } from "./gguf/gguf-quantize-pass.js";
 import { hfConvertGgufPass } from "./hf/hf-convert-gguf-pass.js";
+import { llama2cConvertGgufPass } from "./llama2c/llama2c-convert-gguf-pass.js";
 import { mlxExportPass } from "./mlx/mlx-export-pass.js";
 import { convertFp16Pass } from "./onnx/convert-fp16.js";
 import { quantizeAutoPass } from "./onnx/quantize-auto.js";
@@ -17,6 +18,7 @@ export const passCatalog = Object.freeze({
   "onnx.quantize.auto": quantizeAutoPass,
   "gguf.quantize": ggufQuantizePass,
   "hf.convert.gguf": hfConvertGgufPass,
+  "llama2c.convert.gguf": llama2cConvertGgufPass,
   "mlx.export": mlxExportPass,
 } as const);
 

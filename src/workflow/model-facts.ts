@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Artifact, ModelFormat } from "../core/artifact.js";
-import { fileError } from "../core/errors.js";
+import { EdgeforgeError, fileError } from "../core/errors.js";
 import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
 import type { ShapeOverrides } from "../core/shapes.js";
 import { detectModelFormat } from "../formats/detect-format.js";
@@ -46,6 +46,12 @@ async function summarize(path: string, format: ModelFormat, options: { shapes?: 
   const context = options.contextLength ? { contextLength: options.contextLength } : {};
   if (format === "onnx") return inspectOnnx(path, { ...(options.shapes ? { shapes: options.shapes } : {}), ...signal });
   if (format === "gguf") return inspectGguf(path, { ...context, ...signal });
+  if (format === "llama2c") {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `${path} is a llama2.c checkpoint; optimize reads GGUF, ONNX and Hugging Face models`, {
+      hint: "convert it first: `edgeforge convert FILE.bin --to gguf --vocab-from MODEL.gguf` (or --tokenizer tokenizer.bin)",
+      details: { path, format },
+    });
+  }
   return inspectSafetensors(path, { ...context, ...signal });
 }
 

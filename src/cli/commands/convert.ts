@@ -7,8 +7,10 @@ import { createStderrProgress, printHuman, printJson, stderrLogger } from "../ou
 interface ConvertFlags {
   to: "gguf" | "mlx";
   output?: string;
-  outtype: string;
+  outtype?: string;
   name?: string;
+  vocabFrom?: string;
+  tokenizer?: string;
   bits?: number;
   groupSize?: number;
   dtype?: string;
@@ -24,11 +26,13 @@ function parseOuttype(value: string): string {
 export function registerConvertCommand(program: Command): void {
   program
     .command("convert")
-    .description("Convert a Hugging Face llama/mistral/qwen2 folder to GGUF, or a HF folder / F16 GGUF to MLX (affine 4/8-bit)")
-    .argument("<input>", "Hugging Face model folder (config.json, *.safetensors, tokenizer), or a .gguf for --to mlx")
+    .description("Convert a Hugging Face llama/mistral/qwen2 folder or a llama2.c checkpoint to GGUF, or a HF folder / F16 GGUF to MLX (affine 4/8-bit)")
+    .argument("<input>", "Hugging Face model folder (config.json, *.safetensors, tokenizer), a llama2.c .bin for --to gguf, or a .gguf for --to mlx")
     .addOption(new Option("--to <format>", "output format").choices(["gguf", "mlx"]).makeOptionMandatory())
     .option("-o, --output <path>", "output .gguf file or MLX folder (default: beside the input)")
-    .option("--outtype <type>", "GGUF weight type: f32, f16, bf16 or q8_0 (norms stay f32)", parseOuttype, "F16")
+    .option("--outtype <type>", "GGUF weight type: f32, f16, bf16 or q8_0 (norms stay f32; default f16, f32 from llama2.c)", parseOuttype)
+    .option("--vocab-from <gguf>", "llama2.c: copy the tokenizer of this GGUF (same vocabulary size)")
+    .option("--tokenizer <file>", "llama2.c: the checkpoint's tokenizer.bin")
     .option("--name <name>", "GGUF general.name (default: the folder name)")
     .option("--bits <n>", "MLX bits per weight: 4 or 8 (default 4)", parsePositiveInt)
     .option("--group-size <n>", "MLX weights per scale/bias: 32, 64 or 128 (default 64)", parsePositiveInt)
@@ -40,7 +44,9 @@ export function registerConvertCommand(program: Command): void {
         {
           to: flags.to,
           ...(flags.output ? { output: flags.output } : {}),
-          outtype: flags.outtype as "F16",
+          ...(flags.outtype ? { outtype: flags.outtype as "F16" } : {}),
+          ...(flags.vocabFrom ? { vocabFrom: flags.vocabFrom } : {}),
+          ...(flags.tokenizer ? { tokenizer: flags.tokenizer } : {}),
           ...(flags.name ? { name: flags.name } : {}),
           ...(flags.bits === undefined ? {} : { bits: flags.bits }),
           ...(flags.groupSize === undefined ? {} : { groupSize: flags.groupSize }),
@@ -52,7 +58,8 @@ export function registerConvertCommand(program: Command): void {
         printJson({ schemaVersion: 1, to: flags.to, output: result.artifact, durationMs: result.durationMs, log: result.log });
         return;
       }
-      const what = flags.to === "gguf" ? `GGUF ${flags.outtype}` : `MLX ${flags.bits ?? 4}-bit, group ${flags.groupSize ?? 64}`;
+      const outtype = result.artifact.lineage.at(-1)?.options.outtype;
+      const what = flags.to === "gguf" ? `GGUF ${typeof outtype === "string" ? outtype : ""}` : `MLX ${flags.bits ?? 4}-bit, group ${flags.groupSize ?? 64}`;
       printHuman(`${what}: wrote ${result.artifact.path} (${formatBytes(result.artifact.sizeBytes)}) in ${formatMs(result.durationMs)}`);
       for (const note of result.log.notes) printHuman(`  ${note}`);
     });

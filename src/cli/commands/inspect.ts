@@ -5,6 +5,7 @@ import { collect, parsePositiveInt } from "../options.js";
 import { printHuman, printJson } from "../output.js";
 import { renderFitAssessment } from "../render/render-fit.js";
 import { renderGgufInspection } from "../render/render-gguf-inspection.js";
+import { renderLlama2cInspection } from "../render/render-llama2c-inspection.js";
 import { renderOnnxInspection } from "../render/render-onnx-inspection.js";
 import { renderSafetensorsInspection } from "../render/render-safetensors-inspection.js";
 
@@ -18,7 +19,7 @@ interface InspectFlags {
 export function registerInspectCommand(program: Command): void {
   program
     .command("inspect")
-    .description("Describe a model (ONNX, GGUF, safetensors or a Hugging Face folder) without running it")
+    .description("Describe a model (ONNX, GGUF, safetensors, llama2.c or a Hugging Face folder) without running it")
     .argument("<model>", "model file or Hugging Face folder")
     .option("--shape <name=DxD...>", "fix a symbolic input shape for MAC estimates (repeatable)", collect, [])
     .option("--ctx <tokens>", "context length for KV-cache and RAM estimates (default: the model's)", parsePositiveInt)
@@ -40,7 +41,9 @@ export function registerInspectCommand(program: Command): void {
           ? renderOnnxInspection(model)
           : model.format === "gguf"
             ? renderGgufInspection(model)
-            : renderSafetensorsInspection(model),
+            : model.format === "llama2c"
+              ? renderLlama2cInspection(model)
+              : renderSafetensorsInspection(model),
       );
       if (report.fit) printHuman(renderFitAssessment(report.fit));
     });
