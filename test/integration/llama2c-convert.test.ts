@@ -100,6 +100,7 @@ describe("llama2.c checkpoints", () => {
     expect(quality.top1Agreement?.scoredTokens).toBe(20 * 63);
     expect(quality.top1Agreement?.ratio).toBeGreaterThanOrEqual(0.99);
     expect(quality.klDivergence?.mean).toBeLessThan(1e-4);
+    expect(quality.klDivergence?.max).toBe(0);
     // Same weights, same engine: the two perplexities agree to 1e-6 relative.
     expect(Math.abs((quality.perplexity.perplexity / (quality.basePerplexity?.perplexity as number)) - 1)).toBeLessThan(1e-6);
   });
