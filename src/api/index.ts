@@ -9,3 +9,4 @@ export * from "./evaluate.js";
 export * from "./optimize.js";
 export * from "./quantize.js";
 export * from "./signing.js";
+export * from "./registry.js";

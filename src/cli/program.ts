@@ -11,6 +11,7 @@ import { registerRunCommand } from "./commands/run.js";
 import { registerQuantizeCommand } from "./commands/quantize.js";
 import { registerDiagnoseCommand } from "./commands/diagnose.js";
 import { registerKeygenCommand } from "./commands/keygen.js";
+import { registerRegistryCommand } from "./commands/registry.js";
 import { registerSignCommand } from "./commands/sign.js";
 import { registerVerifyCommand } from "./commands/verify.js";
 import { registerServeCommand } from "./commands/serve.js";
@@ -40,6 +41,7 @@ export function createProgram(): Command {
   registerQuantizeCommand(program);
   registerDiagnoseCommand(program);
   registerKeygenCommand(program);
+  registerRegistryCommand(program);
   registerSignCommand(program);
   registerVerifyCommand(program);
   registerServeCommand(program);

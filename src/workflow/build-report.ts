@@ -13,6 +13,7 @@ import type { ResolvedGoals } from "./resolve-gates.js";
 import type { RunLog } from "./run-log.js";
 import type { SearchOutcome } from "./run-search.js";
 import type { WorkflowConfig } from "./workflow-config.js";
+import { summarizeMachine } from "../hardware/machine-summary.js";
 
 export interface ReportInputs {
   config: WorkflowConfig;
@@ -131,15 +132,7 @@ export function buildReport(inputs: ReportInputs): Report {
       stoppedBecause: search.stoppedBecause,
     },
     ...(inputs.evaluation ? { evaluation: inputs.evaluation } : {}),
-    machine: {
-      cpu: hardware.cpu.model === "unknown" ? hardware.cpu.architecture : hardware.cpu.model,
-      architecture: hardware.cpu.architecture,
-      logicalThreads: hardware.cpu.logicalThreads,
-      ...(hardware.cpu.physicalCores === "unknown" ? {} : { physicalCores: hardware.cpu.physicalCores }),
-      totalMemoryBytes: hardware.memory.totalMemoryBytes,
-      os: hardware.os.distro === "unknown" ? `${hardware.os.platform} ${hardware.os.release}` : hardware.os.distro,
-      node: process.version,
-    },
+    machine: summarizeMachine(hardware),
     baselineId: search.baseline.planned.id,
     candidates,
     objectives: goals.objectives.map((o) => ({ metric: o.metric, direction: o.direction, weight: o.weight ?? 1 })),

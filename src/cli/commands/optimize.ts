@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { stringify as toYaml } from "yaml";
-import { optimize, planOptimize, type OptimizeOptions } from "../../api/index.js";
+import { optimize, planOptimize, registerReport, type OptimizeOptions } from "../../api/index.js";
 import { parseShapeOverrides } from "../../core/shapes.js";
 import { exitCodes } from "../exit-codes.js";
 import { collect, parsePositiveInt } from "../options.js";
@@ -40,6 +40,8 @@ interface OptimizeFlags {
   memoryBudget?: string;
   dryRun?: boolean;
   json?: boolean;
+  register?: string;
+  registry?: string;
 }
 
 function parseIntList(value: string): number[] {
@@ -121,6 +123,8 @@ export function registerOptimizeCommand(program: Command): void {
     .option("--cache-dir <dir>", "pass cache (default ~/.cache/edgeforge or $EDGEFORGE_CACHE_DIR)")
     .option("--no-cache", "neither read nor reuse cached pass outputs")
     .option("--memory-budget <size>", "override the target's memory budget, e.g. 512MB")
+    .option("--register <model>", "register the recommended artifact as a new version of this model (lineage + evaluations)")
+    .option("--registry <file>", "registry database for --register (default $EDGEFORGE_REGISTRY or ~/.edgeforge/registry.db)")
     .option("--dry-run", "print the resolved workflow config and the plan; run nothing")
     .option("--json", "print report.json (or, with --dry-run, the config and plan) on stdout")
     .action(async (model: string | undefined, flags: OptimizeFlags) => {
@@ -182,6 +186,10 @@ export function registerOptimizeCommand(program: Command): void {
       const report = await optimize(options);
       if (flags.json) printJson(report);
       printHuman(renderOptimizeSummary(report));
+      if (flags.register) {
+        const registered = await registerReport({ report: report.outputs.reportJson, model: flags.register, command: "optimize --register", ...(flags.registry ? { registry: flags.registry } : {}) });
+        printHuman(`registered ${registered.model}@${registered.version} (sha256 ${registered.artifactDigest}) with its lineage and ${registered.evaluations} evaluation(s)`);
+      }
       if (report.verdict !== "passed") process.exitCode = exitCodes.gatesFailed;
     });
 }
