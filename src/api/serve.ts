@@ -5,6 +5,7 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { openRuntimeSession, runtimeForFormat } from "../runtimes/catalog.js";
+import { verify } from "./signing.js";
 import type { LlamaCppGenerator } from "../runtimes/llama-cpp/llama-cpp-generator.js";
 
 export type { ChatMessage, GeneratedText, GenerateTextOptions, LlamaCppGenerator } from "../runtimes/llama-cpp/llama-cpp-generator.js";
@@ -42,8 +43,10 @@ export const serveConfigSchema = z
     tokenFile: z.string().min(1).optional(),
     /** Require a token on inference routes too (admin routes always require one). */
     authInference: z.boolean().default(false),
-    /** Seconds SIGTERM waits for in-flight requests before exiting. */
+    /** Milliseconds SIGTERM waits for in-flight requests before exiting. */
     drainMs: z.number().int().min(0).default(10_000),
+    /** Public key (PEM): every model must carry a signature (`<model>.sig`) that verifies with it before it loads. */
+    signatureKey: z.string().min(1).optional(),
   })
   .strict();
 
@@ -96,6 +99,11 @@ export async function servedModelFormat(path: string): Promise<"onnx" | "gguf"> 
     });
   }
   return format;
+}
+
+/** The check run before each model load (start, restart, repository load) when signatures are required. */
+export async function verifyServedModel(path: string, keyPath: string): Promise<void> {
+  await verify({ model: path, key: keyPath });
 }
 
 /** Open an ONNX model for serving on its default runtime. */

@@ -1,4 +1,4 @@
-import type { ServeConfig, ServedModelSpec } from "../api/serve.js";
+import { verifyServedModel, type ServeConfig, type ServedModelSpec } from "../api/serve.js";
 import { EdgeforgeError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { ModelWorker } from "./model-worker.js";
@@ -41,6 +41,7 @@ export class ModelRepository {
         ...(this.config.contextSize === undefined ? {} : { contextSize: this.config.contextSize }),
       },
       {
+        ...(this.config.signatureKey === undefined ? {} : { beforeLoad: () => verifyServedModel(spec.path, this.config.signatureKey!) }),
         onState: (state, detail) => {
           this.metrics.modelReady.set(labels, state === "ready" ? 1 : 0);
           this.logger.info(`model ${spec.name}:${spec.version} ${state}${detail ? ` (${detail})` : ""}`);

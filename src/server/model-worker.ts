@@ -14,6 +14,8 @@ const maxRestartDelayMs = 30_000;
 export type WorkerState = "loading" | "ready" | "failed" | "stopped";
 
 export interface ModelWorkerHooks {
+  /** Runs before every load (first start, restart, repository load); a throw keeps the model unloaded. */
+  beforeLoad?(): Promise<void>;
   onState(state: WorkerState, detail?: string): void;
   onMemory(rssBytes: number): void;
   onRestart(reason: string): void;
@@ -54,9 +56,16 @@ export class ModelWorker {
   }
 
   /** Start the process and load the model; resolves when ready, rejects when loading fails. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
     clearTimeout(this.restartTimer);
     this.setState("loading");
+    try {
+      await this.hooks.beforeLoad?.();
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.setState("failed", this.lastError);
+      throw error;
+    }
     const child = fork(childEntry, [], { execArgv: childExecArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child = child;
     return new Promise<void>((resolve, reject) => {

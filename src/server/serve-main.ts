@@ -27,6 +27,8 @@ async function main(): Promise<number> {
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
+    // Started by the CLI with an IPC channel: the CLI going away (even SIGKILL) closes it.
+    process.once("disconnect", () => stop("parent exited"));
   });
 }
 

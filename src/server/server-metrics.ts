@@ -18,6 +18,8 @@ const modelLabels = ["model", "version"] as const;
 export function createServerMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named *_total break the exposition conventions (promtool check metrics rejects them).
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
   const registers = [registry];
   return {
     registry,

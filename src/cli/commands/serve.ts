@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
 import { parseModelArgument, parseServeConfig, type ServeConfigInput } from "../../api/serve.js";
+import { EdgeforgeError } from "../../core/errors.js";
 import { parseSizeBytes } from "../../core/units.js";
 import { collect, parsePositiveInt } from "../options.js";
 
@@ -20,6 +22,8 @@ interface ServeFlags {
   tokenFile?: string;
   auth?: string;
   drain?: number;
+  requireSignature?: boolean;
+  key?: string;
 }
 
 function parsePort(value: string): number {
@@ -54,9 +58,12 @@ export function registerServeCommand(program: Command): void {
     .option("--ctx <tokens>", "llama.cpp context size for GGUF models", parsePositiveInt)
     .option("--token-file <path>", "bearer tokens, one a line (env EDGEFORGE_SERVE_TOKENS, comma-separated, also counts); admin routes require one")
     .option("--auth <scope>", "'inference': require a bearer token on inference routes too")
+    .option("--require-signature", "load a model only if its signature (<model>.sig, OMS) verifies with --key")
+    .option("--key <pub.pem>", "public key for --require-signature")
     .option("--drain <ms>", "how long SIGTERM waits for in-flight requests (default 10000)", parseNonNegative)
     .action(async (flags: ServeFlags) => {
-      if (flags.auth !== undefined && flags.auth !== "inference") throw new InvalidArgumentError(`--auth takes "inference", not "${flags.auth}"`);
+      if (flags.auth !== undefined && flags.auth !== "inference") throw new EdgeforgeError("INVALID_OPTION", `--auth takes "inference", not "${flags.auth}"`, { hint: "admin routes always need a token; --auth inference adds the inference routes" });
+      if ((flags.requireSignature === true) !== (flags.key !== undefined)) throw new EdgeforgeError("INVALID_OPTION", "--require-signature and --key go together", { hint: "edgeforge serve --require-signature --key PUB.pem --model …" });
       const input: ServeConfigInput = {
         models: flags.model.map(parseModelArgument),
         host: flags.host,
@@ -69,9 +76,11 @@ export function registerServeCommand(program: Command): void {
         ...(flags.tokenFile === undefined ? {} : { tokenFile: flags.tokenFile }),
         ...(flags.drain === undefined ? {} : { drainMs: flags.drain }),
         authInference: flags.auth === "inference",
+        ...(flags.key === undefined ? {} : { signatureKey: resolve(flags.key) }),
       };
       const config = parseServeConfig(input);
-      const child = spawn(process.execPath, [serverEntry, JSON.stringify(config)], { stdio: "inherit" });
+      // The IPC channel is the lifeline: if this process dies, the server sees it close and shuts down.
+      const child = spawn(process.execPath, [serverEntry, JSON.stringify(config)], { stdio: ["inherit", "inherit", "inherit", "ipc"] });
       const forward = (signal: NodeJS.Signals): void => {
         child.kill(signal);
       };
