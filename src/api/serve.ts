@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { z } from "zod";
 import type { ModelFormat } from "../core/artifact.js";
@@ -5,6 +6,8 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { openRuntimeSession, runtimeForFormat } from "../runtimes/catalog.js";
+import { resolveRegistryModel } from "../registry/resolve-registry-model.js";
+import { readPublicSigningKey, verifyModelSignature } from "../signing/model-signature.js";
 import { verify } from "./signing.js";
 import type { LlamaCppGenerator } from "../runtimes/llama-cpp/llama-cpp-generator.js";
 
@@ -19,6 +22,10 @@ export const servedModelSchema = z
     name: z.string().regex(modelNamePattern, "names are letters, digits, '.', '_' and '-'"),
     version: z.string().regex(modelNamePattern).default("1"),
     path: z.string().min(1),
+    /** Where it came from, for logs and metadata: a registry reference such as "rec@production". */
+    source: z.string().optional(),
+    /** An OMS bundle held by the registry's certification; otherwise `<path>.sig` is used. */
+    signatureBundle: z.unknown().optional(),
   })
   .strict();
 
@@ -71,9 +78,35 @@ export function parseServeConfig(value: unknown): ServeConfig {
 }
 
 /**
- * `--model` values: `PATH`, `NAME=PATH` or `NAME:VERSION=PATH`. The name defaults to the file name
- * without its extension. Registry references (`name@alias`) resolve through the registry once it exists.
+ * `--model` values: `PATH`, `NAME=PATH`, `NAME:VERSION=PATH`, or a registry reference `model@alias`,
+ * `model@version`, `NAME=model@alias`. A value that names an existing file is a path; otherwise a value
+ * with `@` is looked up in the registry (`registryPath`, default EDGEFORGE_REGISTRY or ~/.edgeforge/registry.db).
  */
+export async function resolveModelArgument(argument: string, registryPath?: string): Promise<ServedModelSpec> {
+  const equals = argument.indexOf("=");
+  const target = equals >= 0 ? argument.slice(equals + 1) : argument;
+  const isFile = await stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (isFile || !/^[^@/\\]+@[^@/\\]+$/.test(target)) return parseModelArgument(argument);
+  const resolved = resolveRegistryModel(target, registryPath);
+  const label = equals >= 0 ? argument.slice(0, equals) : resolved.model;
+  const [name = "", version = resolved.version] = label.split(":");
+  const parsed = servedModelSchema.safeParse({
+    name,
+    version,
+    path: resolved.artifact.path,
+    source: target,
+    ...(resolved.certification?.signatureBundle === undefined ? {} : { signatureBundle: resolved.certification.signatureBundle }),
+  });
+  if (!parsed.success) {
+    throw new EdgeforgeError("INVALID_OPTION", `--model ${argument}: "${label}" (version ${version}) is not a valid served model name[:version]`, { hint: "name it explicitly: --model NAME=model@alias" });
+  }
+  return parsed.data;
+}
+
+/** `--model PATH`, `NAME=PATH` or `NAME:VERSION=PATH` (no registry lookup). */
 export function parseModelArgument(argument: string): ServedModelSpec {
   const equals = argument.indexOf("=");
   const path = equals >= 0 ? argument.slice(equals + 1) : argument;
@@ -102,8 +135,12 @@ export async function servedModelFormat(path: string): Promise<"onnx" | "gguf"> 
 }
 
 /** The check run before each model load (start, restart, repository load) when signatures are required. */
-export async function verifyServedModel(path: string, keyPath: string): Promise<void> {
-  await verify({ model: path, key: keyPath });
+export async function verifyServedModel(spec: ServedModelSpec, keyPath: string): Promise<void> {
+  if (spec.signatureBundle === undefined) {
+    await verify({ model: spec.path, key: keyPath });
+    return;
+  }
+  await verifyModelSignature(spec.path, spec.signatureBundle, await readPublicSigningKey(keyPath));
 }
 
 /** Open an ONNX model for serving on its default runtime. */

@@ -41,10 +41,10 @@ export class ModelRepository {
         ...(this.config.contextSize === undefined ? {} : { contextSize: this.config.contextSize }),
       },
       {
-        ...(this.config.signatureKey === undefined ? {} : { beforeLoad: () => verifyServedModel(spec.path, this.config.signatureKey!) }),
+        ...(this.config.signatureKey === undefined ? {} : { beforeLoad: () => verifyServedModel(spec, this.config.signatureKey!) }),
         onState: (state, detail) => {
           this.metrics.modelReady.set(labels, state === "ready" ? 1 : 0);
-          this.logger.info(`model ${spec.name}:${spec.version} ${state}${detail ? ` (${detail})` : ""}`);
+          this.logger.info(`model ${spec.name}:${spec.version}${spec.source ? ` (${spec.source})` : ""} ${state}${detail ? `: ${detail}` : ""}`);
         },
         onMemory: (rssBytes) => this.metrics.modelMemory.set(labels, rssBytes),
         onRestart: (reason) => {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
-import { parseModelArgument, parseServeConfig, type ServeConfigInput } from "../../api/serve.js";
+import { parseServeConfig, resolveModelArgument, type ServeConfigInput } from "../../api/serve.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { parseSizeBytes } from "../../core/units.js";
 import { collect, parsePositiveInt } from "../options.js";
@@ -23,6 +23,7 @@ interface ServeFlags {
   auth?: string;
   drain?: number;
   requireSignature?: boolean;
+  registry?: string;
   key?: string;
 }
 
@@ -48,7 +49,8 @@ export function registerServeCommand(program: Command): void {
   program
     .command("serve")
     .description("Serve models over HTTP: Open Inference Protocol (KServe v2) for ONNX, OpenAI-compatible API for GGUF, Prometheus /metrics")
-    .requiredOption("--model <spec>", "a model to serve: PATH, NAME=PATH or NAME:VERSION=PATH (repeatable)", collect, [])
+    .requiredOption("--model <spec>", "a model to serve: PATH, NAME=PATH, NAME:VERSION=PATH or a registry reference model@alias (repeatable)", collect, [])
+    .option("--registry <path>", "registry database for model@alias references (default: EDGEFORGE_REGISTRY or ~/.edgeforge/registry.db)")
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port (0: any free port; the URL is printed)", parsePort, 8080)
     .option("--queue-depth <n>", "requests waiting per model before 429 (default 32)", parseNonNegative)
@@ -65,7 +67,7 @@ export function registerServeCommand(program: Command): void {
       if (flags.auth !== undefined && flags.auth !== "inference") throw new EdgeforgeError("INVALID_OPTION", `--auth takes "inference", not "${flags.auth}"`, { hint: "admin routes always need a token; --auth inference adds the inference routes" });
       if ((flags.requireSignature === true) !== (flags.key !== undefined)) throw new EdgeforgeError("INVALID_OPTION", "--require-signature and --key go together", { hint: "edgeforge serve --require-signature --key PUB.pem --model …" });
       const input: ServeConfigInput = {
-        models: flags.model.map(parseModelArgument),
+        models: await Promise.all(flags.model.map((argument) => resolveModelArgument(argument, flags.registry))),
         host: flags.host,
         port: flags.port,
         ...(flags.queueDepth === undefined ? {} : { queueDepth: flags.queueDepth }),
