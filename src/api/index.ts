@@ -10,3 +10,4 @@ export * from "./optimize.js";
 export * from "./quantize.js";
 export * from "./signing.js";
 export * from "./registry.js";
+export * from "./serve.js";

@@ -1,18 +1,12 @@
 import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { z } from "zod";
-import type { ModelFormat } from "../core/artifact.js";
 import { EdgeforgeError } from "../core/errors.js";
-import type { Session } from "../core/session.js";
 import { detectModelFormat } from "../formats/detect-format.js";
-import { openRuntimeSession, runtimeForFormat } from "../runtimes/catalog.js";
 import { resolveRegistryModel } from "../registry/resolve-registry-model.js";
 import { readPublicSigningKey, verifyModelSignature } from "../signing/model-signature.js";
 import { verify } from "./signing.js";
-import type { LlamaCppGenerator } from "../runtimes/llama-cpp/llama-cpp-generator.js";
 
-export type { ChatMessage, GeneratedText, GenerateTextOptions, LlamaCppGenerator } from "../runtimes/llama-cpp/llama-cpp-generator.js";
-export { detectModelFormat };
 
 const modelNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -143,13 +137,4 @@ export async function verifyServedModel(spec: ServedModelSpec, keyPath: string):
   await verifyModelSignature(spec.path, spec.signatureBundle, await readPublicSigningKey(keyPath));
 }
 
-/** Open an ONNX model for serving on its default runtime. */
-export async function openServingSession(path: string, format: ModelFormat, settings: { threads?: number }): Promise<Session> {
-  return openRuntimeSession(runtimeForFormat(format), path, format, settings.threads === undefined ? {} : { threads: settings.threads });
-}
-
-/** Open a GGUF model for text generation (chat template from the GGUF). */
-export async function openTextGenerator(path: string, settings: { threads?: number; contextSize?: number }): Promise<LlamaCppGenerator> {
-  const { openLlamaCppGenerator } = await import("../runtimes/llama-cpp/llama-cpp-generator.js");
-  return openLlamaCppGenerator(path, settings);
-}
+export { checkOipConformance, renderConformanceTable, type ConformanceCheck, type ConformanceOptions, type ConformanceResult } from "../eval/oip-conformance.js";

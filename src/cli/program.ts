@@ -15,6 +15,7 @@ import { registerRegistryCommand } from "./commands/registry.js";
 import { registerSignCommand } from "./commands/sign.js";
 import { registerVerifyCommand } from "./commands/verify.js";
 import { registerServeCommand } from "./commands/serve.js";
+import { registerConformanceCommand } from "./commands/conformance.js";
 
 export function createProgram(): Command {
   const program = new Command("edgeforge")
@@ -45,5 +46,6 @@ export function createProgram(): Command {
   registerSignCommand(program);
   registerVerifyCommand(program);
   registerServeCommand(program);
+  registerConformanceCommand(program);
   return program;
 }

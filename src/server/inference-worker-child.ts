@@ -1,6 +1,6 @@
 import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
-import { openServingSession, openTextGenerator, type LlamaCppGenerator } from "../api/serve.js";
+import { openServingSession, openTextGenerator, type LlamaCppGenerator } from "../api/serving-sessions.js";
 import { decodeInferRequest, encodeInferResponse, predictionConfidence } from "./oip-infer-codec.js";
 import type { FromWorkerMessage, GenerateMessage, InferMessage, LoadMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 

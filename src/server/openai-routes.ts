@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { ChatMessage, GeneratedText } from "../api/serve.js";
+import type { ChatMessage, GeneratedText } from "../api/serving-sessions.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { httpFailure } from "./http-errors.js";
 import type { ServedModel } from "./model-repository.js";

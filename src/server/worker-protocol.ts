@@ -1,4 +1,4 @@
-import type { ChatMessage, GeneratedText } from "../api/serve.js";
+import type { ChatMessage, GeneratedText } from "../api/serving-sessions.js";
 import type { TensorSpec } from "../core/tensor.js";
 
 /** Messages between the server and a model's worker process (IPC with structured-clone serialization). */
