@@ -328,6 +328,7 @@ export const convertFp16Pass: Pass<ConvertFp16Options> = {
     const inputFile = await readPassInput(input, outputPath, context);
     const converter = new Fp16Converter(inputFile.model, options);
     context.progress?.start("fp16", 1);
+    converter.log.notes.push(...inputFile.notes);
     converter.run();
     context.progress?.update(1);
     context.progress?.finish();
@@ -343,7 +344,7 @@ export const convertFp16Pass: Pass<ConvertFp16Options> = {
       context.logger?.warn(`${clamped} weight values were out of float16 range and were clamped`);
     }
     const artifact = await writePassOutput(inputFile.model, outputPath, {
-      input, inputFile, passId: convertFp16Pass.id, passVersion: convertFp16Pass.version, options, externalData: options.externalData, context,
+      input, inputFile, passId: convertFp16Pass.id, passVersion: convertFp16Pass.version, options, externalData: options.externalData, context, log: converter.log,
     });
     return passResult(artifact, converter.log, start);
   },

@@ -6,7 +6,7 @@ import type { PassContext } from "../pass.js";
 import type { Reference } from "./accuracy-drop.js";
 import { removeModelFiles, writeExposedModel } from "./activation-capture.js";
 import { readFloat32, tensorDims } from "./float-tensors.js";
-import type { QdqPlan } from "./qdq-plan.js";
+import type { QdqNodePlan } from "./qdq-plan.js";
 
 /** How much precision quantizing a node loses on its own: the worst relative L2 error of its quantized activations, plus its weight's. */
 export interface NodeSensitivity {
@@ -52,22 +52,23 @@ export interface SensitivityOptions {
  */
 export async function measureSensitivity(
   floatModel: ModelProto,
-  plan: QdqPlan,
+  nodes: readonly QdqNodePlan[],
+  tensors: readonly string[],
   params: ReadonlyMap<string, QuantizationParams>,
   reference: Reference,
   options: SensitivityOptions,
   context: PassContext,
 ): Promise<NodeSensitivity[]> {
   const { qMin, qMax } = quantizedRange({ type: options.activationType, symmetric: false });
-  const path = await writeExposedModel(floatModel, plan.tensors, context, "sensitivity");
+  const path = await writeExposedModel(floatModel, tensors, context, "sensitivity");
   const sums = new Map<string, ErrorSum>();
   let session: Session | undefined;
   try {
     session = await context.openSession!(path, context.signal);
     context.progress?.start("sensitivity", reference.samples.length);
     for (const [index, sample] of reference.samples.entries()) {
-      const values = await session.run(sample.inputs, { outputNames: plan.tensors, signal: context.signal });
-      for (const name of plan.tensors) {
+      const values = await session.run(sample.inputs, { outputNames: [...tensors], signal: context.signal });
+      for (const name of tensors) {
         const tensor = values[name];
         const p = params.get(name);
         if (!tensor || !p || tensor.dtype !== "float32") continue;
@@ -82,9 +83,9 @@ export async function measureSensitivity(
     await session?.close();
     await removeModelFiles(path);
   }
-  return plan.nodes
+  return nodes
     .map((node) => {
-      const activations = [...node.activations, ...(node.output ? [node.output] : [])];
+      const activations = [...node.activations, ...node.outputs];
       const activationError = Math.max(0, ...activations.map((name) => relativeError(sums.get(name))));
       const weightError = node.weight ? weightQuantizationError(node.weight.ref.tensor, node.weight.axis, options) : 0;
       return { id: node.id, activationError, weightError, score: activationError + weightError };

@@ -1,4 +1,4 @@
-import { realpath, stat } from "node:fs/promises";
+import { realpath, rm, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ModelProto } from "onnx-buf";
 import type { Artifact } from "../../core/artifact.js";
@@ -8,6 +8,7 @@ import { readOnnxModel, type OnnxModelFile } from "../../formats/onnx/read-onnx.
 import { checkOnnxStructure } from "../../formats/onnx/structure-check.js";
 import { writeOnnxModel, type WriteOnnxOptions } from "../../formats/onnx/write-onnx.js";
 import type { PassContext, PassLog, PassResult } from "../pass.js";
+import { checkOutputRuns } from "./check-output-runs.js";
 import { checkKnownOperators } from "./known-operators.js";
 
 async function realOrResolved(path: string): Promise<string> {
@@ -33,8 +34,30 @@ export async function checkOutputPath(input: Artifact, outputPath: string): Prom
   }
 }
 
+/** A pass's input model, with what reading it changed (for the pass log). */
+export interface PassInputFile extends OnnxModelFile {
+  notes: string[];
+}
+
+/**
+ * Old exporters (IR < 4) list every initializer among the graph inputs too, which makes each weight
+ * overridable and so not a constant to a quantizer. Treat them as constants: drop them from the
+ * inputs (and raise the IR version to 4, which allows that). Returns how many were dropped.
+ */
+export function initializersAsConstants(model: ModelProto): number {
+  const graph = model.graph;
+  if (!graph) return 0;
+  const initializers = new Set(graph.initializer.map((t) => t.name));
+  const kept = graph.input.filter((i) => !initializers.has(i.name));
+  const dropped = graph.input.length - kept.length;
+  if (dropped === 0) return 0;
+  graph.input = kept;
+  if (model.irVersion < 4n) model.irVersion = 4n;
+  return dropped;
+}
+
 /** Check the input is ONNX and the output path is safe, then read the model (external data loaded). */
-export async function readPassInput(input: Artifact, outputPath: string, context: PassContext): Promise<OnnxModelFile> {
+export async function readPassInput(input: Artifact, outputPath: string, context: PassContext): Promise<PassInputFile> {
   if (input.format !== "onnx") {
     throw new EdgeforgeError("UNKNOWN_FORMAT", `${input.path} is ${input.format}, not ONNX`, {
       hint: "ONNX passes take .onnx models",
@@ -44,7 +67,13 @@ export async function readPassInput(input: Artifact, outputPath: string, context
   await checkOutputPath(input, outputPath);
   const file = await readOnnxModel(input.path, { signal: context.signal });
   checkKnownOperators(file.model, input.path);
-  return file;
+  const notes: string[] = [];
+  const irVersion = file.model.irVersion;
+  const lifted = initializersAsConstants(file.model);
+  if (lifted > 0) {
+    notes.push(`${lifted} weight(s) were also listed as graph inputs (the IR ${irVersion} convention): treated as constants and removed from the inputs (IR version ${irVersion} → ${file.model.irVersion}); the output no longer accepts them as inputs`);
+  }
+  return { ...file, notes };
 }
 
 /** Default "auto" keeps external data when the input had it ("external data in and out"). */
@@ -61,11 +90,14 @@ export interface PassOutputSpec {
   options: Record<string, unknown>;
   externalData?: WriteOnnxOptions["externalData"];
   context: PassContext;
+  /** Receives the note of the runtime check. */
+  log: PassLog;
 }
 
 /**
  * Check the rewritten model's structure (a broken graph is our bug, never written), write it
- * atomically, and describe the result as an Artifact with one more lineage step.
+ * atomically, load it and run it once in the context's runtime (removed again if that fails), and
+ * describe the result as an Artifact with one more lineage step.
  */
 export async function writePassOutput(model: ModelProto, outputPath: string, spec: PassOutputSpec): Promise<Artifact> {
   const issues = checkOnnxStructure(model);
@@ -79,6 +111,12 @@ export async function writePassOutput(model: ModelProto, outputPath: string, spe
     externalData: externalDataMode(spec.externalData, spec.inputFile),
     signal: spec.context.signal,
   });
+  try {
+    spec.log.notes.push(await checkOutputRuns(written.path, spec.input.path, spec.context));
+  } catch (error) {
+    for (const file of written.files) await rm(file, { force: true });
+    throw error;
+  }
   let sizeBytes = 0;
   for (const file of written.files) sizeBytes += (await stat(file)).size;
   const inputSha256 = spec.input.sha256 ?? (await hashFileSha256(spec.input.path, spec.context.signal));
@@ -101,8 +139,8 @@ export async function describeOnnxArtifact(path: string): Promise<Artifact> {
   return { format: "onnx", path: file.path, files, sizeBytes, lineage: [] };
 }
 
-export function emptyLog(): PassLog {
-  return { counts: {}, notes: [] };
+export function emptyLog(notes: readonly string[] = []): PassLog {
+  return { counts: {}, notes: [...notes] };
 }
 
 export function addCount(log: PassLog, key: string, amount = 1): void {

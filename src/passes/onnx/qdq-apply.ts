@@ -20,35 +20,66 @@ export interface QdqApplyResult {
   store: InitializerStore;
   /** Domain of the Q/DQ nodes: "" (ai.onnx, opset ≥ 13) or "com.microsoft" for older opsets. */
   domain: string;
-  /** The model was moved from opset 9 to 10 (QLinear kernels need 10). */
-  opsetUpgraded: boolean;
+  /** The ai.onnx opset the model had when it was raised to 10 (QLinear kernels need 10). */
+  opsetUpgradedFrom?: number;
+  activationsFolded: number;
+  /** Main-graph tensors that got a Q/DQ pair. */
+  quantizedTensors: number;
 }
 
 const int32Max = 2 ** 31 - 1;
 
 /**
  * Insert QuantizeLinear/DequantizeLinear pairs into the main graph in the layout onnxruntime fuses
- * into QLinear kernels: constant scalar scale and zero point per activation, shared by the Q and DQ
- * of the pair; weights as constant int8 (symmetric, per channel) behind a DQ; Conv/Gemm biases as
- * int32 with scale = input scale × weight scale. Nodes in `keepFloat` (and their reads) stay float.
+ * into QLinear kernels: one pair per quantized tensor (so no DQ→Q back and forth), constant scalar
+ * scale and zero point shared by the Q and DQ of the pair; weights as constant int8 (symmetric,
+ * per channel) behind a DQ; Conv/Gemm biases as int32 with scale = input scale × weight scale;
+ * constant inputs of Add/Mul/Concat per tensor in the activation type; data-movement ops (shared)
+ * only where their input is quantized already, their output borrowing its scale and zero point;
+ * Relu/Clip folded into the producer's output range. Nodes in `keepFloat` (and their reads) stay float.
  */
-export function applyQdq(model: ModelProto, plan: QdqPlan, params: ReadonlyMap<string, QuantizationParams>, options: QdqApplyOptions, keepFloat: ReadonlySet<string>): QdqApplyResult {
+export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyMap<string, QuantizationParams>, options: QdqApplyOptions, keepFloat: ReadonlySet<string>): QdqApplyResult {
   const graph = model.graph!;
   const names = new NameAllocator(model);
   const store = new InitializerStore(names);
-  const opsetUpgraded = upgradeOpsetTo10(model, names, options.path);
+  const opsetUpgradedFrom = upgradeOpsetTo10(model, names, options.path);
   // Per-axis DequantizeLinear needs ai.onnx opset 13; the com.microsoft ops take an axis at any opset.
   const domain = defaultOpsetVersion(model) >= 13 ? "" : "com.microsoft";
   if (domain !== "") ensureOpsetImport(model, domain, 1);
-  const active = plan.nodes.filter((n) => !keepFloat.has(n.id));
+
   const floatNodes = new Set(plan.nodes.filter((n) => keepFloat.has(n.id)).map((n) => n.node));
-  const tensors = new Set(active.flatMap((n) => [...n.activations, ...(n.output ? [n.output] : [])]));
+  const params = new Map<string, QuantizationParams>();
+  const own = plan.nodes.filter((n) => !keepFloat.has(n.id) && n.kind !== "shared");
+  const active: QdqNodePlan[] = [];
+  for (const n of own) {
+    const tensors = [...n.activations, ...n.outputs];
+    if (!tensors.every((tensor) => calibrated.has(tensor))) continue;
+    for (const tensor of tensors) params.set(tensor, calibrated.get(tensor)!);
+    active.push(n);
+  }
+  // Shared ops in graph order, so that a chain (Reshape → Transpose) follows its quantized input.
+  const shared = new Map(plan.nodes.filter((n) => n.kind === "shared" && !keepFloat.has(n.id)).map((n) => [n.node, n]));
+  for (const node of graph.node) {
+    const n = shared.get(node);
+    const p = n ? params.get(n.activations[0]!) : undefined;
+    if (!n || !p) continue;
+    for (const output of n.outputs) params.set(output, p);
+    active.push(n);
+  }
+
+  let activationsFolded = 0;
+  const foldedNodes = new Set<NodeProto>();
+  for (const n of active) {
+    if (!n.fold) continue;
+    n.node.output[0] = n.fold.output;
+    foldedNodes.add(n.fold.node);
+    activationsFolded++;
+  }
+  if (foldedNodes.size > 0) graph.node = graph.node.filter((node) => !foldedNodes.has(node));
 
   const dequantized = new Map<string, string>();
   const pairs = new Map<string, NodeProto[]>();
-  for (const tensor of tensors) {
-    const p = params.get(tensor);
-    if (!p) continue;
+  for (const [tensor, p] of params) {
     const scale = store.add(graph, tensor, { suffix: "_scale", dtype: "float32", dims: [], data: Float32Array.of(p.scale) });
     const zeroPoint = store.add(graph, tensor, {
       suffix: "_zero_point",
@@ -105,6 +136,22 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, params: ReadonlyMap<s
       weightScales = readScales(graph, tensorNames[1]!);
       node.input[slot] = dequantizeWeight(`${ref.tensor.name}|${variant}`, tensorNames, perChannel ? axis : undefined, ref.tensor.name);
     }
+    for (const { ref, slot } of nodePlan.constants) {
+      const variant = `qdq-constant|${options.activationType}`;
+      const tensorNames = store.addOnce(ref.graph, ref.tensor.name, variant, () => {
+        const data = readFloat32(ref.tensor);
+        const q = quantizePerTensor(data, { type: options.activationType, symmetric: false });
+        return {
+          tensors: [
+            { suffix: "_quantized", dtype: options.activationType, dims: tensorDims(ref.tensor), data: q.data },
+            { suffix: "_scale", dtype: "float32", dims: [], data: q.scales },
+            { suffix: "_zero_point", dtype: options.activationType, dims: [], data: q.zeroPoints },
+          ],
+          floatBytes: data.byteLength,
+        };
+      });
+      node.input[slot] = dequantizeWeight(`${ref.tensor.name}|${variant}`, tensorNames, undefined, ref.tensor.name);
+    }
     const biasInput = nodePlan.bias ? quantizeBias(nodePlan, params, weightScales, store, graph) : undefined;
     if (nodePlan.bias && biasInput) {
       const perChannelBias = (weightScales?.length ?? 0) > 1;
@@ -131,7 +178,7 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, params: ReadonlyMap<s
     }
   }
   graph.node = rewritten;
-  return { quantizedNodes, store, domain, opsetUpgraded };
+  return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), activationsFolded, quantizedTensors: pairs.size };
 }
 
 function readScales(graph: ModelProto["graph"] & object, name: string): Float32Array {

@@ -2,23 +2,72 @@ import { TensorProto_DataType as T, type ModelProto, type NodeProto } from "onnx
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
 import { findCandidateNodes, SkipLog } from "./candidate-nodes.js";
 import { inferElementTypes } from "./element-types.js";
+import { readFloat32 } from "./float-tensors.js";
 import { ConstantIndex, type ConstantRef } from "./graph-edit.js";
 
-/** What static QDQ quantization will touch in one node: its activations, weight and bias. */
+/**
+ * How static QDQ treats an op, after onnxruntime's QDQ node groups:
+ * - weighted: int8 weight (per channel) and int32 bias, activations uint8/int8 (QLinearConv, QLinearMatMul…);
+ * - elementwise: every input quantized, constants too, output with its own range (QLinearAdd/Mul/Concat);
+ * - own-range: one activation in, output with its own range (QLinearAveragePool, QLinearSigmoid…);
+ * - shared: data movement whose output keeps its input's scale and zero point, so onnxruntime drops
+ *   the Q/DQ around it and runs it on int8 (Reshape, Transpose, MaxPool, Resize…).
+ */
+export type QdqKind = "weighted" | "elementwise" | "own-range" | "shared";
+
+export const qdqOpKinds = {
+  Conv: "weighted",
+  ConvTranspose: "weighted",
+  MatMul: "weighted",
+  Gemm: "weighted",
+  Add: "elementwise",
+  Mul: "elementwise",
+  Concat: "elementwise",
+  AveragePool: "own-range",
+  GlobalAveragePool: "own-range",
+  Sigmoid: "own-range",
+  LeakyRelu: "own-range",
+  Softmax: "own-range",
+  MaxPool: "shared",
+  Resize: "shared",
+  Transpose: "shared",
+  Reshape: "shared",
+  Squeeze: "shared",
+  Unsqueeze: "shared",
+  Flatten: "shared",
+  Slice: "shared",
+  Split: "shared",
+  Gather: "shared",
+} as const satisfies Record<string, QdqKind>;
+
+export type QdqOpType = keyof typeof qdqOpKinds;
+export const qdqOpTypes = Object.keys(qdqOpKinds) as QdqOpType[];
+/** Softmax pays only on large attention maps; it is opt-in, as in onnxruntime's examples. */
+export const defaultQdqOpTypes = qdqOpTypes.filter((op) => op !== "Softmax");
+
+/** Activations whose clamp a quantized output range already performs (asymmetric ranges only). */
+const foldableActivations = new Set(["Relu", "Clip"]);
+
+/** What static QDQ quantization will touch in one node. */
 export interface QdqNodePlan {
   node: NodeProto;
   id: string;
+  kind: QdqKind;
   /** Activation inputs (float32 values of the main graph) that get Q/DQ. */
   activations: string[];
+  /** Constant float inputs of elementwise ops, quantized per tensor like activations. */
+  constants: { ref: ConstantRef; slot: number }[];
   weight?: { ref: ConstantRef; slot: number; axis: number };
   bias?: { ref: ConstantRef; slot: number; activation: string };
-  /** The node's output, when it is quantized too (not when it is a model output). */
-  output?: string;
+  /** Outputs that get Q/DQ (not model outputs); a folded activation's output replaces the node's own. */
+  outputs: string[];
+  /** A Relu/Clip that reads only this node's output and disappears into its output range. */
+  fold?: { node: NodeProto; output: string };
 }
 
 export interface QdqPlan {
   nodes: QdqNodePlan[];
-  /** Every activation needing a range: node inputs and outputs, de-duplicated. */
+  /** Every activation needing a calibrated range (shared outputs borrow their input's), de-duplicated. */
   tensors: string[];
   skips: SkipLog;
 }
@@ -27,19 +76,35 @@ export interface QdqPlanOptions {
   opTypes: readonly string[];
   excludeNodes: readonly string[];
   excludeOpTypes: readonly string[];
+  /** Fold Relu/Clip into the preceding quantized output (needs asymmetric activations). */
+  foldActivations: boolean;
 }
 
-/** Per-channel axis of a weight: Conv filters by output channel (0); MatMul B [K, N] by column (1); Gemm by N. */
+/** Per-channel axis of a weight: Conv filters by output channel (0); ConvTranspose [C_in, C_out…] by 1; MatMul B [K, N] by column (1); Gemm by N. */
 function weightAxis(node: NodeProto): number {
   if (node.opType === "Conv") return 0;
   if (node.opType === "Gemm") return attributeInt(node, "transB", 0) === 1 ? 0 : 1;
   return 1;
 }
 
+/** The clamp bounds of a Clip (attributes before opset 11, constant inputs after), if readable. */
+function clipLowerBound(node: NodeProto, constants: ConstantIndex, model: ModelProto): number | undefined {
+  if (node.opType === "Relu") return 0;
+  const attribute = node.attribute.find((a) => a.name === "min");
+  if (attribute) return attribute.f;
+  const name = node.input[1];
+  if (!name) return -Infinity;
+  const ref = constants.resolve(model.graph!, name);
+  if (!ref || ref.tensor.dataType !== T.FLOAT) return undefined;
+  return readFloat32(ref.tensor)[0];
+}
+
 /**
  * Decide, for the main graph, which nodes static QDQ quantizes and which activations need
  * calibration ranges. Subgraph nodes are skipped: their activations cannot be exposed as model
- * outputs for calibration.
+ * outputs for calibration. Elementwise ops are quantized only where they touch the int8 region
+ * (an input from a quantized node, or a weighted consumer), so float-only islands such as a
+ * LayerNorm's inner arithmetic are not wrapped in conversions that buy nothing.
  */
 export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   const skips = new SkipLog();
@@ -47,43 +112,130 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   const constants = new ConstantIndex(model);
   const { types } = inferElementTypes(graph);
   const graphOutputs = new Set(graph.output.map((o) => o.name));
-  const nodes: QdqNodePlan[] = [];
+  const consumers = new Map<string, NodeProto[]>();
+  for (const node of graph.node) for (const name of node.input) if (name) consumers.set(name, [...(consumers.get(name) ?? []), node]);
+  const isActivation = (name: string | undefined): name is string => !!name && types.isFloat32(name) && !constants.resolve(graph, name);
+  const outputsOf = (node: NodeProto) => node.output.filter((name) => name !== "" && !graphOutputs.has(name) && types.isFloat32(name));
+
+  const planned: QdqNodePlan[] = [];
   for (const candidate of findCandidateNodes(model, options, skips)) {
     const { node, id } = candidate;
+    const kind = qdqOpKinds[node.opType as QdqOpType];
     if (candidate.scopePath !== "") {
       skips.skip(id, "inside a subgraph (its activations cannot be calibrated)");
       continue;
     }
-    const resolve = (slot: number) => (node.input[slot] ? constants.resolve(graph, node.input[slot]!) : undefined);
-    const weightRef = resolve(1);
-    const isMatMul = node.opType === "MatMul";
-    if (!weightRef && !isMatMul) {
-      skips.skip(id, "weight is not a constant");
-      continue;
-    }
-    if (weightRef && (weightRef.tensor.dataType !== T.FLOAT || (node.opType !== "Conv" && weightRef.tensor.dims.length !== 2))) {
-      skips.skip(id, "weight is not a float32 matrix/filter");
-      continue;
-    }
-    if (node.opType === "Gemm" && attributeInt(node, "transA", 0) !== 0) {
-      skips.skip(id, "Gemm with transA is not supported");
-      continue;
-    }
-    const activations = weightRef ? [node.input[0]!] : [node.input[0]!, node.input[1]!];
-    if (activations.some((name) => !types.isFloat32(name) || constants.resolve(graph, name))) {
+    const plan = kind === "weighted" ? planWeighted(node, id, constants, model, skips) : planOther(node, id, kind, constants, model, isActivation, skips);
+    if (!plan) continue;
+    if (plan.activations.some((name) => !isActivation(name))) {
       skips.skip(id, "an activation input is not a float32 value");
       continue;
     }
-    const plan: QdqNodePlan = { node, id, activations };
-    if (weightRef) plan.weight = { ref: weightRef, slot: 1, axis: weightAxis(node) };
-    const biasRef = node.opType === "MatMul" ? undefined : resolve(2);
-    if (biasRef && biasRef.tensor.dataType === T.FLOAT && biasRef.tensor.dims.length <= 1 && node.attribute.every((a) => a.name !== "beta" || a.f === 1)) {
-      plan.bias = { ref: biasRef, slot: 2, activation: node.input[0]! };
-    }
-    const output = node.output[0]!;
-    if (!graphOutputs.has(output) && types.isFloat32(output)) plan.output = output;
-    nodes.push(plan);
+    plan.outputs = outputsOf(node);
+    planned.push(plan);
   }
-  const tensors = [...new Set(nodes.flatMap((n) => [...n.activations, ...(n.output ? [n.output] : [])]))];
+
+  // Elementwise ops join only where they touch the int8 region (fixpoint over chains of them).
+  const quantizedOutputs = new Set<string>(graph.input.map((i) => i.name));
+  const byNode = new Map(planned.map((p) => [p.node, p]));
+  for (const p of planned) if (p.kind === "weighted" || p.kind === "own-range") for (const o of p.node.output) quantizedOutputs.add(o);
+  const accepted = new Set(planned.filter((p) => p.kind !== "elementwise"));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of planned) {
+      if (accepted.has(p) || p.kind !== "elementwise") continue;
+      const fedQuantized = p.activations.some((name) => quantizedOutputs.has(name));
+      const feedsWeighted = p.node.output.some((o) => (consumers.get(o) ?? []).some((c) => byNode.get(c)?.kind === "weighted"));
+      if (fedQuantized || feedsWeighted) {
+        accepted.add(p);
+        for (const o of p.node.output) quantizedOutputs.add(o);
+        changed = true;
+      }
+    }
+  }
+  for (const p of planned) if (!accepted.has(p)) skips.skip(p.id, "elementwise op away from the int8 region (would only add conversions)");
+  const nodes = planned.filter((p) => accepted.has(p));
+
+  if (options.foldActivations) {
+    for (const p of nodes) {
+      if (p.kind === "shared" || p.outputs.length !== 1 || p.node.output.length !== 1) continue;
+      const readers = consumers.get(p.outputs[0]!) ?? [];
+      const activation = readers[0];
+      if (readers.length !== 1 || !activation || !foldableActivations.has(activation.opType) || (activation.domain !== "" && activation.domain !== "ai.onnx")) continue;
+      const output = activation.output[0];
+      const lower = clipLowerBound(activation, constants, model);
+      // The quantized range always holds 0, so the clamp at 0 (Relu) or below 0 comes for free.
+      if (!output || graphOutputs.has(output) || !types.isFloat32(output) || lower === undefined || lower > 0) continue;
+      p.fold = { node: activation, output };
+      p.outputs = [output];
+    }
+  }
+
+  const tensors = [...new Set(nodes.filter((n) => n.kind !== "shared").flatMap((n) => [...n.activations, ...n.outputs]))];
   return { nodes, tensors, skips };
+}
+
+function planWeighted(node: NodeProto, id: string, constants: ConstantIndex, model: ModelProto, skips: SkipLog): QdqNodePlan | undefined {
+  const graph = model.graph!;
+  const resolve = (slot: number) => (node.input[slot] ? constants.resolve(graph, node.input[slot]!) : undefined);
+  const weightRef = resolve(1);
+  const isMatMul = node.opType === "MatMul";
+  if (!weightRef && !isMatMul) {
+    skips.skip(id, "weight is not a constant");
+    return undefined;
+  }
+  if (weightRef && (weightRef.tensor.dataType !== T.FLOAT || (node.opType !== "Conv" && node.opType !== "ConvTranspose" && weightRef.tensor.dims.length !== 2))) {
+    skips.skip(id, "weight is not a float32 matrix/filter");
+    return undefined;
+  }
+  if (node.opType === "Gemm" && attributeInt(node, "transA", 0) !== 0) {
+    skips.skip(id, "Gemm with transA is not supported");
+    return undefined;
+  }
+  if (node.opType === "ConvTranspose" && attributeInt(node, "group", 1) !== 1) {
+    skips.skip(id, "grouped ConvTranspose has no per-channel int8 form");
+    return undefined;
+  }
+  const activations = weightRef ? [node.input[0]!] : [node.input[0]!, node.input[1]!];
+  const plan: QdqNodePlan = { node, id, kind: "weighted", activations, constants: [], outputs: [] };
+  if (weightRef) plan.weight = { ref: weightRef, slot: 1, axis: weightAxis(node) };
+  const biasRef = node.opType === "MatMul" ? undefined : resolve(2);
+  if (biasRef && biasRef.tensor.dataType === T.FLOAT && biasRef.tensor.dims.length <= 1 && node.attribute.every((a) => a.name !== "beta" || a.f === 1)) {
+    plan.bias = { ref: biasRef, slot: 2, activation: node.input[0]! };
+  }
+  return plan;
+}
+
+function planOther(
+  node: NodeProto,
+  id: string,
+  kind: Exclude<QdqKind, "weighted">,
+  constants: ConstantIndex,
+  model: ModelProto,
+  isActivation: (name: string | undefined) => name is string,
+  skips: SkipLog,
+): QdqNodePlan | undefined {
+  const plan: QdqNodePlan = { node, id, kind, activations: [], constants: [], outputs: [] };
+  if (kind === "elementwise") {
+    for (const [slot, name] of node.input.entries()) {
+      const ref = name ? constants.resolve(model.graph!, name) : undefined;
+      if (ref && ref.tensor.dataType === T.FLOAT) plan.constants.push({ ref, slot });
+      else if (isActivation(name)) plan.activations.push(name);
+      else {
+        skips.skip(id, "an input is neither a float32 value nor a float32 constant");
+        return undefined;
+      }
+    }
+    if (plan.activations.length === 0) {
+      skips.skip(id, "every input is a constant");
+      return undefined;
+    }
+    return plan;
+  }
+  if (node.opType === "MaxPool" && node.output.length > 1) {
+    skips.skip(id, "MaxPool with indices output");
+    return undefined;
+  }
+  plan.activations = [node.input[0]!];
+  return plan;
 }

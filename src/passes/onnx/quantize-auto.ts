@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ModelProto } from "onnx-buf";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
@@ -11,10 +12,9 @@ import { calibrateRanges } from "./calibrate-ranges.js";
 import { suffixedOutputName } from "./common-options.js";
 import { removeUnusedConstants } from "./graph-edit.js";
 import { measureSensitivity, type NodeSensitivity } from "./node-sensitivity.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { addCount, emptyLog, initializersAsConstants, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
 import { applyQdq, type QdqApplyResult } from "./qdq-apply.js";
-import type { QdqPlan } from "./qdq-plan.js";
-import { activationParams, logQdq, planStatic, quantizeInt8StaticOptionsSchema, type QuantizeInt8StaticOptions } from "./quantize-int8-static.js";
+import { activationParams, logQdq, planStatic, quantizeInt8StaticOptionsSchema, resolveInt8Format, type ResolvedStaticOptions } from "./quantize-int8-static.js";
 import type { QuantizationParams } from "../../kernels/linear-quantization.js";
 
 export const quantizeAutoOptionsSchema = quantizeInt8StaticOptionsSchema.extend({
@@ -36,13 +36,13 @@ interface Trial {
 }
 
 /**
- * Accuracy-aware mixed precision: quantize everything (static QDQ), measure the drop on the
- * evaluation data, rank nodes by their own error contribution, and return nodes to float32 —
- * worst first, in growing batches — until the drop is within maxDrop.
+ * Accuracy-aware mixed precision: quantize everything (static QDQ) and measure the drop on the
+ * evaluation data; if it is too large, rank the nodes once by their own error contribution and
+ * bisect over that ranking for the fewest worst nodes to return to float32 that meet maxDrop.
  */
 export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   id: "onnx.quantize.auto",
-  version: "1",
+  version: "2",
   description: "int8 QDQ with accuracy-aware fallback: the most sensitive nodes return to float32 until the drop is within maxDrop",
   inputFormat: "onnx",
   outputFormat: "onnx",
@@ -55,50 +55,67 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
     const evaluation = context.evaluationData ?? context.calibrationData;
     requireInference(context.calibrationData, context, "calibration");
     requireInference(evaluation, context, "evaluation");
-    const log = emptyLog();
+    const log = emptyLog(inputFile.notes);
     if (!context.evaluationData) log.notes.push("no separate evaluation data: the drop was measured on the calibration data");
-    const plan = planStatic(inputFile.model, options, input.path);
+    const resolved = await resolveInt8Format(options, log, context.signal);
+    const planned = planStatic(inputFile.model, resolved, input.path);
+    const { plan } = planned;
     const { ranges, samples } = await calibrateRanges(inputFile.model, plan.tensors, { method: options.calibrationMethod, percentile: options.percentile, symmetric: options.activationSymmetric }, context);
-    const params = activationParams(ranges, options);
+    const params = activationParams(ranges, resolved);
+    context.progress?.start("auto: float reference", 1);
     const reference = await measureReference(input.path, evaluation, options.metric, context);
-    const tryCandidate = async (keepFloat: string[]): Promise<{ trial: Trial; path: string; result: QdqApplyResult }> => {
-      const built = await buildCandidate(input.path, plan, params, options, keepFloat, context);
+    context.progress?.finish(`${reference.metric} ${reference.score.toFixed(4)}`);
+    // Shared (data-movement) nodes follow their input; only nodes with their own ranges are ranked and reverted.
+    const revertible = plan.nodes.filter((n) => n.kind !== "shared");
+    const trials: Trial[] = [];
+    const candidates = new Map<number, { trial: Trial; path: string; result: QdqApplyResult; model: ModelProto }>();
+    let ranking: NodeSensitivity[] = [];
+    const tryCandidate = async (reverted: number) => {
+      const keepFloat = ranking.slice(0, reverted).map((r) => r.id);
+      const built = await buildCandidate(input.path, resolved, params, keepFloat, context);
       const score = await measureCandidate(built.path, reference, context);
-      return { trial: { keepFloat, score, drop: scoreDrop(reference, score, options.dropKind) }, path: built.path, result: built.result };
+      const trial = { keepFloat, score, drop: scoreDrop(reference, score, options.dropKind) };
+      trials.push(trial);
+      context.progress?.update(trials.length, `${reverted} of ${revertible.length} nodes float: ${reference.metric} drop ${trial.drop.toFixed(4)}`);
+      const candidate = { trial, path: built.path, result: built.result, model: built.model };
+      candidates.set(reverted, candidate);
+      return candidate;
     };
 
-    const trials: Trial[] = [];
-    const first = await tryCandidate([]);
-    trials.push(first.trial);
-    let best = first;
-    let ranking: NodeSensitivity[] = [];
-    if (first.trial.drop > options.maxDrop) {
-      ranking = await measureSensitivity(inputFile.model, plan, params, reference, options, context);
-      let reverted = 0;
-      // Never revert every node: that candidate would be the float model. Steps grow by half (1, 2, 3, 4, 6, 9…).
-      while (best.trial.drop > options.maxDrop && reverted < ranking.length - 1 && trials.length < options.maxEvaluations) {
-        reverted = Math.min(ranking.length - 1, reverted + Math.max(1, Math.floor(reverted / 2)));
-        const next = await tryCandidate(ranking.slice(0, reverted).map((r) => r.id));
-        trials.push(next.trial);
-        await removeModelFiles(best.path);
-        best = next;
-      }
+    context.progress?.start("auto: candidates", options.maxEvaluations);
+    let best = await tryCandidate(0);
+    if (best.trial.drop > options.maxDrop) {
+      ranking = await measureSensitivity(inputFile.model, revertible, plan.tensors, params, reference, resolved, context);
+      context.progress?.start("auto: candidates", options.maxEvaluations);
+      // Bisection for the fewest reverted nodes that meet maxDrop (never all: that is the float model).
+      let failing = 0;
+      let passing = ranking.length - 1;
+      const top = await tryCandidate(passing);
+      if (top.trial.drop <= options.maxDrop) {
+        best = top;
+        while (passing - failing > 1 && trials.length < options.maxEvaluations) {
+          const middle = Math.floor((failing + passing) / 2);
+          const next = await tryCandidate(middle);
+          if (next.trial.drop <= options.maxDrop) {
+            passing = middle;
+            best = next;
+          } else failing = middle;
+        }
+      } else best = top;
     }
-    // A candidate with every node back in float32 is the input model again, not an answer.
-    const met = best.trial.drop <= options.maxDrop && best.trial.keepFloat.length < plan.nodes.length;
+    context.progress?.finish(`${trials.length} candidates`);
+    for (const candidate of candidates.values()) await removeModelFiles(candidate.path);
+    const met = best.trial.drop <= options.maxDrop && best.trial.keepFloat.length < revertible.length;
     if (!met) {
-      await removeModelFiles(best.path);
-      throw new EdgeforgeError("ACCURACY_TARGET_NOT_MET", `no candidate met maxDrop ${options.maxDrop} (${options.dropKind} ${reference.metric}); the best dropped ${best.trial.drop.toFixed(4)} with ${best.trial.keepFloat.length} of ${plan.nodes.length} nodes in float32`, {
+      throw new EdgeforgeError("ACCURACY_TARGET_NOT_MET", `no candidate met maxDrop ${options.maxDrop} (${options.dropKind} ${reference.metric}); the best dropped ${best.trial.drop.toFixed(4)} with ${best.trial.keepFloat.length} of ${revertible.length} nodes in float32`, {
         hint: "allow a larger --max-drop, raise maxEvaluations, try another calibration method, or use fp16",
         details: { trials, metric: reference.metric, floatScore: reference.score },
       });
     }
-    const model = (await readOnnxModel(best.path)).model;
-    await removeModelFiles(best.path);
-    logQdq(log, plan, best.result, samples);
+    logQdq(log, best.model, planned, best.result, samples);
     describeOutcome(log, reference, trials, best.trial, ranking);
-    const artifact = await writePassOutput(model, outputPath, {
-      input, inputFile, passId: quantizeAutoPass.id, passVersion: quantizeAutoPass.version, options, externalData: options.externalData, context,
+    const artifact = await writePassOutput(best.model, outputPath, {
+      input, inputFile, passId: quantizeAutoPass.id, passVersion: quantizeAutoPass.version, options, externalData: options.externalData, context, log,
     });
     return passResult(artifact, log, start);
   },
@@ -107,20 +124,20 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
 /** Build one candidate (fresh copy of the input, QDQ applied, `keepFloat` left float) in the workDir. */
 async function buildCandidate(
   inputPath: string,
-  plan: QdqPlan,
+  options: ResolvedStaticOptions,
   params: Map<string, QuantizationParams>,
-  options: QuantizeInt8StaticOptions,
   keepFloat: string[],
   context: PassContext,
-): Promise<{ path: string; result: QdqApplyResult }> {
+): Promise<{ path: string; result: QdqApplyResult; model: ModelProto }> {
   const model = (await readOnnxModel(inputPath, { signal: context.signal })).model;
+  initializersAsConstants(model);
   // The plan's nodes belong to the first copy; match them in this one by id.
-  const fresh = planStatic(model, options, inputPath);
-  const result = applyQdq(model, fresh, params, { ...options, path: inputPath }, new Set(keepFloat));
+  const { plan } = planStatic(model, options, inputPath);
+  const result = applyQdq(model, plan, params, { ...options, path: inputPath }, new Set(keepFloat));
   removeUnusedConstants(model);
-  const path = join(context.workDir, `auto-candidate-${keepFloat.length}-of-${plan.nodes.length}-${process.hrtime.bigint()}.onnx`);
+  const path = join(context.workDir, `auto-candidate-${keepFloat.length}-${process.hrtime.bigint()}.onnx`);
   await writeOnnxModel(model, path, { signal: context.signal });
-  return { path, result };
+  return { path, result, model };
 }
 
 function describeOutcome(log: ReturnType<typeof emptyLog>, reference: Reference, trials: Trial[], best: Trial, ranking: NodeSensitivity[]): void {

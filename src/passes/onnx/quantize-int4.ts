@@ -179,12 +179,13 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
     ensureOpsetImport(model, "com.microsoft", 1);
     removeUnusedConstants(model);
     const log = quantizer.log;
+    log.notes.unshift(...inputFile.notes);
     addCount(log, "nodesQuantized", jobs.length);
     addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
     addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
     quantizer.skips.writeTo(log);
     const artifact = await writePassOutput(model, outputPath, {
-      input, inputFile, passId: quantizeInt4Pass.id, passVersion: quantizeInt4Pass.version, options, externalData: options.externalData, context,
+      input, inputFile, passId: quantizeInt4Pass.id, passVersion: quantizeInt4Pass.version, options, externalData: options.externalData, context, log: log,
     });
     return passResult(artifact, log, start);
   },

@@ -214,12 +214,13 @@ export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
     ensureOpsetImport(model, "com.microsoft", 1);
     removeUnusedConstants(model);
     const log = quantizer.log;
+    log.notes.unshift(...inputFile.notes);
     addCount(log, "nodesQuantized", quantized);
     addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
     addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
     quantizer.skips.writeTo(log);
     const artifact = await writePassOutput(model, outputPath, {
-      input, inputFile, passId: quantizeInt8DynamicPass.id, passVersion: quantizeInt8DynamicPass.version, options, externalData: options.externalData, context,
+      input, inputFile, passId: quantizeInt8DynamicPass.id, passVersion: quantizeInt8DynamicPass.version, options, externalData: options.externalData, context, log: log,
     });
     return passResult(artifact, log, start);
   },

@@ -1,0 +1,77 @@
+import type { Session } from "../../core/session.js";
+import type { NamedTensors, TensorSpec } from "../../core/tensor.js";
+import type { ShapeOverrides } from "../../core/shapes.js";
+import { EdgeforgeError } from "../../core/errors.js";
+import { bindInputs } from "../../datasets/bind-inputs.js";
+import { generateInputs } from "../../datasets/synthetic-inputs.js";
+import type { PassContext } from "../pass.js";
+
+/** Symbolic dimensions get 1 when leading (batch) and 32 elsewhere: a size every stride-32 vision model accepts. */
+function probeShapes(specs: readonly TensorSpec[]): ShapeOverrides {
+  const shapes: ShapeOverrides = {};
+  for (const spec of specs) {
+    spec.shape.forEach((dim, axis) => {
+      if (typeof dim === "string" && shapes[dim] === undefined) shapes[dim] = [axis === 0 ? 1 : 32];
+    });
+    if (spec.shape.some((dim) => dim === undefined || dim === null)) shapes[spec.name] = spec.shape.map((dim, axis) => (typeof dim === "number" ? dim : axis === 0 ? 1 : 32));
+  }
+  return shapes;
+}
+
+/** One input for the probe run: the first calibration sample when there is one, else synthetic values. */
+async function probeInputs(specs: readonly TensorSpec[], context: PassContext): Promise<NamedTensors> {
+  const data = context.calibrationData;
+  if (data) {
+    for await (const sample of data.samples(context.signal)) return bindInputs(sample.inputs, specs, { seed: 1 });
+  }
+  return generateInputs(specs, { seed: 1, shapes: probeShapes(specs), unknownShapes: "ignore" });
+}
+
+async function tryRun(session: Session, inputs: NamedTensors, signal: AbortSignal | undefined): Promise<Error | undefined> {
+  try {
+    await session.run(inputs, signal ? { signal } : {});
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/**
+ * Load the written output in the context's runtime and run it once, so that a pass never reports
+ * success for a model the runtime refuses. When the probe input cannot run through the input model
+ * either (it needs data the pass does not have), loading is the check. Returns a note for the log.
+ */
+export async function checkOutputRuns(outputPath: string, inputPath: string, context: PassContext): Promise<string> {
+  const openSession = context.openSession;
+  if (!openSession) return "output not loaded in a runtime: the pass was given none";
+  let session: Session | undefined;
+  try {
+    session = await openSession(outputPath, context.signal);
+  } catch (error) {
+    throw invalidOutput(outputPath, "load", error as Error);
+  }
+  try {
+    const inputs = await probeInputs(session.describe().inputs, context);
+    const failure = await tryRun(session, inputs, context.signal);
+    if (!failure) return `output loaded and run once in ${session.describe().runtime} ${session.describe().runtimeVersion}`;
+    const reference = await openSession(inputPath, context.signal);
+    try {
+      if (await tryRun(reference, inputs, context.signal)) {
+        return `output loaded in ${session.describe().runtime}; not run: the probe input does not fit the input model either (give calibration data to run it)`;
+      }
+    } finally {
+      await reference.close();
+    }
+    throw invalidOutput(outputPath, "run", failure);
+  } finally {
+    await session.close();
+  }
+}
+
+function invalidOutput(path: string, step: "load" | "run", cause: Error): EdgeforgeError {
+  return new EdgeforgeError("INTERNAL", `the output ${path} does not ${step} in the runtime: ${cause.message}`, {
+    hint: "this is a bug in edgeforge; the output was removed. Report it with the model, or try another method",
+    details: { path, step },
+    cause,
+  });
+}
