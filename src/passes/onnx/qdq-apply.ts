@@ -116,7 +116,8 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
     let weightScales: Float32Array | undefined;
     if (nodePlan.weight) {
       const { ref, slot, axis } = nodePlan.weight;
-      const perChannel = options.perChannel;
+      // onnxruntime's QLinearMatMul with per-column scales takes a slow path (several times the per-tensor kernel on rec).
+      const perChannel = options.perChannel && (node.opType === "Conv" || node.opType === "ConvTranspose");
       const variant = `qdq|${perChannel ? axis : "tensor"}|${options.reduceRange}`;
       const tensorNames = store.addOnce(ref.graph, ref.tensor.name, variant, () => {
         const data = readFloat32(ref.tensor);

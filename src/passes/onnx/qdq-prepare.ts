@@ -5,7 +5,8 @@ import { readFloat32, tensorDims } from "./float-tensors.js";
 import { ConstantIndex, type NameAllocator } from "./graph-edit.js";
 
 export interface PrepareCounts {
-  batchNormsFolded: number;
+  /** BatchNormalization, and Mul/Add by per-channel or scalar constants, folded into the preceding Conv. */
+  affinesFolded: number;
   divisionsToProducts: number;
 }
 
@@ -21,11 +22,24 @@ function isDefaultDomain(node: NodeProto): boolean {
 }
 
 /**
+ * A constant's values as one per output channel of a Conv whose output has `rank` dimensions
+ * ([N, C, spatial…]): a single value (broadcast) or a tensor whose only non-1 dimension is C.
+ */
+function perChannel(values: Float32Array, dims: readonly number[], rank: number, channels: number): Float32Array | undefined {
+  if (values.length === 1) return new Float32Array(channels).fill(values[0]!);
+  if (values.length !== channels || dims.length > rank) return undefined;
+  const channelAxis = 1 - (rank - dims.length);
+  return dims.every((d, axis) => d === 1 || axis === channelAxis) ? values : undefined;
+}
+
+/**
  * Rewrite the float graph into the form static int8 quantizes best, as onnxruntime's quantization
- * pre-processing does: BatchNormalization after a Conv/ConvTranspose folded into its weights (a
- * QDQ weight hides the Conv from onnxruntime's own Conv+BN fusion, which would leave a float BN
- * after every int8 Conv), and division by a constant turned into multiplication by its reciprocal
- * (Div has no int8 kernel; Mul has). Main graph only; the model computes the same function.
+ * pre-processing does: BatchNormalization, and Mul/Add by a scalar or per-channel constant (the
+ * learnable affine blocks of PP-LCNet), after a Conv/ConvTranspose folded into its weights and
+ * bias (with a QDQ weight onnxruntime's own Conv+BN fusion no longer applies, and each left-over
+ * elementwise op would cost an int8 kernel of its own); division by a constant turned into
+ * multiplication by its reciprocal (Div has no int8 kernel; Mul has). Main graph only; the model
+ * computes the same function.
  */
 export function prepareForQdq(model: ModelProto, names: NameAllocator): PrepareCounts {
   const graph = model.graph!;
@@ -33,7 +47,7 @@ export function prepareForQdq(model: ModelProto, names: NameAllocator): PrepareC
   const consumers = consumerCounts(graph);
   const producers = new Map<string, NodeProto>();
   for (const node of graph.node) for (const output of node.output) producers.set(output, node);
-  const counts: PrepareCounts = { batchNormsFolded: 0, divisionsToProducts: 0 };
+  const counts: PrepareCounts = { affinesFolded: 0, divisionsToProducts: 0 };
   const removed = new Set<NodeProto>();
   const constant = (name: string | undefined) => {
     const ref = name ? constants.resolve(graph, name) : undefined;
@@ -46,48 +60,79 @@ export function prepareForQdq(model: ModelProto, names: NameAllocator): PrepareC
   };
 
   for (const node of graph.node) {
-    if (!isDefaultDomain(node)) continue;
-    if (node.opType === "BatchNormalization" && node.output.length === 1) {
-      const conv = producers.get(node.input[0] ?? "");
-      if (!conv || removed.has(conv) || !isDefaultDomain(conv) || (conv.opType !== "Conv" && conv.opType !== "ConvTranspose")) continue;
-      if (consumers.get(conv.output[0]!) !== 1 || (consumers.get(conv.input[1] ?? "") ?? 0) !== 1) continue;
-      const weight = constant(conv.input[1]);
-      const bias = conv.input[2] ? constant(conv.input[2]) : undefined;
-      const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((slot) => constant(node.input[slot]));
-      if (!weight || (conv.input[2] && !bias) || !gamma || !beta || !mean || !variance) continue;
-      const dims = tensorDims(weight.tensor);
-      // ConvTranspose weights are [C_in, C_out / group, …]: only group 1 keeps the output channel on one axis.
-      const axis = conv.opType === "Conv" ? 0 : 1;
-      if (conv.opType === "ConvTranspose" && attributeInt(conv, "group", 1) !== 1) continue;
-      const channels = dims[axis]!;
-      const [g, b, m, v] = [gamma, beta, mean, variance].map((ref) => readFloat32(ref.tensor));
-      if ([g, b, m, v].some((values) => values!.length !== channels)) continue;
-      const epsilon = node.attribute.find((a) => a.name === "epsilon")?.f ?? 1e-5;
-      const factor = new Float32Array(channels);
-      for (let c = 0; c < channels; c++) factor[c] = g![c]! / Math.sqrt(v![c]! + epsilon);
-      const w = readFloat32(weight.tensor);
-      const folded = new Float32Array(w.length);
-      let inner = 1;
-      for (let d = axis + 1; d < dims.length; d++) inner *= dims[d]!;
-      for (let i = 0; i < w.length; i++) folded[i] = w[i]! * factor[Math.floor(i / inner) % channels]!;
-      const oldBias = bias ? readFloat32(bias.tensor) : new Float32Array(channels);
-      const newBias = new Float32Array(channels);
-      for (let c = 0; c < channels; c++) newBias[c] = (oldBias[c]! - m![c]!) * factor[c]! + b![c]!;
-      conv.input[1] = addFloat(`${conv.input[1]}_bn_folded`, dims, folded);
-      conv.input[2] = addFloat(`${node.name || node.output[0]}_bias`, [channels], newBias);
-      conv.output[0] = node.output[0]!;
-      removed.add(node);
-      counts.batchNormsFolded++;
-    } else if (node.opType === "Div") {
-      const divisor = constant(node.input[1]);
-      if (!divisor) continue;
-      const values = readFloat32(divisor.tensor);
-      if (values.some((x) => x === 0 || !Number.isFinite(x))) continue;
-      node.opType = "Mul";
-      node.input[1] = addFloat(`${node.input[1]}_reciprocal`, tensorDims(divisor.tensor), values.map((x) => 1 / x));
-      counts.divisionsToProducts++;
-    }
+    if (node.opType !== "Div" || !isDefaultDomain(node)) continue;
+    const divisor = constant(node.input[1]);
+    if (!divisor) continue;
+    const values = readFloat32(divisor.tensor);
+    if (values.some((x) => x === 0 || !Number.isFinite(x))) continue;
+    node.opType = "Mul";
+    node.input[1] = addFloat(`${node.input[1]}_reciprocal`, tensorDims(divisor.tensor), values.map((x) => 1 / x));
+    counts.divisionsToProducts++;
+  }
+
+  for (const node of graph.node) {
+    if (!isDefaultDomain(node) || node.output.length !== 1 || !["BatchNormalization", "Mul", "Add"].includes(node.opType)) continue;
+    const constantSlot = node.opType === "BatchNormalization" ? -1 : constant(node.input[1]) ? 1 : constant(node.input[0]) ? 0 : -1;
+    if (node.opType !== "BatchNormalization" && constantSlot < 0) continue;
+    const dataInput = node.input[constantSlot === 0 ? 1 : 0] ?? "";
+    const conv = producers.get(dataInput);
+    if (!conv || removed.has(conv) || !isDefaultDomain(conv) || (conv.opType !== "Conv" && conv.opType !== "ConvTranspose")) continue;
+    if (consumers.get(conv.output[0]!) !== 1) continue;
+    // ConvTranspose weights are [C_in, C_out / group, …]: only group 1 keeps the output channel on one axis.
+    if (conv.opType === "ConvTranspose" && attributeInt(conv, "group", 1) !== 1) continue;
+    const weight = constant(conv.input[1]);
+    const bias = conv.input[2] ? constant(conv.input[2]) : undefined;
+    if (!weight || (conv.input[2] && !bias)) continue;
+    const dims = tensorDims(weight.tensor);
+    const axis = conv.opType === "Conv" ? 0 : 1;
+    const channels = dims[axis]!;
+    const affine = affineOf(node, constantSlot, constant, dims.length, channels);
+    if (!affine) continue;
+    const w = readFloat32(weight.tensor);
+    const folded = new Float32Array(w.length);
+    let inner = 1;
+    for (let d = axis + 1; d < dims.length; d++) inner *= dims[d]!;
+    for (let i = 0; i < w.length; i++) folded[i] = w[i]! * affine.scale[Math.floor(i / inner) % channels]!;
+    const oldBias = bias ? readFloat32(bias.tensor) : new Float32Array(channels);
+    if (oldBias.length !== channels) continue;
+    const newBias = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) newBias[c] = oldBias[c]! * affine.scale[c]! + affine.shift[c]!;
+    conv.input[1] = addFloat(`${weight.tensor.name}_folded`, dims, folded);
+    conv.input[2] = addFloat(`${node.name || node.output[0]}_folded_bias`, [channels], newBias);
+    conv.output[0] = node.output[0]!;
+    producers.set(node.output[0]!, conv);
+    removed.add(node);
+    counts.affinesFolded++;
   }
   graph.node = graph.node.filter((node) => !removed.has(node));
   return counts;
+}
+
+/** y = x · scale + shift per output channel, for a BatchNormalization or a Mul/Add by a constant. */
+function affineOf(
+  node: NodeProto,
+  constantSlot: number,
+  constant: (name: string | undefined) => { tensor: Parameters<typeof readFloat32>[0] } | undefined,
+  rank: number,
+  channels: number,
+): { scale: Float32Array; shift: Float32Array } | undefined {
+  if (node.opType === "BatchNormalization") {
+    const refs = [1, 2, 3, 4].map((slot) => constant(node.input[slot]));
+    if (refs.some((ref) => !ref)) return undefined;
+    const [g, b, m, v] = refs.map((ref) => readFloat32(ref!.tensor));
+    if ([g, b, m, v].some((values) => values!.length !== channels)) return undefined;
+    const epsilon = node.attribute.find((a) => a.name === "epsilon")?.f ?? 1e-5;
+    const scale = new Float32Array(channels);
+    const shift = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      scale[c] = g![c]! / Math.sqrt(v![c]! + epsilon);
+      shift[c] = b![c]! - m![c]! * scale[c]!;
+    }
+    return { scale, shift };
+  }
+  const ref = constant(node.input[constantSlot]);
+  if (!ref) return undefined;
+  const values = perChannel(readFloat32(ref.tensor), tensorDims(ref.tensor), rank, channels);
+  if (!values) return undefined;
+  return node.opType === "Mul" ? { scale: values, shift: new Float32Array(channels) } : { scale: new Float32Array(channels).fill(1), shift: values };
 }

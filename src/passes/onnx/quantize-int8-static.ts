@@ -60,7 +60,7 @@ export function activationParams(ranges: ReadonlyMap<string, QuantizationRange>,
 }
 
 /**
- * Prepare the float graph (BatchNormalization folded, Div by constants as Mul) and plan the QDQ
+ * Prepare the float graph (per-channel affines folded into Convs, Div by constants as Mul) and plan the QDQ
  * rewrite, refusing a model with nothing to quantize. Deterministic: the auto pass re-plans fresh
  * copies and matches nodes by id.
  */
@@ -85,7 +85,7 @@ export function logQdq(log: PassLog, model: ModelProto, planned: ReturnType<type
   addCount(log, "weightBytesAfter", result.store.quantizedBytes);
   addCount(log, "activationsFolded", result.activationsFolded);
   addCount(log, "tensorsQuantized", result.quantizedTensors);
-  if (prepared.batchNormsFolded > 0) log.notes.push(`${prepared.batchNormsFolded} BatchNormalization node(s) folded into the preceding Conv weights before quantization`);
+  if (prepared.affinesFolded > 0) log.notes.push(`${prepared.affinesFolded} BatchNormalization or Mul/Add-by-constant node(s) folded into the preceding Conv's weights and bias before quantization`);
   if (prepared.divisionsToProducts > 0) log.notes.push(`${prepared.divisionsToProducts} Div by a constant rewritten as Mul by its reciprocal (Mul has an int8 kernel)`);
   if (result.activationsFolded > 0) log.notes.push(`${result.activationsFolded} Relu/Clip folded into the preceding quantized output range`);
   if (result.opsetUpgradedFrom !== undefined) log.notes.push(`ai.onnx opset raised from ${result.opsetUpgradedFrom} to 10: QuantizeLinear and the QLinear kernels need opset 10`);
