@@ -86,12 +86,17 @@ describe("int8 on the PaddleOCR rec model", () => {
       calibrationData: calibration,
       openSession: (p) => openOrtSession(p),
     });
-    expect(result.log.counts.nodesQuantized).toBe(51);
+    // 38 Conv + 13 MatMul, and the Add/Mul/pooling/Sigmoid/data-movement ops between them.
+    expect(result.log.counts.nodesQuantized).toBeGreaterThan(250);
+    const notes = result.log.notes.join("\n");
+    expect(notes).toMatch(/BatchNormalization or Mul\/Add-by-constant node\(s\) folded/);
+    expect(notes).toMatch(/Relu\/Clip folded into the preceding quantized output range/);
+    expect(notes).toMatch(/float island\(s\) left between int8 regions .*ReduceMean/);
     expect(result.log.notes.join("\n")).toMatch(/opset raised from 9 to 10/);
     const { counts, opset, domains } = await opCounts(output);
     expect(opset).toBe(10);
     expect(domains.has("com.microsoft")).toBe(true);
-    expect(counts.DequantizeLinear).toBeGreaterThan(51);
+    expect(counts.DequantizeLinear).toBeGreaterThan(250);
     expect(result.log.counts.weightBytesBefore! / result.log.counts.weightBytesAfter!).toBeGreaterThan(3.8);
     const lines = await recLines(0, 20);
     const [expected, actual] = [await outputsOf(realOnnxModels.rec, lines), await outputsOf(output, lines)];
@@ -111,9 +116,9 @@ describe("int8 on the PaddleOCR det model", () => {
     const autoPath = join(dir, "det_int8_auto.onnx");
     const plain = await quantizeInt8StaticPass.run(input, plainPath, quantizeInt8StaticPass.optionsSchema.parse({}), context);
     const auto = await quantizeAutoPass.run(input, autoPath, quantizeAutoPass.optionsSchema.parse({ metric: "cosine", maxDrop: 0.015 }), context);
-    expect(plain.log.counts.nodesQuantized).toBe(62);
+    expect(plain.log.counts.nodesQuantized).toBeGreaterThan(62);
     expect(auto.log.counts.nodesKeptFloat).toBeGreaterThan(0);
-    expect(auto.log.counts.nodesKeptFloat).toBeLessThan(31);
+    expect(auto.log.counts.nodesKeptFloat).toBeLessThan(plain.log.counts.nodesQuantized!);
     expect(auto.log.notes.filter((n) => n.startsWith("kept float32:")).length).toBe(auto.log.counts.nodesKeptFloat);
     const { counts } = await opCounts(autoPath);
     expect(counts.QuantizeLinear).toBeGreaterThan(20);

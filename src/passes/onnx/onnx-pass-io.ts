@@ -9,6 +9,9 @@ import { checkOnnxStructure } from "../../formats/onnx/structure-check.js";
 import { writeOnnxModel, type WriteOnnxOptions } from "../../formats/onnx/write-onnx.js";
 import type { PassContext, PassLog, PassResult } from "../pass.js";
 import { checkOutputRuns } from "./check-output-runs.js";
+import { foldConstantReshapes } from "./fold-constant-reshapes.js";
+import { liftFloat16 } from "./lift-float16.js";
+import { removeUnusedConstants } from "./graph-edit.js";
 import { checkKnownOperators } from "./known-operators.js";
 
 async function realOrResolved(path: string): Promise<string> {
@@ -56,8 +59,39 @@ export function initializersAsConstants(model: ModelProto): number {
   return dropped;
 }
 
-/** Check the input is ONNX and the output path is safe, then read the model (external data loaded). */
-export async function readPassInput(input: Artifact, outputPath: string, context: PassContext): Promise<PassInputFile> {
+export interface NormalizeOptions {
+  /** Widen a float16 model to float32 (the int8 and int4 quantizers work on float32). */
+  liftFloat16?: boolean;
+}
+
+/**
+ * Bring the input forms old and new exporters write into the one form the passes expect:
+ * initializers listed as graph inputs become constants, Reshapes of constant weights are folded,
+ * float16 models are widened to float32 (when asked). Returns notes saying what changed.
+ */
+export function normalizeModel(model: ModelProto, options: NormalizeOptions = {}): string[] {
+  const notes: string[] = [];
+  const irVersion = model.irVersion;
+  const lifted = initializersAsConstants(model);
+  if (lifted > 0) {
+    notes.push(`${lifted} weight(s) were also listed as graph inputs (the IR ${irVersion} convention): treated as constants and removed from the inputs (IR version ${irVersion} → ${model.irVersion}); the output no longer accepts them as inputs`);
+  }
+  const reshapes = foldConstantReshapes(model);
+  if (reshapes > 0) {
+    removeUnusedConstants(model);
+    notes.push(`${reshapes} Reshape(s) of a constant weight folded into the weight, so that it counts as a constant`);
+  }
+  if (options.liftFloat16) {
+    const widened = liftFloat16(model);
+    if (widened.tensorsLifted > 0) {
+      notes.push(`float16 model: ${widened.tensorsLifted} float16 tensor(s) widened to float32 (exactly) and ${widened.castsRemoved} float16/float32 Cast(s) removed before quantizing; calibration ran in float32`);
+    }
+  }
+  return notes;
+}
+
+/** Check the input is ONNX and the output path is safe, then read the model (external data loaded) and normalize it. */
+export async function readPassInput(input: Artifact, outputPath: string, context: PassContext, options: NormalizeOptions = {}): Promise<PassInputFile> {
   if (input.format !== "onnx") {
     throw new EdgeforgeError("UNKNOWN_FORMAT", `${input.path} is ${input.format}, not ONNX`, {
       hint: "ONNX passes take .onnx models",
@@ -67,13 +101,7 @@ export async function readPassInput(input: Artifact, outputPath: string, context
   await checkOutputPath(input, outputPath);
   const file = await readOnnxModel(input.path, { signal: context.signal });
   checkKnownOperators(file.model, input.path);
-  const notes: string[] = [];
-  const irVersion = file.model.irVersion;
-  const lifted = initializersAsConstants(file.model);
-  if (lifted > 0) {
-    notes.push(`${lifted} weight(s) were also listed as graph inputs (the IR ${irVersion} convention): treated as constants and removed from the inputs (IR version ${irVersion} → ${file.model.irVersion}); the output no longer accepts them as inputs`);
-  }
-  return { ...file, notes };
+  return { ...file, notes: normalizeModel(file.model, options) };
 }
 
 /** Default "auto" keeps external data when the input had it ("external data in and out"). */

@@ -171,8 +171,21 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
     }
   }
 
-  const tensors = [...new Set(nodes.filter((n) => n.kind !== "shared").flatMap((n) => [...n.activations, ...n.outputs]))];
-  return { nodes, tensors, skips };
+  // An output is quantized only where a quantized node reads it: a Q/DQ before a float consumer or a
+  // model output only adds error (the logits before DBNet's final Sigmoid lose the text edges). A
+  // non-weighted node left with no quantized output would run in float anyway, so it drops out too.
+  let kept = nodes;
+  for (let changed = true; changed; ) {
+    const read = new Set(kept.flatMap((n) => n.activations));
+    for (const n of kept) n.outputs = n.outputs.filter((o) => read.has(o));
+    const next = kept.filter((n) => n.kind === "weighted" || n.outputs.length > 0);
+    for (const n of kept) if (!next.includes(n)) skips.skip(n.id, "no quantized node reads its output (it would run in float anyway)");
+    changed = next.length !== kept.length;
+    kept = next;
+  }
+  for (const n of kept) if (n.fold && !n.outputs.includes(n.fold.output)) delete n.fold;
+  const tensors = [...new Set(kept.filter((n) => n.kind !== "shared").flatMap((n) => [...n.activations, ...n.outputs]))];
+  return { nodes: kept, tensors, skips };
 }
 
 function planWeighted(node: NodeProto, id: string, constants: ConstantIndex, model: ModelProto, skips: SkipLog): QdqNodePlan | undefined {

@@ -12,7 +12,7 @@ import { calibrateRanges } from "./calibrate-ranges.js";
 import { suffixedOutputName } from "./common-options.js";
 import { removeUnusedConstants } from "./graph-edit.js";
 import { measureSensitivity, type NodeSensitivity } from "./node-sensitivity.js";
-import { addCount, emptyLog, initializersAsConstants, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { addCount, emptyLog, normalizeModel, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
 import { applyQdq, type QdqApplyResult } from "./qdq-apply.js";
 import { activationParams, logQdq, planStatic, quantizeInt8StaticOptionsSchema, resolveInt8Format, type ResolvedStaticOptions } from "./quantize-int8-static.js";
 import type { QuantizationParams } from "../../kernels/linear-quantization.js";
@@ -51,7 +51,7 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
   async run(input: Artifact, outputPath: string, options: QuantizeAutoOptions, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context);
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
     const evaluation = context.evaluationData ?? context.calibrationData;
     requireInference(context.calibrationData, context, "calibration");
     requireInference(evaluation, context, "evaluation");
@@ -130,7 +130,7 @@ async function buildCandidate(
   context: PassContext,
 ): Promise<{ path: string; result: QdqApplyResult; model: ModelProto }> {
   const model = (await readOnnxModel(inputPath, { signal: context.signal })).model;
-  initializersAsConstants(model);
+  normalizeModel(model, { liftFloat16: true });
   // The plan's nodes belong to the first copy; match them in this one by id.
   const { plan } = planStatic(model, options, inputPath);
   const result = applyQdq(model, plan, params, { ...options, path: inputPath }, new Set(keepFloat));

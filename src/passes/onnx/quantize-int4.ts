@@ -131,7 +131,7 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_q4"),
   async run(input: Artifact, outputPath: string, options: QuantizeInt4Options, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context);
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
     const model = inputFile.model;
     const quantizer = new Int4Quantizer(model, options);
     const jobs: Int4Job[] = [];

@@ -188,7 +188,7 @@ export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
   async run(input: Artifact, outputPath: string, options: QuantizeInt8DynamicOptions, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context);
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
     const model = inputFile.model;
     const quantizer = new DynamicQuantizer(model, options);
     const candidates = findCandidateNodes(model, { opTypes: options.opTypes, excludeNodes: options.excludeNodes }, quantizer.skips);

@@ -106,7 +106,7 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
   async run(input: Artifact, outputPath: string, options: QuantizeInt8StaticOptions, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context);
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
     const model = inputFile.model;
     const log = emptyLog(inputFile.notes);
     const resolved = await resolveInt8Format(options, log, context.signal);
