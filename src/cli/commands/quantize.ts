@@ -148,7 +148,7 @@ export function registerQuantizeCommand(program: Command): void {
     .addOption(new Option("--calibration-method <method>", "activation ranges: minmax, percentile or entropy").choices(["minmax", "percentile", "entropy"]))
     .option("--percentile <p>", "percentile calibration: share of values kept (default 99.999)", parseNumber)
     .addOption(new Option("--weight-type <type>", "int8-dynamic weights").choices(["int8", "uint8"]))
-    .addOption(new Option("--activation-type <type>", "int8-static activations").choices(["uint8", "int8"]))
+    .addOption(new Option("--activation-type <type>", "int8-static activations (auto: uint8 on x86, int8 on ARM)").choices(["auto", "uint8", "int8"]))
     .option("--fp16-io", "fp16: make model inputs and outputs float16 too")
     .addOption(new Option("--external-data <mode>", "weights in a .data file").choices(["auto", "always", "never"]))
     .option("--threads <n>", "threads for calibration runs and int4 workers; GGUF: quantization threads", parsePositiveInt)
