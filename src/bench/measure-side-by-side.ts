@@ -29,6 +29,8 @@ export interface SideBySideComparison {
   baseline: number;
   /** Speed-up the candidate must reach (e.g. a gate's 2×); measuring continues while the interval straddles it. */
   threshold?: number;
+  /** Which ratio the threshold judges: "latency" (p50 ratio, default) or "rate" (throughput / tokens/s ratio). */
+  decideOn?: "latency" | "rate";
 }
 
 export interface InterleavedOptions extends Reporter {
@@ -98,7 +100,7 @@ export interface ComparisonResult {
   /** Candidate rate / baseline rate (throughput or tokens/s), per block pair. */
   rateRatio: RatioEstimate;
   threshold?: number;
-  /** The speed-up (latencyRatio) judged on its interval against the threshold. */
+  /** The thresholded ratio (latencyRatio, or rateRatio with decideOn "rate") judged on its interval. */
   decision?: RatioDecision;
 }
 
@@ -137,7 +139,7 @@ function blockP50Ms(latenciesNs: readonly number[]): number {
  */
 export async function measureInterleaved(options: InterleavedOptions): Promise<InterleavedResult> {
   const { arms, comparisons } = options;
-  if (arms.length < 2) throw new EdgeforgeError("INVALID_OPTION", "a side-by-side measurement needs at least two arms", { hint: "give a baseline and a candidate" });
+  if (arms.length < 1) throw new EdgeforgeError("INVALID_OPTION", "a side-by-side measurement needs at least one arm", { hint: "give a baseline and a candidate" });
   for (const c of comparisons) {
     if (!arms[c.candidate] || !arms[c.baseline] || c.candidate === c.baseline) {
       throw new EdgeforgeError("INVALID_OPTION", `comparison ${c.candidate} vs ${c.baseline} does not name two different arms`, { details: { comparison: c } });
@@ -208,7 +210,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
           baseline: (arms[c.baseline] as SideBySideArm).label,
           latencyRatio,
           rateRatio,
-          ...(c.threshold === undefined ? {} : { threshold: c.threshold, decision: decideRatio(latencyRatio, c.threshold) }),
+          ...(c.threshold === undefined ? {} : { threshold: c.threshold, decision: decideRatio(c.decideOn === "rate" ? rateRatio : latencyRatio, c.threshold) }),
         };
       });
     const started = Date.now();

@@ -20,9 +20,22 @@ export interface GateResult {
   margin?: number;
   /** margin / |threshold|: comparable across metrics. */
   relativeMargin?: number;
-  /** Why it failed without a margin (not measured, no baseline). */
+  /** Why it failed without a margin (not measured, no baseline), or why it is inconclusive. */
   reason?: string;
+  /** For ratio metrics measured with an interval: the interval the gate was judged on. */
+  interval?: MetricInterval;
+  outcome?: "pass" | "fail" | "inconclusive";
 }
+
+export interface MetricInterval {
+  low: number;
+  high: number;
+  /** e.g. 0.95 */
+  level: number;
+}
+
+/** Confidence intervals by metric; a gate on such a metric is judged on the whole interval. */
+export type MetricIntervals = Partial<Record<MetricName, MetricInterval>>;
 
 export interface CandidateVerdict {
   candidateId: string;
@@ -30,7 +43,7 @@ export interface CandidateVerdict {
   results: GateResult[];
 }
 
-export function evaluateGates(gates: readonly Gate[], candidate: MetricValues, baseline: MetricValues): GateResult[] {
+export function evaluateGates(gates: readonly Gate[], candidate: MetricValues, baseline: MetricValues, intervals: MetricIntervals = {}): GateResult[] {
   return gates.map((gate) => {
     const measured = candidate[gate.metric];
     const baselineValue = baseline[gate.metric];
@@ -51,12 +64,30 @@ export function evaluateGates(gates: readonly Gate[], candidate: MetricValues, b
     const upper = resolved.op === "<=" || resolved.op === "<";
     const margin = upper ? resolved.bound - measured : measured - resolved.bound;
     const relativeMargin = resolved.bound === 0 ? margin : margin / Math.abs(resolved.bound);
-    return { ...base, passed: satisfiesOp(measured, resolved.op, resolved.bound), margin, relativeMargin };
+    const interval = intervals[gate.metric];
+    if (interval && Number.isFinite(interval.low) && Number.isFinite(interval.high)) {
+      // Judged on the interval: the whole of it must clear the bound; straddling it is no pass.
+      const lowOk = satisfiesOp(interval.low, resolved.op, resolved.bound);
+      const highOk = satisfiesOp(interval.high, resolved.op, resolved.bound);
+      const outcome = lowOk && highOk ? "pass" : !lowOk && !highOk ? "fail" : "inconclusive";
+      const level = Math.round(interval.level * 100);
+      return {
+        ...base,
+        passed: outcome === "pass",
+        margin,
+        relativeMargin,
+        interval,
+        outcome,
+        ...(outcome === "inconclusive" ? { reason: `inconclusive: the ${level}% interval [${interval.low.toFixed(3)}, ${interval.high.toFixed(3)}] straddles ${resolved.bound}` } : {}),
+      };
+    }
+    const passed = satisfiesOp(measured, resolved.op, resolved.bound);
+    return { ...base, passed, margin, relativeMargin, outcome: passed ? "pass" : "fail" };
   });
 }
 
-export function judgeCandidate(candidateId: string, gates: readonly Gate[], candidate: MetricValues, baseline: MetricValues): CandidateVerdict {
-  const results = evaluateGates(gates, candidate, baseline);
+export function judgeCandidate(candidateId: string, gates: readonly Gate[], candidate: MetricValues, baseline: MetricValues, intervals: MetricIntervals = {}): CandidateVerdict {
+  const results = evaluateGates(gates, candidate, baseline, intervals);
   return { candidateId, passed: results.every((r) => r.passed), results };
 }
 

@@ -44,6 +44,8 @@ export const runtimeSettingsSchema = z.object({
   runtime: z.string(),
   threads: z.number().int().optional(),
   graphOptimizationLevel: z.string().optional(),
+  enableCpuMemArena: z.boolean().optional(),
+  enableMemPattern: z.boolean().optional(),
   executionProvider: z.string().optional(),
   contextSize: z.number().int().optional(),
 });
@@ -57,6 +59,39 @@ export const measurementSchema = z.object({
   runtimeVersion: z.string().optional(),
   isolation: z.string(),
   notes: z.array(z.string()),
+});
+
+const intervalSchema = z.object({ low: z.number(), high: z.number(), level: z.number() });
+
+/** One side-by-side ratio as reported: what it is against, its median, interval and (when gated) decision. */
+export const sideBySideRatioSchema = z.object({
+  /** e.g. "input model at default settings (ort, 2 threads, graph optimization all)". */
+  against: z.string(),
+  metric: z.string(),
+  ratio: z.number(),
+  low: z.number(),
+  high: z.number(),
+  level: z.number(),
+  pairs: z.number().int(),
+  threshold: z.number().optional(),
+  decision: z.enum(["pass", "fail", "inconclusive"]).optional(),
+});
+
+/** How a candidate was measured side by side with the input model, and what its memory figures mean. */
+export const sideBySideSchema = z.object({
+  method: z.string(),
+  rounds: z.number().int(),
+  stoppedBecause: z.string(),
+  load: z.object({ cores: z.number(), busyCores: z.number().optional(), loadAverage1m: z.number().optional(), freeCores: z.number(), oversubscribed: z.boolean() }),
+  ratios: z.array(sideBySideRatioSchema),
+  memory: z.object({
+    peakRssBytes: z.number(),
+    referencePeakRssBytes: z.number().optional(),
+    modelMemoryBytes: z.number().optional(),
+    referenceWorkload: z.string().optional(),
+    /** The input model's model-attributable memory in the same window (what memoryReduction divides by). */
+    baselineModelMemoryBytes: z.number().optional(),
+  }),
 });
 
 export const candidateReportSchema = z.object({
@@ -84,6 +119,10 @@ export const candidateReportSchema = z.object({
   /** Raw warm latencies (ms) when recorded, for distribution plots. */
   latencySamplesMs: z.array(z.number()).optional(),
   measurement: measurementSchema.optional(),
+  /** Ratios measured side by side with the input model (absent for figures from older reports). */
+  sideBySide: sideBySideSchema.optional(),
+  /** Confidence intervals of ratio metrics, by metric name: gates on these metrics are judged on the interval. */
+  intervals: z.record(z.string(), intervalSchema).optional(),
   /** How accuracy/fidelity was judged (e.g. "CTC exact match on 64 rendered lines vs the baseline"). */
   evaluationMethod: z.string().optional(),
 });
@@ -102,6 +141,10 @@ export const gateResultSchema = z.object({
   margin: z.number().optional(),
   relativeMargin: z.number().optional(),
   reason: z.string().optional(),
+  /** For ratio metrics measured with an interval: the interval the gate was judged on. */
+  interval: intervalSchema.optional(),
+  /** pass / fail, or inconclusive when the interval straddles the bound (counts as not passed). */
+  outcome: z.enum(["pass", "fail", "inconclusive"]).optional(),
 });
 
 export const reportSchema = z.object({
@@ -205,4 +248,5 @@ export type PassStepReport = z.infer<typeof passStepSchema>;
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 export type LatencySummary = z.infer<typeof latencySummarySchema>;
 export type MeasurementReport = z.infer<typeof measurementSchema>;
+export type SideBySideReport = z.infer<typeof sideBySideSchema>;
 export type GateResultReport = z.infer<typeof gateResultSchema>;

@@ -6,6 +6,7 @@ import { targetFromHardware } from "../hardware/target-from-hardware.js";
 import type { TargetProfile } from "../hardware/target-profile.js";
 import { probeRuntimes, summarizeRuntimeAvailability } from "../runtimes/probe-runtimes.js";
 import type { RuntimeProbe } from "../runtimes/runtime-probe.js";
+import { readCpuLoad } from "../bench/read-cpu-load.js";
 import type { LocalFacts } from "./plan-types.js";
 
 export interface Environment {
@@ -25,6 +26,8 @@ export async function assessEnvironment(targetName: string, options: { memoryBud
   const signalOption = options.signal ? { signal: options.signal } : {};
   // A misspelt profile name fails before the slower probes run.
   const named = targetName === "local" ? undefined : await loadTargetProfile(targetName);
+  // Load is sampled before the probes start, so their own work is not counted as someone else's.
+  const load = await readCpuLoad(500, options.signal);
   const [hardware, probes] = await Promise.all([detectHardware(signalOption), probeRuntimes(signalOption)]);
   const profile = named ?? targetFromHardware(hardware);
   const target: TargetProfile =
@@ -39,6 +42,8 @@ export async function assessEnvironment(targetName: string, options: { memoryBud
     availability: summarizeRuntimeAvailability(probes),
     local: {
       availableThreads: hardware.cpu.availableThreads,
+      freeCores: Math.min(load.freeCores, hardware.cpu.availableThreads),
+      load,
       runtimes: probes.filter((probe) => probe.available && probe.runtime !== "mlx").map((probe) => probe.runtime),
       ortExecutionProviders: ort?.backends.filter((backend) => backend.works).map((backend) => backend.backend.toLowerCase()) ?? [],
     },

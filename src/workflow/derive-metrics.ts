@@ -1,21 +1,30 @@
 import type { MetricValues } from "../pareto/metric-catalog.js";
 import type { Objective } from "../pareto/objective.js";
 
+export type MemoryBasis = "modelMemoryBytes" | "rssIncreaseBytes" | "peakRssBytes";
+
 /**
- * Ratios against the baseline measured in the same run: speed-up (latency, or generation
- * tokens/s for LLMs), memory reduction (the model's own RSS increase when both have it, else
- * peak RSS) and size reduction. Returns which memory figure was used, for the report.
+ * Ratios against the baseline. Side-by-side measurement already put `speedup` and
+ * `memoryReduction` in the candidate's figures (paired in time, model-attributable memory); they
+ * are kept. Otherwise (figures from separate measurements): speed-up from tokens/s or p50 latency,
+ * memory reduction from the best memory figure both have. Returns which memory figure was used.
  */
-export function deriveRelativeMetrics(candidate: MetricValues, baseline: MetricValues): { metrics: MetricValues; memoryBasis?: "rssIncreaseBytes" | "peakRssBytes" } {
+export function deriveRelativeMetrics(candidate: MetricValues, baseline: MetricValues): { metrics: MetricValues; memoryBasis?: MemoryBasis } {
   const metrics: MetricValues = { ...candidate };
-  // Generation speed is what LLM users feel; for other models, median latency.
-  if (candidate.tokensPerSec !== undefined && baseline.tokensPerSec !== undefined && baseline.tokensPerSec > 0) {
+  const sideBySide = metrics.speedup !== undefined;
+  if (!sideBySide && candidate.tokensPerSec !== undefined && baseline.tokensPerSec !== undefined && baseline.tokensPerSec > 0) {
     metrics.speedup = candidate.tokensPerSec / baseline.tokensPerSec;
-  } else if (candidate.p50LatencyMs !== undefined && baseline.p50LatencyMs !== undefined && candidate.p50LatencyMs > 0) {
+  } else if (!sideBySide && candidate.p50LatencyMs !== undefined && baseline.p50LatencyMs !== undefined && candidate.p50LatencyMs > 0) {
     metrics.speedup = baseline.p50LatencyMs / candidate.p50LatencyMs;
   }
+  if (metrics.memoryReduction !== undefined && candidate.modelMemoryBytes !== undefined) {
+    if (candidate.sizeBytes !== undefined && baseline.sizeBytes !== undefined && baseline.sizeBytes > 0) metrics.sizeReduction = 1 - candidate.sizeBytes / baseline.sizeBytes;
+    return { metrics, memoryBasis: "modelMemoryBytes" };
+  }
   const basis =
-    candidate.rssIncreaseBytes !== undefined && baseline.rssIncreaseBytes !== undefined && baseline.rssIncreaseBytes > 0
+    candidate.modelMemoryBytes !== undefined && baseline.modelMemoryBytes !== undefined && baseline.modelMemoryBytes > 0
+      ? "modelMemoryBytes"
+      : candidate.rssIncreaseBytes !== undefined && baseline.rssIncreaseBytes !== undefined && baseline.rssIncreaseBytes > 0
       ? "rssIncreaseBytes"
       : candidate.peakRssBytes !== undefined && baseline.peakRssBytes !== undefined && baseline.peakRssBytes > 0
         ? "peakRssBytes"

@@ -1,12 +1,12 @@
 import { EdgeforgeError } from "../core/errors.js";
 import type { Reporter } from "../core/logger.js";
 import type { Gate } from "../gates/gate.js";
-import { judgeCandidate, type CandidateVerdict } from "../gates/evaluate-gates.js";
+import { judgeCandidate, type CandidateVerdict, type MetricIntervals } from "../gates/evaluate-gates.js";
 import type { MetricValues } from "../pareto/metric-catalog.js";
 import type { Objective } from "../pareto/objective.js";
 import type { CandidateReport } from "../reports/report.js";
 import { candidateLoss, deriveRelativeMetrics } from "./derive-metrics.js";
-import { measureSpeed } from "./measure-speed.js";
+import { measureCandidateSpeed } from "./measure-speed.js";
 import type { PlannedCandidate } from "./plan-types.js";
 import { produceArtifact, type HashedArtifact, type ProduceDependencies } from "./produce-artifact.js";
 import type { WorkflowConfig } from "./workflow-config.js";
@@ -26,6 +26,8 @@ export interface EvaluatedCandidate {
   artifact?: HashedArtifact;
   /** Figures as measured, before the ratios against the baseline. */
   measured?: MetricValues;
+  /** Intervals of the side-by-side ratios. */
+  intervals?: MetricIntervals;
   verdict?: CandidateVerdict;
   loss: number;
 }
@@ -83,7 +85,19 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
     produce.log.info(`${planned.id}: ${artifact.format} artifact produced; it cannot be measured on this machine`);
     return { planned, artifact: produced.artifact, report: { ...base, passes: produced.steps, status: "unmeasured", artifact, metrics: { sizeBytes: artifact.sizeBytes, ...estimated } }, loss: Number.POSITIVE_INFINITY };
   }
-  const speed = await measureSpeed(produced.artifact.path, planned.runtime, config, context.reporter);
+  // Every ratio is against the input model as it stands after the baseline's chain (e.g. an HF → GGUF conversion).
+  const reference = baseline?.artifact ?? produced.artifact;
+  const speedGate = context.gates.find((g) => g.metric === "speedup" && g.goal === "threshold");
+  const speed = await measureCandidateSpeed(
+    {
+      input: { path: reference.path, format: reference.format },
+      defaultRuntime: baseline?.planned.runtime ?? planned.runtime,
+      candidate: { path: produced.artifact.path, format: produced.artifact.format, runtime: planned.runtime, isBaseline: planned.isBaseline, hasPasses: planned.chain.length > (baseline?.planned.chain.length ?? 0) },
+      ...(speedGate ? { speedupThreshold: speedGate.value } : {}),
+    },
+    config,
+    context.reporter,
+  );
   if (!speed.ok) {
     const error = speed.error ?? { code: "MEASUREMENT_FAILED", message: "measurement failed" };
     if (planned.isBaseline) {
@@ -105,8 +119,7 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
   }
   const measured: MetricValues = { ...speed.metrics, ...(quality?.metrics ?? {}), sizeBytes: artifact.sizeBytes, ...estimated };
   if (planned.isBaseline && quality) measured.accuracyRetention = 1;
-  const reference = baseline?.measured ?? measured;
-  const judged = judgeAgainst(planned, measured, reference, context);
+  const judged = judgeAgainst(planned, measured, baseline?.measured ?? measured, context, speed.intervals);
   const measurement = speed.measurement && {
     ...speed.measurement,
     notes: [...speed.measurement.notes, ...(judged.memoryBasis ? [`memoryReduction from ${judged.memoryBasis}`] : [])],
@@ -120,18 +133,20 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
     metrics: metrics as Record<string, number>,
     ...(speed.latency ? { latency: speed.latency } : {}),
     ...(measurement ? { measurement } : {}),
+    ...(speed.sideBySide ? { sideBySide: speed.sideBySide } : {}),
+    ...(Object.keys(speed.intervals).length > 0 ? { intervals: speed.intervals as Record<string, { low: number; high: number; level: number }> } : {}),
     ...(quality ? { evaluationMethod: quality.method } : {}),
   };
   produce.log.info(
     `${planned.id}: p50 ${metrics.p50LatencyMs?.toFixed(2) ?? "—"} ms, peak RSS ${metrics.peakRssBytes === undefined ? "—" : `${(metrics.peakRssBytes / 2 ** 20).toFixed(1)} MiB`}, accuracy retention ${metrics.accuracyRetention?.toFixed(4) ?? "—"}, gates ${verdict.passed ? "passed" : "failed"}`,
   );
-  return { planned, artifact: produced.artifact, measured, report, verdict, loss };
+  return { planned, artifact: produced.artifact, measured, intervals: speed.intervals, report, verdict, loss };
 }
 
 /** Ratios against the baseline, gate verdicts and the sampler's loss for measured figures. */
-export function judgeAgainst(planned: PlannedCandidate, measured: MetricValues, reference: MetricValues, context: Pick<EvaluateContext, "gates" | "objectives">) {
+export function judgeAgainst(planned: PlannedCandidate, measured: MetricValues, reference: MetricValues, context: Pick<EvaluateContext, "gates" | "objectives">, intervals: MetricIntervals = {}) {
   const { metrics, memoryBasis } = deriveRelativeMetrics(measured, reference);
-  const verdict = judgeCandidate(planned.id, context.gates, metrics, reference);
+  const verdict = judgeCandidate(planned.id, context.gates, metrics, reference, intervals);
   const shortfall = verdict.results.filter((r) => !r.passed).reduce((sum, r) => sum + (r.relativeMargin === undefined ? 1 : Math.abs(r.relativeMargin)), 0);
   return { metrics, memoryBasis, verdict, loss: candidateLoss(metrics, reference, context.objectives, shortfall) };
 }

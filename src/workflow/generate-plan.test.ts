@@ -22,6 +22,7 @@ function onnxFacts(target: TargetProfile, weightNodesByOp: Record<string, number
 }
 
 const local = { availableThreads: 2, runtimes: ["ort", "llama-cpp"], ortExecutionProviders: ["cpu"] };
+const ids0 = (plan: { candidates: { id: string }[] }): string[] => plan.candidates.map((c) => c.id);
 
 describe("generatePlan", () => {
   it("plans ONNX passes with reasons, skips what cannot apply, and crosses runtime settings", async () => {
@@ -32,8 +33,11 @@ describe("generatePlan", () => {
     expect(plan.skipped.map((s) => s.label)).toEqual(["onnx.quantize.int8-static", "onnx.quantize.int4"]);
     expect(plan.skipped[0]?.reason).toContain("calibration");
     expect(plan.skipped[1]?.reason).toContain("MatMul");
-    // fp16, int8-dynamic ×2 options, auto = 4 chains × 4 runtime settings, plus 3 more settings of the input model.
-    expect(plan.candidates).toHaveLength(4 * 4 + 3);
+    // fp16, int8-dynamic ×2 options, auto = 4 chains × 6 runtime settings (2 threads × basic, all, all without
+    // arena/memory pattern), plus 5 more settings of the input model.
+    expect(plan.candidates).toHaveLength(4 * 6 + 5);
+    expect(ids0(plan)).toContain("fp32-1t-all-noarena");
+    expect(plan.candidates.find((c) => c.id === "fp32-1t-all-noarena")?.runtime).toMatchObject({ enableCpuMemArena: false, enableMemPattern: false });
     const ids = plan.candidates.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain("int8-dynamic-perChannel-false-1t-basic");
@@ -48,8 +52,17 @@ describe("generatePlan", () => {
       "test",
     );
     const plan = generatePlan({ facts: onnxFacts(target, { MatMul: 4 }), target, frameworks: [], passes: onnxPasses, config, local });
-    expect(plan.candidates.map((c) => c.id)).toEqual(["int8-dynamic-2t-all"]);
-    expect(plan.candidates[0]?.chain).toEqual([{ passId: "onnx.quantize.int8-dynamic", options: { perChannel: true } }]);
+    expect(plan.candidates.map((c) => c.id)).toEqual(["fp32-2t-all-noarena", "int8-dynamic-2t-all", "int8-dynamic-2t-all-noarena"]);
+    expect(plan.candidates[1]?.chain).toEqual([{ passId: "onnx.quantize.int8-dynamic", options: { perChannel: true } }]);
+  });
+
+  it("chooses thread candidates from the free cores but measures against the input model at every core", async () => {
+    const target = await loadTargetProfile("raspberry-pi-5-8gb");
+    const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "o", candidates: { graphOptimizationLevels: ["all"], memorySettings: false, passes: ["onnx.convert.fp16"] } }, "test");
+    const busy = { ...local, freeCores: 1 };
+    const plan = generatePlan({ facts: onnxFacts(target, { Conv: 2 }), target, frameworks: [], passes: onnxPasses, config, local: busy });
+    expect(plan.baseline.runtime.threads).toBe(2);
+    expect(ids0(plan)).toEqual(["fp32-1t-all", "fp16-1t-all"]);
   });
 
   it("plans only the llama.cpp types that fit the target's memory", async () => {

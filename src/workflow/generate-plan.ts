@@ -61,7 +61,8 @@ function optionVariants(pass: PassDescriptor, fixed: Record<string, unknown>): {
 
 function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): PlannedRuntime[] {
   const { config, target, local } = input;
-  const maxThreads = Math.max(1, Math.min(target.cpu.cores, local.availableThreads));
+  // Thread candidates come from the cores other work leaves free: on a busy machine more threads only wait.
+  const maxThreads = Math.max(1, Math.min(target.cpu.cores, local.freeCores ?? local.availableThreads));
   const threads = config.candidates.threads ?? [...new Set([1, maxThreads])];
   if (format === "gguf") {
     const contextSize = config.measurement.contextSize;
@@ -71,13 +72,50 @@ function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): Planned
   const levels = config.candidates.graphOptimizationLevels ?? ["basic", "all"];
   const providers = config.candidates.executionProviders ?? (local.ortExecutionProviders.length > 0 ? local.ortExecutionProviders : ["cpu"]);
   const variants: PlannedRuntime[] = [];
-  for (const executionProvider of providers) for (const t of threads) for (const level of levels) variants.push({ runtime: "ort", threads: t, graphOptimizationLevel: level, executionProvider });
+  for (const executionProvider of providers) {
+    for (const t of threads) {
+      for (const level of levels) variants.push({ runtime: "ort", threads: t, graphOptimizationLevel: level, executionProvider });
+      // The memory settings: no CPU arena and no memory pattern (less resident memory, often a little slower).
+      if (config.candidates.memorySettings && executionProvider === "cpu") {
+        variants.push({ runtime: "ort", threads: t, graphOptimizationLevel: levels.includes("all") ? "all" : (levels[levels.length - 1] as PlannedRuntime["graphOptimizationLevel"] & string), enableCpuMemArena: false, enableMemPattern: false, executionProvider });
+      }
+    }
+  }
   if (local.runtimes.includes("openvino")) for (const t of threads) variants.push({ runtime: "openvino", threads: t });
   return variants;
 }
 
-function describeRuntimeChoice(runtime: PlannedRuntime): string {
-  return [runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads} thread${runtime.threads === 1 ? "" : "s"}`, runtime.graphOptimizationLevel ? `graph optimization ${runtime.graphOptimizationLevel}` : "", runtime.executionProvider ?? ""]
+export /**
+ * The input model as users run it without edgeforge: the runtime's defaults (every core the
+ * target has, full graph optimization, arena on), whatever other work leaves free right now.
+ * Candidates with other settings are measured against it, so the settings' effect is visible.
+ */
+function defaultRuntime(runtimes: readonly PlannedRuntime[], input: GeneratePlanInput): PlannedRuntime {
+  const first = runtimes[0];
+  if (!first) return { runtime: "none" };
+  // Thread counts the user fixed are their settings; otherwise every core the target has.
+  const fixed = input.config.candidates.threads;
+  const threads = fixed ? Math.max(...fixed) : Math.max(1, Math.min(input.target.cpu.cores, input.local.availableThreads));
+  const match = runtimes.find((r) => r.runtime === first.runtime && r.threads === threads && (r.graphOptimizationLevel ?? "all") === "all" && r.enableCpuMemArena !== false && r.executionProvider === first.executionProvider);
+  if (match) return match;
+  return {
+    runtime: first.runtime,
+    threads,
+    ...(first.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: "all" as const }),
+    ...(first.executionProvider === undefined ? {} : { executionProvider: first.executionProvider }),
+    ...(first.contextSize === undefined ? {} : { contextSize: first.contextSize }),
+  };
+}
+
+export function describeRuntimeChoice(runtime: PlannedRuntime): string {
+  return [
+    runtime.runtime,
+    runtime.threads === undefined ? "" : `${runtime.threads} thread${runtime.threads === 1 ? "" : "s"}`,
+    runtime.graphOptimizationLevel ? `graph optimization ${runtime.graphOptimizationLevel}` : "",
+    runtime.enableCpuMemArena === false ? "no CPU arena" : "",
+    runtime.enableMemPattern === false ? "no memory pattern" : "",
+    runtime.executionProvider ?? "",
+  ]
     .filter(Boolean)
     .join(", ");
 }
@@ -136,16 +174,15 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   if (runtimes.length === 0) {
     reasons.push(`no runtime here measures ${measuredFormat} models: candidates are produced but not measured`);
   }
-  const baselineRuntime: PlannedRuntime = runtimes.find((r) => r.threads === Math.max(...runtimes.map((x) => x.threads ?? 0)) && (r.graphOptimizationLevel ?? "all") === "all") ??
-    runtimes[0] ?? { runtime: "none" };
+  const baselineRuntime = defaultRuntime(runtimes, input);
   const ids = new Set<string>();
   const makeCandidate = (chain: PlannedPass[], optionPart: readonly string[], runtime: PlannedRuntime, why: string[], isBaseline: boolean, measurable: boolean): PlannedCandidate => {
     const name = chainName(chain, facts);
-    const runtimePart = measurable ? [runtime.runtime === "ort" || runtime.runtime === "llama-cpp" ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
+    const runtimePart = measurable ? [runtime.runtime === "ort" || runtime.runtime === "llama-cpp" ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.enableCpuMemArena === false ? "noarena" : "", runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
     let id = [name, ...optionPart, ...runtimePart].filter(Boolean).join("-").replace(/[^A-Za-z0-9._-]/g, "_");
     for (let n = 2; ids.has(id); n += 1) id = `${id}-${n}`;
     ids.add(id);
-    const coordinates: Record<string, string> = { chain: name, runtime: runtime.runtime, threads: String(runtime.threads ?? "-"), graph: runtime.graphOptimizationLevel ?? "-", ep: runtime.executionProvider ?? "-" };
+    const coordinates: Record<string, string> = { chain: name, runtime: runtime.runtime, threads: String(runtime.threads ?? "-"), graph: runtime.graphOptimizationLevel ?? "-", arena: String(runtime.enableCpuMemArena ?? "-"), ep: runtime.executionProvider ?? "-" };
     for (const step of chain) for (const [key, value] of Object.entries(step.options)) coordinates[`${step.passId}.${key}`] = JSON.stringify(value);
     const label = `${chain.length === 0 ? `input model (${name})` : chain.map((s) => s.passId).join(" → ")}${measurable ? ` on ${describeRuntimeChoice(runtime)}` : ""}`;
     return { id, label, chain, runtime, isBaseline, reasons: why, coordinates, measurable };

@@ -1,9 +1,14 @@
+import { measureInterleaved, type ArmResult, type ComparisonResult, type InterleavedResult, type SideBySideArm, type SideBySideComparison } from "../bench/measure-side-by-side.js";
 import { runBenchmark } from "../bench/run-benchmark.js";
+import type { ModelFormat } from "../core/artifact.js";
+import { EdgeforgeError } from "../core/errors.js";
+import type { MetricIntervals } from "../gates/evaluate-gates.js";
 import type { Reporter } from "../core/logger.js";
 import type { MetricValues } from "../pareto/metric-catalog.js";
-import type { LatencySummary, MeasurementReport } from "../reports/report.js";
+import type { LatencySummary, MeasurementReport, SideBySideReport } from "../reports/report.js";
 import type { RuntimeId } from "../runtimes/catalog.js";
 import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
+import { describeRuntimeChoice } from "./generate-plan.js";
 import type { PlannedRuntime } from "./plan-types.js";
 import type { WorkflowConfig } from "./workflow-config.js";
 
@@ -19,6 +24,8 @@ export function runtimeSettingsOf(runtime: PlannedRuntime): RuntimeSettings {
   return {
     ...(runtime.threads === undefined ? {} : { threads: runtime.threads }),
     ...(runtime.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: runtime.graphOptimizationLevel }),
+    ...(runtime.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: runtime.enableCpuMemArena }),
+    ...(runtime.enableMemPattern === undefined ? {} : { enableMemPattern: runtime.enableMemPattern }),
     ...(runtime.executionProvider === undefined ? {} : { executionProviders: [runtime.executionProvider] }),
     ...(runtime.contextSize === undefined ? {} : { contextSize: runtime.contextSize }),
   };
@@ -74,6 +81,160 @@ export async function measureSpeed(artifactPath: string, runtime: PlannedRuntime
       runtimeVersion: `${measured.session.runtime} ${measured.session.runtimeVersion}`,
       isolation: `own child process, memory vs an idle child (${measured.memorySource})`,
       notes: flags,
+    },
+  };
+}
+
+export interface SideBySideSpeed {
+  ok: boolean;
+  error?: { code: string; message: string };
+  /** The candidate's own figures (absolute, as slow as the machine was) plus its side-by-side ratios. */
+  metrics: MetricValues;
+  intervals: MetricIntervals;
+  latency?: LatencySummary;
+  measurement?: MeasurementReport;
+  sideBySide?: SideBySideReport;
+}
+
+export interface SpeedArms {
+  /** The model every ratio is against (the input model, or the baseline chain's output). */
+  input: { path: string; format: ModelFormat };
+  /** The input model's runtime settings as users run it by default. */
+  defaultRuntime: PlannedRuntime;
+  candidate: { path: string; format: ModelFormat; runtime: PlannedRuntime; isBaseline: boolean; hasPasses: boolean };
+  /** The speed-up gate's threshold: more rounds are measured while the interval straddles it. */
+  speedupThreshold?: number;
+}
+
+function sameSettings(a: PlannedRuntime, b: PlannedRuntime): boolean {
+  return JSON.stringify(runtimeSettingsOf(a)) === JSON.stringify(runtimeSettingsOf(b)) && a.runtime === b.runtime;
+}
+
+function errorOf(error: unknown): { code: string; message: string } {
+  if (EdgeforgeError.isInstance(error)) return { code: error.code, message: error.message };
+  return { code: "MEASUREMENT_FAILED", message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * A candidate's speed and memory, measured side by side with the input model in one time window:
+ * arms = input model at its default settings, the input model at the candidate's settings (when
+ * they differ), and the candidate. `speedup` (what the gate judges) is against the first, so it
+ * includes what the settings did; `passSpeedup` is against the second: what the pass alone did.
+ * GGUF models are compared on tokens/s, ONNX models on p50 latency.
+ */
+export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowConfig, reporter: Reporter): Promise<SideBySideSpeed> {
+  const { input, defaultRuntime, candidate } = arms;
+  const gguf = candidate.format === "gguf";
+  const arm = (label: string, path: string, format: ModelFormat, runtime: PlannedRuntime): SideBySideArm => ({ label, artifactPath: path, format, runtime: runtime.runtime as RuntimeId, settings: runtimeSettingsOf(runtime) });
+  const defaultLabel = `input model at default settings (${describeRuntimeChoice(defaultRuntime)})`;
+  const list: SideBySideArm[] = [arm(defaultLabel, input.path, input.format, defaultRuntime)];
+  const comparisons: SideBySideComparison[] = [];
+  const decideOn = gguf ? "rate" : "latency";
+  let passComparison: number | undefined;
+  if (!candidate.isBaseline) {
+    const settingsDiffer = !sameSettings(candidate.runtime, defaultRuntime);
+    if (candidate.hasPasses && settingsDiffer) list.push(arm(`input model at the candidate's settings (${describeRuntimeChoice(candidate.runtime)})`, input.path, input.format, candidate.runtime));
+    list.push(arm("candidate", candidate.path, candidate.format, candidate.runtime));
+    const last = list.length - 1;
+    comparisons.push({ baseline: 0, candidate: last, decideOn, ...(arms.speedupThreshold === undefined ? {} : { threshold: arms.speedupThreshold }) });
+    if (list.length === 3) {
+      comparisons.push({ baseline: 1, candidate: last, decideOn });
+      passComparison = 1;
+    } else if (candidate.hasPasses) passComparison = 0;
+  }
+  let result: InterleavedResult;
+  try {
+    result = await measureInterleaved({
+      arms: list,
+      comparisons,
+      shapes: config.measurement.shapes,
+      seed: config.search.seed,
+      warmupIterations: config.measurement.warmupRuns,
+      // At least `runs` timed runs per arm overall: spread over the minimum rounds.
+      minRunsPerBlock: Math.max(3, Math.ceil(config.measurement.runs / 6)),
+      ...(reporter.signal ? { signal: reporter.signal } : {}),
+      ...(reporter.logger ? { logger: reporter.logger } : {}),
+    });
+  } catch (error) {
+    return { ok: false, error: errorOf(error), metrics: {}, intervals: {} };
+  }
+  const mine = result.arms[result.arms.length - 1] as ArmResult;
+  const reference = result.arms[0] as ArmResult;
+  const metrics: MetricValues = {
+    loadMs: mine.loadMs,
+    firstInferenceMs: mine.firstInferenceMs,
+    minLatencyMs: mine.latency.minMs,
+    meanLatencyMs: mine.latency.meanMs,
+    p50LatencyMs: mine.latency.p50Ms,
+    p90LatencyMs: mine.latency.p90Ms,
+    p95LatencyMs: mine.latency.p95Ms,
+    p99LatencyMs: mine.latency.p99Ms,
+    maxLatencyMs: mine.latency.maxMs,
+    latencyCv: mine.latency.cv,
+    peakRssBytes: mine.memory.peakRssBytes,
+    ...(mine.rateUnit === "tokens" ? { promptTokensPerSec: mine.ratePerSec } : { throughputPerSec: mine.ratePerSec }),
+    ...(mine.memory.modelBytes === undefined ? {} : { modelMemoryBytes: mine.memory.modelBytes }),
+  };
+  const intervals: MetricIntervals = {};
+  const pick = (c: ComparisonResult) => (gguf ? c.rateRatio : c.latencyRatio);
+  const total = result.comparisons[0];
+  if (candidate.isBaseline) {
+    metrics.speedup = 1;
+    metrics.memoryReduction = 0;
+  } else if (total) {
+    const r = pick(total);
+    metrics.speedup = r.ratio;
+    intervals.speedup = { low: r.low, high: r.high, level: r.level };
+    if (mine.memory.modelBytes !== undefined && reference.memory.modelBytes !== undefined && reference.memory.modelBytes > 0) {
+      metrics.memoryReduction = 1 - mine.memory.modelBytes / reference.memory.modelBytes;
+    }
+  }
+  const passRatio = passComparison === undefined ? undefined : result.comparisons[passComparison];
+  if (passRatio) {
+    const r = pick(passRatio);
+    metrics.passSpeedup = r.ratio;
+    intervals.passSpeedup = { low: r.low, high: r.high, level: r.level };
+  }
+  const metricName = gguf ? "tokens/s ratio (candidate / input; forward passes over the measured tokens)" : "p50 latency ratio (input / candidate)";
+  const ratios = result.comparisons.map((c) => {
+    const r = pick(c);
+    return { against: c.baseline, metric: metricName, ratio: r.ratio, low: r.low, high: r.high, level: r.level, pairs: r.pairs, ...(c.threshold === undefined ? {} : { threshold: c.threshold }), ...(c.decision ? { decision: c.decision } : {}) };
+  });
+  const notes = [result.stoppedBecause];
+  if (result.load.oversubscribed) notes.push(`machine oversubscribed when measuring (${result.load.busyCores?.toFixed(1) ?? "?"} of ${result.load.cores} cores busy): absolute latencies are slow and noisy; ratios are paired in time and remain comparable`);
+  return {
+    ok: true,
+    metrics,
+    intervals,
+    latency: { count: mine.latency.count, minMs: mine.latency.minMs, meanMs: mine.latency.meanMs, p50Ms: mine.latency.p50Ms, p90Ms: mine.latency.p90Ms, p95Ms: mine.latency.p95Ms, p99Ms: mine.latency.p99Ms, maxMs: mine.latency.maxMs, sdMs: mine.latency.sdMs },
+    measurement: {
+      runs: mine.latency.count,
+      warmupRuns: config.measurement.warmupRuns,
+      ...(typeof mine.settingsApplied.threads === "number" ? { threads: mine.settingsApplied.threads } : candidate.runtime.threads === undefined ? {} : { threads: candidate.runtime.threads }),
+      executionProvider: mine.executionProvider,
+      runtimeVersion: `${mine.runtime} ${mine.runtimeVersion}`,
+      isolation: `side by side: ${result.method}`,
+      notes,
+    },
+    sideBySide: {
+      method: result.method,
+      rounds: result.rounds,
+      stoppedBecause: result.stoppedBecause,
+      load: {
+        cores: result.load.cores,
+        ...(result.load.busyCores === undefined ? {} : { busyCores: result.load.busyCores }),
+        ...(result.load.loadAverage1m === undefined ? {} : { loadAverage1m: result.load.loadAverage1m }),
+        freeCores: result.load.freeCores,
+        oversubscribed: result.load.oversubscribed,
+      },
+      ratios,
+      memory: {
+        peakRssBytes: mine.memory.peakRssBytes,
+        ...(mine.memory.referencePeakRssBytes === undefined ? {} : { referencePeakRssBytes: mine.memory.referencePeakRssBytes }),
+        ...(mine.memory.modelBytes === undefined ? {} : { modelMemoryBytes: mine.memory.modelBytes }),
+        ...(mine.memory.referenceWorkload === undefined ? {} : { referenceWorkload: mine.memory.referenceWorkload }),
+        ...(reference.memory.modelBytes === undefined ? {} : { baselineModelMemoryBytes: reference.memory.modelBytes }),
+      },
     },
   };
 }

@@ -2,6 +2,7 @@ import type { ModelFormat } from "../core/artifact.js";
 import type { FitAssessment } from "../hardware/assess-fit.js";
 import type { ModelKind, RankedFramework } from "../hardware/recommend-frameworks.js";
 import type { TargetProfile } from "../hardware/target-profile.js";
+import type { CpuLoad } from "../bench/read-cpu-load.js";
 
 /** What planning needs to know about the input model, whatever its format. */
 export interface ModelFacts {
@@ -23,6 +24,10 @@ export interface ModelFacts {
 /** What this machine offers for measuring candidates. */
 export interface LocalFacts {
   availableThreads: number;
+  /** Cores not kept busy by other work when the run started (thread candidates come from these). */
+  freeCores?: number;
+  /** Machine load sampled at the start; the report says when it was oversubscribed. */
+  load?: CpuLoad;
   /** Runtime ids from the runtime catalog that load here. */
   runtimes: string[];
   /** ONNX Runtime execution providers proven to work here. */
@@ -38,6 +43,10 @@ export interface PlannedRuntime {
   runtime: string;
   threads?: number;
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+  /** ORT CPU arena; false trades a little speed for less resident memory. */
+  enableCpuMemArena?: boolean;
+  /** ORT memory pattern planning. */
+  enableMemPattern?: boolean;
   executionProvider?: string;
   contextSize?: number;
 }

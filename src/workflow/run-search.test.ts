@@ -4,7 +4,7 @@ import type { EvaluateContext, EvaluatedCandidate } from "./evaluate-candidate.j
 import { resolveWorkflowConfig } from "./load-workflow-config.js";
 import type { PlannedCandidate, WorkflowPlan } from "./plan-types.js";
 import { RunLog } from "./run-log.js";
-import { rebaseline, runSearch } from "./run-search.js";
+import { runSearch } from "./run-search.js";
 
 function candidate(id: string, isBaseline = false): PlannedCandidate {
   return { id, label: id, chain: [], runtime: { runtime: "ort" }, isBaseline, reasons: [], coordinates: { chain: id }, measurable: true };
@@ -51,27 +51,5 @@ describe("runSearch", () => {
     const { outcome, evaluatedIds } = await run({ maxCandidates: 50 }, []);
     expect(evaluatedIds).toHaveLength(6);
     expect(outcome.stoppedBecause).toBe("search space exhausted");
-  });
-});
-
-describe("rebaseline", () => {
-  it("averages the baseline's two measurements and recomputes every candidate's ratios and verdicts (tolerance 1e-12)", () => {
-    const gates = [{ name: "speed-up", metric: "speedup" as const, goal: "threshold" as const, op: ">=" as const, value: 2, priority: 1 }];
-    const objectives = [{ metric: "p50LatencyMs" as const, direction: "minimize" as const, weight: 1 }];
-    const entry = (id: string, p50: number, isBaseline: boolean): EvaluatedCandidate => ({
-      planned: candidate(id, isBaseline),
-      measured: { p50LatencyMs: p50 },
-      report: { id, status: "measured", metrics: {}, measurement: { runs: 1, warmupRuns: 0, isolation: "", notes: [] } } as unknown as EvaluatedCandidate["report"],
-      loss: 0,
-    });
-    const base = entry("base", 30, true);
-    const fast = entry("fast", 9, false);
-    // Measured at 30 ms under load, 10 ms afterwards: against the mean (20 ms) the candidate is 2.2×, not 3.3×.
-    rebaseline(base, { p50LatencyMs: 10 }, [base, fast], { gates, objectives }, new RunLog(silentLogger));
-    expect(base.measured?.p50LatencyMs).toBeCloseTo(20, 12);
-    expect(fast.report.metrics.speedup).toBeCloseTo(20 / 9, 12);
-    expect(fast.verdict?.passed).toBe(true);
-    expect(base.report.metrics.speedup).toBeCloseTo(1, 12);
-    expect(base.report.measurement?.notes[0]).toContain("30.000 ms then 10.000 ms");
   });
 });

@@ -1,5 +1,4 @@
-import type { MetricName, MetricValues } from "../pareto/metric-catalog.js";
-import { evaluateCandidate, judgeAgainst, type EvaluateContext, type EvaluatedCandidate } from "./evaluate-candidate.js";
+import { evaluateCandidate, type EvaluateContext, type EvaluatedCandidate } from "./evaluate-candidate.js";
 import type { WorkflowPlan } from "./plan-types.js";
 import type { RunLog } from "./run-log.js";
 import { chooseStrategy, createSampler, type Observation, type SamplerStrategy } from "./search-sampler.js";
@@ -28,8 +27,6 @@ export async function runSearch(
     afterBaseline?: (baseline: EvaluatedCandidate) => void;
     /** How one candidate is evaluated; tests of the search loop pass their own. */
     evaluate?: typeof evaluateCandidate;
-    /** Measure the baseline's speed and memory again after the search (undefined when it cannot be). */
-    remeasureBaseline?: (baseline: EvaluatedCandidate) => Promise<MetricValues | undefined>;
   },
 ): Promise<SearchOutcome> {
   const { search } = context.config;
@@ -75,41 +72,5 @@ export async function runSearch(
     }
   }
   options.log.info(`search stopped: ${stoppedBecause}`);
-  if (options.remeasureBaseline && evaluated.length > 1 && baseline.measured) {
-    const again = await options.remeasureBaseline(baseline);
-    if (again) rebaseline(baseline, again, evaluated, context, options.log);
-  }
   return { strategy, baseline, evaluated, stoppedBecause };
-}
-
-const remeasuredMetrics: readonly MetricName[] = [
-  "loadMs", "firstInferenceMs", "minLatencyMs", "meanLatencyMs", "p50LatencyMs", "p90LatencyMs", "p95LatencyMs", "p99LatencyMs", "maxLatencyMs",
-  "throughputPerSec", "peakRssBytes", "rssIncreaseBytes", "promptTokensPerSec",
-];
-
-/**
- * Every ratio leans on the baseline, measured once at the start; load on the machine may have
- * changed since. Its second measurement (after the search) is averaged with the first, and every
- * candidate's ratios and verdicts are recomputed, so drift during the run weighs on both sides.
- */
-export function rebaseline(baseline: EvaluatedCandidate, again: MetricValues, evaluated: readonly EvaluatedCandidate[], context: Pick<EvaluateContext, "gates" | "objectives">, log: RunLog): void {
-  const before = baseline.measured as MetricValues;
-  const merged: MetricValues = { ...before };
-  for (const key of remeasuredMetrics) {
-    const first = before[key];
-    const second = again[key];
-    if (first !== undefined && second !== undefined) merged[key] = (first + second) / 2;
-  }
-  const note = `baseline measured before and after the search: p50 ${before.p50LatencyMs?.toFixed(3) ?? "—"} ms then ${again.p50LatencyMs?.toFixed(3) ?? "—"} ms; ratios use the mean`;
-  log.info(note);
-  baseline.measured = merged;
-  if (baseline.report.measurement) baseline.report.measurement.notes.push(note);
-  for (const entry of evaluated) {
-    if (!entry.measured || entry.report.status !== "measured") continue;
-    const measured = entry === baseline ? merged : entry.measured;
-    const judged = judgeAgainst(entry.planned, measured, merged, context);
-    entry.report.metrics = judged.metrics as Record<string, number>;
-    entry.verdict = judged.verdict;
-    entry.loss = judged.loss;
-  }
 }

@@ -18,7 +18,6 @@ import type { MeasureQuality } from "./evaluate-candidate.js";
 import { generatePlan } from "./generate-plan.js";
 import { defaultLlmChunks, measureLlmQuality } from "./measure-llm-quality.js";
 import { planOnnxQuality } from "./measure-onnx-quality.js";
-import { measureSpeed } from "./measure-speed.js";
 import { estimateArtifactRunBytes, inspectModelFacts, type InspectedModel } from "./model-facts.js";
 import { openPassCache } from "./pass-cache.js";
 import type { WorkflowPlan } from "./plan-types.js";
@@ -150,12 +149,6 @@ export async function runWorkflow(config: WorkflowConfig, options: WorkflowOptio
         log,
         clockMs,
         afterBaseline: (baseline) => assertGatesConsistent(goals.gates, baseline.report.metrics as MetricValues, "the gates, given the baseline's measurements"),
-        remeasureBaseline: async (baseline) => {
-          if (!baseline.artifact) return undefined;
-          log.info(`measuring the baseline ${baseline.planned.id} again`);
-          const again = await measureSpeed(baseline.artifact.path, baseline.planned.runtime, config, { logger, ...(signal ? { signal } : {}) });
-          return again.ok ? again.metrics : undefined;
-        },
       },
     );
 
