@@ -52,6 +52,8 @@ export interface OptimizeOptions extends Reporter {
   passOptions?: Record<string, Record<string, unknown>>;
   threads?: number[];
   graphOptimizationLevels?: Array<"disabled" | "basic" | "extended" | "all">;
+  /** Also try ONNX Runtime without its CPU arena and memory pattern; default true. */
+  memorySettings?: boolean;
   ggufTypes?: string[];
   runs?: number;
   warmupRuns?: number;
@@ -81,7 +83,7 @@ export async function resolveOptimizeConfig(options: OptimizeOptions): Promise<W
     target: options.target,
     data: defined({ evaluation: options.evaluation && resolve(options.evaluation), calibration: options.calibration && resolve(options.calibration), labels: options.labels && resolve(options.labels), evaluator: options.evaluator, limit: options.evalLimit }),
     search: defined({ strategy: options.strategy, maxCandidates: options.maxCandidates, maxTimeSec: options.maxTimeSec, seed: options.seed, stopWhenGoalsMet: options.stopWhenGoalsMet }),
-    candidates: defined({ passes: options.passes, exclude: options.exclude, passOptions: options.passOptions, threads: options.threads, graphOptimizationLevels: options.graphOptimizationLevels, ggufTypes: options.ggufTypes }),
+    candidates: defined({ passes: options.passes, exclude: options.exclude, passOptions: options.passOptions, threads: options.threads, graphOptimizationLevels: options.graphOptimizationLevels, memorySettings: options.memorySettings, ggufTypes: options.ggufTypes }),
     measurement: defined({ runs: options.runs, warmupRuns: options.warmupRuns, shapes: options.shapes, contextSize: options.contextSize }),
     objectives: options.objectives,
     constraints: options.constraints,

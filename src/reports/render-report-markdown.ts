@@ -1,6 +1,6 @@
 import { describeGateResult } from "../gates/describe-gate-result.js";
 import type { Report } from "./report.js";
-import { candidateById, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -27,6 +27,18 @@ export function renderReportMarkdown(report: Report): string {
     const closest = candidateById(report, report.gates.closest.candidateId);
     lines.push(`**Closest candidate:** \`${report.gates.closest.candidateId}\` (${escapeCell(closest ? describePasses(closest) : "?")}) missed:`);
     for (const miss of report.gates.closest.missed) lines.push(`- ${describeGateResult(miss)}`);
+    lines.push("");
+  }
+
+  const next = report.whatNext;
+  if (next && (next.unreachable.length > 0 || next.alternative || next.findings.length > 0 || next.oversubscribed)) {
+    lines.push("### What next", "");
+    for (const u of next.unreachable) lines.push(`- **${escapeCell(u.gate)}** (${escapeCell(u.requirement)}) is out of reach: ${escapeCell(u.why)}`);
+    if (next.alternative) {
+      lines.push(`- Nearest passing alternative: \`${next.alternative.candidateId}\` with ${escapeCell(next.alternative.changes.join("; "))}:`, "", "```sh", next.alternative.command, "```", "");
+    }
+    if (next.oversubscribed) lines.push(`- ⚠ ${escapeCell(next.oversubscribed)}`);
+    for (const f of next.findings) lines.push(`- [${f.severity}] ${escapeCell(f.observation)}${f.actions.length > 0 ? ` → ${escapeCell(f.actions.join("; "))}` : ""}`);
     lines.push("");
   }
 
@@ -61,6 +73,8 @@ export function renderReportMarkdown(report: Report): string {
       } |`,
     );
   }
+  lines.push("");
+  for (const legend of metricLegend(report)) lines.push(`- ${legend}`);
   lines.push("");
   const cached = report.candidates.flatMap((c) => c.passes).filter((p) => p.cacheHit).length;
   lines.push(

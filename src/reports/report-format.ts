@@ -5,7 +5,9 @@ import type { CandidateReport, MeasurementReport, Report } from "./report.js";
 /** Shared wording for every rendering, so Markdown, HTML and JUnit say the same thing the same way. */
 export function formatReportMetric(candidate: CandidateReport, metric: string): string {
   const value = candidate.metrics[metric];
-  const text = isMetricName(metric) ? formatMetricValue(metric, value) : value === undefined ? "—" : String(value);
+  let text = isMetricName(metric) ? formatMetricValue(metric, value) : value === undefined ? "—" : String(value);
+  const interval = candidate.intervals?.[metric];
+  if (value !== undefined && interval && isMetricName(metric)) text += ` [${formatMetricValue(metric, interval.low)}–${formatMetricValue(metric, interval.high)}]`;
   return value !== undefined && candidate.estimatedMetrics.includes(metric) ? `${text} (est.)` : text;
 }
 
@@ -40,7 +42,15 @@ function optionsSuffix(options: Record<string, unknown>): string {
 
 export function describeRuntime(candidate: CandidateReport): string {
   const r = candidate.runtime;
-  return [r.runtime, r.threads === undefined ? undefined : `${r.threads}t`, r.graphOptimizationLevel && `opt=${r.graphOptimizationLevel}`, r.executionProvider, r.contextSize && `ctx=${r.contextSize}`]
+  return [
+    r.runtime,
+    r.threads === undefined ? undefined : `${r.threads}t`,
+    r.graphOptimizationLevel && `opt=${r.graphOptimizationLevel}`,
+    r.enableCpuMemArena === false ? "no-arena" : undefined,
+    r.enableMemPattern === false ? "no-mem-pattern" : undefined,
+    r.executionProvider,
+    r.contextSize && `ctx=${r.contextSize}`,
+  ]
     .filter(Boolean)
     .join(" ");
 }
@@ -48,11 +58,14 @@ export function describeRuntime(candidate: CandidateReport): string {
 /** The columns worth showing: metrics measured for at least one candidate, in a fixed useful order. */
 export function reportMetricColumns(report: Report): string[] {
   const preferred = [
+    "speedup",
+    "passSpeedup",
     "p50LatencyMs",
     "p95LatencyMs",
     "tokensPerSec",
     "promptTokensPerSec",
     "throughputPerSec",
+    "modelMemoryBytes",
     "peakRssBytes",
     "rssIncreaseBytes",
     "sizeBytes",
@@ -61,7 +74,6 @@ export function reportMetricColumns(report: Report): string[] {
     "cosineSimilarity",
     "perplexity",
     "klDivergence",
-    "speedup",
     "memoryReduction",
     "energyJoules",
   ];
@@ -77,4 +89,16 @@ export function formatGateValue(metric: string, value: number | undefined): stri
 
 export function candidateById(report: Report, id: string | null | undefined): CandidateReport | undefined {
   return id === null || id === undefined ? undefined : report.candidates.find((c) => c.id === id);
+}
+
+/** What each figure in the candidate tables is, in one line per kind: every rendering prints this under its table. */
+export function metricLegend(report: Report): string[] {
+  const present = new Set(report.candidates.flatMap((c) => Object.keys(c.metrics)));
+  const lines: string[] = [];
+  if (present.has("speedup")) lines.push("speedup: measured side by side against the input model at its default settings (alternating blocks, same time window; median of per-round ratios, [95% bootstrap interval]); the speed-up gate is judged on the interval");
+  if (present.has("passSpeedup")) lines.push("passSpeedup: the pass's own effect, against the input model at the candidate's own runtime settings");
+  if (present.has("modelMemoryBytes")) lines.push("modelMemoryBytes: model-attributable memory = peak RSS minus a reference process with the same runtime and settings running a trivial model; memoryReduction uses it");
+  if (present.has("peakRssBytes")) lines.push("peakRssBytes: whole-process peak RSS (Node + runtime + model + inputs)");
+  if (present.has("p50LatencyMs")) lines.push("p50/p95 latency: absolute, during the candidate's own blocks: as slow as the machine was at the time; compare candidates by speedup");
+  return lines;
 }

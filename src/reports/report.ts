@@ -230,6 +230,16 @@ export const reportSchema = z.object({
     closest: z.object({ candidateId: z.string(), missed: z.array(gateResultSchema) }).optional(),
   }),
   verdict: z.enum(["passed", "no-candidate-passed"]),
+  /** What to do next: when nothing passed, why each unreachable gate is out of reach and the nearest passing alternative; always the diagnose findings. */
+  whatNext: z
+    .object({
+      unreachable: z.array(z.object({ gate: z.string(), requirement: z.string(), bestCandidateId: z.string().optional(), bestMeasured: z.number().optional(), why: z.string() })),
+      alternative: z.object({ candidateId: z.string(), changes: z.array(z.string()), command: z.string() }).optional(),
+      findings: z.array(z.object({ rule: z.string(), severity: z.enum(["error", "warning", "info"]), subject: z.string(), observation: z.string(), actions: z.array(z.string()) })),
+      /** The machine was busy when measuring: absolute figures are slow and noisy, ratios are paired in time. */
+      oversubscribed: z.string().optional(),
+    })
+    .optional(),
   cache: z.object({ enabled: z.boolean(), dir: z.string(), hits: z.number().int(), misses: z.number().int() }),
   log: z.array(z.object({ atMs: z.number(), level: z.enum(["info", "warn"]), message: z.string() })),
   outputs: z.object({

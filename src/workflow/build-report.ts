@@ -1,5 +1,6 @@
 import { describeGate } from "../gates/gate.js";
 import { findClosestCandidate } from "../gates/evaluate-gates.js";
+import { explainVerdict } from "../gates/explain-verdict.js";
 import { describeGateResult } from "../gates/describe-gate-result.js";
 import { formatMetricValue } from "../pareto/format-metric.js";
 import { computeFrontier } from "../pareto/frontier.js";
@@ -12,6 +13,8 @@ import type { WorkflowPlan } from "./plan-types.js";
 import type { ResolvedGoals } from "./resolve-gates.js";
 import type { RunLog } from "./run-log.js";
 import type { SearchOutcome } from "./run-search.js";
+import { diagnoseReport } from "./diagnose/diagnose-report.js";
+import { suggestOptimizeCommand } from "./suggest-command.js";
 import type { WorkflowConfig } from "./workflow-config.js";
 import { summarizeMachine } from "../hardware/machine-summary.js";
 
@@ -89,12 +92,41 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
   };
 }
 
+/** Why nothing passed and the nearest passing alternative with its command; diagnose findings; machine load. */
+export function whatNext(report: Report, config: WorkflowConfig, goals: ResolvedGoals, search: SearchOutcome, environment: Environment): NonNullable<Report["whatNext"]> {
+  const findings = diagnoseReport(report, report.outputs.reportJson).findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, observation: f.observation, actions: f.actions }));
+  const load = environment.local.load;
+  const oversubscribed = load?.oversubscribed
+    ? `the machine was busy when the run started (${load.busyCores?.toFixed(1) ?? "?"} of ${load.cores} cores in use by other work, load average ${load.loadAverage1m?.toFixed(2) ?? "?"}): absolute latencies are slower and noisier than on a quiet machine; speed-ups are measured side by side in alternating blocks, so they remain comparable`
+    : undefined;
+  const base = { findings, ...(oversubscribed ? { oversubscribed } : {}) };
+  if (report.verdict === "passed") return { unreachable: [], ...base };
+  const baselineMemory = search.baseline.report.sideBySide?.memory;
+  const share = baselineMemory?.referencePeakRssBytes !== undefined && baselineMemory.peakRssBytes > 0 ? baselineMemory.referencePeakRssBytes / baselineMemory.peakRssBytes : undefined;
+  const measured = search.evaluated.filter((e) => e.report.status === "measured" && e.verdict);
+  const explained = explainVerdict(goals.gates, measured.map((e) => e.verdict as NonNullable<typeof e.verdict>), {
+    ...(share === undefined ? {} : { runtimeFixedMemoryShare: share }),
+    memoryBasis: baselineMemory?.modelMemoryBytes === undefined ? "whole-process peak RSS (no reference process)" : "model-attributable memory (peak RSS minus a reference process with the same runtime and settings)",
+  });
+  return {
+    unreachable: explained.unreachable,
+    ...(explained.alternative ? { alternative: { candidateId: explained.alternative.candidateId, changes: explained.alternative.changes, command: suggestOptimizeCommand(config, explained.alternative.gates) } } : {}),
+    ...base,
+  };
+}
+
 export function buildReport(inputs: ReportInputs): Report {
-  const { config, model, environment, plan, goals, search } = inputs;
+  const { config, environment, goals, search } = inputs;
   const verdicts = decide(search, goals);
-  const { hardware } = environment;
   const candidates = search.evaluated.map((e) => e.report);
   const passes = candidates.flatMap((c) => c.passes);
+  const report = buildBareReport(inputs, verdicts, candidates, passes);
+  return { ...report, whatNext: whatNext(report, config, goals, search, environment) };
+}
+
+function buildBareReport(inputs: ReportInputs, verdicts: Verdicts, candidates: Report["candidates"], passes: Report["candidates"][number]["passes"]): Report {
+  const { config, model, environment, plan, goals, search } = inputs;
+  const { hardware } = environment;
   return {
     schemaVersion: reportSchemaVersion,
     kind: "edgeforge.optimize",

@@ -30,6 +30,7 @@ interface OptimizeFlags {
   exclude: string[];
   threads?: number[];
   graphOpt?: OptimizeOptions["graphOptimizationLevels"];
+  memorySettings: boolean;
   ggufTypes?: string[];
   runs?: number;
   warmup?: number;
@@ -115,6 +116,7 @@ export function registerOptimizeCommand(program: Command): void {
     .option("--pass-option <id:key=value>", "fix an option of a pass instead of searching it, e.g. onnx.quantize.int4:blockSize=64 (repeatable)", collect, [])
     .option("--threads <list>", "thread counts to try, e.g. 1,4", parseIntList)
     .option("--graph-opt <list>", "ONNX Runtime graph optimization levels to try, e.g. basic,all", parseStringList)
+    .option("--no-memory-settings", "do not also try ONNX Runtime without its CPU arena and memory pattern")
     .option("--gguf-types <list>", "llama.cpp types to try, e.g. Q8_0,Q4_K_M", parseStringList)
     .option("--runs <n>", "timed inferences per candidate", parsePositiveInt)
     .option("--warmup <n>", "warm-up inferences per candidate", parsePositiveInt)
@@ -153,6 +155,7 @@ export function registerOptimizeCommand(program: Command): void {
         ...(flags.passOption.length > 0 ? { passOptions: parsePassOptions(flags.passOption) } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),
         ...(flags.graphOpt ? { graphOptimizationLevels: flags.graphOpt } : {}),
+        ...(flags.memorySettings ? {} : { memorySettings: false }),
         ...(flags.ggufTypes ? { ggufTypes: flags.ggufTypes } : {}),
         ...(flags.runs ? { runs: flags.runs } : {}),
         ...(flags.warmup ? { warmupRuns: flags.warmup } : {}),

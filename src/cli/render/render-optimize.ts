@@ -17,18 +17,27 @@ export function renderOptimizeSummary(report: Report): string {
     lines.push(`Closest candidate: ${report.gates.closest.candidateId}; it missed:`);
     for (const miss of report.gates.closest.missed) lines.push(`  - ${describeGateResult(miss)}`);
   }
-  const rows = [["candidate", "p50", "tok/s", "peak RSS", "size", "acc. ret.", "speed-up", "frontier", "gates"]];
+  const next = report.whatNext;
+  if (next && next.unreachable.length > 0) {
+    lines.push("Out of reach:");
+    for (const u of next.unreachable) lines.push(`  - ${u.gate} (${u.requirement}): ${u.why}`);
+  }
+  if (next?.alternative) {
+    lines.push(`Nearest passing alternative: ${next.alternative.candidateId}, with ${next.alternative.changes.join("; ")}:`, `  ${next.alternative.command}`);
+  }
+  if (next?.oversubscribed) lines.push(`Note: ${next.oversubscribed}`);
+  const rows = [["candidate", "p50 (abs.)", "tok/s", "model mem.", "size", "acc. ret.", "speed-up [95% CI]", "frontier", "gates"]];
   for (const c of report.candidates) {
     const m = c.metrics;
     const verdict = report.gates.verdicts.find((v) => v.candidateId === c.id);
     rows.push([
       `${c.id === report.recommendation.candidateId ? "* " : "  "}${clip(c.id, 40)}`,
       m.p50LatencyMs === undefined ? "—" : formatMs(m.p50LatencyMs),
-      m.tokensPerSec === undefined ? "—" : m.tokensPerSec.toFixed(1),
-      m.peakRssBytes === undefined ? "—" : formatBytes(m.peakRssBytes),
+      m.tokensPerSec === undefined ? (m.promptTokensPerSec === undefined ? "—" : `${m.promptTokensPerSec.toFixed(0)} pp`) : m.tokensPerSec.toFixed(1),
+      m.modelMemoryBytes === undefined ? (m.peakRssBytes === undefined ? "—" : `${formatBytes(m.peakRssBytes)} RSS`) : formatBytes(m.modelMemoryBytes),
       m.sizeBytes === undefined ? "—" : formatBytes(m.sizeBytes),
       fmt(m.accuracyRetention),
-      m.speedup === undefined ? "—" : `${m.speedup.toFixed(2)}×`,
+      m.speedup === undefined ? "—" : `${m.speedup.toFixed(2)}×${c.intervals?.speedup ? ` [${c.intervals.speedup.low.toFixed(2)}, ${c.intervals.speedup.high.toFixed(2)}]` : ""}`,
       report.frontier.ids.includes(c.id) ? "yes" : "",
       c.status === "measured" ? (verdict?.passed ? "pass" : "fail") : c.status,
     ]);
