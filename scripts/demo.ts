@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify as toYaml } from "yaml";
+import { renderOptimizeSummary } from "../src/cli/render/render-optimize.js";
 import { optimize } from "../src/api/index.js";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import { EdgeforgeError } from "../src/core/errors.js";
@@ -47,16 +48,10 @@ async function main(): Promise<number> {
 
   const logger = { info: (m: string) => console.error(m), warn: (m: string) => console.error(`warning: ${m}`), debug: () => {} };
   const report = await optimize({ configPath, logger });
-  const recommended = report.candidates.find((c) => c.id === report.recommendation.candidateId);
   console.log("");
-  if (recommended) {
-    console.log(`Recommended: ${recommended.id} — ${recommended.label}`);
-    console.log(`  artifact: ${report.outputs.recommendedArtifact}`);
-  } else {
-    console.log("No candidate passed the default quality gates (accuracy retention ≥ 95%, speed-up ≥ 2×, memory reduction ≥ 50%).");
-    if (report.gates.closest) console.log(`  closest: ${report.gates.closest.candidateId}`);
-  }
-  for (const reason of report.recommendation.reasons) console.log(`  - ${reason}`);
+  // The same summary `edgeforge optimize` prints: the recommendation, or each unreachable gate with why,
+  // the nearest passing alternative and the exact command; the candidates with speed-up intervals.
+  console.log(renderOptimizeSummary(report));
   console.log(`HTML report: ${report.outputs.reportHtml}`);
   console.log(`Markdown:    ${report.outputs.reportMd}`);
   return 0;

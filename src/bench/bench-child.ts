@@ -32,9 +32,11 @@ async function* parentRequests(): AsyncGenerator<BlockRequest> {
     queue.push(message);
     wake?.();
   });
+  // A parent that is gone (finished, killed, timed out) needs nothing more: never linger as an orphan.
   process.on("disconnect", () => {
     open = false;
     wake?.();
+    process.exit(0);
   });
   for (;;) {
     const request = queue.shift();
@@ -86,6 +88,8 @@ async function main(): Promise<number> {
     };
   }
   await writeFileAtomic(job.resultPath, JSON.stringify(result));
+  // llama.cpp's native library keeps the event loop alive once loaded: the result is written, so leave.
+  if (job.mode === "reference") process.exit(result.ok ? 0 : 1);
   return result.ok ? 0 : 1;
 }
 

@@ -58,7 +58,8 @@ function whyUnreachable(gate: Gate, best: GateResult | undefined, bestId: string
 function relaxedBound(value: number, op: string): number {
   if (value === 0) return 0;
   const scale = 10 ** (Math.floor(Math.log10(Math.abs(value))) - 2);
-  return op.startsWith(">") ? Math.floor(value / scale) * scale : Math.ceil(value / scale) * scale;
+  const rounded = op.startsWith(">") ? Math.floor(value / scale) * scale : Math.ceil(value / scale) * scale;
+  return Number(rounded.toPrecision(3));
 }
 
 /**

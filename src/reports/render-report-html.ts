@@ -2,7 +2,7 @@ import { describeGateResult } from "../gates/describe-gate-result.js";
 import { formatMetricValue } from "../pareto/format-metric.js";
 import { isMetricName, metricCatalog } from "../pareto/metric-catalog.js";
 import type { CandidateReport, Report } from "./report.js";
-import { candidateById, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 import { reportHtmlScript } from "./report-html-script.js";
 import { reportHtmlStyle } from "./report-html-style.js";
 
@@ -13,6 +13,11 @@ function escapeHtml(text: string): string {
 /** JSON inside <script> must not be able to close the tag. */
 function embedJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/** "#0" for the baseline, "#1"… in report order: unique, short labels for charts, repeated in the table. */
+function shortId(index: number): string {
+  return `#${index}`;
 }
 
 function chartData(report: Report): unknown {
@@ -26,8 +31,10 @@ function chartData(report: Report): unknown {
   return {
     metricUnits,
     metricDirections,
-    candidates: report.candidates.map((c) => ({
+    candidates: report.candidates.map((c, index) => ({
       id: c.id,
+      short: shortId(index),
+      runtime: describeRuntime(c),
       label: describePasses(c),
       status: c.status,
       metrics: c.metrics,
@@ -46,7 +53,7 @@ function scatterAxes(report: Report): { choices: string[]; x: string; y: string 
   const measured = new Set(report.candidates.flatMap((c) => Object.keys(c.metrics)));
   const objectives = report.objectives.map((o) => o.metric).filter((m) => measured.has(m));
   const choices = [...new Set([...objectives, ...reportMetricColumns(report)])];
-  const speedLike = ["p50LatencyMs", "p95LatencyMs", "tokensPerSec", "meanLatencyMs"];
+  const speedLike = ["speedup", "p50LatencyMs", "p95LatencyMs", "tokensPerSec", "meanLatencyMs"];
   const qualityLike = ["accuracyRetention", "klDivergence", "accuracy", "cosineSimilarity", "perplexity"];
   const x = choices.find((m) => speedLike.includes(m)) ?? choices[0] ?? "sizeBytes";
   const y = choices.find((m) => qualityLike.includes(m)) ?? choices.find((m) => m !== x) ?? x;
@@ -73,12 +80,12 @@ function gateTable(report: Report, candidateId: string | undefined): string {
 function candidateTable(report: Report): string {
   const columns = reportMetricColumns(report);
   const head = ["candidate", "passes", "runtime", ...columns, "frontier", "gates", "how measured"].map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-  const rows = report.candidates.map((c: CandidateReport) => {
+  const rows = report.candidates.map((c: CandidateReport, index) => {
     const verdict = report.gates.verdicts.find((v) => v.candidateId === c.id);
     const cells = columns.map((m) => `<td class="num">${c.status === "failed" ? "—" : escapeHtml(formatReportMetric(c, m))}</td>`).join("");
     const gates = c.status === "failed" ? `<span class="bad">failed: ${escapeHtml(c.error?.message ?? "")}</span>` : verdict?.passed ? `<span class="ok">pass</span>` : `<span class="bad">fail</span>`;
     const mark = c.id === report.recommendation.candidateId ? "★ " : "";
-    return `<tr class="${c.id === report.recommendation.candidateId ? "recommended" : ""}"><td>${mark}<code>${escapeHtml(c.id)}</code>${c.isBaseline ? " <span class=\"muted\">(baseline)</span>" : ""}</td><td>${escapeHtml(describePasses(c))}${c.passes.some((p) => p.cacheHit) ? ' <span class="muted">(cached)</span>' : ""}</td><td>${escapeHtml(describeRuntime(c))}</td>${cells}<td>${report.frontier.ids.includes(c.id) ? "●" : ""}</td><td>${gates}</td><td class="muted">${escapeHtml(describeMeasurementBriefly(c))}</td></tr>`;
+    return `<tr class="${c.id === report.recommendation.candidateId ? "recommended" : ""}"><td>${mark}<b>${shortId(index)}</b> <code>${escapeHtml(c.id)}</code>${c.isBaseline ? " <span class=\"muted\">(baseline)</span>" : ""}</td><td>${escapeHtml(describePasses(c))}${c.passes.some((p) => p.cacheHit) ? ' <span class="muted">(cached)</span>' : ""}</td><td>${escapeHtml(describeRuntime(c))}</td>${cells}<td>${report.frontier.ids.includes(c.id) ? "●" : ""}</td><td>${gates}</td><td class="muted">${escapeHtml(describeMeasurementBriefly(c))}</td></tr>`;
   });
   return `<div class="table-wrap"><table id="candidates-table"><thead><tr>${head}</tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
@@ -121,6 +128,18 @@ function provenanceSection(report: Report): string {
 <details><summary>Run log</summary><pre id="run-log">${escapeHtml(logLines)}</pre></details>`;
 }
 
+function whatNextSection(report: Report): string {
+  const next = report.whatNext;
+  if (!next || (next.unreachable.length === 0 && !next.alternative && next.findings.length === 0 && !next.oversubscribed)) return "";
+  const items = [
+    ...next.unreachable.map((u) => `<li><b>${escapeHtml(u.gate)}</b> (${escapeHtml(u.requirement)}) is out of reach: ${escapeHtml(u.why)}</li>`),
+    ...(next.alternative ? [`<li>Nearest passing alternative: <code>${escapeHtml(next.alternative.candidateId)}</code> with ${escapeHtml(next.alternative.changes.join("; "))}:<pre>${escapeHtml(next.alternative.command)}</pre></li>`] : []),
+    ...(next.oversubscribed ? [`<li class="bad">${escapeHtml(next.oversubscribed)}</li>`] : []),
+    ...next.findings.map((f) => `<li>[${escapeHtml(f.severity)}] ${escapeHtml(f.observation)}${f.actions.length > 0 ? ` → ${escapeHtml(f.actions.join("; "))}` : ""}</li>`),
+  ];
+  return `<h2 id="what-next">What next</h2><ul>${items.join("")}</ul>`;
+}
+
 /** report.html: one self-contained file (inline CSS, data and script; a CSP forbids any fetch). */
 export function renderReportHtml(report: Report): string {
   const recommended = candidateById(report, report.recommendation.candidateId);
@@ -150,6 +169,7 @@ export function renderReportHtml(report: Report): string {
 <div class="muted"><code>${escapeHtml(report.input.path)}</code> → target <b>${escapeHtml(report.target.name)}</b> · ${escapeHtml(report.createdAt)}</div>
 ${verdict}
 <h2 id="recommendation">Recommendation</h2>${recommendation}${closest}
+${whatNextSection(report)}
 <h2 id="gates">Quality gates <span class="muted">(${escapeHtml(report.gates.source)})</span></h2>${gateTable(report, judgedId)}
 <h2 id="pareto">Pareto frontier</h2>
 <figure><div class="controls">x: ${select("pareto-x", axes.choices, axes.x)} y: ${select("pareto-y", axes.choices, axes.y)}</div>
@@ -159,6 +179,7 @@ ${verdict}
 <figure><div class="chart" id="latency-chart"></div>
 <figcaption>Each row: whisker from min to p99, box over the quartiles of the recorded samples (or p50–p90 when only percentiles were recorded), black bar the median, orange tick p95, dot the maximum. ${escapeHtml(measurement)}; machine: ${escapeHtml(describeMachine(report))}.</figcaption></figure>
 <h2 id="candidates">Candidates</h2>${candidateTable(report)}
+<ul class="legend">${metricLegend(report).map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>
 ${planSection(report)}
 ${provenanceSection(report)}
 <script type="application/json" id="report-data">${embedJson(chartData(report))}</script>

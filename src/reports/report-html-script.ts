@@ -38,8 +38,10 @@ export const reportHtmlScript = String.raw`
     var span = max - min, step = Math.pow(10, Math.floor(Math.log10(span / count)));
     var err = (count * step) / span;
     if (err <= 0.15) step *= 10; else if (err <= 0.35) step *= 5; else if (err <= 0.75) step *= 2;
-    var ticks = [], start = Math.floor(min / step) * step;
-    for (var t = start; t <= max + step * 0.5; t += step) ticks.push(Number(t.toPrecision(12)));
+    // From the step at or below the minimum to the step at or above the maximum: every value lies inside.
+    var ticks = [], start = Math.floor(min / step) * step, end = Math.ceil(max / step) * step;
+    for (var t = start; t <= end + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+    if (ticks[ticks.length - 1] < max) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
     return ticks;
   }
 
@@ -64,6 +66,7 @@ export const reportHtmlScript = String.raw`
     var xt = niceTicks(Math.min.apply(null, xs), Math.max.apply(null, xs), 6), yt = niceTicks(Math.min.apply(null, ys), Math.max.apply(null, ys), 6);
     var sx = scale(xt[0], xt[xt.length - 1], m.l, W - m.r), sy = scale(yt[0], yt[yt.length - 1], H - m.b, m.t);
     var axes = el("g", { class: "axis" }, svg);
+    el("rect", { x: m.l, y: m.t, width: W - m.r - m.l, height: H - m.b - m.t, class: "frame", fill: "none" }, axes);
     xt.forEach(function (t) {
       el("line", { x1: sx(t), x2: sx(t), y1: m.t, y2: H - m.b, class: "grid" }, axes);
       el("text", { x: sx(t), y: H - m.b + 16, "text-anchor": "middle" }, axes, fmt(xm, t));
@@ -91,20 +94,33 @@ export const reportHtmlScript = String.raw`
       el("polyline", { points: steps.join(" "), class: "frontier-line" }, svg);
     }
     var labelled = [];
+    // Labels as boxes (approximate text width at 11 px): a label moves down, then up, until it overlaps
+    // no earlier label and stays inside the frame; a leader line joins a moved label to its point.
+    var overlaps = function (a) {
+      return labelled.some(function (b) { return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1; });
+    };
     points.forEach(function (p) {
       var g = el("g", { class: "point" + (p.frontier ? " on-frontier" : "") + (p.recommended ? " recommended" : "") + (p.passed ? " passed" : "") }, svg);
       var cx = sx(p.metrics[xm]), cy = sy(p.metrics[ym]);
       el("circle", { cx: cx, cy: cy, r: p.recommended ? 8 : 6 }, g);
       // Name the frontier and the recommendation; move a label down while it would overlap an earlier one.
       if (p.frontier || p.recommended) {
-        var ly = cy - 8;
-        while (labelled.some(function (q) { return Math.abs(q.x - cx) < 150 && Math.abs(q.y - ly) < 13; })) ly += 13;
-        labelled.push({ x: cx, y: ly });
+        var text = p.short + " " + shorten(p.id, 22), width = text.length * 6.2 + 4;
         // Points in the right half are labelled on their left so the name stays inside the plot.
-        var onLeft = cx > (m.l + W - m.r) / 2;
-        el("text", { x: onLeft ? cx - 10 : cx + 10, y: ly, "text-anchor": onLeft ? "end" : "start", class: "point-label" }, g, shorten(p.id, 36));
+        var onLeft = cx > (m.l + W - m.r) / 2, lx = onLeft ? cx - 10 : cx + 10;
+        var x0 = onLeft ? lx - width : lx, box = null;
+        for (var k = 0; k < 60 && !box; k++) {
+          var dy = (k % 2 === 0 ? 1 : -1) * Math.ceil(k / 2) * 13, ly = Math.min(Math.max(cy - 8 + dy, m.t + 11), H - m.b - 2);
+          var candidate = { x0: x0, x1: x0 + width, y0: ly - 11, y1: ly + 2, y: ly };
+          if (!overlaps(candidate)) box = candidate;
+        }
+        if (box) {
+          labelled.push(box);
+          if (Math.abs(box.y - (cy - 8)) > 1) el("line", { x1: cx, y1: cy, x2: lx, y2: box.y - 4, class: "leader" }, g);
+          el("text", { x: lx, y: box.y, "text-anchor": onLeft ? "end" : "start", class: "point-label" }, g, text);
+        }
       }
-      el("title", {}, g, p.id + " — " + p.label + "\n" + xm + ": " + fmt(xm, p.metrics[xm]) + (p.estimated.indexOf(xm) >= 0 ? " (est.)" : "") + "\n" + ym + ": " + fmt(ym, p.metrics[ym]) + (p.estimated.indexOf(ym) >= 0 ? " (est.)" : "") + (p.frontier ? "\non the Pareto frontier" : "") + (p.passed ? "\npasses the gates" : ""));
+      el("title", {}, g, p.short + " " + p.id + " — " + p.label + " on " + p.runtime + "\n" + xm + ": " + fmt(xm, p.metrics[xm]) + (p.estimated.indexOf(xm) >= 0 ? " (est.)" : "") + "\n" + ym + ": " + fmt(ym, p.metrics[ym]) + (p.estimated.indexOf(ym) >= 0 ? " (est.)" : "") + (p.frontier ? "\non the Pareto frontier" : "") + (p.passed ? "\npasses the gates" : ""));
     });
   }
 
@@ -117,7 +133,7 @@ export const reportHtmlScript = String.raw`
     var host = document.getElementById("latency-chart");
     host.textContent = "";
     var rows = data.candidates.filter(function (c) { return c.status === "measured" && c.latency; });
-    var longest = Math.max.apply(null, rows.map(function (r) { return shorten(r.id, 40).length; }).concat([4]));
+    var longest = Math.max.apply(null, rows.map(function (r) { return (r.short + " " + shorten(r.id, 34)).length; }).concat([4]));
     var W = 760, rowH = 30, m = { l: Math.min(290, 16 + longest * 6.6), r: 24, t: 10, b: 40 }, H = m.t + m.b + rowH * Math.max(1, rows.length);
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: "100%", role: "img", "aria-label": "latency distribution per candidate" }, host);
     if (rows.length === 0) {
@@ -136,7 +152,7 @@ export const reportHtmlScript = String.raw`
     rows.forEach(function (r, i) {
       var y = m.t + rowH * i + rowH / 2, L = r.latency;
       var g = el("g", { class: "box" + (r.recommended ? " recommended" : "") }, svg);
-      el("text", { x: m.l - 8, y: y + 4, "text-anchor": "end", class: "row-label" }, g, shorten(r.id, 40));
+      el("text", { x: m.l - 8, y: y + 4, "text-anchor": "end", class: "row-label" }, g, r.short + " " + shorten(r.id, 34));
       var q1, q3, boxNote;
       if (r.samples && r.samples.length >= 4) {
         var s = r.samples.slice().sort(function (a, b) { return a - b; });
@@ -150,7 +166,7 @@ export const reportHtmlScript = String.raw`
       el("line", { x1: sx(L.p50Ms), x2: sx(L.p50Ms), y1: y - 9, y2: y + 9, class: "median" }, g);
       el("line", { x1: sx(L.p95Ms), x2: sx(L.p95Ms), y1: y - 5, y2: y + 5, class: "p95" }, g);
       el("circle", { cx: sx(L.maxMs), cy: y, r: 2.5, class: "max" }, g);
-      el("title", {}, g, r.id + "\nmin " + fmt("p50LatencyMs", L.minMs) + " · p50 " + fmt("p50LatencyMs", L.p50Ms) + " · p95 " + fmt("p50LatencyMs", L.p95Ms) + " · p99 " + fmt("p50LatencyMs", L.p99Ms) + " · max " + fmt("p50LatencyMs", L.maxMs) + "\n" + L.count + " runs; " + boxNote);
+      el("title", {}, g, r.short + " " + r.id + " — " + r.label + "\nmin " + fmt("p50LatencyMs", L.minMs) + " · p50 " + fmt("p50LatencyMs", L.p50Ms) + " · p95 " + fmt("p50LatencyMs", L.p95Ms) + " · p99 " + fmt("p50LatencyMs", L.p99Ms) + " · max " + fmt("p50LatencyMs", L.maxMs) + "\n" + L.count + " runs; " + boxNote);
     });
   }
 

