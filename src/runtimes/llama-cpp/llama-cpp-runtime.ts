@@ -7,6 +7,7 @@ import { EdgeforgeError } from "../../core/errors.js";
 import type { RunOptions, Session, SessionDescription } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
+import { openNativeLogitsContext, type NativeLogitsContext } from "./llama-native-logits.js";
 
 export interface LlamaCppSessionSettings {
   /** Threads for prompt processing and generation; default: node-llama-cpp's choice (the CPU math cores). */
@@ -15,6 +16,13 @@ export interface LlamaCppSessionSettings {
   contextSize?: number;
   /** Tokens decoded per llama_decode call; default: the context size. */
   batchSize?: number;
+  /**
+   * How evaluateLogits reads logits: "native" (default) from llama.cpp's output buffer through
+   * koffi into one Float32Array, in a second context on the same model opened at the first call;
+   * "node-llama-cpp" through its public controlledEvaluate (a Map per position, ~10–100× slower).
+   * Native falls back to node-llama-cpp when libllama's structs do not match (settings.logitsPath says which ran).
+   */
+  logits?: "native" | "node-llama-cpp";
 }
 
 /**
@@ -170,13 +178,16 @@ export async function openLlamaCppSession(modelPath: string, settings: LlamaCppS
       contextSize: context.contextSize,
       batchSize: context.batchSize,
       flashAttention: false,
+      logitsPath: settings.logits ?? "native",
     },
   };
 
+  let native: Promise<NativeLogitsContext | undefined> | undefined;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    (await native?.catch(() => undefined))?.close();
     await context.dispose();
     await model.dispose();
   };
@@ -188,9 +199,26 @@ export async function openLlamaCppSession(modelPath: string, settings: LlamaCppS
       });
     }
   };
+  const nativeContext = (): Promise<NativeLogitsContext | undefined> => {
+    native ??= openNativeLogitsContext(modelPath, { contextSize: context.contextSize, threads }).then(
+      (opened) => {
+        description.settings.logitsPath = "native";
+        return opened;
+      },
+      (error: unknown) => {
+        if (!EdgeforgeError.isInstance(error) || error.code !== "RUNTIME_UNAVAILABLE") throw error;
+        description.settings.logitsPath = "node-llama-cpp";
+        description.settings.nativeLogitsUnavailable = error.message;
+        return undefined;
+      },
+    );
+    return native;
+  };
   const evaluateLogits = async (tokenIds: Int32Array, firstPosition: number, signal?: AbortSignal): Promise<Float32Array> => {
     checkLength(tokenIds.length);
     signal?.throwIfAborted();
+    const fast = (settings.logits ?? "native") === "native" ? await nativeContext() : undefined;
+    if (fast) return fast.evaluateLogits(tokenIds, firstPosition);
     await sequence.clearHistory();
     const input = Array.from(tokenIds, (token, index) => (index >= firstPosition ? ([token, { generateNext: { logits: true } }] as [Token, { generateNext: { logits: true } }]) : (token as Token)));
     const results = await sequence.controlledEvaluate(input);
