@@ -98,16 +98,36 @@ export interface MlxExportResult {
   sizeBytes: number;
   quantizedTensors: number;
   keptTensors: number;
+  /** One line per matrix MLX cannot quantize (kept in float): name, dtype, reason. */
+  keptMatrices: string[];
   /** Stored bits per quantized weight, scales and biases included: bits + 2·(scale bits)/groupSize. */
   bitsPerQuantizedWeight: number;
 }
 
 const dtypeBits: Record<MlxScaleDtype, number> = { F16: 16, BF16: 16, F32: 32 };
 
-/** Linear and embedding weights (2-D, rows a multiple of the group size) are quantized, as mlx_lm's default predicate does. */
-function isQuantized(tensor: HfLayoutTensor, groupSize: number): boolean {
-  return tensor.shape.length === 2 && tensor.name.endsWith(".weight") && (tensor.shape[1] as number) % groupSize === 0;
+/**
+ * The narrowest rows MLX quantizes (the MLX that node-mlx 0.0.7 bundles refuses narrower ones:
+ * "we support >= 256 for 4 bits and >= 128 for 8 bits").
+ */
+export const mlxMinimumRowWidth: Readonly<Record<number, number>> = Object.freeze({ 4: 256, 8: 128 });
+
+/**
+ * Why a tensor stays unquantized, or undefined when it is quantized. Linear and embedding weights
+ * (2-D) are quantized, as mlx_lm's default predicate does, when MLX can: rows a multiple of the
+ * group size and at least MLX's minimum width. mlx_lm quantizes exactly the layers whose
+ * `.scales` are present, so a float matrix still loads.
+ */
+export function mlxKeepReason(tensor: Pick<HfLayoutTensor, "name" | "shape">, groupSize: number, bits: number): string | undefined {
+  if (tensor.shape.length !== 2 || !tensor.name.endsWith(".weight")) return "not a matrix";
+  const width = tensor.shape[1] as number;
+  if (width % groupSize !== 0) return `rows of ${width} values are not a multiple of the group size ${groupSize}`;
+  const minimum = mlxMinimumRowWidth[bits] ?? 0;
+  if (width < minimum) return `rows of ${width} values are below MLX's minimum of ${minimum} for ${bits}-bit`;
+  return undefined;
 }
+
+const torchDtypes: Record<MlxScaleDtype, string> = { F16: "float16", BF16: "bfloat16", F32: "float32" };
 
 /** A HF folder or a llama GGUF (F16/F32) → an MLX-format folder with affine-quantized weights. */
 export async function exportMlx(inputPath: string, inputFormat: "gguf" | "safetensors", outputFolder: string, options: MlxExportOptions, reporter: Reporter = {}): Promise<MlxExportResult> {
@@ -131,8 +151,11 @@ export async function exportMlx(inputPath: string, inputFormat: "gguf" | "safete
     done += 1;
     progress?.update(done, name);
   };
+  const keptMatrices: string[] = [];
   for (const tensor of source.tensors) {
-    if (!isQuantized(tensor, groupSize)) {
+    const keepReason = mlxKeepReason(tensor, groupSize, bits);
+    if (keepReason !== undefined) {
+      if (keepReason !== "not a matrix") keptMatrices.push(`${tensor.name} [${tensor.shape.join(", ")}] kept in ${dtype}: ${keepReason}`);
       entries.push({
         name: tensor.name,
         dtype: dtype as SafetensorsDtype,
@@ -177,7 +200,8 @@ export async function exportMlx(inputPath: string, inputFormat: "gguf" | "safete
     await mkdir(temp, { recursive: true });
     const weights = await writeSafetensorsFile(join(temp, "model.safetensors"), entries, { format: "mlx" }, signal);
     const quantization = { group_size: groupSize, bits, mode: "affine" };
-    const config = { ...source.config, quantization, quantization_config: quantization };
+    // torch_dtype names what the folder stores in float (kept tensors, scales, biases), not the source's dtype.
+    const config = { ...source.config, torch_dtype: torchDtypes[dtype], quantization, quantization_config: quantization };
     await writeFileAtomic(join(temp, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
     const index = {
       metadata: { total_size: weights.sizeBytes - 8 - weights.headerSizeBytes, total_parameters: source.tensors.reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0) },
@@ -201,13 +225,14 @@ export async function exportMlx(inputPath: string, inputFormat: "gguf" | "safete
     sizeBytes,
     quantizedTensors,
     keptTensors: source.tensors.length - quantizedTensors,
+    keptMatrices,
     bitsPerQuantizedWeight: bits + (2 * dtypeBits[dtype]) / groupSize,
   };
 }
 
 export const mlxExportPass: Pass<MlxExportOptions> = {
   id: "mlx.export",
-  version: "1",
+  version: "2",
   description: "MLX affine quantization (4/8 bits, group 32/64/128, uint32 packing, scales and biases per group) from a Hugging Face folder or an F16/F32 GGUF",
   // Also accepts GGUF artifacts (llama/qwen2 F16/F32), read as a Hugging Face checkpoint.
   inputFormat: "safetensors",
@@ -231,8 +256,8 @@ export const mlxExportPass: Pass<MlxExportOptions> = {
         lineage: [...input.lineage, { passId: mlxExportPass.id, passVersion: mlxExportPass.version, options, inputSha256 }],
       },
       log: {
-        counts: { quantizedTensors: result.quantizedTensors, keptTensors: result.keptTensors },
-        notes: [`${result.bitsPerQuantizedWeight} stored bits per quantized weight (scales and biases included)`],
+        counts: { quantizedTensors: result.quantizedTensors, keptTensors: result.keptTensors, keptMatrices: result.keptMatrices.length },
+        notes: [`${result.bitsPerQuantizedWeight} stored bits per quantized weight (scales and biases included)`, ...result.keptMatrices],
       },
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
     };
