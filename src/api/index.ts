@@ -11,3 +11,4 @@ export * from "./quantize.js";
 export * from "./signing.js";
 export * from "./registry.js";
 export * from "./serve.js";
+export * from "./certify.js";

@@ -10,6 +10,7 @@ import { registerOptimizeCommand } from "./commands/optimize.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerQuantizeCommand } from "./commands/quantize.js";
 import { registerDiagnoseCommand } from "./commands/diagnose.js";
+import { registerCertifyCommand } from "./commands/certify.js";
 import { registerKeygenCommand } from "./commands/keygen.js";
 import { registerRegistryCommand } from "./commands/registry.js";
 import { registerSignCommand } from "./commands/sign.js";
@@ -41,6 +42,7 @@ export function createProgram(): Command {
   registerRunCommand(program);
   registerQuantizeCommand(program);
   registerDiagnoseCommand(program);
+  registerCertifyCommand(program);
   registerKeygenCommand(program);
   registerRegistryCommand(program);
   registerSignCommand(program);

@@ -26,6 +26,7 @@ export const errorCodes = {
   DATASET_INVALID: "a calibration or evaluation dataset is empty or malformed",
   MEASUREMENT_FAILED: "a measurement could not be completed",
   ACCURACY_TARGET_NOT_MET: "no quantized variant meets the accuracy target (maxDrop)",
+  INVALID_INPUT: "an inference input has the wrong name, dtype, shape, size or values",
   KEY_INVALID: "a key file is not a supported signing key (ECDSA P-256, P-384 or P-521, PEM)",
   SIGNATURE_MALFORMED: "a signature file is not a well-formed OMS Sigstore bundle",
   SIGNATURE_KEY_MISMATCH: "the signature was made with a different key than the one given",

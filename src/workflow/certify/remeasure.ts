@@ -1,0 +1,125 @@
+import type { ModelFormat } from "../../core/artifact.js";
+import type { Reporter } from "../../core/logger.js";
+import type { Session } from "../../core/session.js";
+import type { ShapeOverrides } from "../../core/shapes.js";
+import { measureSideBySide, type SideBySideArm } from "../../bench/measure-side-by-side.js";
+import { evaluateModel } from "../../eval/evaluate-model.js";
+import { judgeCandidate } from "../../gates/evaluate-gates.js";
+import type { Gate } from "../../gates/gate.js";
+import { isMetricName, type MetricValues } from "../../pareto/metric-catalog.js";
+import type { CandidateReport, GateResultReport, Report } from "../../reports/report.js";
+import { openRuntimeSession, type RuntimeId } from "../../runtimes/catalog.js";
+import type { RuntimeSettings } from "../../runtimes/runtime-settings.js";
+import type { CertifyRequirements } from "./certify-requirements.js";
+import { measureLlmQuality } from "../measure-llm-quality.js";
+
+export interface MeasuredSection {
+  /** "re-measured" on this machine side by side with the baseline, or "from the report" (same hardware). */
+  source: "re-measured" | "from the report";
+  method: string;
+  metrics: Record<string, number>;
+  baselineMetrics: Record<string, number>;
+  /** Interval of the speed-up, when re-measured. */
+  speedupInterval?: { low: number; high: number; level: number; pairs: number };
+}
+
+export interface GateSection {
+  results: GateResultReport[];
+  passed: boolean;
+}
+
+function metricValuesOf(metrics: Record<string, number>): MetricValues {
+  return Object.fromEntries(Object.entries(metrics).filter(([name]) => isMetricName(name))) as MetricValues;
+}
+
+/** The report's gates judged on the given figures (the same judge optimize uses). */
+export function judgeReportGates(report: Report, metrics: Record<string, number>, baseline: Record<string, number>): GateSection {
+  const gates: Gate[] = report.gates.definitions.map((d) => ({ name: d.name, metric: d.metric, goal: d.goal, value: d.value, priority: d.priority, ...(d.op ? { op: d.op } : {}) }));
+  const verdict = judgeCandidate("certify", gates, metricValuesOf(metrics), metricValuesOf(baseline));
+  return { results: verdict.results as GateResultReport[], passed: verdict.passed };
+}
+
+export function runtimeSettingsOfReport(candidate: CandidateReport): RuntimeSettings {
+  const runtime = candidate.runtime;
+  return {
+    ...(runtime.threads === undefined ? {} : { threads: runtime.threads }),
+    ...(runtime.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: runtime.graphOptimizationLevel as RuntimeSettings["graphOptimizationLevel"] }),
+    ...(runtime.executionProvider === undefined ? {} : { executionProviders: [runtime.executionProvider] }),
+    ...(runtime.contextSize === undefined ? {} : { contextSize: runtime.contextSize }),
+  };
+}
+
+/**
+ * Latency, throughput and memory of the artifact against the report's input model at the same
+ * runtime settings, in alternating blocks in one time window (measureSideBySide).
+ */
+export async function remeasurePerformance(
+  artifactPath: string,
+  report: Report,
+  candidate: CandidateReport,
+  options: { format: ModelFormat; shapes: ShapeOverrides; requirements: CertifyRequirements; seed: number } & Reporter,
+): Promise<MeasuredSection> {
+  const settings = runtimeSettingsOfReport(candidate);
+  const arm = (label: string, path: string): SideBySideArm => ({ label, artifactPath: path, format: options.format, runtime: candidate.runtime.runtime as RuntimeId, settings });
+  const result = await measureSideBySide({
+    baseline: arm("input model", report.input.path),
+    candidate: arm("artifact", artifactPath),
+    shapes: options.shapes,
+    seed: options.seed,
+    minRounds: options.requirements.performance.minRounds,
+    maxRounds: options.requirements.performance.maxRounds,
+    blockMs: options.requirements.performance.blockMs,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const [base, cand] = result.arms as [(typeof result.arms)[0], (typeof result.arms)[0]];
+  const figures = (a: typeof base): Record<string, number> => ({
+    p50LatencyMs: a.latency.p50Ms,
+    p95LatencyMs: a.latency.p95Ms,
+    p99LatencyMs: a.latency.p99Ms,
+    throughputPerSec: a.ratePerSec,
+    peakRssBytes: a.memory.peakRssBytes,
+    ...(a.memory.modelBytes === undefined ? {} : { rssIncreaseBytes: a.memory.modelBytes }),
+    loadMs: a.loadMs,
+  });
+  const metrics = figures(cand);
+  metrics.speedup = result.comparison.latencyRatio.ratio;
+  if (base.memory.modelBytes && cand.memory.modelBytes !== undefined) metrics.memoryReduction = 1 - cand.memory.modelBytes / base.memory.modelBytes;
+  const interval = result.comparison.latencyRatio;
+  return {
+    source: "re-measured",
+    method: result.method,
+    metrics,
+    baselineMetrics: figures(base),
+    speedupInterval: { low: interval.low, high: interval.high, level: interval.level, pairs: interval.pairs },
+  };
+}
+
+/** Accuracy of the artifact against the report's input model on this machine: fidelity (ONNX) or perplexity/KL (GGUF). */
+export async function remeasureAccuracy(
+  artifactPath: string,
+  report: Report,
+  candidate: CandidateReport,
+  options: { format: ModelFormat; shapes: ShapeOverrides; requirements: CertifyRequirements; seed: number } & Reporter,
+): Promise<MeasuredSection> {
+  const settings = runtimeSettingsOfReport(candidate);
+  if (options.format === "gguf") {
+    const text = options.requirements.evaluation.text as string;
+    const quality = await measureLlmQuality(artifactPath, report.input.path, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);
+    return { source: "re-measured", method: quality.method, metrics: quality.metrics as Record<string, number>, baselineMetrics: { accuracyRetention: 1 } };
+  }
+  const record = await evaluateModel({
+    modelPath: artifactPath,
+    baselinePath: report.input.path,
+    task: "fidelity",
+    openSession: (path: string): Promise<Session> => openRuntimeSession(candidate.runtime.runtime as RuntimeId, path, options.format, settings),
+    runtimeOf: () => candidate.runtime.runtime,
+    shapes: options.shapes,
+    seed: options.seed,
+    options: { samples: options.requirements.evaluation.samples },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const metrics: Record<string, number> = { ...record.metricValues };
+  metrics.accuracyRetention = record.accuracyRetention ?? metrics.cosineSimilarity ?? 0;
+  return { source: "re-measured", method: `fidelity to ${report.input.path} on ${options.requirements.evaluation.samples} seeded generated inputs (output cosine similarity as accuracyRetention)`, metrics, baselineMetrics: { accuracyRetention: 1 } };
+}

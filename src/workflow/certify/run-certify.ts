@@ -1,0 +1,346 @@
+import { access } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { writeFileAtomic } from "../../core/atomic-write.js";
+import { EdgeforgeError } from "../../core/errors.js";
+import { hashFileSha256, hashSha256 } from "../../core/hashing.js";
+import type { Reporter } from "../../core/logger.js";
+import type { ShapeOverrides } from "../../core/shapes.js";
+import { detectModelFormat } from "../../formats/detect-format.js";
+import { detectHardware } from "../../hardware/detect-hardware.js";
+import { machineFingerprint, summarizeMachine, type MachineSummary } from "../../hardware/machine-summary.js";
+import { describeArtifactContents } from "../../registry/artifact-store.js";
+import { metricRecordsOf } from "../../registry/register-optimize-report.js";
+import { Registry } from "../../registry/registry.js";
+import { readReport } from "../../reports/read-report.js";
+import type { CandidateReport, Report } from "../../reports/report.js";
+import { openRuntimeSession, type RuntimeId } from "../../runtimes/catalog.js";
+import { buildProvenanceStatement, buildTestResultStatement, buildVerificationSummaryStatement } from "../../signing/attestation-statements.js";
+import { signModel, verifyModelSignature } from "../../signing/model-signature.js";
+import type { PrivateSigningKey } from "../../signing/signing-keys.js";
+import { signStatement, type SigstoreKeyBundle } from "../../signing/sigstore-bundle.js";
+import { readEdgeforgeVersion, readToolVersions } from "../tool-versions.js";
+import { checkProvenance, type ComplianceSection, type SecuritySection } from "./check-provenance.js";
+import { checkRobustness, type RobustnessSection } from "./check-robustness.js";
+import { readCertifyRequirements, type CertifyRequirements } from "./certify-requirements.js";
+import { buildReferenceProfile, type ReferenceProfile } from "./reference-profile.js";
+import { judgeReportGates, remeasureAccuracy, remeasurePerformance, runtimeSettingsOfReport, type GateSection, type MeasuredSection } from "./remeasure.js";
+import { runStress, type StressSection } from "./run-stress.js";
+import { buildProbeSet } from "./session-probes.js";
+
+export const certificationSchemaVersion = 1;
+
+export interface CertifyCheck {
+  section: "accuracy" | "performance" | "robustness" | "stress" | "security" | "compliance";
+  name: string;
+  required: boolean;
+  passed: boolean;
+  detail: string;
+}
+
+export interface Certification {
+  schemaVersion: typeof certificationSchemaVersion;
+  kind: "edgeforge.certification";
+  /** The validation timestamp. */
+  validatedAt: string;
+  durationMs: number;
+  tool: { name: "edgeforge"; version: string; toolVersions: Record<string, string> };
+  artifact: { path: string; name: string; format: string; sha256: string; sizeBytes: number; files: Array<{ name: string; sha256: string; sizeBytes: number }> };
+  report: { path: string; sha256: string; createdAt: string; candidateId: string; machineFingerprint: string };
+  machine: MachineSummary & { fingerprint: string };
+  remeasured: boolean;
+  remeasuredBecause: string;
+  requirements: CertifyRequirements & { sha256: string; source: string };
+  accuracy: MeasuredSection & { gates: GateSection["results"] };
+  performance: MeasuredSection & { gates: GateSection["results"] };
+  robustness: RobustnessSection;
+  stress: StressSection;
+  security: SecuritySection;
+  compliance: ComplianceSection;
+  approval: { approved: boolean; checks: CertifyCheck[]; failed: Array<{ section: string; name: string; reason: string }> };
+  monitoring: {
+    schemaVersion: 1;
+    latency: { p95BudgetMs: number; p99BudgetMs: number; source: string };
+    errorRateThreshold: number;
+    expectedConcurrency: number;
+    referenceProfile: ReferenceProfile;
+  };
+  signature?: {
+    path: string;
+    keyHint: string;
+    subjectDigest: string;
+    attestations: { provenance: string; testResult: string; verificationSummary: string };
+  };
+  registry?: { path: string; model: string; version: string; certificationId: number };
+}
+
+export interface CertifyOptions extends Reporter {
+  artifact: string;
+  report: string;
+  output: string;
+  requirements?: string;
+  signingKey?: PrivateSigningKey;
+  shapes?: ShapeOverrides;
+  /** Re-measure even when the report comes from this machine. */
+  remeasure?: boolean;
+  /** Registry to check lineage in (and to register into with `registerAs`). */
+  registry?: string;
+  registerAs?: string;
+  seed?: number;
+}
+
+const accuracyMetrics = new Set(["accuracy", "accuracyRetention", "cosineSimilarity", "top1Agreement", "perplexity", "klDivergence"]);
+
+function pickCandidate(report: Report, sha256: string): CandidateReport {
+  const byDigest = report.candidates.find((c) => c.artifact?.sha256 === sha256);
+  const recommended = report.candidates.find((c) => c.id === report.recommendation.candidateId);
+  const candidate = byDigest ?? recommended;
+  if (!candidate) {
+    throw new EdgeforgeError("NOTHING_TO_DO", "the report names no recommended candidate and none of its artifacts has this digest", {
+      hint: "pass the report of the optimize run that produced this artifact",
+      details: { sha256 },
+    });
+  }
+  return candidate;
+}
+
+function fromReport(candidate: CandidateReport, baseline: CandidateReport | undefined, names: (metric: string) => boolean, method: string): MeasuredSection {
+  const select = (metrics: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(metrics).filter(([name]) => names(name)));
+  return { source: "from the report", method, metrics: select(candidate.metrics), baselineMetrics: select(baseline?.metrics ?? {}) };
+}
+
+function collectChecks(c: Omit<Certification, "approval" | "monitoring" | "signature" | "registry" | "schemaVersion" | "kind">, requireLineage: boolean): CertifyCheck[] {
+  const checks: CertifyCheck[] = [];
+  const gateChecks = (section: "accuracy" | "performance", gates: GateSection["results"]): void => {
+    for (const gate of gates) checks.push({ section, name: `gate: ${gate.requirement}`, required: true, passed: gate.passed, detail: gate.reason ?? `measured ${gate.measured ?? "?"}` });
+  };
+  gateChecks("accuracy", c.accuracy.gates);
+  gateChecks("performance", c.performance.gates);
+  if (c.accuracy.gates.length === 0) checks.push({ section: "accuracy", name: "accuracy measured", required: true, passed: Object.keys(c.accuracy.metrics).length > 0, detail: c.accuracy.method });
+  for (const p of c.robustness.perturbations) checks.push({ section: "robustness", name: `perturbation: ${p.name}`, required: true, passed: p.passed, detail: `degradation ${p.degradation.toFixed(4)} (limit ${c.robustness.maxDegradation})` });
+  for (const b of c.robustness.badInputs) {
+    checks.push({ section: "robustness", name: `bad input: ${b.name}`, required: true, passed: b.passed, detail: `${b.guard.rejected ? `refused: ${b.guard.message ?? ""}` : "not refused"}; runtime ${b.runtimeUsable ? "usable afterwards" : "NOT usable afterwards"}` });
+  }
+  const s = c.stress;
+  checks.push({ section: "stress", name: `p99 at ${s.expectedConcurrency} in flight`, required: true, passed: s.p99AtExpectedMs <= s.p99BudgetMs, detail: `${s.p99AtExpectedMs.toFixed(2)} ms vs budget ${s.p99BudgetMs.toFixed(2)} ms (${s.p99BudgetSource})` });
+  const errors = s.levels.reduce((sum, l) => sum + l.errors, 0);
+  checks.push({ section: "stress", name: "no failed requests", required: true, passed: errors === 0, detail: `${errors} of ${s.levels.reduce((sum, l) => sum + l.requests + l.errors, 0)} requests failed` });
+  checks.push({ section: "stress", name: "memory bounded", required: true, passed: s.rssGrowthBytes <= s.maxRssGrowthBytes, detail: `RSS grew ${(s.rssGrowthBytes / 1048576).toFixed(1)} MiB from the first level to the last (limit ${(s.maxRssGrowthBytes / 1048576).toFixed(0)} MiB)` });
+  const sec = c.security;
+  checks.push({ section: "security", name: "file size limit", required: true, passed: sec.oversizedFiles.length === 0, detail: sec.oversizedFiles.length === 0 ? `every file ≤ ${sec.maxFileBytes} bytes` : `above the limit: ${sec.oversizedFiles.join(", ")}` });
+  checks.push({ section: "security", name: "external data inside the model folder", required: true, passed: sec.externalData.insideModelFolder, detail: sec.externalData.error ?? `${sec.externalData.files.length} external data file(s)` });
+  checks.push({ section: "security", name: "known op domains only", required: true, passed: sec.unknownOpDomains.length === 0, detail: sec.unknownOpDomains.length === 0 ? `domains: ${sec.opDomains.join(", ") || "n/a"}` : `unknown: ${sec.unknownOpDomains.join(", ")}` });
+  checks.push({ section: "security", name: "weights from the registry's lineage", required: requireLineage, passed: sec.registryLineage.registered, detail: sec.registryLineage.note });
+  const comp = c.compliance;
+  checks.push({ section: "compliance", name: "licence recorded", required: true, passed: comp.licence !== undefined, detail: comp.licence ? `${comp.licence} (from the ${comp.licenceSource})` : "no licence in the model; set compliance.licence in the requirements" });
+  checks.push({ section: "compliance", name: "producer recorded", required: true, passed: comp.producer !== undefined, detail: comp.producer ? `${comp.producer} (from the ${comp.producerSource})` : "no producer in the model; set compliance.producer in the requirements" });
+  checks.push({ section: "compliance", name: "runtime supports the model", required: true, passed: comp.loadedByRuntime, detail: `${comp.runtime} ${comp.runtimeVersion} loaded and ran it${comp.irVersion === undefined ? "" : ` (IR ${comp.irVersion}, opsets ${comp.opsets.map((o) => `${o.domain} ${o.version}`).join(", ")})`}` });
+  return checks;
+}
+
+async function writeJson(path: string, value: unknown, signal?: AbortSignal): Promise<string> {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  await writeFileAtomic(path, text, signal);
+  return hashSha256(text);
+}
+
+/**
+ * The production-readiness validation: accuracy and performance (re-measured side by side when the
+ * report comes from other hardware), robustness, stress, security, compliance, approval and the
+ * monitoring baselines; writes certification.json and, with a key, the OMS signature and signed
+ * attestations; optionally registers the artifact with its certification.
+ */
+export async function runCertify(options: CertifyOptions): Promise<Certification> {
+  const started = performance.now();
+  const validatedAt = new Date().toISOString();
+  const signal = options.signal;
+  const reporter: Reporter = { ...(options.logger ? { logger: options.logger } : {}), ...(signal ? { signal } : {}) };
+  const artifactPath = resolve(options.artifact);
+  const outputDir = resolve(options.output);
+  const [report, requirements, detected, contents, hardware, toolVersions, version] = await Promise.all([
+    readReport(options.report, signal),
+    readCertifyRequirements(options.requirements, signal),
+    detectModelFormat(artifactPath),
+    describeArtifactContents(artifactPath, signal),
+    detectHardware(signal ? { signal } : {}),
+    readToolVersions(),
+    readEdgeforgeVersion(),
+  ]);
+  const format = detected.format;
+  const candidate = pickCandidate(report, contents.digest);
+  const baseline = report.candidates.find((c) => c.isBaseline);
+  const machine = summarizeMachine(hardware);
+  const fingerprint = machineFingerprint(machine);
+  const reportFingerprint = machineFingerprint(report.machine);
+  const remeasured = options.remeasure === true || fingerprint !== reportFingerprint;
+  const remeasuredBecause = fingerprint !== reportFingerprint ? `the report was measured on other hardware (${reportFingerprint}, this machine ${fingerprint})` : options.remeasure ? "asked for (--remeasure)" : "same hardware as the report: its figures are used";
+  const shapes = options.shapes ?? {};
+  const seed = options.seed ?? 42;
+  options.logger?.info(`certify: ${basename(artifactPath)} (${format}); ${remeasuredBecause}`);
+
+  const measureOptions = { format, shapes, requirements, seed, ...reporter };
+  if (remeasured && !(await access(report.input.path).then(() => true, () => false))) {
+    throw new EdgeforgeError("FILE_NOT_FOUND", `re-measuring needs the report's input model, ${report.input.path}, which is not here`, {
+      hint: "copy the input model to that path, or certify on the machine the report was made on",
+      details: { path: report.input.path },
+    });
+  }
+  const performanceSection = remeasured ? await remeasurePerformance(artifactPath, report, candidate, measureOptions) : fromReport(candidate, baseline, (m) => !accuracyMetrics.has(m), report.candidates.find((c) => c.id === candidate.id)?.measurement?.isolation ?? "optimize report");
+  const accuracySection = remeasured ? await remeasureAccuracy(artifactPath, report, candidate, measureOptions) : fromReport(candidate, baseline, (m) => accuracyMetrics.has(m), candidate.evaluationMethod ?? "optimize report");
+  const allMetrics = { ...performanceSection.metrics, ...accuracySection.metrics, sizeBytes: contents.sizeBytes };
+  const gates = judgeReportGates(report, allMetrics, { ...performanceSection.baselineMetrics, ...accuracySection.baselineMetrics, ...(baseline ? { sizeBytes: baseline.artifact?.sizeBytes ?? report.input.sizeBytes } : {}) });
+  const splitGates = (accuracy: boolean): GateSection["results"] => gates.results.filter((g) => accuracyMetrics.has(g.metric) === accuracy);
+
+  const settings = runtimeSettingsOfReport(candidate);
+  const session = await openRuntimeSession(candidate.runtime.runtime as RuntimeId, artifactPath, format, settings);
+  let robustness: RobustnessSection;
+  let stress: StressSection;
+  let profile: ReferenceProfile;
+  const description = session.describe();
+  try {
+    const probes = await buildProbeSet(session, { shapes, samples: requirements.robustness.samples, seed, ...(requirements.evaluation.text ? { text: requirements.evaluation.text } : {}), ...(signal ? { signal } : {}) });
+    robustness = await checkRobustness(session, probes, requirements.robustness.maxDegradation);
+    const reportP99 = candidate.latency?.p99Ms ?? candidate.metrics.p99LatencyMs;
+    const p99BudgetMs = requirements.latency.p99Ms ?? (reportP99 === undefined ? Number.POSITIVE_INFINITY : 3 * reportP99);
+    const p99BudgetSource = requirements.latency.p99Ms ? "requirements file" : reportP99 === undefined ? "none given" : `default: 3× the report's p99 (${reportP99.toFixed(2)} ms)`;
+    stress = await runStress(session, probes, {
+      maxConcurrency: requirements.stress.maxConcurrency,
+      durationMs: requirements.stress.durationMs,
+      expectedConcurrency: requirements.stress.expectedConcurrency,
+      p99BudgetMs,
+      p99BudgetSource,
+      maxRssGrowthBytes: requirements.stress.maxRssGrowthBytes,
+      ...(signal ? { signal } : {}),
+    });
+    profile = buildReferenceProfile(probes, requirements.monitoring.histogramBins);
+  } finally {
+    await session.close();
+  }
+
+  const registry = options.registry !== undefined || options.registerAs !== undefined ? Registry.open(options.registry) : undefined;
+  try {
+    const { security, compliance } = await checkProvenance(artifactPath, format, contents, requirements, { runtime: description.runtime, runtimeVersion: description.runtimeVersion, loaded: true }, registry);
+    const requirementsText = JSON.stringify(requirements);
+    const body = {
+      validatedAt,
+      durationMs: 0,
+      tool: { name: "edgeforge" as const, version, toolVersions },
+      artifact: { path: artifactPath, name: basename(artifactPath), format, sha256: contents.digest, sizeBytes: contents.sizeBytes, files: contents.files },
+      report: { path: resolve(options.report), sha256: await hashFileSha256(options.report, signal), createdAt: report.createdAt, candidateId: candidate.id, machineFingerprint: reportFingerprint },
+      machine: { ...machine, fingerprint },
+      remeasured,
+      remeasuredBecause,
+      requirements: { ...requirements, sha256: hashSha256(requirementsText), source: options.requirements ? resolve(options.requirements) : "defaults" },
+      accuracy: { ...accuracySection, gates: splitGates(true) },
+      performance: { ...performanceSection, gates: splitGates(false) },
+      robustness,
+      stress,
+      security,
+      compliance,
+    };
+    const checks = collectChecks(body, requirements.security.requireRegistryLineage);
+    const failed = checks.filter((c) => c.required && !c.passed).map((c) => ({ section: c.section, name: c.name, reason: c.detail }));
+    const atExpected = [...stress.levels].reverse().find((l) => l.concurrency <= stress.expectedConcurrency) ?? stress.levels[0];
+    const certification: Certification = {
+      schemaVersion: certificationSchemaVersion,
+      kind: "edgeforge.certification",
+      ...body,
+      approval: { approved: failed.length === 0, checks, failed },
+      monitoring: {
+        schemaVersion: 1,
+        latency: {
+          p95BudgetMs: requirements.latency.p95Ms ?? 2 * (atExpected?.p95Ms ?? 0),
+          p99BudgetMs: stress.p99BudgetMs,
+          source: requirements.latency.p95Ms ? "requirements file" : `p95: 2× the stress p95 at ${stress.expectedConcurrency} in flight; p99: ${stress.p99BudgetSource}`,
+        },
+        errorRateThreshold: requirements.monitoring.errorRateThreshold,
+        expectedConcurrency: requirements.stress.expectedConcurrency,
+        referenceProfile: profile,
+      },
+    };
+
+    let bundles: { model: SigstoreKeyBundle; attestations: Record<string, SigstoreKeyBundle> } | undefined;
+    if (options.signingKey) {
+      const signaturePath = join(outputDir, `${basename(artifactPath)}.sig`);
+      const signed = await signModel(artifactPath, options.signingKey, { signaturePath, ...(signal ? { signal } : {}) });
+      await writeJson(signaturePath, signed.bundle, signal);
+      // the bundle just written must verify against the artifact before it is reported
+      await verifyModelSignature(artifactPath, signed.bundle, options.signingKey.publicKey, { signaturePath, ...(signal ? { signal } : {}) });
+      const subject = { name: basename(artifactPath), digest: { sha256: contents.digest } };
+      const provenance = signStatement(
+        buildProvenanceStatement(subject, {
+          buildType: "https://github.com/edgeforge/edgeforge/optimize@v1",
+          builderId: `edgeforge@${report.tool.version}`,
+          input: { name: basename(report.input.path), sha256: report.input.sha256 },
+          passes: candidate.passes.map((p) => ({ passId: p.passId, passVersion: p.passVersion, options: p.options })),
+          runtime: { ...candidate.runtime },
+          toolVersions: { ...toolVersions, ...(candidate.measurement?.runtimeVersion ? { runtime: candidate.measurement.runtimeVersion } : {}) },
+          finishedOn: report.createdAt,
+        }),
+        options.signingKey,
+      );
+      const testResult = signStatement(
+        buildTestResultStatement(subject, {
+          passed: checks.filter((c) => c.passed).map((c) => `${c.section}: ${c.name}`),
+          failed: checks.filter((c) => c.required && !c.passed).map((c) => `${c.section}: ${c.name}`),
+          warned: checks.filter((c) => !c.required && !c.passed).map((c) => `${c.section}: ${c.name}`),
+          configuration: [{ name: "requirements", digest: { sha256: certification.requirements.sha256 } }, { name: basename(options.report), digest: { sha256: certification.report.sha256 } }],
+          url: join(outputDir, "certification.json"),
+        }),
+        options.signingKey,
+      );
+      const paths = { provenance: join(outputDir, "provenance.sigstore.json"), testResult: join(outputDir, "test-result.sigstore.json"), verificationSummary: join(outputDir, "verification-summary.sigstore.json") };
+      const provenanceDigest = await writeJson(paths.provenance, provenance, signal);
+      const testResultDigest = await writeJson(paths.testResult, testResult, signal);
+      const summary = signStatement(
+        buildVerificationSummaryStatement(subject, {
+          verifierId: `edgeforge@${version}`,
+          timeVerified: validatedAt,
+          resourceUri: artifactPath,
+          policy: { uri: certification.requirements.source, digest: { sha256: certification.requirements.sha256 } },
+          inputAttestations: [{ uri: paths.provenance, digest: { sha256: provenanceDigest } }, { uri: paths.testResult, digest: { sha256: testResultDigest } }],
+          passed: certification.approval.approved,
+        }),
+        options.signingKey,
+      );
+      await writeJson(paths.verificationSummary, summary, signal);
+      certification.signature = { path: signaturePath, keyHint: options.signingKey.publicKey.hint, subjectDigest: signed.statement.subject[0]?.digest.sha256 ?? "", attestations: paths };
+      bundles = { model: signed.bundle, attestations: { provenance, testResult, verificationSummary: summary } };
+    }
+
+    if (registry && options.registerAs) {
+      const inputExists = await access(report.input.path).then(() => true, () => false);
+      const registered = await registry.addVersion({
+        model: options.registerAs,
+        path: artifactPath,
+        command: "certify --register",
+        notes: `certified ${certification.approval.approved ? "and approved" : "(not approved)"} at ${validatedAt}`,
+        ...(inputExists ? { parentPath: report.input.path } : {}),
+        passes: candidate.passes.map((p) => ({ passId: p.passId, passVersion: p.passVersion, options: p.options })),
+        toolVersions,
+        ...(signal ? { signal } : {}),
+      });
+      registry.recordEvaluation({
+        artifactDigest: registered.artifactDigest,
+        metrics: metricRecordsOf(allMetrics),
+        hardwareFingerprint: remeasured ? fingerprint : reportFingerprint,
+        runtime: description.runtime,
+        runtimeVersion: description.runtimeVersion,
+        source: `certify ${remeasured ? "(re-measured)" : "(figures from the report)"}`,
+        measuredAt: validatedAt,
+      });
+      certification.durationMs = performance.now() - started;
+      const certificationId = registry.recordCertification({
+        artifactDigest: registered.artifactDigest,
+        approved: certification.approval.approved,
+        certificate: certification,
+        ...(bundles ? { signatureBundle: bundles.model, attestations: bundles.attestations, keyHint: options.signingKey?.publicKey.hint } : {}),
+      });
+      certification.registry = { path: registry.path, model: registered.model, version: registered.version, certificationId };
+    }
+    certification.durationMs = performance.now() - started;
+    await writeJson(join(outputDir, "certification.json"), certification, signal);
+    return certification;
+  } finally {
+    registry?.close();
+  }
+}
