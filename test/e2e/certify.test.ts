@@ -106,7 +106,7 @@ describe("edgeforge certify (built CLI)", () => {
       expect(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString()).subject[0].digest.sha256).toBe(c.artifact.sha256);
     }
     await expectVerifyFailures(int8, join(out, "rec-int8.onnx.sig"), join(dir, "key.pub.pem"), join(dir, "other.pub.pem"));
-  });
+  }, 600_000);
 
   it("certifies a GGUF from ../shared/models (Q4_K_M of the F16): token dropout, token bad inputs, OMS bundle", async () => {
     const q4 = join(dir, "fortunes-q4_k_m.gguf");
@@ -125,7 +125,7 @@ describe("edgeforge certify (built CLI)", () => {
     expect(c.robustness.perturbations.map((p) => p.name)).toEqual(["token-dropout"]);
     expect(c.accuracy.metrics.perplexity).toBeGreaterThan(1);
     await expectVerifyFailures(q4, join(out, "fortunes-q4_k_m.gguf.sig"), join(dir, "key.pub.pem"), join(dir, "other.pub.pem"));
-  });
+  }, 600_000);
 
   it("bad input: a corrupt registry file is refused and left as it was", async () => {
     const corrupt = join(dir, "corrupt.db");
