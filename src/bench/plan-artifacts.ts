@@ -1,8 +1,8 @@
-import { stat } from "node:fs/promises";
-import { basename, relative } from "node:path";
+import { readdir, stat } from "node:fs/promises";
+import { basename, join, relative } from "node:path";
 import type { ModelFormat } from "../core/artifact.js";
 import { EdgeforgeError, fileError } from "../core/errors.js";
-import { hashFileSha256 } from "../core/hashing.js";
+import { hashFileSha256, hashFolderSha256 } from "../core/hashing.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import type { BenchArtifact } from "../reports/bench-record.js";
 import { runtimeCatalog, runtimeForFormat, type RuntimeId } from "../runtimes/catalog.js";
@@ -37,12 +37,16 @@ export async function planArtifacts(paths: readonly string[], runtime: RuntimeId
         });
       }
       let sizeBytes: number;
+      let isFolder: boolean;
       try {
-        sizeBytes = (await stat(path)).size;
+        const info = await stat(path);
+        isFolder = info.isDirectory();
+        // A folder artifact (MLX, Hugging Face) weighs what its files weigh.
+        sizeBytes = isFolder ? (await Promise.all((await readdir(path, { withFileTypes: true })).filter((e) => e.isFile()).map(async (e) => (await stat(join(path, e.name))).size))).reduce((a, b) => a + b, 0) : info.size;
       } catch (error) {
         throw fileError(error, path, "read");
       }
-      const sha256 = await hashFileSha256(path, signal);
+      const sha256 = isFolder ? await hashFolderSha256(path, signal) : await hashFileSha256(path, signal);
       planned.push({ ok: true, artifact: { label, path, format, sizeBytes, sha256 }, format, runtime: chosen });
     } catch (error) {
       if (EdgeforgeError.isInstance(error) && error.code === "INVALID_OPTION") throw error;

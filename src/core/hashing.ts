@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { fileError } from "./errors.js";
 
 export async function hashFileSha256(path: string, signal?: AbortSignal): Promise<string> {
@@ -26,4 +28,17 @@ export function stableStringify(value: unknown): string {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
+}
+
+/** A folder's identity: the hash of its files' names and hashes (sorted), so any changed byte changes it. */
+export async function hashFolderSha256(folder: string, signal?: AbortSignal): Promise<string> {
+  let names: string[];
+  try {
+    names = (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+  } catch (error) {
+    throw fileError(error, folder, "read");
+  }
+  const entries: [string, string][] = [];
+  for (const name of names) entries.push([name, await hashFileSha256(join(folder, name), signal)]);
+  return hashSha256(stableStringify(entries));
 }

@@ -41,6 +41,13 @@ export const runtimeCatalog = Object.freeze({
       (await import("./llama-cpp/llama-cpp-runtime.js")).openLlamaCppSession(modelPath, settings),
     detect: () => probe("node-llama-cpp", () => import("node-llama-cpp")),
   }),
+  mlx: Object.freeze({
+    description: "node-mlx (@frost-beta/mlx, optional; MLX on CPU): MLX llama folders; inputs {tokens: int32} → outputs {logits}, one forward pass per run",
+    formats: Object.freeze(["mlx"] as const satisfies readonly ModelFormat[]),
+    load: () => import("./mlx/mlx-runtime.js"),
+    open: async (modelPath: string, _settings: RuntimeSettings) => (await import("./mlx/mlx-runtime.js")).openMlxSession(modelPath),
+    detect: () => probe("@frost-beta/mlx", async () => (await import("./mlx/mlx-runtime.js")).loadMlx()),
+  }),
   openvino: Object.freeze({
     description: "openvino-node: used only when the optional openvino-node package is installed and loads",
     formats: Object.freeze(["onnx"] as const satisfies readonly ModelFormat[]),

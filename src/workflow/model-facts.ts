@@ -1,8 +1,7 @@
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
 import type { Artifact, ModelFormat } from "../core/artifact.js";
 import { EdgeforgeError, fileError } from "../core/errors.js";
-import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
+import { hashFileSha256, hashFolderSha256 } from "../core/hashing.js";
 import type { ShapeOverrides } from "../core/shapes.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { inspectGguf, type GgufInspection } from "../formats/gguf/inspect-gguf.js";
@@ -19,19 +18,6 @@ export interface InspectedModel {
   artifact: HashedArtifact;
   summary: ModelSummary;
   facts: ModelFacts;
-}
-
-/** A folder's identity: the hash of its files' names and hashes (sorted), so any changed byte changes it. */
-async function hashFolderSha256(folder: string, signal?: AbortSignal): Promise<string> {
-  let names: string[];
-  try {
-    names = (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
-  } catch (error) {
-    throw fileError(error, folder, "read");
-  }
-  const entries: [string, string][] = [];
-  for (const name of names) entries.push([name, await hashFileSha256(join(folder, name), signal)]);
-  return hashSha256(stableStringify(entries));
 }
 
 function kindOf(format: ModelFormat, architecture: string, isLanguageModel: boolean): ModelKind {

@@ -1,6 +1,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { benchmark } from "../../src/api/bench.js";
 import { convertModel } from "../../src/api/llm.js";
 import { TokenScoreAccumulator } from "../../src/eval/llm/token-scores.js";
 import { readGgufAsHf } from "../../src/passes/hf/export-gguf-as-hf.js";
@@ -122,6 +123,15 @@ describe("MLX exports, verified in MLX", () => {
     const scores = compare(tokens.map((sequence) => model.logits(sequence)), reference, model.config.vocabSize);
     expect(scores.klDivergence()?.mean).toBeLessThan(1e-5);
     expect(scores.top1Agreement()?.ratio).toBeGreaterThanOrEqual(0.99);
+  }, 300_000);
+
+  it("MLX is a measured runtime: the benchmark harness opens an MLX folder through the catalog and reports tokens/s", async () => {
+    const folder = folders.get("4bit-g64") as string;
+    const record = await benchmark({ models: [folder], iterations: 3, warmupIterations: 1, sweepSizes: [], shapes: { tokens: [32] } });
+    const result = record.results[0];
+    expect(result?.runtime).toBe("mlx");
+    expect(result?.status).toBe("ok");
+    expect(result?.summary?.tokensPerSec).toBeGreaterThan(0);
   }, 300_000);
 
   it("keeps matrices MLX cannot quantize in float, says so per tensor, and MLX runs the result (stories260K: 64- and 172-wide rows)", async () => {

@@ -21,9 +21,10 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 describe("runtime catalog", () => {
   it("is frozen and maps formats to runtimes", () => {
     expect(Object.isFrozen(runtimeCatalog)).toBe(true);
-    expect(Object.keys(runtimeCatalog)).toEqual(["ort", "llama-cpp", "openvino"]);
+    expect(Object.keys(runtimeCatalog)).toEqual(["ort", "llama-cpp", "mlx", "openvino"]);
     expect(runtimeForFormat("onnx")).toBe("ort");
     expect(runtimeForFormat("gguf")).toBe("llama-cpp");
+    expect(runtimeForFormat("mlx")).toBe("mlx");
     expect(() => runtimeForFormat("safetensors")).toThrow(expect.objectContaining({ code: "UNSUPPORTED_FEATURE" }));
   });
 

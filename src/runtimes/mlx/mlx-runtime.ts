@@ -75,6 +75,7 @@ export function mlxFromFloat32(values: Float32Array, shape: number[]): MlxArray 
 }
 
 interface LlamaConfig {
+  contextLength: number;
   hiddenSize: number;
   layerCount: number;
   headCount: number;
@@ -100,6 +101,7 @@ function readConfig(raw: Record<string, unknown>, folder: string): LlamaConfig {
   const hiddenSize = number("hidden_size");
   const quantization = raw.quantization as { group_size?: number; bits?: number } | undefined;
   return {
+    contextLength: number("max_position_embeddings", 2048),
     hiddenSize,
     layerCount: number("num_hidden_layers"),
     headCount,
@@ -236,8 +238,18 @@ export async function loadMlxLlama(folder: string): Promise<MlxLlama> {
   };
 }
 
-/** The engine-neutral Session over an MLX llama folder: { tokens: int32 [n] } → { logits: float32 [n, vocab] }. */
-export async function openMlxSession(folder: string): Promise<Session> {
+/** A Session whose token inputs the benchmark harness fills with ids below the vocabulary size. */
+export interface MlxSession extends Session {
+  readonly vocabularySize: number;
+  readonly contextSize: number;
+}
+
+/**
+ * The engine-neutral Session over an MLX llama folder: { tokens: int32 [n] } → { logits: float32
+ * [n, vocab] }, each run a full forward pass from position 0 (no KV cache), so the harness's
+ * tokens/s for it is prompt-processing throughput. MLX picks its own CPU threads.
+ */
+export async function openMlxSession(folder: string): Promise<MlxSession> {
   const model = await loadMlxLlama(folder);
   const version = (await readPackageVersion("@frost-beta/mlx")) ?? "unknown";
   const description: SessionDescription = {
@@ -251,12 +263,17 @@ export async function openMlxSession(folder: string): Promise<Session> {
   };
   const close = async (): Promise<void> => {};
   return {
+    vocabularySize: model.config.vocabSize,
+    contextSize: model.config.contextLength,
     describe: () => description,
     async run(inputs: NamedTensors, options: RunOptions = {}): Promise<NamedTensors> {
       options.signal?.throwIfAborted();
       const tokens = inputs.tokens;
       if (!tokens || tokens.dtype !== "int32" || tokens.dims.length !== 1 || !(tokens.data instanceof Int32Array) || tokens.data.length === 0) {
         throw new EdgeforgeError("INVALID_SHAPE", "the mlx session takes one input, tokens: int32 [n]", { hint: "pass { tokens: { dtype: \"int32\", dims: [n], data: Int32Array } }" });
+      }
+      if (tokens.data.some((token) => token < 0 || token >= model.config.vocabSize)) {
+        throw new EdgeforgeError("INVALID_SHAPE", `token ids must lie in 0..${model.config.vocabSize - 1}`, { hint: "tokenize with the model's own tokenizer" });
       }
       const logits = model.logits(tokens.data);
       return { logits: { dtype: "float32", dims: [tokens.data.length, model.config.vocabSize], data: logits } };
