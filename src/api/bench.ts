@@ -13,7 +13,7 @@ export type { RuntimeSettings } from "../runtimes/runtime-settings.js";
 export { benchFormats, benchOutcome, renderBench, runtimeCatalog, runtimeIds, type BenchFormat };
 
 export interface BenchmarkOptions extends Omit<BenchOptions, "runtime"> {
-  /** "ort", "llama-cpp" or "openvino"; default: by each model's format. */
+  /** "ort", "llama-cpp", "mlx" or "openvino"; default: by each model's format. */
   runtime?: string;
 }
 

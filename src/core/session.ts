@@ -6,7 +6,7 @@ import type { NamedTensors, TensorSpec } from "./tensor.js";
  * core so that passes, which must never import runtimes, can receive a Session from their context.
  */
 export interface SessionDescription {
-  /** Catalog id: "ort", "llama-cpp", "openvino". */
+  /** Catalog id: "ort", "llama-cpp", "mlx", "openvino". */
   runtime: string;
   runtimeVersion: string;
   /** The execution provider / backend that actually ran, after any fallback (e.g. "cpu"). */
