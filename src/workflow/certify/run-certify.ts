@@ -116,6 +116,12 @@ function collectChecks(c: Omit<Certification, "approval" | "monitoring" | "signa
   gateChecks("accuracy", c.accuracy.gates);
   gateChecks("performance", c.performance.gates);
   if (c.accuracy.gates.length === 0) checks.push({ section: "accuracy", name: "accuracy measured", required: true, passed: Object.keys(c.accuracy.metrics).length > 0, detail: c.accuracy.method });
+  if (c.performance.gates.length === 0) {
+    const speedup = c.performance.metrics.speedup;
+    const interval = c.performance.speedupInterval;
+    const detail = `${speedup === undefined ? "no speed-up figure" : `speed-up ${speedup.toFixed(3)}×${interval ? ` (95% interval ${interval.low.toFixed(3)}–${interval.high.toFixed(3)}, ${interval.pairs} rounds)` : ""}`}; p50 ${c.performance.metrics.p50LatencyMs?.toFixed(2) ?? "?"} ms (${c.performance.source})`;
+    checks.push({ section: "performance", name: "performance measured", required: true, passed: Object.keys(c.performance.metrics).length > 0, detail });
+  }
   for (const p of c.robustness.perturbations) checks.push({ section: "robustness", name: `perturbation: ${p.name}`, required: true, passed: p.passed, detail: `degradation ${p.degradation.toFixed(4)} (limit ${c.robustness.maxDegradation})` });
   for (const b of c.robustness.badInputs) {
     checks.push({ section: "robustness", name: `bad input: ${b.name}`, required: true, passed: b.passed, detail: `${b.guard.rejected ? `refused: ${b.guard.message ?? ""}` : "not refused"}; runtime ${b.runtimeUsable ? "usable afterwards" : "NOT usable afterwards"}` });
