@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EdgeforgeError } from "../core/errors.js";
 import { readJsonFile } from "../datasets/dataset-spec.js";
+import { refuseVocabularyOnly } from "./refuse-vocabulary-only.js";
 import { inputValuesSchema, type InputValues } from "../datasets/synthetic-inputs.js";
 import { benchOutcome, runBenchmark, type BenchOptions } from "../bench/run-benchmark.js";
 import { benchFormats, type BenchFormat } from "../reports/bench-csv.js";
@@ -23,6 +24,7 @@ export interface BenchmarkOptions extends Omit<BenchOptions, "runtime"> {
  */
 export async function benchmark(options: BenchmarkOptions): Promise<BenchRecord> {
   const { runtime, ...rest } = options;
+  await refuseVocabularyOnly(options.models, "benchmark", options.signal);
   return runBenchmark({ ...rest, ...(runtime === undefined ? {} : { runtime: requireRuntimeId(runtime) }) });
 }
 

@@ -28,6 +28,21 @@ export interface ConvertModelOptions {
   dtype?: "F16" | "BF16" | "F32";
 }
 
+/** What `convert` turns into what: the one list every "unsupported input" message quotes. */
+export const conversionCatalog = Object.freeze([
+  { to: "gguf", from: "a Hugging Face llama/mistral/qwen2 folder (config.json + *.safetensors + tokenizer)" },
+  { to: "gguf", from: "a llama2.c checkpoint (.bin, with --vocab-from or --tokenizer)" },
+  { to: "mlx", from: "a Hugging Face folder, or an F16/F32 .gguf file" },
+] as const);
+
+function unsupportedInput(inputPath: string, what: string, to: string): EdgeforgeError {
+  const routes = conversionCatalog.map((route) => `--to ${route.to} from ${route.from}`).join("; ");
+  return new EdgeforgeError("UNKNOWN_FORMAT", `${inputPath} is ${what}, which convert --to ${to} does not read`, {
+    hint: `convert supports: ${routes}`,
+    details: { path: inputPath, to, supported: conversionCatalog },
+  });
+}
+
 function parseOptions<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
@@ -36,6 +51,13 @@ function parseOptions<T>(schema: { safeParse(value: unknown): { success: true; d
     hint: "see `edgeforge convert --help`",
     details: { issues: parsed.error.issues },
   });
+}
+
+/** "a GGUF file", "an ONNX file" or "a file of unrecognised format". */
+async function describeFile(path: string): Promise<string> {
+  const detected = await detectModelFormat(path).catch(() => undefined);
+  if (!detected) return "a file of unrecognised format";
+  return `${/^[aeiou]/i.test(detected.format) ? "an" : "a"} ${detected.format.toUpperCase()} file`;
 }
 
 /**
@@ -56,9 +78,7 @@ export async function convertModel(inputPath: string, options: ConvertModelOptio
     if (!isFolder) {
       const { format } = await detectModelFormat(inputPath);
       if (format !== "llama2c") {
-        throw new EdgeforgeError("INVALID_OPTION", `${inputPath} is a ${format} file; --to gguf converts a Hugging Face model folder or a llama2.c checkpoint`, {
-          hint: "pass the folder holding config.json and *.safetensors, or a llama2.c .bin",
-        });
+        throw unsupportedInput(inputPath, await describeFile(inputPath), "gguf");
       }
       const parsed = parseOptions(llama2cConvertGgufOptionsSchema, { vocabFrom: options.vocabFrom, tokenizer: options.tokenizer, outtype: options.outtype, name: options.name });
       const output = options.output ?? join(dirname(resolve(inputPath)), llama2cConvertGgufPass.defaultOutputName(inputPath, parsed));
@@ -74,9 +94,7 @@ export async function convertModel(inputPath: string, options: ConvertModelOptio
   if (options.to === "mlx") {
     const parsed = parseOptions(mlxExportOptionsSchema, { bits: options.bits, groupSize: options.groupSize, dtype: options.dtype });
     const format = isFolder ? "safetensors" : (await detectModelFormat(inputPath)).format;
-    if (format !== "gguf" && format !== "safetensors") {
-      throw new EdgeforgeError("UNKNOWN_FORMAT", `${inputPath} is ${format}; MLX export reads Hugging Face folders and GGUF files`, { hint: "pass a HF folder or an F16/F32 .gguf" });
-    }
+    if (format !== "gguf" && format !== "safetensors") throw unsupportedInput(inputPath, await describeFile(inputPath), "mlx");
     const output = options.output ?? join(dirname(resolve(inputPath)), mlxExportPass.defaultOutputName(inputPath, parsed));
     return mlxExportPass.run({ ...artifact, format }, output, parsed, context);
   }

@@ -1,4 +1,6 @@
 import type { ModelFormat } from "../core/artifact.js";
+import { callInChild, childEntry } from "../core/child-call.js";
+import { refuseVocabularyOnly } from "./refuse-vocabulary-only.js";
 import type { Session } from "../core/session.js";
 import type { LlmSession } from "../eval/llm/llm-session.js";
 import { evaluateModel, evalTasks, type EvalTask, type EvaluateModelOptions } from "../eval/evaluate-model.js";
@@ -19,10 +21,30 @@ export interface EvaluateOptions extends Omit<EvaluateModelOptions, "openSession
 }
 
 /**
+ * Evaluate a model: classification accuracy, fidelity to a baseline, CTC sequence accuracy, a user
+ * evaluator, or (GGUF) the LLM metrics; with a baseline, retention ratios. A GGUF is evaluated in a
+ * child process: llama.cpp aborts the process on some malformed models (GGML_ASSERT), and that
+ * must come back as a typed RUNTIME_FAILED error with llama.cpp's message, not end the caller.
+ */
+export async function evaluate(options: EvaluateOptions): Promise<EvalRecord> {
+  const paths = [options.modelPath, ...(options.baselinePath ? [options.baselinePath] : [])];
+  const formats = await Promise.all(paths.map(async (path) => (await detectModelFormat(path)).format));
+  if (!formats.includes("gguf")) return evaluateHere(options);
+  await refuseVocabularyOnly(paths, "evaluate", options.signal);
+  const { logger, progress, signal, ...request } = options;
+  return callInChild<EvalRecord>(childEntry(import.meta.url, "evaluate-child"), request, {
+    what: "the llama.cpp evaluation",
+    ...(logger ? { logger } : {}),
+    ...(progress ? { progress } : {}),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/**
  * Evaluate a model in this process: classification accuracy, fidelity to a baseline, CTC sequence
  * accuracy, a user evaluator, or (GGUF) the LLM metrics; with a baseline, retention ratios.
  */
-export async function evaluate(options: EvaluateOptions): Promise<EvalRecord> {
+export async function evaluateHere(options: EvaluateOptions): Promise<EvalRecord> {
   const { runtime, settings = {}, ...rest } = options;
   checkRuntimeSettings(settings);
   const chosen = runtime === undefined ? undefined : requireRuntimeId(runtime);

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Reporter } from "../core/logger.js";
 import type { Pass } from "../passes/pass.js";
 import { EdgeforgeError } from "../core/errors.js";
+import { claimOutputFolder } from "../core/output-folder.js";
 import { parseSizeBytes } from "../core/units.js";
 import { parseGateFlag } from "../gates/gates-file.js";
 import { readReport } from "../reports/read-report.js";
@@ -12,6 +13,7 @@ import { mergeConfigLayers, readConfigLayer, resolveWorkflowConfig, type ConfigL
 import type { PipelineResult } from "../workflow/run-pipeline.js";
 import { readPipelineConfig, runPipeline } from "../workflow/run-pipeline.js";
 import { prepareWorkflow, runWorkflow, type PreparedWorkflow } from "../workflow/run-workflow.js";
+import { checkWorkflowSettings } from "../workflow/check-workflow-settings.js";
 import type { WorkflowConfig } from "../workflow/workflow-config.js";
 import { getPass, passIds } from "../passes/catalog.js";
 
@@ -97,7 +99,9 @@ export async function resolveOptimizeConfig(options: OptimizeOptions): Promise<W
   if (merged.output === undefined) {
     throw new EdgeforgeError("INVALID_OPTION", "no output folder", { hint: "pass -o OUTDIR (or set output: in the config file)" });
   }
-  return resolveWorkflowConfig(merged, options.configPath ? `${options.configPath} + flags` : "the command line");
+  const config = resolveWorkflowConfig(merged, options.configPath ? `${options.configPath} + flags` : "the command line");
+  checkWorkflowSettings(config, listWorkflowPasses());
+  return config;
 }
 
 /** Every pass in the catalog: the plan decides which apply. */
@@ -129,8 +133,13 @@ export async function planOptimize(options: OptimizeOptions): Promise<OptimizePl
 export async function optimize(options: OptimizeOptions): Promise<Report> {
   const config = await resolveOptimizeConfig(options);
   const budget = memoryBudgetOf(options.memoryBudget);
-  const { report } = await runWorkflow(config, { ...options, passes: listWorkflowPasses(), ...(budget === undefined ? {} : { memoryBudgetBytes: budget }) });
-  return report;
+  const lock = await claimOutputFolder(config.output, "optimize");
+  try {
+    const { report } = await runWorkflow(config, { ...options, passes: listWorkflowPasses(), ...(budget === undefined ? {} : { memoryBudgetBytes: budget }) });
+    return report;
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Run a pipeline file (stages validation, optimization, testing, packaging). */

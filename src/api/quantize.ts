@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Artifact } from "../core/artifact.js";
 import { EdgeforgeError } from "../core/errors.js";
 import type { Reporter } from "../core/logger.js";
+import { checkWritableFolder, sweepStaleTempFiles } from "../core/output-folder.js";
 import type { OpenSession } from "../core/session.js";
 import type { Dataset } from "../datasets/dataset.js";
 import type { DatasetSpecInput } from "../datasets/dataset-spec.js";
@@ -11,6 +12,7 @@ import { openDataset } from "../datasets/open-dataset.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { getPass, type PassId } from "../passes/catalog.js";
 import { describeOnnxArtifact } from "../passes/onnx/onnx-pass-io.js";
+import { checkPassOptions } from "../passes/check-pass-options.js";
 import type { PassLog } from "../passes/pass.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
 
@@ -96,24 +98,18 @@ export async function quantize(modelPath: string, options: QuantizeOptions): Pro
   }
   const passId = onnxQuantizeMethods[options.method];
   const pass = getPass(passId);
-  const parsed = pass.optionsSchema.safeParse(options.passOptions ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw invalidOption(`invalid ${options.method} option ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`, { issues: parsed.error.issues });
-  }
-  const unknown = Object.keys(options.passOptions ?? {}).filter((key) => !(key in (parsed.data as object)));
-  if (unknown.length > 0) {
-    throw invalidOption(`option ${unknown.join(", ")} does not apply to ${options.method}`, { method: options.method, unknown });
-  }
+  const passOptions = checkPassOptions(pass.optionsSchema, options.passOptions ?? {}, options.method, "see `edgeforge quantize --help` for each method's options");
   const input = await describeOnnxArtifact(modelPath);
-  const output = options.output ?? join(dirname(input.path), pass.defaultOutputName(input.path, parsed.data));
+  const output = options.output ?? join(dirname(input.path), pass.defaultOutputName(input.path, passOptions));
+  await checkWritableFolder(dirname(resolve(output)));
+  await sweepStaleTempFiles(dirname(resolve(output)));
   const calibrationData = await openData(options.calibration, options);
   const evaluationData = await openData(options.evaluation, options);
   const openSession: OpenSession =
     options.openSession ?? ((path) => openRuntimeSession("ort", path, "onnx", options.threads === undefined ? {} : { threads: options.threads }));
   const workDir = await mkdtemp(join(tmpdir(), "edgeforge-quantize-"));
   try {
-    const result = await pass.run(input, output, parsed.data, {
+    const result = await pass.run(input, output, passOptions, {
       workDir,
       openSession,
       ...(calibrationData ? { calibrationData } : {}),
@@ -129,7 +125,7 @@ export async function quantize(modelPath: string, options: QuantizeOptions): Pro
       passId,
       input: { path: input.path, sizeBytes: input.sizeBytes },
       output: result.artifact,
-      options: parsed.data,
+      options: passOptions,
       nodesQuantized: counts.nodesQuantized ?? counts.tensorsConverted ?? 0,
       nodesSkipped: counts.nodesSkipped ?? counts.nodesKeptFloat32 ?? 0,
       ...(counts.weightBytesBefore === undefined ? {} : { weightBytesBefore: counts.weightBytesBefore }),

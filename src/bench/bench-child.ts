@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../core/atomic-write.js";
+import { exitWithParent } from "../core/child-call.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { runReferenceWorkload } from "../runtimes/reference-workload.js";
 import type { BenchJob, BlockReply, BlockRequest, BlocksJob, ChildResult } from "./bench-job.js";
@@ -93,4 +94,5 @@ async function main(): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
+exitWithParent();
 process.exitCode = await main();

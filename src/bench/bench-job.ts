@@ -70,6 +70,3 @@ export type ChildResult =
   | { ok: true; mode: "idle"; peakRssBytes: number }
   | { ok: true; mode: "reference"; peakRssBytes: number; memorySource: "VmHWM" | "maxRSS"; workload: string }
   | { ok: false; error: { code: string; message: string; hint?: string } };
-
-/** Set to a substring of an artifact path to make the child abort after loading it (fault injection for tests). */
-export const crashEnvVar = "EDGEFORGE_BENCH_CRASH_ON";

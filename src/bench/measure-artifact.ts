@@ -2,7 +2,7 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
 import type { SessionFacts } from "../reports/bench-record.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
-import { crashEnvVar, type ChildMeasurement, type MeasureJob } from "./bench-job.js";
+import type { ChildMeasurement, MeasureJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
 import { measureEnergy, probeNvidiaSmi, probeRapl } from "./energy-counters.js";
 import { readPeakRss } from "./read-peak-rss.js";
@@ -38,11 +38,6 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
   const session = (await openRuntimeSession(job.runtime, job.artifactPath, job.format, job.settings)) as Session & { vocabularySize?: number };
   const loadNs = Number(clock() - loadStarted);
   try {
-    const crashOn = process.env[crashEnvVar];
-    if (crashOn && job.artifactPath.includes(crashOn)) {
-      process.stderr.write(`edgeforge bench child: ${crashEnvVar} matches ${job.artifactPath}; aborting on purpose\n`);
-      process.abort();
-    }
     const rssAfterLoadBytes = process.memoryUsage.rss();
     const specs = session.describe().inputs;
     const prepared = await prepareInputs(session, job);

@@ -11,4 +11,7 @@ export const exitCodes = {
   partialFailure: 4,
   /** An unexpected internal failure (a bug: please report it). */
   internal: 70,
+  /** Stopped by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal number, as shells report it. */
+  interrupted: 130,
+  terminated: 143,
 } as const;

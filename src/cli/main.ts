@@ -2,7 +2,7 @@
 import { CommanderError } from "commander";
 import { exitCodes } from "./exit-codes.js";
 import { reportFailure } from "./output.js";
-import { createProgram } from "./program.js";
+import { createProgram, formatUsageError, wasUsageErrorShown } from "./program.js";
 
 async function main(argv: string[]): Promise<number> {
   const program = createProgram();
@@ -12,7 +12,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version exit through here with code 0.
-      return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+      if (error.exitCode === 0) return exitCodes.ok;
+      // A commander error thrown by an action (not by parsing) has not been printed yet.
+      if (!wasUsageErrorShown()) process.stderr.write(formatUsageError(error.message, program.args[0]));
+      return exitCodes.usage;
     }
     return reportFailure(error);
   }

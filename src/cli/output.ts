@@ -7,9 +7,19 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Numbers with five or more decimals (0.1499855949294151) shown to 4 significant digits: the
+ * renderers round what they know; this catches a raw float any message or note passes through.
+ * Machine output (--json) is never touched.
+ */
+export function roundLongDecimals(text: string): string {
+  return text.replace(/(?<![\w.])(-?\d+\.\d{5,})(?![\w.])/g, (raw) => String(Number(Number(raw).toPrecision(4))));
+}
+
 /** Human output goes to stderr so stdout stays clean for `--json` and pipes. */
 export function printHuman(text: string): void {
-  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  const rounded = roundLongDecimals(text);
+  process.stderr.write(rounded.endsWith("\n") ? rounded : `${rounded}\n`);
 }
 
 export const stderrLogger: Logger = {

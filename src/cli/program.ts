@@ -18,20 +18,39 @@ import { registerVerifyCommand } from "./commands/verify.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { registerConformanceCommand } from "./commands/conformance.js";
 
+let usageErrorShown = false;
+
+/** Whether commander has already printed a usage error (main prints the ones actions throw). */
+export function wasUsageErrorShown(): boolean {
+  return usageErrorShown;
+}
+
+/** `error[USAGE]: …` plus the `hint:` line every failure carries, naming the command's own --help. */
+export function formatUsageError(message: string, commandName: string | undefined): string {
+  const text = message.replace(/^error: /, "").trimEnd();
+  const help = commandName ? `edgeforge ${commandName} --help` : "edgeforge --help";
+  return `error[USAGE]: ${text}\n  hint: run \`${help}\` for the options and their values\n`;
+}
+
+function configureUsageOutput(command: Command, commandName: string | undefined): void {
+  command.configureOutput({
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+    outputError: (text, write) => {
+      usageErrorShown = true;
+      write(formatUsageError(text, commandName));
+    },
+  });
+}
+
 export function createProgram(): Command {
   const program = new Command("edgeforge")
     .description("Optimize, validate and measure models for edge devices.")
     .version(version, "-V, --version")
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({
-      writeOut: (text) => process.stdout.write(text),
-      writeErr: (text) => process.stderr.write(text),
-      outputError: (text, write) => write(text.replace(/^error: /, "error[USAGE]: ")),
-    })
     .exitOverride()
     .addHelpText(
       "after",
-      `\nExit codes: ${exitCodes.ok} ok · ${exitCodes.error} error · ${exitCodes.usage} usage · ${exitCodes.gatesFailed} quality gates failed · ${exitCodes.partialFailure} some measurements failed · ${exitCodes.internal} internal error`,
+      `\nExit codes: ${exitCodes.ok} ok · ${exitCodes.error} error · ${exitCodes.usage} usage · ${exitCodes.gatesFailed} quality gates failed · ${exitCodes.partialFailure} some measurements failed · ${exitCodes.internal} internal error · ${exitCodes.interrupted} interrupted (SIGINT) · ${exitCodes.terminated} terminated (SIGTERM)`,
     );
   registerBenchCommand(program);
   registerConvertCommand(program);
@@ -49,5 +68,7 @@ export function createProgram(): Command {
   registerVerifyCommand(program);
   registerServeCommand(program);
   registerConformanceCommand(program);
+  configureUsageOutput(program, undefined);
+  for (const command of program.commands) configureUsageOutput(command, command.name());
   return program;
 }

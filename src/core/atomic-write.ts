@@ -5,9 +5,16 @@ import { basename, dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
 import { fileError } from "./errors.js";
 
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+/**
+ * The hidden temp file an output is written to before its rename: `.NAME.PID-RANDOM.tmp` beside it.
+ * The writer's process id lets a later run sweep what a killed run left (see output-folder.ts).
+ */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
 }
+
+/** Matches `tempPathFor` names; group 1 is the writer's process id. */
+export const tempFileNamePattern = /^\..+\.(\d+)-[0-9a-f]{12}\.tmp$/;
 
 /**
  * Write `data` to `path` via a temp file in the same folder and a rename, so readers never see a partial file.

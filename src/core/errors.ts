@@ -23,6 +23,7 @@ export const errorCodes = {
   RUNTIME_FAILED: "a runtime engine failed while loading or running a model",
   NOTHING_TO_DO: "the step found nothing to transform",
   OUTPUT_EQUALS_INPUT: "the output path would overwrite the input",
+  OUTPUT_LOCKED: "another edgeforge run is writing into the same output folder",
   DATASET_INVALID: "a calibration or evaluation dataset is empty or malformed",
   MEASUREMENT_FAILED: "a measurement could not be completed",
   ACCURACY_TARGET_NOT_MET: "no quantized variant meets the accuracy target (maxDrop)",

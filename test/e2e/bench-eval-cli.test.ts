@@ -1,9 +1,10 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/run-cli.js";
 import { buildCentroidClassifier, classifierModelBytes, loadMnistSplit, writeMnistImageFolder } from "../fixtures/mnist-classifier.js";
+import { writeHeadCountZeroGguf } from "../fixtures/degenerate-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 
 
@@ -25,21 +26,17 @@ describe("edgeforge bench (built CLI)", () => {
     expect(record.results[0].measurements[0]).toMatchObject({ status: "ok", latency: { count: 3 } });
   });
 
-  it("exits 4 when one child crashes, still measuring the other, and renders CSV rows for both", async () => {
-    const crashing = join(dir, "crash-me.onnx");
-    await copyFile(realOnnxModels.cls, crashing);
+  it("exits 4 when one child crashes (a real model llama.cpp aborts on), still measuring the other, and renders CSV rows for both", async () => {
+    const crashing = await writeHeadCountZeroGguf(join(dir, "crash-me.gguf"));
     const output = join(dir, "out.csv");
-    const result = await runCli(
-      ["bench", realOnnxModels.cls, crashing, "--shape", "x=1x3x48x192", ...quick, "--format", "csv", "--output", output],
-      { env: { ...process.env, EDGEFORGE_BENCH_CRASH_ON: "crash-me" } },
-    );
+    const result = await runCli(["bench", realOnnxModels.cls, crashing, "--shape", "x=1x3x48x192", ...quick, "--format", "csv", "--output", output]);
     expect(result.code).toBe(4);
     const rows = result.stdout.trimEnd().split("\n");
     expect(rows).toHaveLength(3);
     const header = (rows[0] as string).split(",");
     const statusOf = (label: string) => rows.find((row) => row.includes(label))?.split(",")[header.indexOf("status")];
     expect(statusOf("ch_ppocr_mobile_v2.0_cls_infer.onnx")).toBe("ok");
-    expect(statusOf("crash-me.onnx")).toBe("failed");
+    expect(statusOf("crash-me.gguf")).toBe("failed");
     expect(await readFile(output, "utf8")).toBe(result.stdout);
     expect(result.stderr).toContain("some measurements failed");
   });

@@ -1,13 +1,13 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { benchOutcome, runBenchmark } from "../../src/bench/run-benchmark.js";
-import { crashEnvVar } from "../../src/bench/bench-job.js";
 import { writeNpy } from "../../src/datasets/npy.js";
 import type { FailedMeasurement, SuccessfulMeasurement } from "../../src/reports/bench-record.js";
 import { tinyLlamaF16 } from "../fixtures/llm-models.js";
+import { writeHeadCountZeroGguf } from "../fixtures/degenerate-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 
 // Small counts: these tests prove the code path, not the speed (no assertion on wall-clock time).
@@ -72,14 +72,13 @@ describe("bench on the real npm models, each in its own process", () => {
     const corrupt = join(dir, "corrupt.onnx");
     // Starts like an ONNX protobuf (field 1 varint) so it gets past format detection to onnxruntime.
     await writeFile(corrupt, Buffer.concat([Buffer.from([0x08, 0x07, 0x12]), Buffer.alloc(64, 0xff)]));
-    const crashing = join(dir, "crash-me.onnx");
-    await copyFile(realOnnxModels.cls, crashing);
+    // A real model llama.cpp aborts on (GGML_ASSERT while loading): the child dies, the run goes on.
+    const crashing = await writeHeadCountZeroGguf(join(dir, "crash-me.gguf"));
     const record = await runBenchmark({
       ...quick,
       models: [realOnnxModels.cls, corrupt, realOnnxModels.rec, crashing, join(dir, "missing.onnx")],
-      shapes: { "ch_ppocr_mobile_v2.0_cls_infer.onnx:x": [1, 3, 48, 192], "crash-me.onnx:x": [1, 3, 48, 192], "ch_PP-OCRv4_rec_infer.onnx:x": [1, 4, 48, 160] },
+      shapes: { "ch_ppocr_mobile_v2.0_cls_infer.onnx:x": [1, 3, 48, 192], "ch_PP-OCRv4_rec_infer.onnx:x": [1, 4, 48, 160] },
       sweepSizes: [],
-      env: { ...process.env, [crashEnvVar]: "crash-me" },
     });
     expect(benchOutcome(record)).toBe("partial");
     const byLabel = (label: string) => record.results.find((r) => r.artifact.label === label);
@@ -88,8 +87,8 @@ describe("bench on the real npm models, each in its own process", () => {
     expect(failure("corrupt.onnx").error).toMatchObject({ code: "RUNTIME_FAILED", exitCode: 1 });
     expect(failure("corrupt.onnx").error.stderrTail).toContain("error[RUNTIME_FAILED]");
     expect(failure("ch_PP-OCRv4_rec_infer.onnx").error).toMatchObject({ code: "INVALID_SHAPE", message: expect.stringContaining("does not fit") });
-    expect(failure("crash-me.onnx").error).toMatchObject({ code: "MEASUREMENT_FAILED", signal: "SIGABRT" });
-    expect(failure("crash-me.onnx").error.stderrTail).toContain("aborting on purpose");
+    expect(failure("crash-me.gguf").error).toMatchObject({ code: "MEASUREMENT_FAILED", signal: "SIGABRT" });
+    expect(failure("crash-me.gguf").error.stderrTail).toContain("GGML_ASSERT");
     expect(failure("missing.onnx").error.code).toBe("FILE_NOT_FOUND");
     expect(byLabel("missing.onnx")?.status).toBe("failed");
   });

@@ -84,9 +84,20 @@ export function parseBudgets(values: readonly string[]): { maxCandidates?: numbe
     if (unit === undefined) {
       if (!Number.isInteger(amount) || amount <= 0) throw new InvalidArgumentError(`budget "${value}": a candidate count is a positive integer`);
       budget.maxCandidates = amount;
-    } else budget.maxTimeSec = amount * (unit === "h" ? 3600 : unit === "m" ? 60 : 1);
+    } else {
+      if (amount <= 0) throw new InvalidArgumentError(`budget "${value}": a time budget is more than zero`);
+      budget.maxTimeSec = amount * (unit === "h" ? 3600 : unit === "m" ? 60 : 1);
+    }
   }
   return budget;
+}
+
+/** Repeatable flags checked value by value while parsing, so a bad one is a usage error before any work. */
+function collectChecked(check: (value: string) => unknown): (value: string, previous: string[]) => string[] {
+  return (value, previous) => {
+    check(value);
+    return [...previous, value];
+  };
 }
 
 export function registerOptimizeCommand(program: Command): void {
@@ -108,19 +119,19 @@ export function registerOptimizeCommand(program: Command): void {
     .option("--objective <metric[:min|max][:weight]>", "Pareto objective with a weight (repeatable; default latency, memory, size, accuracy)", collect, [])
     .option("--constraint <expr>", 'hard limit, e.g. "p95LatencyMs <= 20" or "peakRssBytes <= 512MB" (repeatable)', collect, [])
     .addOption(new Option("--strategy <name>", "search strategy (auto: exhaustive when the space fits the budget, else tpe)").choices(["auto", "exhaustive", "random", "tpe"]))
-    .option("--budget <n|time>", "max candidates (12) and/or max time (300s, 10m) (repeatable)", collect, [])
+    .option("--budget <n|time>", "max candidates (12) and/or max time (300s, 10m) (repeatable)", collectChecked((value) => parseBudgets([value])), [])
     .option("--seed <n>", "seed for the search and generated inputs", parsePositiveInt)
     .option("--stop-when-goals-met", "stop at the first candidate that passes every gate")
     .option("--pass <id>", "only consider this pass (repeatable)", collect, [])
     .option("--exclude <id>", "never try this pass (repeatable)", collect, [])
-    .option("--pass-option <id:key=value>", "fix an option of a pass instead of searching it, e.g. onnx.quantize.int4:blockSize=64 (repeatable)", collect, [])
+    .option("--pass-option <id:key=value>", "fix an option of a pass instead of searching it, e.g. onnx.quantize.int4:blockSize=64 (repeatable)", collectChecked((value) => parsePassOptions([value])), [])
     .option("--threads <list>", "thread counts to try, e.g. 1,4", parseIntList)
     .option("--graph-opt <list>", "ONNX Runtime graph optimization levels to try, e.g. basic,all", parseStringList)
     .option("--no-memory-settings", "do not also try ONNX Runtime without its CPU arena and memory pattern")
     .option("--gguf-types <list>", "llama.cpp types to try, e.g. Q8_0,Q4_K_M", parseStringList)
     .option("--runs <n>", "timed inferences per candidate", parsePositiveInt)
     .option("--warmup <n>", "warm-up inferences per candidate", parsePositiveInt)
-    .option("--shape <name=DxD...>", "fix an input shape (repeatable)", collect, [])
+    .option("--shape <name=DxD...>", "fix an input shape (repeatable)", collectChecked((value) => parseShapeOverrides([value])), [])
     .option("--ctx <tokens>", "LLM context size", parsePositiveInt)
     .option("--cache-dir <dir>", "pass cache (default ~/.cache/edgeforge or $EDGEFORGE_CACHE_DIR)")
     .option("--no-cache", "neither read nor reuse cached pass outputs")

@@ -22,6 +22,12 @@ export function renderGgufInspection(x: GgufInspection): string {
   lines.push(`GGUF model  ${x.path}  (${formatBytes(x.fileSizeBytes)})`);
   lines.push(labelled("version", `GGUF v${x.version}, alignment ${x.alignment}, header ${formatBytes(x.headerSizeBytes)}, data at byte ${grouped(x.dataOffset)}`));
   lines.push(labelled("architecture", x.architecture));
+  const vocabularyOnly = x.tensorCount === 0;
+  if (vocabularyOnly) {
+    const tokens = x.hyperParameters.vocabSize;
+    lines.push(labelled("contents", `vocabulary only: a tokenizer${tokens === undefined ? "" : ` of ${grouped(tokens)} tokens`} and no weight tensors`));
+    lines.push(labelled("", "nothing here can run, be quantized or be benchmarked; the hyper-parameters and file type below describe the model it was cut from"));
+  }
   lines.push(labelled("file type", x.fileType ? `${x.fileType.name}${x.fileType.description !== x.fileType.name ? ` (${x.fileType.description})` : ""}, id ${x.fileType.id}` : "(not recorded)"));
   lines.push(labelled("parameters", `${grouped(x.parameterCount)} (${formatCount(x.parameterCount)}) in ${x.tensorCount} tensors, ${x.bitsPerWeight.toFixed(2)} bits/weight`));
   lines.push(
@@ -51,7 +57,7 @@ export function renderGgufInspection(x: GgufInspection): string {
     lines.push(labelled("hyper-parameters", ""));
     lines.push(...alignedTable(present.map(([label, value]) => [label, Array.isArray(value) ? `per layer ${value.join(",")}` : String(value)]), "    "));
   }
-  lines.push(...renderMemoryEstimate(x.memory));
+  if (!vocabularyOnly) lines.push(...renderMemoryEstimate(x.memory));
 
   const keys = Object.keys(x.metadata);
   lines.push(labelled("metadata", `${keys.length} keys`));

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
-import { writeFileAtomic } from "../../core/atomic-write.js";
+import { tempPathFor, writeFileAtomic } from "../../core/atomic-write.js";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { hashFileSha256 } from "../../core/hashing.js";
 import type { Reporter } from "../../core/logger.js";
@@ -195,7 +194,7 @@ export async function exportMlx(inputPath: string, inputFormat: "gguf" | "safete
     );
   }
 
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = tempPathFor(target);
   try {
     await mkdir(temp, { recursive: true });
     const weights = await writeSafetensorsFile(join(temp, "model.safetensors"), entries, { format: "mlx" }, signal);

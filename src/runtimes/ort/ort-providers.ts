@@ -47,12 +47,25 @@ export async function createSessionWithFallback(
   }
   const last = attempts[attempts.length - 1];
   const onlyCpuFailed = attempts.length === 1 && last?.provider === "cpu";
+  const customOp = attempts.map((attempt) => customOpOf(attempt.reason ?? "")).find((op) => op !== undefined);
+  if (customOp) {
+    throw new EdgeforgeError("UNSUPPORTED_OP", `${modelPath} uses the custom operator ${customOp.op} from domain ${customOp.domain}, which plain onnxruntime does not have`, {
+      hint: `${customOp.domain === "ai.onnx.contrib" ? "ai.onnx.contrib ops come from onnxruntime-extensions, a custom-op library edgeforge does not load" : `ops of domain ${customOp.domain} need the custom-op library they were written for, which edgeforge does not load`}; export the model without ${customOp.op} (do that step in your own pre/post-processing) and optimize the rest`,
+      details: { modelPath, domain: customOp.domain, op: customOp.op, attempts },
+    });
+  }
   throw new EdgeforgeError("RUNTIME_FAILED", onlyCpuFailed ? `onnxruntime cannot load ${modelPath}: ${last.reason}` : `no execution provider could load ${modelPath}`, {
     hint: onlyCpuFailed
       ? "check that the file is a valid ONNX model and that its opset and operators are supported by onnxruntime 1.30"
       : `attempts: ${attempts.map((a) => `${a.provider} ${a.outcome}${a.reason ? ` (${a.reason})` : ""}`).join("; ")}; add "cpu" as a last resort`,
     details: { modelPath, attempts },
   });
+}
+
+/** onnxruntime's "ai.onnx.contrib:SuperResolutionPreProcess(-1) is not a registered function/op". */
+function customOpOf(reason: string): { domain: string; op: string } | undefined {
+  const match = /([A-Za-z][\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(reason);
+  return match ? { domain: match[1] as string, op: match[2] as string } : undefined;
 }
 
 function firstLine(error: unknown): string {

@@ -5,6 +5,7 @@
  *   parent → child: { type: "quantize", request }
  *   child → parent: { type: "log", level, line }*, then { type: "result", code, libllama, release } or { type: "error", error }
  */
+import { exitWithParent } from "../../core/child-call.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { loadLlamaQuantizeBinding, type NativeQuantizeRequest } from "./llama-quantize-native.js";
 
@@ -35,6 +36,7 @@ async function run(request: NativeQuantizeRequest): Promise<void> {
   process.exit(0);
 }
 
+exitWithParent();
 process.once("message", (message: { type: string; request: NativeQuantizeRequest }) => {
   if (message.type === "quantize") void run(message.request);
 });

@@ -1,11 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, realpath, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
+import { tempPathFor } from "../../core/atomic-write.js";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import type { Reporter } from "../../core/logger.js";
 import { ggmlTypeCatalog, isGgmlTypeName, llamaFileTypes } from "../../formats/gguf/ggml-types.js";
 import { getGgufNumber } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader, type GgufHeader } from "../../formats/gguf/read-gguf.js";
+import { vocabularyOnlyError } from "../../formats/gguf/vocabulary-only.js";
 import { findLlamaQuantizeType, llamaQuantizeTypeNames, type LlamaQuantizeType } from "./llama-quantize-types.js";
 import type { NativeQuantizeRequest } from "./llama-quantize-native.js";
 import { readImportanceMatrix } from "./read-imatrix.js";
@@ -97,6 +98,7 @@ export async function quantizeGgufWithLlamaCpp(inputPath: string, outputPath: st
     return { pattern, type: ggmlTypeId(tensorType, "--tensor-type") };
   });
   const input = await readGgufHeader(inputPath, { signal: reporter.signal });
+  if (input.tensors.length === 0) throw vocabularyOnlyError(inputPath, "quantize");
   if (await samePath(inputPath, outputPath)) {
     throw new EdgeforgeError("OUTPUT_EQUALS_INPUT", `the output ${outputPath} is the input file`, { hint: "choose another output path (-o)" });
   }
@@ -124,7 +126,7 @@ export async function quantizeGgufWithLlamaCpp(inputPath: string, outputPath: st
   };
 
   const finalPath = resolve(outputPath);
-  const tempPath = join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(6).toString("hex")}.tmp`);
+  const tempPath = tempPathFor(finalPath);
   try {
     await mkdir(dirname(finalPath), { recursive: true });
   } catch (error) {

@@ -1,6 +1,5 @@
 import { fork } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { childEntry } from "../../core/child-call.js";
 import { EdgeforgeError, errorCodes, type ErrorCode } from "../../core/errors.js";
 import type { Reporter } from "../../core/logger.js";
 import type { ChildMessage } from "./llama-quantize-child.js";
@@ -14,16 +13,6 @@ export interface LlamaQuantizeRunResult {
   durationNs: bigint;
 }
 
-/** The child module beside this one; from sources (tests, tsx) it is a .ts file and needs tsx's loader. */
-function childEntry(): { path: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const isTypeScript = here.endsWith(".ts");
-  const path = here.replace(/spawn-llama-quantize\.(ts|js)$/, `llama-quantize-child.${isTypeScript ? "ts" : "js"}`);
-  if (!isTypeScript) return { path, execArgv: [] };
-  const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  return { path, execArgv: ["--import", tsxLoader] };
-}
-
 const progressLine = /^\[\s*(\d+)\s*\/\s*(\d+)\]\s+(\S+)/;
 
 /**
@@ -33,7 +22,7 @@ const progressLine = /^\[\s*(\d+)\s*\/\s*(\d+)\]\s+(\S+)/;
 export async function spawnLlamaQuantize(request: NativeQuantizeRequest, reporter: Reporter = {}): Promise<LlamaQuantizeRunResult> {
   const { logger, progress, signal } = reporter;
   signal?.throwIfAborted();
-  const entry = childEntry();
+  const entry = childEntry(import.meta.url, "llama-quantize-child");
   const started = process.hrtime.bigint();
   const child = fork(entry.path, [], {
     execArgv: entry.execArgv,

@@ -81,7 +81,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   for (const subject of measured) {
     const cv = subject.metrics.latencyCv;
     if ((cv !== undefined && cv > t.highCv) || subject.flags.includes("high-cv")) {
-      findings.push(finding("latency.high-cv", "warning", subject.id, `latency varies: coefficient of variation ${cv === undefined ? "flagged" : `${(cv * 100).toFixed(1)}%`} (threshold ${t.highCv * 100}%)`, ["other processes compete for the CPU", "frequency scaling or thermal throttling", "more threads than free cores"], ["close other work, pin threads, use the performance governor", "raise the run count; compare p50, not the mean"]));
+      findings.push(finding("latency.high-cv", "warning", subject.id, `latency varies: coefficient of variation ${cv === undefined ? "flagged" : `${(cv * 100).toFixed(1)}%`} (threshold ${Number((t.highCv * 100).toPrecision(3))}%)`, ["other processes compete for the CPU", "frequency scaling or thermal throttling", "more threads than free cores"], ["close other work, pin threads, use the performance governor", "raise the run count; compare p50, not the mean"]));
     }
     if (subject.threads !== undefined && subject.threads > input.machine.logicalThreads) {
       findings.push(finding("threads.oversubscribed", "warning", subject.id, `${subject.threads} threads on a machine with ${input.machine.logicalThreads} hardware threads`, ["threads beyond the hardware's time-share one core and add synchronisation cost"], [`set threads to ${input.machine.physicalCores ?? input.machine.logicalThreads} or fewer`]));
@@ -91,11 +91,11 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     }
     const retention = subject.metrics.accuracyRetention;
     if (!subject.isBaseline && retention !== undefined && retention < t.accuracyRetention) {
-      findings.push(finding("accuracy.drop", "warning", subject.id, `${subject.label} keeps ${(retention * 100).toFixed(1)}% of the baseline's accuracy (threshold ${t.accuracyRetention * 100}%)`, ["sensitive layers lose too much precision", "calibration data does not cover the inputs seen in evaluation"], accuracyActions));
+      findings.push(finding("accuracy.drop", "warning", subject.id, `${subject.label} keeps ${(retention * 100).toFixed(1)}% of the baseline's accuracy (threshold ${Number((t.accuracyRetention * 100).toPrecision(3))}%)`, ["sensitive layers lose too much precision", "calibration data does not cover the inputs seen in evaluation"], accuracyActions));
     }
     const kl = subject.metrics.klDivergence;
     if (!subject.isBaseline && kl !== undefined && kl > t.klDivergence) {
-      findings.push(finding("accuracy.kl-divergence", "warning", subject.id, `mean KL divergence ${kl.toExponential(2)} nats against the base model (threshold ${t.klDivergence})`, ["too few bits for this model size"], llmActions));
+      findings.push(finding("accuracy.kl-divergence", "warning", subject.id, `mean KL divergence ${kl.toExponential(2)} nats against the base model (threshold ${t.klDivergence.toExponential(2)})`, ["too few bits for this model size"], llmActions));
     }
     const p50 = subject.metrics.p50LatencyMs;
     const throughput = subject.metrics.throughputPerSec;
