@@ -78,7 +78,8 @@ export function resolveInputShapes(specs: readonly TensorSpec[], shapes: ShapeOv
         if (typeof dim === "string") bound.set(dim, 1);
         return 1;
       }
-      const example = spec.shape.map((d) => (typeof d === "number" ? d : "D")).join("x");
+      // A leading or batch-named dimension is 1 as measured; D marks the sizes only the user knows.
+      const example = spec.shape.map((d, i) => (typeof d === "number" ? d : i === 0 || (typeof d === "string" && /batch|^n$/i.test(d)) ? 1 : "D")).join("x");
       throw new EdgeforgeError("INVALID_SHAPE", `input "${spec.name}" has a dynamic dimension ${dim === null ? "(unnamed)" : `"${dim}"`} at axis ${axis}`, {
         hint: `fix it with --shape ${spec.name}=${example}${typeof dim === "string" ? ` or --shape ${dim}=N` : ""}`,
         details: { input: spec.name, axis, dimension: dim },

@@ -97,7 +97,8 @@ export function retentionRatios(metrics: readonly EvalMetric[], baseline: readon
 }
 
 /** Whether the dataset's first sample carries an integer label (a class index). */
-async function hasClassLabels(dataset: Dataset, signal?: AbortSignal): Promise<boolean> {
+/** The dataset's first sample carries a class index (labelled .json/.jsonl records, class folders). */
+export async function hasClassLabels(dataset: Dataset, signal?: AbortSignal): Promise<boolean> {
   for await (const sample of dataset.samples(signal)) return typeof sample.label === "number";
   return false;
 }

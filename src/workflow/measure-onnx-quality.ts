@@ -2,7 +2,7 @@ import type { ModelFormat } from "../core/artifact.js";
 import type { Reporter } from "../core/logger.js";
 import type { Session } from "../core/session.js";
 import { openDataset } from "../datasets/open-dataset.js";
-import { evaluateModel, retentionRatios, type EvalTask } from "../eval/evaluate-model.js";
+import { evaluateModel, hasClassLabels, retentionRatios, type EvalTask } from "../eval/evaluate-model.js";
 import type { EvalRecord } from "../reports/eval-record.js";
 import { openRuntimeSession, type RuntimeId } from "../runtimes/catalog.js";
 import type { MeasureQuality } from "./evaluate-candidate.js";
@@ -26,8 +26,9 @@ async function chooseOnnxTask(config: WorkflowConfig, signal?: AbortSignal): Pro
   if (chosen === "ctc" || chosen === "classification" || chosen === "fidelity") return chosen;
   if (config.data.labels) return "ctc";
   if (config.data.evaluation) {
+    // As `eval` decides: class folders, or records whose label is a class index.
     const dataset = await openDataset(config.data.evaluation, signal ? { signal } : {});
-    if (dataset.classNames !== undefined) return "classification";
+    if (dataset.classNames !== undefined || (await hasClassLabels(dataset, signal))) return "classification";
   }
   return "fidelity";
 }

@@ -1,10 +1,14 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { EdgeforgeError } from "../core/errors.js";
 import { silentLogger, silentProgress, type Reporter } from "../core/logger.js";
 import type { Session } from "../core/session.js";
 import { openDataset } from "../datasets/open-dataset.js";
+import { resolveInputShapes } from "../datasets/synthetic-inputs.js";
+import type { Dtype } from "../core/dtypes.js";
+import type { ModelSummary } from "../formats/model-inspection.js";
+import type { OnnxValueSpec } from "../formats/onnx/inspect-onnx.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
 import { assertGatesConsistent } from "../gates/check-gates.js";
@@ -57,10 +61,36 @@ export async function prepareWorkflow(config: WorkflowConfig, options: WorkflowO
     ...(config.measurement.contextSize ? { contextLength: config.measurement.contextSize } : {}),
     ...(signal ? { signal } : {}),
   });
+  checkDataFitsModel(config, model.facts.format);
+  const inputs = (model.summary as ModelSummary & { inputs?: OnnxValueSpec[] }).inputs;
+  if (model.summary.format === "onnx" && inputs) {
+    // Dynamic dimensions must be known before anything is measured: this throws INVALID_SHAPE with the --shape to add.
+    const specs = inputs.flatMap((input) => (input.shape === null ? [] : [{ name: input.name, dtype: input.dtype as Dtype, shape: input.shape }]));
+    resolveInputShapes(specs, config.measurement.shapes);
+  }
   const goals = await resolveGoals(config, environment.target, signal);
   const frameworks = recommendFrameworks(environment.target, { modelKind: model.facts.modelKind, availableRuntimes: environment.availability });
   const plan = generatePlan({ facts: model.facts, target: environment.target, frameworks, passes: options.passes, config, local: environment.local });
   return { config, model, environment, goals, plan };
+}
+
+/** Evaluation data must suit the model kind: text for LLMs, datasets for ONNX. Checked before any work. */
+function checkDataFitsModel(config: WorkflowConfig, format: string): void {
+  const path = config.data.evaluation;
+  if (!path) return;
+  const llm = format === "gguf" || format === "safetensors";
+  if (llm && /\.(jsonl?|npy|png|jpe?g)$/i.test(path)) {
+    throw new EdgeforgeError("DATASET_INVALID", `${path} is not plain text: an LLM is evaluated on held-out text (perplexity, KL divergence)`, {
+      hint: "pass a .txt file of held-out text with --eval, e.g. --eval heldout.txt",
+      details: { path, format },
+    });
+  }
+  if (!llm && /\.txt$/i.test(path)) {
+    throw new EdgeforgeError("DATASET_INVALID", `${path} is a text file: ${format} models are evaluated on a dataset (folder, .json or .jsonl records)`, {
+      hint: "pass a dataset folder or .json/.jsonl records with --eval (text files are for LLMs)",
+      details: { path, format },
+    });
+  }
 }
 
 export interface WorkflowOutcome {
@@ -84,17 +114,35 @@ function assertOutputSeparate(config: WorkflowConfig): void {
 export async function runWorkflow(config: WorkflowConfig, options: WorkflowOptions): Promise<WorkflowOutcome> {
   assertOutputSeparate(config);
   const logger = options.logger ?? silentLogger;
-  const progress = options.progress ?? silentProgress;
-  const signal = options.signal;
   const clockMs = options.clockMs ?? (() => performance.now());
   const startedMs = clockMs();
   const createdAt = (options.now ?? (() => new Date()))().toISOString();
   const log = new RunLog(logger, clockMs);
   const outputDir = resolve(config.output);
-  await mkdir(outputDir, { recursive: true });
 
   log.info(`assessing ${config.model} for target ${config.target}`);
+  // Everything that can refuse the run (bad shapes, data that does not fit the model) runs before the output folder exists.
   const prepared = await prepareWorkflow(config, options);
+  const created = await mkdir(outputDir, { recursive: true });
+  try {
+    return await searchAndReport(config, options, prepared, { log, outputDir, startedMs, createdAt, clockMs });
+  } catch (error) {
+    // Never leave an empty output folder behind a failed run.
+    if (created !== undefined && (await readdir(outputDir).catch(() => ["?"])).length === 0) await rm(outputDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function searchAndReport(
+  config: WorkflowConfig,
+  options: WorkflowOptions,
+  prepared: PreparedWorkflow,
+  run: { log: RunLog; outputDir: string; startedMs: number; createdAt: string; clockMs: () => number },
+): Promise<WorkflowOutcome> {
+  const { log, outputDir, startedMs, createdAt, clockMs } = run;
+  const logger = options.logger ?? silentLogger;
+  const progress = options.progress ?? silentProgress;
+  const signal = options.signal;
   const { model, environment, goals, plan } = prepared;
   for (const reason of plan.reasons) log.info(`plan: ${reason}`);
   for (const skip of plan.skipped) log.info(`plan: left out ${skip.label}: ${skip.reason}`);

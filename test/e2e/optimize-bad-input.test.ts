@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../src/reports/report.js";
+import { tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { runCli } from "../helpers/run-cli.js";
 
@@ -22,6 +23,27 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error[INVALID_CONFIG]: unknown metric "latency"');
     expect(result.stderr).toMatch(/hint: known metrics: .*p95LatencyMs.*accuracyRetention/);
+  });
+
+  it("a dynamic dimension without --shape stops before any work with the --shape to add, and leaves no output folder", async () => {
+    const output = join(dir, "no-shape");
+    const result = await runCli(["optimize", realOnnxModels.rec, "-o", output]);
+    // A shape problem is a usage error (exit 2), like a bad flag.
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error[INVALID_SHAPE]: input "x" has a dynamic dimension');
+    expect(result.stderr).toContain("hint: fix it with --shape x=1x3x48xD");
+    await expect(access(output)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("JSON records given as an LLM's evaluation text: DATASET_INVALID before any work, no output folder", async () => {
+    const output = join(dir, "llm-json");
+    const records = join(dir, "records.jsonl");
+    await writeFile(records, '{"input": [1, 2], "label": 0}\n');
+    const result = await runCli(["optimize", tinyLlamaF16, "-o", output, "--eval", records]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[DATASET_INVALID]");
+    expect(result.stderr).toContain("hint: pass a .txt file of held-out text");
+    await expect(access(output)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("contradictory constraints: INVALID_CONFIG naming both bounds", async () => {
