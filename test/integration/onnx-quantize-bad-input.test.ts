@@ -6,6 +6,9 @@ import { describe, expect, it } from "vitest";
 import { quantize } from "../../src/api/quantize.js";
 import { hashFileSha256 } from "../../src/core/hashing.js";
 import { writeNpy } from "../../src/datasets/npy.js";
+import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
+import { checkOutputRuns } from "../../src/passes/onnx/check-output-runs.js";
+import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
@@ -72,5 +75,21 @@ describe("quantize refuses bad input clearly and writes nothing", () => {
   it("options that do not fit the method", async () => {
     await expect(quantize(realOnnxModels.rec, { method: "int4", passOptions: { blockSize: 48 } })).rejects.toMatchObject({ code: "INVALID_OPTION" });
     await expect(quantize(realOnnxModels.rec, { method: "fp16", passOptions: { blockSize: 32 } })).rejects.toMatchObject({ code: "INVALID_OPTION", message: expect.stringMatching(/blockSize/) });
+  });
+});
+
+describe("every output is loaded and run in onnxruntime before a pass reports success", () => {
+  it("an output onnxruntime refuses is an INTERNAL error (writePassOutput then removes it); a valid one runs on generated inputs", async () => {
+    const folder = temp.join("refused-output");
+    await mkdir(folder);
+    const path = join(folder, "bad-mul.onnx");
+    // Structurally valid, but Mul of [1, 3] by [1, 4] fails onnxruntime's shape inference at load.
+    const bad = model([node("Mul", ["x", "w"], ["y"])], { inputs: [valueInfo("x", [1, 3])], outputs: [valueInfo("y", [1, 3])], initializers: [createTensorProto("w", "float32", [1, 4], new Float32Array(4))] });
+    await writeFile(path, toBinary(ModelProtoSchema, bad));
+    const context = { workDir: folder, openSession: (p: string) => openOrtSession(p) };
+    await expect(checkOutputRuns(path, path, context)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringMatching(/does not load/) });
+    const good = join(folder, "good.onnx");
+    await writeFile(good, toBinary(ModelProtoSchema, model([node("Relu", ["x"], ["y"])], { inputs: [valueInfo("x", ["N", 3, "H", "W"])], outputs: [valueInfo("y", ["N", 3, "H", "W"])] })));
+    await expect(checkOutputRuns(good, good, context)).resolves.toMatch(/loaded and run once in ort/);
   });
 });

@@ -13,7 +13,27 @@ export interface NodeSensitivity {
   id: string;
   activationError: number;
   weightError: number;
+  /** Growth of the relative error from the node's inputs to its output in the fully quantized model. */
+  contextError: number;
   score: number;
+}
+
+function getSum(sums: Map<string, ErrorSum>, name: string): ErrorSum {
+  let sum = sums.get(name);
+  if (!sum) {
+    sum = { noise: 0, signal: 0 };
+    sums.set(name, sum);
+  }
+  return sum;
+}
+
+function addDifference(expected: Float32Array, actual: Float32Array, sum: ErrorSum): void {
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i]!;
+    const d = actual[i]! - e;
+    sum.noise += d * d;
+    sum.signal += e * e;
+  }
 }
 
 interface ErrorSum {
@@ -52,6 +72,7 @@ export interface SensitivityOptions {
  */
 export async function measureSensitivity(
   floatModel: ModelProto,
+  quantizedModel: ModelProto,
   nodes: readonly QdqNodePlan[],
   tensors: readonly string[],
   params: ReadonlyMap<string, QuantizationParams>,
@@ -60,35 +81,43 @@ export async function measureSensitivity(
   context: PassContext,
 ): Promise<NodeSensitivity[]> {
   const { qMin, qMax } = quantizedRange({ type: options.activationType, symmetric: false });
-  const path = await writeExposedModel(floatModel, tensors, context, "sensitivity");
+  const paths = [await writeExposedModel(floatModel, tensors, context, "sensitivity"), await writeExposedModel(quantizedModel, tensors, context, "sensitivity-int8")];
   const sums = new Map<string, ErrorSum>();
-  let session: Session | undefined;
+  // Error of each tensor in the fully quantized model against the float one: what has accumulated by then.
+  const drift = new Map<string, ErrorSum>();
+  const sessions: Session[] = [];
   try {
-    session = await context.openSession!(path, context.signal);
+    for (const path of paths) sessions.push(await context.openSession!(path, context.signal));
     context.progress?.start("sensitivity", reference.samples.length);
     for (const [index, sample] of reference.samples.entries()) {
-      const values = await session.run(sample.inputs, { outputNames: [...tensors], signal: context.signal });
+      const values = await sessions[0]!.run(sample.inputs, { outputNames: [...tensors], signal: context.signal });
+      const quantized = await sessions[1]!.run(sample.inputs, { outputNames: [...tensors], signal: context.signal });
       for (const name of tensors) {
         const tensor = values[name];
         const p = params.get(name);
-        if (!tensor || !p || tensor.dtype !== "float32") continue;
-        const sum = sums.get(name) ?? { noise: 0, signal: 0 };
-        addQuantizationNoise(tensor.data as Float32Array, p, qMin, qMax, sum);
-        sums.set(name, sum);
+        if (!tensor || tensor.dtype !== "float32") continue;
+        if (p) addQuantizationNoise(tensor.data as Float32Array, p, qMin, qMax, getSum(sums, name));
+        const q = quantized[name];
+        if (q?.dtype === "float32" && q.data.length === tensor.data.length) addDifference(tensor.data as Float32Array, q.data as Float32Array, getSum(drift, name));
       }
       context.progress?.update(index + 1);
     }
     context.progress?.finish();
   } finally {
-    await session?.close();
-    await removeModelFiles(path);
+    for (const session of sessions) await session.close();
+    for (const path of paths) await removeModelFiles(path);
   }
   return nodes
     .map((node) => {
       const activations = [...node.activations, ...node.outputs];
       const activationError = Math.max(0, ...activations.map((name) => relativeError(sums.get(name))));
       const weightError = node.weight ? weightQuantizationError(node.weight.ref.tensor, node.weight.axis, options) : 0;
-      return { id: node.id, activationError, weightError, score: activationError + weightError };
+      // What the node adds to the accumulated error in context (its output's drift beyond its inputs'):
+      // catches nodes whose own loss is small but whose surroundings amplify it.
+      const inputDrift = Math.max(0, ...node.activations.map((name) => relativeError(drift.get(name))));
+      const outputDrift = Math.max(0, ...node.outputs.map((name) => relativeError(drift.get(name))));
+      const contextError = Math.max(0, outputDrift - inputDrift);
+      return { id: node.id, activationError, weightError, contextError, score: activationError + weightError + contextError };
     })
     .sort((a, b) => b.score - a.score);
 }

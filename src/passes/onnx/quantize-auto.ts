@@ -85,7 +85,7 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
     context.progress?.start("auto: candidates", options.maxEvaluations);
     let best = await tryCandidate(0);
     if (best.trial.drop > options.maxDrop) {
-      ranking = await measureSensitivity(inputFile.model, revertible, plan.tensors, params, reference, resolved, context);
+      ranking = await measureSensitivity(inputFile.model, best.model, revertible, plan.tensors, params, reference, resolved, context);
       context.progress?.start("auto: candidates", options.maxEvaluations);
       // Bisection for the fewest reverted nodes that meet maxDrop (never all: that is the float model).
       let failing = 0;
@@ -147,6 +147,6 @@ function describeOutcome(log: ReturnType<typeof emptyLog>, reference: Reference,
   const byId = new Map(ranking.map((r) => [r.id, r]));
   for (const id of best.keepFloat) {
     const r = byId.get(id)!;
-    log.notes.push(`kept float32: ${id} (int8 would lose ${(r.activationError * 100).toFixed(2)}% on activations, ${(r.weightError * 100).toFixed(2)}% on weights, relative L2)`);
+    log.notes.push(`kept float32: ${id} (int8 would lose ${(r.activationError * 100).toFixed(2)}% on activations, ${(r.weightError * 100).toFixed(2)}% on weights, and add ${(r.contextError * 100).toFixed(2)}% to the error carried in; relative L2)`);
   }
 }
