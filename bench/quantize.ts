@@ -8,7 +8,7 @@
  *    arm in its own child process, alternating timed blocks, median per-round ratio with a 95 %
  *    bootstrap interval), plus fidelity against the float model on real inputs.
  * Needs `npm run build` (the side-by-side children run dist/). Writes bench/results/quantize.json.
- * Bounded: a few minutes on 2 cores. `--only rec,det` limits the models.
+ * Bounded: a few minutes on 2 cores. `--only rec,det` limits the models (results then go to quantize-rec-det.json).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
@@ -350,7 +350,8 @@ async function main(): Promise<void> {
       throughput,
       models,
     };
-    await writeFileAtomic(fileURLToPath(new URL("./results/quantize.json", import.meta.url)), `${JSON.stringify(record, null, 2)}\n`);
+    const file = only ? `quantize-${only.join("-")}.json` : "quantize.json";
+    await writeFileAtomic(fileURLToPath(new URL(`./results/${file}`, import.meta.url)), `${JSON.stringify(record, null, 2)}\n`);
     console.log(JSON.stringify(record, null, 2));
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ export const quantizeAutoOptionsSchema = quantizeInt8StaticOptionsSchema.extend(
     .enum(dropMetrics)
     .default("auto")
     .describe("accuracy (top-1 against labels), top1-agreement or cosine (against the float model's outputs); auto: accuracy when every sample is labelled, else cosine"),
-  maxEvaluations: z.number().int().min(2).max(64).default(12).describe("candidate models measured at most (each runs the evaluation data once)"),
+  maxEvaluations: z.number().int().min(2).max(64).default(20).describe("candidate models measured at most (each runs the evaluation data once)"),
 });
 
 export type QuantizeAutoOptions = z.output<typeof quantizeAutoOptionsSchema>;
@@ -38,7 +38,8 @@ interface Trial {
 /**
  * Accuracy-aware mixed precision: quantize everything (static QDQ) and measure the drop on the
  * evaluation data; if it is too large, rank the nodes once by their own error contribution and
- * bisect over that ranking for the fewest worst nodes to return to float32 that meet maxDrop.
+ * bisect over that ranking for the fewest worst nodes to return to float32 that meet maxDrop (and,
+ * when that needs many, over the nodes in graph order).
  */
 export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   id: "onnx.quantize.auto",
@@ -68,43 +69,56 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
     // Shared (data-movement) nodes follow their input; only nodes with their own ranges are ranked and reverted.
     const revertible = plan.nodes.filter((n) => n.kind !== "shared");
     const trials: Trial[] = [];
-    const candidates = new Map<number, { trial: Trial; path: string; result: QdqApplyResult; model: ModelProto }>();
+    type Candidate = { trial: Trial; path: string; result: QdqApplyResult; model: ModelProto };
+    const candidates: Candidate[] = [];
     let ranking: NodeSensitivity[] = [];
-    const tryCandidate = async (reverted: number) => {
-      const keepFloat = ranking.slice(0, reverted).map((r) => r.id);
+    const passes = (c: Candidate) => c.trial.drop <= options.maxDrop;
+    const tryCandidate = async (order: readonly string[], reverted: number): Promise<Candidate> => {
+      const keepFloat = order.slice(0, reverted);
       const built = await buildCandidate(input.path, resolved, params, keepFloat, context);
       const score = await measureCandidate(built.path, reference, context);
       const trial = { keepFloat, score, drop: scoreDrop(reference, score, options.dropKind) };
       trials.push(trial);
       context.progress?.update(trials.length, `${reverted} of ${revertible.length} nodes float: ${reference.metric} drop ${trial.drop.toFixed(4)}`);
       const candidate = { trial, path: built.path, result: built.result, model: built.model };
-      candidates.set(reverted, candidate);
+      candidates.push(candidate);
       return candidate;
+    };
+    // Bisection for the fewest nodes of `order` (worst first) to revert that meet maxDrop; never all (that is the float model).
+    const bisect = async (order: readonly string[], budget: number): Promise<Candidate> => {
+      let failing = 0;
+      let passing = order.length - 1;
+      let found = await tryCandidate(order, passing);
+      if (!passes(found)) return found;
+      while (passing - failing > 1 && trials.length < budget) {
+        const middle = Math.floor((failing + passing) / 2);
+        const next = await tryCandidate(order, middle);
+        if (passes(next)) {
+          passing = middle;
+          found = next;
+        } else failing = middle;
+      }
+      return found;
     };
 
     context.progress?.start("auto: candidates", options.maxEvaluations);
-    let best = await tryCandidate(0);
-    if (best.trial.drop > options.maxDrop) {
+    let best = await tryCandidate([], 0);
+    if (!passes(best)) {
       ranking = await measureSensitivity(inputFile.model, best.model, revertible, plan.tensors, params, reference, resolved, context);
       context.progress?.start("auto: candidates", options.maxEvaluations);
-      // Bisection for the fewest reverted nodes that meet maxDrop (never all: that is the float model).
-      let failing = 0;
-      let passing = ranking.length - 1;
-      const top = await tryCandidate(passing);
-      if (top.trial.drop <= options.maxDrop) {
-        best = top;
-        while (passing - failing > 1 && trials.length < options.maxEvaluations) {
-          const middle = Math.floor((failing + passing) / 2);
-          const next = await tryCandidate(middle);
-          if (next.trial.drop <= options.maxDrop) {
-            passing = middle;
-            best = next;
-          } else failing = middle;
+      best = await bisect(ranking.map((r) => r.id), 1 + Math.ceil(options.maxEvaluations / 2));
+      // A per-node ranking misses losses that only add up (PP-OCRv4 det's early blocks): when it needs many
+      // nodes float, also try reverting a prefix in graph order, and keep whichever reverts fewer.
+      if ((!passes(best) || best.trial.keepFloat.length > revertible.length / 4) && trials.length < options.maxEvaluations) {
+        const byPosition = await bisect(revertible.map((n) => n.id), options.maxEvaluations);
+        if (passes(byPosition) && (!passes(best) || byPosition.trial.keepFloat.length < best.trial.keepFloat.length)) {
+          best = byPosition;
+          log.notes.push("the nodes kept float are a prefix in graph order: it met the target with fewer float nodes than the sensitivity ranking");
         }
-      } else best = top;
+      }
     }
     context.progress?.finish(`${trials.length} candidates`);
-    for (const candidate of candidates.values()) await removeModelFiles(candidate.path);
+    for (const candidate of candidates) await removeModelFiles(candidate.path);
     const met = best.trial.drop <= options.maxDrop && best.trial.keepFloat.length < revertible.length;
     if (!met) {
       throw new EdgeforgeError("ACCURACY_TARGET_NOT_MET", `no candidate met maxDrop ${options.maxDrop} (${options.dropKind} ${reference.metric}); the best dropped ${best.trial.drop.toFixed(4)} with ${best.trial.keepFloat.length} of ${revertible.length} nodes in float32`, {
