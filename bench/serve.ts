@@ -1,7 +1,7 @@
 /**
  * bench:serve — what `edgeforge serve` costs per request and how it behaves under load. Loopback only,
  * every phase bounded in time.
- * 1. Overhead at concurrency 1: one request at a time over HTTP (binary tensor extension, and JSON)
+ * 1. Overhead at concurrency 1, with process and with thread isolation: one request at a time over HTTP (binary tensor extension, and JSON)
  *    against session.run in this process on the same model and input, 1 compute thread on both sides,
  *    in alternating blocks so machine drift hits both alike. Overhead = median over block pairs of
  *    (server block p50 / in-process block p50) − 1. Target: under 10 % on PP-OCRv4 rec.
@@ -35,8 +35,8 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServer(queueDepth: number): Promise<ServerProcess> {
-  const config = { port: 0, threads: 1, queueDepth, deadlineMs: 30_000, models: models.map((m) => ({ name: m.name, path: m.path })) };
+async function startServer(queueDepth: number, isolation: "process" | "thread" = "process"): Promise<ServerProcess> {
+  const config = { port: 0, threads: 1, queueDepth, isolation, deadlineMs: 30_000, models: models.map((m) => ({ name: m.name, path: m.path })) };
   const child = spawn(process.execPath, ["--import", "tsx", serverEntry, JSON.stringify(config)], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
@@ -94,7 +94,7 @@ async function timeRequest(url: string, request: { body: Buffer; headers: Record
   return elapsedNs;
 }
 
-async function measureOverhead(server: ServerProcess, model: (typeof models)[number]) {
+async function measureOverhead(server: ServerProcess, model: (typeof models)[number], isolation: "process" | "thread") {
   const session = await openRuntimeSession("ort", model.path, "onnx", { threads: 1 });
   const inputs = generateInputs(session.describe().inputs, { seed: 1, shapes: model.shapes });
   const inferUrl = `${server.url}/v2/models/${model.name}/infer`;
@@ -130,6 +130,7 @@ async function measureOverhead(server: ServerProcess, model: (typeof models)[num
   const p50Ms = (values: number[]) => describeSamples(values).p50 / 1e6;
   return {
     model: model.name,
+    isolation,
     inputShapes: Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.dims])),
     runsPerArm: model.blocks * model.blockSize,
     inProcessP50Ms: p50Ms(samples.inProcess),
@@ -200,12 +201,19 @@ try {
   const overhead = [];
   for (const model of models) {
     console.error(`overhead: ${model.name}…`);
-    overhead.push(await measureOverhead(server, model));
+    overhead.push(await measureOverhead(server, model, "process"));
+  }
+  await server.stop();
+  // The same measurement with worker threads: no tensor copies between server and worker.
+  const threaded = await startServer(8, "thread");
+  for (const model of models) {
+    console.error(`overhead (thread isolation): ${model.name}…`);
+    overhead.push(await measureOverhead(threaded, model, "thread"));
   }
   const recSession = await openRuntimeSession("ort", models[0]!.path, "onnx", { threads: 1 });
   const recBody = binaryBody(generateInputs(recSession.describe().inputs, { seed: 1, shapes: models[0]!.shapes }));
   await recSession.close();
-  await server.stop();
+  await threaded.stop();
   // Throughput runs with a deep queue (no 429); the overload phase with the shallow one.
   const deep = await startServer(64);
   console.error("throughput against concurrency…");
@@ -233,7 +241,7 @@ try {
 
 for (const row of result.overhead) {
   console.log(
-    `${row.model}: in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · server binary p50 ${row.serverBinaryP50Ms.toFixed(2)} ms (overhead ${(row.overheadBinary * 100).toFixed(1)} %, ${row.overheadBinaryMs.toFixed(2)} ms) · server JSON p50 ${row.serverJsonP50Ms.toFixed(2)} ms (${(row.overheadJson * 100).toFixed(1)} %)`,
+    `${row.model} (${row.isolation}): in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · server binary p50 ${row.serverBinaryP50Ms.toFixed(2)} ms (overhead ${(row.overheadBinary * 100).toFixed(1)} %, ${row.overheadBinaryMs.toFixed(2)} ms) · server JSON p50 ${row.serverJsonP50Ms.toFixed(2)} ms (${(row.overheadJson * 100).toFixed(1)} %)`,
   );
 }
 for (const row of result.throughput) console.log(`rec, ${row.connections} connection(s): ${row.requestsPerSec.toFixed(1)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, statuses ${JSON.stringify(row.statusCounts)}`);

@@ -46,6 +46,8 @@ export const serveConfigSchema = z
     authInference: z.boolean().default(false),
     /** Milliseconds SIGTERM waits for in-flight requests before exiting. */
     drainMs: z.number().int().min(0).default(10_000),
+    /** "process" (default): a native crash takes down only that model; "thread": no tensor copies between server and worker, but no crash isolation. */
+    isolation: z.enum(["process", "thread"]).default("process"),
     /** Public key (PEM): every model must carry a signature (`<model>.sig`) that verifies with it before it loads. */
     signatureKey: z.string().min(1).optional(),
   })

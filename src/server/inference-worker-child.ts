@@ -1,3 +1,4 @@
+import { parentPort } from "node:worker_threads";
 import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
 import { openServingSession, openTextGenerator, type LlamaCppGenerator } from "../api/serving-sessions.js";
@@ -5,8 +6,8 @@ import { decodeInferRequest, encodeInferResponse, predictionConfidence } from ".
 import type { FromWorkerMessage, GenerateMessage, InferMessage, LoadMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
 /**
- * One served model in its own process: a native crash takes down only this process, and the
- * server's event loop never decodes tensors or runs inference.
+ * One served model in its own process (or worker thread with --isolation thread): the server's event
+ * loop never decodes tensors or runs inference, and in a process a native crash takes down only the model.
  */
 let session: Session | undefined;
 let generator: LlamaCppGenerator | undefined;
@@ -14,7 +15,14 @@ let model: LoadMessage | undefined;
 const cancels = new Map<number, AbortController>();
 
 function send(message: FromWorkerMessage): void {
-  process.send?.(message);
+  if (!parentPort) {
+    process.send?.(message);
+    return;
+  }
+  // Between threads a result's bytes move without a copy when they own their whole buffer.
+  const body = message.kind === "infer-result" ? message.body : undefined;
+  const movable = body && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+  parentPort.postMessage(message, movable ? [body.buffer as ArrayBuffer] : []);
 }
 
 function toWorkerError(error: unknown): WorkerError {
@@ -82,14 +90,19 @@ async function generate(message: GenerateMessage): Promise<void> {
   }
 }
 
-process.on("message", (message: ToWorkerMessage) => {
+const onMessage = (message: ToWorkerMessage): void => {
   if (message.kind === "load") void load(message);
   else if (message.kind === "infer") void infer(message);
   else if (message.kind === "generate") void generate(message);
   else if (message.kind === "cancel") cancels.get(message.id)?.abort();
-});
+};
 
-// The server going away (crash or kill) closes the IPC channel: leave with it.
-process.on("disconnect", () => {
-  process.exit(0);
-});
+if (parentPort) {
+  parentPort.on("message", onMessage);
+} else {
+  process.on("message", onMessage);
+  // The server going away (crash or kill) closes the IPC channel: leave with it.
+  process.on("disconnect", () => {
+    process.exit(0);
+  });
+}

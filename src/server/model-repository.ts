@@ -52,6 +52,7 @@ export class ModelRepository {
           this.logger.warn(`model ${spec.name}:${spec.version}: ${reason}; restarting its worker`);
         },
       },
+      this.config.isolation,
     );
     const queue = new RequestQueue(1, this.config.queueDepth, (depth, running) => {
       this.metrics.queueDepth.set(labels, depth);

@@ -1,13 +1,6 @@
-import { fork, type ChildProcess } from "node:child_process";
-import { dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { EdgeforgeError } from "../core/errors.js";
-import type { FromWorkerMessage, GeneratedMessage, GenerateMessage, InferResultMessage, LoadMessage, ReadyMessage, WorkerError } from "./worker-protocol.js";
-
-const here = fileURLToPath(import.meta.url);
-/** The compiled entry beside this module; from sources (tests) the .ts entry runs through tsx. */
-const childEntry = join(dirname(here), `inference-worker-child${extname(here)}`);
-const childExecArgv = extname(here) === ".ts" ? ["--import", "tsx"] : [];
+import { spawnWorker, type WorkerHandle, type WorkerIsolation } from "./spawn-worker.js";
+import type { FromWorkerMessage, GeneratedMessage, GenerateMessage, InferResultMessage, LoadMessage, ReadyMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
 const maxRestartDelayMs = 30_000;
 
@@ -40,7 +33,7 @@ export class ModelWorker {
   state: WorkerState = "stopped";
   info: ReadyMessage | undefined;
   lastError: string | undefined;
-  private child: ChildProcess | undefined;
+  private child: WorkerHandle | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private consecutiveCrashes = 0;
@@ -49,10 +42,12 @@ export class ModelWorker {
   constructor(
     private readonly load: Omit<LoadMessage, "kind">,
     private readonly hooks: ModelWorkerHooks,
+    private readonly isolation: WorkerIsolation = "process",
   ) {}
 
+  /** The worker's process id (or thread id with thread isolation). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child?.id;
   }
 
   /** Start the process and load the model; resolves when ready, rejects when loading fails. */
@@ -66,11 +61,11 @@ export class ModelWorker {
       this.setState("failed", this.lastError);
       throw error;
     }
-    const child = fork(childEntry, [], { execArgv: childExecArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = spawnWorker(this.isolation);
     this.child = child;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      child.on("message", (message: FromWorkerMessage) => {
+      child.onMessage((message: FromWorkerMessage) => {
         if (message.kind === "ready") {
           this.info = message;
           this.consecutiveCrashes = 0;
@@ -82,17 +77,16 @@ export class ModelWorker {
           this.lastError = message.error.message;
           settled = true;
           this.child = undefined;
-          child.kill("SIGKILL");
+          child.kill();
           this.setState("failed", message.error.message);
           reject(new EdgeforgeError("RUNTIME_FAILED", `model ${this.load.name} failed to load: ${message.error.message}`, { hint: "check the model file with edgeforge inspect", details: { model: this.load.name, path: this.load.path } }));
         } else {
           this.onReply(message);
         }
       });
-      child.on("exit", (code, signal) => {
+      child.onExit((reason) => {
         if (this.child !== child) return;
         this.child = undefined;
-        const reason = `worker exited (${signal ?? `code ${code}`})`;
         this.failPending(new EdgeforgeError("MODEL_NOT_READY", `model ${this.load.name}: ${reason} during the request; it is restarting`, { hint: "retry the request" }));
         if (!settled) {
           settled = true;
@@ -128,15 +122,7 @@ export class ModelWorker {
     this.child = undefined;
     this.setState("stopped");
     this.failPending(new EdgeforgeError("MODEL_NOT_READY", `model ${this.load.name} was unloaded`, { hint: "load it again (POST /v2/repository/models/{name}/load)" }));
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.disconnect();
-    });
+    await child?.stop();
   }
 
   private request(build: (id: number) => object, onText?: (text: string) => void, signal?: AbortSignal): Promise<InferResultMessage | GeneratedMessage> {
@@ -166,7 +152,7 @@ export class ModelWorker {
         },
         ...(onText ? { onText } : {}),
       });
-      child.send(build(id));
+      child.send(build(id) as ToWorkerMessage);
     });
   }
 

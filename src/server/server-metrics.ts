@@ -34,7 +34,7 @@ export function createServerMetrics() {
     tokens: new Counter({ name: "edgeforge_tokens_total", help: "LLM tokens by direction (prompt, completion)", labelNames: [...modelLabels, "direction"], registers }),
     inFlight: new Gauge({ name: "edgeforge_requests_in_flight", help: "Requests running in the model's worker", labelNames: modelLabels, registers }),
     queueDepth: new Gauge({ name: "edgeforge_queue_depth", help: "Requests waiting for the model's worker", labelNames: modelLabels, registers }),
-    modelMemory: new Gauge({ name: "edgeforge_model_memory_bytes", help: "Resident memory of the model's worker process, as last reported", labelNames: modelLabels, registers }),
+    modelMemory: new Gauge({ name: "edgeforge_model_memory_bytes", help: "Resident memory of the model's worker process, as last reported (with thread isolation: the whole server process)", labelNames: modelLabels, registers }),
     modelReady: new Gauge({ name: "edgeforge_model_ready", help: "1 when the model answers requests, else 0", labelNames: modelLabels, registers }),
     workerRestarts: new Counter({ name: "edgeforge_worker_restarts_total", help: "Worker processes restarted after they exited unexpectedly", labelNames: modelLabels, registers }),
   };

@@ -130,3 +130,29 @@ describe("edgeforge serve: Open Inference Protocol on PP-OCRv4 rec", () => {
     expect(metrics).toMatch(/edgeforge_worker_restarts_total\{model="rec",version="1"\} 1/);
   });
 });
+
+describe("edgeforge serve --isolation thread", () => {
+  it("returns the same logits from a worker thread (JSON and binary, |diff| ≤ 1e-6)", async () => {
+    const threaded = await startInferenceServer({ port: 0, isolation: "thread", models: [{ name: "rec", path: recModelPath }] });
+    try {
+      await threaded.loaded;
+      const response = await fetch(`${threaded.url}/v2/models/rec/infer`, { method: "POST", body: inferBody() });
+      expect(response.status).toBe(200);
+      const served = Float32Array.from(((await response.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data);
+      const header = Buffer.from(JSON.stringify({ inputs: [{ name: "x", shape: dims, datatype: "FP32", parameters: { binary_data_size: input.byteLength } }], parameters: { binary_data_output: true } }));
+      const binaryResponse = await fetch(`${threaded.url}/v2/models/rec/infer`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream", "inference-header-content-length": String(header.byteLength) },
+        body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
+      });
+      const binary = new Float32Array((await readBinaryResponse(binaryResponse)).binary.slice().buffer);
+      let maxDiff = 0;
+      for (let i = 0; i < reference.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs(served[i]! - reference[i]!), Math.abs(binary[i]! - reference[i]!));
+      expect(served.length).toBe(reference.length);
+      expect(binary.length).toBe(reference.length);
+      expect(maxDiff).toBeLessThanOrEqual(1e-6);
+    } finally {
+      await threaded.close();
+    }
+  });
+});

@@ -24,6 +24,7 @@ interface ServeFlags {
   drain?: number;
   requireSignature?: boolean;
   registry?: string;
+  isolation?: string;
   key?: string;
 }
 
@@ -62,6 +63,7 @@ export function registerServeCommand(program: Command): void {
     .option("--auth <scope>", "'inference': require a bearer token on inference routes too")
     .option("--require-signature", "load a model only if its signature (<model>.sig, OMS) verifies with --key")
     .option("--key <pub.pem>", "public key for --require-signature")
+    .option("--isolation <mode>", "process (default: a crashing model takes only its own process down) or thread (no tensor copies, no crash isolation)")
     .option("--drain <ms>", "how long SIGTERM waits for in-flight requests (default 10000)", parseNonNegative)
     .action(async (flags: ServeFlags) => {
       if (flags.auth !== undefined && flags.auth !== "inference") throw new EdgeforgeError("INVALID_OPTION", `--auth takes "inference", not "${flags.auth}"`, { hint: "admin routes always need a token; --auth inference adds the inference routes" });
@@ -78,6 +80,7 @@ export function registerServeCommand(program: Command): void {
         ...(flags.tokenFile === undefined ? {} : { tokenFile: flags.tokenFile }),
         ...(flags.drain === undefined ? {} : { drainMs: flags.drain }),
         authInference: flags.auth === "inference",
+        ...(flags.isolation === undefined ? {} : { isolation: flags.isolation as "process" | "thread" }),
         ...(flags.key === undefined ? {} : { signatureKey: resolve(flags.key) }),
       };
       const config = parseServeConfig(input);
