@@ -146,7 +146,12 @@ export async function optimize(options: OptimizeOptions): Promise<Report> {
 export async function runPipelineFile(path: string, options: Reporter & { memoryBudget?: string } = {}): Promise<PipelineResult> {
   const pipeline = await readPipelineConfig(path, options.signal);
   const budget = memoryBudgetOf(options.memoryBudget);
-  return runPipeline(pipeline, { ...options, passes: listWorkflowPasses(), ...(budget === undefined ? {} : { memoryBudgetBytes: budget }) });
+  const lock = await claimOutputFolder(resolve(pipeline.output), "run");
+  try {
+    return await runPipeline(pipeline, { ...options, passes: listWorkflowPasses(), ...(budget === undefined ? {} : { memoryBudgetBytes: budget }) });
+  } finally {
+    await lock.release();
+  }
 }
 
 /** The troubleshooter over a report.json: findings with causes and actions, plus the per-framework table. */
