@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Reporter } from "../core/logger.js";
 import type { Pass } from "../passes/pass.js";
 import { EdgeforgeError } from "../core/errors.js";
+import { access, readdir, rm } from "node:fs/promises";
 import { claimOutputFolder } from "../core/output-folder.js";
 import { parseSizeBytes } from "../core/units.js";
 import { parseGateFlag } from "../gates/gates-file.js";
@@ -133,10 +134,16 @@ export async function planOptimize(options: OptimizeOptions): Promise<OptimizePl
 export async function optimize(options: OptimizeOptions): Promise<Report> {
   const config = await resolveOptimizeConfig(options);
   const budget = memoryBudgetOf(options.memoryBudget);
+  const existed = await access(config.output).then(() => true, () => false);
   const lock = await claimOutputFolder(config.output, "optimize");
   try {
     const { report } = await runWorkflow(config, { ...options, passes: listWorkflowPasses(), ...(budget === undefined ? {} : { memoryBudgetBytes: budget }) });
     return report;
+  } catch (error) {
+    await lock.release();
+    // A run refused before any output (bad shapes, data that does not fit) leaves no empty folder behind.
+    if (!existed && (await readdir(config.output).catch(() => ["?"])).length === 0) await rm(config.output, { recursive: true, force: true });
+    throw error;
   } finally {
     await lock.release();
   }
