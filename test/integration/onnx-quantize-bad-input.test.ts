@@ -10,6 +10,7 @@ import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
 import { checkOutputRuns } from "../../src/passes/onnx/check-output-runs.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 const temp = useTempDir("edgeforge-quantize-bad-");
@@ -82,14 +83,25 @@ describe("every output is loaded and run in onnxruntime before a pass reports su
   it("an output onnxruntime refuses is an INTERNAL error (writePassOutput then removes it); a valid one runs on generated inputs", async () => {
     const folder = temp.join("refused-output");
     await mkdir(folder);
+    const good = join(folder, "good.onnx");
+    await writeFile(good, toBinary(ModelProtoSchema, model([node("Relu", ["x"], ["y"])], { inputs: [valueInfo("x", ["N", 3, "H", "W"])], outputs: [valueInfo("y", ["N", 3, "H", "W"])] })));
     const path = join(folder, "bad-mul.onnx");
     // Structurally valid, but Mul of [1, 3] by [1, 4] fails onnxruntime's shape inference at load.
     const bad = model([node("Mul", ["x", "w"], ["y"])], { inputs: [valueInfo("x", [1, 3])], outputs: [valueInfo("y", [1, 3])], initializers: [createTensorProto("w", "float32", [1, 4], new Float32Array(4))] });
     await writeFile(path, toBinary(ModelProtoSchema, bad));
     const context = { workDir: folder, openSession: (p: string) => openOrtSession(p) };
-    await expect(checkOutputRuns(path, path, context)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringMatching(/does not load/) });
-    const good = join(folder, "good.onnx");
-    await writeFile(good, toBinary(ModelProtoSchema, model([node("Relu", ["x"], ["y"])], { inputs: [valueInfo("x", ["N", 3, "H", "W"])], outputs: [valueInfo("y", ["N", 3, "H", "W"])] })));
+    await expect(checkOutputRuns(path, good, context)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringMatching(/does not load/) });
     await expect(checkOutputRuns(good, good, context)).resolves.toMatch(/loaded and run once in ort/);
+  });
+
+  it("a model with custom-domain ops the runtime lacks: the input's own error, not a bug report, and no output", async () => {
+    const folder = temp.join("custom-op");
+    await mkdir(folder);
+    const output = join(folder, "sr_fp16.onnx");
+    await expect(quantize(sharedModels.contribOpsOnnx, { method: "fp16", output })).rejects.toMatchObject({
+      code: "UNSUPPORTED_OP",
+      message: expect.stringMatching(/SuperResolutionPreProcess/),
+    });
+    await expectNothingWritten(folder, []);
   });
 });

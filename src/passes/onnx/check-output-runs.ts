@@ -48,6 +48,8 @@ export async function checkOutputRuns(outputPath: string, inputPath: string, con
   try {
     session = await openSession(outputPath, context.signal);
   } catch (error) {
+    // A model the runtime cannot load at all (custom ops, say) is the input's problem, not the pass's.
+    await (await openSession(inputPath, context.signal)).close();
     throw invalidOutput(outputPath, "load", error as Error);
   }
   try {
