@@ -1,8 +1,8 @@
 import type * as NodeLlamaCpp from "node-llama-cpp";
-import type { ChatHistoryItem, LlamaContext, LlamaModel } from "node-llama-cpp";
+import type { ChatHistoryItem, LlamaContext } from "node-llama-cpp";
 import { EdgeforgeError } from "../../core/errors.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
-import { loadLlama } from "./llama-cpp-runtime.js";
+import { loadLlama, loadLlamaModel } from "./llama-cpp-runtime.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -56,16 +56,7 @@ export async function openLlamaCppGenerator(modelPath: string, settings: LlamaCp
   await readGgufHeader(modelPath);
   const { llama } = await loadLlama();
   const module: typeof NodeLlamaCpp = await import("node-llama-cpp");
-  let model: LlamaModel;
-  try {
-    model = await llama.loadModel({ modelPath, useMmap: true });
-  } catch (error) {
-    throw new EdgeforgeError("RUNTIME_FAILED", `llama.cpp could not load ${modelPath}: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: "check that the file is a llama.cpp-compatible GGUF of a supported architecture",
-      details: { path: modelPath },
-      cause: error,
-    });
-  }
+  const model = await loadLlamaModel(llama, modelPath);
   let context: LlamaContext;
   try {
     context = await model.createContext({

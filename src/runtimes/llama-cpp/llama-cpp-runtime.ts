@@ -110,6 +110,19 @@ export async function loadLlamaCppEngine(): Promise<void> {
   await loadLlama();
 }
 
+/** Load a GGUF memory-mapped; llama.cpp's refusal becomes a typed error naming the file. */
+export async function loadLlamaModel(llama: Llama, modelPath: string): Promise<LlamaModel> {
+  try {
+    return await llama.loadModel({ modelPath, useMmap: true });
+  } catch (error) {
+    throw new EdgeforgeError("RUNTIME_FAILED", `llama.cpp could not load ${modelPath}: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: "check that the file is a llama.cpp-compatible GGUF of a supported architecture",
+      details: { path: modelPath },
+      cause: error,
+    });
+  }
+}
+
 export async function openLlamaCppSession(modelPath: string, settings: LlamaCppSessionSettings = {}): Promise<LlamaCppSession> {
   checkPositive("threads", settings.threads);
   checkPositive("contextSize", settings.contextSize);
@@ -127,17 +140,8 @@ export async function openLlamaCppSession(modelPath: string, settings: LlamaCppS
   const { llama, initNs, fresh } = await loadLlama();
   const version = await nodeLlamaCppVersion();
 
-  let model: LlamaModel;
   const loadStarted = process.hrtime.bigint();
-  try {
-    model = await llama.loadModel({ modelPath, useMmap: true });
-  } catch (error) {
-    throw new EdgeforgeError("RUNTIME_FAILED", `llama.cpp could not load ${modelPath}: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: "check that the file is a llama.cpp-compatible GGUF of a supported architecture",
-      details: { path: modelPath },
-      cause: error,
-    });
-  }
+  const model = await loadLlamaModel(llama, modelPath);
   const modelLoadNs = process.hrtime.bigint() - loadStarted;
   const contextSize = settings.contextSize ?? model.trainContextSize;
   let context: LlamaContext;
