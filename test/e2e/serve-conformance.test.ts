@@ -52,14 +52,8 @@ afterAll(async () => {
   await new Promise((resolve) => impostor?.close(resolve));
 });
 
-// Known failure on Node 24: onnxruntime-node rejects the identity model's inputs there ("not enough space:
-// expected 2, got 0"), most likely because Node 24's Float16Array changes how onnxruntime-node reads
-// float16 buffers. Tracked in the session note; skipped on 24 only, so Node 20/22 still check it.
-const nodeMajor = Number(process.versions.node.split(".")[0]);
-const float16BufferBug = nodeMajor >= 24;
-
 describe("edgeforge conformance", () => {
-  it.skipIf(float16BufferBug)("our server passes every check, exercising all twelve datatypes onnxruntime takes, JSON and binary", async () => {
+  it("our server passes every check, exercising all twelve datatypes onnxruntime takes, JSON and binary", async () => {
     const result = await runCli(["conformance", server.url, "--model", "identity", "--model", "digits", "--json"], { timeoutMs: 120_000 });
     expect(result.stderr).toMatch(/checks passed; datatypes exercised: BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64/);
     expect(result.code).toBe(0);
@@ -69,7 +63,7 @@ describe("edgeforge conformance", () => {
     expect(record.checks.every((c) => c.status === "pass")).toBe(true);
   });
 
-  it.skipIf(float16BufferBug)("finds the models through the repository index (an admin route: token given) when none are named", async () => {
+  it("finds the models through the repository index (an admin route: token given) when none are named", async () => {
     const result = await checkOipConformance(server.url, { timeoutMs: 30_000, token: testToken });
     expect(result.checks.find((c) => c.name === "repository index")).toMatchObject({ status: "pass", detail: "2 ready model(s)" });
     expect(result.passed).toBe(true);

@@ -28,7 +28,28 @@ export function toOrtTensor(ort: OrtModule, name: string, tensor: Tensor): OrtNa
       details: { input: name, dtype: tensor.dtype },
     });
   }
-  return new ort.Tensor(tensor.dtype as "float32", tensor.data as Float32Array, tensor.dims);
+  const ortTensor = new ort.Tensor(tensor.dtype as "float32", tensor.data as Float32Array, tensor.dims);
+  if (tensor.dtype === "float16" && ortTensor.data !== tensor.data) keepFloat16Bits(ortTensor, tensor.data as Uint16Array);
+  return ortTensor;
+}
+
+/**
+ * Where the runtime has Float16Array (Node ≥ 23), onnxruntime-common rewraps Uint16Array float16 data as a
+ * Float16Array, whose byte length onnxruntime-node 1.30's binding reads as 0 ("not enough space: expected N, got 0";
+ * microsoft/onnxruntime PR #32323). The binding accepts the Uint16Array bits, so the tensor keeps them.
+ */
+function keepFloat16Bits(ortTensor: OrtNamespace.Tensor, bits: Uint16Array): void {
+  (ortTensor as unknown as { cpuData: Uint16Array }).cpuData = bits;
+  if (ortTensor.data !== bits) {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", "this onnxruntime-common keeps float16 tensor data where edgeforge cannot pass it as Uint16Array", {
+      hint: "use the onnxruntime-node version pinned in edgeforge's package.json",
+    });
+  }
+}
+
+/** float16 data is always Uint16Array bits inside edgeforge, whichever array type the runtime hands back. */
+function asFloat16Bits(data: TensorData): TensorData {
+  return data instanceof Uint16Array ? data : new Uint16Array(data.buffer, data.byteOffset, data.length);
 }
 
 /** An ORT output as an edgeforge tensor over the same memory. */
@@ -39,7 +60,8 @@ export function fromOrtTensor(name: string, value: OrtNamespace.Tensor): Tensor 
       details: { output: name, type: value.type },
     });
   }
-  return { dtype: value.type as Dtype, dims: [...value.dims], data: value.data as TensorData };
+  const data = value.data as TensorData;
+  return { dtype: value.type as Dtype, dims: [...value.dims], data: value.type === "float16" ? asFloat16Bits(data) : data };
 }
 
 /** ORT input/output metadata → TensorSpecs; non-tensor values (sequences, maps) are reported as unsupported. */
