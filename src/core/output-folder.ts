@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { link, mkdir, open, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { tempFileNamePattern, tempPathFor } from "./atomic-write.js";
 import { EdgeforgeError } from "./errors.js";
 
@@ -68,9 +70,57 @@ export async function sweepStaleTempFiles(folder: string): Promise<string[]> {
   return stale;
 }
 
-export interface OutputFolderLock extends AsyncDisposable {
-  readonly folder: string;
+export interface FileLock extends AsyncDisposable {
+  readonly lockPath: string;
   release(): Promise<void>;
+}
+
+export interface OutputFolderLock extends FileLock {
+  readonly folder: string;
+}
+
+interface LockHolder {
+  pid: number;
+  command: string;
+  startedAt: string;
+  nonce: string;
+}
+
+/**
+ * One attempt at the exclusive lock file `lockPath`: written aside and hard-linked into place, so it
+ * appears whole or not at all and only one process's link succeeds. A lock whose process is gone is
+ * taken over. Returns the live holder when another process has it.
+ */
+async function tryLock(lockPath: string, command: string): Promise<{ lock: FileLock } | { holder: LockHolder | undefined }> {
+  const nonce = randomBytes(8).toString("hex");
+  for (let attempt = 0; ; attempt += 1) {
+    const draft = tempPathFor(lockPath);
+    try {
+      await writeFile(draft, JSON.stringify({ pid: process.pid, command, startedAt: new Date().toISOString(), nonce }));
+      await link(draft, lockPath);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = await readLockHolder(lockPath);
+      if (attempt > 0 || (holder !== undefined && isAlive(holder.pid))) return { holder };
+      // Re-read just before removing, so a lock another process took over meanwhile is not removed.
+      const again = await readLockHolder(lockPath);
+      if (again?.nonce === holder?.nonce) await rm(lockPath, { force: true });
+    } finally {
+      await rm(draft, { force: true });
+    }
+  }
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    if ((await readLockHolder(lockPath))?.nonce === nonce) await rm(lockPath, { force: true });
+  };
+  return { lock: { lockPath, release, [Symbol.asyncDispose]: release } };
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  return holder ? ` (process ${holder.pid}, ${holder.command}, since ${holder.startedAt})` : "";
 }
 
 /**
@@ -82,42 +132,52 @@ export async function claimOutputFolder(folder: string, command: string): Promis
   await checkWritableFolder(folder, { keep: true });
   await sweepStaleTempFiles(folder);
   const lockPath = join(folder, outputLockName);
-  for (let attempt = 0; ; attempt += 1) {
-    // Written aside and hard-linked into place: the lock appears whole or not at all.
-    const draft = tempPathFor(lockPath);
-    try {
-      await writeFile(draft, JSON.stringify({ pid: process.pid, command, startedAt: new Date().toISOString() }));
-      await link(draft, lockPath);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw unwritable(folder, error);
-      const holder = await readLockHolder(lockPath);
-      if (attempt === 0 && (holder === undefined || !isAlive(holder.pid))) {
-        await rm(lockPath, { force: true });
-        continue;
-      }
-      throw new EdgeforgeError("OUTPUT_LOCKED", `the output folder ${folder} is in use by another edgeforge run${holder ? ` (process ${holder.pid}, ${holder.command}, since ${holder.startedAt})` : ""}`, {
-        hint: "wait for that run to finish, or choose another output folder (-o)",
-        details: { path: folder, lockPath, ...(holder ? { holder } : {}) },
-      });
-    } finally {
-      await rm(draft, { force: true });
-    }
+  let outcome: Awaited<ReturnType<typeof tryLock>>;
+  try {
+    outcome = await tryLock(lockPath, command);
+  } catch (error) {
+    throw unwritable(folder, error);
   }
-  let released = false;
-  const release = async (): Promise<void> => {
-    if (released) return;
-    released = true;
-    await rm(lockPath, { force: true });
-  };
-  return { folder, release, [Symbol.asyncDispose]: release };
+  if ("holder" in outcome) {
+    throw new EdgeforgeError("OUTPUT_LOCKED", `the output folder ${folder} is in use by another edgeforge run${describeHolder(outcome.holder)}`, {
+      hint: "wait for that run to finish, or choose another output folder (-o)",
+      details: { path: folder, lockPath, ...(outcome.holder ? { holder: outcome.holder } : {}) },
+    });
+  }
+  return { ...outcome.lock, folder };
 }
 
-async function readLockHolder(lockPath: string): Promise<{ pid: number; command: string; startedAt: string } | undefined> {
+/**
+ * Wait for the exclusive lock file `lockPath` (see `claimOutputFolder`), polling while a live process
+ * holds it; `onWait` is told once whom it waits for. For short critical sections shared by concurrent
+ * runs (a cache entry being written), where waiting is the right answer and refusing is not.
+ */
+export async function waitForLock(
+  lockPath: string,
+  command: string,
+  options: { signal?: AbortSignal; pollMs?: number; onWait?: (holder: string) => void } = {},
+): Promise<FileLock> {
+  let told = false;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    let outcome: Awaited<ReturnType<typeof tryLock>>;
+    try {
+      outcome = await tryLock(lockPath, command);
+    } catch (error) {
+      throw unwritable(dirname(lockPath), error);
+    }
+    if ("lock" in outcome) return outcome.lock;
+    if (!told) options.onWait?.(`another edgeforge run${describeHolder(outcome.holder)}`);
+    told = true;
+    await delay(options.pollMs ?? 200, undefined, options.signal ? { signal: options.signal } : {});
+  }
+}
+
+async function readLockHolder(lockPath: string): Promise<LockHolder | undefined> {
   try {
-    const holder = JSON.parse(await readFile(lockPath, "utf8")) as { pid?: unknown; command?: unknown; startedAt?: unknown };
+    const holder = JSON.parse(await readFile(lockPath, "utf8")) as { pid?: unknown; command?: unknown; startedAt?: unknown; nonce?: unknown };
     if (typeof holder.pid !== "number") return undefined;
-    return { pid: holder.pid, command: String(holder.command ?? "?"), startedAt: String(holder.startedAt ?? "?") };
+    return { pid: holder.pid, command: String(holder.command ?? "?"), startedAt: String(holder.startedAt ?? "?"), nonce: String(holder.nonce ?? "") };
   } catch {
     return undefined;
   }

@@ -1,7 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeTempDir } from "../../test/fixtures/temp-dir.js";
 import { computePassCacheKey, openPassCache, type PassCacheKeyParts } from "./pass-cache.js";
 
 const parts: PassCacheKeyParts = {
@@ -32,7 +34,7 @@ describe("computePassCacheKey", () => {
 describe("openPassCache", () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-cache-"));
+    dir = await makeTempDir("cache-");
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -61,7 +63,7 @@ describe("openPassCache", () => {
     expect(await readFile(hit?.artifact.path as string, "utf8")).toBe("model bytes");
     expect(hit?.log.counts.converted).toBe(3);
     expect(hit?.durationMs).toBe(12);
-    expect((await readdir(join(dir, "passes"))).filter((n) => n.startsWith(".tmp"))).toEqual([]);
+    expect(await readdir(join(dir, "passes"))).toEqual([key]);
   });
 
   it("treats a tampered artifact as a miss", async () => {
@@ -89,5 +91,29 @@ describe("openPassCache", () => {
     const stored = await cache.store(key, parts, produce("x"));
     expect(await readFile(stored.artifact.path, "utf8")).toBe("x");
     expect(await cache.lookup(key)).toBeUndefined();
+  });
+
+  it("two processes storing the same entry at once: one produces it, the other waits for the lock and finds it", async () => {
+    const script = join(import.meta.dirname, "../../test/fixtures/store-pass-cache-entry.ts");
+    const runOne = () => promisify(execFile)(process.execPath, ["--import", "tsx", script, dir, join(dir, "barrier"), "2"]);
+    const outputs = (await Promise.all([runOne(), runOne()])).map((out) => JSON.parse(out.stdout) as { lookupHit: boolean; hit: boolean; path: string; sha256: string });
+    // Both passed the barrier before either stored, so both missed the lookup and both called store.
+    expect(outputs.map((out) => out.lookupHit)).toEqual([false, false]);
+    const producers = (await readFile(join(dir, "produced.log"), "utf8")).trim().split("\n");
+    expect(producers).toHaveLength(1);
+    expect(outputs.map((out) => out.hit).sort()).toEqual([false, true]);
+    expect(new Set(outputs.map((out) => out.path)).size).toBe(1);
+    expect(await readFile(outputs[0]?.path as string, "utf8")).toBe("bytes of the model");
+    expect(await readdir(join(dir, "passes"))).toEqual([computePassCacheKey({ inputSha256: "c".repeat(64), passId: "gguf.quantize", passVersion: "1", options: { type: "Q8_0" }, toolVersions: {} })]);
+  }, 60_000);
+
+  it("sweeps the scratch folder a killed writer left", async () => {
+    const cache = openPassCache({ dir, enabled: true });
+    const key = computePassCacheKey(parts);
+    const deadPid = spawnSync(process.execPath, ["-e", ""]).pid as number;
+    const orphan = join(dir, "passes", `.${key}.${deadPid}-${"0".repeat(12)}.tmp`);
+    await mkdir(orphan, { recursive: true });
+    await cache.store(key, parts, produce("x"));
+    expect(await readdir(join(dir, "passes"))).toEqual([key]);
   });
 });

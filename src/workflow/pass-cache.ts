@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { Artifact } from "../core/artifact.js";
-import { writeFileAtomic } from "../core/atomic-write.js";
+import { tempPathFor, writeFileAtomic } from "../core/atomic-write.js";
 import { EdgeforgeError } from "../core/errors.js";
+import { sweepStaleTempFiles, waitForLock } from "../core/output-folder.js";
 import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
 import type { PassLog, PassResult } from "../passes/pass.js";
 
@@ -47,14 +47,24 @@ export interface PassCache {
   readonly dir: string;
   /** A stored run for this key whose files are intact, or undefined. Always undefined when disabled. */
   lookup(key: string): Promise<CachedPassRun | undefined>;
-  /** Run `produce` into a scratch folder and file its output under `key`. */
-  store(key: string, parts: PassCacheKeyParts, produce: (outputDir: string) => Promise<PassResult>): Promise<CachedPassRun>;
+  /**
+   * Run `produce` into a scratch folder and file its output under `key`, holding the entry's lock
+   * meanwhile: a concurrent run storing the same key waits, then finds the entry (a hit) instead of
+   * producing it again or replacing it under a reader. `onWait` is told whom it waits for.
+   */
+  store(
+    key: string,
+    parts: PassCacheKeyParts,
+    produce: (outputDir: string) => Promise<PassResult>,
+    options?: { signal?: AbortSignal; onWait?: (holder: string) => void },
+  ): Promise<CachedPassRun>;
 }
 
 /**
  * Content-addressed pass outputs: `<dir>/passes/<key>/` holds the artifact and `entry.json`.
  * A folder appears only by an atomic rename once complete, so an interrupted run leaves at most
- * a `.tmp-*` folder behind, never a half entry. With `enabled: false` nothing is looked up, but
+ * a temp folder (`.KEY.PID-RANDOM.tmp`, swept by the next store) behind, never a half entry; while
+ * an entry is written its lock file `<key>.lock` is held (see `waitForLock`). With `enabled: false` nothing is looked up, but
  * outputs still land in `dir` (the run's own work folder) so the run has somewhere to keep them.
  */
 export function openPassCache(options: { dir: string; enabled: boolean }): PassCache {
@@ -67,23 +77,32 @@ export function openPassCache(options: { dir: string; enabled: boolean }): PassC
       if (!options.enabled) return undefined;
       return readEntry(join(passesDir, key));
     },
-    async store(key, parts, produce) {
+    async store(key, parts, produce, storeOptions = {}) {
       const finalDir = join(passesDir, key);
-      const scratchDir = join(passesDir, `.tmp-${key.slice(0, 16)}-${randomBytes(4).toString("hex")}`);
-      await mkdir(scratchDir, { recursive: true });
+      await mkdir(passesDir, { recursive: true });
+      const lock = await waitForLock(join(passesDir, `${key}.lock`), `pass cache ${parts.passId}`, storeOptions);
       try {
-        const result = await produce(scratchDir);
-        const entry = await describeOutput(key, parts, result, scratchDir);
-        await writeFileAtomic(join(scratchDir, "entry.json"), `${JSON.stringify(entry, null, 2)}\n`);
-        await rm(finalDir, { recursive: true, force: true });
-        await rename(scratchDir, finalDir);
-      } catch (error) {
-        await rm(scratchDir, { recursive: true, force: true });
-        throw error;
+        const done = options.enabled ? await readEntry(finalDir) : undefined;
+        if (done) return done;
+        await sweepStaleTempFiles(passesDir);
+        const scratchDir = tempPathFor(finalDir);
+        await mkdir(scratchDir);
+        try {
+          const result = await produce(scratchDir);
+          const entry = await describeOutput(key, parts, result, scratchDir);
+          await writeFileAtomic(join(scratchDir, "entry.json"), `${JSON.stringify(entry, null, 2)}\n`);
+          await rm(finalDir, { recursive: true, force: true });
+          await rename(scratchDir, finalDir);
+        } catch (error) {
+          await rm(scratchDir, { recursive: true, force: true });
+          throw error;
+        }
+        const stored = await readEntry(finalDir);
+        if (!stored) throw new EdgeforgeError("INTERNAL", `cache entry ${finalDir} could not be read back after writing`);
+        return { ...stored, hit: false };
+      } finally {
+        await lock.release();
       }
-      const stored = await readEntry(finalDir);
-      if (!stored) throw new EdgeforgeError("INTERNAL", `cache entry ${finalDir} could not be read back after writing`);
-      return { ...stored, hit: false };
     },
   };
 }

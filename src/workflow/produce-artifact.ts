@@ -59,8 +59,12 @@ export async function produceArtifact(input: HashedArtifact, chain: readonly Pla
     if (!run) {
       const source = current;
       deps.log.info(`running ${pass.id} ${JSON.stringify(step.options)} on ${source.path} (cache ${deps.cache.enabled ? "miss" : "disabled"}, key ${key.slice(0, 12)})`);
-      run = await deps.cache.store(key, parts, (outputDir) => pass.run(source, join(outputDir, pass.defaultOutputName(source.path, options)), options, deps.contextFor(pass)));
-      deps.log.info(`ran ${pass.id} in ${(run.durationMs / 1000).toFixed(1)} s → ${run.artifact.path}`);
+      run = await deps.cache.store(key, parts, (outputDir) => pass.run(source, join(outputDir, pass.defaultOutputName(source.path, options)), options, deps.contextFor(pass)), {
+        onWait: (holder) => deps.log.info(`waiting for ${holder}, which is writing cache entry ${key.slice(0, 12)}`),
+      });
+      deps.log.info(
+        run.hit ? `another run stored ${pass.id} meanwhile: cache hit → ${run.artifact.path}` : `ran ${pass.id} in ${(run.durationMs / 1000).toFixed(1)} s → ${run.artifact.path}`,
+      );
       reusedInRun = false;
     } else if (reusedInRun) {
       deps.log.info(`reusing ${pass.id} ${JSON.stringify(step.options)} produced earlier in this run (key ${key.slice(0, 12)})`);
