@@ -1,7 +1,6 @@
 import type { Reporter } from "../core/logger.js";
-import { evaluateLlm } from "../eval/llm/evaluate-llm.js";
 import type { MetricValues } from "../pareto/metric-catalog.js";
-import { openLlamaCppSession } from "../runtimes/llama-cpp/llama-cpp-runtime.js";
+import { evaluateLlmInChild } from "./evaluate-llm-in-child.js";
 
 export interface LlmQuality {
   metrics: MetricValues;
@@ -13,8 +12,9 @@ export const defaultLlmChunks = 24;
 
 /**
  * Perplexity on held-out text, and against the input model KL divergence and top-1 agreement
- * over the same tokens, plus llama-bench-style pp/tg tokens/s, through llama.cpp. accuracyRetention
- * is the baseline's perplexity over the candidate's (1 = no loss).
+ * over the same tokens, plus llama-bench-style pp/tg tokens/s, through llama.cpp in a child process (a
+ * native abort fails this candidate with a typed error, not the run). accuracyRetention is the
+ * baseline's perplexity over the candidate's (1 = no loss).
  */
 export async function measureLlmQuality(
   modelPath: string,
@@ -23,11 +23,10 @@ export async function measureLlmQuality(
   settings: { threads?: number; contextSize?: number; maxChunks?: number },
   reporter: Reporter,
 ): Promise<LlmQuality> {
-  const evaluation = await evaluateLlm({
+  const evaluation = await evaluateLlmInChild({
     modelPath,
     textPath,
     ...(basePath ? { basePath } : {}),
-    openSession: openLlamaCppSession,
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
     ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
     maxChunks: settings.maxChunks ?? defaultLlmChunks,
@@ -36,6 +35,7 @@ export async function measureLlmQuality(
     repetitions: 3,
     ...(reporter.signal ? { signal: reporter.signal } : {}),
     ...(reporter.progress ? { progress: reporter.progress } : {}),
+    ...(reporter.logger ? { logger: reporter.logger } : {}),
   });
   const metrics: MetricValues = { perplexity: evaluation.perplexity.perplexity };
   const tg = evaluation.throughput.find((test) => test.kind === "tg");
