@@ -20,6 +20,8 @@ export const servedModelSchema = z
     source: z.string().optional(),
     /** An OMS bundle held by the registry's certification; otherwise `<path>.sig` is used. */
     signatureBundle: z.unknown().optional(),
+    /** A dataset (as for eval) whose samples are the drift reference: run once through the model when it loads. */
+    reference: z.string().min(1).optional(),
   })
   .strict();
 
@@ -50,6 +52,20 @@ export const serveConfigSchema = z
     isolation: z.enum(["process", "thread"]).default("process"),
     /** Public key (PEM): every model must carry a signature (`<model>.sig`) that verifies with it before it loads. */
     signatureKey: z.string().min(1).optional(),
+    /** Live monitoring and drift (docs/monitor.md). */
+    monitoring: z
+      .object({
+        /** The window: the most recent this many requests per version. */
+        windowRequests: z.number().int().min(30).max(100_000).default(500),
+        /** How often drift is recomputed (off the request path), when requests arrived since. */
+        intervalMs: z.number().int().min(50).default(5000),
+        /** "auto": KS / chi-square up to 1,000 reference rows, normalized Wasserstein / Jensen–Shannon above; "psi": PSI for every feature. */
+        driftMethod: z.enum(["auto", "psi"]).default("auto"),
+        /** Reference rows read from a --reference dataset at most. */
+        referenceRows: z.number().int().positive().max(100_000).default(5000),
+      })
+      .strict()
+      .default({ windowRequests: 500, intervalMs: 5000, driftMethod: "auto", referenceRows: 5000 }),
   })
   .strict();
 

@@ -2,7 +2,11 @@ import { parentPort } from "node:worker_threads";
 import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
 import { openServingSession, openTextGenerator, type LlamaCppGenerator } from "../api/serving-sessions.js";
-import { decodeInferRequest, encodeInferResponse, predictionConfidence } from "./oip-infer-codec.js";
+import { openDataset } from "../datasets/open-dataset.js";
+import { buildDriftReference } from "../monitor/build-drift-reference.js";
+import { predictionConfidence } from "../monitor/prediction-summary.js";
+import { extractFeatures, planFeatures, type MonitoredFeature } from "../monitor/request-features.js";
+import { decodeInferRequest, encodeInferResponse } from "./oip-infer-codec.js";
 import type { FromWorkerMessage, GenerateMessage, InferMessage, LoadMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
 /**
@@ -12,6 +16,7 @@ import type { FromWorkerMessage, GenerateMessage, InferMessage, LoadMessage, ToW
 let session: Session | undefined;
 let generator: LlamaCppGenerator | undefined;
 let model: LoadMessage | undefined;
+let features: MonitoredFeature[] = [];
 const cancels = new Map<number, AbortController>();
 
 function send(message: FromWorkerMessage): void {
@@ -43,7 +48,17 @@ async function load(message: LoadMessage): Promise<void> {
     } else {
       session = await openServingSession(message.path, "onnx", settings);
       const description = session.describe();
-      send({ kind: "ready", runtime: description.runtime, runtimeVersion: description.runtimeVersion, inputs: description.inputs, outputs: description.outputs, rssBytes: process.memoryUsage.rss() });
+      features = planFeatures(description.inputs, description.outputs);
+      const reference = message.reference ? await buildDriftReference(session, await openDataset(message.reference.path), message.reference.maxRows) : undefined;
+      send({
+        kind: "ready",
+        runtime: description.runtime,
+        runtimeVersion: description.runtimeVersion,
+        inputs: description.inputs,
+        outputs: description.outputs,
+        monitoring: { features, ...(reference ? { reference } : {}) },
+        rssBytes: process.memoryUsage.rss(),
+      });
     }
   } catch (error) {
     send({ kind: "load-failed", error: toWorkerError(error) });
@@ -60,7 +75,8 @@ async function infer(message: InferMessage): Promise<void> {
     const inferenceNs = Number(process.hrtime.bigint() - started);
     const encoded = encodeInferResponse(request, model, results);
     const confidence = predictionConfidence(results);
-    send({ kind: "infer-result", id: message.id, body: encoded.body, ...(encoded.headerLength === undefined ? {} : { headerLength: encoded.headerLength }), inferenceNs, ...(confidence === undefined ? {} : { confidence }), rssBytes: process.memoryUsage.rss() });
+    const values = extractFeatures(description.inputs, description.outputs, request.inputs, results, new Float64Array(features.length));
+    send({ kind: "infer-result", id: message.id, body: encoded.body, ...(encoded.headerLength === undefined ? {} : { headerLength: encoded.headerLength }), inferenceNs, ...(confidence === undefined ? {} : { confidence }), features: values, rssBytes: process.memoryUsage.rss() });
   } catch (error) {
     send({ kind: "request-failed", id: message.id, error: toWorkerError(error) });
   }

@@ -1,6 +1,7 @@
 import { verifyServedModel, type ServeConfig, type ServedModelSpec } from "../api/serve.js";
 import { EdgeforgeError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { ModelMonitor } from "../monitor/model-monitor.js";
 import { ModelWorker } from "./model-worker.js";
 import { RequestQueue } from "./request-queue.js";
 import type { ServerMetrics } from "./server-metrics.js";
@@ -12,6 +13,8 @@ export interface ServedModel {
   labels: { model: string; version: string };
   worker: ModelWorker;
   queue: RequestQueue;
+  /** Recent requests and drift (GET /v2/models/{name}/monitoring). */
+  monitor: ModelMonitor;
   /** Unloaded through the repository API: not counted for server readiness. */
   unloaded: boolean;
 }
@@ -31,6 +34,7 @@ export class ModelRepository {
 
   add(spec: ServedModelSpec, format: "onnx" | "gguf"): ServedModel {
     const labels = { model: spec.name, version: spec.version };
+    const monitor = new ModelMonitor({ windowRequests: this.config.monitoring.windowRequests, method: this.config.monitoring.driftMethod });
     const worker = new ModelWorker(
       {
         name: spec.name,
@@ -39,11 +43,14 @@ export class ModelRepository {
         format,
         ...(this.config.threads === undefined ? {} : { threads: this.config.threads }),
         ...(this.config.contextSize === undefined ? {} : { contextSize: this.config.contextSize }),
+        ...(spec.reference === undefined ? {} : { reference: { path: spec.reference, maxRows: this.config.monitoring.referenceRows } }),
       },
       {
         ...(this.config.signatureKey === undefined ? {} : { beforeLoad: () => verifyServedModel(spec, this.config.signatureKey!) }),
         onState: (state, detail) => {
           this.metrics.modelReady.set(labels, state === "ready" ? 1 : 0);
+          const monitoring = worker.info?.monitoring;
+          if (state === "ready" && monitoring) monitor.configure(monitoring.features, monitoring.reference);
           this.logger.info(`model ${spec.name}:${spec.version}${spec.source ? ` (${spec.source})` : ""} ${state}${detail ? `: ${detail}` : ""}`);
         },
         onMemory: (rssBytes) => this.metrics.modelMemory.set(labels, rssBytes),
@@ -58,7 +65,7 @@ export class ModelRepository {
       this.metrics.queueDepth.set(labels, depth);
       this.metrics.inFlight.set(labels, running);
     });
-    const model: ServedModel = { spec, format, labels, worker, queue, unloaded: false };
+    const model: ServedModel = { spec, format, labels, worker, queue, monitor, unloaded: false };
     this.metrics.modelReady.set(labels, 0);
     this.models.push(model);
     return model;

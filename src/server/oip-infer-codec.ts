@@ -138,36 +138,3 @@ export function encodeInferResponse(request: DecodedInferRequest, model: { name:
   if (binaries.length === 0) return { body: json };
   return { body: Buffer.concat([json, ...binaries]), headerLength: json.byteLength };
 }
-
-/** Mean over rows of the top-1 probability of the first floating output (softmax applied when rows are not already probabilities). */
-export function predictionConfidence(results: NamedTensors): number | undefined {
-  const tensor = Object.values(results).find((t) => t.data instanceof Float32Array || t.data instanceof Float64Array);
-  if (!tensor || tensor.dims.length === 0) return undefined;
-  const width = tensor.dims.at(-1)!;
-  const data = tensor.data as Float32Array | Float64Array;
-  if (width < 1 || data.length === 0) return undefined;
-  const rows = data.length / width;
-  let total = 0;
-  for (let row = 0; row < rows; row += 1) {
-    let max = -Infinity;
-    let sum = 0;
-    let probabilities = true;
-    for (let i = row * width; i < (row + 1) * width; i += 1) {
-      const value = data[i]!;
-      if (value > max) max = value;
-      if (!(value >= 0 && value <= 1)) probabilities = false;
-      sum += value;
-    }
-    if (width === 1) {
-      total += probabilities ? max : 1 / (1 + Math.exp(-max));
-    } else if (probabilities && Math.abs(sum - 1) < 1e-3) {
-      total += max;
-    } else {
-      let denominator = 0;
-      for (let i = row * width; i < (row + 1) * width; i += 1) denominator += Math.exp(data[i]! - max);
-      total += 1 / denominator;
-    }
-  }
-  const confidence = total / rows;
-  return Number.isFinite(confidence) ? confidence : undefined;
-}

@@ -76,7 +76,7 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
       if (result.confidence !== undefined) metrics.predictionConfidence.observe(model.labels, result.confidence);
       if (result.headerLength !== undefined) reply.header("Inference-Header-Content-Length", result.headerLength).type("application/octet-stream");
       else reply.type("application/json");
-      record(model, started, 200);
+      record(model, started, 200, result.features);
       return reply.send(Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength));
     } catch (error) {
       const failure = httpFailure(error);
@@ -84,10 +84,12 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
       throw error;
     }
   };
-  const record = (model: ServedModel, started: bigint, status: number): void => {
+  const record = (model: ServedModel, started: bigint, status: number, features?: Float64Array): void => {
     const labels = { ...model.labels, protocol: "oip", status: String(status) };
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.requests.inc(labels);
-    metrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.requestDuration.observe(labels, seconds);
+    model.monitor.record({ latencyMs: seconds * 1000, status, ...(features ? { features } : {}) });
   };
   app.post("/v2/models/:model/infer", { config: { auth: "inference" } }, infer);
   app.post("/v2/models/:model/versions/:version/infer", { config: { auth: "inference" } }, infer);

@@ -96,8 +96,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: ServerContex
     const options = { ...message, ...generationOptions(body) };
     const record = (status: number): void => {
       const labels = { ...model.labels, protocol: "openai", status: String(status) };
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc(labels);
-      metrics.requestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.requestDuration.observe(labels, seconds);
+      model.monitor.record({ latencyMs: seconds * 1000, status });
     };
     let lastTextAt: bigint | undefined;
     const onTextTiming = (): void => {

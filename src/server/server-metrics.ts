@@ -36,6 +36,8 @@ export function createServerMetrics() {
     queueDepth: new Gauge({ name: "edgeforge_queue_depth", help: "Requests waiting for the model's worker", labelNames: modelLabels, registers }),
     modelMemory: new Gauge({ name: "edgeforge_model_memory_bytes", help: "Resident memory of the model's worker process, as last reported (with thread isolation: the whole server process)", labelNames: modelLabels, registers }),
     modelReady: new Gauge({ name: "edgeforge_model_ready", help: "1 when the model answers requests, else 0", labelNames: modelLabels, registers }),
+    driftScore: new Gauge({ name: "edgeforge_drift_score", help: "Drift of one monitored feature over the window: p-value for KS / chi-square (drift when below 0.05), distance or PSI otherwise (drift when at or above the threshold); docs/monitor.md", labelNames: [...modelLabels, "feature"], registers }),
+    drifted: new Gauge({ name: "edgeforge_drifted", help: "1 when at least half of the version's monitored features drifted at the last evaluation, else 0", labelNames: modelLabels, registers }),
     workerRestarts: new Counter({ name: "edgeforge_worker_restarts_total", help: "Worker processes restarted after they exited unexpectedly", labelNames: modelLabels, registers }),
   };
 }

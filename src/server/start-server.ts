@@ -1,10 +1,12 @@
+import { stat } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
 import { parseServeConfig, servedModelFormat, type ServeConfigInput } from "../api/serve.js";
-import { EdgeforgeError } from "../core/errors.js";
+import { EdgeforgeError, fileError } from "../core/errors.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import { createBearerCheck, readBearerTokens } from "./bearer-auth.js";
 import { httpFailure, retryAfterSeconds } from "./http-errors.js";
 import { ModelRepository } from "./model-repository.js";
+import { registerMonitoringRoutes } from "./monitoring-routes.js";
 import { registerOipRoutes } from "./oip-routes.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
@@ -42,7 +44,16 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   const isAuthorized = createBearerCheck(tokens);
   const metrics = createServerMetrics();
   const repository = new ModelRepository(config, metrics, logger);
-  for (const spec of config.models) repository.add(spec, await servedModelFormat(spec.path));
+  for (const spec of config.models) {
+    if (spec.reference !== undefined) {
+      try {
+        await stat(spec.reference);
+      } catch (error) {
+        throw fileError(error, spec.reference, "read");
+      }
+    }
+    repository.add(spec, await servedModelFormat(spec.path));
+  }
 
   // No framework logger: request lines would carry Authorization headers; the server logs its own events.
   const app = Fastify({ logger: false, bodyLimit: config.maxBodyBytes, return503OnClosing: true, forceCloseConnections: "idle" });
@@ -78,6 +89,7 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   app.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   registerOipRoutes(app, context);
   registerOpenAiRoutes(app, context);
+  registerMonitoringRoutes(app, context);
 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

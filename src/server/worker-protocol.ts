@@ -1,5 +1,7 @@
 import type { ChatMessage, GeneratedText } from "../api/serving-sessions.js";
 import type { TensorSpec } from "../core/tensor.js";
+import type { DriftReference } from "../monitor/model-monitor.js";
+import type { MonitoredFeature } from "../monitor/request-features.js";
 
 /** Messages between the server and a model's worker process (IPC with structured-clone serialization). */
 
@@ -11,6 +13,8 @@ export interface LoadMessage {
   format: "onnx" | "gguf";
   threads?: number;
   contextSize?: number;
+  /** A dataset whose samples, run once at load, are the drift reference (ONNX). */
+  reference?: { path: string; maxRows: number };
 }
 
 /** An OIP infer request body, decoded and validated in the worker so big JSON never blocks the server's event loop. */
@@ -49,6 +53,8 @@ export interface ReadyMessage {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   llm?: { contextSize: number; chatWrapper: string };
+  /** ONNX: the per-request features the worker reports, and the reference's when one was given. */
+  monitoring?: { features: MonitoredFeature[]; reference?: DriftReference };
   rssBytes: number;
 }
 
@@ -65,6 +71,8 @@ export interface InferResultMessage {
   inferenceNs: number;
   /** Mean top-1 probability (or max score) over the first floating output's rows. */
   confidence?: number;
+  /** The request's monitored features, in the ready message's order. */
+  features?: Float64Array;
   rssBytes: number;
 }
 

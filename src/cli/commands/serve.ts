@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
-import { parseServeConfig, resolveModelArgument, type ServeConfigInput } from "../../api/serve.js";
+import { parseServeConfig, resolveModelArgument, type ServeConfigInput, type ServedModelSpec } from "../../api/serve.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { parseSizeBytes } from "../../core/units.js";
 import { collect, parsePositiveInt } from "../options.js";
@@ -26,6 +26,24 @@ interface ServeFlags {
   registry?: string;
   isolation?: string;
   key?: string;
+  reference: string[];
+  referenceRows?: number;
+  monitorWindow?: number;
+  monitorInterval?: number;
+  driftMethod?: string;
+}
+
+/** `--reference [NAME=]DATASET`: without a name it belongs to the only model served. */
+function attachReferences(models: ServedModelSpec[], references: string[]): ServedModelSpec[] {
+  const byName = new Map<string, string>();
+  for (const argument of references) {
+    const equals = argument.indexOf("=");
+    const name = equals >= 0 ? argument.slice(0, equals) : models.length === 1 ? models[0]!.name : undefined;
+    if (name === undefined) throw new EdgeforgeError("INVALID_OPTION", `--reference ${argument} names no model and ${models.length} are served`, { hint: "use --reference NAME=DATASET" });
+    if (!models.some((m) => m.name === name)) throw new EdgeforgeError("INVALID_OPTION", `--reference ${argument}: no served model is named "${name}"`, { hint: `served: ${models.map((m) => m.name).join(", ")}` });
+    byName.set(name, resolve(equals >= 0 ? argument.slice(equals + 1) : argument));
+  }
+  return models.map((m) => (byName.has(m.name) ? { ...m, reference: byName.get(m.name)! } : m));
 }
 
 function parsePort(value: string): number {
@@ -65,11 +83,16 @@ export function registerServeCommand(program: Command): void {
     .option("--key <pub.pem>", "public key for --require-signature")
     .option("--isolation <mode>", "process (default: a crashing model takes only its own process down) or thread (no tensor copies, no crash isolation)")
     .option("--drain <ms>", "how long SIGTERM waits for in-flight requests (default 10000)", parseNonNegative)
+    .option("--reference <[name=]dataset>", "drift reference: a dataset (image folder, .npy folder, JSON/JSONL, as for eval) run through the model at load (repeatable, one per model)", collect, [])
+    .option("--reference-rows <n>", "reference samples read at most (default 5000)", parsePositiveInt)
+    .option("--monitor-window <n>", "requests per version in the monitoring window (default 500)", parsePositiveInt)
+    .option("--monitor-interval <ms>", "how often drift is recomputed (default 5000)", parsePositiveInt)
+    .option("--drift-method <method>", "auto (KS / chi-square up to 1,000 reference rows, Wasserstein / Jensen–Shannon above) or psi")
     .action(async (flags: ServeFlags) => {
       if (flags.auth !== undefined && flags.auth !== "inference") throw new EdgeforgeError("INVALID_OPTION", `--auth takes "inference", not "${flags.auth}"`, { hint: "admin routes always need a token; --auth inference adds the inference routes" });
       if ((flags.requireSignature === true) !== (flags.key !== undefined)) throw new EdgeforgeError("INVALID_OPTION", "--require-signature and --key go together", { hint: "edgeforge serve --require-signature --key PUB.pem --model …" });
       const input: ServeConfigInput = {
-        models: await Promise.all(flags.model.map((argument) => resolveModelArgument(argument, flags.registry))),
+        models: attachReferences(await Promise.all(flags.model.map((argument) => resolveModelArgument(argument, flags.registry))), flags.reference),
         host: flags.host,
         port: flags.port,
         ...(flags.queueDepth === undefined ? {} : { queueDepth: flags.queueDepth }),
@@ -82,6 +105,12 @@ export function registerServeCommand(program: Command): void {
         authInference: flags.auth === "inference",
         ...(flags.isolation === undefined ? {} : { isolation: flags.isolation as "process" | "thread" }),
         ...(flags.key === undefined ? {} : { signatureKey: resolve(flags.key) }),
+        monitoring: {
+          ...(flags.monitorWindow === undefined ? {} : { windowRequests: flags.monitorWindow }),
+          ...(flags.monitorInterval === undefined ? {} : { intervalMs: flags.monitorInterval }),
+          ...(flags.driftMethod === undefined ? {} : { driftMethod: flags.driftMethod as "auto" | "psi" }),
+          ...(flags.referenceRows === undefined ? {} : { referenceRows: flags.referenceRows }),
+        },
       };
       const config = parseServeConfig(input);
       // The IPC channel is the lifeline: if this process dies, the server sees it close and shuts down.
