@@ -40,10 +40,14 @@ export interface DriftSection {
   drifted: boolean;
   /** When the drift was last computed (ISO 8601), null before. */
   evaluatedAt: string | null;
+  /** `requestsSeen` at that evaluation: equal to it when the figures cover every request so far. */
+  evaluatedAtRequest: number | null;
 }
 
 /** A version's live figures: the contract of GET /v2/models/{m}/monitoring, `edgeforge monitor` and the dashboard. */
 export interface VersionMonitoring {
+  /** Requests recorded since the version loaded (the window holds the last of them). */
+  requestsSeen: number;
   window: { requests: number; seconds: number; capacityRequests: number };
   latencyMs: { p50: number; p95: number; p99: number } | null;
   /** Share of requests in the window answered with a 5xx status; null with no requests. */
@@ -155,6 +159,7 @@ export class ModelMonitor {
     const seconds = this.count > 0 ? Math.max(1e-3, (now - oldest) / 1000) : 0;
     const columns = this.windowColumns();
     return {
+      requestsSeen: this.recorded,
       window: { requests: this.count, seconds, capacityRequests: this.capacity },
       latencyMs: sorted.length > 0 ? { p50: percentileOfSorted(sorted, 0.5), p95: percentileOfSorted(sorted, 0.95), p99: percentileOfSorted(sorted, 0.99) } : null,
       errorRate: this.count > 0 ? errors / this.count : null,
@@ -195,6 +200,7 @@ export class ModelMonitor {
       driftedShare: report?.driftedShare ?? 0,
       drifted: report?.drifted ?? false,
       evaluatedAt: this.lastDrift ? new Date(this.lastDrift.atMs).toISOString() : null,
+      evaluatedAtRequest: this.lastDrift ? this.evaluatedAtRecord : null,
     };
   }
 }
