@@ -1,9 +1,7 @@
 /**
  * bench:quantize — how fast edgeforge quantizes, and what the quantized models buy on real CPU models.
- * 1. Quantizer throughput on a 56.6 MB float32 model built from BERT-base layer shapes (two encoder
- *    layers' matrices): int8-dynamic end to end (read → quantize → write → load-and-run check),
- *    each phase timed, and the int8 kernel alone (scalar vs WebAssembly SIMD).
- * 2. For PP-OCRv4 rec, det and cls, mnist-8 and Silero VAD: each method's speed-up over the float
+ * (The quantizer's own speed is bench:quantize-throughput.)
+ * For PP-OCRv4 rec, det and cls, mnist-8 and Silero VAD: each method's speed-up over the float
  *    model at 1 thread and at all cores, measured side by side (src/bench measureInterleaved: each
  *    arm in its own child process, alternating timed blocks, median per-round ratio with a 95 %
  *    bootstrap interval), plus fidelity against the float model on real inputs.
@@ -15,20 +13,14 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import { create } from "@bufbuild/protobuf";
-import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType, TensorShapeProtoSchema, TensorShapeProto_DimensionSchema, TypeProtoSchema, TypeProto_TensorSchema, ValueInfoProtoSchema } from "onnx-buf";
 import { quantize, type OnnxQuantizeMethod, type QuantizeReport } from "../src/api/quantize.js";
 import { measureInterleaved, type SideBySideArm } from "../src/bench/measure-side-by-side.js";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import type { NamedTensors, Tensor } from "../src/core/tensor.js";
 import { decodeCtcGreedy, readCtcKeys } from "../src/eval/ctc-decode.js";
-import { readOnnxModel } from "../src/formats/onnx/read-onnx.js";
-import { createTensorProto, getTensorData } from "../src/formats/onnx/tensor-data.js";
-import { writeOnnxModel } from "../src/formats/onnx/write-onnx.js";
-import { quantizePerChannel, quantizePerTensor } from "../src/kernels/weight-quantization.js";
 import { openOrtSession } from "../src/runtimes/ort/ort-runtime.js";
 import { realOnnxModels } from "../test/fixtures/onnx-test-models.js";
-import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, seededRandom, textLine } from "../test/fixtures/quantize-fixtures.js";
+import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, textLine } from "../test/fixtures/quantize-fixtures.js";
 import { sharedModels } from "../test/fixtures/shared-models.js";
 
 const threadsAll = availableParallelism();
@@ -39,97 +31,6 @@ function ms(startNs: bigint): number {
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-function valueType(dims: (number | string)[]) {
-  return create(TypeProtoSchema, {
-    value: {
-      case: "tensorType",
-      value: create(TypeProto_TensorSchema, {
-        elemType: TensorProto_DataType.FLOAT,
-        shape: create(TensorShapeProtoSchema, { dim: dims.map((d) => create(TensorShapeProto_DimensionSchema, { value: typeof d === "number" ? { case: "dimValue", value: BigInt(d) } : { case: "dimParam", value: d } })) }),
-      }),
-    },
-  });
-}
-
-/** Two BERT-base encoder layers' matrices (Q, K, V, O 768×768; FFN 768×3072, 3072×768) chained as MatMuls: 14.2 M weights, 56.6 MB. */
-async function writeBertShapedModel(path: string): Promise<number> {
-  const shapes = [[768, 768], [768, 768], [768, 768], [768, 768], [768, 3072], [3072, 768]];
-  const nodes = [];
-  const initializers = [];
-  let current = "x";
-  let bytes = 0;
-  const next = seededRandom(11);
-  for (let layer = 0; layer < 2; layer++) {
-    for (const [index, [k, n]] of shapes.entries()) {
-      const name = `layer${layer}_w${index}`;
-      const w = new Float32Array(k! * n!);
-      for (let i = 0; i < w.length; i++) w[i] = (next() - 0.5) * 0.08;
-      bytes += w.byteLength;
-      initializers.push(createTensorProto(name, "float32", [k!, n!], w));
-      nodes.push(create(NodeProtoSchema, { opType: "MatMul", input: [current, name], output: [`${name}_out`], name: `${name}_matmul` }));
-      current = `${name}_out`;
-    }
-  }
-  const model = create(ModelProtoSchema, {
-    irVersion: 8n,
-    opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: 17n })],
-    graph: create(GraphProtoSchema, { name: "bert-base-shapes", node: nodes, initializer: initializers, input: [create(ValueInfoProtoSchema, { name: "x", type: valueType(["N", 768]) })], output: [create(ValueInfoProtoSchema, { name: current, type: valueType(["N", 768]) })] }),
-  });
-  await writeOnnxModel(model, path);
-  return bytes;
-}
-
-interface ThroughputRecord {
-  model: string;
-  weightBytes: number;
-  endToEnd: { durationMs: number; gbPerSec: number };
-  phasesMs: Record<string, number>;
-  kernelGbPerSec: { scalar: number; simd: number };
-  note: string;
-}
-
-async function benchThroughput(dir: string): Promise<ThroughputRecord> {
-  const path = join(dir, "bert-base-shapes.onnx");
-  const weightBytes = await writeBertShapedModel(path);
-  const output = join(dir, "bert-base-shapes_int8.onnx");
-  const phasesMs: Record<string, number> = {};
-  let runs = 0;
-  let best = Infinity;
-  for (; runs < 3; runs++) {
-    const report = await quantize(path, { method: "int8-dynamic", output });
-    best = Math.min(best, report.durationMs);
-  }
-  // The same work split into phases (best of 3 each): read, quantize in memory, write.
-  const time = async (label: string, run: () => Promise<unknown> | unknown) => {
-    let fastest = Infinity;
-    for (let i = 0; i < 3; i++) {
-      const start = process.hrtime.bigint();
-      await run();
-      fastest = Math.min(fastest, ms(start));
-    }
-    phasesMs[label] = fastest;
-  };
-  const { model } = await readOnnxModel(path);
-  await time("read + parse", () => readOnnxModel(path));
-  const weights = model.graph!.initializer.map((t) => ({ data: getTensorData(t) as Float32Array, dims: t.dims.map(Number) }));
-  await time("int8 kernel (SIMD, all weights)", () => weights.forEach((w) => quantizePerTensor(w.data, { type: "int8", symmetric: true })));
-  await time("int8 kernel (scalar, all weights)", () => weights.forEach((w) => quantizePerTensor(w.data, { type: "int8", symmetric: true, simd: false })));
-  await time("int8 per-column kernel (SIMD)", () => weights.forEach((w) => quantizePerChannel(w.data, w.dims, 1, { type: "int8", symmetric: true })));
-  await time("write", () => writeOnnxModel(model, join(dir, "rewrite.onnx")));
-  const gb = weightBytes / 1e9;
-  const record: ThroughputRecord = {
-    model: "2 × BERT-base encoder layer matrices (random weights)",
-    weightBytes,
-    endToEnd: { durationMs: best, gbPerSec: gb / (best / 1000) },
-    phasesMs,
-    kernelGbPerSec: { scalar: gb / (phasesMs["int8 kernel (scalar, all weights)"]! / 1000), simd: gb / (phasesMs["int8 kernel (SIMD, all weights)"]! / 1000) },
-    note: `int8-dynamic pass, best of ${runs}: durationMs covers reading, quantizing, writing (atomic) and the load-and-run check in onnxruntime`,
-  };
-  log(`quantizer: ${(weightBytes / 1e6).toFixed(1)} MB of float32 weights, int8-dynamic end to end ${best.toFixed(0)} ms = ${record.endToEnd.gbPerSec.toFixed(2)} GB/s; kernel ${record.kernelGbPerSec.simd.toFixed(1)} GB/s SIMD, ${record.kernelGbPerSec.scalar.toFixed(2)} GB/s scalar`);
-  log(`  phases (ms): ${Object.entries(phasesMs).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")}`);
-  return record;
 }
 
 interface MethodCase {
@@ -336,7 +237,6 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-quantize-"));
   try {
     const startLoad = loadavg()[0]!;
-    const throughput = await benchThroughput(dir);
     const models = [];
     for (const c of await modelCases()) {
       if (only && !only.some((name) => c.name.toLowerCase().includes(name.toLowerCase()))) continue;
@@ -347,7 +247,6 @@ async function main(): Promise<void> {
       bench: "quantize",
       machine: { cpuModel: cpus()[0]?.model ?? "unknown", logicalCpus: threadsAll, node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg()[0] },
       method: "speed-ups: src/bench measureInterleaved (each arm in its own child, 150 ms blocks in alternating order, 6–10 rounds, median of per-round latency ratios float/quantized with a 95 % bootstrap interval), synthetic inputs of the shapes given; fidelity on rendered text lines/pages, the 10,000 mnist digits, 24 Silero frames",
-      throughput,
       models,
     };
     const file = only ? `quantize-${only.join("-")}.json` : "quantize.json";

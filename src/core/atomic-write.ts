@@ -16,8 +16,19 @@ export function tempPathFor(path: string): string {
 /** Matches `tempPathFor` names; group 1 is the writer's process id. */
 export const tempFileNamePattern = /^\..+\.(\d+)-[0-9a-f]{12}\.tmp$/;
 
+/** fsync the folder after a rename, so that the new name itself survives a crash (once per output). */
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(dirname(path), "r");
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
 /**
- * Write `data` to `path` via a temp file in the same folder and a rename, so readers never see a partial file.
+ * Write `data` to `path` via a temp file in the same folder, one fsync and a rename (then the folder's fsync), so
+ * readers never see a partial file.
  * `mode` sets the permissions from the first byte on (0o600 for private keys).
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, signal?: AbortSignal, mode?: number): Promise<void> {
@@ -32,6 +43,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, s
       await handle.close();
     }
     await rename(tempPath, path);
+    await syncFolder(path);
   } catch (error) {
     await rm(tempPath, { force: true });
     throw fileError(error, path, "write");
@@ -49,7 +61,7 @@ export interface AtomicStreamWriter {
   abort(): Promise<void>;
 }
 
-/** Stream a large output into a temp file; `commit` renames it into place. */
+/** Stream a large output into a temp file (no fsync while writing); `commit` fsyncs it once and renames it into place. */
 export async function openAtomicWriter(path: string): Promise<AtomicStreamWriter> {
   const tempPath = tempPathFor(path);
   try {
@@ -85,10 +97,14 @@ export async function openAtomicWriter(path: string): Promise<AtomicStreamWriter
         stream.end();
         await finished(stream);
         const handle = await open(tempPath, "r+");
-        await handle.sync();
-        await handle.close();
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
         await rename(tempPath, path);
         done = true;
+        await syncFolder(path);
       } catch (error) {
         await rm(tempPath, { force: true });
         throw fileError(error, path, "write");

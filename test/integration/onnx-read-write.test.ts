@@ -7,7 +7,10 @@ import { walkGraphs, walkNodes, walkTensors } from "../../src/formats/onnx/graph
 import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { checkOnnxStructure } from "../../src/formats/onnx/structure-check.js";
 import { getTensorData } from "../../src/formats/onnx/tensor-data.js";
-import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
+import { encodeOnnxModel, encodeOnnxModelPieces, writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
+import { scanExternalLocations } from "../../src/formats/onnx/scan-external-locations.js";
+import { describeOnnxArtifact } from "../../src/passes/onnx/onnx-pass-io.js";
+import { hashSha256 } from "../../src/core/hashing.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
@@ -22,6 +25,10 @@ describe("ONNX read → write → read on real models", () => {
     const written = await writeOnnxModel(file.model, out);
     expect(written.files).toEqual([out]);
     expect(Buffer.compare(await readFile(out), original)).toBe(0);
+    expect(written.sha256).toBe(hashSha256(original));
+    // The written weights are views of the model's own tensors, yet the pieces concatenate to the encoder's bytes.
+    expect(Buffer.compare(Buffer.concat(encodeOnnxModelPieces(file.model)), Buffer.from(encodeOnnxModel(file.model)))).toBe(0);
+    expect(await scanExternalLocations(path)).toEqual([]);
   });
 
   it("keeps unknown fields (top level and inside the graph)", async () => {
@@ -47,6 +54,10 @@ describe("ONNX read → write → read on real models", () => {
     // The caller's model is left untouched.
     expect(Buffer.compare(Buffer.from(await writeOnnxModel(file.model, temp.join("vad-again.onnx")).then(() => readFile(temp.join("vad-again.onnx")))), before)).toBe(0);
 
+    // Field headers alone name the data file (subgraph tensors included), without reading the model's bytes.
+    expect(await scanExternalLocations(out)).toEqual(["vad-external.onnx.data"]);
+    expect((await describeOnnxArtifact(out)).files).toEqual([out, `${out}.data`]);
+
     const lazy = await readOnnxModel(out, { loadExternalData: false });
     expect(lazy.externalTensors).toHaveLength(written.externalTensorCount);
     for (const ref of lazy.externalTensors) {
@@ -71,6 +82,14 @@ describe("ONNX read → write → read on real models", () => {
     const always = await writeOnnxModel(file.model, temp.join("always.onnx"), { externalData: "always" });
     expect(always.externalTensorCount).toBeGreaterThan(0);
     expect(always.modelBytes).toBeLessThan(never.modelBytes);
+  });
+
+  it("the header scan gives up on bytes that are not protobuf (the full reader then says why)", async () => {
+    const path = temp.join("garbage.onnx");
+    await writeFile(path, new Uint8Array([0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]));
+    expect(await scanExternalLocations(path)).toBeUndefined();
+    const error = await describeOnnxArtifact(path).catch((e: unknown) => e);
+    expect(EdgeforgeError.isInstance(error) && error.code).toMatch(/CORRUPT_MODEL|TRUNCATED_FILE/);
   });
 
   it("refuses to write tensors whose external data was not loaded, leaving no file behind", async () => {

@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { ModelProtoSchema, Version, type ModelProto } from "onnx-buf";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
+import { hashSha256 } from "../../core/hashing.js";
 import { collectExternalTensors, loadExternalTensors, type ExternalTensorRef } from "./external-data.js";
 import { walkNodes } from "./graph-walk.js";
 
@@ -16,6 +17,8 @@ export interface ReadOnnxOptions {
   signal?: AbortSignal;
   /** Read external tensors into raw_data (default true). When false, they are still located and checked, but not read. */
   loadExternalData?: boolean;
+  /** Also hash the .onnx file's bytes while they are in memory (saves reading the file again to hash it). */
+  sha256?: boolean;
 }
 
 export interface OnnxModelFile {
@@ -29,6 +32,8 @@ export interface OnnxModelFile {
   externalTensors: ExternalTensorRef[];
   /** True when external tensors were moved into raw_data (the model no longer references the files). */
   externalDataLoaded: boolean;
+  /** sha256 of the .onnx file, when asked for. */
+  sha256?: string;
 }
 
 /** ModelProto field number → protobuf wire type (0 varint, 2 length-delimited), from the schema. */
@@ -174,5 +179,6 @@ export async function readOnnxModel(path: string, options: ReadOnnxOptions = {})
     fileSizeBytes: buffer.byteLength,
     externalTensors,
     externalDataLoaded: loadExternalData,
+    ...(options.sha256 ? { sha256: hashSha256(buffer) } : {}),
   };
 }

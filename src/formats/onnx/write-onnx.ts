@@ -1,6 +1,8 @@
 import { clearField, create, isFieldSet, toBinary } from "@bufbuild/protobuf";
+import { createHash } from "node:crypto";
 import { basename, resolve } from "node:path";
 import {
+  GraphProtoSchema,
   ModelProtoSchema,
   StringStringEntryProtoSchema,
   TensorProtoSchema,
@@ -28,6 +30,8 @@ export interface WrittenOnnxModel {
   /** The model file and, when used, its external data file. */
   files: string[];
   modelBytes: number;
+  /** sha256 of the model file, computed while writing it. */
+  sha256: string;
   externalDataPath?: string;
   externalDataBytes: number;
   externalTensorCount: number;
@@ -57,6 +61,95 @@ export function encodeOnnxModel(model: ModelProto): Uint8Array {
   const bytes = toBinary(ModelProtoSchema, model);
   if (bytes.byteLength > maxOnnxProtoBytes) throw tooLarge(bytes.byteLength);
   return bytes;
+}
+
+/** Tensor bytes at least this long are written from the tensor's own memory, not copied through the encoder. */
+const streamedRawBytes = 1 << 12;
+
+function varintBytes(value: number): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return bytes;
+}
+
+/** Tag and length of a length-delimited field. */
+function fieldHeader(fieldNumber: number, lengthBytes: number): Uint8Array {
+  return Uint8Array.from([...varintBytes(fieldNumber * 8 + 2), ...varintBytes(lengthBytes)]);
+}
+
+/** Where a field numbered `fieldNumber` goes among an encoded message's top-level fields (the encoder writes them in number order). */
+function insertionOffset(encoded: Uint8Array, fieldNumber: number): number {
+  let position = 0;
+  while (position < encoded.length) {
+    const start = position;
+    const readVarint = (): number => {
+      let value = 0;
+      let scale = 1;
+      for (;;) {
+        const byte = encoded[position++]!;
+        value += (byte & 0x7f) * scale;
+        scale *= 128;
+        if ((byte & 0x80) === 0) return value;
+      }
+    };
+    const tag = readVarint();
+    if (Math.floor(tag / 8) > fieldNumber) return start;
+    const wireType = tag % 8;
+    const skipBytes = wireType === 0 ? (readVarint(), 0) : wireType === 1 ? 8 : wireType === 5 ? 4 : readVarint();
+    position += skipBytes;
+  }
+  return encoded.length;
+}
+
+function totalBytes(pieces: readonly Uint8Array[]): number {
+  return pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
+}
+
+/** `encoded` with a length-delimited field (`body` pieces) put in its place among the top-level fields. */
+function withField(encoded: Uint8Array, fieldNumber: number, bodies: readonly (readonly Uint8Array[])[]): Uint8Array[] {
+  const at = insertionOffset(encoded, fieldNumber);
+  const fields = bodies.flatMap((body) => [fieldHeader(fieldNumber, totalBytes(body)), ...body]);
+  return [encoded.subarray(0, at), ...fields, encoded.subarray(at)];
+}
+
+/** Encode `message` with `clear` emptied (restored afterwards, the caller's message is left as it was). */
+function encodeWithout<T>(encode: () => Uint8Array, clear: () => T, restore: (saved: T) => void): Uint8Array {
+  const saved = clear();
+  try {
+    return encode();
+  } finally {
+    restore(saved);
+  }
+}
+
+function encodeTensorPieces(tensor: TensorProto): Uint8Array[] {
+  const raw = tensor.rawData;
+  if (raw.byteLength < streamedRawBytes) return [toBinary(TensorProtoSchema, tensor)];
+  const rest = encodeWithout(() => toBinary(TensorProtoSchema, tensor), () => clearField(tensor, TensorProtoSchema.field.rawData), () => (tensor.rawData = raw));
+  return withField(rest, TensorProtoSchema.field.rawData.number, [[raw]]);
+}
+
+/**
+ * The model's protobuf encoding as pieces whose concatenation is exactly `encodeOnnxModel`'s bytes:
+ * the main graph's large initializer bytes are views of the tensors' own memory, so writing a model
+ * copies its weights once (into the file) instead of through the encoder's buffers.
+ */
+export function encodeOnnxModelPieces(model: ModelProto): Uint8Array[] {
+  const graph = model.graph;
+  if (!graph) return [encodeOnnxModel(model)];
+  const initializers = graph.initializer;
+  const modelRest = encodeWithout(() => toBinary(ModelProtoSchema, model), () => (model.graph = undefined), () => (model.graph = graph));
+  const graphRest = encodeWithout(() => toBinary(GraphProtoSchema, graph), () => (graph.initializer = []), () => (graph.initializer = initializers));
+  const graphPieces = withField(graphRest, GraphProtoSchema.field.initializer.number, initializers.map(encodeTensorPieces));
+  const pieces = withField(modelRest, ModelProtoSchema.field.graph.number, [graphPieces]);
+  const sizeBytes = totalBytes(pieces);
+  if (sizeBytes > maxOnnxProtoBytes) throw tooLarge(sizeBytes);
+  return pieces;
 }
 
 function chooseExternalTensors(model: ModelProto, options: WriteOnnxOptions): TensorProto[] {
@@ -136,25 +229,30 @@ export async function writeOnnxModel(model: ModelProto, outPath: string, options
   const modelWriter = await openAtomicWriter(path);
   let dataWriter: AtomicStreamWriter | undefined;
   try {
-    let modelBytes: Uint8Array;
+    let pieces: Uint8Array[];
     let externalDataBytes = 0;
     const dataPath = `${path}.data`;
     if (external.length > 0) {
       dataWriter = await openAtomicWriter(dataPath);
       const placements = await writeExternalData(dataWriter, external, options.signal);
       externalDataBytes = dataWriter.bytesWritten();
-      modelBytes = encodeWithExternalRefs(model, placements, basename(dataPath));
+      pieces = [encodeWithExternalRefs(model, placements, basename(dataPath))];
     } else {
-      modelBytes = encodeOnnxModel(model);
+      pieces = encodeOnnxModelPieces(model);
     }
-    options.signal?.throwIfAborted();
-    await modelWriter.write(modelBytes);
+    const hash = createHash("sha256");
+    for (const piece of pieces) {
+      options.signal?.throwIfAborted();
+      hash.update(piece);
+      await modelWriter.write(piece);
+    }
     if (dataWriter) await dataWriter.commit();
     await modelWriter.commit();
     return {
       path,
       files: dataWriter ? [path, dataPath] : [path],
-      modelBytes: modelBytes.byteLength,
+      modelBytes: modelWriter.bytesWritten(),
+      sha256: hash.digest("hex"),
       ...(dataWriter ? { externalDataPath: dataPath } : {}),
       externalDataBytes,
       externalTensorCount: external.length,

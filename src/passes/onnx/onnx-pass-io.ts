@@ -1,10 +1,12 @@
 import { realpath, rm, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { ModelProto } from "onnx-buf";
 import type { Artifact } from "../../core/artifact.js";
-import { EdgeforgeError } from "../../core/errors.js";
+import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { hashFileSha256 } from "../../core/hashing.js";
+import { resolveExternalLocation } from "../../formats/onnx/external-data.js";
 import { readOnnxModel, type OnnxModelFile } from "../../formats/onnx/read-onnx.js";
+import { scanExternalLocations } from "../../formats/onnx/scan-external-locations.js";
 import { checkOnnxStructure } from "../../formats/onnx/structure-check.js";
 import { writeOnnxModel, type WriteOnnxOptions } from "../../formats/onnx/write-onnx.js";
 import type { PassContext, PassLog, PassResult } from "../pass.js";
@@ -99,7 +101,7 @@ export async function readPassInput(input: Artifact, outputPath: string, context
     });
   }
   await checkOutputPath(input, outputPath);
-  const file = await readOnnxModel(input.path, { signal: context.signal });
+  const file = await readOnnxModel(input.path, { signal: context.signal, sha256: input.sha256 === undefined });
   checkKnownOperators(file.model, input.path);
   return { ...file, notes: normalizeModel(file.model, options) };
 }
@@ -147,24 +149,37 @@ export async function writePassOutput(model: ModelProto, outputPath: string, spe
   }
   let sizeBytes = 0;
   for (const file of written.files) sizeBytes += (await stat(file)).size;
-  const inputSha256 = spec.input.sha256 ?? (await hashFileSha256(spec.input.path, spec.context.signal));
+  const inputSha256 = spec.input.sha256 ?? spec.inputFile.sha256 ?? (await hashFileSha256(spec.input.path, spec.context.signal));
   return {
     format: "onnx",
     path: written.path,
     files: written.files,
     sizeBytes,
-    sha256: await hashFileSha256(written.path, spec.context.signal),
+    sha256: written.sha256,
     lineage: [...spec.input.lineage, { passId: spec.passId, passVersion: spec.passVersion, options: spec.options, inputSha256 }],
   };
 }
 
-/** An ONNX model file as an Artifact (external data files included), for callers that start from a path. */
+/**
+ * An ONNX model file as an Artifact (external data files included), for callers that start from a
+ * path. Only field headers are read (the pass reads the model itself); a file that does not parse
+ * is read in full so that the reader's error says why.
+ */
 export async function describeOnnxArtifact(path: string): Promise<Artifact> {
-  const file = await readOnnxModel(path, { loadExternalData: false });
-  const files = [file.path, ...new Set(file.externalTensors.map((ref) => ref.filePath))];
+  const absolute = resolve(path);
+  let locations: string[] | undefined;
+  try {
+    locations = await scanExternalLocations(absolute);
+  } catch (error) {
+    throw fileError(error, path, "read");
+  }
+  const dataFiles = locations
+    ? await Promise.all(locations.map((location) => resolveExternalLocation(dirname(absolute), location)))
+    : (await readOnnxModel(path, { loadExternalData: false })).externalTensors.map((ref) => ref.filePath);
+  const files = [absolute, ...new Set(dataFiles)];
   let sizeBytes = 0;
   for (const f of files) sizeBytes += (await stat(f)).size;
-  return { format: "onnx", path: file.path, files, sizeBytes, lineage: [] };
+  return { format: "onnx", path: absolute, files, sizeBytes, lineage: [] };
 }
 
 export function emptyLog(notes: readonly string[] = []): PassLog {

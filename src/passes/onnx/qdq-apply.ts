@@ -1,7 +1,7 @@
 import type { ModelProto, NodeProto } from "onnx-buf";
 import type { QuantizationParams } from "../../kernels/linear-quantization.js";
 import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
-import { readFloat32, tensorDims } from "./float-tensors.js";
+import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
 import { defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator } from "./graph-edit.js";
 import { InitializerStore } from "./initializer-store.js";
 import { upgradeOpsetTo10 } from "./opset-upgrade.js";
@@ -119,8 +119,7 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
       // onnxruntime's QLinearMatMul with per-column scales takes a slow path (several times the per-tensor kernel on rec).
       const perChannel = options.perChannel && (node.opType === "Conv" || node.opType === "ConvTranspose");
       const variant = `qdq|${perChannel ? axis : "tensor"}|${options.reduceRange}`;
-      const tensorNames = store.addOnce(ref.graph, ref.tensor.name, variant, () => {
-        const data = readFloat32(ref.tensor);
+      const tensorNames = store.addOnce(ref.graph, ref.tensor.name, variant, () => withFloat32(ref.tensor, (data) => {
         const dims = tensorDims(ref.tensor);
         const scaleOptions = { type: "int8" as const, symmetric: true, reduceRange: options.reduceRange };
         const q = perChannel ? quantizePerChannel(data, dims, axis, scaleOptions) : quantizePerTensor(data, scaleOptions);
@@ -133,7 +132,7 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
           ],
           floatBytes: data.byteLength,
         };
-      });
+      }));
       weightScales = readScales(graph, tensorNames[1]!);
       node.input[slot] = dequantizeWeight(`${ref.tensor.name}|${variant}`, tensorNames, perChannel ? axis : undefined, ref.tensor.name);
     }

@@ -10,7 +10,7 @@ import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
 import { findCandidateNodes, SkipLog, type CandidateNode } from "./candidate-nodes.js";
 import { excludeNodesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
 import { inferElementTypes, type ElementTypes } from "./element-types.js";
-import { readFloat32, tensorDims } from "./float-tensors.js";
+import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
 import { ConstantIndex, defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator, removeUnusedConstants, type ConstantRef } from "./graph-edit.js";
 import { InitializerStore } from "./initializer-store.js";
 import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
@@ -73,15 +73,16 @@ class DynamicQuantizer {
     const { weightType, perChannel, reduceRange } = this.options;
     return this.store.addOnce(ref.graph, ref.tensor.name, `dqmm|${transpose}|${perChannel}|${weightType}|${reduceRange}`, () => {
       const [rows, cols] = tensorDims(ref.tensor) as [number, number];
-      const source = readFloat32(ref.tensor);
-      const data = transpose ? transposeMatrix(source, rows, cols) : source;
       const dims = transpose ? [cols, rows] : [rows, cols];
       const scale = { type: weightType, symmetric: weightType === "int8", reduceRange };
-      const q = perChannel ? quantizePerChannel(data, dims, 1, scale) : quantizePerTensor(data, scale);
-      return {
-        tensors: [{ suffix: "_quantized", dtype: weightType, dims, data: q.data }, ...weightsOf(q, weightType, !perChannel)],
-        floatBytes: source.byteLength,
-      };
+      return withFloat32(ref.tensor, (source) => {
+        const data = transpose ? transposeMatrix(source, rows, cols) : source;
+        const q = perChannel ? quantizePerChannel(data, dims, 1, scale) : quantizePerTensor(data, scale);
+        return {
+          tensors: [{ suffix: "_quantized", dtype: weightType, dims, data: q.data }, ...weightsOf(q, weightType, !perChannel)],
+          floatBytes: source.byteLength,
+        };
+      });
     });
   }
 

@@ -1,0 +1,135 @@
+/**
+ * bench:quantize-throughput — how fast edgeforge quantizes weights, end to end and kernel only.
+ * Model: BERT-base layer shapes (test/fixtures/bert-shaped-model.ts), 56.6 MB of float32 MatMul weights.
+ * - End to end: `quantize(..., { method: "int8-dynamic" })` (read, quantize, atomic write with fsync,
+ *   load-and-run check in onnxruntime, hashes) in a child process per implementation: this checkout
+ *   and, with `--baseline REF`, the src/ of that git commit. The arms alternate (order flipped every
+ *   round) after one untimed warm-up each; ratio = median of per-round baseline/candidate times with a
+ *   95 % bootstrap interval, so machine load cancels out.
+ * - Kernel only: the int8 per-tensor kernel (SIMD and scalar) over every weight, in this process.
+ * - Memory touch: GB/s of writing fresh memory once (page faults), the bound for anything that must
+ *   bring the file's bytes into the process; on a VM with shadow paging it is far below memory speed.
+ * Writes bench/results/quantize-throughput.json. `--rounds N` (default 8).
+ */
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { mkdtemp, mkdir, rm, stat, symlink } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../src/core/atomic-write.js";
+import { readOnnxModel } from "../src/formats/onnx/read-onnx.js";
+import { getTensorData } from "../src/formats/onnx/tensor-data.js";
+import { quantizePerTensor } from "../src/kernels/weight-quantization.js";
+import { estimateRatio } from "../src/stats/paired-ratio.js";
+import { median } from "../src/stats/describe-samples.js";
+import { createRandom } from "../src/stats/random.js";
+import { writeBertShapedModel } from "../test/fixtures/bert-shaped-model.js";
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+interface Arm {
+  label: string;
+  child: ChildProcess;
+}
+
+function startArm(label: string, root: string): Promise<Arm> {
+  const child = fork(fileURLToPath(new URL("./quantize-throughput-child.ts", import.meta.url)), [root], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    child.once("message", () => resolve({ label, child }));
+    child.once("exit", (code) => reject(new Error(`${label} child exited with ${code}`)));
+  });
+}
+
+function quantizeIn(arm: Arm, modelPath: string, outputPath: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    arm.child.once("message", (reply: { durationMs?: number; error?: string }) => (reply.error ? reject(new Error(`${arm.label}: ${reply.error}`)) : resolve(reply.durationMs!)));
+    arm.child.send({ modelPath, outputPath });
+  });
+}
+
+/** The src/ of a git commit, extracted beside a node_modules link so that tsx runs it like this checkout. */
+async function extractBaseline(ref: string, dir: string): Promise<{ root: string; commit: string }> {
+  const root = join(dir, "baseline");
+  await mkdir(root);
+  const commit = execFileSync("git", ["rev-parse", ref], { cwd: repoRoot, encoding: "utf8" }).trim();
+  execFileSync("sh", ["-c", `git archive ${commit} src package.json tsconfig.json | tar -x -C "${root}"`], { cwd: repoRoot });
+  await symlink(join(repoRoot, "node_modules"), join(root, "node_modules"));
+  return { root, commit };
+}
+
+function fastestMs(run: () => void, times = 3): number {
+  let best = Infinity;
+  for (let i = 0; i < times; i++) {
+    const start = process.hrtime.bigint();
+    run();
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(argument("--rounds") ?? 8);
+  const baselineRef = argument("--baseline");
+  const dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-quantize-throughput-"));
+  const arms: Arm[] = [];
+  try {
+    const loadAtStart = loadavg()[0]!;
+    const modelPath = join(dir, "bert-base-shapes.onnx");
+    const weightBytes = await writeBertShapedModel(modelPath);
+    const fileBytes = (await stat(modelPath)).size;
+    const gb = weightBytes / 1e9;
+
+    const { model } = await readOnnxModel(modelPath);
+    const weights = model.graph!.initializer.map((t) => Float32Array.from(getTensorData(t) as Float32Array));
+    const simdMs = fastestMs(() => weights.forEach((w) => quantizePerTensor(w, { type: "int8", symmetric: true })));
+    const scalarMs = fastestMs(() => weights.forEach((w) => quantizePerTensor(w, { type: "int8", symmetric: true, simd: false })));
+    const touchMs = fastestMs(() => new Uint8Array(weightBytes).fill(1));
+    log(`kernel only: SIMD ${(gb / (simdMs / 1000)).toFixed(2)} GB/s, scalar ${(gb / (scalarMs / 1000)).toFixed(2)} GB/s; fresh-memory touch ${(gb / (touchMs / 1000)).toFixed(2)} GB/s`);
+
+    arms.push(await startArm("candidate", repoRoot));
+    const baseline = baselineRef ? await extractBaseline(baselineRef, dir) : undefined;
+    if (baseline) arms.push(await startArm(`baseline ${baselineRef}`, baseline.root));
+    const times: number[][] = arms.map(() => []);
+    for (const [index, arm] of arms.entries()) await quantizeIn(arm, modelPath, join(dir, `warmup-${index}.onnx`));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? arms.map((_, i) => i) : arms.map((_, i) => i).reverse();
+      for (const index of order) times[index]!.push(await quantizeIn(arms[index]!, modelPath, join(dir, `out-${index}.onnx`)));
+    }
+    const endToEnd = arms.map((arm, index) => {
+      const medianMs = median(times[index]!);
+      return { label: arm.label, runsMs: times[index]!, medianMs, gbPerSec: gb / (medianMs / 1000) };
+    });
+    for (const e of endToEnd) log(`${e.label}: end to end median ${e.medianMs.toFixed(0)} ms = ${e.gbPerSec.toFixed(3)} GB/s of float32 weights (${rounds} runs)`);
+    const speedup = baseline
+      ? estimateRatio(times[1]!.map((baselineMs, round) => baselineMs / times[0]![round]!), createRandom(7))
+      : undefined;
+    if (speedup) log(`candidate vs baseline ${baselineRef}: ${speedup.ratio.toFixed(2)}× faster [${speedup.low.toFixed(2)}, ${speedup.high.toFixed(2)}] (${speedup.pairs} rounds)`);
+    const record = {
+      schemaVersion: 1,
+      bench: "quantize-throughput",
+      machine: { cpuModel: cpus()[0]?.model ?? "unknown", logicalCpus: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] },
+      model: { description: "2 × BERT-base encoder layer matrices (random weights), int8-dynamic", weightBytes, fileBytes },
+      kernel: { simdGbPerSec: gb / (simdMs / 1000), scalarGbPerSec: gb / (scalarMs / 1000), note: "per-tensor int8 (min/max + quantize) over every weight, in memory, best of 3" },
+      memoryTouchGbPerSec: gb / (touchMs / 1000),
+      endToEnd,
+      ...(baseline && speedup ? { baseline: { ref: baselineRef, commit: baseline.commit }, speedup } : {}),
+      method: "each implementation in its own child process (node --import tsx), one untimed warm-up each, then alternating runs with the order flipped every round; speed-up = median of per-round baseline/candidate wall times with a 95 % bootstrap interval",
+    };
+    await writeFileAtomic(fileURLToPath(new URL("./results/quantize-throughput.json", import.meta.url)), `${JSON.stringify(record, null, 2)}\n`);
+    console.log(JSON.stringify(record, null, 2));
+  } finally {
+    for (const arm of arms) arm.child.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
