@@ -12,3 +12,4 @@ export * from "./signing.js";
 export * from "./registry.js";
 export * from "./serve.js";
 export * from "./certify.js";
+export * from "./package.js";

@@ -17,6 +17,7 @@ import { registerSignCommand } from "./commands/sign.js";
 import { registerVerifyCommand } from "./commands/verify.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { registerConformanceCommand } from "./commands/conformance.js";
+import { registerPackageCommand } from "./commands/package.js";
 
 let usageErrorShown = false;
 
@@ -68,6 +69,7 @@ export function createProgram(): Command {
   registerVerifyCommand(program);
   registerServeCommand(program);
   registerConformanceCommand(program);
+  registerPackageCommand(program);
   configureUsageOutput(program, undefined);
   for (const command of program.commands) configureUsageOutput(command, command.name());
   return program;

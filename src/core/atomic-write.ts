@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -116,4 +116,18 @@ export async function openAtomicWriter(path: string): Promise<AtomicStreamWriter
       await rm(tempPath, { force: true });
     },
   };
+}
+
+/** Copy a file by streaming into a temp file and renaming, so a reader never sees half an artifact. */
+export async function copyFileAtomic(source: string, destination: string, signal?: AbortSignal): Promise<void> {
+  const writer = await openAtomicWriter(destination);
+  try {
+    for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) {
+      await writer.write(chunk as Buffer);
+    }
+    await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw fileError(error, source, "read");
+  }
 }

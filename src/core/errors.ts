@@ -44,6 +44,9 @@ export const errorCodes = {
   SERVER_BUSY: "the model's request queue is full",
   DEADLINE_EXCEEDED: "the request did not finish before its deadline",
   UNAUTHORIZED: "the request lacks a valid bearer token",
+  CERTIFICATE_MISMATCH: "the certification (or its signature) describes a different artifact",
+  NOT_APPROVED: "the certification did not approve the artifact for deployment",
+  BUDGET_EXCEEDED: "a deployment package is over its size or memory budget",
   INTERNAL: "an unexpected internal failure",
 } as const;
 

@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../core/atomic-write.js";
+import { copyFileAtomic, writeFileAtomic } from "../core/atomic-write.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { hashFileSha256 } from "../core/hashing.js";
 import { silentLogger } from "../core/logger.js";
@@ -13,7 +13,6 @@ import { measureSpeed } from "./measure-speed.js";
 import { inspectModelFacts } from "./model-facts.js";
 import { pipelineConfigSchema, type PipelineConfig } from "./pipeline-config.js";
 import { runWorkflow, type WorkflowOptions } from "./run-workflow.js";
-import { copyFileAtomic } from "./write-outputs.js";
 
 export type PipelineStage = "validation" | "optimization" | "testing" | "packaging";
 

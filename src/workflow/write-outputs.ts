@@ -1,7 +1,5 @@
-import { createReadStream } from "node:fs";
 import { basename, join } from "node:path";
-import { openAtomicWriter, writeFileAtomic } from "../core/atomic-write.js";
-import { fileError } from "../core/errors.js";
+import { copyFileAtomic, writeFileAtomic } from "../core/atomic-write.js";
 import { renderJunitXml } from "../reports/render-junit.js";
 import { renderReportHtml } from "../reports/render-report-html.js";
 import { renderReportMarkdown } from "../reports/render-report-markdown.js";
@@ -15,20 +13,6 @@ export function outputPaths(dir: string): Omit<Report["outputs"], "recommendedAr
     reportHtml: join(dir, "report.html"),
     junitXml: join(dir, "junit.xml"),
   };
-}
-
-/** Copy a file by streaming into a temp file and renaming, so a reader never sees half an artifact. */
-export async function copyFileAtomic(source: string, destination: string, signal?: AbortSignal): Promise<void> {
-  const writer = await openAtomicWriter(destination);
-  try {
-    for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) {
-      await writer.write(chunk as Buffer);
-    }
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw fileError(error, source, "read");
-  }
 }
 
 /** The recommended artifact's files, copied under OUTDIR/recommended/; returns the main file's new path. */
