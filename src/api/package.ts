@@ -28,6 +28,12 @@ export interface PackageApiOptions extends Reporter {
   contextLength?: number;
   baseImage?: string;
   edgeforgeTarball?: string;
+  /** k8s: the image the Deployment runs (default edgeforge-NAME:VERSION, built from the package's Dockerfile). */
+  image?: string;
+  replicas?: number;
+  maxReplicas?: number;
+  /** k8s: Prometheus for the Argo Rollouts analysis (default the kube-prometheus-stack service). */
+  prometheusAddress?: string;
   installDir?: string;
   edgeforgeBin?: string;
 }
@@ -53,6 +59,10 @@ export async function packageArtifact(options: PackageApiOptions): Promise<Packa
     ...(options.contextLength !== undefined ? { contextLength: options.contextLength } : {}),
     ...(options.baseImage ? { baseImage: options.baseImage } : {}),
     ...(options.edgeforgeTarball ? { edgeforgeTarball: options.edgeforgeTarball } : {}),
+    ...(options.image ? { image: options.image } : {}),
+    ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+    ...(options.maxReplicas !== undefined ? { maxReplicas: options.maxReplicas } : {}),
+    ...(options.prometheusAddress ? { prometheusAddress: options.prometheusAddress } : {}),
     ...(options.installDir ? { installDir: options.installDir } : {}),
     ...(options.edgeforgeBin ? { edgeforgeBin: options.edgeforgeBin } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -150,3 +150,40 @@ export function renderMobileReadme(context: ReadmeContext, manifest: MobileBundl
     ...certificationSummary(context),
   ].join("\n");
 }
+
+export function renderK8sReadme(context: ReadmeContext, image: string, manifestFiles: readonly string[]): string {
+  const model = context.model as ServedModel;
+  const sizing = context.sizing as DeploymentSizing;
+  const app = `edgeforge-${model.name}`;
+  return [
+    `# ${model.name} ${model.version} — Kubernetes`,
+    "",
+    `Written by \`edgeforge package --target k8s\` (edgeforge ${context.edgeforgeVersion}). The image is built from this folder's Dockerfile (the docker target's); \`k8s/\` holds the manifests.`,
+    "",
+    "## Deploy",
+    "",
+    "```sh",
+    `docker build -t ${image} . && docker push ${image}     # or load it into the cluster (kind load docker-image ${image})`,
+    ...manifestFiles.filter((f) => f !== "progressive-delivery.yaml").map((f) => `kubectl apply -f k8s/${f}`),
+    `kubectl rollout status deployment/${app}`,
+    `kubectl port-forward service/${app} ${model.port}:${model.port} &  curl -fsS http://127.0.0.1:${model.port}/v2/health/ready`,
+    "```",
+    "",
+    "## Progressive delivery (Argo Rollouts)",
+    "",
+    `\`k8s/progressive-delivery.yaml\` holds an \`AnalysisTemplate\` and a \`Rollout\` that takes over the Deployment (\`workloadRef\`, scaled down progressively): 10 % of the replicas on the new version, 2 minutes, analysis; 50 %, 5 minutes, analysis; then all. The analysis queries Prometheus (\`prometheus-address\` argument) for the new version's p95 and p99 latency of 2xx answers and its 5xx share, over serve's metrics (\`edgeforge_request_duration_seconds\`, \`edgeforge_requests_total\`, labels \`model\`, \`version\`), against the certification's budgets; one failed measurement aborts the roll-out. With it, point the HorizontalPodAutoscaler at the Rollout (\`scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout}\`).`,
+    "",
+    "```sh",
+    "kubectl apply -f k8s/progressive-delivery.yaml",
+    `kubectl argo rollouts get rollout ${app} --watch`,
+    "```",
+    "",
+    `Scaling: the HorizontalPodAutoscaler keeps CPU at 70 % of the request; one replica sustained ${sizing.throughputPerReplica.toFixed(1)} requests/s at the certified concurrency (certify's stress sweep on ${context.input.certification.machine.cpu}), a figure for a custom-metrics autoscaler.`,
+    "",
+    ...endpoints(model, `http://127.0.0.1:${model.port}`),
+    ...sizingLines(context),
+    ...certificationSummary(context),
+    `Every file of this package is listed with its sha256 in \`${packageManifestName}\`.`,
+    "",
+  ].join("\n");
+}

@@ -10,12 +10,13 @@ import { sizeDeployment } from "./deployment-sizing.js";
 import { defaultBaseImage, imagePaths, renderDockerfile, renderDockerignore } from "./docker-files.js";
 import { buildMobileBundle, withCertification, type MobileBundleManifest, type MobilePlatform } from "./mobile-bundle.js";
 import { renderOrtOperatorConfig } from "./onnx-operator-config.js";
-import { renderDockerReadme, renderMobileReadme, renderSystemdReadme } from "./package-readme.js";
+import { defaultPrometheusAddress, renderK8sManifests } from "./k8s-files.js";
+import { renderDockerReadme, renderK8sReadme, renderMobileReadme, renderSystemdReadme } from "./package-readme.js";
 import { readArtifactInput, readPackageInput, type PackageInput } from "./read-package-input.js";
 import { defaultServePort, packageFolders, packageManifestName, publicKeyFileName, servedNameOf, servedVersionOf, type ServedModel } from "./served-model.js";
 import { defaultEdgeforgeBin, renderSystemdUnit, systemdUnitName } from "./systemd-unit.js";
 
-export const packageTargets = ["docker", "systemd", "android", "ios", "bundle"] as const;
+export const packageTargets = ["docker", "k8s", "systemd", "android", "ios", "bundle"] as const;
 export type PackageTarget = (typeof packageTargets)[number];
 
 export interface PackageOptions extends Reporter {
@@ -38,6 +39,11 @@ export interface PackageOptions extends Reporter {
   /** docker */
   baseImage?: string;
   edgeforgeTarball?: string;
+  /** k8s: the image the Deployment runs (default: the docker target's local tag), replicas, Prometheus for the canary analysis */
+  image?: string;
+  replicas?: number;
+  maxReplicas?: number;
+  prometheusAddress?: string;
   /** systemd */
   installDir?: string;
   edgeforgeBin?: string;
@@ -98,16 +104,35 @@ function servedModel(input: PackageInput, options: PackageOptions, location: { m
 async function planTarget(input: PackageInput, options: PackageOptions, checkedBundle: MobileBundleManifest | undefined): Promise<{ files: PlannedFile[]; model?: ServedModel; bundle?: MobileBundleManifest }> {
   const version = options.edgeforgeVersion;
   switch (options.target) {
-    case "docker": {
+    case "docker":
+    case "k8s": {
       const model = servedModel(input, options, { modelDir: imagePaths.model, certificationDir: imagePaths.certification, publicKeyPath: imagePaths.publicKey, host: "0.0.0.0" });
       const sizing = sizeDeployment(input.certification, model.threads);
       const tarball = options.edgeforgeTarball ? `vendor/${basename(options.edgeforgeTarball)}` : undefined;
+      const imageTag = `edgeforge-${model.name}:${model.version}`;
+      const context = { input, model, sizing, edgeforgeVersion: version };
       const files: PlannedFile[] = [
         { path: "Dockerfile", text: renderDockerfile({ baseImage: options.baseImage ?? defaultBaseImage, edgeforgePackage: tarball ? `/tmp/${tarball}` : `edgeforge@${version}`, edgeforgeVersion: version, model, hasPublicKey: input.publicKeyPath !== undefined, ...(tarball ? { vendoredTarball: tarball } : {}) }), role: "generated" },
         { path: ".dockerignore", text: renderDockerignore(input.publicKeyPath !== undefined, tarball ? ["vendor/"] : []), role: "generated" },
-        { path: "README.md", text: renderDockerReadme({ input, model, sizing, edgeforgeVersion: version }, `edgeforge-${model.name}:${model.version}`, tarball), role: "generated" },
       ];
       if (options.edgeforgeTarball && tarball) files.push({ path: tarball, source: resolve(options.edgeforgeTarball), role: "runtime" });
+      if (options.target === "docker") {
+        files.push({ path: "README.md", text: renderDockerReadme(context, imageTag, tarball), role: "generated" });
+        return { files, model };
+      }
+      const manifests = renderK8sManifests({
+        model,
+        sizing,
+        certification: input.certification,
+        image: options.image ?? imageTag,
+        replicas: options.replicas ?? 2,
+        maxReplicas: options.maxReplicas ?? 10,
+        drainMs: options.drainMs ?? 10_000,
+        prometheusAddress: options.prometheusAddress ?? defaultPrometheusAddress,
+        artifactSha256: input.contents.digest,
+      });
+      for (const [name, text] of Object.entries(manifests)) files.push({ path: `k8s/${name}`, text, role: "generated" });
+      files.push({ path: "README.md", text: renderK8sReadme(context, options.image ?? imageTag, Object.keys(manifests)), role: "generated" });
       return { files, model };
     }
     case "systemd": {

@@ -26,7 +26,7 @@ describe("edgeforge package (built CLI)", () => {
     const bad = await runCli(["package", "x.gguf", "--target", "raspberry", "-o", temp.join("o"), "--certification", "c"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("error[USAGE]");
-    expect(bad.stderr).toContain("docker, systemd, android, ios, bundle");
+    expect(bad.stderr).toContain("docker, k8s, systemd, android, ios, bundle");
     const missing = await runCli(["package", "x.gguf", "--target", "docker", "-o", temp.join("o")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--certification");

@@ -2,7 +2,14 @@ import { execFile } from "node:child_process";
 import { access, chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
+import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { Service } from "kubernetes-models/v1/Service";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments, stringify } from "yaml";
 import { packageArtifact, type MobileBundleManifest } from "../../src/api/package.js";
 import { verifyArtifactSignature } from "../../src/api/signing.js";
 import { EdgeforgeError } from "../../src/core/errors.js";
@@ -32,6 +39,40 @@ async function dockerfileLint(path: string): Promise<LintIssue[]> {
   const bin = join(repoRoot, "node_modules", ".bin", "dockerfilelint");
   const { stdout } = await run(bin, ["-o", "json", path]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }));
   return (JSON.parse(stdout) as { files: Array<{ issues: LintIssue[] }> }).files.flatMap((f) => f.issues);
+}
+
+/** Each kind checked against its OpenAPI schema (kubernetes-models; Argo Rollouts' CRD schemas). */
+const validators: Record<string, (object: Record<string, unknown>) => void> = {
+  Deployment: (o) => new Deployment(o as never).validate(),
+  Service: (o) => new Service(o as never).validate(),
+  HorizontalPodAutoscaler: (o) => new HorizontalPodAutoscaler(o as never).validate(),
+  PodDisruptionBudget: (o) => new PodDisruptionBudget(o as never).validate(),
+  Rollout: (o) => new Rollout(o as never).validate(),
+  AnalysisTemplate: (o) => new AnalysisTemplate(o as never).validate(),
+};
+
+async function readK8sObjects(folder: string): Promise<Array<Record<string, unknown> & { kind: string }>> {
+  const objects: Array<Record<string, unknown> & { kind: string }> = [];
+  for (const file of ["deployment.yaml", "service.yaml", "horizontal-pod-autoscaler.yaml", "pod-disruption-budget.yaml", "progressive-delivery.yaml"]) {
+    for (const document of parseAllDocuments(await readFile(join(folder, file), "utf8"))) objects.push(document.toJS() as Record<string, unknown> & { kind: string });
+  }
+  return objects;
+}
+
+interface ContainerView {
+  image: string;
+  resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+  startupProbe: { httpGet: { path: string } };
+  readinessProbe: { httpGet: { path: string } };
+  livenessProbe: { httpGet: { path: string } };
+  securityContext: Record<string, unknown>;
+}
+
+async function promtoolCheckRules(path: string): Promise<{ code: number; output: string }> {
+  return run("promtool", ["check", "rules", path]).then(
+    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: typeof error.code === "number" ? error.code : 1, output: (error.stdout ?? "") + (error.stderr ?? "") }),
+  );
 }
 
 async function systemdVerify(unitPath: string): Promise<{ code: number; stderr: string }> {
@@ -105,6 +146,48 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     const rejected = await systemdVerify(broken);
     expect(rejected.stderr).toContain("Failed to parse protect system value");
     expect(rejected.stderr).toContain("Failed to parse service restart specifier");
+  });
+
+  it("k8s: every object validates against the Kubernetes / Argo Rollouts OpenAPI schemas; resources from the certification; the analysis PromQL passes promtool", async () => {
+    const out = temp.join("k8s");
+    const result = await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "k8s", output: out, name: "fortunes", image: "registry.example/edgeforge-fortunes:1", threads: 2 });
+    const objects = await readK8sObjects(join(out, "k8s"));
+    expect(objects.map((o) => o.kind).sort()).toEqual(["AnalysisTemplate", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Rollout", "Service"]);
+    for (const object of objects) expect(() => validators[object.kind]?.(object), object.kind).not.toThrow();
+    // the validation can fail: a wrong type is refused
+    const deployment = objects.find((o) => o.kind === "Deployment") as unknown as { spec: { replicas: unknown; template: { spec: { containers: ContainerView[] } } } };
+    expect(() => validators.Deployment?.({ ...deployment, spec: { ...deployment.spec, replicas: "two" } })).toThrow();
+
+    const container = deployment.spec.template.spec.containers[0] as ContainerView;
+    const peakRss = Math.max(...certified.certification.stress.levels.map((l) => l.rssEndBytes));
+    const requestMi = Number(String(container.resources.requests.memory).replace("Mi", ""));
+    expect(requestMi * 1048576).toBeGreaterThanOrEqual(peakRss + 128 * 1048576);
+    expect(requestMi * 1048576).toBeLessThan(peakRss + 129 * 1048576);
+    expect(container.resources.requests.cpu).toBe("2250m");
+    expect(container.resources.limits.cpu).toBe("3000m");
+    expect(container.startupProbe.httpGet.path).toBe("/v2/health/ready");
+    expect(container.readinessProbe.httpGet.path).toBe("/v2/health/ready");
+    expect(container.livenessProbe.httpGet.path).toBe("/v2/health/live");
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(container.image).toBe("registry.example/edgeforge-fortunes:1");
+
+    // each analysis query, with the canary's version filled in, as a recording rule promtool must accept
+    const template = objects.find((o) => o.kind === "AnalysisTemplate") as unknown as { spec: { metrics: Array<{ name: string; successCondition: string; provider: { prometheus: { query: string } } }> } };
+    const queries = template.spec.metrics.map((m) => ({ record: `edgeforge:canary_${m.name.replaceAll("-", "_")}`, expr: m.provider.prometheus.query.replaceAll("{{args.version}}", result.model.version) }));
+    expect(queries.map((q) => q.expr).join("\n")).toMatch(/edgeforge_request_duration_seconds_bucket\{model="fortunes",version="[0-9a-f]{12}",status=~"2.."\}/);
+    const rulesPath = temp.join("analysis-rules.yaml");
+    await writeFile(rulesPath, stringify({ groups: [{ name: "edgeforge-canary-analysis", rules: queries }] }));
+    const checked = await promtoolCheckRules(rulesPath);
+    expect(checked.output).toContain("SUCCESS: 3 rules found");
+    expect(checked.code).toBe(0);
+    expect(template.spec.metrics.map((m) => m.successCondition)).toEqual([
+      `result[0] <= ${certified.certification.monitoring.latency.p95BudgetMs / 1000}`,
+      `result[0] <= ${certified.certification.monitoring.latency.p99BudgetMs / 1000}`,
+      `isNaN(result[0]) || result[0] <= ${certified.certification.monitoring.errorRateThreshold}`,
+    ]);
+    await writeFile(rulesPath, stringify({ groups: [{ name: "broken", rules: [{ record: "x", expr: "histogram_quantile(0.95, sum by (le) (rate(x[2m]))" }] }] }));
+    expect((await promtoolCheckRules(rulesPath)).code).not.toBe(0);
+    expect(await readFile(join(out, "Dockerfile"), "utf8")).toContain("HEALTHCHECK");
   });
 
   it("android: tiny-fortunes Q4_K_M passes the APK budget with measured model bytes and estimated runtime bytes", async () => {

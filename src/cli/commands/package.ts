@@ -18,6 +18,10 @@ interface PackageFlags {
   ctx?: number;
   baseImage?: string;
   edgeforgeTarball?: string;
+  image?: string;
+  replicas?: number;
+  maxReplicas?: number;
+  prometheusAddress?: string;
   installDir?: string;
   edgeforgeBin?: string;
   json?: boolean;
@@ -58,6 +62,10 @@ export function registerPackageCommand(program: Command): void {
     .option("--ctx <tokens>", "mobile GGUF: context length for the RAM estimate and the runtime settings", parsePositiveInt)
     .option("--base-image <image>", "docker: base image (default node:20.20.2-bookworm-slim)")
     .option("--edgeforge-tarball <file>", "docker: install edgeforge from this `npm pack` tarball instead of the npm registry")
+    .option("--image <ref>", "k8s: image the Deployment runs (default edgeforge-NAME:VERSION, built from the package's Dockerfile)")
+    .option("--replicas <n>", "k8s: replicas (HPA minimum; default 2)", parsePositiveInt)
+    .option("--max-replicas <n>", "k8s: HPA maximum (default 10)", parsePositiveInt)
+    .option("--prometheus-address <url>", "k8s: Prometheus the canary analysis queries (default http://prometheus-operated.monitoring.svc:9090)")
     .option("--install-dir <dir>", "systemd: where the package will be installed (default /opt/edgeforge/NAME)")
     .option("--edgeforge-bin <path>", "systemd: the edgeforge executable (default /usr/local/bin/edgeforge)")
     .option("--json", "print the package manifest on stdout")
@@ -77,6 +85,10 @@ export function registerPackageCommand(program: Command): void {
         ...(flags.ctx !== undefined ? { contextLength: flags.ctx } : {}),
         ...(flags.baseImage ? { baseImage: flags.baseImage } : {}),
         ...(flags.edgeforgeTarball ? { edgeforgeTarball: flags.edgeforgeTarball } : {}),
+        ...(flags.image ? { image: flags.image } : {}),
+        ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
+        ...(flags.maxReplicas !== undefined ? { maxReplicas: flags.maxReplicas } : {}),
+        ...(flags.prometheusAddress ? { prometheusAddress: flags.prometheusAddress } : {}),
         ...(flags.installDir ? { installDir: flags.installDir } : {}),
         ...(flags.edgeforgeBin ? { edgeforgeBin: flags.edgeforgeBin } : {}),
         logger: stderrLogger,
