@@ -127,7 +127,7 @@ export async function planOptimize(options: OptimizeOptions): Promise<OptimizePl
   const config = await resolveOptimizeConfig(options);
   const budget = memoryBudgetOf(options.memoryBudget);
   const prepared = await prepareWorkflow(config, { ...options, passes: listWorkflowPasses(), ...(budget === undefined ? {} : { memoryBudgetBytes: budget }) });
-  return { config, prepared };
+  return { config: prepared.config, prepared };
 }
 
 /** Optimize a model for a target: plan, search, measure, frontier, gates; writes the reports and the recommended artifact to the output folder. */

@@ -1,4 +1,5 @@
 import type { ModelFormat } from "../core/artifact.js";
+import type { RuntimeMemoryReport } from "../core/session.js";
 import type { ShapeOverrides } from "../core/shapes.js";
 import type { InputValues } from "../datasets/synthetic-inputs.js";
 import type { SuccessfulMeasurement } from "../reports/bench-record.js";
@@ -57,8 +58,8 @@ export type BlockRequest = { type: "block"; minTimeMs: number; minRuns: number }
 
 /** Blocks child → parent. */
 export type BlockReply =
-  | { type: "ready"; loadMs: number; firstInferenceMs: number; rssAfterLoadBytes: number; runtime: string; runtimeVersion: string; executionProvider: string; settings: Record<string, unknown>; samplesPerRun: number; tokensPerRun?: number }
-  | { type: "block"; latenciesNs: number[]; wallNs: number }
+  | { type: "ready"; loadMs: number; firstInferenceMs: number; rssAfterLoadBytes: number; runtime: string; runtimeVersion: string; executionProvider: string; settings: Record<string, unknown>; samplesPerRun: number; tokensPerRun?: number; runtimeMemory?: RuntimeMemoryReport }
+  | { type: "block"; latenciesNs: number[]; wallNs: number; generation?: { tokens: number; ns: number } }
   | { type: "done"; peakRssBytes: number; memorySource: "VmHWM" | "maxRSS" }
   | { type: "error"; error: { code: string; message: string; hint?: string } };
 

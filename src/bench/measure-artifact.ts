@@ -2,11 +2,13 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
 import type { SessionFacts } from "../reports/bench-record.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
+import { median } from "../stats/describe-samples.js";
 import type { ChildMeasurement, MeasureJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
 import { measureEnergy, probeNvidiaSmi, probeRapl } from "./energy-counters.js";
 import { readPeakRss } from "./read-peak-rss.js";
 import { sweepThroughput } from "./throughput-sweep.js";
+import { generationTimer, generationTokenCount } from "./time-generation.js";
 import { checkStability, latencyStats, timeRuns } from "./time-runs.js";
 
 function concurrencyReason(runtime: string): string {
@@ -26,6 +28,18 @@ function sessionFacts(session: Session): SessionFacts {
     ...(d.interOpThreads === undefined ? {} : { interOpThreads: d.interOpThreads }),
     settings: d.settings,
   };
+}
+
+const generationRepetitions = 5;
+
+/** Token-by-token models: median generation tokens/s of a few llama-bench-style tg runs after one unmeasured. */
+async function measureGeneration(session: Session, inputs: Parameters<typeof generationTimer>[1]): Promise<number | undefined> {
+  const generation = generationTimer(session, inputs);
+  if (!generation) return undefined;
+  await generation();
+  const rates: number[] = [];
+  for (let i = 0; i < generationRepetitions; i += 1) rates.push(generationTokenCount / ((await generation()) / 1e9));
+  return median(rates);
 }
 
 /**
@@ -61,6 +75,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
     const runsPerSec = timed.latenciesNs.length / (timed.measuredNs / 1e9);
     const tokens = tokensPerRun(specs, setAt(0));
     const sweep = await sweepThroughput(session, job, setAt(0), session.vocabularySize);
+    const generationTokensPerSec = await measureGeneration(session, setAt(0));
     const peak = await readPeakRss();
     return {
       latenciesNs: timed.latenciesNs,
@@ -75,6 +90,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
         runsPerSec,
         samplesPerSec: runsPerSec * batchSizeOf(specs, setAt(0)),
         ...(tokens === undefined ? {} : { tokensPerSec: runsPerSec * tokens }),
+        ...(generationTokensPerSec === undefined ? {} : { generationTokensPerSec }),
         sweep,
         concurrency: { measured: false, reason: concurrencyReason(session.describe().runtime) },
         peakRssBytes: peak.bytes,

@@ -1,6 +1,7 @@
 import type { ModelFormat } from "../core/artifact.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { silentLogger, type Reporter } from "../core/logger.js";
+import type { RuntimeMemoryReport } from "../core/session.js";
 import type { ShapeOverrides } from "../core/shapes.js";
 import type { InputValues } from "../datasets/synthetic-inputs.js";
 import type { LatencyStats } from "../reports/bench-record.js";
@@ -13,6 +14,7 @@ import { BlockChild } from "./block-child.js";
 import { readCpuLoad, type CpuLoad } from "./read-cpu-load.js";
 import { checkBenchChildBuilt, spawnBenchChild } from "./spawn-bench-child.js";
 import { latencyStats } from "./time-runs.js";
+import { generationTokenCount } from "./time-generation.js";
 
 /** One model at one set of runtime settings. */
 export interface SideBySideArm {
@@ -29,8 +31,8 @@ export interface SideBySideComparison {
   baseline: number;
   /** Speed-up the candidate must reach (e.g. a gate's 2×); measuring continues while the interval straddles it. */
   threshold?: number;
-  /** Which ratio the threshold judges: "latency" (p50 ratio, default) or "rate" (throughput / tokens/s ratio). */
-  decideOn?: "latency" | "rate";
+  /** Which ratio the threshold judges: "latency" (p50 ratio, default), "rate" (throughput / tokens/s ratio) or "generation" (generation tokens/s ratio). */
+  decideOn?: "latency" | "rate" | "generation";
 }
 
 export interface InterleavedOptions extends Reporter {
@@ -67,8 +69,15 @@ export interface ArmMemory {
   peakRssBytes: number;
   /** Peak RSS of a reference process with the same runtime and settings running a trivial model. */
   referencePeakRssBytes?: number;
-  /** peakRssBytes − referencePeakRssBytes: what the model itself costs at these settings. */
+  /**
+   * What the model itself costs at these settings: the runtime's own allocation report where it
+   * gives one (llama.cpp: weights + KV cache + compute buffers), otherwise peakRssBytes − referencePeakRssBytes.
+   */
   modelBytes?: number;
+  /** What modelBytes is, in words. */
+  modelBytesSource?: string;
+  /** The runtime's allocation report, by part. */
+  runtimeReported?: RuntimeMemoryReport;
   source: "VmHWM" | "maxRSS";
   referenceWorkload?: string;
 }
@@ -89,6 +98,9 @@ export interface ArmResult {
   rateUnit: "samples" | "tokens";
   blockP50Ms: number[];
   blockRatePerSec: number[];
+  /** Token-by-token models: generation tokens/s over every block's generation (llama-bench tg style). */
+  generationTokensPerSec?: number;
+  blockGenerationPerSec?: number[];
   memory: ArmMemory;
 }
 
@@ -99,6 +111,8 @@ export interface ComparisonResult {
   latencyRatio: RatioEstimate;
   /** Candidate rate / baseline rate (throughput or tokens/s), per block pair. */
   rateRatio: RatioEstimate;
+  /** Token-by-token models: candidate generation tokens/s / baseline's, per block pair. */
+  generationRatio?: RatioEstimate;
   threshold?: number;
   /** The thresholded ratio (latencyRatio, or rateRatio with decideOn "rate") judged on its interval. */
   decision?: RatioDecision;
@@ -198,19 +212,24 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     const latencies = arms.map((): number[] => []);
     const blockP50 = arms.map((): number[] => []);
     const blockRate = arms.map((): number[] => []);
-    const totals = arms.map(() => ({ units: 0, wallNs: 0 }));
+    const blockGeneration = arms.map((): number[] => []);
+    const totals = arms.map(() => ({ units: 0, wallNs: 0, generatedTokens: 0, generationNs: 0 }));
     const unitsPerRun = ready.map((r) => r.tokensPerRun ?? r.samplesPerRun);
     const random = createRandom(seed);
     const estimate = () =>
       comparisons.map((c): ComparisonResult => {
         const latencyRatio = estimateRatio(latencyRatios(blockP50[c.baseline] ?? [], blockP50[c.candidate] ?? []), random, { level });
         const rateRatio = estimateRatio(rateRatios(blockRate[c.baseline] ?? [], blockRate[c.candidate] ?? []), random, { level });
+        const generated = (blockGeneration[c.baseline]?.length ?? 0) > 0 && (blockGeneration[c.candidate]?.length ?? 0) > 0;
+        const generationRatio = generated ? estimateRatio(rateRatios(blockGeneration[c.baseline] ?? [], blockGeneration[c.candidate] ?? []), random, { level }) : undefined;
+        const decided = c.decideOn === "generation" ? (generationRatio ?? rateRatio) : c.decideOn === "rate" ? rateRatio : latencyRatio;
         return {
           candidate: (arms[c.candidate] as SideBySideArm).label,
           baseline: (arms[c.baseline] as SideBySideArm).label,
           latencyRatio,
           rateRatio,
-          ...(c.threshold === undefined ? {} : { threshold: c.threshold, decision: decideRatio(c.decideOn === "rate" ? rateRatio : latencyRatio, c.threshold) }),
+          ...(generationRatio ? { generationRatio } : {}),
+          ...(c.threshold === undefined ? {} : { threshold: c.threshold, decision: decideRatio(decided, c.threshold) }),
         };
       });
     const started = Date.now();
@@ -224,9 +243,14 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         blockP50[index]?.push(blockP50Ms(reply.latenciesNs));
         const units = reply.latenciesNs.length * (unitsPerRun[index] as number);
         blockRate[index]?.push(units / (reply.wallNs / 1e9));
-        const total = totals[index] as { units: number; wallNs: number };
+        const total = totals[index] as (typeof totals)[number];
         total.units += units;
         total.wallNs += reply.wallNs;
+        if (reply.generation) {
+          blockGeneration[index]?.push(reply.generation.tokens / (reply.generation.ns / 1e9));
+          total.generatedTokens += reply.generation.tokens;
+          total.generationNs += reply.generation.ns;
+        }
         signal?.throwIfAborted();
       }
       rounds += 1;
@@ -253,7 +277,9 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
       const r = ready[index] as (typeof ready)[number];
       const reference = references.get(settingsKey(arm));
       const pooled = latencies[index] as number[];
-      const total = totals[index] as { units: number; wallNs: number };
+      const total = totals[index] as (typeof totals)[number];
+      const overReference = reference ? Math.max(0, done.peakRssBytes - reference.peakRssBytes) : undefined;
+      const reported = r.runtimeMemory;
       armResults.push({
         label: arm.label,
         artifactPath: arm.artifactPath,
@@ -268,17 +294,23 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         rateUnit: r.tokensPerRun === undefined ? "samples" : "tokens",
         blockP50Ms: blockP50[index] as number[],
         blockRatePerSec: blockRate[index] as number[],
+        ...(total.generationNs > 0 ? { generationTokensPerSec: total.generatedTokens / (total.generationNs / 1e9), blockGenerationPerSec: blockGeneration[index] as number[] } : {}),
         memory: {
           peakRssBytes: done.peakRssBytes,
           source: done.memorySource,
-          ...(reference ? { referencePeakRssBytes: reference.peakRssBytes, modelBytes: Math.max(0, done.peakRssBytes - reference.peakRssBytes), referenceWorkload: reference.workload } : {}),
+          ...(reference ? { referencePeakRssBytes: reference.peakRssBytes, referenceWorkload: reference.workload } : {}),
+          ...(reported
+            ? { modelBytes: reported.totalBytes, modelBytesSource: `${reported.parts.map((p) => p.name).join(" + ")}, as allocated (${reported.source})`, runtimeReported: reported }
+            : overReference === undefined
+              ? {}
+              : { modelBytes: overReference, modelBytesSource: "peak RSS minus a reference process with the same runtime and settings running a trivial model" }),
         },
       });
     }
     const threads = [...new Set(arms.map((a) => a.settings.threads ?? "runtime default"))].join("/");
     const method =
       `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs), order alternating each round, ` +
-      `${options.warmupIterations ?? 5} warm-up runs, threads ${threads}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
+      `${options.warmupIterations ?? 5} warm-up runs, threads ${threads}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
       `machine: ${load.cores} cores, ${load.busyCores === undefined ? "load unknown" : `${load.busyCores.toFixed(1)} busy before measuring`}${load.loadAverage1m === undefined ? "" : `, load average ${load.loadAverage1m.toFixed(2)}`}`;
     return { arms: armResults, comparisons: results, rounds, stoppedBecause, load, method };
   } finally {

@@ -4,6 +4,7 @@ import { openRuntimeSession } from "../runtimes/catalog.js";
 import type { BlockReply, BlockRequest, BlocksJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
 import { readPeakRss } from "./read-peak-rss.js";
+import { generationTimer, generationTokenCount } from "./time-generation.js";
 import { timeRuns } from "./time-runs.js";
 
 function errorReply(error: unknown): BlockReply {
@@ -40,6 +41,8 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
     for (let i = 0; i < job.warmupIterations; i += 1) await live.run(setAt(i + 1));
     const d = live.describe();
     const tokens = tokensPerRun(d.inputs, setAt(0));
+    const generation = generationTimer(live, setAt(0));
+    if (generation) await generation();
     await send({
       type: "ready",
       loadMs,
@@ -51,6 +54,7 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
       settings: { ...d.settings, ...(d.intraOpThreads === undefined ? {} : { threads: d.intraOpThreads }) },
       samplesPerRun: batchSizeOf(d.inputs, setAt(0)),
       ...(tokens === undefined ? {} : { tokensPerRun: tokens }),
+      ...(d.memory ? { runtimeMemory: d.memory } : {}),
     });
     let next = 0;
     for await (const request of requests) {
@@ -58,7 +62,9 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
       // Time-based blocks: each arm gets the same slice of wall time, whatever its speed.
       const timed = await timeRuns((i) => live.run(setAt(next + i)), { minTimeMs: request.minTimeMs, maxTimeMs: request.minTimeMs, minIterations: request.minRuns, targetRelativeError: Number.POSITIVE_INFINITY });
       next += timed.latenciesNs.length;
-      await send({ type: "block", latenciesNs: timed.latenciesNs, wallNs: timed.measuredNs });
+      // Token-by-token models also decode one generation per block, so generation tokens/s is paired in time too.
+      const generationNs = generation ? await generation() : undefined;
+      await send({ type: "block", latenciesNs: timed.latenciesNs, wallNs: timed.measuredNs, ...(generationNs === undefined ? {} : { generation: { tokens: generationTokenCount, ns: generationNs } }) });
     }
     const peak = await readPeakRss();
     await send({ type: "done", peakRssBytes: peak.bytes, memorySource: peak.source });

@@ -18,6 +18,7 @@ export function summarizeMeasurements(measurements: readonly Measurement[], pool
   const flags = [...new Set(ok.flatMap((m) => m.stability.flags))];
   if (p50SpreadRatio > cvThreshold) flags.push("repetitions-disagree");
   const tokens = ok.every((m) => m.tokensPerSec !== undefined) ? medianOf((m) => m.tokensPerSec as number) : undefined;
+  const generation = ok.every((m) => m.generationTokensPerSec !== undefined) ? medianOf((m) => m.generationTokensPerSec as number) : undefined;
   const increases = ok.filter((m) => m.rssIncreaseBytes !== undefined).map((m) => m.rssIncreaseBytes as number);
   const energies = ok.flatMap((m) => [m.energy.cpu, m.energy.gpu].filter((e) => e.available).map((e) => (e.available ? e.joulesPerInference : 0)));
   return {
@@ -30,6 +31,7 @@ export function summarizeMeasurements(measurements: readonly Measurement[], pool
     runsPerSec: medianOf((m) => m.runsPerSec),
     samplesPerSec: medianOf((m) => m.samplesPerSec),
     ...(tokens === undefined ? {} : { tokensPerSec: tokens }),
+    ...(generation === undefined ? {} : { generationTokensPerSec: generation }),
     peakRssBytes: Math.max(...ok.map((m) => m.peakRssBytes)),
     ...(increases.length > 0 ? { rssIncreaseBytes: median(increases) } : {}),
     ...(energies.length > 0 ? { energyJoulesPerInference: energies.reduce((a, b) => a + b, 0) / ok.length } : {}),
@@ -59,5 +61,6 @@ export function summaryMetrics(summary: BenchSummary | undefined, sizeBytes: num
   if (summary.rssIncreaseBytes !== undefined) metrics.rssIncreaseBytes = summary.rssIncreaseBytes;
   if (summary.energyJoulesPerInference !== undefined) metrics.energyJoules = summary.energyJoulesPerInference;
   if (summary.tokensPerSec !== undefined) metrics.promptTokensPerSec = summary.tokensPerSec;
+  if (summary.generationTokensPerSec !== undefined) metrics.tokensPerSec = summary.generationTokensPerSec;
   return metrics;
 }

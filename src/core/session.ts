@@ -19,6 +19,15 @@ export interface SessionDescription {
   outputs: TensorSpec[];
   /** Engine-specific settings that were applied, for provenance. */
   settings: Record<string, unknown>;
+  /** The memory the engine says it allocated for this model, by part (llama.cpp: weights, KV cache, compute buffers). */
+  memory?: RuntimeMemoryReport;
+}
+
+export interface RuntimeMemoryReport {
+  totalBytes: number;
+  parts: { name: string; bytes: number; includes: string }[];
+  /** Where the figures come from. */
+  source: string;
 }
 
 export interface RunOptions {

@@ -93,6 +93,8 @@ export interface SuccessfulMeasurement {
   samplesPerSec: number;
   /** For token-sequence inputs: tokens processed per second. */
   tokensPerSec?: number;
+  /** Token-by-token models (llama-cpp): tokens/s decoding one token at a time, median of 5 runs (llama-bench tg style, no sampling). */
+  generationTokensPerSec?: number;
   sweep: ThroughputSweep;
   concurrency: { measured: false; reason: string };
   peakRssBytes: number;
@@ -146,6 +148,7 @@ export interface BenchSummary {
   runsPerSec: number;
   samplesPerSec: number;
   tokensPerSec?: number;
+  generationTokensPerSec?: number;
   peakRssBytes: number;
   rssIncreaseBytes?: number;
   /** CPU package (RAPL) plus GPU (nvidia-smi) energy per timed run, mean over repetitions, where counters exist. */

@@ -43,6 +43,7 @@ const columns: Column[] = [
   { title: "CV", identity: false, value: (r) => (r.summary ? `${(r.summary.latency.cv * 100).toFixed(1)}%` : undefined) },
   { title: "runs/s", identity: false, value: (r) => formatRate(r.summary?.runsPerSec, "") },
   { title: "tokens/s", identity: false, value: (r) => formatRate(r.summary?.tokensPerSec, "") },
+  { title: "gen tokens/s", identity: false, value: (r) => formatRate(r.summary?.generationTokensPerSec, "") },
   { title: "peak RSS", identity: false, value: (r) => (r.summary ? formatBytes(r.summary.peakRssBytes) : undefined) },
   {
     title: "RSS over idle",

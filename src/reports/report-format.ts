@@ -97,7 +97,19 @@ export function metricLegend(report: Report): string[] {
   const lines: string[] = [];
   if (present.has("speedup")) lines.push("speedup: measured side by side against the input model at its default settings (alternating blocks, same time window; median of per-round ratios, [95% bootstrap interval]); the speed-up gate is judged on the interval");
   if (present.has("passSpeedup")) lines.push("passSpeedup: the pass's own effect, against the input model at the candidate's own runtime settings");
-  if (present.has("modelMemoryBytes")) lines.push("modelMemoryBytes: model-attributable memory = peak RSS minus a reference process with the same runtime and settings running a trivial model; memoryReduction uses it");
+  if (present.has("promptSpeedup")) lines.push("promptSpeedup (GGUF): prompt tokens/s ratio, side by side like speedup; speedup is the generation tokens/s ratio (tokens decoded one at a time)");
+  const reported = report.candidates.filter((c) => c.sideBySide?.memory.parts);
+  if (present.has("modelMemoryBytes")) {
+    lines.push(
+      reported.length > 0
+        ? "modelMemoryBytes: model-attributable memory = what the runtime allocated for the model (GGUF: weights + KV cache + compute buffers, as llama.cpp reports them); memoryReduction uses it"
+        : "modelMemoryBytes: model-attributable memory = peak RSS minus a reference process with the same runtime and settings running a trivial model; memoryReduction uses it",
+    );
+  }
+  for (const c of reported) {
+    const parts = c.sideBySide?.memory.parts ?? [];
+    lines.push(`modelMemoryBytes of ${c.id}: ${parts.map((p) => `${p.name} ${formatMetricValue("modelMemoryBytes", p.bytes)} (${p.includes})`).join(" + ")}`);
+  }
   if (present.has("peakRssBytes")) lines.push("peakRssBytes: whole-process peak RSS (Node + runtime + model + inputs)");
   if (present.has("p50LatencyMs")) lines.push("p50/p95 latency: absolute, during the candidate's own blocks: as slow as the machine was at the time; compare candidates by speedup");
   return lines;

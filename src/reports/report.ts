@@ -88,6 +88,10 @@ export const sideBySideSchema = z.object({
     peakRssBytes: z.number(),
     referencePeakRssBytes: z.number().optional(),
     modelMemoryBytes: z.number().optional(),
+    /** What modelMemoryBytes is (GGUF: weights + KV cache + compute buffers as llama.cpp allocated them; ONNX: peak RSS over a reference process). */
+    modelMemoryIncludes: z.string().optional(),
+    /** The runtime's own allocation report by part, each with what it includes. */
+    parts: z.array(z.object({ name: z.string(), bytes: z.number(), includes: z.string() })).optional(),
     referenceWorkload: z.string().optional(),
     /** The input model's model-attributable memory in the same window (what memoryReduction divides by). */
     baselineModelMemoryBytes: z.number().optional(),

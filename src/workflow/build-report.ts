@@ -102,11 +102,12 @@ export function whatNext(report: Report, config: WorkflowConfig, goals: Resolved
   const base = { findings, ...(oversubscribed ? { oversubscribed } : {}) };
   if (report.verdict === "passed") return { unreachable: [], ...base };
   const baselineMemory = search.baseline.report.sideBySide?.memory;
-  const share = baselineMemory?.referencePeakRssBytes !== undefined && baselineMemory.peakRssBytes > 0 ? baselineMemory.referencePeakRssBytes / baselineMemory.peakRssBytes : undefined;
+  // The runtime's fixed cost only caps the reduction when memory is measured as RSS (not for a runtime's own allocation report).
+  const share = !baselineMemory?.parts && baselineMemory?.referencePeakRssBytes !== undefined && baselineMemory.peakRssBytes > 0 ? baselineMemory.referencePeakRssBytes / baselineMemory.peakRssBytes : undefined;
   const measured = search.evaluated.filter((e) => e.report.status === "measured" && e.verdict);
   const explained = explainVerdict(goals.gates, measured.map((e) => e.verdict as NonNullable<typeof e.verdict>), {
     ...(share === undefined ? {} : { runtimeFixedMemoryShare: share }),
-    memoryBasis: baselineMemory?.modelMemoryBytes === undefined ? "whole-process peak RSS (no reference process)" : "model-attributable memory (peak RSS minus a reference process with the same runtime and settings)",
+    memoryBasis: baselineMemory?.modelMemoryBytes === undefined ? "whole-process peak RSS (no reference process)" : `model-attributable memory (${baselineMemory.modelMemoryIncludes ?? "peak RSS minus a reference process with the same runtime and settings"})`,
   });
   return {
     unreachable: explained.unreachable,

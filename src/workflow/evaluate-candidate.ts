@@ -117,7 +117,8 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
     produce.log.warn(`${planned.id}: accuracy evaluation failed: ${errorOf(error).message}`);
     return { planned, artifact: produced.artifact, report: { ...base, passes: produced.steps, status: "failed", error: errorOf(error), artifact, metrics: speed.metrics }, loss: Number.POSITIVE_INFINITY };
   }
-  const measured: MetricValues = { ...speed.metrics, ...(quality?.metrics ?? {}), sizeBytes: artifact.sizeBytes, ...estimated };
+  // Speed figures come from the side-by-side measurement, never from the evaluator.
+  const measured: MetricValues = { ...(quality?.metrics ?? {}), ...speed.metrics, sizeBytes: artifact.sizeBytes, ...estimated };
   if (planned.isBaseline && quality) measured.accuracyRetention = 1;
   const judged = judgeAgainst(planned, measured, baseline?.measured ?? measured, context, speed.intervals);
   const measurement = speed.measurement && {

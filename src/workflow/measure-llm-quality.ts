@@ -12,9 +12,9 @@ export const defaultLlmChunks = 24;
 
 /**
  * Perplexity on held-out text, and against the input model KL divergence and top-1 agreement
- * over the same tokens, plus llama-bench-style pp/tg tokens/s, through llama.cpp in a child process (a
- * native abort fails this candidate with a typed error, not the run). accuracyRetention is the
- * baseline's perplexity over the candidate's (1 = no loss).
+ * over the same tokens, through llama.cpp in a child process (a native abort fails this candidate
+ * with a typed error, not the run); tokens/s is measured side by side elsewhere. accuracyRetention
+ * is the baseline's perplexity over the candidate's (1 = no loss).
  */
 export async function measureLlmQuality(
   modelPath: string,
@@ -30,24 +30,20 @@ export async function measureLlmQuality(
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
     ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
     maxChunks: settings.maxChunks ?? defaultLlmChunks,
-    promptTokens: 128,
-    generateTokens: 64,
-    repetitions: 3,
+    // Speed is measured side by side with the input model (measure-speed), not here.
+    promptTokens: 0,
+    generateTokens: 0,
     ...(reporter.signal ? { signal: reporter.signal } : {}),
     ...(reporter.progress ? { progress: reporter.progress } : {}),
     ...(reporter.logger ? { logger: reporter.logger } : {}),
   });
   const metrics: MetricValues = { perplexity: evaluation.perplexity.perplexity };
-  const tg = evaluation.throughput.find((test) => test.kind === "tg");
-  const pp = evaluation.throughput.find((test) => test.kind === "pp");
-  if (tg) metrics.tokensPerSec = tg.tokensPerSecP50;
-  if (pp) metrics.promptTokensPerSec = pp.tokensPerSecP50;
   if (evaluation.klDivergence) metrics.klDivergence = evaluation.klDivergence.mean;
   if (evaluation.top1Agreement) metrics.top1Agreement = evaluation.top1Agreement.ratio;
   if (evaluation.basePerplexity) metrics.accuracyRetention = evaluation.basePerplexity.perplexity / evaluation.perplexity.perplexity;
   const plan = evaluation.chunking;
   const method = `llama.cpp perplexity over ${evaluation.perplexity.scoredTokens} tokens of ${textPath} (${plan.chunkCount} chunks of ${plan.contextSize} tokens)${
     basePath ? `; KL divergence and top-1 agreement against ${basePath} on the same tokens; accuracyRetention = base perplexity / candidate perplexity` : ""
-  }; tokens/s = median of ${tg?.repetitions ?? 0} ${tg?.name ?? "tg"} runs at ${evaluation.threads} threads`;
+  } at ${evaluation.threads} threads`;
   return { metrics, method };
 }

@@ -129,7 +129,7 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
   const defaultLabel = `input model at default settings (${describeRuntimeChoice(defaultRuntime)})`;
   const list: SideBySideArm[] = [arm(defaultLabel, input.path, input.format, defaultRuntime)];
   const comparisons: SideBySideComparison[] = [];
-  const decideOn = gguf ? "rate" : "latency";
+  const decideOn = gguf ? "generation" : "latency";
   let passComparison: number | undefined;
   if (!candidate.isBaseline) {
     const settingsDiffer = !sameSettings(candidate.runtime, defaultRuntime);
@@ -173,10 +173,12 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
     latencyCv: mine.latency.cv,
     peakRssBytes: mine.memory.peakRssBytes,
     ...(mine.rateUnit === "tokens" ? { promptTokensPerSec: mine.ratePerSec } : { throughputPerSec: mine.ratePerSec }),
+    ...(mine.generationTokensPerSec === undefined ? {} : { tokensPerSec: mine.generationTokensPerSec }),
     ...(mine.memory.modelBytes === undefined ? {} : { modelMemoryBytes: mine.memory.modelBytes }),
   };
   const intervals: MetricIntervals = {};
-  const pick = (c: ComparisonResult) => (gguf ? c.rateRatio : c.latencyRatio);
+  // GGUF: generation tokens/s is the speed (what a user waits for); prompt tokens/s is reported beside it.
+  const pick = (c: ComparisonResult) => (gguf ? (c.generationRatio ?? c.rateRatio) : c.latencyRatio);
   const total = result.comparisons[0];
   if (candidate.isBaseline) {
     metrics.speedup = 1;
@@ -189,16 +191,23 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
       metrics.memoryReduction = 1 - mine.memory.modelBytes / reference.memory.modelBytes;
     }
   }
+  if (gguf && !candidate.isBaseline && total?.generationRatio) {
+    metrics.promptSpeedup = total.rateRatio.ratio;
+    intervals.promptSpeedup = { low: total.rateRatio.low, high: total.rateRatio.high, level: total.rateRatio.level };
+  }
   const passRatio = passComparison === undefined ? undefined : result.comparisons[passComparison];
   if (passRatio) {
     const r = pick(passRatio);
     metrics.passSpeedup = r.ratio;
     intervals.passSpeedup = { low: r.low, high: r.high, level: r.level };
   }
-  const metricName = gguf ? "tokens/s ratio (candidate / input; forward passes over the measured tokens)" : "p50 latency ratio (input / candidate)";
-  const ratios = result.comparisons.map((c) => {
+  const metricName = gguf ? "generation tokens/s ratio (candidate / input; tokens decoded one at a time)" : "p50 latency ratio (input / candidate)";
+  const ratios = result.comparisons.flatMap((c) => {
     const r = pick(c);
-    return { against: c.baseline, metric: metricName, ratio: r.ratio, low: r.low, high: r.high, level: r.level, pairs: r.pairs, ...(c.threshold === undefined ? {} : { threshold: c.threshold }), ...(c.decision ? { decision: c.decision } : {}) };
+    const main = { against: c.baseline, metric: metricName, ratio: r.ratio, low: r.low, high: r.high, level: r.level, pairs: r.pairs, ...(c.threshold === undefined ? {} : { threshold: c.threshold }), ...(c.decision ? { decision: c.decision } : {}) };
+    if (!gguf || !c.generationRatio) return [main];
+    const p = c.rateRatio;
+    return [main, { against: c.baseline, metric: "prompt tokens/s ratio (candidate / input; forward passes over the measured tokens)", ratio: p.ratio, low: p.low, high: p.high, level: p.level, pairs: p.pairs }];
   });
   const notes = [result.stoppedBecause];
   if (result.load.oversubscribed) notes.push(`machine oversubscribed when measuring (${result.load.busyCores?.toFixed(1) ?? "?"} of ${result.load.cores} cores busy): absolute latencies are slow and noisy; ratios are paired in time and remain comparable`);
@@ -232,6 +241,8 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
         peakRssBytes: mine.memory.peakRssBytes,
         ...(mine.memory.referencePeakRssBytes === undefined ? {} : { referencePeakRssBytes: mine.memory.referencePeakRssBytes }),
         ...(mine.memory.modelBytes === undefined ? {} : { modelMemoryBytes: mine.memory.modelBytes }),
+        ...(mine.memory.modelBytesSource === undefined ? {} : { modelMemoryIncludes: mine.memory.modelBytesSource }),
+        ...(mine.memory.runtimeReported ? { parts: mine.memory.runtimeReported.parts } : {}),
         ...(mine.memory.referenceWorkload === undefined ? {} : { referenceWorkload: mine.memory.referenceWorkload }),
         ...(reference.memory.modelBytes === undefined ? {} : { baselineModelMemoryBytes: reference.memory.modelBytes }),
       },

@@ -7,8 +7,9 @@ import type { Session } from "../core/session.js";
 import { openDataset } from "../datasets/open-dataset.js";
 import { resolveInputShapes } from "../datasets/synthetic-inputs.js";
 import type { Dtype } from "../core/dtypes.js";
-import type { ModelSummary } from "../formats/model-inspection.js";
-import type { OnnxValueSpec } from "../formats/onnx/inspect-onnx.js";
+import type { ShapeOverrides } from "../core/shapes.js";
+import type { OnnxInspection } from "../formats/onnx/inspect-onnx.js";
+import { readShapeHints } from "../formats/onnx/read-shape-hints.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
 import { assertGatesConsistent } from "../gates/check-gates.js";
@@ -51,27 +52,39 @@ export interface PreparedWorkflow {
 }
 
 /** Everything up to the plan: inspect the model, assess target and machine, resolve gates, generate candidates. Runs nothing. */
-export async function prepareWorkflow(config: WorkflowConfig, options: WorkflowOptions): Promise<PreparedWorkflow> {
+export async function prepareWorkflow(input: WorkflowConfig, options: WorkflowOptions): Promise<PreparedWorkflow> {
+  let config = input;
   const signal = options.signal;
   await resolveGoals(config, undefined, signal);
   await detectModelFormat(resolve(config.model));
   const environment = await assessEnvironment(config.target, { ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }), ...(signal ? { signal } : {}) });
-  const model = await inspectModelFacts(resolve(config.model), environment.target, {
-    shapes: config.measurement.shapes,
-    ...(config.measurement.contextSize ? { contextLength: config.measurement.contextSize } : {}),
-    ...(signal ? { signal } : {}),
-  });
+  const inspect = (shapes: ShapeOverrides) =>
+    inspectModelFacts(resolve(config.model), environment.target, {
+      shapes,
+      ...(config.measurement.contextSize ? { contextLength: config.measurement.contextSize } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  let model = await inspect(config.measurement.shapes);
   checkDataFitsModel(config, model.facts.format);
-  const inputs = (model.summary as ModelSummary & { inputs?: OnnxValueSpec[] }).inputs;
-  if (model.summary.format === "onnx" && inputs) {
+  let shapeReasons: string[] = [];
+  if (model.summary.format === "onnx") {
+    const onnx = model.summary as OnnxInspection;
+    // Sizes the model states itself fill dynamic dimensions the user left open (--shape always wins).
+    const hints = readShapeHints(onnx.metadata, onnx.inputs);
+    const added = Object.fromEntries(Object.entries(hints.shapes).filter(([name]) => config.measurement.shapes[name] === undefined));
+    if (Object.keys(added).length > 0) {
+      config = { ...config, measurement: { ...config.measurement, shapes: { ...added, ...config.measurement.shapes } } };
+      shapeReasons = [`input shapes from the model's own metadata: ${Object.entries(added).map(([name, dims]) => `${name}=${dims.join("x")}`).join(", ")} (${hints.sources.join("; ")})`];
+      model = await inspect(config.measurement.shapes);
+    }
     // Dynamic dimensions must be known before anything is measured: this throws INVALID_SHAPE with the --shape to add.
-    const specs = inputs.flatMap((input) => (input.shape === null ? [] : [{ name: input.name, dtype: input.dtype as Dtype, shape: input.shape }]));
+    const specs = onnx.inputs.flatMap((input) => (input.shape === null ? [] : [{ name: input.name, dtype: input.dtype as Dtype, shape: input.shape }]));
     resolveInputShapes(specs, config.measurement.shapes);
   }
   const goals = await resolveGoals(config, environment.target, signal);
   const frameworks = recommendFrameworks(environment.target, { modelKind: model.facts.modelKind, availableRuntimes: environment.availability });
   const plan = generatePlan({ facts: model.facts, target: environment.target, frameworks, passes: options.passes, config, local: environment.local });
-  return { config, model, environment, goals, plan };
+  return { config, model, environment, goals, plan: { ...plan, reasons: [...shapeReasons, ...plan.reasons] } };
 }
 
 /** Evaluation data must suit the model kind: text for LLMs, datasets for ONNX. Checked before any work. */
@@ -125,7 +138,7 @@ export async function runWorkflow(config: WorkflowConfig, options: WorkflowOptio
   const prepared = await prepareWorkflow(config, options);
   const created = await mkdir(outputDir, { recursive: true });
   try {
-    return await searchAndReport(config, options, prepared, { log, outputDir, startedMs, createdAt, clockMs });
+    return await searchAndReport(prepared.config, options, prepared, { log, outputDir, startedMs, createdAt, clockMs });
   } catch (error) {
     // Never leave an empty output folder behind a failed run.
     if (created !== undefined && (await readdir(outputDir).catch(() => ["?"])).length === 0) await rm(outputDir, { recursive: true, force: true });

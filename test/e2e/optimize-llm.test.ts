@@ -38,11 +38,27 @@ describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
     expect(recommended?.metrics.estimatedRunBytes).toBeLessThanOrEqual(7.5e6);
     expect(recommended?.metrics.klDivergence).toBeGreaterThan(0);
     expect(recommended?.metrics.tokensPerSec).toBeGreaterThan(0);
-    // Speed is compared side by side on tokens/s against the F16 input model, with an interval.
-    expect(recommended?.sideBySide?.ratios[0]?.metric).toMatch(/^tokens\/s ratio/);
+    // Speed is compared side by side on generation and prompt tokens/s against the F16 input model, with intervals.
+    expect(recommended?.sideBySide?.ratios.map((r) => r.metric.split(" (")[0])).toEqual(["generation tokens/s ratio", "prompt tokens/s ratio"]);
     expect(recommended?.intervals?.speedup?.low).toBeLessThanOrEqual(recommended?.metrics.speedup as number);
+    expect(recommended?.intervals?.promptSpeedup?.high).toBeGreaterThanOrEqual(recommended?.metrics.promptSpeedup as number);
     expect(recommended?.metrics.promptTokensPerSec).toBeGreaterThan(0);
+    // One speed metric: the ranking ranks on the figure a speed gate judges, and the recommendation is not beaten on it
+    // by a passing candidate that is at least as good on every other objective (it is on the passing candidates' frontier).
     expect(report.objectives.map((o) => o.metric)).toContain("speedup");
+    expect(report.objectives.map((o) => o.metric)).not.toContain("p50LatencyMs");
+    const passing = report.candidates.filter((c) => report.gates.passingIds.includes(c.id));
+    const better = (a: typeof recommended, b: typeof recommended, metric: string, direction: string) =>
+      direction === "maximize" ? (a?.metrics[metric] as number) >= (b?.metrics[metric] as number) : (a?.metrics[metric] as number) <= (b?.metrics[metric] as number);
+    const dominating = passing.filter(
+      (c) => c.id !== recommended?.id && (c.metrics.speedup as number) > (recommended?.metrics.speedup as number) && report.objectives.every((o) => o.metric === "speedup" || better(c, recommended, o.metric, o.direction)),
+    );
+    expect(dominating.map((c) => c.id)).toEqual([]);
+    // Memory the gate uses: weights + KV cache + compute buffers as llama.cpp allocated them, each part shown.
+    const memory = recommended?.sideBySide?.memory;
+    expect(memory?.parts?.map((p) => p.name)).toEqual(["weights", "KV cache", "compute buffers"]);
+    expect(recommended?.metrics.modelMemoryBytes).toBe(memory?.parts?.reduce((sum, p) => sum + p.bytes, 0));
+    expect(memory?.modelMemoryIncludes).toMatch(/weights \+ KV cache \+ compute buffers/);
     expect(recommended?.metrics.perplexity).toBeGreaterThan(1);
     expect(recommended?.evaluationMethod).toContain("KL divergence");
     // The input model is measured as the reference but breaks the budget, so it cannot be recommended.
@@ -51,5 +67,6 @@ describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
     const md = await readFile(join(output, "report.md"), "utf8");
     expect(md).toContain("klDivergence");
     expect(md).toContain("tokensPerSec");
+    expect(md).toMatch(/modelMemoryBytes of q4_[a-z_0-9]+-1t: weights/);
   }, 300_000);
 });

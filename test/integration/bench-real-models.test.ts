@@ -136,5 +136,8 @@ describe("bench on the real npm models, each in its own process", () => {
     expect(m.inputs).toMatchObject({ shapes: { tokens: [32] }, dtypes: { tokens: "int32" } });
     expect(m.tokensPerSec).toBeCloseTo(m.runsPerSec * 32, 6);
     expect(result?.metrics.promptTokensPerSec).toBe(result?.summary?.tokensPerSec);
+    // Generation (token by token) is measured too, under the name optimize uses for it.
+    expect(m.generationTokensPerSec).toBeGreaterThan(0);
+    expect(result?.metrics.tokensPerSec).toBe(result?.summary?.generationTokensPerSec);
   });
 });

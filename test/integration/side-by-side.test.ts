@@ -53,6 +53,19 @@ describe("side-by-side measurement in alternating blocks", () => {
     });
     expect(result.arms[0]?.rateUnit).toBe("tokens");
     expect(result.comparisons[0]?.rateRatio.pairs).toBe(result.rounds);
+    // Generation tokens/s is paired in time too: one token-by-token decode per block.
+    expect(result.comparisons[0]?.generationRatio?.pairs).toBe(result.rounds);
+    expect(result.arms[0]?.generationTokensPerSec).toBeGreaterThan(0);
+    // Memory as llama.cpp allocated it: weights (the F16 tensors, ≈ 11.0 MB) + KV cache + compute buffers.
+    const memory = result.arms[0]?.memory;
+    expect(memory?.runtimeReported?.parts.map((p) => p.name)).toEqual(["weights", "KV cache", "compute buffers"]);
+    const parts = new Map(memory?.runtimeReported?.parts.map((p) => [p.name, p.bytes]));
+    expect(parts.get("weights")).toBe(11_019_264);
+    // 4 layers × 256 cells (llama.cpp pads the 64-token context to 256) × (256 keys + 256 values) × 2 bytes (f16), as it logs it.
+    expect(parts.get("KV cache")).toBe(4 * 256 * 512 * 2);
+    expect(parts.get("compute buffers")).toBeGreaterThan(0);
+    expect(memory?.modelBytes).toBe([...parts.values()].reduce((a, b) => a + b, 0));
+    expect(memory?.modelBytesSource).toMatch(/weights \+ KV cache \+ compute buffers/);
     expect(result.stoppedBecause).toMatch(/no threshold/);
     await expect(
       measureSideBySide({

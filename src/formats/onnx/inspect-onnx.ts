@@ -40,6 +40,8 @@ export interface OnnxInspection extends ModelSummary {
   producerName: string;
   producerVersion: string;
   graphName: string;
+  /** The model's metadata_props (key → value). */
+  metadata: Record<string, string>;
   inputs: OnnxValueSpec[];
   outputs: OnnxValueSpec[];
   /** Nodes in all graphs, subgraphs included. */
@@ -73,14 +75,18 @@ function invalidShape(message: string, details: Record<string, unknown>, hint: s
   return new EdgeforgeError("INVALID_SHAPE", message, { hint, details });
 }
 
-/** Declared input dims with overrides applied; an override must name a real input and fit its declared dims. */
+/**
+ * Declared input dims with overrides applied: an override names a real input and fits its declared
+ * dims, or names a symbolic dimension (`sequence=512`) and sets it wherever it appears.
+ */
 function resolveInputDims(graph: GraphProto, overrides: ShapeOverrides): Map<string, Dim[]> {
   const initializers = new Set(graph.initializer.map((t) => t.name));
   const inputs = graph.input.filter((input) => !initializers.has(input.name));
   const names = inputs.map((input) => input.name);
+  const symbols = new Set(inputs.flatMap((input) => (declaredDims(input) ?? []).filter((d): d is string => typeof d === "string")));
   for (const name of Object.keys(overrides)) {
-    if (!names.includes(name)) {
-      throw invalidShape(`--shape names "${name}", which is not a model input`, { name, inputs: names }, `the inputs are: ${names.join(", ")}`);
+    if (!names.includes(name) && !(symbols.has(name) && overrides[name]?.length === 1)) {
+      throw invalidShape(`--shape names "${name}", which is neither a model input nor a symbolic dimension`, { name, inputs: names }, `the inputs are: ${names.join(", ")}${symbols.size > 0 ? `; dimensions: ${[...symbols].join(", ")}` : ""}`);
     }
   }
   const dims = new Map<string, Dim[]>();
@@ -88,7 +94,7 @@ function resolveInputDims(graph: GraphProto, overrides: ShapeOverrides): Map<str
     const declared = declaredDims(input);
     const override = overrides[input.name];
     if (!override) {
-      if (declared) dims.set(input.name, declared);
+      if (declared) dims.set(input.name, declared.map((d) => (typeof d === "string" && !names.includes(d) && overrides[d] ? (overrides[d]?.[0] as number) : d)));
       continue;
     }
     if (declared && declared.length !== override.length) {
@@ -172,6 +178,7 @@ export function inspectOnnxModel(file: OnnxModelFile, shapes: ShapeOverrides = {
     producerName: model.producerName,
     producerVersion: model.producerVersion,
     graphName: graph.name,
+    metadata: Object.fromEntries(model.metadataProps.map((entry) => [entry.key, entry.value])),
     inputs: graph.input.filter((input) => !initializers.has(input.name)).map(valueSpec),
     outputs: graph.output.map(valueSpec),
     nodeCount,

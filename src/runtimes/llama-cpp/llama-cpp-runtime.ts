@@ -2,11 +2,12 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type * as NodeLlamaCpp from "node-llama-cpp";
-import type { Llama, LlamaContext, LlamaModel, Token } from "node-llama-cpp";
+import type { Llama, LlamaModel, Token } from "node-llama-cpp";
 import { EdgeforgeError } from "../../core/errors.js";
 import type { RunOptions, Session, SessionDescription } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
+import { captureLlamaLog, describeLlamaMemory } from "./llama-memory-buffers.js";
 import { openNativeLogitsContext, type NativeLogitsContext } from "./llama-native-logits.js";
 
 export interface LlamaCppSessionSettings {
@@ -140,29 +141,33 @@ export async function openLlamaCppSession(modelPath: string, settings: LlamaCppS
   const { llama, initNs, fresh } = await loadLlama();
   const version = await nodeLlamaCppVersion();
 
-  const loadStarted = process.hrtime.bigint();
-  const model = await loadLlamaModel(llama, modelPath);
-  const modelLoadNs = process.hrtime.bigint() - loadStarted;
-  const contextSize = settings.contextSize ?? model.trainContextSize;
-  let context: LlamaContext;
-  const contextStarted = process.hrtime.bigint();
-  try {
-    context = await model.createContext({
-      contextSize,
-      batchSize: settings.batchSize ?? contextSize,
-      sequences: 1,
-      flashAttention: false,
-      ...(settings.threads === undefined ? {} : { threads: settings.threads }),
-    });
-  } catch (error) {
-    await model.dispose();
-    throw new EdgeforgeError("RUNTIME_FAILED", `llama.cpp could not create a ${contextSize}-token context: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: "lower the context size",
-      details: { path: modelPath, contextSize },
-      cause: error,
-    });
-  }
-  const contextCreateNs = process.hrtime.bigint() - contextStarted;
+  const { LlamaLogLevel } = await import("node-llama-cpp");
+  // llama.cpp logs the buffers it allocates (KV cache, compute) at info level: captured for the memory report.
+  const { result: loaded, log } = await captureLlamaLog(llama, LlamaLogLevel.error, LlamaLogLevel.info, async () => {
+    const loadStarted = process.hrtime.bigint();
+    const model = await loadLlamaModel(llama, modelPath);
+    const modelLoadNs = process.hrtime.bigint() - loadStarted;
+    const contextSize = settings.contextSize ?? model.trainContextSize;
+    const contextStarted = process.hrtime.bigint();
+    try {
+      const context = await model.createContext({
+        contextSize,
+        batchSize: settings.batchSize ?? contextSize,
+        sequences: 1,
+        flashAttention: false,
+        ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+      });
+      return { model, context, modelLoadNs, contextCreateNs: process.hrtime.bigint() - contextStarted };
+    } catch (error) {
+      await model.dispose();
+      throw new EdgeforgeError("RUNTIME_FAILED", `llama.cpp could not create a ${contextSize}-token context: ${error instanceof Error ? error.message : String(error)}`, {
+        hint: "lower the context size",
+        details: { path: modelPath, contextSize },
+        cause: error,
+      });
+    }
+  });
+  const { model, context, modelLoadNs, contextCreateNs } = loaded;
   const sequence = context.getSequence();
   const threads = context.currentThreads;
 
@@ -184,6 +189,7 @@ export async function openLlamaCppSession(modelPath: string, settings: LlamaCppS
       flashAttention: false,
       logitsPath: settings.logits ?? "native",
     },
+    memory: describeLlamaMemory(log, model.size, context.memoryUsage.ram),
   };
 
   let native: Promise<NativeLogitsContext | undefined> | undefined;
