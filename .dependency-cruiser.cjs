@@ -5,7 +5,7 @@ const layers = [
   ["core"],
   ["formats", "kernels", "stats", "pareto", "gates", "reports", "hardware", "datasets"],
   ["runtimes", "toolchain"],
-  ["passes", "eval", "bench", "registry", "signing", "monitor", "deploy"],
+  ["passes", "eval", "bench", "registry", "signing", "monitor", "deploy", "rollout"],
   ["workflow"],
   ["api"],
   ["cli", "server"],

@@ -13,3 +13,4 @@ export * from "./registry.js";
 export * from "./serve.js";
 export * from "./certify.js";
 export * from "./package.js";
+export * from "./rollout.js";

@@ -66,6 +66,8 @@ export const serveConfigSchema = z
       })
       .strict()
       .default({ windowRequests: 500, intervalMs: 5000, driftMethod: "auto", referenceRows: 5000 }),
+    /** Registry database: rollouts keep their state there, candidates load from it, automated actions are audited in it. */
+    registry: z.string().min(1).optional(),
   })
   .strict();
 

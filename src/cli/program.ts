@@ -18,6 +18,7 @@ import { registerVerifyCommand } from "./commands/verify.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { registerConformanceCommand } from "./commands/conformance.js";
 import { registerPackageCommand } from "./commands/package.js";
+import { registerRolloutCommand } from "./commands/rollout.js";
 
 let usageErrorShown = false;
 
@@ -70,6 +71,7 @@ export function createProgram(): Command {
   registerServeCommand(program);
   registerConformanceCommand(program);
   registerPackageCommand(program);
+  registerRolloutCommand(program);
   configureUsageOutput(program, undefined);
   for (const command of program.commands) configureUsageOutput(command, command.name());
   return program;

@@ -58,3 +58,13 @@ export const nsPerMs = 1e6;
 export function nsToMs(durationNs: bigint | number): number {
   return Number(durationNs) / nsPerMs;
 }
+
+const durationPattern = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/i;
+const durationMultipliersMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "500ms" → 500, "1.5s" → 1500, "2m" → 120000, "1h". A unit is required; undefined when malformed. */
+export function parseDurationMs(text: string): number | undefined {
+  const match = durationPattern.exec(text);
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * (durationMultipliersMs[(match[2] ?? "").toLowerCase()] ?? Number.NaN));
+}

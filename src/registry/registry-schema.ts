@@ -103,6 +103,47 @@ export const registryMigrations: readonly RegistryMigration[] = [
       CREATE INDEX alias_events_by_alias ON alias_events(model_id, alias, id);
     `,
   },
+  {
+    version: 2,
+    description: "rollouts (canary / blue-green state, one active per model), model events (rollout steps, analyses, automated actions), version marks",
+    sql: `
+      CREATE TABLE rollouts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        stable_version_id INTEGER NOT NULL REFERENCES versions(id),
+        candidate_version_id INTEGER NOT NULL REFERENCES versions(id),
+        stable_alias TEXT NOT NULL,         -- moved to the candidate on promotion
+        candidate_alias TEXT NOT NULL,      -- points at the candidate while it runs, moved back on rollback
+        state TEXT NOT NULL,                -- progressing | paused | promoted | rolled-back | aborted
+        step_index INTEGER NOT NULL,
+        plan_json TEXT NOT NULL,            -- steps, intervalMs, analysis thresholds
+        reason TEXT,                        -- why it is paused or how it ended
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX rollouts_one_active ON rollouts(model_id) WHERE state IN ('progressing', 'paused');
+      -- Append-only: every rollout step, analysis and decision, every automated action and received alert.
+      CREATE TABLE model_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        version_id INTEGER REFERENCES versions(id),
+        rollout_id INTEGER REFERENCES rollouts(id),
+        kind TEXT NOT NULL,
+        details_json TEXT NOT NULL DEFAULT '{}',
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX model_events_by_model ON model_events(model_id, id);
+      CREATE TABLE version_marks (
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        mark TEXT NOT NULL,                 -- e.g. needs-recalibration
+        reason TEXT NOT NULL,
+        details_json TEXT NOT NULL DEFAULT '{}',
+        marked_at TEXT NOT NULL,
+        PRIMARY KEY (version_id, mark)
+      );
+    `,
+  },
 ];
 
 export const registrySchemaVersion = registryMigrations[registryMigrations.length - 1]?.version ?? 0;

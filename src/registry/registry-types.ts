@@ -102,3 +102,44 @@ export interface ResolvedModel {
   /** The newest certification of the artifact, if any (with its OMS bundle). */
   certification?: CertificationRecord;
 }
+
+export type RolloutState = "progressing" | "paused" | "promoted" | "rolled-back" | "aborted";
+
+/** A canary or blue-green rollout as the registry keeps it; `plan` is the validated plan (steps, interval, analysis). */
+export interface RolloutRecord {
+  id: number;
+  model: string;
+  stableVersion: string;
+  candidateVersion: string;
+  stableAlias: string;
+  candidateAlias: string;
+  state: RolloutState;
+  stepIndex: number;
+  plan: Record<string, unknown>;
+  /** Why it is paused, or how it ended. */
+  reason?: string;
+  startedAt: string;
+  updatedAt: string;
+}
+
+/** One entry of a model's append-only event history (rollout steps and decisions, automated actions, alerts). */
+export interface ModelEvent {
+  id: number;
+  model: string;
+  version?: string;
+  rolloutId?: number;
+  kind: string;
+  details: Record<string, unknown>;
+  actor: string;
+  at: string;
+}
+
+/** A flag on a version, e.g. `needs-recalibration` set by a drift alert. */
+export interface VersionMark {
+  model: string;
+  version: string;
+  mark: string;
+  reason: string;
+  details: Record<string, unknown>;
+  markedAt: string;
+}

@@ -4,7 +4,10 @@ import { EdgeforgeError } from "../core/errors.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { describeArtifactContents, storeArtifact, type ArtifactContents } from "./artifact-store.js";
 import { openRegistryDatabase, resolveRegistryPath, type RegistryDatabase } from "./open-registry-database.js";
+import { ModelEvents } from "./model-events.js";
+import type { RegistryAccess } from "./registry-access.js";
 import { registrySchemaVersion } from "./registry-schema.js";
+import { RolloutRecords } from "./rollout-records.js";
 import type {
   AliasEvent,
   AliasRecord,
@@ -116,11 +119,32 @@ export class Registry {
   private readonly db: RegistryDatabase;
   private readonly now: () => Date;
 
+  /** Model events (rollout steps, automated actions, alerts) and version marks. */
+  readonly events: ModelEvents;
+  /** Canary / blue-green rollouts, their state and decisions. */
+  readonly rollouts: RolloutRecords;
+
   private constructor(path: string, db: RegistryDatabase, now: () => Date) {
     this.path = path;
     this.storeDir = join(dirname(path), "store");
     this.db = db;
     this.now = now;
+    const access: RegistryAccess = {
+      db,
+      timestamp: () => this.timestamp(),
+      write: (fn) => this.write(fn),
+      modelId: (name) => this.modelId(name),
+      versionId: (model, version) => this.versionId(model, version),
+      moveAlias: (options) => this.moveAlias(options),
+    };
+    this.events = new ModelEvents(access);
+    this.rollouts = new RolloutRecords(access, this.events);
+  }
+
+  private versionId(model: string, version: string): number {
+    const row = this.db.prepare("SELECT id FROM versions WHERE model_id = ? AND version = ?").get(this.modelId(model), version) as { id: number } | undefined;
+    if (!row) throw notFound(`"${model}" has no version "${version}"`, `see \`edgeforge registry show ${model}\``, { model, version });
+    return row.id;
   }
 
   static open(path?: string, options: RegistryOptions = {}): Registry {
@@ -354,20 +378,23 @@ export class Registry {
   /** Point an alias at a version; the move (from which version, why, by which command) goes into the history. */
   setAlias(options: SetAliasOptions): AliasEvent {
     checkName("alias", options.alias, aliasPattern);
-    return this.write(() => {
-      const modelId = this.modelId(options.model);
-      const target = this.db.prepare("SELECT id FROM versions WHERE model_id = ? AND version = ?").get(modelId, options.version) as { id: number } | undefined;
-      if (!target) throw notFound(`"${options.model}" has no version "${options.version}"`, `see \`edgeforge registry show ${options.model}\``, { model: options.model, version: options.version });
-      const previous = this.db.prepare("SELECT version_id FROM aliases WHERE model_id = ? AND alias = ?").get(modelId, options.alias) as { version_id: number } | undefined;
-      const at = this.timestamp();
-      this.db
-        .prepare("INSERT INTO aliases (model_id, alias, version_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = excluded.updated_at")
-        .run(modelId, options.alias, target.id, at);
-      const result = this.db
-        .prepare("INSERT INTO alias_events (model_id, alias, from_version_id, to_version_id, reason, command, actor, details_json, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(modelId, options.alias, previous?.version_id ?? null, target.id, options.reason, options.command, options.actor ?? userInfo().username, JSON.stringify(options.details ?? {}), at);
-      return this.aliasEvents("WHERE e.id = ?", [Number(result.lastInsertRowid)])[0] as AliasEvent;
-    });
+    return this.write(() => this.moveAlias(options));
+  }
+
+  /** The alias move itself, inside the caller's transaction. */
+  private moveAlias(options: SetAliasOptions): AliasEvent {
+    const modelId = this.modelId(options.model);
+    const target = this.db.prepare("SELECT id FROM versions WHERE model_id = ? AND version = ?").get(modelId, options.version) as { id: number } | undefined;
+    if (!target) throw notFound(`"${options.model}" has no version "${options.version}"`, `see \`edgeforge registry show ${options.model}\``, { model: options.model, version: options.version });
+    const previous = this.db.prepare("SELECT version_id FROM aliases WHERE model_id = ? AND alias = ?").get(modelId, options.alias) as { version_id: number } | undefined;
+    const at = this.timestamp();
+    this.db
+      .prepare("INSERT INTO aliases (model_id, alias, version_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = excluded.updated_at")
+      .run(modelId, options.alias, target.id, at);
+    const result = this.db
+      .prepare("INSERT INTO alias_events (model_id, alias, from_version_id, to_version_id, reason, command, actor, details_json, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(modelId, options.alias, previous?.version_id ?? null, target.id, options.reason, options.command, options.actor ?? userInfo().username, JSON.stringify(options.details ?? {}), at);
+    return this.aliasEvents("WHERE e.id = ?", [Number(result.lastInsertRowid)])[0] as AliasEvent;
   }
 
   listAliases(model?: string): AliasRecord[] {

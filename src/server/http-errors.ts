@@ -3,6 +3,9 @@ import { EdgeforgeError, type ErrorCode } from "../core/errors.js";
 const statusByCode: Partial<Record<ErrorCode, number>> = {
   INVALID_SHAPE: 400,
   INVALID_OPTION: 400,
+  INVALID_CONFIG: 400,
+  REGISTRY_NOT_FOUND: 404,
+  REGISTRY_CONFLICT: 409,
   UNSUPPORTED_FEATURE: 400,
   UNAUTHORIZED: 401,
   MODEL_NOT_FOUND: 404,

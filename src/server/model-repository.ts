@@ -5,6 +5,7 @@ import { ModelMonitor } from "../monitor/model-monitor.js";
 import { ModelWorker } from "./model-worker.js";
 import { RequestQueue } from "./request-queue.js";
 import type { ServerMetrics } from "./server-metrics.js";
+import { pickVersion, type TrafficSplit } from "./traffic-split.js";
 
 /** A model as the server offers it: its worker process, its bounded queue and its metric labels. */
 export interface ServedModel {
@@ -20,11 +21,13 @@ export interface ServedModel {
 }
 
 /**
- * The models named at start-up, each with its own worker. Versions of one name are kept apart;
- * a request without a version goes to the first one configured.
+ * The models named at start-up (and candidates added by a rollout), each with its own worker. Versions
+ * of one name are kept apart; a request without a version goes to the name's traffic split — the first
+ * version configured until a rollout sets one.
  */
 export class ModelRepository {
   private readonly models: ServedModel[] = [];
+  private readonly splits = new Map<string, TrafficSplit>();
 
   constructor(
     private readonly config: ServeConfig,
@@ -68,16 +71,49 @@ export class ModelRepository {
     const model: ServedModel = { spec, format, labels, worker, queue, monitor, unloaded: false };
     this.metrics.modelReady.set(labels, 0);
     this.models.push(model);
+    if (!this.splits.has(spec.name)) this.setTraffic(spec.name, { stable: spec.version, candidateWeight: 0 });
+    else this.metrics.trafficWeight.set(labels, 0);
     return model;
+  }
+
+  /** Where the name's unversioned requests go; the weight gauges follow at once. */
+  setTraffic(name: string, split: TrafficSplit): void {
+    this.splits.set(name, { ...split });
+    for (const model of this.models.filter((m) => m.spec.name === name)) {
+      const weight = model.spec.version === split.candidate ? split.candidateWeight : model.spec.version === split.stable ? 1 - (split.candidate === undefined ? 0 : split.candidateWeight) : 0;
+      this.metrics.trafficWeight.set(model.labels, weight);
+    }
+  }
+
+  traffic(name: string): TrafficSplit | undefined {
+    const split = this.splits.get(name);
+    return split ? { ...split } : undefined;
+  }
+
+  /**
+   * Take a version out of service: no new requests reach it (the caller has already moved its traffic),
+   * the ones it holds finish, then its worker stops and it leaves the repository.
+   */
+  async retire(model: ServedModel): Promise<void> {
+    while (model.queue.inFlight > 0 || model.queue.depth > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const index = this.models.indexOf(model);
+    if (index >= 0) this.models.splice(index, 1);
+    await model.worker.stop();
+    for (const gauge of [this.metrics.modelReady, this.metrics.trafficWeight, this.metrics.drifted, this.metrics.queueDepth, this.metrics.inFlight, this.metrics.modelMemory]) gauge.remove(model.labels);
   }
 
   list(): readonly ServedModel[] {
     return this.models;
   }
 
-  /** The model for a name (and version); MODEL_NOT_FOUND names what exists. */
-  find(name: string, version: string | undefined, format: "onnx" | "gguf"): ServedModel {
-    const model = this.models.find((m) => m.format === format && m.spec.name === name && (version === undefined || m.spec.version === version));
+  /**
+   * The model for a name and version; without a version, the one the name's traffic split picks
+   * (by `requestId` when given, else at random). MODEL_NOT_FOUND names what exists.
+   */
+  find(name: string, version: string | undefined, format: "onnx" | "gguf", requestId?: () => string | undefined): ServedModel {
+    const split = version === undefined ? this.splits.get(name) : undefined;
+    const wanted = split ? pickVersion(split, split.candidate !== undefined && split.candidateWeight > 0 && split.candidateWeight < 1 ? requestId?.() : undefined) : version;
+    const model = this.models.find((m) => m.format === format && m.spec.name === name && (wanted === undefined || m.spec.version === wanted));
     if (model) return model;
     const known = this.models.filter((m) => m.format === format).map((m) => `${m.spec.name}:${m.spec.version}`);
     const other = this.models.find((m) => m.format !== format && m.spec.name === name);

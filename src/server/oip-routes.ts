@@ -6,6 +6,7 @@ import { httpFailure } from "./http-errors.js";
 import type { ModelRepository, ServedModel } from "./model-repository.js";
 import { requestDeadline, runScheduled } from "./scheduling.js";
 import type { ServerContext } from "./server-context.js";
+import { oipRequestId } from "./traffic-split.js";
 
 /** Header carrying the JSON part's length when binary tensors follow (binary tensor data extension). */
 export const inferenceHeaderLength = "inference-header-content-length";
@@ -65,11 +66,11 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
     const started = process.hrtime.bigint();
     let model: ServedModel | undefined;
     try {
-      model = repository.find(request.params.model, request.params.version, "onnx");
       const body = request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
+      const headerLength = readHeaderLength(request);
+      model = repository.find(request.params.model, request.params.version, "onnx", () => oipRequestId(request.headers["x-request-id"], body, headerLength));
       metrics.inputSize.observe(model.labels, body.byteLength);
       const deadline = requestDeadline(request, config.deadlineMs);
-      const headerLength = readHeaderLength(request);
       const served = model;
       const result = await runScheduled(served, deadline, metrics, () => served.worker.infer(body, headerLength));
       metrics.inferenceDuration.observe(model.labels, result.inferenceNs / 1e9);

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { ChatMessage, GeneratedText } from "../api/serving-sessions.js";
-import { EdgeforgeError } from "../core/errors.js";
 import { httpFailure } from "./http-errors.js";
+import { parseJsonBody } from "./parse-json-body.js";
 import type { ServedModel } from "./model-repository.js";
 import { requestDeadline, runScheduled, type Deadline } from "./scheduling.js";
 import type { ServerContext } from "./server-context.js";
+import { requestIdHeader } from "./traffic-split.js";
 import type { GeneratedMessage } from "./worker-protocol.js";
 
 const defaultMaxTokens = 16;
@@ -33,15 +34,7 @@ const chatSchema = z.object({
 });
 
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.isBuffer(body) ? body.toString("utf8") : "");
-  } catch (error) {
-    throw new EdgeforgeError("INVALID_OPTION", `the request body is not valid JSON: ${(error as Error).message}`, { hint: "send a JSON object" });
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new EdgeforgeError("INVALID_OPTION", `invalid request: ${z.prettifyError(parsed.error)}`, { hint: "see the OpenAI API reference; n must be 1" });
-  return parsed.data;
+  return parseJsonBody(schema, body, "see the OpenAI API reference; n must be 1");
 }
 
 type Sampling = z.infer<z.ZodObject<typeof samplingSchema>>;
@@ -73,13 +66,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: ServerContex
 
   app.get("/v1/models", { config: { auth: "inference" } }, async () => ({
     object: "list",
-    data: llms().map((m) => ({ id: m.spec.name, object: "model", created: 0, owned_by: "edgeforge" })),
+    data: llms().filter((m, index, all) => all.findIndex((other) => other.spec.name === m.spec.name) === index).map((m) => ({ id: m.spec.name, object: "model", created: 0, owned_by: "edgeforge" })),
   }));
 
   const generate = async (mode: "completion" | "chat", request: FastifyRequest, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
     const body = mode === "chat" ? parseBody(chatSchema, request.body) : parseBody(completionSchema, request.body);
-    const model = repository.find(body.model, undefined, "gguf");
+    const model = repository.find(body.model, undefined, "gguf", () => requestIdHeader(request.headers["x-request-id"]));
     const bodyBytes = Buffer.isBuffer(request.body) ? request.body.byteLength : 0;
     metrics.inputSize.observe(model.labels, bodyBytes);
     const deadline = requestDeadline(request, config.deadlineMs);

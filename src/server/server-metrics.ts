@@ -38,6 +38,8 @@ export function createServerMetrics() {
     modelReady: new Gauge({ name: "edgeforge_model_ready", help: "1 when the model answers requests, else 0", labelNames: modelLabels, registers }),
     driftScore: new Gauge({ name: "edgeforge_drift_score", help: "Drift of one monitored feature over the window: p-value for KS / chi-square (drift when below 0.05), distance or PSI otherwise (drift when at or above the threshold); docs/monitor.md", labelNames: [...modelLabels, "feature"], registers }),
     drifted: new Gauge({ name: "edgeforge_drifted", help: "1 when at least half of the version's monitored features drifted at the last evaluation, else 0", labelNames: modelLabels, registers }),
+    trafficWeight: new Gauge({ name: "edgeforge_traffic_weight", help: "Fraction 0-1 of the model's unversioned requests routed to this version (canary / blue-green split)", labelNames: modelLabels, registers }),
+    rolloutStep: new Gauge({ name: "edgeforge_rollout_step", help: "0-based index of the running rollout's current step; -1 when no rollout runs", labelNames: ["model"], registers }),
     workerRestarts: new Counter({ name: "edgeforge_worker_restarts_total", help: "Worker processes restarted after they exited unexpectedly", labelNames: modelLabels, registers }),
   };
 }

@@ -9,6 +9,9 @@ import { ModelRepository } from "./model-repository.js";
 import { registerMonitoringRoutes } from "./monitoring-routes.js";
 import { registerOipRoutes } from "./oip-routes.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
+import { Registry } from "../api/registry.js";
+import { RolloutController } from "./rollout-controller.js";
+import { registerRolloutRoutes } from "./rollout-routes.js";
 import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
 import type { ServerContext } from "./server-context.js";
 
@@ -19,7 +22,8 @@ export interface InferenceServer {
   app: FastifyInstance;
   repository: ModelRepository;
   metrics: ServerMetrics;
-  /** Resolves when every model has finished loading (or failed to). */
+  rollouts: RolloutController;
+  /** Resolves when every model has finished loading (or failed to) and running rollouts have been resumed. */
   loaded: Promise<void>;
   /** Stop accepting, let in-flight requests finish up to `drainMs`, stop the workers. */
   close(drainMs?: number): Promise<void>;
@@ -58,6 +62,8 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   // No framework logger: request lines would carry Authorization headers; the server logs its own events.
   const app = Fastify({ logger: false, bodyLimit: config.maxBodyBytes, return503OnClosing: true, forceCloseConnections: "idle" });
   const context: ServerContext = { config, repository, metrics, logger };
+  const registry = config.registry === undefined ? undefined : Registry.open(config.registry);
+  const rollouts = new RolloutController(context, registry);
 
   // Bodies stay raw bytes: OIP requests are decoded in the worker, and binary tensors may follow the JSON.
   app.removeAllContentTypeParsers();
@@ -82,7 +88,8 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
     if (request.url.startsWith("/v1/")) {
       return reply.code(failure.status).send({ error: { message: failure.message, type: failure.status < 500 ? "invalid_request_error" : "server_error", code: failure.code } });
     }
-    return reply.code(failure.status).send({ error: failure.message });
+    // `code` is the stable EdgeforgeError code, so clients (edgeforge rollout) can report the server's error as their own.
+    return reply.code(failure.status).send({ error: failure.message, code: failure.code });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send(request.url.startsWith("/v1/") ? { error: { message: `no route ${request.method} ${request.url}`, type: "invalid_request_error", code: "NOT_FOUND" } } : { error: `no route ${request.method} ${request.url}` }));
 
@@ -90,6 +97,7 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   registerOipRoutes(app, context);
   registerOpenAiRoutes(app, context);
   registerMonitoringRoutes(app, context);
+  registerRolloutRoutes(app, rollouts);
 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -97,7 +105,9 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   logger.info(`edgeforge serve listening on ${url} (${config.models.length} model${config.models.length === 1 ? "" : "s"})`);
 
-  const loaded = Promise.allSettled(repository.list().map((model) => model.worker.start())).then(() => {});
+  const loaded = Promise.allSettled(repository.list().map((model) => model.worker.start()))
+    .then(() => rollouts.resumeAll())
+    .catch((error: unknown) => logger.warn(`resuming rollouts: ${error instanceof Error ? error.message : String(error)}`));
   let closing: Promise<void> | undefined;
   const close = (drainMs = config.drainMs): Promise<void> => {
     closing ??= (async () => {
@@ -110,11 +120,13 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
           resolve();
         }, drainMs);
       });
+      rollouts.close();
       await Promise.race([drained, deadline]);
       clearTimeout(timer);
       await repository.stopAll();
+      registry?.close();
     })();
     return closing;
   };
-  return { url, port, app, repository, metrics, loaded, close };
+  return { url, port, app, repository, metrics, rollouts, loaded, close };
 }

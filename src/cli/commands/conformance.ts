@@ -1,26 +1,12 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { checkOipConformance, renderConformanceTable } from "../../api/serve.js";
-import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { exitCodes } from "../exit-codes.js";
 import { collect, parsePositiveInt } from "../options.js";
 import { printHuman, printJson } from "../output.js";
+import { readClientToken } from "../server-client.js";
 
 /** Env variable with a bearer token for servers that require one (kept out of argv). */
 const tokenEnvVariable = "EDGEFORGE_CONFORMANCE_TOKEN";
-
-async function readToken(tokenFile: string | undefined): Promise<string | undefined> {
-  if (!tokenFile) return process.env[tokenEnvVariable] || undefined;
-  let text: string;
-  try {
-    text = await readFile(tokenFile, "utf8");
-  } catch (error) {
-    throw fileError(error, tokenFile, "read");
-  }
-  const token = text.split(/\r?\n/).map((line) => line.trim()).find((line) => line && !line.startsWith("#"));
-  if (!token) throw new EdgeforgeError("INVALID_OPTION", `token file ${tokenFile} holds no token`, { hint: "write the token on the first line" });
-  return token;
-}
 
 export function registerConformanceCommand(program: Command): void {
   program
@@ -32,7 +18,7 @@ export function registerConformanceCommand(program: Command): void {
     .option("--timeout <ms>", "per-request timeout in ms", parsePositiveInt, 30_000)
     .option("--json", "print the result as JSON on stdout")
     .action(async (url: string, flags: { model: string[]; tokenFile?: string; timeout: number; json?: boolean }) => {
-      const token = await readToken(flags.tokenFile);
+      const token = await readClientToken(flags.tokenFile, tokenEnvVariable);
       const result = await checkOipConformance(url, { models: flags.model, timeoutMs: flags.timeout, ...(token ? { token } : {}) });
       if (flags.json) printJson(result);
       printHuman(renderConformanceTable(result));

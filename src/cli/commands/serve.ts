@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError } from "commander";
+import { resolveRegistryPath } from "../../api/registry.js";
 import { parseServeConfig, resolveModelArgument, type ServeConfigInput, type ServedModelSpec } from "../../api/serve.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { parseSizeBytes } from "../../core/units.js";
@@ -91,8 +92,11 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: ServeFlags) => {
       if (flags.auth !== undefined && flags.auth !== "inference") throw new EdgeforgeError("INVALID_OPTION", `--auth takes "inference", not "${flags.auth}"`, { hint: "admin routes always need a token; --auth inference adds the inference routes" });
       if ((flags.requireSignature === true) !== (flags.key !== undefined)) throw new EdgeforgeError("INVALID_OPTION", "--require-signature and --key go together", { hint: "edgeforge serve --require-signature --key PUB.pem --model …" });
+      const models = attachReferences(await Promise.all(flags.model.map((argument) => resolveModelArgument(argument, flags.registry))), flags.reference);
       const input: ServeConfigInput = {
-        models: attachReferences(await Promise.all(flags.model.map((argument) => resolveModelArgument(argument, flags.registry))), flags.reference),
+        models,
+        // Rollouts and automated actions need the registry the models came from.
+        ...(flags.registry !== undefined || models.some((m) => m.source !== undefined) ? { registry: resolveRegistryPath(flags.registry) } : {}),
         host: flags.host,
         port: flags.port,
         ...(flags.queueDepth === undefined ? {} : { queueDepth: flags.queueDepth }),
