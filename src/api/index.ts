@@ -14,3 +14,4 @@ export * from "./serve.js";
 export * from "./certify.js";
 export * from "./package.js";
 export * from "./rollout.js";
+export * from "./monitor.js";

@@ -19,6 +19,8 @@ import { registerServeCommand } from "./commands/serve.js";
 import { registerConformanceCommand } from "./commands/conformance.js";
 import { registerPackageCommand } from "./commands/package.js";
 import { registerRolloutCommand } from "./commands/rollout.js";
+import { registerMonitorCommand } from "./commands/monitor.js";
+import { registerAlertsCommand } from "./commands/alerts.js";
 
 let usageErrorShown = false;
 
@@ -72,6 +74,8 @@ export function createProgram(): Command {
   registerConformanceCommand(program);
   registerPackageCommand(program);
   registerRolloutCommand(program);
+  registerMonitorCommand(program);
+  registerAlertsCommand(program);
   configureUsageOutput(program, undefined);
   for (const command of program.commands) configureUsageOutput(command, command.name());
   return program;

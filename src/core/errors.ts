@@ -47,6 +47,7 @@ export const errorCodes = {
   CERTIFICATE_MISMATCH: "the certification (or its signature) describes a different artifact",
   NOT_APPROVED: "the certification did not approve the artifact for deployment",
   BUDGET_EXCEEDED: "a deployment package is over its size or memory budget",
+  SERVER_UNREACHABLE: "the server at the given URL did not answer, or answered with an error",
   INTERNAL: "an unexpected internal failure",
 } as const;
 

@@ -63,6 +63,12 @@ export interface VersionMonitoring {
   drift: DriftSection;
 }
 
+/** GET /v2/models/{model}/monitoring: every served version of the model (or the one named), as `edgeforge monitor` and the dashboard read it. */
+export interface ModelMonitoringResponse {
+  model: string;
+  versions: Array<VersionMonitoring & { version: string; ready: boolean; features: MonitoredFeature[] }>;
+}
+
 /**
  * A served version's recent requests in fixed ring buffers (typed arrays, no per-request objects)
  * and its drift against a reference. `record` is O(features); `evaluateDrift` runs off the request

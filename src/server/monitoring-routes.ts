@@ -1,16 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { EdgeforgeError } from "../core/errors.js";
-import type { VersionMonitoring } from "../monitor/model-monitor.js";
+import type { ModelMonitoringResponse } from "../monitor/model-monitor.js";
 import type { ServedModel } from "./model-repository.js";
 import type { ServerContext } from "./server-context.js";
 
 type ModelParams = { model: string; version?: string };
-
-/** GET /v2/models/{model}/monitoring: every served version of the model (or the one named), as `edgeforge monitor` and the dashboard read it. */
-export interface ModelMonitoringResponse {
-  model: string;
-  versions: Array<VersionMonitoring & { version: string; ready: boolean; features: Array<{ name: string; kind: string }> }>;
-}
 
 /**
  * The monitoring routes, and the timer that recomputes drift off the request path (every

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelMonitoringResponse } from "../../src/server/monitoring-routes.js";
+import type { ModelMonitoringResponse } from "../../src/monitor/model-monitor.js";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
 import { createRandom, shuffled } from "../../src/stats/random.js";
 import { loadMnistSplit } from "../fixtures/mnist-classifier.js";
