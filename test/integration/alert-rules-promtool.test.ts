@@ -28,7 +28,7 @@ const budgetSets: AlertBudgets[] = [
 
 describe("alert rules over the server's metric names", () => {
   it("have the six agreed names and select only metrics the server exports", () => {
-    const exported = new Set(createServerMetrics().registry.getMetricsAsArray().flatMap((m) => (m.type === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name])));
+    const exported = new Set(createServerMetrics().registry.getMetricsAsArray().flatMap((m) => (String(m.type) === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name])));
     const rules = buildAlertRules(budgetSets[0]!).groups[0]!.rules;
     expect(rules.map((r) => r.alert)).toEqual([...alertNames]);
     const exprs = [...rules.map((r) => r.expr), ...buildGrafanaDashboard(budgetSets[0]!).panels.flatMap((p) => p.targets.map((t) => t.expr))];
