@@ -10,6 +10,7 @@ import { registerMonitoringRoutes } from "./monitoring-routes.js";
 import { registerOipRoutes } from "./oip-routes.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import { Registry } from "../api/registry.js";
+import { registerAlertmanagerRoutes } from "./alertmanager-routes.js";
 import { RolloutController } from "./rollout-controller.js";
 import { registerRolloutRoutes } from "./rollout-routes.js";
 import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
@@ -98,6 +99,7 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   registerOpenAiRoutes(app, context);
   registerMonitoringRoutes(app, context);
   registerRolloutRoutes(app, rollouts);
+  registerAlertmanagerRoutes(app, context, rollouts);
 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { quantize } from "../../src/api/quantize.js";
 import { Registry } from "../../src/registry/registry.js";
 import type { RolloutStatus } from "../../src/rollout/rollout-status.js";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
@@ -15,6 +16,7 @@ const tmp = useTempDir("rollout-canary-");
 const pixels = seededFloats(2 * 784);
 let server: InferenceServer;
 let registryPath: string;
+let variants: Awaited<ReturnType<typeof writeMnistBatchVariants>>;
 
 interface LoadResult {
   statuses: Map<number, number>;
@@ -73,7 +75,7 @@ async function requestCounts(version: string): Promise<Map<string, number>> {
 const plan = (steps: number[], intervalMs: number, minRequests: number) => ({ strategy: "canary", steps, intervalMs, analysis: { successRateMin: 0.95, minRequests, failureLimit: 0 } });
 
 beforeAll(async () => {
-  const variants = await writeMnistBatchVariants(tmp.path);
+  variants = await writeMnistBatchVariants(tmp.path);
   registryPath = tmp.join("registry.db");
   using registry = Registry.open(registryPath);
   await registry.addVersion({ model: "digits", path: variants.stable, version: "1", command: "test" });
@@ -162,5 +164,65 @@ describe("canary rollout on edgeforge serve", () => {
     const rollback = registry.aliasHistory("digits", "candidate").at(-1);
     expect(rollback?.reason).toMatch(/rolled-back/);
     expect(rollback?.details).toMatchObject({ outcome: "rolled-back", candidateVersion: "3", measured: { candidateRequests: expect.any(Number) } });
+  }, 120_000);
+
+  it("acts on Alertmanager v4 notifications: latency → lighter certified variant, error rate → rollback, drift → recalibration mark", async () => {
+    // the stable version is whatever the earlier tests left (2 after the promotion; 1 when run alone)
+    const stable = (await rolloutStatus()).stable.version;
+    const alert = (alertname: string, labels: Record<string, string> = {}, status = "firing") => ({
+      version: "4",
+      status,
+      receiver: "edgeforge",
+      groupKey: `{}:{alertname="${alertname}"}`,
+      alerts: [{ status, labels: { alertname, model: "digits", version: stable, severity: "critical", ...labels }, annotations: { summary: `${alertname} on digits`, value: "0.31" }, startsAt: "2026-12-02T13:00:00Z", fingerprint: "abc123" }],
+    });
+    type Results = { results: Array<{ action: string; detail: string }> };
+    const post = (body: unknown) => admin<Results>("/v2/alerts/alertmanager", body);
+
+    // no other certified version yet: the latency alert is recorded, nothing switches
+    const none = await post(alert("EdgeforgeLatencyP95High"));
+    expect(none.status).toBe(200);
+    expect(none.json.results[0]).toMatchObject({ action: "none", detail: expect.stringMatching(/no lighter variant/) });
+
+    // a real lighter variant: the stable model quantized to int8 by edgeforge, registered and certified
+    const lighter = await quantize(variants.stable, { method: "int8-dynamic", output: tmp.join("mnist-int8.onnx") });
+    {
+      using registry = Registry.open(registryPath);
+      const added = await registry.addVersion({ model: "digits", path: lighter.output.path, version: "4", command: "test" });
+      registry.recordCertification({ artifactDigest: added.artifactDigest, approved: true, certificate: { approved: true, note: "test approval record" } });
+      expect(added.artifact.sizeBytes).toBeLessThan(registry.resolve(`digits@${stable}`).artifact.sizeBytes);
+    }
+    const switched = await post(alert("EdgeforgeLatencyP99High"));
+    expect(switched.json.results[0]).toMatchObject({ action: "switched-to-lighter-variant", detail: expect.stringContaining(`${stable} → 4 at 100 %`) });
+    const during = await rolloutStatus();
+    expect(during).toMatchObject({ state: "progressing", stable: { version: stable, weight: 0 }, candidate: { version: "4", weight: 1 } });
+    const load = runLoad(2);
+    await waitFor(async () => load.sent() > 20, 20_000, "requests to the lighter variant");
+    const duringLoad = await load.stop();
+    expect([...duringLoad.statuses.keys()]).toEqual([200]);
+    expect(duringLoad.versions.slice(-10).every((v) => v === "4")).toBe(true);
+
+    // an error-rate alert during the rollout rolls it back at once
+    const rolledBack = await post(alert("EdgeforgeErrorRateHigh", { version: "4" }));
+    expect(rolledBack.json.results[0]?.action).toBe("rolled-back");
+    expect(await rolloutStatus()).toMatchObject({ state: "rolled-back", stable: { version: stable, weight: 1 }, candidate: null });
+    expect((await post(alert("EdgeforgeErrorRateHigh"))).json.results[0]).toMatchObject({ action: "none", detail: expect.stringMatching(/no rollout in progress/) });
+
+    // drift: marked for recalibration, still serving
+    const drift = await post(alert("EdgeforgeDriftDetected"));
+    expect(drift.json.results[0]?.action).toBe("marked-for-recalibration");
+    const after = runLoad(1);
+    await waitFor(async () => after.sent() > 5, 20_000, "requests after the drift alert");
+    expect([...(await after.stop()).statuses.keys()]).toEqual([200]);
+    using registry = Registry.open(registryPath);
+    expect(registry.events.marks("digits")).toEqual([expect.objectContaining({ version: stable, mark: "needs-recalibration", details: expect.objectContaining({ alertname: "EdgeforgeDriftDetected", annotations: expect.objectContaining({ value: "0.31" }) }) })]);
+    const events = (await admin<Array<{ kind: string; details: { action?: string } }>>("/v2/models/digits/events")).json;
+    expect(events.filter((e) => e.kind === "alert-received").map((e) => e.details.action)).toEqual(["marked-for-recalibration", "none", "rolled-back", "switched-to-lighter-variant", "none"]);
+
+    // resolved alerts are recorded only; bad payloads and missing tokens are refused
+    expect((await post(alert("EdgeforgeDriftDetected", {}, "resolved"))).json.results[0]?.action).toBe("none");
+    expect((await post({ ...alert("EdgeforgeDriftDetected"), version: "3" })).status).toBe(400);
+    const anonymous = await fetch(`${server.url}/v2/alerts/alertmanager`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alert("EdgeforgeDriftDetected")) });
+    expect(anonymous.status).toBe(401);
   }, 120_000);
 });

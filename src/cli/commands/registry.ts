@@ -88,11 +88,12 @@ export function registerRegistryCommand(program: Command): void {
   });
 
   addCommonOptions(registry.command("show").description("Show a model's versions, artifacts, evaluations, certifications and aliases").argument("<model>")).action((model: string, flags: RegistryFlags) => {
-    const shown = withRegistry(flags, (r) => r.showModel(model));
-    if (flags.json) printJson(shown);
+    const { shown, marks } = withRegistry(flags, (r) => ({ shown: r.showModel(model), marks: r.events.marks(model) }));
+    if (flags.json) printJson({ ...shown, marks });
     printHuman(shown.name);
     for (const v of shown.versions) {
       printHuman(`  @${v.version}${v.aliases.length > 0 ? ` (${v.aliases.join(", ")})` : ""}  ${v.artifact.format} · ${formatBytes(v.artifact.sizeBytes)} · sha256 ${v.artifactDigest.slice(0, 16)}… · ${v.createdAt} by ${v.createdBy}`);
+      for (const mark of marks.filter((m) => m.version === v.version)) printHuman(`     marked ${mark.mark} since ${mark.markedAt}: ${mark.reason}`);
       printHuman(`     ${v.evaluations.length} evaluation(s) · ${v.certifications.length} certification(s)${v.certifications[0] ? ` (latest: ${v.certifications[0].approved ? "approved" : "not approved"})` : ""}`);
     }
   });
@@ -127,6 +128,20 @@ export function registerRegistryCommand(program: Command): void {
     const events = withRegistry(flags, (r) => r.aliasHistory(model, flags.alias));
     if (flags.json) printJson(events);
     for (const e of events) printHuman(`${e.at}  ${e.model}@${e.alias}: ${e.fromVersion ?? "(none)"} → ${e.toVersion ?? "(removed)"}  by ${e.actor} via \`${e.command}\`: ${e.reason}`);
+  });
+
+  addCommonOptions(
+    registry
+      .command("unmark")
+      .description("Clear a version's mark (e.g. needs-recalibration set by a drift alert); audited")
+      .argument("<model>")
+      .argument("<version>")
+      .argument("<mark>")
+      .requiredOption("--reason <text>", "why (kept in the audit history)"),
+  ).action((model: string, version: string, mark: string, flags: RegistryFlags & { reason: string }) => {
+    const removed = withRegistry(flags, (r) => r.events.unmark({ model, version, mark, reason: flags.reason }));
+    if (flags.json) printJson({ model, version, mark, removed });
+    printHuman(removed ? `${model}@${version}: ${mark} cleared (${flags.reason})` : `${model}@${version} had no ${mark} mark`);
   });
 
   addCommonOptions(registry.command("export").description("The whole registry as JSON (stdout, or a file)").option("-o, --output <file>", "write to a file instead of stdout")).action(async (flags: RegistryFlags & { output?: string }) => {
