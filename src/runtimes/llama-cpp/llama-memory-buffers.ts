@@ -43,6 +43,9 @@ export function describeLlamaMemory(log: readonly string[], weightsBytes: number
   return { totalBytes: parts.reduce((sum, p) => sum + p.bytes, 0), parts, source: "llama.cpp's own allocation report (llama_model_size; KV, compute and output buffer sizes it logs when the context is created)" };
 }
 
+/** How long to wait for llama.cpp's log lines to reach JS after the context exists. */
+const logSettleMs = 2000;
+
 let capturing: Promise<unknown> = Promise.resolve();
 
 /**
@@ -57,7 +60,11 @@ export function captureLlamaLog<T>(llama: Llama, quietLevel: Llama["logLevel"], 
     };
     llama.logLevel = infoLevel;
     try {
-      return { result: await action(), log };
+      const result = await action();
+      // node-llama-cpp delivers native log lines to JS asynchronously: wait (briefly) for the last buffer line.
+      const deadline = Date.now() + logSettleMs;
+      while (!log.some((line) => bufferLines.compute.test(line)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      return { result, log };
     } finally {
       llama.logLevel = quietLevel;
       llama.logger = () => {};
