@@ -100,6 +100,7 @@ export class ModelRepository {
     if (index >= 0) this.models.splice(index, 1);
     await model.worker.stop();
     for (const gauge of [this.metrics.modelReady, this.metrics.trafficWeight, this.metrics.drifted, this.metrics.queueDepth, this.metrics.inFlight, this.metrics.modelMemory]) gauge.remove(model.labels);
+    for (const feature of model.monitor.monitoredFeatures) this.metrics.driftScore.remove({ ...model.labels, feature: feature.name });
   }
 
   list(): readonly ServedModel[] {

@@ -10,7 +10,7 @@ import { writeMnistJsonl } from "../fixtures/mnist-drift-inputs.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 import { runCli } from "../helpers/run-cli.js";
-import { waitFor } from "../helpers/serve-test-helpers.js";
+import { startServeCli, waitFor } from "../helpers/serve-test-helpers.js";
 
 /** `edgeforge monitor` against a real server on loopback, and `edgeforge alerts` from a certification file and from the registry. */
 const temp = useTempDir("edgeforge-monitor-cli-");
@@ -75,6 +75,33 @@ describe("edgeforge monitor URL", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("error[MODEL_NOT_FOUND]");
   });
+});
+
+describe("edgeforge serve --reference", () => {
+  it("passes the reference and the monitoring flags to the server; a bad reference is a typed error", async () => {
+    const reference = temp.join("reference.jsonl");
+    const served = await startServeCli(["--model", `mnist=${sharedModels.mnist8Onnx}`, "--reference", reference, "--reference-rows", "50", "--monitor-window", "40", "--monitor-interval", "100", "--drift-method", "psi"]);
+    try {
+      let version: ModelMonitoringResponse["versions"][number] | undefined;
+      await waitFor(
+        async () => {
+          version = ((await (await fetch(`${served.url}/v2/models/mnist/monitoring`)).json()) as ModelMonitoringResponse).versions[0];
+          return version?.ready === true;
+        },
+        60_000,
+        "mnist to load with its reference",
+      );
+      expect(version).toMatchObject({ window: { capacityRequests: 40 }, drift: { reference: { rows: 50 }, method: "psi" } });
+    } finally {
+      await served.stop();
+    }
+    const missing = await runCli(["serve", "--port", "0", "--model", `mnist=${sharedModels.mnist8Onnx}`, "--reference", temp.join("nope.jsonl")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("error[FILE_NOT_FOUND]");
+    const unnamed = await runCli(["serve", "--port", "0", "--model", `a=${sharedModels.mnist8Onnx}`, "--model", `b=${sharedModels.mnist8Onnx}`, "--reference", reference]);
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toContain("use --reference NAME=DATASET");
+  }, 120_000);
 });
 
 describe("edgeforge alerts MODEL -o rules.yml", () => {
