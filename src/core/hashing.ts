@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileError } from "./errors.js";
 
@@ -41,4 +41,15 @@ export async function hashFolderSha256(folder: string, signal?: AbortSignal): Pr
   const entries: [string, string][] = [];
   for (const name of names) entries.push([name, await hashFileSha256(join(folder, name), signal)]);
   return hashSha256(stableStringify(entries));
+}
+
+/** A file's sha256, or a folder artifact's (MLX, Hugging Face) `hashFolderSha256`. */
+export async function hashPathSha256(path: string, signal?: AbortSignal): Promise<string> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch (error) {
+    throw fileError(error, path, "read");
+  }
+  return isFolder ? hashFolderSha256(path, signal) : hashFileSha256(path, signal);
 }

@@ -4,6 +4,7 @@ import { loadTargetProfile } from "../hardware/load-target-profile.js";
 import type { RuntimeAvailability } from "../hardware/runtime-availability.js";
 import { targetFromHardware } from "../hardware/target-from-hardware.js";
 import type { TargetProfile } from "../hardware/target-profile.js";
+import { detectMlx } from "../runtimes/mlx/detect-mlx.js";
 import { probeRuntimes, summarizeRuntimeAvailability } from "../runtimes/probe-runtimes.js";
 import type { RuntimeProbe } from "../runtimes/runtime-probe.js";
 import { readCpuLoad } from "../bench/read-cpu-load.js";
@@ -28,7 +29,7 @@ export async function assessEnvironment(targetName: string, options: { memoryBud
   const named = targetName === "local" ? undefined : await loadTargetProfile(targetName);
   // Load is sampled before the probes start, so their own work is not counted as someone else's.
   const load = await readCpuLoad(500, options.signal);
-  const [hardware, probes] = await Promise.all([detectHardware(signalOption), probeRuntimes(signalOption)]);
+  const [hardware, probes, mlx] = await Promise.all([detectHardware(signalOption), probeRuntimes(signalOption), detectMlx(options.signal)]);
   const profile = named ?? targetFromHardware(hardware);
   const target: TargetProfile =
     options.memoryBudgetBytes === undefined
@@ -44,7 +45,9 @@ export async function assessEnvironment(targetName: string, options: { memoryBud
       availableThreads: hardware.cpu.availableThreads,
       freeCores: Math.min(load.freeCores, hardware.cpu.availableThreads),
       load,
-      runtimes: probes.filter((probe) => probe.available && probe.runtime !== "mlx").map((probe) => probe.runtime),
+      // The probes' "mlx" is Python MLX (Apple silicon); what measures MLX folders here is node-mlx.
+      runtimes: [...probes.filter((probe) => probe.available && probe.runtime !== "mlx").map((probe) => probe.runtime), ...(mlx.available ? ["mlx"] : [])],
+      ...(mlx.available ? {} : { mlxUnavailable: mlx.reason ?? "node-mlx is not installed" }),
       ortExecutionProviders: ort?.backends.filter((backend) => backend.works).map((backend) => backend.backend.toLowerCase()) ?? [],
     },
   };

@@ -4,10 +4,24 @@ import type { CompareLlmsOptions, EvaluateLlmOptions, LlmEvaluation } from "../e
 
 type Plain<T> = Omit<T, "openSession" | keyof Reporter>;
 
-/** What crosses to the child: the options without the session opener and the reporter (they stay here). */
-export type LlmEvaluationRequest = { kind: "evaluate"; options: Plain<EvaluateLlmOptions> } | { kind: "compare"; options: Plain<CompareLlmsOptions> };
+/** An MLX folder scored against the GGUF it was exported from (see measure-mlx-quality.ts). */
+export interface MlxQualityRequest {
+  folder: string;
+  basePath: string;
+  textPath: string;
+  threads?: number;
+  contextSize?: number;
+  maxChunks?: number;
+}
 
-function runInChild<T>(request: LlmEvaluationRequest, reporter: Reporter): Promise<T> {
+/** What crosses to the child: the options without the session opener and the reporter (they stay here). */
+export type LlmEvaluationRequest =
+  | { kind: "evaluate"; options: Plain<EvaluateLlmOptions> }
+  | { kind: "compare"; options: Plain<CompareLlmsOptions> }
+  | { kind: "mlx-quality"; options: MlxQualityRequest };
+
+/** Run one LLM evaluation request in the evaluation child (llm-evaluation-child.ts). */
+export function runLlmEvaluationInChild<T>(request: LlmEvaluationRequest, reporter: Reporter): Promise<T> {
   return callInChild<T>(childEntry(import.meta.url, "llm-evaluation-child"), request, { what: "the llama.cpp evaluation", ...reporter });
 }
 
@@ -23,11 +37,11 @@ function split<T extends Reporter>(options: T): [Omit<T, keyof Reporter>, Report
  */
 export function evaluateLlmInChild(options: Omit<EvaluateLlmOptions, "openSession">): Promise<LlmEvaluation> {
   const [rest, reporter] = split(options);
-  return runInChild<LlmEvaluation>({ kind: "evaluate", options: rest }, reporter);
+  return runLlmEvaluationInChild<LlmEvaluation>({ kind: "evaluate", options: rest }, reporter);
 }
 
 /** `compareLlms` on llama.cpp in a child process (one child for the base and all candidates), for the same reason. */
 export function compareLlmsInChild(options: Omit<CompareLlmsOptions, "openSession">): Promise<LlmEvaluation[]> {
   const [rest, reporter] = split(options);
-  return runInChild<LlmEvaluation[]>({ kind: "compare", options: rest }, reporter);
+  return runLlmEvaluationInChild<LlmEvaluation[]>({ kind: "compare", options: rest }, reporter);
 }

@@ -78,4 +78,37 @@ describe("generatePlan", () => {
     expect(plan.skipped.find((s) => s.label === "gguf.quantize Q8_0")?.reason).toContain("exceeds");
     expect(plan.reasons[0]).toContain("llama.cpp");
   });
+
+  describe("MLX candidates", () => {
+    const mlxPass: PassDescriptor = { id: "mlx.export", inputFormat: "safetensors", outputFormat: "mlx", searchSpace: { bits: [4, 8], groupSize: [64] } };
+    const planFor = async (targetName: string, here: { runtimes: string[]; mlxUnavailable?: string }, passes?: string[]) => {
+      const target = await loadTargetProfile(targetName);
+      const summary = { format: "gguf" as const, path: "m.gguf", fileSizeBytes: 11e6, parameterCount: 5.5e6, byDtype: [], architecture: "llama", memory: { weightsBytes: 11e6, estimatedRunBytes: 12e6, method: "test" } };
+      const facts: ModelFacts = { format: "gguf", path: "m.gguf", sizeBytes: 11e6, parameterCount: 5.5e6, architecture: "llama", modelKind: "llm", hasFloat32Weights: false, weightNodesByOp: {}, fileType: "F16", fit: assessFit(summary, target) };
+      const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.gguf", output: "o", candidates: { threads: [1], ...(passes ? { passes } : {}) } }, "test");
+      return generatePlan({ facts, target, frameworks: recommendFrameworks(target, { modelKind: "llm" }), passes: [mlxPass], config, local: { ...local, ...here } });
+    };
+
+    it("are measured on the MLX runtime where node-mlx loads: on an Apple target, or here when asked for with --pass", async () => {
+      for (const plan of [await planFor("apple-m2-8gb", { runtimes: ["llama-cpp", "mlx"] }), await planFor("raspberry-pi-5-8gb", { runtimes: ["llama-cpp", "mlx"] }, ["mlx.export"])]) {
+        const mlx = plan.candidates.filter((c) => c.chain.some((step) => step.passId === "mlx.export"));
+        expect(mlx.map((c) => [c.id, c.measurable, c.runtime.runtime])).toEqual([
+          ["mlx-bits-4", true, "mlx"],
+          ["mlx-bits-8", true, "mlx"],
+        ]);
+        expect(mlx[0]?.reasons.join(" ")).toContain("measured on this machine's CPU");
+      }
+    });
+
+    it("where node-mlx does not load, the plan and the candidates say so (size only)", async () => {
+      const apple = await planFor("apple-m2-8gb", { runtimes: ["llama-cpp"], mlxUnavailable: "libblas.so.3: cannot open shared object file" });
+      const mlx = apple.candidates.filter((c) => c.chain.some((step) => step.passId === "mlx.export"));
+      expect(mlx.map((c) => c.measurable)).toEqual([false, false]);
+      expect(mlx[0]?.reasons.join(" ")).toMatch(/MLX does not load on this machine \(libblas\.so\.3.*\): size only, not measured/);
+      const pi = await planFor("raspberry-pi-5-8gb", { runtimes: ["llama-cpp"], mlxUnavailable: "libblas.so.3: cannot open shared object file" }, ["mlx.export"]);
+      expect(pi.skipped.find((s) => s.label === "mlx.export")?.reason).toMatch(/Apple silicon only, and node-mlx does not load here \(libblas/);
+      const notAsked = await planFor("raspberry-pi-5-8gb", { runtimes: ["llama-cpp", "mlx"] });
+      expect(notAsked.skipped.find((s) => s.label === "mlx.export")?.reason).toContain("when asked for (--pass mlx.export)");
+    });
+  });
 });

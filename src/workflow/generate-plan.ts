@@ -68,6 +68,8 @@ function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): Planned
     const contextSize = config.measurement.contextSize;
     return threads.map((t) => ({ runtime: "llama-cpp", threads: t, ...(contextSize ? { contextSize } : {}) }));
   }
+  // MLX picks its own CPU threads: one setting.
+  if (format === "mlx") return local.runtimes.includes("mlx") ? [{ runtime: "mlx" }] : [];
   if (format !== "onnx") return [];
   const levels = config.candidates.graphOptimizationLevels ?? ["basic", "all"];
   const providers = config.candidates.executionProviders ?? (local.ortExecutionProviders.length > 0 ? local.ortExecutionProviders : ["cpu"]);
@@ -129,7 +131,14 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   const skipped: WorkflowPlan["skipped"] = [];
   const reasons: string[] = [];
   const wanted = (id: string): boolean => (config.candidates.passes === undefined || config.candidates.passes.includes(id)) && !config.candidates.exclude.includes(id);
-  const context = { facts, target, hasCalibrationData: config.data.calibration !== undefined, hasEvaluationData: config.data.evaluation !== undefined };
+  const context = {
+    facts,
+    target,
+    hasCalibrationData: config.data.calibration !== undefined,
+    hasEvaluationData: config.data.evaluation !== undefined,
+    mlx: input.local.runtimes.includes("mlx") ? ({ loadsHere: true } as const) : ({ loadsHere: false, reason: input.local.mlxUnavailable ?? "node-mlx is not installed" } as const),
+    ...(config.candidates.passes ? { askedFor: config.candidates.passes } : {}),
+  };
 
   const chains: PlannedChain[] = [];
   let baselineChain: PlannedPass[] = [];
@@ -178,7 +187,7 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   const ids = new Set<string>();
   const makeCandidate = (chain: PlannedPass[], optionPart: readonly string[], runtime: PlannedRuntime, why: string[], isBaseline: boolean, measurable: boolean): PlannedCandidate => {
     const name = chainName(chain, facts);
-    const runtimePart = measurable ? [runtime.runtime === "ort" || runtime.runtime === "llama-cpp" ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.enableCpuMemArena === false ? "noarena" : "", runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
+    const runtimePart = measurable ? [["ort", "llama-cpp", "mlx"].includes(runtime.runtime) ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.enableCpuMemArena === false ? "noarena" : "", runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
     let id = [name, ...optionPart, ...runtimePart].filter(Boolean).join("-").replace(/[^A-Za-z0-9._-]/g, "_");
     for (let n = 2; ids.has(id); n += 1) id = `${id}-${n}`;
     ids.add(id);
@@ -195,12 +204,13 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
     candidates.push(makeCandidate(baselineChain, [], runtime, [`the unoptimized model with other runtime settings: ${describeRuntimeChoice(runtime)}`], false, true));
   }
   for (const { chain, reason, outputFormat, nameParts } of chains) {
-    const measurable = outputFormat === measuredFormat && runtimes.length > 0;
-    if (!measurable) {
-      candidates.push(makeCandidate(chain, nameParts, { runtime: "none" }, [reason, `${outputFormat} artifacts cannot be measured on this machine; size only`], false, false));
+    const chainRuntimes = outputFormat === measuredFormat ? runtimes : runtimeVariants(outputFormat, input);
+    if (chainRuntimes.length === 0) {
+      const why = outputFormat === "mlx" ? `MLX does not load on this machine (${input.local.mlxUnavailable ?? "node-mlx is not installed"}): size only, not measured` : `${outputFormat} artifacts cannot be measured on this machine; size only`;
+      candidates.push(makeCandidate(chain, nameParts, { runtime: "none" }, [reason, why], false, false));
       continue;
     }
-    for (const runtime of runtimes) candidates.push(makeCandidate(chain, nameParts, runtime, [reason], false, true));
+    for (const runtime of chainRuntimes) candidates.push(makeCandidate(chain, nameParts, runtime, [reason], false, true));
   }
   reasons.push(
     `${candidates.length} candidates from ${chains.length} pass chain${chains.length === 1 ? "" : "s"} × ${runtimes.length} runtime setting${runtimes.length === 1 ? "" : "s"} (plus the unoptimized model's own settings)`,

@@ -125,14 +125,17 @@ function errorOf(error: unknown): { code: string; message: string } {
 export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowConfig, reporter: Reporter): Promise<SideBySideSpeed> {
   const { input, defaultRuntime, candidate } = arms;
   const gguf = candidate.format === "gguf";
+  // LLM engines (llama.cpp, MLX) are compared on tokens/s over the same tokens.
+  const llm = gguf || candidate.format === "mlx";
   const arm = (label: string, path: string, format: ModelFormat, runtime: PlannedRuntime): SideBySideArm => ({ label, artifactPath: path, format, runtime: runtime.runtime as RuntimeId, settings: runtimeSettingsOf(runtime) });
   const defaultLabel = `input model at default settings (${describeRuntimeChoice(defaultRuntime)})`;
   const list: SideBySideArm[] = [arm(defaultLabel, input.path, input.format, defaultRuntime)];
   const comparisons: SideBySideComparison[] = [];
-  const decideOn = gguf ? "generation" : "latency";
+  const decideOn = gguf ? "generation" : llm ? "rate" : "latency";
   let passComparison: number | undefined;
   if (!candidate.isBaseline) {
-    const settingsDiffer = !sameSettings(candidate.runtime, defaultRuntime);
+    // The input model at the candidate's settings only where the candidate's runtime reads the input (not MLX).
+    const settingsDiffer = !sameSettings(candidate.runtime, defaultRuntime) && candidate.runtime.runtime === defaultRuntime.runtime;
     if (candidate.hasPasses && settingsDiffer) list.push(arm(`input model at the candidate's settings (${describeRuntimeChoice(candidate.runtime)})`, input.path, input.format, candidate.runtime));
     list.push(arm("candidate", candidate.path, candidate.format, candidate.runtime));
     const last = list.length - 1;
@@ -178,7 +181,8 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
   };
   const intervals: MetricIntervals = {};
   // GGUF: generation tokens/s is the speed (what a user waits for); prompt tokens/s is reported beside it.
-  const pick = (c: ComparisonResult) => (gguf ? (c.generationRatio ?? c.rateRatio) : c.latencyRatio);
+  // MLX: prompt tokens/s (its runtime has no KV cache, so no generation figure).
+  const pick = (c: ComparisonResult) => (gguf ? (c.generationRatio ?? c.rateRatio) : llm ? c.rateRatio : c.latencyRatio);
   const total = result.comparisons[0];
   if (candidate.isBaseline) {
     metrics.speedup = 1;
@@ -201,7 +205,11 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
     metrics.passSpeedup = r.ratio;
     intervals.passSpeedup = { low: r.low, high: r.high, level: r.level };
   }
-  const metricName = gguf ? "generation tokens/s ratio (candidate / input; tokens decoded one at a time)" : "p50 latency ratio (input / candidate)";
+  const metricName = gguf
+    ? "generation tokens/s ratio (candidate / input; tokens decoded one at a time)"
+    : llm
+      ? "prompt tokens/s ratio (candidate / input; forward passes over the measured tokens)"
+      : "p50 latency ratio (input / candidate)";
   const ratios = result.comparisons.flatMap((c) => {
     const r = pick(c);
     const main = { against: c.baseline, metric: metricName, ratio: r.ratio, low: r.low, high: r.high, level: r.level, pairs: r.pairs, ...(c.threshold === undefined ? {} : { threshold: c.threshold }), ...(c.decision ? { decision: c.decision } : {}) };

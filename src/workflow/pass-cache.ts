@@ -4,7 +4,7 @@ import type { Artifact } from "../core/artifact.js";
 import { tempPathFor, writeFileAtomic } from "../core/atomic-write.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { sweepStaleTempFiles, waitForLock } from "../core/output-folder.js";
-import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
+import { hashPathSha256, hashSha256, stableStringify } from "../core/hashing.js";
 import type { PassLog, PassResult } from "../passes/pass.js";
 
 /** Everything that decides a pass's output bytes: change any of it and the key changes. */
@@ -116,7 +116,7 @@ async function describeOutput(key: string, parts: PassCacheKeyParts, result: Pas
     return rel;
   };
   const files = [...new Set([result.artifact.path, ...result.artifact.files].map(inside))];
-  const sha256 = result.artifact.sha256 ?? (await hashFileSha256(result.artifact.path));
+  const sha256 = result.artifact.sha256 ?? (await hashPathSha256(result.artifact.path));
   return {
     schemaVersion: 1,
     key,
@@ -140,7 +140,7 @@ async function readEntry(dir: string): Promise<CachedPassRun | undefined> {
   // An entry whose bytes changed or vanished is a miss, not a wrong answer.
   try {
     for (const file of files) await stat(file);
-    if ((await hashFileSha256(mainPath)) !== entry.artifact.sha256) return undefined;
+    if ((await hashPathSha256(mainPath)) !== entry.artifact.sha256) return undefined;
   } catch {
     return undefined;
   }

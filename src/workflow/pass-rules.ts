@@ -7,6 +7,10 @@ export interface PassRuleContext {
   target: TargetProfile;
   hasCalibrationData: boolean;
   hasEvaluationData: boolean;
+  /** node-mlx loads here (MLX candidates can be measured), or why not. */
+  mlx: { loadsHere: true } | { loadsHere: false; reason: string };
+  /** The passes the user asked for by name (--pass), if any. */
+  askedFor?: readonly string[];
 }
 
 /** Why a pass is worth trying on this model and target, or why it is left out. */
@@ -51,11 +55,17 @@ export function judgePass(passId: string, context: PassRuleContext): PassVerdict
       return context.hasEvaluationData
         ? { applies: true, reason: "int8 with the most accuracy-sensitive nodes kept in float until the allowed drop is met" }
         : { applies: false, reason: "accuracy-aware quantization needs evaluation data (--eval)" };
-    case "mlx.export":
-      // The decision tree gives MLX a score only where it can run: Apple silicon.
-      return (recommendFrameworks(target, { modelKind: "llm" }).find((f) => f.framework === "mlx")?.ruleScore ?? 0) > 0
-        ? { applies: true, reason: `${target.name} is Apple silicon: MLX runs quantized LLMs on its GPU through Metal` }
-        : { applies: false, reason: "MLX runs only on Apple silicon" };
+    case "mlx.export": {
+      // The decision tree gives MLX a score only where it is at home: Apple silicon.
+      const apple = (recommendFrameworks(target, { modelKind: "llm" }).find((f) => f.framework === "mlx")?.ruleScore ?? 0) > 0;
+      const here = context.mlx.loadsHere ? "node-mlx loads here, so MLX candidates are measured on this machine's CPU" : `node-mlx does not load here (${context.mlx.reason}), so MLX candidates can only be produced and sized`;
+      if (apple) return { applies: true, reason: `${target.name} is Apple silicon: MLX runs quantized LLMs on its GPU through Metal; ${here}` };
+      if (context.mlx.loadsHere && context.askedFor?.includes("mlx.export")) return { applies: true, reason: `asked for with --pass; ${here}` };
+      return {
+        applies: false,
+        reason: context.mlx.loadsHere ? `MLX is at home on Apple silicon only; ${here} when asked for (--pass mlx.export)` : `MLX is at home on Apple silicon only, and ${here.replace(", so MLX candidates can only be produced and sized", "")}`,
+      };
+    }
     case "hf.convert.gguf":
       return facts.modelKind === "llm"
         ? { applies: true, reason: "llama.cpp runs GGUF: the Hugging Face model is converted first" }

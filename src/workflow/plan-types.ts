@@ -30,6 +30,8 @@ export interface LocalFacts {
   load?: CpuLoad;
   /** Runtime ids from the runtime catalog that load here. */
   runtimes: string[];
+  /** Why the MLX runtime (node-mlx) does not load here, when it does not. */
+  mlxUnavailable?: string;
   /** ONNX Runtime execution providers proven to work here. */
   ortExecutionProviders: string[];
 }

@@ -24,6 +24,7 @@ import { generatePlan } from "./generate-plan.js";
 import { defaultLlmChunks, measureLlmQuality } from "./measure-llm-quality.js";
 import { planOnnxQuality } from "./measure-onnx-quality.js";
 import { estimateArtifactRunBytes, inspectModelFacts, type InspectedModel } from "./model-facts.js";
+import { measureMlxQuality } from "./measure-mlx-quality.js";
 import { openPassCache } from "./pass-cache.js";
 import type { WorkflowPlan } from "./plan-types.js";
 import { resolveGoals, type ResolvedGoals } from "./resolve-gates.js";
@@ -267,12 +268,19 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
     log.warn("no evaluation text (--eval FILE.txt): perplexity, KL divergence and accuracy retention are not measured");
     return { measureQuality: async () => undefined };
   }
-  const measureQuality: MeasureQuality = async (candidate, artifact) =>
-    measureLlmQuality(artifact.path, candidate.isBaseline ? undefined : model.artifact.path, textPath, {
+  const measureQuality: MeasureQuality = async (candidate, artifact) => {
+    const settings = {
       ...(candidate.runtime.threads === undefined ? {} : { threads: candidate.runtime.threads }),
       ...(config.measurement.contextSize ? { contextSize: config.measurement.contextSize } : {}),
       ...(config.data.limit ? { maxChunks: config.data.limit } : {}),
-    }, reporter);
+    };
+    if (artifact.format !== "mlx") return measureLlmQuality(artifact.path, candidate.isBaseline ? undefined : model.artifact.path, textPath, settings, reporter);
+    if (model.artifact.format !== "gguf") {
+      log.warn(`${candidate.id}: MLX quality is measured against a GGUF input; this input is ${model.artifact.format}, so only speed and memory are measured`);
+      return undefined;
+    }
+    return measureMlxQuality(artifact.path, model.artifact.path, textPath, settings, reporter);
+  };
   return {
     measureQuality,
     evaluation: () => ({ source: textPath, samples: config.data.limit ?? defaultLlmChunks, method: "llama.cpp perplexity (chunks of held-out text), KL divergence and top-1 agreement against the input model, tokens/s" }),

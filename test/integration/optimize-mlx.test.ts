@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { optimize } from "../../src/api/optimize.js";
+import { heldoutText, tinyLlamaF16 } from "../fixtures/llm-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
+
+const temp = useTempDir("optimize-mlx-");
+
+describe("optimize measures MLX candidates in MLX itself (node-mlx on this CPU)", () => {
+  it("tiny-fortunes with --pass mlx.export: the 8-bit MLX folder measured side by side on tokens/s, memory, perplexity and KL against the F16 GGUF", async () => {
+    const report = await optimize({
+      model: tinyLlamaF16, output: temp.join("out"), target: "local", passes: ["mlx.export"], passOptions: { "mlx.export": { bits: 8 } }, threads: [1], contextSize: 128,
+      evaluation: heldoutText, evalLimit: 1, runs: 2, warmupRuns: 1, shapes: { tokens: [32] }, noDefaultGates: true, cacheDir: temp.join("cache"),
+    });
+    const mlx = report.candidates.filter((c) => c.passes.some((p) => p.passId === "mlx.export"));
+    // One candidate keeps the test near a minute (4-bit takes as long again; mlx-in-mlx.test.ts checks both widths).
+    expect(mlx.map((c) => [c.id, c.status, c.runtime.runtime])).toEqual([["mlx", "measured", "mlx"]]);
+    for (const candidate of mlx) {
+      const { metrics } = candidate;
+      expect(metrics.promptTokensPerSec).toBeGreaterThan(0);
+      expect(metrics.speedup).toBeGreaterThan(0);
+      expect(metrics.peakRssBytes).toBeGreaterThan(0);
+      // Against llama.cpp's F16 on the same tokens (1 chunk × 63 scored): the bounds mlx-in-mlx.test.ts states.
+      expect(metrics.perplexity).toBeGreaterThan(1);
+      expect(metrics.top1Agreement).toBeGreaterThanOrEqual(0.85);
+      expect(candidate.sideBySide?.ratios[0]?.metric).toMatch(/^prompt tokens\/s ratio/);
+      expect(candidate.evaluationMethod).toContain("MLX (node-mlx, CPU) perplexity");
+    }
+    // Measured 2e-5 (and 0.0054 for 4-bit) on one 128-token chunk.
+    expect(mlx[0]?.metrics.klDivergence).toBeGreaterThan(0);
+    expect(mlx[0]?.metrics.klDivergence).toBeLessThan(1e-3);
+    // A recommended MLX folder is copied whole under OUTDIR/recommended/NAME/.
+    if (report.recommendation.candidateId?.startsWith("mlx")) expect(report.outputs.recommendedArtifact).toMatch(/recommended\/[^/]+-mlx-8bit-g64$/);
+  }, 600_000);
+});
