@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bfloat16BitsToFloat32, decodeBytesElements, encodeBytesElements, float32ToBfloat16Bits, tensorBytes, tensorDataJson, tensorFromBinary, tensorFromJson } from "./oip-tensors.js";
+import { bfloat16BitsToFloat32, float32ToBfloat16Bits } from "../../kernels/bfloat16.js";
+import { decodeBytesElements, encodeBytesElements, tensorBytes, tensorDataJson, tensorFromBinary, tensorFromJson } from "./oip-tensors.js";
 
 describe("OIP tensor codec", () => {
   it("reads FP16 and BF16 given as JSON numbers and writes them back as numbers", () => {

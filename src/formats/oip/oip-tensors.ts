@@ -2,6 +2,7 @@ import type { Dtype } from "../../core/dtypes.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { elementCount, type Tensor, type TensorData } from "../../core/tensor.js";
 import { float16BitsToFloat32, float32ToFloat16Bits } from "../../kernels/float16.js";
+import { bfloat16BitsToFloat32, float32ToBfloat16Bits } from "../../kernels/bfloat16.js";
 
 /**
  * Tensors on the Open Inference Protocol (KServe v2) wire: JSON `data` arrays and the binary
@@ -99,23 +100,6 @@ function flatten(name: string, data: unknown, limit: number): unknown[] {
   };
   walk(data, 0);
   return out;
-}
-
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-
-/** float32 → bfloat16 bits, round to nearest even, NaN kept quiet. */
-export function float32ToBfloat16Bits(value: number): number {
-  scratch[0] = value;
-  let bits = scratchBits[0]!;
-  if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) | 0x40) & 0xffff;
-  bits = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 0;
-  return bits >>> 16;
-}
-
-export function bfloat16BitsToFloat32(bits: number): number {
-  scratchBits[0] = (bits & 0xffff) << 16;
-  return scratch[0]!;
 }
 
 /** A JSON `data` array → a Tensor of the OIP datatype (FP16/BF16 given as numbers, stored as bits). */

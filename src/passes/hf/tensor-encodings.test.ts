@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { float16BitsToFloat32 } from "../../kernels/float16.js";
-import { decodeFloats, encodeBfloat16, encodeQ8_0 } from "./tensor-encodings.js";
+import { encodeBfloat16 } from "../../kernels/bfloat16.js";
+import { decodeFloats, encodeQ8_0 } from "./tensor-encodings.js";
 
 describe("Q8_0 blocks", () => {
   it("stores d = max|x|/127 as float16 and q = round(x/d), halves away from zero", () => {

@@ -1,4 +1,5 @@
 import { EdgeforgeError } from "../../core/errors.js";
+import { encodeBfloat16 } from "../../kernels/bfloat16.js";
 import { convertFromFloat16, convertToFloat16, float16Max, float32ToFloat16Bits } from "../../kernels/float16.js";
 
 /** Stored element types the converters read and write. */
@@ -17,18 +18,6 @@ export function decodeFloats(bytes: Uint8Array, encoding: FloatEncoding): Float3
   const out = new Float32Array(bits.length);
   const outBits = new Uint32Array(out.buffer);
   for (let i = 0; i < bits.length; i += 1) outBits[i] = (bits[i] as number) << 16;
-  return out;
-}
-
-/** float32 → bfloat16 bits, round to nearest even, NaN kept quiet (gguf-py's `__compute_fp32_to_bf16`). */
-export function encodeBfloat16(values: Float32Array): Uint16Array {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < bits.length; i += 1) {
-    let n = bits[i] as number;
-    if ((n & 0x7fffffff) > 0x7f800000) n = ((n & 0xffff0000) | (64 << 16)) >>> 0;
-    out[i] = ((n + (0x7fff + ((n >>> 16) & 1))) >>> 16) & 0xffff;
-  }
   return out;
 }
 

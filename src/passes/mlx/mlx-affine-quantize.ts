@@ -1,6 +1,6 @@
 import { EdgeforgeError } from "../../core/errors.js";
 import { float16BitsToFloat32, float32ToFloat16Bits } from "../../kernels/float16.js";
-import { encodeBfloat16 } from "../hf/tensor-encodings.js";
+import { bfloat16BitsToFloat32, float32ToBfloat16Bits } from "../../kernels/bfloat16.js";
 
 /**
  * MLX affine quantization, as mlx/backend/cpu/quantized.cpp `quantize` computes it (ml-explore/mlx
@@ -28,10 +28,7 @@ export interface MlxQuantizedTensor {
 const roundToDtype: Record<MlxScaleDtype, (value: number) => number> = {
   F32: (value) => Math.fround(value),
   F16: (value) => float16BitsToFloat32(float32ToFloat16Bits(value)),
-  BF16: (value) => {
-    const bits = encodeBfloat16(Float32Array.of(value))[0] as number;
-    return new Float32Array(new Uint32Array([bits << 16]).buffer)[0] as number;
-  },
+  BF16: (value) => bfloat16BitsToFloat32(float32ToBfloat16Bits(value)),
 };
 
 /** std::rint: round half to even. */
