@@ -2,12 +2,12 @@ import { basename, extname } from "node:path";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
-import { hashFileSha256 } from "../../core/hashing.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
 import { llamaQuantizeTypeNames } from "../../toolchain/llama-quantize/llama-quantize-types.js";
 import { quantizeGgufWithLlamaCpp, resolveLlamaQuantizeType } from "../../toolchain/llama-quantize/quantize-gguf-file.js";
 import type { Pass, PassContext, PassResult } from "../pass.js";
 import { describeQuantizeFallbacks } from "./describe-quantize-fallbacks.js";
+import { ggufArtifact } from "./gguf-artifact.js";
 
 const tensorTypeSchema = z.object({
   pattern: z.string().min(1).describe("regular expression matched against tensor names, e.g. ffn_down"),
@@ -80,20 +80,12 @@ export const ggufQuantizePass: Pass<GgufQuantizeOptions> = {
       },
       context,
     );
-    const inputSha256 = input.sha256 ?? (await hashFileSha256(input.path, context.signal));
     const counts: Record<string, number> = { tensors: Object.values(result.tensorTypeCounts).reduce((sum, count) => sum + count, 0), imatrixEntries: result.imatrixEntries };
     for (const [type, count] of Object.entries(result.tensorTypeCounts)) counts[`tensors${type}`] = count;
     const fallbacks = describeQuantizeFallbacks((await readGgufHeader(result.outputPath, { signal: context.signal })).tensors, result.type.name);
     counts.fallbackTensors = fallbacks.tensorCount;
     return {
-      artifact: {
-        format: "gguf",
-        path: result.outputPath,
-        files: [result.outputPath],
-        sizeBytes: result.sizeBytes,
-        sha256: await hashFileSha256(result.outputPath, context.signal),
-        lineage: [...input.lineage, { passId: ggufQuantizePass.id, passVersion: ggufQuantizePass.version, options, inputSha256 }],
-      },
+      artifact: await ggufArtifact(input, { path: result.outputPath, sizeBytes: result.sizeBytes }, { pass: ggufQuantizePass, options }, context.signal),
       log: {
         counts,
         notes: [`llama.cpp ${result.llamaCppRelease ?? "(unknown release)"} via ${basename(result.libllama)}; ${result.inputFileType ?? "?"} → ${result.type.name}`, ...(fallbacks.note ? [fallbacks.note] : [])],

@@ -3,7 +3,7 @@ import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
-import { hashFileSha256 } from "../../core/hashing.js";
+import { ggufArtifact } from "../gguf/gguf-artifact.js";
 import type { GgmlTypeName } from "../../formats/gguf/ggml-types.js";
 import type { GgufValue } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
@@ -159,15 +159,7 @@ export const hfConvertGgufPass: Pass<HfConvertGgufOptions> = {
     const notes = [`tokenizer: ${result.tokenizerKind}`];
     if (result.clampedCount > 0) notes.push(`${result.clampedCount} values beyond the float16 range were clamped to ±65504`);
     return {
-      artifact: {
-        format: "gguf",
-        path: result.path,
-        files: [result.path],
-        sizeBytes: result.sizeBytes,
-        sha256: await hashFileSha256(result.path, context.signal),
-        // A folder has no single hash; its config.json identifies it in the lineage.
-        lineage: [...input.lineage, { passId: "hf.convert.gguf", passVersion: "1", options, inputSha256: input.sha256 ?? (await hashFileSha256(join(input.path, "config.json"))) }],
-      },
+      artifact: await ggufArtifact(input, result, { pass: hfConvertGgufPass, options, inputIdentity: join(input.path, "config.json") }, context.signal),
       log: { counts: { tensors: result.tensorCount, valuesClamped: result.clampedCount }, notes },
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
     };

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { openByteSource } from "../../core/byte-source.js";
 import { EdgeforgeError } from "../../core/errors.js";
-import { hashFileSha256 } from "../../core/hashing.js";
+import { ggufArtifact } from "../gguf/gguf-artifact.js";
 import type { GgufValue } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
 import { writeGguf, type GgufTensorInput } from "../../formats/gguf/write-gguf.js";
@@ -179,14 +179,7 @@ export const llama2cConvertGgufPass: Pass<Llama2cConvertGgufOptions> = {
     const started = process.hrtime.bigint();
     const result = await convertLlama2cToGguf(input.path, outputPath, options, context);
     return {
-      artifact: {
-        format: "gguf",
-        path: result.path,
-        files: [result.path],
-        sizeBytes: result.sizeBytes,
-        sha256: await hashFileSha256(result.path, context.signal),
-        lineage: [...input.lineage, { passId: "llama2c.convert.gguf", passVersion: "1", options, inputSha256: input.sha256 ?? (await hashFileSha256(input.path, context.signal)) }],
-      },
+      artifact: await ggufArtifact(input, result, { pass: llama2cConvertGgufPass, options }, context.signal),
       log: { counts: { tensors: result.tensorCount }, notes: result.notes },
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
     };
