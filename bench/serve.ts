@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
@@ -85,7 +86,36 @@ function jsonBody(inputs: NamedTensors): { body: Buffer; headers: Record<string,
   return { body: Buffer.from(JSON.stringify({ inputs: entries.map(([name, t]) => ({ name, shape: t.dims, datatype: "FP32", data: Array.from(t.data as Float32Array) })) })), headers: { "content-type": "application/json" } };
 }
 
-async function timeRequest(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
+/** One keep-alive connection, as a client that sends requests one at a time would hold. */
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+let responseScratch = new Uint8Array(0);
+
+/**
+ * node:http with keep-alive, the response read into a reused buffer: the client costs as little as
+ * a client can, so the figure is the server's. (WHATWG fetch's web streams cost ~40 ms more per 1 MB
+ * response on the loaded machine; the "binaryFetch" arm keeps measuring that client side by side.)
+ */
+function timeRequest(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
+  const target = new URL(url);
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest({ agent, host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { ...request.headers, "content-length": request.body.byteLength } }, (response) => {
+      const length = Number(response.headers["content-length"] ?? 0);
+      if (responseScratch.byteLength < length) responseScratch = new Uint8Array(length);
+      let at = 0;
+      response.on("data", (chunk: Buffer) => {
+        if (at + chunk.byteLength <= responseScratch.byteLength) responseScratch.set(chunk, at);
+        at += chunk.byteLength;
+      });
+      response.on("error", reject);
+      response.on("end", () => (response.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - started)) : reject(new Error(`HTTP ${response.statusCode}`))));
+    });
+    sent.on("error", reject);
+    sent.end(request.body);
+  });
+}
+
+async function timeFetch(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
   const started = process.hrtime.bigint();
   const response = await fetch(url, { method: "POST", headers: request.headers, body: request.body });
   await response.arrayBuffer();
@@ -99,15 +129,16 @@ async function measureOverhead(server: ServerProcess, model: (typeof models)[num
   const inputs = generateInputs(session.describe().inputs, { seed: 1, shapes: model.shapes });
   const inferUrl = `${server.url}/v2/models/${model.name}/infer`;
   const encodings = { binary: binaryBody(inputs), json: jsonBody(inputs) };
-  const samples: Record<"inProcess" | "binary" | "json", number[]> = { inProcess: [], binary: [], json: [] };
-  const ratios: Record<"binary" | "json", number[]> = { binary: [], json: [] };
+  const samples: Record<"inProcess" | "binary" | "binaryFetch" | "json", number[]> = { inProcess: [], binary: [], binaryFetch: [], json: [] };
+  const ratios: Record<"binary" | "binaryFetch" | "json", number[]> = { binary: [], binaryFetch: [], json: [] };
   for (let i = 0; i < 5; i += 1) {
     await session.run(inputs);
     await timeRequest(inferUrl, encodings.binary);
+    await timeFetch(inferUrl, encodings.binary);
     await timeRequest(inferUrl, encodings.json);
   }
   for (let block = 0; block < model.blocks; block += 1) {
-    const arms = block % 2 === 0 ? (["inProcess", "binary", "json"] as const) : (["json", "binary", "inProcess"] as const);
+    const arms = block % 2 === 0 ? (["inProcess", "binary", "binaryFetch", "json"] as const) : (["json", "binaryFetch", "binary", "inProcess"] as const);
     const blockP50: Partial<Record<(typeof arms)[number], number>> = {};
     for (const arm of arms) {
       const times: number[] = [];
@@ -116,6 +147,8 @@ async function measureOverhead(server: ServerProcess, model: (typeof models)[num
           const started = process.hrtime.bigint();
           await session.run(inputs);
           times.push(Number(process.hrtime.bigint() - started));
+        } else if (arm === "binaryFetch") {
+          times.push(await timeFetch(inferUrl, encodings.binary));
         } else {
           times.push(await timeRequest(inferUrl, encodings[arm]));
         }
@@ -124,6 +157,7 @@ async function measureOverhead(server: ServerProcess, model: (typeof models)[num
       blockP50[arm] = median(times);
     }
     ratios.binary.push(blockP50.binary! / blockP50.inProcess!);
+    ratios.binaryFetch.push(blockP50.binaryFetch! / blockP50.inProcess!);
     ratios.json.push(blockP50.json! / blockP50.inProcess!);
   }
   await session.close();
@@ -136,6 +170,8 @@ async function measureOverhead(server: ServerProcess, model: (typeof models)[num
     inProcessP50Ms: p50Ms(samples.inProcess),
     serverBinaryP50Ms: p50Ms(samples.binary),
     serverJsonP50Ms: p50Ms(samples.json),
+    serverBinaryFetchP50Ms: p50Ms(samples.binaryFetch),
+    overheadBinaryFetch: median(ratios.binaryFetch) - 1,
     overheadBinary: median(ratios.binary) - 1,
     overheadJson: median(ratios.json) - 1,
     overheadBinaryMs: p50Ms(samples.binary) - p50Ms(samples.inProcess),
@@ -195,6 +231,8 @@ async function measureOverload(server: ServerProcess, body: { body: Buffer; head
   };
 }
 
+/** `--only overhead` stops after the overhead phase (for quick before/after runs). */
+const overheadOnly = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "overhead";
 const server = await startServer(8);
 let result;
 try {
@@ -214,6 +252,9 @@ try {
   const recBody = binaryBody(generateInputs(recSession.describe().inputs, { seed: 1, shapes: models[0]!.shapes }));
   await recSession.close();
   await threaded.stop();
+  if (overheadOnly) {
+    result = { schemaVersion: 1, benchmark: "serve", method: "loopback HTTP (node:http keep-alive client; fetch measured alongside); overhead only: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio", note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load", overhead, overheadTarget, provenance: await readProvenance({}) };
+  } else {
   // Throughput runs with a deep queue (no 429); the overload phase with the shallow one.
   const deep = await startServer(64);
   console.error("throughput against concurrency…");
@@ -227,7 +268,7 @@ try {
     schemaVersion: 1,
     benchmark: "serve",
     method:
-      "loopback HTTP; overhead: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio; throughput and overload: autocannon with a prebuilt binary-extension body; RSS: server + worker processes from /proc",
+      "loopback HTTP (node:http keep-alive client; fetch measured alongside); overhead: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio; throughput and overload: autocannon with a prebuilt binary-extension body; RSS: server + worker processes from /proc",
     note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load",
     overhead,
     overheadTarget,
@@ -235,14 +276,20 @@ try {
     overload,
     provenance: await readProvenance({}),
   };
+  }
 } finally {
   if (server.child.exitCode === null) await server.stop();
 }
 
 for (const row of result.overhead) {
   console.log(
-    `${row.model} (${row.isolation}): in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · server binary p50 ${row.serverBinaryP50Ms.toFixed(2)} ms (overhead ${(row.overheadBinary * 100).toFixed(1)} %, ${row.overheadBinaryMs.toFixed(2)} ms) · server JSON p50 ${row.serverJsonP50Ms.toFixed(2)} ms (${(row.overheadJson * 100).toFixed(1)} %)`,
+    `${row.model} (${row.isolation}): in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · server binary p50 ${row.serverBinaryP50Ms.toFixed(2)} ms (overhead ${(row.overheadBinary * 100).toFixed(1)} %, ${row.overheadBinaryMs.toFixed(2)} ms) · with fetch as the client ${row.serverBinaryFetchP50Ms.toFixed(2)} ms (${(row.overheadBinaryFetch * 100).toFixed(1)} %) · server JSON p50 ${row.serverJsonP50Ms.toFixed(2)} ms (${(row.overheadJson * 100).toFixed(1)} %)`,
   );
+}
+if (!("throughput" in result)) {
+  await writeFileAtomic(fileURLToPath(new URL("./results/serve-overhead.json", import.meta.url)), `${JSON.stringify(result, null, 2)}\n`);
+  console.log("wrote bench/results/serve-overhead.json");
+  process.exit(0);
 }
 for (const row of result.throughput) console.log(`rec, ${row.connections} connection(s): ${row.requestsPerSec.toFixed(1)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, statuses ${JSON.stringify(row.statusCounts)}`);
 const o = result.overload;

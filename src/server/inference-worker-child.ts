@@ -7,6 +7,7 @@ import { buildDriftReference } from "../monitor/build-drift-reference.js";
 import { predictionConfidence } from "../monitor/prediction-summary.js";
 import { extractFeatures, planFeatures, type MonitoredFeature } from "../monitor/request-features.js";
 import { decodeInferRequest, encodeInferResponse } from "./oip-infer-codec.js";
+import { PayloadFile, payloadFileMinBytes } from "./payload-files.js";
 import type { FromWorkerMessage, GenerateMessage, InferMessage, LoadMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
 /**
@@ -19,15 +20,40 @@ let model: LoadMessage | undefined;
 let features: MonitoredFeature[] = [];
 const cancels = new Map<number, AbortController>();
 
+let payload: { request: PayloadFile; response: PayloadFile } | undefined;
+
+/** Buffers that pieces own whole (so moving them to the server thread loses nothing the worker still uses). */
+function ownedBuffers(pieces: readonly Uint8Array[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const piece of pieces) {
+    if (piece.buffer instanceof ArrayBuffer && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength) buffers.add(piece.buffer);
+  }
+  return [...buffers];
+}
+
 function send(message: FromWorkerMessage): void {
   if (!parentPort) {
+    // Between processes a large body goes through the response file: IPC would copy it several times.
+    if (message.kind === "infer-result" && payload && Array.isArray(message.body) && byteCount(message.body) >= payloadFileMinBytes) {
+      process.send?.({ ...message, body: { inFileBytes: payload.response.write(message.body) } });
+      return;
+    }
     process.send?.(message);
     return;
   }
-  // Between threads a result's bytes move without a copy when they own their whole buffer.
-  const body = message.kind === "infer-result" ? message.body : undefined;
-  const movable = body && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
-  parentPort.postMessage(message, movable ? [body.buffer as ArrayBuffer] : []);
+  // Between threads a result's bytes move without a copy when they own their whole buffer; buffers
+  // onnxruntime allocated outside V8 may refuse to move, and are then copied.
+  const transfer = message.kind === "infer-result" && Array.isArray(message.body) ? ownedBuffers(message.body) : [];
+  try {
+    parentPort.postMessage(message, transfer);
+  } catch (error) {
+    if (transfer.length === 0) throw error;
+    parentPort.postMessage(message);
+  }
+}
+
+function byteCount(pieces: readonly Uint8Array[]): number {
+  return pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
 }
 
 function toWorkerError(error: unknown): WorkerError {
@@ -42,6 +68,7 @@ async function load(message: LoadMessage): Promise<void> {
   try {
     const settings = { ...(message.threads === undefined ? {} : { threads: message.threads }), ...(message.contextSize === undefined ? {} : { contextSize: message.contextSize }) };
     model = message;
+    if (message.payload) payload = { request: new PayloadFile(message.payload.requestPath, false), response: new PayloadFile(message.payload.responsePath, false) };
     if (message.format === "gguf") {
       generator = await openTextGenerator(message.path, settings);
       send({ kind: "ready", runtime: "llama-cpp", runtimeVersion: "", inputs: [], outputs: [], llm: { contextSize: generator.contextSize, chatWrapper: generator.chatWrapperName }, rssBytes: process.memoryUsage.rss() });
@@ -69,14 +96,16 @@ async function infer(message: InferMessage): Promise<void> {
   try {
     if (!session || !model) throw new EdgeforgeError("RUNTIME_FAILED", "the model is not loaded", { hint: "wait for the model to be ready" });
     const description = session.describe();
-    const request = decodeInferRequest(message.body, message.headerLength, description);
+    // The request file's bytes are read into a reused buffer: decoding copies every tensor out of it.
+    const body = message.body instanceof Uint8Array ? message.body : payload!.request.readShared(message.body.inFileBytes);
+    const request = decodeInferRequest(body, message.headerLength, description);
     const started = process.hrtime.bigint();
     const results = await session.run(request.inputs, { outputNames: request.outputs.map((o) => o.name) });
     const inferenceNs = Number(process.hrtime.bigint() - started);
     const encoded = encodeInferResponse(request, model, results);
     const confidence = predictionConfidence(results);
     const values = extractFeatures(description.inputs, description.outputs, request.inputs, results, new Float64Array(features.length));
-    send({ kind: "infer-result", id: message.id, body: encoded.body, ...(encoded.headerLength === undefined ? {} : { headerLength: encoded.headerLength }), inferenceNs, ...(confidence === undefined ? {} : { confidence }), features: values, rssBytes: process.memoryUsage.rss() });
+    send({ kind: "infer-result", id: message.id, body: encoded.pieces, ...(encoded.headerLength === undefined ? {} : { headerLength: encoded.headerLength }), inferenceNs, ...(confidence === undefined ? {} : { confidence }), features: values, rssBytes: process.memoryUsage.rss() });
   } catch (error) {
     send({ kind: "request-failed", id: message.id, error: toWorkerError(error) });
   }

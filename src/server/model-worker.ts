@@ -1,4 +1,5 @@
 import { EdgeforgeError } from "../core/errors.js";
+import { createPayloadFolder, PayloadFile, payloadFileMinBytes, removePayloadFolder, type PayloadPaths } from "./payload-files.js";
 import { spawnWorker, type WorkerHandle, type WorkerIsolation } from "./spawn-worker.js";
 import type { FromWorkerMessage, GeneratedMessage, GenerateMessage, InferResultMessage, LoadMessage, ReadyMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
@@ -13,6 +14,9 @@ export interface ModelWorkerHooks {
   onMemory(rssBytes: number): void;
   onRestart(reason: string): void;
 }
+
+/** An infer result whose body is in hand (read back from the payload file when it came that way). */
+export type InferResult = Omit<InferResultMessage, "body"> & { body: Uint8Array[] };
 
 interface Pending {
   resolve(message: InferResultMessage | GeneratedMessage): void;
@@ -38,6 +42,8 @@ export class ModelWorker {
   private nextId = 1;
   private consecutiveCrashes = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Process isolation: the files large bodies travel through, kept across restarts, removed on stop. */
+  private payload: { paths: PayloadPaths; request: PayloadFile; response: PayloadFile } | undefined;
 
   constructor(
     private readonly load: Omit<LoadMessage, "kind">,
@@ -63,6 +69,11 @@ export class ModelWorker {
     }
     const child = spawnWorker(this.isolation);
     this.child = child;
+    if (this.isolation === "process" && !this.payload) {
+      const paths = createPayloadFolder();
+      this.payload = { paths, request: new PayloadFile(paths.requestPath, true), response: new PayloadFile(paths.responsePath, true) };
+    }
+    const payload = this.payload ? { payload: { requestPath: this.payload.paths.requestPath, responsePath: this.payload.paths.responsePath } } : {};
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       child.onMessage((message: FromWorkerMessage) => {
@@ -103,12 +114,19 @@ export class ModelWorker {
           this.start().catch(() => {});
         }, delayMs);
       });
-      child.send({ kind: "load", ...this.load } satisfies LoadMessage);
+      child.send({ kind: "load", ...this.load, ...payload } satisfies LoadMessage);
     });
   }
 
-  infer(body: Uint8Array, headerLength: number | undefined): Promise<InferResultMessage> {
-    return this.request((id) => ({ kind: "infer", id, body, ...(headerLength === undefined ? {} : { headerLength }) })) as Promise<InferResultMessage>;
+  async infer(body: Uint8Array, headerLength: number | undefined): Promise<InferResult> {
+    const payload = this.payload;
+    const result = (await this.request((id) => {
+      // One request at a time per worker (the queue's single slot), so the request file is free here.
+      const sent = payload && body.byteLength >= payloadFileMinBytes ? { inFileBytes: payload.request.write([body]) } : body;
+      return { kind: "infer", id, body: sent, ...(headerLength === undefined ? {} : { headerLength }) };
+    })) as InferResultMessage;
+    if (Array.isArray(result.body)) return result as InferResult;
+    return { ...result, body: [payload!.response.readOwned(result.body.inFileBytes)] };
   }
 
   generate(message: Omit<GenerateMessage, "kind" | "id">, onText: (text: string) => void, signal: AbortSignal): Promise<GeneratedMessage> {
@@ -123,6 +141,12 @@ export class ModelWorker {
     this.setState("stopped");
     this.failPending(new EdgeforgeError("MODEL_NOT_READY", `model ${this.load.name} was unloaded`, { hint: "load it again (POST /v2/repository/models/{name}/load)" }));
     await child?.stop();
+    if (this.payload) {
+      this.payload.request.close();
+      this.payload.response.close();
+      removePayloadFolder(this.payload.paths);
+      this.payload = undefined;
+    }
   }
 
   private request(build: (id: number) => object, onText?: (text: string) => void, signal?: AbortSignal): Promise<InferResultMessage | GeneratedMessage> {

@@ -21,7 +21,8 @@ export interface DecodedInferRequest {
 }
 
 export interface EncodedInferResponse {
-  body: Uint8Array;
+  /** The body in pieces: the JSON, then each binary output as a view of the tensor (never joined into one copy). */
+  pieces: Uint8Array[];
   /** Set when binary outputs follow the JSON header. */
   headerLength?: number;
 }
@@ -135,6 +136,6 @@ export function encodeInferResponse(request: DecodedInferRequest, model: { name:
     return `${head},"data":[${tensorDataJson(tensor)}]}`;
   });
   const json = Buffer.from(`{"id":${JSON.stringify(request.id)},"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)},"outputs":[${parts.join(",")}]}`, "utf8");
-  if (binaries.length === 0) return { body: json };
-  return { body: Buffer.concat([json, ...binaries]), headerLength: json.byteLength };
+  if (binaries.length === 0) return { pieces: [json] };
+  return { pieces: [json, ...binaries], headerLength: json.byteLength };
 }

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { version as edgeforgeVersion } from "../api/version.js";
 import { oipDatatypeFor } from "../formats/oip/oip-tensors.js";
@@ -78,7 +79,10 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
       if (result.headerLength !== undefined) reply.header("Inference-Header-Content-Length", result.headerLength).type("application/octet-stream");
       else reply.type("application/json");
       record(model, started, 200, result.features);
-      return reply.send(Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength));
+      const pieces = result.body.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      if (pieces.length === 1) return reply.send(pieces[0]);
+      // The JSON and each output go to the socket as they are, never joined into one more copy.
+      return reply.header("content-length", pieces.reduce((sum, piece) => sum + piece.byteLength, 0)).send(Readable.from(pieces));
     } catch (error) {
       const failure = httpFailure(error);
       if (model) record(model, started, failure.status);

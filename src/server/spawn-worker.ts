@@ -29,6 +29,10 @@ export interface WorkerHandle {
   kill(): void;
 }
 
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}
+
 export function spawnWorker(isolation: WorkerIsolation): WorkerHandle {
   if (isolation === "thread") {
     const worker = fromSources
@@ -36,7 +40,8 @@ export function spawnWorker(isolation: WorkerIsolation): WorkerHandle {
       : new Worker(workerEntry);
     return {
       id: worker.threadId,
-      send: (message) => worker.postMessage(message),
+      // A request body the server no longer needs moves to the thread without a copy when it owns its buffer.
+      send: (message) => worker.postMessage(message, message.kind === "infer" && message.body instanceof Uint8Array && ownsBuffer(message.body) ? [message.body.buffer as ArrayBuffer] : []),
       onMessage: (listener) => worker.on("message", listener),
       onExit: (listener) => {
         worker.on("error", () => {});

@@ -13,6 +13,8 @@ export interface LoadMessage {
   format: "onnx" | "gguf";
   threads?: number;
   contextSize?: number;
+  /** Process isolation: the files large bodies travel through (see payload-files.ts). */
+  payload?: { requestPath: string; responsePath: string };
   /** A dataset whose samples, run once at load, are the drift reference (ONNX). */
   reference?: { path: string; maxRows: number };
 }
@@ -21,7 +23,8 @@ export interface LoadMessage {
 export interface InferMessage {
   kind: "infer";
   id: number;
-  body: Uint8Array;
+  /** The body, or its length when it was written to the request payload file instead. */
+  body: Uint8Array | { inFileBytes: number };
   /** Inference-Header-Content-Length: the JSON header's length when binary tensors follow it. */
   headerLength?: number;
 }
@@ -66,7 +69,8 @@ export interface LoadFailedMessage {
 export interface InferResultMessage {
   kind: "infer-result";
   id: number;
-  body: Uint8Array;
+  /** The response body in pieces (JSON, then each binary output), or its length in the response payload file. */
+  body: Uint8Array[] | { inFileBytes: number };
   headerLength?: number;
   inferenceNs: number;
   /** Mean top-1 probability (or max score) over the first floating output's rows. */
