@@ -22,6 +22,8 @@ export const servedModelSchema = z
     signatureBundle: z.unknown().optional(),
     /** A dataset (as for eval) whose samples are the drift reference: run once through the model when it loads. */
     reference: z.string().min(1).optional(),
+    /** certification.json (or the folder holding it) from `edgeforge certify`: summarized on the dashboard. */
+    certification: z.string().min(1).optional(),
   })
   .strict();
 

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { EdgeforgeError, fileError } from "../core/errors.js";
 
@@ -35,9 +35,11 @@ export type CertificationFacts = z.infer<typeof certificationFactsSchema>;
 
 export const certificationFileName = "certification.json";
 
-/** Read and check `DIR/certification.json`. */
-export async function readCertificationFacts(folder: string, signal?: AbortSignal): Promise<CertificationFacts> {
-  const path = join(folder, certificationFileName);
+/** Read and check `DIR/certification.json` (or the file itself, when `location` names one). */
+export async function readCertificationFacts(location: string, signal?: AbortSignal): Promise<CertificationFacts> {
+  const isFile = await stat(location).then((s) => s.isFile(), () => false);
+  const folder = isFile ? dirname(location) : location;
+  const path = isFile ? location : join(location, certificationFileName);
   let text: string;
   try {
     text = await readFile(path, { encoding: "utf8", signal });
@@ -72,4 +74,34 @@ export async function readCertificationFacts(folder: string, signal?: AbortSigna
 /** Highest resident memory the certification measured (the certifying process, model loaded, under load). */
 export function measuredPeakRssBytes(facts: CertificationFacts): number {
   return Math.max(...facts.stress.levels.map((level) => level.rssEndBytes));
+}
+
+/** What a dashboard shows of a certification. */
+export interface CertificationSummary {
+  approved: boolean;
+  validatedAt: string;
+  artifact: { name: string; format: string; sha256: string; sizeBytes: number };
+  runtime: string;
+  machine: string;
+  checks: { total: number; passed: number; failed: Array<{ section: string; name: string; reason: string }> };
+  budgets: { p95Ms: number; p99Ms: number; errorRate: number };
+  stress: { concurrency: number; p50Ms: number; p99Ms: number; throughputPerSec: number };
+  peakRssBytes: number;
+  licence?: string;
+}
+
+export function summarizeCertification(facts: CertificationFacts): CertificationSummary {
+  const level = [...facts.stress.levels].reverse().find((l) => l.concurrency <= facts.monitoring.expectedConcurrency) ?? facts.stress.levels[0]!;
+  return {
+    approved: facts.approval.approved,
+    validatedAt: facts.validatedAt,
+    artifact: { name: facts.artifact.name, format: facts.artifact.format, sha256: facts.artifact.sha256, sizeBytes: facts.artifact.sizeBytes },
+    runtime: `${facts.compliance.runtime} ${facts.compliance.runtimeVersion}`,
+    machine: `${facts.machine.cpu}, ${facts.machine.logicalThreads} threads`,
+    checks: { total: facts.approval.checks.length, passed: facts.approval.checks.filter((c) => c.passed).length, failed: facts.approval.failed.map((f) => ({ section: f.section, name: f.name, reason: f.reason })) },
+    budgets: { p95Ms: facts.monitoring.latency.p95BudgetMs, p99Ms: facts.monitoring.latency.p99BudgetMs, errorRate: facts.monitoring.errorRateThreshold },
+    stress: { concurrency: level.concurrency, p50Ms: level.p50Ms, p99Ms: level.p99Ms, throughputPerSec: level.throughputPerSec },
+    peakRssBytes: measuredPeakRssBytes(facts),
+    ...(facts.compliance.licence ? { licence: facts.compliance.licence } : {}),
+  };
 }

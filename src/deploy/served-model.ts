@@ -37,7 +37,7 @@ export function servedVersionOf(input: PackageInput, version?: string): string {
   return version ?? input.certification.registry?.version ?? input.contents.digest.slice(0, 12);
 }
 
-/** `edgeforge serve` arguments for the served model (the signature is `<model>.sig` beside it). */
+/** `edgeforge serve` arguments for the served model (the signature is `<model>.sig` beside it; the certification feeds /dashboard). */
 export function serveArguments(model: ServedModel): string[] {
   return [
     "--model",
@@ -48,6 +48,8 @@ export function serveArguments(model: ServedModel): string[] {
     String(model.port),
     "--threads",
     String(model.threads),
+    "--certification",
+    `${model.name}=${model.certificationDir}/certification.json`,
     ...(model.publicKeyPath ? ["--require-signature", "--key", model.publicKeyPath] : []),
   ];
 }

@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from "../core/logger.js";
 import { createBearerCheck, readBearerTokens } from "./bearer-auth.js";
 import { httpFailure, retryAfterSeconds } from "./http-errors.js";
 import { ModelRepository } from "./model-repository.js";
+import { registerDashboardRoutes } from "./dashboard-routes.js";
 import { registerMonitoringRoutes } from "./monitoring-routes.js";
 import { registerOipRoutes } from "./oip-routes.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
@@ -100,6 +101,7 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   registerMonitoringRoutes(app, context);
   registerRolloutRoutes(app, rollouts);
   registerAlertmanagerRoutes(app, context, rollouts);
+  registerDashboardRoutes(app, context);
 
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -28,23 +28,24 @@ interface ServeFlags {
   isolation?: string;
   key?: string;
   reference: string[];
+  certification: string[];
   referenceRows?: number;
   monitorWindow?: number;
   monitorInterval?: number;
   driftMethod?: string;
 }
 
-/** `--reference [NAME=]DATASET`: without a name it belongs to the only model served. */
-function attachReferences(models: ServedModelSpec[], references: string[]): ServedModelSpec[] {
+/** `--reference [NAME=]DATASET`, `--certification [NAME=]PATH`: without a name it belongs to the only model served. */
+function attachPerModel(models: ServedModelSpec[], values: string[], field: "reference" | "certification"): ServedModelSpec[] {
   const byName = new Map<string, string>();
-  for (const argument of references) {
+  for (const argument of values) {
     const equals = argument.indexOf("=");
     const name = equals >= 0 ? argument.slice(0, equals) : models.length === 1 ? models[0]!.name : undefined;
-    if (name === undefined) throw new EdgeforgeError("INVALID_OPTION", `--reference ${argument} names no model and ${models.length} are served`, { hint: "use --reference NAME=DATASET" });
-    if (!models.some((m) => m.name === name)) throw new EdgeforgeError("INVALID_OPTION", `--reference ${argument}: no served model is named "${name}"`, { hint: `served: ${models.map((m) => m.name).join(", ")}` });
+    if (name === undefined) throw new EdgeforgeError("INVALID_OPTION", `--${field} ${argument} names no model and ${models.length} are served`, { hint: `use --${field} NAME=PATH` });
+    if (!models.some((m) => m.name === name)) throw new EdgeforgeError("INVALID_OPTION", `--${field} ${argument}: no served model is named "${name}"`, { hint: `served: ${models.map((m) => m.name).join(", ")}` });
     byName.set(name, resolve(equals >= 0 ? argument.slice(equals + 1) : argument));
   }
-  return models.map((m) => (byName.has(m.name) ? { ...m, reference: byName.get(m.name)! } : m));
+  return models.map((m) => (byName.has(m.name) ? { ...m, [field]: byName.get(m.name)! } : m));
 }
 
 function parsePort(value: string): number {
@@ -85,6 +86,7 @@ export function registerServeCommand(program: Command): void {
     .option("--isolation <mode>", "process (default: a crashing model takes only its own process down) or thread (no tensor copies, no crash isolation)")
     .option("--drain <ms>", "how long SIGTERM waits for in-flight requests (default 10000)", parseNonNegative)
     .option("--reference <[name=]dataset>", "drift reference: a dataset (image folder, .npy folder, JSON/JSONL, as for eval) run through the model at load (repeatable, one per model)", collect, [])
+    .option("--certification <[name=]path>", "certification.json (or its folder) from edgeforge certify, summarized on /dashboard (repeatable, one per model)", collect, [])
     .option("--reference-rows <n>", "reference samples read at most (default 5000)", parsePositiveInt)
     .option("--monitor-window <n>", "requests per version in the monitoring window (default 500)", parsePositiveInt)
     .option("--monitor-interval <ms>", "how often drift is recomputed (default 5000)", parsePositiveInt)
@@ -92,7 +94,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: ServeFlags) => {
       if (flags.auth !== undefined && flags.auth !== "inference") throw new EdgeforgeError("INVALID_OPTION", `--auth takes "inference", not "${flags.auth}"`, { hint: "admin routes always need a token; --auth inference adds the inference routes" });
       if ((flags.requireSignature === true) !== (flags.key !== undefined)) throw new EdgeforgeError("INVALID_OPTION", "--require-signature and --key go together", { hint: "edgeforge serve --require-signature --key PUB.pem --model …" });
-      const models = attachReferences(await Promise.all(flags.model.map((argument) => resolveModelArgument(argument, flags.registry))), flags.reference);
+      const models = attachPerModel(attachPerModel(await Promise.all(flags.model.map((argument) => resolveModelArgument(argument, flags.registry))), flags.reference, "reference"), flags.certification, "certification");
       const input: ServeConfigInput = {
         models,
         // Rollouts and automated actions need the registry the models came from.
