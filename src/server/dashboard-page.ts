@@ -216,8 +216,9 @@ const script = String.raw`
     s.certificationBody.replaceChildren(table);
   }
 
-  function renderEvents(s, result, available) {
+  function renderEvents(s, result, available, reason) {
     if (!available) { s.eventsBody.replaceChildren(el("div", "na", "not available on this server")); return; }
+    if (reason) { s.eventsBody.replaceChildren(el("div", "na", "not available for this model: " + reason)); return; }
     if (!result.ok) { s.eventsBody.replaceChildren(el("div", "na", result.status === 404 ? "not available on this server" : "not available (HTTP " + result.status + "): " + result.text)); return; }
     var events = Array.isArray(result.data) ? result.data.slice(0, 12) : [];
     if (events.length === 0) { s.eventsBody.replaceChildren(el("div", "na", "no alerts or actions yet")); return; }
@@ -275,7 +276,7 @@ const script = String.raw`
     return Promise.all([
       endpoints.monitoring ? getJson(base + "/monitoring") : Promise.resolve(null),
       endpoints.rollout ? getJson(base + "/rollout") : Promise.resolve(null),
-      endpoints.events ? getJson(base + "/events?limit=12") : Promise.resolve(null),
+      endpoints.events && !versions[0].eventsUnavailable ? getJson(base + "/events?limit=12") : Promise.resolve(null),
     ]).then(function (results) {
       var monitoring = results[0] && results[0].ok ? results[0].data.versions : null;
       var now = Date.now();
@@ -308,7 +309,7 @@ const script = String.raw`
       }
       renderSplit(s, name, versions, monitoring, results[1], endpoints.rollout);
       renderDrift(s, monitoring, endpoints.monitoring);
-      renderEvents(s, results[2] || {}, endpoints.events);
+      renderEvents(s, results[2] || {}, endpoints.events, versions[0].eventsUnavailable);
     });
   }
 

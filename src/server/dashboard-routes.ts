@@ -11,6 +11,8 @@ export interface DashboardModel {
   format: "onnx" | "gguf";
   state: string;
   source?: string;
+  /** Why the events route cannot answer for this model (it needs a registry model on a server with a registry). */
+  eventsUnavailable?: string;
   certification: CertificationSummary | null;
   certificationError?: string;
 }
@@ -24,7 +26,7 @@ export interface DashboardIndex {
 
 /** GET /dashboard (one self-contained page) and GET /dashboard/models (its index). */
 export function registerDashboardRoutes(app: FastifyInstance, context: ServerContext): void {
-  const { repository, logger } = context;
+  const { repository, logger, config } = context;
   const startedAt = new Date().toISOString();
   const certifications = new Map<string, Promise<{ summary: CertificationSummary | null; error?: string }>>();
   const certificationOf = (key: string, path: string | undefined): Promise<{ summary: CertificationSummary | null; error?: string }> => {
@@ -60,6 +62,7 @@ export function registerDashboardRoutes(app: FastifyInstance, context: ServerCon
           format: model.format,
           state: model.unloaded ? "unloaded" : model.worker.state,
           ...(model.spec.source ? { source: model.spec.source } : {}),
+          ...(config.registry === undefined ? { eventsUnavailable: "the server has no registry (serve --registry)" } : model.spec.source === undefined ? { eventsUnavailable: "served from a file, not from the registry" } : {}),
           certification: certification.summary,
           ...(certification.error ? { certificationError: certification.error } : {}),
         };

@@ -69,7 +69,7 @@ afterAll(async () => {
 describe("/dashboard", () => {
   it("lists the served versions, the routes it can read and the certification summary", async () => {
     const index = (await (await fetch(`${server.url}/dashboard/models`)).json()) as DashboardIndex;
-    expect(index.endpoints.monitoring).toBe(true);
+    expect(index.endpoints).toEqual({ monitoring: true, rollout: true, events: true });
     expect(index.models.map((m) => `${m.name}:${m.version}:${m.format}`)).toEqual(["mnist:1:onnx", "fortunes:q4:gguf"]);
     const fortunes = index.models[1]!;
     expect(fortunes.certification).toMatchObject({ approved: true, artifact: { name: "fortunes-q4_k_m.gguf", format: "gguf" }, budgets: { p95Ms: 10000, p99Ms: 20000, errorRate: 0.01 } });
@@ -121,7 +121,8 @@ describe("/dashboard", () => {
       expect(second.figures).not.toBe(first.figures);
       expect(Buffer.compare(first.png, second.png)).not.toBe(0);
       expect(await page.locator("#model-fortunes .certification").textContent()).toContain("approved");
-      expect(await page.locator("#model-fortunes .events").textContent()).toContain("not available on this server");
+      expect(await page.locator("#model-fortunes .events").textContent()).toContain("not available for this model: the server has no registry");
+      expect(await page.locator("#model-fortunes .split").textContent()).toContain("state idle");
       expect(await page.locator("#model-mnist .drift canvas").getAttribute("data-points")).toBe("7");
       expect(consoleErrors).toEqual([]);
       expect(foreign).toEqual([]);
