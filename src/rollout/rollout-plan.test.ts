@@ -59,6 +59,7 @@ describe("rollout plans", () => {
         (e: unknown) => e as EdgeforgeError,
       );
       expect(error?.message).toMatch(message);
+      expect(error?.code).toBe("INVALID_CONFIG");
       expect(error?.hint).toBeTruthy();
     }
     await expect(readRolloutAnalysisFile(join(dir, "missing.yaml"))).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });

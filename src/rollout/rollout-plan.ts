@@ -117,8 +117,14 @@ export async function readRolloutAnalysisFile(path: string): Promise<RolloutAnal
     });
   }
   const file = parsed.data;
-  if (file.interval !== undefined) parseIntervalMs(file.interval, `${path}: interval`);
-  if (file.steps !== undefined) checkSteps(file.steps, "canary", `${path}: steps`);
+  try {
+    if (file.interval !== undefined) parseIntervalMs(file.interval, `${path}: interval`);
+    if (file.steps !== undefined) checkSteps(file.steps, "canary", `${path}: steps`);
+  } catch (error) {
+    // The same checks as the flags', reported as the file's fault.
+    if (!EdgeforgeError.isInstance(error)) throw error;
+    throw new EdgeforgeError("INVALID_CONFIG", error.message, { ...(error.hint ? { hint: error.hint } : {}), details: { path } });
+  }
   return file;
 }
 
