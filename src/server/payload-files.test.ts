@@ -1,6 +1,10 @@
-import { existsSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createPayloadFolder, PayloadFile, removePayloadFolder } from "./payload-files.js";
+import { useTempDir } from "../../test/fixtures/temp-dir.js";
+import { createPayloadFolder, PayloadFile, removePayloadFolder, sweepOrphanedPayloadFolders } from "./payload-files.js";
+
+const base = useTempDir("edgeforge-payload-sweep-");
 
 describe("payload files", () => {
   it("carry pieces written by one side to the other whole, in a private folder removed afterwards", () => {
@@ -27,5 +31,17 @@ describe("payload files", () => {
       removePayloadFolder(paths);
     }
     expect(existsSync(paths.folder)).toBe(false);
+  });
+
+  it("sweeps the folders of servers that no longer exist (a SIGKILLed server cleans nothing), keeping live ones", () => {
+    const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
+    const orphan = base.join(`edgeforge-serve-${deadPid}-abc123`);
+    const live = base.join(`edgeforge-serve-${process.pid}-def456`);
+    const unrelated = base.join("edgeforge-serve-notapid");
+    for (const folder of [orphan, live, unrelated]) mkdirSync(folder);
+    sweepOrphanedPayloadFolders(base.path);
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(unrelated)).toBe(true);
   });
 });

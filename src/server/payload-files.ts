@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writevSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writevSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -16,11 +16,39 @@ export interface PayloadPaths {
   responsePath: string;
 }
 
-/** A private folder (0700) on tmpfs when the system has one, so the bytes stay in memory. */
+const folderPrefix = "edgeforge-serve-";
+
+/**
+ * A private folder (0700) on tmpfs when the system has one, so the bytes stay in memory. Its name carries
+ * the server's pid, so folders left by a server that was killed (SIGKILL skips every cleanup) are swept here.
+ */
 export function createPayloadFolder(): PayloadPaths {
   const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-  const folder = mkdtempSync(join(base, "edgeforge-serve-"));
+  sweepOrphanedPayloadFolders(base);
+  const folder = mkdtempSync(join(base, `${folderPrefix}${process.pid}-`));
   return { folder, requestPath: join(folder, "request.bin"), responsePath: join(folder, "response.bin") };
+}
+
+/** Remove payload folders whose server process no longer exists; other users' folders are left alone. */
+export function sweepOrphanedPayloadFolders(base: string): void {
+  for (const name of readdirSync(base)) {
+    const pid = Number(/^edgeforge-serve-(\d+)-/.exec(name)?.[1]);
+    if (!pid || isProcessAlive(pid)) continue;
+    try {
+      rmSync(join(base, name), { recursive: true, force: true });
+    } catch {
+      // Another user's folder (EPERM): theirs to sweep.
+    }
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 export function removePayloadFolder(paths: PayloadPaths): void {
