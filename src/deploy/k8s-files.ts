@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { buildAnalysisTemplate, buildDeployment, buildHorizontalPodAutoscaler, buildPodDisruptionBudget, buildRollout, buildService, type K8sObject, type K8sOptions } from "./k8s-manifests.js";
+import { buildAnalysisTemplate, buildDeployment, buildHorizontalPodAutoscaler, buildPodDisruptionBudget, buildPrometheusRule, buildRollout, buildService, type K8sObject, type K8sOptions } from "./k8s-manifests.js";
 
 /** The in-cluster address of a kube-prometheus-stack Prometheus; --prometheus-address for others. */
 export const defaultPrometheusAddress = "http://prometheus-operated.monitoring.svc:9090";
@@ -11,7 +11,8 @@ export function renderYamlDocuments(objects: readonly K8sObject[]): string {
 
 /**
  * The manifests by file name: the core objects (Deployment, Service, HorizontalPodAutoscaler,
- * PodDisruptionBudget) and, in progressive-delivery.yaml, the Argo Rollouts Rollout and its AnalysisTemplate.
+ * PodDisruptionBudget), in progressive-delivery.yaml the Argo Rollouts Rollout and its AnalysisTemplate,
+ * and the alert rules as a PrometheusRule.
  */
 export function buildK8sObjects(options: K8sOptions): Record<string, K8sObject[]> {
   return {
@@ -20,6 +21,7 @@ export function buildK8sObjects(options: K8sOptions): Record<string, K8sObject[]
     "horizontal-pod-autoscaler.yaml": [buildHorizontalPodAutoscaler(options, { apiVersion: "apps/v1", kind: "Deployment" })],
     "pod-disruption-budget.yaml": [buildPodDisruptionBudget(options)],
     "progressive-delivery.yaml": [buildAnalysisTemplate(options), buildRollout(options)],
+    "prometheus-rule.yaml": [buildPrometheusRule(options)],
   };
 }
 

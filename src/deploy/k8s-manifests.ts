@@ -1,3 +1,5 @@
+import { alertBudgetsFromCertification } from "../monitor/alert-budgets.js";
+import { buildAlertRules } from "../monitor/alert-rules.js";
 import type { CertificationFacts } from "./certification-facts.js";
 import { cpuQuantity, memoryQuantity, type DeploymentSizing } from "./deployment-sizing.js";
 import { containerUid } from "./docker-files.js";
@@ -201,5 +203,20 @@ export function buildRollout(options: K8sOptions): K8sObject {
         },
       },
     },
+  };
+}
+
+/**
+ * The alert rules `edgeforge alerts` writes (src/monitor: latency p95/p99, error rate, throughput
+ * drop, drift, not ready), with the certification's budgets, as a prometheus-operator PrometheusRule.
+ */
+export function buildPrometheusRule(options: K8sOptions): K8sObject {
+  const { model } = options;
+  const budgets = alertBudgetsFromCertification(model.name, options.certification, `certification of ${options.certification.artifact.name} (sha256 ${options.artifactSha256.slice(0, 12)}…, ${options.certification.validatedAt})`);
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: appName(model), labels: { ...labels(model), release: "kube-prometheus-stack" } },
+    spec: buildAlertRules(budgets),
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
 import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
@@ -49,11 +50,12 @@ const validators: Record<string, (object: Record<string, unknown>) => void> = {
   PodDisruptionBudget: (o) => new PodDisruptionBudget(o as never).validate(),
   Rollout: (o) => new Rollout(o as never).validate(),
   AnalysisTemplate: (o) => new AnalysisTemplate(o as never).validate(),
+  PrometheusRule: (o) => new PrometheusRule(o as never).validate(),
 };
 
 async function readK8sObjects(folder: string): Promise<Array<Record<string, unknown> & { kind: string }>> {
   const objects: Array<Record<string, unknown> & { kind: string }> = [];
-  for (const file of ["deployment.yaml", "service.yaml", "horizontal-pod-autoscaler.yaml", "pod-disruption-budget.yaml", "progressive-delivery.yaml"]) {
+  for (const file of ["deployment.yaml", "service.yaml", "horizontal-pod-autoscaler.yaml", "pod-disruption-budget.yaml", "progressive-delivery.yaml", "prometheus-rule.yaml"]) {
     for (const document of parseAllDocuments(await readFile(join(folder, file), "utf8"))) objects.push(document.toJS() as Record<string, unknown> & { kind: string });
   }
   return objects;
@@ -152,7 +154,7 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     const out = temp.join("k8s");
     const result = await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "k8s", output: out, name: "fortunes", image: "registry.example/edgeforge-fortunes:1", threads: 2 });
     const objects = await readK8sObjects(join(out, "k8s"));
-    expect(objects.map((o) => o.kind).sort()).toEqual(["AnalysisTemplate", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Rollout", "Service"]);
+    expect(objects.map((o) => o.kind).sort()).toEqual(["AnalysisTemplate", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "Rollout", "Service"]);
     for (const object of objects) expect(() => validators[object.kind]?.(object), object.kind).not.toThrow();
     // the validation can fail: a wrong type is refused
     const deployment = objects.find((o) => o.kind === "Deployment") as unknown as { spec: { replicas: unknown; template: { spec: { containers: ContainerView[] } } } };
@@ -188,6 +190,17 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     await writeFile(rulesPath, stringify({ groups: [{ name: "broken", rules: [{ record: "x", expr: "histogram_quantile(0.95, sum by (le) (rate(x[2m]))" }] }] }));
     expect((await promtoolCheckRules(rulesPath)).code).not.toBe(0);
     expect(await readFile(join(out, "Dockerfile"), "utf8")).toContain("HEALTHCHECK");
+
+    // the PrometheusRule's groups are a Prometheus rule file: promtool checks them as written
+    const rule = objects.find((o) => o.kind === "PrometheusRule") as unknown as { spec: { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> } };
+    const alerts = rule.spec.groups.flatMap((g) => g.rules);
+    expect(alerts.map((r) => r.alert)).toEqual(["EdgeforgeLatencyP95High", "EdgeforgeLatencyP99High", "EdgeforgeErrorRateHigh", "EdgeforgeThroughputDrop", "EdgeforgeDriftDetected", "EdgeforgeModelNotReady"]);
+    expect(alerts[0]?.expr).toContain(`> ${certified.certification.monitoring.latency.p95BudgetMs / 1000}`);
+    const alertPath = temp.join("prometheus-rule-groups.yaml");
+    await writeFile(alertPath, stringify(rule.spec));
+    const alertCheck = await promtoolCheckRules(alertPath);
+    expect(alertCheck.output).toContain("SUCCESS: 6 rules found");
+    expect(alertCheck.code).toBe(0);
   });
 
   it("android: tiny-fortunes Q4_K_M passes the APK budget with measured model bytes and estimated runtime bytes", async () => {
