@@ -134,6 +134,9 @@ function whatNextSection(report: Report): string {
   const items = [
     ...next.unreachable.map((u) => `<li><b>${escapeHtml(u.gate)}</b> (${escapeHtml(u.requirement)}) is out of reach: ${escapeHtml(u.why)}</li>`),
     ...(next.alternative ? [`<li>Nearest passing alternative: <code>${escapeHtml(next.alternative.candidateId)}</code> with ${escapeHtml(next.alternative.changes.join("; "))}:<pre>${escapeHtml(next.alternative.command)}</pre></li>`] : []),
+    ...(next.alternatives ?? [])
+      .filter((a) => a.kind !== "relaxed gate")
+      .map((a) => `<li>Alternative (${escapeHtml(a.kind)})${a.candidateId ? ` for <code>${escapeHtml(a.candidateId)}</code>` : ""}: ${escapeHtml(a.why)}:<pre>${escapeHtml(a.command)}</pre></li>`),
     ...(next.oversubscribed ? [`<li class="bad">${escapeHtml(next.oversubscribed)}</li>`] : []),
     ...next.findings.map((f) => `<li>[${escapeHtml(f.severity)}] ${escapeHtml(f.observation)}${f.actions.length > 0 ? ` → ${escapeHtml(f.actions.join("; "))}` : ""}</li>`),
   ];

@@ -37,6 +37,9 @@ export function renderReportMarkdown(report: Report): string {
     if (next.alternative) {
       lines.push(`- Nearest passing alternative: \`${next.alternative.candidateId}\` with ${escapeCell(next.alternative.changes.join("; "))}:`, "", "```sh", next.alternative.command, "```", "");
     }
+    for (const a of (next.alternatives ?? []).filter((x) => x.kind !== "relaxed gate")) {
+      lines.push(`- Alternative (${a.kind})${a.candidateId ? ` for \`${a.candidateId}\`` : ""}: ${escapeCell(a.why)}:`, "", "```sh", a.command, "```", "");
+    }
     if (next.oversubscribed) lines.push(`- ⚠ ${escapeCell(next.oversubscribed)}`);
     for (const f of next.findings) lines.push(`- [${f.severity}] ${escapeCell(f.observation)}${f.actions.length > 0 ? ` → ${escapeCell(f.actions.join("; "))}` : ""}`);
     lines.push("");

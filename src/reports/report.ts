@@ -239,6 +239,8 @@ export const reportSchema = z.object({
     .object({
       unreachable: z.array(z.object({ gate: z.string(), requirement: z.string(), bestCandidateId: z.string().optional(), bestMeasured: z.number().optional(), why: z.string() })),
       alternative: z.object({ candidateId: z.string(), changes: z.array(z.string()), command: z.string() }).optional(),
+      /** Every way to a passing verdict that applies (relaxed gate, other target, more data), each with its exact command. */
+      alternatives: z.array(z.object({ kind: z.enum(["relaxed gate", "other target", "more data"]), candidateId: z.string().optional(), why: z.string(), command: z.string() })).optional(),
       findings: z.array(z.object({ rule: z.string(), severity: z.enum(["error", "warning", "info"]), subject: z.string(), observation: z.string(), actions: z.array(z.string()) })),
       /** The machine was busy when measuring: absolute figures are slow and noisy, ratios are paired in time. */
       oversubscribed: z.string().optional(),

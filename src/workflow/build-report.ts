@@ -14,9 +14,11 @@ import type { ResolvedGoals } from "./resolve-gates.js";
 import type { RunLog } from "./run-log.js";
 import type { SearchOutcome } from "./run-search.js";
 import { diagnoseReport } from "./diagnose/diagnose-report.js";
+import { suggestAlternatives } from "./suggest-alternatives.js";
 import { suggestOptimizeCommand } from "./suggest-command.js";
 import type { WorkflowConfig } from "./workflow-config.js";
 import { summarizeMachine } from "../hardware/machine-summary.js";
+import type { TargetProfile } from "../hardware/target-profile.js";
 
 export interface ReportInputs {
   config: WorkflowConfig;
@@ -32,6 +34,8 @@ export interface ReportInputs {
   createdAt: string;
   durationMs: number;
   toolVersion: string;
+  /** Every shipped target profile, for the "other target" alternative. */
+  targets: readonly TargetProfile[];
 }
 
 export interface Verdicts {
@@ -93,7 +97,7 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
 }
 
 /** Why nothing passed and the nearest passing alternative with its command; diagnose findings; machine load. */
-export function whatNext(report: Report, config: WorkflowConfig, goals: ResolvedGoals, search: SearchOutcome, environment: Environment): NonNullable<Report["whatNext"]> {
+export function whatNext(report: Report, config: WorkflowConfig, goals: ResolvedGoals, search: SearchOutcome, environment: Environment, targets: readonly TargetProfile[]): NonNullable<Report["whatNext"]> {
   const findings = diagnoseReport(report, report.outputs.reportJson).findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, observation: f.observation, actions: f.actions }));
   const load = environment.local.load;
   const oversubscribed = load?.oversubscribed
@@ -109,9 +113,20 @@ export function whatNext(report: Report, config: WorkflowConfig, goals: Resolved
     ...(share === undefined ? {} : { runtimeFixedMemoryShare: share }),
     memoryBasis: baselineMemory?.modelMemoryBytes === undefined ? "whole-process peak RSS (no reference process)" : `model-attributable memory (${baselineMemory.modelMemoryIncludes ?? "peak RSS minus a reference process with the same runtime and settings"})`,
   });
+  const alternatives = suggestAlternatives({
+    config,
+    gates: goals.gates,
+    verdicts: measured.map((e) => e.verdict as NonNullable<typeof e.verdict>),
+    metrics: new Map(measured.map((e) => [e.planned.id, e.report.metrics])),
+    ...(explained.alternative ? { relaxed: explained.alternative } : {}),
+    skipped: report.plan.skipped,
+    targets,
+    ...(report.evaluation ? { evaluationSamples: report.evaluation.samples } : {}),
+  });
   return {
     unreachable: explained.unreachable,
     ...(explained.alternative ? { alternative: { candidateId: explained.alternative.candidateId, changes: explained.alternative.changes, command: suggestOptimizeCommand(config, explained.alternative.gates) } } : {}),
+    ...(alternatives.length > 0 ? { alternatives } : {}),
     ...base,
   };
 }
@@ -122,7 +137,7 @@ export function buildReport(inputs: ReportInputs): Report {
   const candidates = search.evaluated.map((e) => e.report);
   const passes = candidates.flatMap((c) => c.passes);
   const report = buildBareReport(inputs, verdicts, candidates, passes);
-  return { ...report, whatNext: whatNext(report, config, goals, search, environment) };
+  return { ...report, whatNext: whatNext(report, config, goals, search, environment, inputs.targets) };
 }
 
 function buildBareReport(inputs: ReportInputs, verdicts: Verdicts, candidates: Report["candidates"], passes: Report["candidates"][number]["passes"]): Report {

@@ -11,6 +11,7 @@ import type { ShapeOverrides } from "../core/shapes.js";
 import type { OnnxInspection } from "../formats/onnx/inspect-onnx.js";
 import { readShapeHints } from "../formats/onnx/read-shape-hints.js";
 import { detectModelFormat } from "../formats/detect-format.js";
+import { listTargetProfiles } from "../hardware/load-target-profile.js";
 import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
 import { assertGatesConsistent } from "../gates/check-gates.js";
 import type { MetricValues } from "../pareto/metric-catalog.js";
@@ -229,6 +230,7 @@ async function searchAndReport(
       createdAt,
       durationMs: clockMs() - startedMs,
       toolVersion: (await readToolVersions()).edgeforge ?? "unknown",
+      targets: await listTargetProfiles(),
     });
     const recommended = search.evaluated.find((e) => e.planned.id === draft.recommendation.candidateId);
     let recommendedArtifact: string | undefined;

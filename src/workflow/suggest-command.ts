@@ -15,8 +15,8 @@ function gateFlag(gate: Gate): string {
  * The `edgeforge optimize` command that reproduces this run with other gates (constraints and the
  * target budget stay as they were): what a user copies to get the nearest passing verdict.
  */
-export function suggestOptimizeCommand(config: WorkflowConfig, gates: readonly Gate[]): string {
-  const args = ["edgeforge", "optimize", config.model, "-o", `${config.output}-relaxed`];
+export function suggestOptimizeCommand(config: WorkflowConfig, gates: readonly Gate[], outputSuffix = "-relaxed"): string {
+  const args = ["edgeforge", "optimize", config.model, "-o", `${config.output}${outputSuffix}`];
   if (config.target !== "local") args.push("--target", config.target);
   if (config.data.evaluation) args.push("--eval", config.data.evaluation);
   if (config.data.calibration) args.push("--calibration", config.data.calibration);

@@ -25,6 +25,9 @@ export function renderOptimizeSummary(report: Report): string {
   if (next?.alternative) {
     lines.push(`Nearest passing alternative: ${next.alternative.candidateId}, with ${next.alternative.changes.join("; ")}:`, `  ${next.alternative.command}`);
   }
+  for (const a of (next?.alternatives ?? []).filter((x) => x.kind !== "relaxed gate")) {
+    lines.push(`Alternative (${a.kind})${a.candidateId ? ` for ${a.candidateId}` : ""}: ${a.why}:`, `  ${a.command}`);
+  }
   if (next?.oversubscribed) lines.push(`Note: ${next.oversubscribed}`);
   const rows = [["candidate", "p50 (abs.)", "tok/s", "model mem.", "size", "acc. ret.", "speed-up [95% CI]", "frontier", "gates"]];
   for (const c of report.candidates) {
