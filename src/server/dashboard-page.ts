@@ -81,7 +81,14 @@ const script = String.raw`
     var now = Date.now(), spanMs = Math.max(intervalMs * 10, options.windowMs || 120000);
     var max = 0, drawn = 0;
     series.forEach(function (s) { s.points.forEach(function (p) { if (isFinite(p.v) && p.v > max) max = p.v; }); });
-    (options.budgets || []).forEach(function (b) { if (isFinite(b.value) && b.value > max) max = b.value; });
+    // a budget far above the data would flatten it: such budgets are named in the corner instead of drawn
+    var dataMax = max, offScale = [];
+    var budgets = (options.budgets || []).filter(function (b) {
+      if (!isFinite(b.value)) return false;
+      if (dataMax > 0 && b.value > 3 * dataMax) { offScale.push(b.label); return false; }
+      return true;
+    });
+    budgets.forEach(function (b) { if (b.value > max) max = b.value; });
     if (!(max > 0)) max = options.minMax || 1;
     max *= 1.1;
     ctx.strokeStyle = "#e5e7eb"; ctx.fillStyle = "#6b7280"; ctx.lineWidth = 1;
@@ -94,8 +101,8 @@ const script = String.raw`
     ctx.fillText("now", left + plotW - 20, c.height - 20);
     var x = function (t) { return left + plotW - ((now - t) / spanMs) * plotW; };
     var yOf = function (v) { return top + plotH - (v / max) * plotH; };
-    (options.budgets || []).forEach(function (b) {
-      if (!isFinite(b.value)) return;
+    if (offScale.length) { ctx.fillStyle = "#b91c1c"; ctx.fillText(offScale.join(", ") + " (above the scale)", left + 4, top + 10); }
+    budgets.forEach(function (b) {
       ctx.save(); ctx.setLineDash([4, 4]); ctx.strokeStyle = "#b91c1c";
       ctx.beginPath(); ctx.moveTo(left, yOf(b.value)); ctx.lineTo(left + plotW, yOf(b.value)); ctx.stroke();
       ctx.fillStyle = "#b91c1c"; ctx.fillText(b.label, left + 4, yOf(b.value) - 3); ctx.restore();
