@@ -35,4 +35,16 @@ describe("analyzeStep", () => {
     expect(noStable.verdict).toBe("pass");
     expect(noStable.reasons.join()).toMatch(/not judged/);
   });
+
+  it("fails when too many of the candidate's input features drifted, and says when drift cannot be judged", () => {
+    const withDrift = { ...policy, driftMaxShare: 0.5 };
+    const drifted = analyzeStep(withDrift, window(100, 0, 0.01), window(100, 0, 0.01), { status: "evaluated", driftedShare: 0.75 });
+    expect(drifted.verdict).toBe("fail");
+    expect(drifted.measured.candidateDriftedShare).toBe(0.75);
+    expect(drifted.reasons.join()).toMatch(/drifted features 75.00 % ≥ 50.00 %/);
+    expect(analyzeStep(withDrift, window(100, 0, 0.01), window(100, 0, 0.01), { status: "evaluated", driftedShare: 0.25 }).verdict).toBe("pass");
+    const unjudged = analyzeStep(withDrift, window(100, 0, 0.01), window(100, 0, 0.01));
+    expect(unjudged.verdict).toBe("pass");
+    expect(unjudged.reasons.join()).toMatch(/drift not judged: no drift reference/);
+  });
 });

@@ -10,6 +10,9 @@ export interface VersionWindow {
 
 export type AnalysisVerdict = "pass" | "fail" | "inconclusive";
 
+/** The candidate's input drift from the server's drift monitor, or why there is none (no --reference, too few rows). */
+export type CandidateDrift = { status: "evaluated"; driftedShare: number } | { status: "no-reference" | "too-few-rows" | "not-evaluated" };
+
 export interface StepAnalysis {
   verdict: AnalysisVerdict;
   /** One line per criterion: why it passed, failed, or could not be judged. */
@@ -23,6 +26,7 @@ export interface StepAnalysis {
     stableSuccessRate?: number;
     stableP99LatencyMs?: number;
     p99LatencyRatio?: number;
+    candidateDriftedShare?: number;
   };
   thresholds: RolloutAnalysisPolicy;
 }
@@ -39,7 +43,7 @@ const percent = (value: number): string => `${(value * 100).toFixed(2)} %`;
  * inconclusive whatever the numbers say: a step is never promoted and never rolled back on no data.
  * The latency ratio is judged only when the stable version has at least `minRequests` requests too.
  */
-export function analyzeStep(policy: RolloutAnalysisPolicy, candidate: VersionWindow, stable: VersionWindow): StepAnalysis {
+export function analyzeStep(policy: RolloutAnalysisPolicy, candidate: VersionWindow, stable: VersionWindow, drift: CandidateDrift = { status: "no-reference" }): StepAnalysis {
   const candidateP99 = p99(candidate);
   const stableP99 = p99(stable);
   const measured: StepAnalysis["measured"] = {
@@ -51,6 +55,7 @@ export function analyzeStep(policy: RolloutAnalysisPolicy, candidate: VersionWin
     ...(stable.requests > 0 ? { stableSuccessRate: 1 - stable.failures / stable.requests } : {}),
     ...(stableP99 === undefined ? {} : { stableP99LatencyMs: stableP99 }),
     ...(candidateP99 !== undefined && stableP99 !== undefined && stableP99 > 0 ? { p99LatencyRatio: candidateP99 / stableP99 } : {}),
+    ...(drift.status === "evaluated" ? { candidateDriftedShare: drift.driftedShare } : {}),
   };
   if (candidate.requests < policy.minRequests) {
     return {
@@ -79,6 +84,14 @@ export function analyzeStep(policy: RolloutAnalysisPolicy, candidate: VersionWin
       const over = measured.p99LatencyRatio > policy.p99LatencyMaxRatio;
       failed ||= over;
       reasons.push(`p99 ${measured.p99LatencyRatio.toFixed(2)}× stable ${over ? ">" : "≤"} ${policy.p99LatencyMaxRatio}×`);
+    }
+  }
+  if (policy.driftMaxShare !== undefined) {
+    if (drift.status !== "evaluated") reasons.push(`drift not judged: ${drift.status === "no-reference" ? "no drift reference (serve --reference)" : `the drift monitor has not evaluated the candidate (${drift.status})`}`);
+    else {
+      const over = drift.driftedShare >= policy.driftMaxShare;
+      failed ||= over;
+      reasons.push(`drifted features ${percent(drift.driftedShare)} ${over ? "≥" : "<"} ${percent(policy.driftMaxShare)}`);
     }
   }
   return { verdict: failed ? "fail" : "pass", reasons, measured, thresholds: policy };

@@ -28,9 +28,10 @@ describe("rollout plans", () => {
     const path = join(dir, "analysis.yaml");
     await writeFile(path, "schemaVersion: 1\nsteps: [10, 100]\ninterval: 2s\nminRequests: 50\nfailureLimit: 1\nsuccessRate: { min: 0.999 }\nlatencyP99: { maxMs: 250 }\n");
     const file = await readRolloutAnalysisFile(path);
-    expect(buildRolloutPlan({ file })).toEqual({ strategy: "canary", steps: [10, 100], intervalMs: 2000, analysis: { successRateMin: 0.999, p99LatencyMaxMs: 250, minRequests: 50, failureLimit: 1 } });
+    expect(buildRolloutPlan({ file })).toEqual({ strategy: "canary", steps: [10, 100], intervalMs: 2000, analysis: { successRateMin: 0.999, p99LatencyMaxMs: 250, driftMaxShare: 0.5, minRequests: 50, failureLimit: 1 } });
     expect(buildRolloutPlan({ file, steps: [5, 25, 50, 100], interval: "1.5s" })).toMatchObject({ steps: [5, 25, 50, 100], intervalMs: 1500 });
-    expect(buildRolloutPlan({})).toEqual({ strategy: "canary", steps: [5, 25, 50, 100], intervalMs: 30_000, analysis: { successRateMin: 0.99, p99LatencyMaxRatio: 2, minRequests: 20, failureLimit: 0 } });
+    expect(buildRolloutPlan({})).toEqual({ strategy: "canary", steps: [5, 25, 50, 100], intervalMs: 30_000, analysis: { successRateMin: 0.99, p99LatencyMaxRatio: 2, driftMaxShare: 0.5, minRequests: 20, failureLimit: 0 } });
+    expect(buildRolloutPlan({ file: { drift: { maxShare: null } } }).analysis.driftMaxShare).toBeUndefined();
     expect(buildRolloutPlan({ blueGreen: true })).toMatchObject({ strategy: "blue-green", steps: [0] });
   });
 

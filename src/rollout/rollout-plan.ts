@@ -17,6 +17,8 @@ export const rolloutAnalysisSchema = z
     p99LatencyMaxMs: z.number().positive().optional(),
     /** Bound on the candidate's p99 relative to the stable version's p99 over the rollout. */
     p99LatencyMaxRatio: z.number().positive().optional(),
+    /** Share of the candidate's monitored input features that may drift (the drift monitor's verdict; 0.5 is its own "drifted"). */
+    driftMaxShare: z.number().gt(0).max(1).optional(),
     /** Fewer candidate requests in a window than this: inconclusive, the step is held (never promoted, never rolled back). */
     minRequests: z.number().int().min(1),
     /** Failed analyses tolerated; one more rolls back. */
@@ -38,7 +40,7 @@ export const rolloutPlanSchema = z
 
 export type RolloutPlan = z.infer<typeof rolloutPlanSchema>;
 
-export const defaultAnalysis: RolloutAnalysisPolicy = { successRateMin: 0.99, p99LatencyMaxRatio: 2, minRequests: 20, failureLimit: 0 };
+export const defaultAnalysis: RolloutAnalysisPolicy = { successRateMin: 0.99, p99LatencyMaxRatio: 2, driftMaxShare: 0.5, minRequests: 20, failureLimit: 0 };
 export const defaultCanarySteps = [5, 25, 50, 100];
 export const defaultIntervalMs = 30_000;
 
@@ -52,6 +54,8 @@ const analysisFileSchema = z
     minRequests: z.number().int().min(1).optional(),
     successRate: z.object({ min: z.number().min(0).max(1) }).strict().optional(),
     latencyP99: z.object({ maxMs: z.number().positive().optional(), maxRatioToStable: z.number().positive().optional() }).strict().optional(),
+    /** `maxShare: null` turns the drift criterion off. */
+    drift: z.object({ maxShare: z.number().gt(0).max(1).nullable() }).strict().optional(),
   })
   .strict();
 
@@ -112,7 +116,7 @@ export async function readRolloutAnalysisFile(path: string): Promise<RolloutAnal
   const parsed = analysisFileSchema.safeParse(value ?? {});
   if (!parsed.success) {
     throw new EdgeforgeError("INVALID_CONFIG", `${path} is not a rollout analysis file: ${z.prettifyError(parsed.error)}`, {
-      hint: "known keys: schemaVersion, steps, interval, failureLimit, minRequests, successRate.min, latencyP99.maxMs, latencyP99.maxRatioToStable (docs/rollout.md)",
+      hint: "known keys: schemaVersion, steps, interval, failureLimit, minRequests, successRate.min, latencyP99.maxMs, latencyP99.maxRatioToStable, drift.maxShare (docs/rollout.md)",
       details: { path, issues: parsed.error.issues },
     });
   }
@@ -151,6 +155,7 @@ export function buildRolloutPlan(input: RolloutPlanInput): RolloutPlan {
     ...(latency === undefined
       ? { p99LatencyMaxRatio: defaultAnalysis.p99LatencyMaxRatio }
       : { ...(latency.maxMs === undefined ? {} : { p99LatencyMaxMs: latency.maxMs }), ...(latency.maxRatioToStable === undefined ? {} : { p99LatencyMaxRatio: latency.maxRatioToStable }) }),
+    ...(file.drift?.maxShare === null ? {} : { driftMaxShare: file.drift?.maxShare ?? defaultAnalysis.driftMaxShare }),
     minRequests: file.minRequests ?? defaultAnalysis.minRequests,
     failureLimit: file.failureLimit ?? defaultAnalysis.failureLimit,
   };

@@ -2,7 +2,7 @@ import { parseModelRef, type Registry } from "../api/registry.js";
 import { servedModelFormat, servedModelSchema } from "../api/serve.js";
 import { EdgeforgeError } from "../core/errors.js";
 import type { ModelEvent, RolloutRecord } from "../registry/registry-types.js";
-import { analyzeStep, type StepAnalysis } from "../rollout/analyze-step.js";
+import { analyzeStep, type CandidateDrift, type StepAnalysis } from "../rollout/analyze-step.js";
 import { parseRolloutPlan, type RolloutPlan } from "../rollout/rollout-plan.js";
 import type { RolloutStatus } from "../rollout/rollout-status.js";
 import type { ServedModel } from "./model-repository.js";
@@ -164,6 +164,8 @@ export class RolloutController {
       version: record.candidateVersion,
       path: resolved.artifact.path,
       source: `${record.model}@${record.candidateVersion}`,
+      // The candidate sees the same traffic: its drift is judged against the stable version's reference.
+      ...(stable.spec.reference === undefined ? {} : { reference: stable.spec.reference }),
       ...(resolved.certification?.signatureBundle === undefined ? {} : { signatureBundle: resolved.certification.signatureBundle }),
     });
     const format = await servedModelFormat(spec.path);
@@ -193,7 +195,9 @@ export class RolloutController {
     const record = registry.rollouts.get(run.id);
     const now = await snapshotVersion(this.context.metrics, run.candidate.labels);
     const stableNow = await snapshotVersion(this.context.metrics, run.stable.labels);
-    const analysis = analyzeStep(run.plan.analysis, windowBetween(run.windowStart, now), windowBetween(run.baselineStart, stableNow));
+    const driftReport = run.candidate.monitor.evaluateDrift();
+    const drift: CandidateDrift = driftReport ? { status: "evaluated", driftedShare: driftReport.driftedShare } : { status: run.candidate.monitor.snapshot().drift.status as Exclude<CandidateDrift["status"], "evaluated"> };
+    const analysis = analyzeStep(run.plan.analysis, windowBetween(run.windowStart, now), windowBetween(run.baselineStart, stableNow), drift);
     const weightPercent = run.plan.steps[record.stepIndex] ?? 0;
     registry.rollouts.recordEvent(run.id, { kind: "analysis", details: { step: record.stepIndex, weightPercent, ...analysis }, actor: serverActor });
     this.context.logger.info(`rollout ${run.id} of ${run.name}: step ${record.stepIndex} (${weightPercent} %) ${analysis.verdict}: ${analysis.reasons.join("; ")}`);
