@@ -30,7 +30,11 @@ export function stableStringify(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(",")}}`;
 }
 
-/** A folder's identity: the hash of its files' names and hashes (sorted), so any changed byte changes it. */
+/**
+ * A folder's identity: the hash of its files' names and hashes (sorted), so any changed byte or name changes
+ * it. Not the OMS root digest (signing/model-manifest.ts `rootDigestOf`) on purpose: that one is fixed by the
+ * Model Signing spec for interoperability and leaves names out of the digest itself.
+ */
 export async function hashFolderSha256(folder: string, signal?: AbortSignal): Promise<string> {
   let names: string[];
   try {

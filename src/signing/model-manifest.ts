@@ -53,7 +53,12 @@ function isIgnored(name: string, ignorePaths: readonly string[]): boolean {
   return ignorePaths.some((ignored) => name === ignored || name.startsWith(`${ignored}/`));
 }
 
-/** sha256 over the concatenated raw (not hex) digests, in resource order: the statement's subject digest. */
+/**
+ * sha256 over the concatenated raw (not hex) digests, in resource order: the statement's subject digest.
+ * Not core's `hashFolderSha256` on purpose: this one is fixed by the OpenSSF Model Signing spec (recursive,
+ * ignore paths, names only in the manifest), so other OMS verifiers compute the same value; that one is
+ * edgeforge's artifact identity (cache keys, reports, registry), whose digest must change when a file is renamed.
+ */
 export function rootDigestOf(resources: readonly ModelResource[]): string {
   const hash = createHash("sha256");
   for (const resource of resources) hash.update(Buffer.from(resource.digest, "hex"));

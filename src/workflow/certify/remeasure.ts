@@ -49,16 +49,21 @@ export function runtimeSettingsOfReport(candidate: CandidateReport): RuntimeSett
   };
 }
 
+/** What is re-measured: the artifact, the optimize report it was chosen in, and its candidate there. */
+export interface RemeasureSubject {
+  artifactPath: string;
+  report: Report;
+  candidate: CandidateReport;
+}
+
+/** How both re-measurements run: the artifact's format, input shapes, the requirements, the seed, and the reporter. */
+export type RemeasureOptions = { format: ModelFormat; shapes: ShapeOverrides; requirements: CertifyRequirements; seed: number } & Reporter;
+
 /**
  * Latency, throughput and memory of the artifact against the report's input model at the same
  * runtime settings, in alternating blocks in one time window (measureSideBySide).
  */
-export async function remeasurePerformance(
-  artifactPath: string,
-  report: Report,
-  candidate: CandidateReport,
-  options: { format: ModelFormat; shapes: ShapeOverrides; requirements: CertifyRequirements; seed: number } & Reporter,
-): Promise<MeasuredSection> {
+export async function remeasurePerformance({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
   const settings = runtimeSettingsOfReport(candidate);
   const arm = (label: string, path: string): SideBySideArm => ({ label, artifactPath: path, format: options.format, runtime: candidate.runtime.runtime as RuntimeId, settings });
   const result = await measureSideBySide({
@@ -96,12 +101,7 @@ export async function remeasurePerformance(
 }
 
 /** Accuracy of the artifact against the report's input model on this machine: fidelity (ONNX) or perplexity/KL (GGUF). */
-export async function remeasureAccuracy(
-  artifactPath: string,
-  report: Report,
-  candidate: CandidateReport,
-  options: { format: ModelFormat; shapes: ShapeOverrides; requirements: CertifyRequirements; seed: number } & Reporter,
-): Promise<MeasuredSection> {
+export async function remeasureAccuracy({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
   const settings = runtimeSettingsOfReport(candidate);
   if (options.format === "gguf") {
     const text = options.requirements.evaluation.text as string;

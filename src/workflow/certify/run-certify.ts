@@ -190,8 +190,8 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
       details: { path: report.input.path },
     });
   }
-  const performanceSection = remeasured ? await remeasurePerformance(artifactPath, report, candidate, measureOptions) : fromReport(candidate, baseline, (m) => !accuracyMetrics.has(m), report.candidates.find((c) => c.id === candidate.id)?.measurement?.isolation ?? "optimize report");
-  const accuracySection = remeasured ? await remeasureAccuracy(artifactPath, report, candidate, measureOptions) : fromReport(candidate, baseline, (m) => accuracyMetrics.has(m), candidate.evaluationMethod ?? "optimize report");
+  const performanceSection = remeasured ? await remeasurePerformance({ artifactPath, report, candidate }, measureOptions) : fromReport(candidate, baseline, (m) => !accuracyMetrics.has(m), report.candidates.find((c) => c.id === candidate.id)?.measurement?.isolation ?? "optimize report");
+  const accuracySection = remeasured ? await remeasureAccuracy({ artifactPath, report, candidate }, measureOptions) : fromReport(candidate, baseline, (m) => accuracyMetrics.has(m), candidate.evaluationMethod ?? "optimize report");
   const allMetrics = { ...performanceSection.metrics, ...accuracySection.metrics, sizeBytes: contents.sizeBytes };
   const gates = judgeReportGates(report, allMetrics, { ...performanceSection.baselineMetrics, ...accuracySection.baselineMetrics, ...(baseline ? { sizeBytes: baseline.artifact?.sizeBytes ?? report.input.sizeBytes } : {}) });
   const splitGates = (accuracy: boolean): GateSection["results"] => gates.results.filter((g) => accuracyMetrics.has(g.metric) === accuracy);
