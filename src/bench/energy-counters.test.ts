@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { measureEnergy, probeNvidiaSmi, probeRapl } from "./energy-counters.js";
 import { parseVmHwmBytes } from "./read-peak-rss.js";
+import { makeTempDir } from "../../test/fixtures/temp-dir.js";
 
-const root = mkdtemp(join(tmpdir(), "edgeforge-powercap-"));
+const root = makeTempDir("powercap-");
 afterAll(async () => rm(await root, { recursive: true, force: true }));
 
 describe("probeRapl", () => {

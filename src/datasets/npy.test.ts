@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { float16BitsToFloat32 } from "../kernels/float16.js";
 import { encodeNpy, parseNpy, readNpy, writeNpy } from "./npy.js";
+import { makeTempDir } from "../../test/fixtures/temp-dir.js";
 
 // Bytes written by numpy 2.4 (numpy.lib.format.write_array), base64-encoded.
 const numpyFiles = {
@@ -81,7 +81,7 @@ describe("encodeNpy", () => {
     expect(Buffer.from(encodeNpy(parseNpy(bytesOf("bool")))).equals(Buffer.from(bytesOf("bool")))).toBe(true);
   });
 
-  const dir = mkdtemp(join(tmpdir(), "edgeforge-npy-"));
+  const dir = makeTempDir("npy-");
   afterAll(async () => rm(await dir, { recursive: true, force: true }));
 
   it("round-trips through a file for every integer width", async () => {

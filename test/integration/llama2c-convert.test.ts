@@ -1,5 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspect } from "../../src/api/inspect.js";
@@ -13,6 +12,7 @@ import type { Llama2cInspection } from "../../src/formats/llama2c/inspect-llama2
 import { llmTestThreads, stories260KCompletion, stories260KGguf, stories260KLlama2c, tinyLlamaF16, tinyStoriesText } from "../fixtures/llm-models.js";
 import { greedyContinuation } from "../helpers/llm-test-helpers.js";
 import { legacyToVersion1, piecesToText, writeLlama2cFromGguf, writeLlama2cTokenizer } from "../helpers/llama2c-files.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let standard: string;
@@ -29,7 +29,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-llama2c-"));
+  dir = await makeTempDir("llama2c-");
   standard = join(dir, "stories260K.bin");
   await writeLlama2cFromGguf(stories260KGguf, { seqLen: 512 }, standard);
   converted = (await convertModel(standard, { to: "gguf", vocabFrom: stories260KGguf, output: join(dir, "stories260K-F32.gguf") })).artifact.path;

@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { convertModel, quantizeGguf } from "../../src/api/llm.js";
@@ -16,6 +15,7 @@ import { heldoutText, tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { ggufLogits, ggufTokens, greedyContinuation, maxAbsDifference, patchConfig } from "../helpers/llm-test-helpers.js";
 import { loadReferenceLlama, referenceForward } from "../helpers/reference-llama-forward.js";
 import { writeSyntheticQwen2 } from "../helpers/synthetic-qwen2.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 async function readHfFolderAsLayout(folder: string): Promise<HfLayoutTensor[]> {
   const model = await readHfModelFolder(folder);
@@ -62,7 +62,7 @@ async function expectNothingWritten(run: () => Promise<unknown>, code: string, f
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-hf-"));
+  dir = await makeTempDir("hf-");
   // The HF folders are built FROM the real GGUF (inverse Q/K permutation, SentencePiece protobuf).
   spmFolder = join(dir, "tiny-llama-hf");
   await writeGgufAsHfFolder(await readGgufAsHf(tinyLlamaF16), spmFolder);

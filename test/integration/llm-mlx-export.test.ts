@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareLlms, convertModel, type LlmEvaluation } from "../../src/api/llm.js";
@@ -7,6 +6,7 @@ import { EdgeforgeError } from "../../src/core/errors.js";
 import { readGgufAsHf, writeGgufAsHfFolder, type HfLayoutTensor } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { heldoutText, llmTestThreads, tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { dequantizeMlx, float16Values, readMlxFolder, uint32Values, writeDequantizedHfFolder } from "../helpers/mlx-dequantize.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let source: Map<string, HfLayoutTensor>;
@@ -20,7 +20,7 @@ const key = (bits: number, groupSize: number): string => `${bits}bit-g${groupSiz
 let quality: Map<string, LlmEvaluation>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-mlx-"));
+  dir = await makeTempDir("mlx-");
   source = new Map((await readGgufAsHf(tinyLlamaF16)).tensors.map((tensor) => [tensor.name, tensor]));
   for (const { bits, groupSize } of variants) {
     const output = join(dir, key(bits, groupSize));

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareLlms, quantizeGguf, type LlmEvaluation } from "../../src/api/llm.js";
@@ -7,6 +6,7 @@ import { ggmlTensorBytes } from "../../src/formats/gguf/ggml-types.js";
 import { readGgufHeader, type GgufHeader } from "../../src/formats/gguf/read-gguf.js";
 import { openLlamaCppSession } from "../../src/runtimes/llama-cpp/llama-cpp-runtime.js";
 import { heldoutText, llamaCppReference, llmTestThreads, tinyLlamaF16 } from "../fixtures/llm-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const methods = ["Q8_0", "Q6_K", "Q4_K_M", "Q4_0"] as const;
 type Method = (typeof methods)[number];
@@ -19,7 +19,7 @@ const outputs = new Map<Method, string>();
 let evaluations: Map<string, LlmEvaluation>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-llm-"));
+  dir = await makeTempDir("llm-");
   for (const method of methods) {
     const result = await quantizeGguf(tinyLlamaF16, join(dir, `tiny-${method}.gguf`), { method, threads: 2 });
     outputs.set(method, result.artifact.path);

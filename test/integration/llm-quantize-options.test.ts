@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareLlms, quantizeGguf } from "../../src/api/llm.js";
@@ -13,6 +12,7 @@ import { calibrationText, heldoutText, llmTestThreads, tinyLlamaF16 } from "../f
 import { uniformImatrix, writeGgufImatrix, writeLegacyImatrix } from "../helpers/imatrix-files.js";
 import { ggufLogits, ggufTokens, maxAbsDifference } from "../helpers/llm-test-helpers.js";
 import { loadReferenceLlama, referenceForward, type ImatrixSums, type ReferenceLlama } from "../helpers/reference-llama-forward.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let reference: ReferenceLlama;
@@ -30,7 +30,7 @@ async function errorCode(run: () => Promise<unknown>): Promise<string | undefine
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-quantize-options-"));
+  dir = await makeTempDir("quantize-options-");
   const exported = await readGgufAsHf(tinyLlamaF16);
   reference = await loadReferenceLlama(exported.hp, exported.tensors);
   // llama-imatrix statistics from calibration.txt, computed by the TypeScript reference forward pass.

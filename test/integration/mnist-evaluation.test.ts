@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../src/api/evaluate.js";
@@ -14,6 +13,7 @@ import {
   writeMnistImageFolder,
   type LinearClassifier,
 } from "../fixtures/mnist-classifier.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let modelPath: string;
@@ -23,7 +23,7 @@ let classifier: LinearClassifier;
 let half: LinearClassifier;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-mnist-"));
+  dir = await makeTempDir("mnist-");
   const split = loadMnistSplit(300, 30);
   classifier = buildCentroidClassifier(split.train);
   half = roundToFloat16(classifier);

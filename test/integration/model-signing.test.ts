@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -11,6 +10,7 @@ import { comparePosixPaths } from "../../src/signing/model-manifest.js";
 import { readSignatureBundle, signModel, verifyArtifactSignature } from "../../src/signing/model-signature.js";
 import { generateSigningKeyPair, loadPrivateSigningKey, loadPublicSigningKey, type SigningCurve } from "../../src/signing/signing-keys.js";
 import { writeSigningKeyPair } from "../../src/signing/write-signing-key-pair.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const run = promisify(execFile);
 const pythonVerifier = fileURLToPath(new URL("../helpers/oms-verify.py", import.meta.url));
@@ -49,7 +49,7 @@ describe("OMS v1.0 model signatures (key mode)", () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-sign-"));
+    dir = await makeTempDir("sign-");
     folder = join(dir, "hf-model");
     await mkdir(join(folder, "tokenizer"), { recursive: true });
     await mkdir(join(folder, ".git"), { recursive: true });

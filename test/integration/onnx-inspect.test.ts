@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { ValueInfoProtoSchema } from "onnx-buf";
-import { mkdtemp, realpath, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EdgeforgeError } from "../../src/core/errors.js";
@@ -12,6 +11,7 @@ import { inspectOnnx } from "../../src/formats/onnx/inspect-onnx.js";
 import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { encodeOnnxModel, writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 /** Independent count: product of dims of every initializer and every Constant `value` tensor, walking attributes by hand. */
 async function independentElementCount(path: string): Promise<number> {
@@ -146,7 +146,7 @@ describe("inspectOnnx on real models", () => {
   });
 
   it("counts external-data tensors from their declarations without reading them", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeforge-onnx-inspect-"));
+    const dir = await makeTempDir("onnx-inspect-");
     try {
       const { model } = await readOnnxModel(realOnnxModels.vad);
       const out = join(dir, "vad.onnx");

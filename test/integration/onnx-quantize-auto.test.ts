@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
@@ -10,6 +9,7 @@ import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-stat
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { loadMnistSplit, type MnistSample } from "../fixtures/mnist-classifier.js";
 import { arrayDataset, mlpModelBytes, mnistInputs, trainMlp, type DenseLayer } from "../fixtures/quantize-fixtures.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let modelPath: string;
@@ -35,7 +35,7 @@ function outlierModel(layers: DenseLayer[]): DenseLayer[] {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-auto-"));
+  dir = await makeTempDir("auto-");
   split = loadMnistSplit(100, 30);
   modelPath = join(dir, "mlp_outlier.onnx");
   await writeFile(modelPath, mlpModelBytes(outlierModel(trainMlp(split.train, 128, 3))));

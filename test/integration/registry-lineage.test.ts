@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { convertModel } from "../../src/api/convert-model.js";
@@ -8,11 +7,12 @@ import { renderLineage } from "../../src/cli/render/render-lineage.js";
 import { Registry } from "../../src/registry/registry.js";
 import { readToolVersions } from "../../src/workflow/tool-versions.js";
 import { writeSyntheticQwen2 } from "../helpers/synthetic-qwen2.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 describe("registry lineage of a GGUF made from a Hugging Face folder", () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-lineage-"));
+    dir = await makeTempDir("lineage-");
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
@@ -10,6 +9,7 @@ import { EdgeforgeError } from "../../src/core/errors.js";
 import { hashFileSha256 } from "../../src/core/hashing.js";
 import { Registry } from "../../src/registry/registry.js";
 import { resolveRegistryModel } from "../../src/registry/resolve-registry-model.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const writer = fileURLToPath(new URL("../helpers/registry-writer.ts", import.meta.url));
 const mnist = "../shared/models/mnist-8.onnx";
@@ -35,7 +35,7 @@ function codeOf(fn: () => unknown): string {
 describe("model registry on SQLite", () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-registry-"));
+    dir = await makeTempDir("registry-");
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

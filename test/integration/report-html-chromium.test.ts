@@ -1,15 +1,15 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderReportHtml } from "../../src/reports/render-report-html.js";
 import { buildSampleReport } from "../fixtures/sample-report.js";
 import { openReportInChromium } from "../helpers/open-report-in-chromium.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 describe("report.html in headless Chromium", () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "edgeforge-html-"));
+    dir = await makeTempDir("html-");
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

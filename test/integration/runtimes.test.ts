@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
@@ -7,12 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBenchmark } from "../../src/bench/run-benchmark.js";
 import { openRuntimeSession, runtimeCatalog, runtimeForFormat } from "../../src/runtimes/catalog.js";
 import { realOnnxModels, tinyMatMulModel } from "../fixtures/onnx-test-models.js";
+import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;
 let matmulPath: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-runtimes-"));
+  dir = await makeTempDir("runtimes-");
   matmulPath = join(dir, "matmul.onnx");
   await writeFile(matmulPath, toBinary(ModelProtoSchema, tinyMatMulModel()));
 });

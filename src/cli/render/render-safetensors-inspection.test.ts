@@ -1,13 +1,13 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { inspectSafetensors } from "../../formats/safetensors/inspect-safetensors.js";
 import { renderSafetensorsInspection } from "./render-safetensors-inspection.js";
+import { makeTempDir } from "../../../test/fixtures/temp-dir.js";
 
 describe("renderSafetensorsInspection", () => {
   it("renders a safetensors file with its dtype table and a weights-only estimate", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "edgeforge-render-"));
+    const dir = await makeTempDir("render-");
     try {
       const json = JSON.stringify({ w: { dtype: "F16", shape: [2, 2], data_offsets: [0, 8] } });
       const length = Buffer.alloc(8);

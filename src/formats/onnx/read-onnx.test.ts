@@ -1,6 +1,5 @@
 import { toBinary } from "@bufbuild/protobuf";
-import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ModelProtoSchema, type ModelProto } from "onnx-buf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,13 +7,14 @@ import { EdgeforgeError } from "../../core/errors.js";
 import { externalMatMulModel, tinyMatMulModel } from "../../../test/fixtures/onnx-test-models.js";
 import { readOnnxModel } from "./read-onnx.js";
 import { getTensorData } from "./tensor-data.js";
+import { makeTempDir } from "../../../test/fixtures/temp-dir.js";
 
 let root: string;
 let modelDir: string;
 const weights = Float32Array.from({ length: 12 }, (_, i) => i);
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "edgeforge-onnx-read-"));
+  root = await makeTempDir("onnx-read-");
   modelDir = join(root, "model");
   await mkdir(join(modelDir, "sub"), { recursive: true });
   await writeFile(join(root, "outside.bin"), new Uint8Array(weights.buffer));
