@@ -1,9 +1,8 @@
-import { rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { EdgeforgeError } from "../core/errors.js";
 import { buildRolloutPlan, parseIntervalMs, parseRolloutPlan, parseStepsText, readRolloutAnalysisFile } from "./rollout-plan.js";
-import { makeTempDir } from "../../test/fixtures/temp-dir.js";
+import { useTempDir } from "../../test/fixtures/temp-dir.js";
 
 function failure(fn: () => unknown): EdgeforgeError {
   try {
@@ -16,16 +15,10 @@ function failure(fn: () => unknown): EdgeforgeError {
 }
 
 describe("rollout plans", () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await makeTempDir("rollout-plan-");
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir("rollout-plan-");
 
   it("takes flags over the analysis file over the defaults", async () => {
-    const path = join(dir, "analysis.yaml");
+    const path = temp.join("analysis.yaml");
     await writeFile(path, "schemaVersion: 1\nsteps: [10, 100]\ninterval: 2s\nminRequests: 50\nfailureLimit: 1\nsuccessRate: { min: 0.999 }\nlatencyP99: { maxMs: 250 }\n");
     const file = await readRolloutAnalysisFile(path);
     expect(buildRolloutPlan({ file })).toEqual({ strategy: "canary", steps: [10, 100], intervalMs: 2000, analysis: { successRateMin: 0.999, p99LatencyMaxMs: 250, driftMaxShare: 0.5, minRequests: 50, failureLimit: 1 } });
@@ -53,7 +46,7 @@ describe("rollout plans", () => {
       ["steps: [1, 2\n", /not valid YAML or JSON/],
     ];
     for (const [text, message] of cases) {
-      const path = join(dir, "bad.yaml");
+      const path = temp.join("bad.yaml");
       await writeFile(path, text);
       const error = await readRolloutAnalysisFile(path).then(
         () => undefined,
@@ -63,6 +56,6 @@ describe("rollout plans", () => {
       expect(error?.code).toBe("INVALID_CONFIG");
       expect(error?.hint).toBeTruthy();
     }
-    await expect(readRolloutAnalysisFile(join(dir, "missing.yaml"))).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+    await expect(readRolloutAnalysisFile(temp.join("missing.yaml"))).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
   });
 });

@@ -1,32 +1,24 @@
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { convertModel } from "../../src/api/convert-model.js";
 import { quantizeGguf } from "../../src/api/quantize-gguf.js";
 import { renderLineage } from "../../src/cli/render/render-lineage.js";
 import { Registry } from "../../src/registry/registry.js";
 import { readToolVersions } from "../../src/workflow/tool-versions.js";
 import { writeSyntheticQwen2 } from "../helpers/synthetic-qwen2.js";
-import { makeTempDir } from "../fixtures/temp-dir.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
 describe("registry lineage of a GGUF made from a Hugging Face folder", () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await makeTempDir("lineage-");
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir("lineage-");
 
   it("shows HF folder → GGUF F16 → Q4_K_M with each pass's options and tool versions", async () => {
-    const folder = join(dir, "qwen2-tiny");
+    const folder = temp.join("qwen2-tiny");
     await writeSyntheticQwen2(folder);
-    const f16 = await convertModel(folder, { to: "gguf", outtype: "F16", output: join(dir, "qwen2-tiny-f16.gguf") });
-    const q4 = await quantizeGguf(f16.artifact.path, join(dir, "qwen2-tiny-q4_k_m.gguf"), { method: "Q4_K_M" });
+    const f16 = await convertModel(folder, { to: "gguf", outtype: "F16", output: temp.join("qwen2-tiny-f16.gguf") });
+    const q4 = await quantizeGguf(f16.artifact.path, temp.join("qwen2-tiny-q4_k_m.gguf"), { method: "Q4_K_M" });
     const toolVersions = await readToolVersions();
     const stepsOf = (lineage: typeof f16.artifact.lineage) => lineage.map((s) => ({ passId: s.passId, passVersion: s.passVersion, options: s.options }));
 
-    using registry = Registry.open(join(dir, "registry.db"));
+    using registry = Registry.open(temp.join("registry.db"));
     const source = await registry.addVersion({ model: "qwen2-tiny", path: folder, version: "hf", command: "test" });
     const converted = await registry.addVersion({ model: "qwen2-tiny", path: f16.artifact.path, version: "f16", command: "test", parentDigest: source.artifactDigest, passes: stepsOf(f16.artifact.lineage), toolVersions });
     const quantized = await registry.addVersion({ model: "qwen2-tiny", path: q4.artifact.path, version: "q4_k_m", command: "test", parentPath: f16.artifact.path, passes: stepsOf(q4.artifact.lineage), toolVersions });

@@ -1,15 +1,14 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EdgeforgeError } from "../../src/core/errors.js";
 import { hashFileSha256 } from "../../src/core/hashing.js";
 import { Registry } from "../../src/registry/registry.js";
 import { resolveRegistryModel } from "../../src/registry/resolve-registry-model.js";
-import { makeTempDir } from "../fixtures/temp-dir.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
 const writer = fileURLToPath(new URL("../helpers/registry-writer.ts", import.meta.url));
 const mnist = "../shared/models/mnist-8.onnx";
@@ -33,16 +32,10 @@ function codeOf(fn: () => unknown): string {
 }
 
 describe("model registry on SQLite", () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await makeTempDir("registry-");
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir("registry-");
 
   it("stores versions content-addressed, moves aliases with an audit history, resolves name@alias", async () => {
-    const path = join(dir, "basic", "registry.db");
+    const path = temp.join("basic", "registry.db");
     let clock = Date.parse("2026-01-01T00:00:00Z");
     using registry = Registry.open(path, { now: () => new Date((clock += 1000)) });
     const v1 = await registry.addVersion({ model: "digits", path: mnist, command: "test" });
@@ -83,7 +76,7 @@ describe("model registry on SQLite", () => {
   });
 
   it("two processes writing 500 evaluations each at once end with 1,000 rows", async () => {
-    const path = join(dir, "concurrent", "registry.db");
+    const path = temp.join("concurrent", "registry.db");
     const digest = await (async () => {
       using registry = Registry.open(path);
       return (await registry.addArtifact(mnist)).digest;
@@ -98,7 +91,7 @@ describe("model registry on SQLite", () => {
   });
 
   it("kill -9 during writes leaves a consistent database: whole batches only, integrity ok", async () => {
-    const path = join(dir, "killed", "registry.db");
+    const path = temp.join("killed", "registry.db");
     const digest = await (async () => {
       using registry = Registry.open(path);
       return (await registry.addArtifact(mnist)).digest;
@@ -124,13 +117,13 @@ describe("model registry on SQLite", () => {
   });
 
   it("refuses a corrupt file and another program's SQLite database without touching them", async () => {
-    const garbage = join(dir, "garbage.db");
+    const garbage = temp.join("garbage.db");
     const bytes = randomBytes(64 * 1024);
     await writeFile(garbage, bytes);
     expect(codeOf(() => Registry.open(garbage))).toBe("REGISTRY_CORRUPT");
     expect(Buffer.compare(await readFile(garbage), bytes)).toBe(0);
 
-    const foreign = join(dir, "foreign.db");
+    const foreign = temp.join("foreign.db");
     const db = new Database(foreign);
     db.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('keep me')");
     db.close();
@@ -139,7 +132,7 @@ describe("model registry on SQLite", () => {
     expect(Buffer.compare(await readFile(foreign), before)).toBe(0);
 
     // a real registry whose pages were overwritten in the middle
-    const damaged = join(dir, "damaged", "registry.db");
+    const damaged = temp.join("damaged", "registry.db");
     {
       using registry = Registry.open(damaged);
       await registry.addVersion({ model: "digits", path: mnist, command: "test" });
@@ -152,10 +145,10 @@ describe("model registry on SQLite", () => {
   });
 
   it("registers into a folder that does not exist yet and reports a missing model file", async () => {
-    using registry = Registry.open(join(dir, "new", "deeper", "registry.db"));
-    await expect(registry.addVersion({ model: "x", path: join(dir, "missing.onnx"), command: "test" })).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
-    await mkdir(join(dir, "empty-folder"));
-    await expect(registry.addVersion({ model: "x", path: join(dir, "empty-folder"), command: "test" })).rejects.toBeInstanceOf(Error);
+    using registry = Registry.open(temp.join("new", "deeper", "registry.db"));
+    await expect(registry.addVersion({ model: "x", path: temp.join("missing.onnx"), command: "test" })).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+    await mkdir(temp.join("empty-folder"));
+    await expect(registry.addVersion({ model: "x", path: temp.join("empty-folder"), command: "test" })).rejects.toBeInstanceOf(Error);
     expect(registry.listModels()).toEqual([]);
   });
 });

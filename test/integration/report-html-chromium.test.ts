@@ -1,24 +1,18 @@
-import { rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { renderReportHtml } from "../../src/reports/render-report-html.js";
 import { buildSampleReport } from "../fixtures/sample-report.js";
 import { openReportInChromium } from "../helpers/open-report-in-chromium.js";
-import { makeTempDir } from "../fixtures/temp-dir.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
 
 describe("report.html in headless Chromium", () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await makeTempDir("html-");
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir("html-");
 
   for (const passing of [true, false]) {
     it(`draws both charts with no console errors and no requests (${passing ? "passing" : "failing"} run)`, async () => {
       const report = buildSampleReport({ passing });
-      const htmlPath = join(dir, `report-${passing}.html`);
+      const htmlPath = temp.join(`report-${passing}.html`);
       await writeFile(htmlPath, renderReportHtml(report));
       const check = await openReportInChromium(htmlPath, join("test-output", `report-sample-${passing ? "passing" : "failing"}.png`));
       expect(check.consoleErrors).toEqual([]);
@@ -31,7 +25,7 @@ describe("report.html in headless Chromium", () => {
 
   it("keeps a crowded scatter legible: every point inside the frame, no label collisions, unique short labels, a scrolling table", async () => {
     const report = buildSampleReport({ passing: true, crowded: true });
-    const htmlPath = join(dir, "report-crowded.html");
+    const htmlPath = temp.join("report-crowded.html");
     await writeFile(htmlPath, renderReportHtml(report));
     const check = await openReportInChromium(htmlPath, join("test-output", "report-sample-crowded.png"));
     expect(check.consoleErrors).toEqual([]);
