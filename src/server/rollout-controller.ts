@@ -143,6 +143,11 @@ export class RolloutController {
       await this.rollBack(run, `the candidate ${record.candidateVersion} could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {}, serverActor);
       throw error;
     }
+    if (this.running.get(name) !== run) {
+      // Aborted while the candidate loaded: it never gets traffic.
+      await this.context.repository.retire(run.candidate);
+      return;
+    }
     // Only now, with the candidate ready, does it get the weight its last passed analysis approved.
     const weightPercent = plan.steps[record.stepIndex] ?? 0;
     this.context.repository.setTraffic(name, { stable: stable.spec.version, candidate: record.candidateVersion, candidateWeight: weightPercent / 100 });
