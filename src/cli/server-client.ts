@@ -30,7 +30,7 @@ export async function callServer<T>(server: string, path: string, options: { met
       signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
     });
   } catch (error) {
-    throw new EdgeforgeError("MODEL_NOT_READY", `cannot reach the server at ${url.origin}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, {
+    throw new EdgeforgeError("SERVER_UNREACHABLE", `cannot reach the server at ${url.origin}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, {
       hint: "check --server (default http://127.0.0.1:8080) and that `edgeforge serve` runs",
       cause: error,
     });
