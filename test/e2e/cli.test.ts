@@ -1,7 +1,7 @@
 import { writeFile, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../fixtures/run-cli.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 

@@ -6,7 +6,7 @@ import { writeHeadCountZeroGguf } from "../fixtures/degenerate-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { cliPath, runCli } from "../helpers/run-cli.js";
+import { cliPath, runCli } from "../fixtures/run-cli.js";
 
 /** Each row of issue 14's table, reproduced against the built CLI. */
 const temp = useTempDir("hardening-");

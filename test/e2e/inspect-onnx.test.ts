@@ -1,7 +1,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../fixtures/run-cli.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 

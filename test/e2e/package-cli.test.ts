@@ -2,7 +2,7 @@ import { access } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { writeLargeF16Gguf } from "../fixtures/large-f16-gguf.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../fixtures/run-cli.js";
 
 const temp = useTempDir("edgeforge-package-cli-");
 

@@ -4,8 +4,8 @@ import { Registry } from "../../src/registry/registry.js";
 import type { RolloutStatus } from "../../src/rollout/rollout-status.js";
 import { writeMnistBatchVariants } from "../fixtures/mnist-batch-variants.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { runCli } from "../helpers/run-cli.js";
-import { seededFloats, startServeCli, testToken, waitFor, type ServeProcess } from "../helpers/serve-test-helpers.js";
+import { runCli } from "../fixtures/run-cli.js";
+import { seededFloats, startServeCli, testToken, waitFor, type ServeProcess } from "../fixtures/serve-test-helpers.js";
 
 /**
  * The built CLI end to end: `edgeforge serve` from a registry, `edgeforge rollout` against it, the server

@@ -2,7 +2,7 @@ import { access, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
-import { runCli } from "../helpers/run-cli.js";
+import { runCli } from "../fixtures/run-cli.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 

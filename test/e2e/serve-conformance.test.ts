@@ -7,8 +7,8 @@ import { startInferenceServer, type InferenceServer } from "../../src/server/sta
 import { model, node, valueInfo } from "../fixtures/onnx-test-models.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { runCli } from "../helpers/run-cli.js";
-import { testToken } from "../helpers/serve-test-helpers.js";
+import { runCli } from "../fixtures/run-cli.js";
+import { testToken } from "../fixtures/serve-test-helpers.js";
 
 /** `edgeforge conformance` against our server (every datatype onnxruntime takes) and against a server that is not OIP. */
 const temp = useTempDir("serve-conformance-");

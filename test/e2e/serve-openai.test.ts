@@ -3,7 +3,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { startServeCli, testToken, waitFor, type ServeProcess } from "../helpers/serve-test-helpers.js";
+import { startServeCli, testToken, waitFor, type ServeProcess } from "../fixtures/serve-test-helpers.js";
 
 /** `edgeforge serve` (built CLI) on tiny-fortunes, driven by the real `openai` client. */
 const temp = useTempDir("serve-openai-");

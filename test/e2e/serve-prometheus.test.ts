@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { waitFor } from "../helpers/serve-test-helpers.js";
+import { waitFor } from "../fixtures/serve-test-helpers.js";
 
 /** The /metrics exposition checked by promtool and scraped by a real Prometheus (Debian package) on loopback. */
 const temp = useTempDir("serve-prometheus-");

@@ -5,6 +5,7 @@ import type { ByteSource } from "../../src/core/byte-source.js";
 import { EdgeforgeError, type ErrorCode } from "../../src/core/errors.js";
 import { inspectGguf } from "../../src/formats/gguf/inspect-gguf.js";
 import { readGgufHeader, readGgufHeaderFromSource } from "../../src/formats/gguf/read-gguf.js";
+import { fuzzRandom } from "../fixtures/mutate-bytes.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
@@ -52,17 +53,6 @@ function splicedSource(prefix: Uint8Array, replacedLength: number): ByteSource {
   };
 }
 
-/** mulberry32: a seeded generator so a failing mutation can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("GGUF reader on damaged copies of the real model", () => {
   it("truncated at every 1/8 of its size: a typed error each time", async () => {
@@ -85,7 +75,7 @@ describe("GGUF reader on damaged copies of the real model", () => {
   });
 
   it("random bytes named .gguf are CORRUPT_MODEL", async () => {
-    const random = seededRandom(7);
+    const random = fuzzRandom(7);
     const path = join(dir, "random.gguf");
     await writeFile(path, Uint8Array.from({ length: 4096 }, () => Math.floor(random() * 256)));
     expect(await outcome(() => inspectGguf(path))).toBe("CORRUPT_MODEL");
@@ -98,7 +88,7 @@ describe("GGUF reader on damaged copies of the real model", () => {
   });
 
   it("2,000 mutated headers (flips, inserts, deletes, huge lengths in the first 64 KiB) each parse or throw a typed error", async () => {
-    const random = seededRandom(20240601);
+    const random = fuzzRandom(20240601);
     const region = 64 * 1024;
     const outcomes = new Map<string, number>();
     for (let round = 0; round < 2000; round += 1) {

@@ -10,8 +10,8 @@ import { readGgufHeader } from "../../src/formats/gguf/read-gguf.js";
 import { readGgufTensorData } from "../../src/formats/gguf/read-gguf-tensor-data.js";
 import type { Llama2cInspection } from "../../src/formats/llama2c/inspect-llama2c.js";
 import { llmTestThreads, stories260KCompletion, stories260KGguf, stories260KLlama2c, tinyLlamaF16, tinyStoriesText } from "../fixtures/llm-models.js";
-import { greedyContinuation } from "../helpers/llm-test-helpers.js";
-import { legacyToVersion1, piecesToText, writeLlama2cFromGguf, writeLlama2cTokenizer } from "../helpers/llama2c-files.js";
+import { greedyContinuation } from "../fixtures/llm-test-helpers.js";
+import { legacyToVersion1, piecesToText, writeLlama2cFromGguf, writeLlama2cTokenizer } from "../fixtures/llama2c-files.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;

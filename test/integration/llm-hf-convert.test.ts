@@ -12,9 +12,9 @@ import { readHfModelFolder } from "../../src/formats/safetensors/read-hf-folder.
 import { readSafetensorsTensorData } from "../../src/formats/safetensors/read-safetensors.js";
 import { decodeFloats } from "../../src/passes/hf/tensor-encodings.js";
 import { heldoutText, tinyLlamaF16 } from "../fixtures/llm-models.js";
-import { ggufLogits, ggufTokens, greedyContinuation, maxAbsDifference, patchConfig } from "../helpers/llm-test-helpers.js";
-import { loadReferenceLlama, referenceForward } from "../helpers/reference-llama-forward.js";
-import { writeSyntheticQwen2 } from "../helpers/synthetic-qwen2.js";
+import { ggufLogits, ggufTokens, greedyContinuation, maxAbsDifference, patchConfig } from "../fixtures/llm-test-helpers.js";
+import { loadReferenceLlama, referenceForward } from "../fixtures/reference-llama-forward.js";
+import { writeSyntheticQwen2 } from "../fixtures/synthetic-qwen2.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 async function readHfFolderAsLayout(folder: string): Promise<HfLayoutTensor[]> {

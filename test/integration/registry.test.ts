@@ -10,7 +10,7 @@ import { Registry } from "../../src/registry/registry.js";
 import { resolveRegistryModel } from "../../src/registry/resolve-registry-model.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
-const writer = fileURLToPath(new URL("../helpers/registry-writer.ts", import.meta.url));
+const writer = fileURLToPath(new URL("../fixtures/registry-writer.ts", import.meta.url));
 const mnist = "../shared/models/mnist-8.onnx";
 const stories = "../shared/models/stories260K.gguf";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderReportHtml } from "../../src/reports/render-report-html.js";
 import { buildSampleReport } from "../fixtures/sample-report.js";
-import { openReportInChromium } from "../helpers/open-report-in-chromium.js";
+import { openReportInChromium } from "../fixtures/open-report-in-chromium.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 describe("report.html in headless Chromium", () => {

@@ -5,7 +5,7 @@ import type { RolloutStatus } from "../../src/rollout/rollout-status.js";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
 import { writeMnistBatchVariants } from "../fixtures/mnist-batch-variants.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { seededFloats, testToken, waitFor } from "../helpers/serve-test-helpers.js";
+import { seededFloats, testToken, waitFor } from "../fixtures/serve-test-helpers.js";
 
 /**
  * Canary rollouts on a real server with real models on loopback. The load mixes batch-1 and batch-2

@@ -10,7 +10,7 @@ import { loadMnistSplit } from "../fixtures/mnist-classifier.js";
 import { brighten, writeMnistJsonl } from "../fixtures/mnist-drift-inputs.js";
 import { repoRoot, sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { waitFor } from "../helpers/serve-test-helpers.js";
+import { waitFor } from "../fixtures/serve-test-helpers.js";
 
 /** The real server with mnist-8 (drift reference) and the certified tiny-fortunes Q4_K_M; the page in Debian Chromium under load. */
 const temp = useTempDir("edgeforge-dashboard-");

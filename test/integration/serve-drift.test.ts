@@ -6,7 +6,7 @@ import { loadMnistSplit } from "../fixtures/mnist-classifier.js";
 import { brighten, writeMnistJsonl } from "../fixtures/mnist-drift-inputs.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { waitFor } from "../helpers/serve-test-helpers.js";
+import { waitFor } from "../fixtures/serve-test-helpers.js";
 
 /** The real server on loopback: mnist-8 with a --reference dataset, drift over HTTP, the monitoring endpoint and the gauges. */
 const temp = useTempDir("edgeforge-serve-drift-");

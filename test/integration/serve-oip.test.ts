@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntimeSession } from "../../src/runtimes/catalog.js";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
-import { readBinaryResponse, recModelPath, seededFloats, testToken, waitFor } from "../helpers/serve-test-helpers.js";
+import { readBinaryResponse, recModelPath, seededFloats, testToken, waitFor } from "../fixtures/serve-test-helpers.js";
 
 /** PP-OCRv4 rec behind the Open Inference Protocol, compared with the same model run in this process. */
 const dims = [1, 3, 48, 320];

@@ -6,7 +6,7 @@ import { Registry } from "../../src/registry/registry.js";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { testToken } from "../helpers/serve-test-helpers.js";
+import { testToken } from "../fixtures/serve-test-helpers.js";
 
 /** Models from the registry (`name@alias`) and the --require-signature gate (OMS signatures). */
 const temp = useTempDir("serve-signed-");

@@ -41,7 +41,7 @@ function attachPerModel(models: ServedModelSpec[], values: string[], field: "ref
   for (const argument of values) {
     const equals = argument.indexOf("=");
     const name = equals >= 0 ? argument.slice(0, equals) : models.length === 1 ? models[0]!.name : undefined;
-    if (name === undefined) throw new EdgeforgeError("INVALID_OPTION", `--${field} ${argument} names no model and ${models.length} are served`, { hint: `use --${field} NAME=PATH` });
+    if (name === undefined) throw new EdgeforgeError("INVALID_OPTION", `--${field} ${argument} names no model and ${models.length} are served`, { hint: `use --${field} NAME=${field === "reference" ? "DATASET" : "PATH"}` });
     if (!models.some((m) => m.name === name)) throw new EdgeforgeError("INVALID_OPTION", `--${field} ${argument}: no served model is named "${name}"`, { hint: `served: ${models.map((m) => m.name).join(", ")}` });
     byName.set(name, resolve(equals >= 0 ? argument.slice(equals + 1) : argument));
   }
