@@ -1,7 +1,7 @@
 import type { Diagnosis, Report } from "../../api/index.js";
 import { formatBytes, formatMs } from "../../core/units.js";
 import { describeGateResult } from "../../gates/describe-gate-result.js";
-import { alignedTable, clip, labelled } from "./text-layout.js";
+import { alignedTable, clipUnique, labelled } from "./text-layout.js";
 
 function fmt(value: number | undefined, digits = 3): string {
   return value === undefined ? "—" : value.toFixed(digits);
@@ -30,11 +30,12 @@ export function renderOptimizeSummary(report: Report): string {
   }
   if (next?.oversubscribed) lines.push(`Note: ${next.oversubscribed}`);
   const rows = [["candidate", "p50 (abs.)", "tok/s", "model mem.", "size", "acc. ret.", "speed-up [95% CI]", "frontier", "gates"]];
-  for (const c of report.candidates) {
+  const names = clipUnique(report.candidates.map((c) => c.id), 40);
+  for (const [index, c] of report.candidates.entries()) {
     const m = c.metrics;
     const verdict = report.gates.verdicts.find((v) => v.candidateId === c.id);
     rows.push([
-      `${c.id === report.recommendation.candidateId ? "* " : "  "}${clip(c.id, 40)}`,
+      `${c.id === report.recommendation.candidateId ? "* " : "  "}${names[index]}`,
       m.p50LatencyMs === undefined ? "—" : formatMs(m.p50LatencyMs),
       m.tokensPerSec === undefined ? (m.promptTokensPerSec === undefined ? "—" : `${m.promptTokensPerSec.toFixed(0)} pp`) : m.tokensPerSec.toFixed(1),
       m.modelMemoryBytes === undefined ? (m.peakRssBytes === undefined ? "—" : `${formatBytes(m.peakRssBytes)} RSS`) : formatBytes(m.modelMemoryBytes),

@@ -19,3 +19,22 @@ export function clip(text: string, max: number): string {
   const oneLine = text.replace(/\s+/g, " ");
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }
+
+/**
+ * Shorten names to about `max` characters by cutting their middle (candidate ids differ in their
+ * settings at the end), widening the cut until no two shortened names are the same.
+ */
+export function clipUnique(names: readonly string[], max: number): string[] {
+  const longest = Math.max(0, ...names.map((n) => n.length));
+  for (let width = max; width < longest; width += 1) {
+    const clipped = names.map((n) => clipMiddle(n, width));
+    if (new Set(clipped).size === new Set(names).size) return clipped;
+  }
+  return [...names];
+}
+
+function clipMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}
