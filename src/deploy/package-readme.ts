@@ -72,11 +72,7 @@ export function renderDockerReadme(context: ReadmeContext, imageTag: string, ven
       : `edgeforge is installed from the npm registry as \`${`edgeforge@${context.edgeforgeVersion}`}\`. To install from a tarball instead (\`npm pack\` in an edgeforge checkout), package again with \`--edgeforge-tarball edgeforge-${context.edgeforgeVersion}.tgz\`.`,
     "The base image is pinned to a release tag; for byte-for-byte rebuilds pin it by digest (`docker buildx imagetools inspect` gives it) with `--base-image node:…@sha256:…`.",
     "",
-    ...endpoints(model, `http://127.0.0.1:${model.port}`),
-    ...sizingLines(context),
-    ...certificationSummary(context),
-    `Every file of this package is listed with its sha256 in \`${packageManifestName}\`.`,
-    "",
+    ...serverReadmeTail(model, context),
   ].join("\n");
 }
 
@@ -101,11 +97,7 @@ export function renderSystemdReadme(context: ReadmeContext, unitName: string, in
     "",
     "`systemd-analyze security " + unitName + "` rates the hardening. `MemoryDenyWriteExecute` is left off on purpose: Node.js's JIT compiler needs pages that are writable and executable.",
     "",
-    ...endpoints(model, `http://127.0.0.1:${model.port}`),
-    ...sizingLines(context),
-    ...certificationSummary(context),
-    `Every file of this package is listed with its sha256 in \`${packageManifestName}\`.`,
-    "",
+    ...serverReadmeTail(model, context),
   ].join("\n");
 }
 
@@ -180,10 +172,17 @@ export function renderK8sReadme(context: ReadmeContext, image: string, manifestF
     "",
     `Scaling: the HorizontalPodAutoscaler keeps CPU at 70 % of the request; one replica sustained ${sizing.throughputPerReplica.toFixed(1)} requests/s at the certified concurrency (certify's stress sweep on ${context.input.certification.machine.cpu}), a figure for a custom-metrics autoscaler.`,
     "",
+    ...serverReadmeTail(model, context),
+  ].join("\n");
+}
+
+/** What every server package's README ends with: the endpoints, the sizing, the certification and the file list. */
+function serverReadmeTail(model: ServedModel, context: ReadmeContext): string[] {
+  return [
     ...endpoints(model, `http://127.0.0.1:${model.port}`),
     ...sizingLines(context),
     ...certificationSummary(context),
     `Every file of this package is listed with its sha256 in \`${packageManifestName}\`.`,
     "",
-  ].join("\n");
+  ];
 }
