@@ -1,5 +1,6 @@
 import type { NamedTensors, Tensor, TensorSpec } from "../core/tensor.js";
 import { float16BitsToFloat32 } from "../kernels/float16.js";
+import { percentileOfSorted } from "../stats/describe-samples.js";
 import { predictedClass, predictionConfidence } from "./prediction-summary.js";
 
 /** A number drift is judged on, one per request: numeric (compared as a distribution) or categorical (class ids). */
@@ -47,13 +48,6 @@ function valueAt(tensor: Tensor, index: number): number {
 
 const sample = new Float64Array(quantileSampleElements);
 
-function quantileOfSorted(sorted: Float64Array, length: number, q: number): number {
-  const position = (length - 1) * q;
-  const lower = Math.floor(position);
-  const low = sorted[lower]!;
-  return low + (sorted[Math.min(length - 1, lower + 1)]! - low) * (position - lower);
-}
-
 /**
  * One request's feature values, in `planFeatures` order, written into `out` (length = the plan's).
  * Cost: one pass over each input plus a sort of ≤ 1,024 sampled elements. NaN where a value is missing.
@@ -84,9 +78,9 @@ export function extractFeatures(inputs: readonly TensorSpec[], outputs: readonly
     const sorted = sample.subarray(0, taken).sort();
     out[k++] = mean;
     out[k++] = Math.sqrt(Math.max(0, squares / n - mean * mean));
-    out[k++] = quantileOfSorted(sorted, taken, 0.1);
-    out[k++] = quantileOfSorted(sorted, taken, 0.5);
-    out[k++] = quantileOfSorted(sorted, taken, 0.9);
+    out[k++] = percentileOfSorted(sorted, 0.1);
+    out[k++] = percentileOfSorted(sorted, 0.5);
+    out[k++] = percentileOfSorted(sorted, 0.9);
     if (channels > 0) {
       const plane = n / ((tensor.dims[0] ?? 1) * channels);
       for (let c = 0; c < channels; c += 1) {
