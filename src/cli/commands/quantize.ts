@@ -141,7 +141,7 @@ export function registerQuantizeCommand(program: Command): void {
     .option("--accuracy-level <n>", "int4 MatMulNBits accuracy_level (0-4; 4 = int8 compute)", parseNumber)
     .option("--exclude <names>", "node names to leave unquantized (repeatable, comma-separated)", collect, [])
     .option("--exclude-op <types>", "op types to leave unquantized (int8-static, auto)", collect, [])
-    .option("--op-types <list>", "op types to quantize, comma-separated (int8: MatMul,Gemm,Conv)")
+    .option("--op-types <list>", "op types to quantize, comma-separated (int8-dynamic: MatMul,Gemm,LSTM,Conv)")
     .option("--max-drop <x>", "auto: largest acceptable drop, e.g. 0.01 or 1%", parseDrop)
     .addOption(new Option("--drop-kind <kind>", "auto: absolute points or relative share").choices(["absolute", "relative"]))
     .addOption(new Option("--metric <metric>", "auto: what the drop is measured on").choices(["auto", "accuracy", "top1-agreement", "cosine"]))

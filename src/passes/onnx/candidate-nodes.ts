@@ -61,3 +61,44 @@ export class SkipLog {
     if (this.skipped.length > maxNotedSkips) log.notes.push(`… and ${this.skipped.length - maxNotedSkips} more skipped nodes`);
   }
 }
+
+/**
+ * What happened to the candidates of each graph, for models with subgraphs: per If/Loop/Scan
+ * branch, how many nodes were quantized (by op type) and which stayed float and why.
+ */
+export class ScopeTally {
+  private readonly scopes = new Map<string, { quantized: Map<string, number>; kept: { id: string; reason: string }[] }>();
+
+  private scope(candidate: CandidateNode) {
+    let entry = this.scopes.get(candidate.scopePath);
+    if (!entry) {
+      entry = { quantized: new Map(), kept: [] };
+      this.scopes.set(candidate.scopePath, entry);
+    }
+    return entry;
+  }
+
+  quantized(candidate: CandidateNode, as = candidate.node.opType): void {
+    const { quantized } = this.scope(candidate);
+    quantized.set(as, (quantized.get(as) ?? 0) + 1);
+  }
+
+  kept(candidate: CandidateNode, reason: string): void {
+    this.scope(candidate).kept.push({ id: candidate.id, reason });
+  }
+
+  /** Notes per subgraph and the `nodesQuantizedInSubgraphs` count; nothing for a model without subgraphs. */
+  writeTo(log: PassLog): void {
+    const subgraphs = [...this.scopes].filter(([path]) => path !== "");
+    if (subgraphs.length === 0) return;
+    let total = 0;
+    for (const [path, { quantized, kept }] of [...this.scopes].sort(([a], [b]) => a.localeCompare(b))) {
+      const count = [...quantized.values()].reduce((sum, n) => sum + n, 0);
+      if (path !== "") total += count;
+      const ops = [...quantized].map(([op, n]) => `${op}×${n}`).join(", ");
+      const float = kept.length === 0 ? "none stayed float" : `stayed float: ${kept.slice(0, 8).map((k) => `${k.id} (${k.reason})`).join(", ")}${kept.length > 8 ? ` and ${kept.length - 8} more` : ""}`;
+      log.notes.push(`${path === "" ? "main graph" : `subgraph ${path}`}: ${count} of ${count + kept.length} candidate node(s) quantized${ops ? ` (${ops})` : ""}; ${float}`);
+    }
+    addCount(log, "nodesQuantizedInSubgraphs", total);
+  }
+}

@@ -6,25 +6,30 @@ import { bindInputs } from "../../datasets/bind-inputs.js";
 import { generateInputs } from "../../datasets/synthetic-inputs.js";
 import type { PassContext } from "../pass.js";
 
-/** Symbolic dimensions get 1 when leading (batch) and 32 elsewhere: a size every stride-32 vision model accepts. */
-function probeShapes(specs: readonly TensorSpec[]): ShapeOverrides {
+/**
+ * Symbolic dimensions get 1 when leading (batch) and `size` elsewhere. 32 suits every stride-32 vision
+ * model; 512 is the second try, for audio models whose frames must outlast their filters (Silero VAD).
+ */
+const probeSizes = [32, 512];
+
+function probeShapes(specs: readonly TensorSpec[], size: number): ShapeOverrides {
   const shapes: ShapeOverrides = {};
   for (const spec of specs) {
     spec.shape.forEach((dim, axis) => {
-      if (typeof dim === "string" && shapes[dim] === undefined) shapes[dim] = [axis === 0 ? 1 : 32];
+      if (typeof dim === "string" && shapes[dim] === undefined) shapes[dim] = [axis === 0 ? 1 : size];
     });
-    if (spec.shape.some((dim) => dim === undefined || dim === null)) shapes[spec.name] = spec.shape.map((dim, axis) => (typeof dim === "number" ? dim : axis === 0 ? 1 : 32));
+    if (spec.shape.some((dim) => dim === undefined || dim === null)) shapes[spec.name] = spec.shape.map((dim, axis) => (typeof dim === "number" ? dim : axis === 0 ? 1 : size));
   }
   return shapes;
 }
 
-/** One input for the probe run: the first calibration sample when there is one, else synthetic values. */
-async function probeInputs(specs: readonly TensorSpec[], context: PassContext): Promise<NamedTensors> {
+/** The inputs to probe with: the first calibration sample when there is one, else synthetic values of each probe size. */
+async function probeInputs(specs: readonly TensorSpec[], context: PassContext): Promise<NamedTensors[]> {
   const data = context.calibrationData;
   if (data) {
-    for await (const sample of data.samples(context.signal)) return bindInputs(sample.inputs, specs, { seed: 1 });
+    for await (const sample of data.samples(context.signal)) return [bindInputs(sample.inputs, specs, { seed: 1 })];
   }
-  return generateInputs(specs, { seed: 1, shapes: probeShapes(specs), unknownShapes: "ignore" });
+  return probeSizes.map((size) => generateInputs(specs, { seed: 1, shapes: probeShapes(specs, size), unknownShapes: "ignore" }));
 }
 
 async function tryRun(session: Session, inputs: NamedTensors, signal: AbortSignal | undefined): Promise<Error | undefined> {
@@ -53,18 +58,19 @@ export async function checkOutputRuns(outputPath: string, inputPath: string, con
     throw invalidOutput(outputPath, "load", error as Error);
   }
   try {
-    const inputs = await probeInputs(session.describe().inputs, context);
-    const failure = await tryRun(session, inputs, context.signal);
-    if (!failure) return `output loaded and run once in ${session.describe().runtime} ${session.describe().runtimeVersion}`;
-    const reference = await openSession(inputPath, context.signal);
-    try {
-      if (await tryRun(reference, inputs, context.signal)) {
-        return `output loaded in ${session.describe().runtime}; not run: the probe input does not fit the input model either (give calibration data to run it)`;
+    for (const inputs of await probeInputs(session.describe().inputs, context)) {
+      const failure = await tryRun(session, inputs, context.signal);
+      if (!failure) return `output loaded and run once in ${session.describe().runtime} ${session.describe().runtimeVersion}`;
+      const reference = await openSession(inputPath, context.signal);
+      try {
+        // A probe the input model refuses too says nothing about the output: try the next size.
+        if (await tryRun(reference, inputs, context.signal)) continue;
+      } finally {
+        await reference.close();
       }
-    } finally {
-      await reference.close();
+      throw invalidOutput(outputPath, "run", failure);
     }
-    throw invalidOutput(outputPath, "run", failure);
+    return `output loaded in ${session.describe().runtime}; not run: the probe inputs do not fit the input model either (give calibration data to run it)`;
   } finally {
     await session.close();
   }

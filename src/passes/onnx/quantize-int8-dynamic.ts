@@ -7,7 +7,7 @@ import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quan
 import { transposeMatrix } from "../../kernels/blockwise-int4.js";
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
 import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
-import { findCandidateNodes, SkipLog, type CandidateNode } from "./candidate-nodes.js";
+import { findCandidateNodes, ScopeTally, SkipLog, type CandidateNode } from "./candidate-nodes.js";
 import { excludeNodesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
 import { inferElementTypes, type ElementTypes } from "./element-types.js";
 import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
@@ -17,9 +17,9 @@ import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "
 
 export const quantizeInt8DynamicOptionsSchema = z.object({
   opTypes: z
-    .array(z.enum(["MatMul", "Gemm", "Conv"]))
-    .default(["MatMul", "Gemm"])
-    .describe("ops whose weights are quantized; Conv (ConvInteger) needs ai.onnx opset ≥ 11 and is often slower on CPU"),
+    .array(z.enum(["MatMul", "Gemm", "Conv", "LSTM"]))
+    .default(["MatMul", "Gemm", "LSTM"])
+    .describe("ops whose weights are quantized, in the main graph and inside If/Loop/Scan subgraphs; LSTM becomes com.microsoft.DynamicQuantizeLSTM (int8 W and R); Conv (ConvInteger) needs ai.onnx opset ≥ 11 and is often slower on CPU"),
   perChannel: z.boolean().default(false).describe("one scale per output channel instead of one per weight tensor"),
   weightType: z.enum(["int8", "uint8"]).default("int8").describe("int8 weights are symmetric (zero point 0), uint8 asymmetric; Conv always uses uint8"),
   reduceRange: z.boolean().default(false).describe("7-bit weights, for CPUs without VNNI where 8-bit u8s8 products can saturate"),
@@ -91,6 +91,7 @@ class DynamicQuantizer {
     if (!this.typesFor(candidate.graph).isFloat32(node.input[0] ?? "")) return "input is not float32";
     if (node.opType === "MatMul") return this.rewriteMatMul(candidate);
     if (node.opType === "Gemm") return this.rewriteGemm(candidate);
+    if (node.opType === "LSTM") return this.rewriteLstm(candidate);
     return this.rewriteConv(candidate);
   }
 
@@ -120,6 +121,65 @@ class DynamicQuantizer {
     }
     const [b, scale, zero] = this.matmulWeight(ref, attributeInt(node, "transB", 0) === 1);
     return [makeNode({ opType: "DynamicQuantizeMatMul", domain: "com.microsoft", name: this.names.allocate(`${candidate.id}_quant`), inputs: [node.input[0]!, b!, scale!, zero!, ...(bias ? [bias] : [])], outputs: [node.output[0]!] })];
+  }
+
+  /**
+   * LSTM → com.microsoft.DynamicQuantizeLSTM, laid out as onnxruntime's kernel reads it: W [D, 4H, I] and
+   * R [D, 4H, H] become int8 [D, I, 4H] / [D, H, 4H] (each direction transposed), symmetric (the kernel
+   * needs zero points 0 for int8), one scale per direction or per direction and gate row (perChannel).
+   */
+  private rewriteLstm(candidate: CandidateNode): NodeProto[] | string {
+    const { node } = candidate;
+    if (attributeInt(node, "layout", 0) !== 0) return "LSTM with layout 1 (batch first) has no DynamicQuantizeLSTM form";
+    const hidden = attributeInt(node, "hidden_size", 0);
+    const w = this.weight(candidate, node.input[1], 3);
+    if (typeof w === "string") return `LSTM W: ${w}`;
+    const r = this.weight(candidate, node.input[2], 3);
+    if (typeof r === "string") return `LSTM R: ${r}`;
+    const [directions, gates] = tensorDims(w.tensor);
+    const rDims = tensorDims(r.tensor);
+    if (hidden <= 0 || gates !== 4 * hidden || rDims[0] !== directions || rDims[1] !== gates || rDims[2] !== hidden) return "LSTM W/R shapes do not match hidden_size";
+    const [wq, wScale, wZero] = this.lstmWeight(w);
+    const [rq, rScale, rZero] = this.lstmWeight(r);
+    const optional = [3, 4, 5, 6, 7].map((slot) => node.input[slot] ?? "");
+    const attributes = node.attribute.filter((a) => a.name !== "layout");
+    return [
+      makeNode({
+        opType: "DynamicQuantizeLSTM",
+        domain: "com.microsoft",
+        name: this.names.allocate(`${candidate.id}_quant`),
+        inputs: [node.input[0]!, wq!, rq!, ...optional, wScale!, wZero!, rScale!, rZero!],
+        outputs: [...node.output],
+        attributes,
+      }),
+    ];
+  }
+
+  private lstmWeight(ref: ConstantRef): string[] {
+    const { perChannel, reduceRange } = this.options;
+    return this.store.addOnce(ref.graph, ref.tensor.name, `dqlstm|${perChannel}|${reduceRange}`, () => {
+      const [directions, gates, inner] = tensorDims(ref.tensor) as [number, number, number];
+      const scale = { type: "int8" as const, symmetric: true, reduceRange };
+      const quantized = new Int8Array(directions * gates * inner);
+      const scales = new Float32Array(perChannel ? directions * gates : directions);
+      return withFloat32(ref.tensor, (source) => {
+        for (let d = 0; d < directions; d++) {
+          const block = transposeMatrix(source.subarray(d * gates * inner, (d + 1) * gates * inner), gates, inner);
+          const q = perChannel ? quantizePerChannel(block, [inner, gates], 1, scale) : quantizePerTensor(block, scale);
+          quantized.set(q.data, d * gates * inner);
+          scales.set(q.scales, d * q.scales.length);
+        }
+        const paramDims = perChannel ? [directions, gates] : [directions];
+        return {
+          tensors: [
+            { suffix: "_quantized", dtype: "int8", dims: [directions, inner, gates], data: quantized },
+            { suffix: "_scale", dtype: "float32", dims: paramDims, data: scales },
+            { suffix: "_zero_point", dtype: "int8", dims: paramDims, data: new Int8Array(scales.length) },
+          ],
+          floatBytes: source.byteLength,
+        };
+      });
+    });
   }
 
   /** DynamicQuantizeLinear → ConvInteger → Cast → Mul(x_scale · w_scale) [→ Add bias], as onnxruntime's quantizer builds it. */
@@ -177,11 +237,11 @@ export function replaceNode(graph: GraphProto, node: NodeProto, replacement: Nod
   graph.node.splice(index, 1, ...replacement);
 }
 
-/** MatMul/Gemm (and optionally Conv) weights to int8; activations quantized at run time. */
+/** MatMul/Gemm/LSTM (and optionally Conv) weights to int8, in every graph; activations quantized at run time. */
 export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
   id: "onnx.quantize.int8-dynamic",
-  version: "1",
-  description: "weights of MatMul/Gemm (optionally Conv) to int8, activations quantized at run time (com.microsoft.DynamicQuantizeMatMul, ConvInteger)",
+  version: "2",
+  description: "weights of MatMul/Gemm/LSTM (optionally Conv) to int8, inside If/Loop/Scan subgraphs too, activations quantized at run time (com.microsoft.DynamicQuantizeMatMul, DynamicQuantizeLSTM, ConvInteger)",
   inputFormat: "onnx",
   outputFormat: "onnx",
   optionsSchema: quantizeInt8DynamicOptionsSchema,
@@ -195,12 +255,16 @@ export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
     const candidates = findCandidateNodes(model, { opTypes: options.opTypes, excludeNodes: options.excludeNodes }, quantizer.skips);
     context.progress?.start("quantize int8-dynamic", candidates.length);
     let quantized = 0;
+    const tally = new ScopeTally();
     for (const [index, candidate] of candidates.entries()) {
       context.signal?.throwIfAborted();
       const result = quantizer.rewrite(candidate);
-      if (typeof result === "string") quantizer.skips.skip(candidate.id, result);
-      else {
+      if (typeof result === "string") {
+        quantizer.skips.skip(candidate.id, result);
+        tally.kept(candidate, result);
+      } else {
         replaceNode(candidate.graph, candidate.node, result);
+        tally.quantized(candidate);
         quantized++;
       }
       context.progress?.update(index + 1, candidate.id);
@@ -219,6 +283,7 @@ export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
     addCount(log, "nodesQuantized", quantized);
     addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
     addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
+    tally.writeTo(log);
     quantizer.skips.writeTo(log);
     const artifact = await writePassOutput(model, outputPath, {
       input, inputFile, passId: quantizeInt8DynamicPass.id, passVersion: quantizeInt8DynamicPass.version, options, externalData: options.externalData, context, log: log,

@@ -1,0 +1,113 @@
+import { create } from "@bufbuild/protobuf";
+import { AttributeProtoSchema, AttributeProto_AttributeType, TensorProto_DataType } from "onnx-buf";
+import { describe, expect, it } from "vitest";
+import { quantize } from "../../src/api/quantize.js";
+import { walkNodes } from "../../src/formats/onnx/graph-walk.js";
+import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
+import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
+import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
+import { intAttribute } from "../../src/passes/onnx/graph-edit.js";
+import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
+import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
+import { cosine, runVadSideBySide, seededRandom, speechLikeFrames } from "../fixtures/quantize-fixtures.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
+
+const dir = useTempDir("int8-subgraphs-");
+const frames = 300;
+
+async function nodesByScope(path: string) {
+  const { model: proto } = await readOnnxModel(path);
+  return [...walkNodes(proto.graph!)].map(({ node: n, scope }) => ({ node: n, scope: scope.path, graph: scope.graph }));
+}
+
+/** Speech probability of every frame, float vs candidate, over `frames` frames of speech-like audio. */
+async function speechProbabilities(candidate: string): Promise<{ float: number[]; quantized: number[] }> {
+  const steps = await runVadSideBySide(realOnnxModels.vad, candidate, frames, speechLikeFrames(frames));
+  return {
+    float: steps.map((s) => (s.float.output!.data as Float32Array)[0]!),
+    quantized: steps.map((s) => (s.candidate.output!.data as Float32Array)[0]!),
+  };
+}
+
+describe("int8-dynamic inside Silero VAD's If subgraphs", () => {
+  it("turns all 8 LSTMs into int8 DynamicQuantizeLSTM, logs each subgraph, and keeps speech probabilities within 0.03 over 300 frames", async () => {
+    const output = dir.join("vad_lstm_int8.onnx");
+    const report = await quantize(realOnnxModels.vad, { method: "int8-dynamic", output });
+    expect(report.nodesQuantized).toBe(8);
+    expect(report.log.counts.nodesQuantizedInSubgraphs).toBe(8);
+    expect(report.log.notes).toContain("subgraph If_25/then_branch/If_177/then_branch: 2 of 2 candidate node(s) quantized (LSTM×2); none stayed float");
+    expect(report.log.notes.some((n) => n.startsWith("output loaded and run once"))).toBe(true);
+
+    const nodes = await nodesByScope(output);
+    const lstms = nodes.filter(({ node: n }) => n.opType === "DynamicQuantizeLSTM");
+    expect(nodes.filter(({ node: n }) => n.opType === "LSTM")).toHaveLength(0);
+    expect(lstms).toHaveLength(8);
+    for (const { node: n, scope, graph } of lstms) {
+      expect(scope).toMatch(/^If_25\/(then|else)_branch\/If_\d+\/(then|else)_branch$/);
+      expect(n.domain).toBe("com.microsoft");
+      const w = graph.initializer.find((t) => t.name === n.input[1]);
+      const r = graph.initializer.find((t) => t.name === n.input[2]);
+      expect(w?.dataType).toBe(TensorProto_DataType.INT8);
+      expect(w?.dims.map(Number)).toEqual([1, 64, 256]);
+      expect(r?.dims.map(Number)).toEqual([1, 64, 256]);
+    }
+    // 8 LSTMs × (W + R) of 64×256 float32 → int8 (+ one scale and zero point each).
+    expect(report.weightBytesBefore).toBe(8 * 2 * 64 * 256 * 4);
+    expect(report.weightBytesAfter).toBeLessThan(report.weightBytesBefore! / 3.9);
+
+    const { float, quantized } = await speechProbabilities(output);
+    expect(Math.max(...float)).toBeGreaterThan(0.9);
+    expect(Math.min(...float)).toBeLessThan(0.1);
+    for (let i = 0; i < frames; i++) expect(Math.abs(float[i]! - quantized[i]!)).toBeLessThan(0.03);
+  });
+
+  it("with Conv too, quantizes every Conv and LSTM of the subgraphs (44 nodes) and agrees on speech/non-speech for ≥ 95 % of 300 frames", async () => {
+    const output = dir.join("vad_conv_lstm_int8.onnx");
+    const report = await quantize(realOnnxModels.vad, { method: "int8-dynamic", output, passOptions: { opTypes: ["Conv", "LSTM"] } });
+    expect(report.nodesQuantized).toBe(44);
+    expect(report.log.notes).toContain("subgraph If_25/then_branch: 18 of 18 candidate node(s) quantized (Conv×18); none stayed float");
+    const ops = (await nodesByScope(output)).map(({ node: n }) => n.opType);
+    expect(ops.filter((op) => op === "ConvInteger")).toHaveLength(36);
+    expect(ops.filter((op) => op === "DynamicQuantizeLSTM")).toHaveLength(8);
+    expect(ops.filter((op) => op === "Conv" || op === "LSTM")).toHaveLength(0);
+    const { float, quantized } = await speechProbabilities(output);
+    const agree = float.filter((p, i) => p > 0.5 === quantized[i]! > 0.5).length;
+    expect(agree).toBeGreaterThanOrEqual(0.95 * frames);
+  });
+});
+
+describe("DynamicQuantizeLSTM layout", () => {
+  it("quantizes a bidirectional LSTM per direction (outputs within cosine 0.995 of float; a wrong layout scrambles the gates)", async () => {
+    const [hidden, inputSize, steps, directions] = [8, 5, 6, 2];
+    const random = seededRandom(9);
+    const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+    const lstm = node("LSTM", ["X", "W", "R", "B"], ["Y", "Y_h", "Y_c"]);
+    lstm.attribute.push(intAttribute("hidden_size", hidden), create(AttributeProtoSchema, { name: "direction", type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode("bidirectional") }));
+    const m = model([lstm], {
+      inputs: [valueInfo("X", [steps, 1, inputSize])],
+      outputs: [valueInfo("Y", [steps, directions, 1, hidden]), valueInfo("Y_h", [directions, 1, hidden]), valueInfo("Y_c", [directions, 1, hidden])],
+      initializers: [
+        createTensorProto("W", "float32", [directions, 4 * hidden, inputSize], values(directions * 4 * hidden * inputSize)),
+        // The second direction's recurrent weights 10× larger: one scale for both would flatten them.
+        createTensorProto("R", "float32", [directions, 4 * hidden, hidden], values(directions * 4 * hidden * hidden).map((v, i) => (i >= 4 * hidden * hidden ? v * 10 : v))),
+        createTensorProto("B", "float32", [directions, 8 * hidden], values(directions * 8 * hidden)),
+      ],
+    });
+    const input = dir.join("lstm_bidirectional.onnx");
+    await writeOnnxModel(m, input);
+    for (const perChannel of [false, true]) {
+      const output = dir.join(`lstm_bidirectional_int8_${perChannel}.onnx`);
+      const report = await quantize(input, { method: "int8-dynamic", output, passOptions: { perChannel } });
+      expect(report.nodesQuantized).toBe(1);
+      const x = { dtype: "float32" as const, dims: [steps, 1, inputSize], data: values(steps * inputSize).map((v) => v * 4) };
+      const [float, quantized] = [await openOrtSession(input), await openOrtSession(output)];
+      try {
+        const [a, b] = [await float.run({ X: x }), await quantized.run({ X: x })];
+        for (const name of ["Y", "Y_h", "Y_c"]) expect(cosine(a[name]!.data as Float32Array, b[name]!.data as Float32Array)).toBeGreaterThanOrEqual(0.995);
+      } finally {
+        await float.close();
+        await quantized.close();
+      }
+    }
+  });
+});
