@@ -18,7 +18,7 @@ export const certificationFactsSchema = z.looseObject({
   stress: z.looseObject({
     method: z.string(),
     expectedConcurrency: z.number().int().positive(),
-    levels: z.array(z.looseObject({ concurrency: z.number().int().positive(), p50Ms: z.number(), p95Ms: z.number(), p99Ms: z.number(), throughputPerSec: z.number(), rssEndBytes: z.number().positive(), errors: z.number() })).min(1),
+    levels: z.array(z.looseObject({ concurrency: z.number().int().positive(), p50Ms: z.number(), p95Ms: z.number(), p99Ms: z.number(), throughputPerSec: z.number(), rssEndBytes: z.number().positive(), errors: z.number(), cpuMsPerRequest: z.number().nonnegative().optional(), cpuCores: z.number().nonnegative().optional() })).min(1),
   }),
   compliance: z.looseObject({ runtime: z.string(), runtimeVersion: z.string(), licence: z.string().optional(), producer: z.string().optional() }),
   approval: z.looseObject({ approved: z.boolean(), checks: z.array(z.looseObject({ passed: z.boolean(), required: z.boolean() })), failed: z.array(z.looseObject({ section: z.string(), name: z.string(), reason: z.string() })) }),

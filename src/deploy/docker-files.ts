@@ -7,11 +7,9 @@ export const containerUid = 1000;
 
 export interface DockerOptions {
   baseImage: string;
-  /** npm spec installed in the image: `edgeforge@<version>` or a tarball path copied into the build context. */
-  edgeforgePackage: string;
   edgeforgeVersion: string;
-  /** `vendor/edgeforge-X.tgz` inside the package, copied into the image before the install. */
-  vendoredTarball?: string;
+  /** `vendor/edgeforge-X.tgz` inside the package (an `npm pack` tarball), copied into the image and installed. */
+  vendoredTarball: string;
   model: ServedModel;
   hasPublicKey: boolean;
 }
@@ -28,11 +26,12 @@ export function renderDockerfile(options: DockerOptions): string {
     `# edgeforge serve: ${model.name} version ${model.version} (${model.artifactName}), written by edgeforge ${options.edgeforgeVersion} package --target docker`,
     `FROM ${options.baseImage}`,
     "",
-    `ARG EDGEFORGE_PACKAGE=${options.edgeforgePackage}`,
+    `ARG EDGEFORGE_PACKAGE=/tmp/${options.vendoredTarball}`,
     "# onnxruntime-node: CPU binaries from npm only, no download at install; no telemetry or audit calls at build",
     "ENV NODE_ENV=production npm_config_onnxruntime_node_install=skip npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false",
-    ...(options.vendoredTarball ? [`COPY ${options.vendoredTarball} /tmp/${options.vendoredTarball}`] : []),
-    `RUN npm install --global --omit=dev "\${EDGEFORGE_PACKAGE}" && npm cache clean --force${options.vendoredTarball ? ` && rm -rf /tmp/vendor` : ""}`,
+    "# edgeforge from the tarball packed beside this Dockerfile (the npm registry serves its dependencies)",
+    `COPY ${options.vendoredTarball} /tmp/${options.vendoredTarball}`,
+    `RUN npm install --global --omit=dev "\${EDGEFORGE_PACKAGE}" && npm cache clean --force && rm -rf /tmp/vendor`,
     "",
     "# Model, signature and certification: owned by root, so read-only for the unprivileged user that serves",
     `COPY --chown=0:0 ${packageFolders.model}/ ${imagePaths.model}/`,

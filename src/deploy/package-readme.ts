@@ -35,7 +35,7 @@ function sizingLines({ sizing }: ReadmeContext): string[] {
   return [
     "## Resources",
     "",
-    `Memory request ${(sizing.memoryRequestBytes / 1048576).toFixed(0)} MiB, limit ${(sizing.memoryLimitBytes / 1048576).toFixed(0)} MiB; CPU request ${sizing.cpuRequest} cores, limit ${sizing.cpuLimit}; ${sizing.threads} compute thread(s).`,
+    `Memory request ${(sizing.memoryRequestBytes / 1048576).toFixed(0)} MiB, limit ${(sizing.memoryLimitBytes / 1048576).toFixed(0)} MiB; CPU request ${sizing.cpuRequest} cores, limit ${sizing.cpuLimit} (${sizing.cpuSource === "measured" ? "sized from measured CPU time" : "an estimate from the thread count"}); ${sizing.threads} compute thread(s).`,
     `How: ${sizing.method}.`,
     "",
   ];
@@ -50,7 +50,7 @@ const endpoints = (model: ServedModel, base: string): string[] => [
   "",
 ];
 
-export function renderDockerReadme(context: ReadmeContext, imageTag: string, vendoredTarball: string | undefined): string {
+export function renderDockerReadme(context: ReadmeContext, imageTag: string, vendoredTarball: string, overridden: boolean): string {
   const model = context.model as ServedModel;
   const sizing = context.sizing as DeploymentSizing;
   return [
@@ -67,16 +67,16 @@ export function renderDockerReadme(context: ReadmeContext, imageTag: string, ven
     `docker inspect --format '{{.State.Health.Status}}' edgeforge-${model.name}   # healthy once the model has loaded`,
     "```",
     "",
-    vendoredTarball
-      ? `edgeforge is installed from \`${vendoredTarball}\` (copied into this folder at packaging time).`
-      : `edgeforge is installed from the npm registry as \`${`edgeforge@${context.edgeforgeVersion}`}\`. To install from a tarball instead (\`npm pack\` in an edgeforge checkout), package again with \`--edgeforge-tarball edgeforge-${context.edgeforgeVersion}.tgz\`.`,
+    overridden
+      ? `edgeforge is installed from \`${vendoredTarball}\`, the tarball given with \`--edgeforge-tarball\`, copied into this folder; its dependencies come from the npm registry.`
+      : `edgeforge ${context.edgeforgeVersion} is installed from \`${vendoredTarball}\`: an \`npm pack\` tarball of the edgeforge that wrote this package, made at packaging time (edgeforge need not be published); its dependencies come from the npm registry. \`--edgeforge-tarball FILE\` puts another tarball here.`,
     "The base image is pinned to a release tag; for byte-for-byte rebuilds pin it by digest (`docker buildx imagetools inspect` gives it) with `--base-image node:…@sha256:…`.",
     "",
     ...serverReadmeTail(model, context),
   ].join("\n");
 }
 
-export function renderSystemdReadme(context: ReadmeContext, unitName: string, installDir: string, edgeforgeBin: string): string {
+export function renderSystemdReadme(context: ReadmeContext, unitName: string, installDir: string, edgeforgeBin: string, vendoredTarball: string): string {
   const model = context.model as ServedModel;
   return [
     `# ${model.name} ${model.version} — systemd service`,
@@ -86,7 +86,7 @@ export function renderSystemdReadme(context: ReadmeContext, unitName: string, in
     "## Install",
     "",
     "```sh",
-    `npm install --global edgeforge@${context.edgeforgeVersion}     # provides ${edgeforgeBin} (or package again with --edgeforge-bin PATH)`,
+    `sudo npm install --global ./${vendoredTarball}     # edgeforge ${context.edgeforgeVersion} packed with this package; provides ${edgeforgeBin} (or package again with --edgeforge-bin PATH)`,
     `sudo mkdir -p ${installDir} && sudo cp -r . ${installDir}/ && sudo chmod -R a+rX ${installDir}`,
     `sudo cp ${installDir}/${unitName} /etc/systemd/system/${unitName}`,
     `sudo systemd-analyze verify /etc/systemd/system/${unitName}`,

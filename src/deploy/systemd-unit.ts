@@ -82,6 +82,7 @@ export function renderSystemdUnit(options: SystemdOptions): string {
     "SystemCallFilter=~@privileged",
     "SystemCallErrorNumber=EPERM",
     "",
+    `# Memory from certify's measured peak RSS; CPU ${sizing.cpuSource === "measured" ? "from its measured CPU time per request" : "from the thread count (an estimate)"} (README: Resources)`,
     `MemoryHigh=${Math.ceil(sizing.memoryRequestBytes / 1048576)}M`,
     `MemoryMax=${Math.ceil(sizing.memoryLimitBytes / 1048576)}M`,
     `CPUQuota=${Math.round(sizing.cpuLimit * 100)}%`,

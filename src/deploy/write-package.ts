@@ -1,4 +1,5 @@
-import { stat } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { copyFileAtomic, writeFileAtomic } from "../core/atomic-write.js";
 import { EdgeforgeError } from "../core/errors.js";
@@ -9,6 +10,7 @@ import type { TargetProfile } from "../hardware/target-profile.js";
 import { sizeDeployment } from "./deployment-sizing.js";
 import { defaultBaseImage, imagePaths, renderDockerfile, renderDockerignore } from "./docker-files.js";
 import { buildMobileBundle, withCertification, type MobileBundleManifest, type MobilePlatform } from "./mobile-bundle.js";
+import { packEdgeforge } from "./pack-edgeforge.js";
 import { renderOrtOperatorConfig } from "./onnx-operator-config.js";
 import { defaultPrometheusAddress, renderK8sManifests } from "./k8s-files.js";
 import { renderDockerReadme, renderK8sReadme, renderMobileReadme, renderSystemdReadme } from "./package-readme.js";
@@ -101,23 +103,23 @@ function servedModel(input: PackageInput, options: PackageOptions, location: { m
   };
 }
 
-async function planTarget(input: PackageInput, options: PackageOptions, checkedBundle: MobileBundleManifest | undefined): Promise<{ files: PlannedFile[]; model?: ServedModel; bundle?: MobileBundleManifest }> {
+async function planTarget(input: PackageInput, options: PackageOptions, checkedBundle: MobileBundleManifest | undefined, edgeforgeTarball: string | undefined): Promise<{ files: PlannedFile[]; model?: ServedModel; bundle?: MobileBundleManifest }> {
   const version = options.edgeforgeVersion;
   switch (options.target) {
     case "docker":
     case "k8s": {
       const model = servedModel(input, options, { modelDir: imagePaths.model, certificationDir: imagePaths.certification, publicKeyPath: imagePaths.publicKey, host: "0.0.0.0" });
       const sizing = sizeDeployment(input.certification, model.threads);
-      const tarball = options.edgeforgeTarball ? `vendor/${basename(options.edgeforgeTarball)}` : undefined;
+      const tarball = `vendor/${basename(edgeforgeTarball as string)}`;
       const imageTag = `edgeforge-${model.name}:${model.version}`;
       const context = { input, model, sizing, edgeforgeVersion: version };
       const files: PlannedFile[] = [
-        { path: "Dockerfile", text: renderDockerfile({ baseImage: options.baseImage ?? defaultBaseImage, edgeforgePackage: tarball ? `/tmp/${tarball}` : `edgeforge@${version}`, edgeforgeVersion: version, model, hasPublicKey: input.publicKeyPath !== undefined, ...(tarball ? { vendoredTarball: tarball } : {}) }), role: "generated" },
-        { path: ".dockerignore", text: renderDockerignore(input.publicKeyPath !== undefined, tarball ? ["vendor/"] : []), role: "generated" },
+        { path: "Dockerfile", text: renderDockerfile({ baseImage: options.baseImage ?? defaultBaseImage, edgeforgeVersion: version, model, hasPublicKey: input.publicKeyPath !== undefined, vendoredTarball: tarball }), role: "generated" },
+        { path: ".dockerignore", text: renderDockerignore(input.publicKeyPath !== undefined, ["vendor/"]), role: "generated" },
+        { path: tarball, source: edgeforgeTarball as string, role: "runtime" },
       ];
-      if (options.edgeforgeTarball && tarball) files.push({ path: tarball, source: resolve(options.edgeforgeTarball), role: "runtime" });
       if (options.target === "docker") {
-        files.push({ path: "README.md", text: renderDockerReadme(context, imageTag, tarball), role: "generated" });
+        files.push({ path: "README.md", text: renderDockerReadme(context, imageTag, tarball, options.edgeforgeTarball !== undefined), role: "generated" });
         return { files, model };
       }
       const manifests = renderK8sManifests({
@@ -141,11 +143,13 @@ async function planTarget(input: PackageInput, options: PackageOptions, checkedB
       const sizing = sizeDeployment(input.certification, model.threads);
       const unitName = systemdUnitName(model);
       const edgeforgeBin = options.edgeforgeBin ?? defaultEdgeforgeBin;
+      const tarball = `vendor/${basename(edgeforgeTarball as string)}`;
       return {
         model,
         files: [
           { path: unitName, text: renderSystemdUnit({ model, sizing, installDir, edgeforgeBin, drainMs: options.drainMs ?? 10_000, edgeforgeVersion: version }), role: "generated" },
-          { path: "README.md", text: renderSystemdReadme({ input, model, sizing, edgeforgeVersion: version }, unitName, installDir, edgeforgeBin), role: "generated" },
+          { path: "README.md", text: renderSystemdReadme({ input, model, sizing, edgeforgeVersion: version }, unitName, installDir, edgeforgeBin, tarball), role: "generated" },
+          { path: tarball, source: edgeforgeTarball as string, role: "runtime" },
         ],
       };
     }
@@ -187,7 +191,18 @@ export async function writePackage(options: PackageOptions): Promise<PackageResu
       })
     : undefined;
   const input = await readPackageInput(artifact, options.certification, { ...(options.publicKey ? { publicKey: options.publicKey } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-  const planned = await planTarget(input, options, checkedBundle);
+  // Servers install edgeforge from a tarball in the package (it need not be published): --edgeforge-tarball, or one packed now.
+  const packDir = !isMobile && options.edgeforgeTarball === undefined ? await mkdtemp(join(tmpdir(), "edgeforge-pack-")) : undefined;
+  try {
+    const edgeforgeTarball = isMobile ? undefined : options.edgeforgeTarball !== undefined ? resolve(options.edgeforgeTarball) : await packEdgeforge(packDir as string, options.signal);
+    const planned = await planTarget(input, options, checkedBundle, edgeforgeTarball);
+    return await writePlannedFiles(input, planned, options);
+  } finally {
+    if (packDir) await rm(packDir, { recursive: true, force: true });
+  }
+}
+
+async function writePlannedFiles(input: PackageInput, planned: Awaited<ReturnType<typeof planTarget>>, options: PackageOptions): Promise<PackageResult> {
   const dir = resolve(options.output);
   const files = [...carriedFiles(input), ...planned.files];
   await using _lock = await claimOutputFolder(dir, `package --target ${options.target}`);

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { access, chmod, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
 import { Rollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
@@ -14,6 +14,9 @@ import { parseAllDocuments, stringify } from "yaml";
 import { packageArtifact, type MobileBundleManifest } from "../../src/api/package.js";
 import { verifyArtifactSignature } from "../../src/api/signing.js";
 import { EdgeforgeError } from "../../src/core/errors.js";
+import type { CertificationFacts } from "../../src/deploy/certification-facts.js";
+import { sizeDeployment } from "../../src/deploy/deployment-sizing.js";
+import { packEdgeforge } from "../../src/deploy/pack-edgeforge.js";
 import { writeCertifiedGguf, type CertifiedGguf } from "../fixtures/certified-gguf.js";
 import { writeLargeF16Gguf } from "../fixtures/large-f16-gguf.js";
 import { llamaCppReference } from "../fixtures/llm-models.js";
@@ -86,9 +89,12 @@ async function systemdVerify(unitPath: string): Promise<{ code: number; stderr: 
 
 describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () => {
   let certified: CertifiedGguf;
+  /** An `npm pack` tarball of this edgeforge, given to the k8s and systemd targets as --edgeforge-tarball (the docker test packs its own). */
+  let tarballPath: string;
   beforeAll(async () => {
     certified = await writeCertifiedGguf(temp.path);
     expect(certified.certification.approval.failed).toEqual([]);
+    tarballPath = await packEdgeforge(temp.path);
   }, 300_000);
 
   it("docker: pinned Node 20 slim, non-root, read-only model layer, HEALTHCHECK on the ready route, serve entrypoint; dockerfilelint clean but one justified issue; the carried signature verifies", async () => {
@@ -96,7 +102,13 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     const result = await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "docker", output: out, key: certified.publicKey, name: "fortunes" });
     const dockerfile = await readFile(join(out, "Dockerfile"), "utf8");
     expect(dockerfile).toMatch(/^FROM node:20\.\d+\.\d+-bookworm-slim$/m);
-    expect(dockerfile).toMatch(/^ARG EDGEFORGE_PACKAGE=edgeforge@\d+\.\d+\.\d+$/m);
+    // edgeforge is not published: the image installs an `npm pack` tarball of this edgeforge, carried in the package
+    expect(dockerfile).toMatch(/^ARG EDGEFORGE_PACKAGE=\/tmp\/vendor\/edgeforge-\d+\.\d+\.\d+\.tgz$/m);
+    expect(dockerfile).toMatch(/^COPY vendor\/edgeforge-\d+\.\d+\.\d+\.tgz \/tmp\/vendor\/edgeforge-\d+\.\d+\.\d+\.tgz$/m);
+    const tarball = result.files.find((f) => f.role === "runtime");
+    expect(tarball?.path).toMatch(/^vendor\/edgeforge-\d+\.\d+\.\d+\.tgz$/);
+    const { stdout: listing } = await run("tar", ["-tzf", join(out, tarball?.path ?? "")]);
+    expect(listing.split("\n")).toEqual(expect.arrayContaining(["package/package.json", "package/dist/cli/main.js", "package/dist/index.js"]));
     expect(dockerfile).toContain("COPY --chown=0:0 model/ /models/");
     expect(dockerfile).toContain("COPY --chown=0:0 certification/ /etc/edgeforge/certification/");
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
@@ -109,10 +121,10 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     const issues = await dockerfileLint(join(out, "Dockerfile"));
     const unjustified = issues.filter((issue) => !justifiedLintIssues.some((j) => issue.title === j.title && issue.content.includes(j.contentIncludes)));
     expect(unjustified).toEqual([]);
-    expect(await readFile(join(out, ".dockerignore"), "utf8")).toContain("!model/");
+    expect(await readFile(join(out, ".dockerignore"), "utf8")).toContain("!model/\n!certification/\n!release.pub.pem\n!vendor/");
     const readme = await readFile(join(out, "README.md"), "utf8");
     expect(readme).toContain(`docker build -t edgeforge-fortunes:${result.model.version} .`);
-    expect(readme).toMatch(/docker run -d .* --read-only --tmpfs \/tmp --cap-drop ALL .* --memory \d+m --cpus 2 /);
+    expect(readme).toMatch(/docker run -d .* --read-only --tmpfs \/tmp --cap-drop ALL .* --memory \d+m --cpus \d+(\.\d+)? /);
 
     // the package holds the exact certified bytes, its signature verifies them, and the manifest lists every file
     await verifyArtifactSignature(join(out, "model", "fortunes-q4_k_m.gguf"), join(out, "model", "fortunes-q4_k_m.gguf.sig"), await readFile(certified.publicKey, "utf8"));
@@ -130,15 +142,20 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     const bin = temp.join("edgeforge-bin");
     await writeFile(bin, "#!/bin/sh\nexit 0\n");
     await chmod(bin, 0o755);
-    await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "systemd", output: out, name: "fortunes", edgeforgeBin: bin });
+    await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "systemd", output: out, name: "fortunes", edgeforgeBin: bin, edgeforgeTarball: tarballPath });
     const unitPath = join(out, "edgeforge-fortunes.service");
     const unit = await readFile(unitPath, "utf8");
     for (const line of ["DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "ProtectHome=yes", "PrivateTmp=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service", "Restart=on-failure", "WantedBy=multi-user.target"]) {
       expect(unit).toContain(`\n${line}\n`);
     }
     expect(unit).toMatch(/\nMemoryMax=\d+M\n/);
-    expect(unit).toMatch(/\nCPUQuota=200%\n/);
+    const expected = sizeDeployment(certified.certification as unknown as CertificationFacts, 1);
+    expect(expected.cpuSource).toBe("measured");
+    expect(unit).toContain(`\nCPUQuota=${Math.round(expected.cpuLimit * 100)}%\n`);
     expect(unit).toContain(`ExecStart=${bin} serve --model fortunes:`);
+    // the given tarball is carried and installed from the package
+    expect(await readFile(join(out, "vendor", basename(tarballPath)))).toEqual(await readFile(tarballPath));
+    expect(await readFile(join(out, "README.md"), "utf8")).toContain(`sudo npm install --global ./vendor/${basename(tarballPath)}`);
     const verified = await systemdVerify(unitPath);
     expect(verified.stderr).toBe("");
     expect(verified.code).toBe(0);
@@ -152,7 +169,7 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
 
   it("k8s: every object validates against the Kubernetes / Argo Rollouts OpenAPI schemas; resources from the certification; the analysis PromQL passes promtool", async () => {
     const out = temp.join("k8s");
-    const result = await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "k8s", output: out, name: "fortunes", image: "registry.example/edgeforge-fortunes:1", threads: 2 });
+    const result = await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "k8s", output: out, name: "fortunes", image: "registry.example/edgeforge-fortunes:1", threads: 2, edgeforgeTarball: tarballPath });
     const objects = await readK8sObjects(join(out, "k8s"));
     expect(objects.map((o) => o.kind).sort()).toEqual(["AnalysisTemplate", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "Rollout", "Service"]);
     for (const object of objects) expect(() => validators[object.kind]?.(object), object.kind).not.toThrow();
@@ -165,8 +182,18 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     const requestMi = Number(String(container.resources.requests.memory).replace("Mi", ""));
     expect(requestMi * 1048576).toBeGreaterThanOrEqual(peakRss + 128 * 1048576);
     expect(requestMi * 1048576).toBeLessThan(peakRss + 129 * 1048576);
-    expect(container.resources.requests.cpu).toBe("2250m");
-    expect(container.resources.limits.cpu).toBe("3000m");
+    // CPU from the CPU time per request certify's stress sweep measured, at its throughput, + 0.25 core for the front process
+    const level = certified.certification.stress.levels.find((l) => l.concurrency === certified.certification.stress.expectedConcurrency);
+    expect(level?.cpuMsPerRequest).toBeGreaterThan(0);
+    const cores = ((level?.cpuMsPerRequest ?? 0) * (level?.throughputPerSec ?? 0)) / 1000;
+    // tolerance: the request is rounded up to 10 millicores
+    const requestCores = Number(container.resources.requests.cpu.replace("m", "")) / 1000;
+    expect(requestCores).toBeGreaterThanOrEqual(cores + 0.25 - 1e-9);
+    expect(requestCores).toBeLessThanOrEqual(cores + 0.25 + 0.01 + 1e-9);
+    expect(Number(container.resources.limits.cpu.replace("m", ""))).toBeGreaterThanOrEqual(Number(container.resources.requests.cpu.replace("m", "")));
+    const readme = await readFile(join(out, "README.md"), "utf8");
+    expect(readme).toContain("sized from measured CPU time");
+    expect(readme).toMatch(/CPU time per request measured by certify's stress sweep \(process\.cpuUsage\(\)/);
     expect(container.startupProbe.httpGet.path).toBe("/v2/health/ready");
     expect(container.readinessProbe.httpGet.path).toBe("/v2/health/ready");
     expect(container.livenessProbe.httpGet.path).toBe("/v2/health/live");

@@ -61,7 +61,7 @@ export function registerPackageCommand(program: Command): void {
     .option("--device <profile>", "mobile: device profile for the RAM check (default android-snapdragon-8-gen-3 / iphone-15-pro; 'none' skips)")
     .option("--ctx <tokens>", "mobile GGUF: context length for the RAM estimate and the runtime settings", parsePositiveInt)
     .option("--base-image <image>", "docker: base image (default node:20.20.2-bookworm-slim)")
-    .option("--edgeforge-tarball <file>", "docker: install edgeforge from this `npm pack` tarball instead of the npm registry")
+    .option("--edgeforge-tarball <file>", "docker, k8s, systemd: the edgeforge `npm pack` tarball to ship and install (default: one packed now from the running edgeforge)")
     .option("--image <ref>", "k8s: image the Deployment runs (default edgeforge-NAME:VERSION, built from the package's Dockerfile)")
     .option("--replicas <n>", "k8s: replicas (HPA minimum; default 2)", parsePositiveInt)
     .option("--max-replicas <n>", "k8s: HPA maximum (default 10)", parsePositiveInt)

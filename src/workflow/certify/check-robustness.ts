@@ -9,7 +9,7 @@ import { firstOutput, floatValues, maxAbsDifference, meanNll, type ProbeSet } fr
 export interface PerturbationResult {
   name: string;
   description: string;
-  /** 1 − mean cosine similarity of outputs (ONNX), or perplexity ratio − 1 (GGUF). */
+  /** 1 − mean cosine similarity of outputs (ONNX), or perplexity ratio − 1 (token models: llama.cpp, MLX). */
   degradation: number;
   top1Agreement?: number;
   passed: boolean;
@@ -107,7 +107,7 @@ function badInputCases(probes: ProbeSet): Array<{ name: string; inputs: NamedTen
   const clean = probes.inputs[0] as NamedTensors;
   const [name, tensor] = Object.entries(clean)[0] as [string, Tensor];
   const withFirst = (replacement: Tensor): NamedTensors => ({ ...clean, [name]: replacement });
-  if (probes.kind === "gguf") {
+  if (probes.kind === "tokens") {
     const vocab = probes.vocabularySize ?? 0;
     return [
       { name: "token id beyond the vocabulary", inputs: withFirst({ dtype: "int32", dims: [2], data: Int32Array.from([1, vocab + 5]) }), tryEngine: false },
@@ -162,7 +162,7 @@ async function checkBadInputs(session: Session, probes: ProbeSet): Promise<BadIn
 
 /** Perturbed inputs with the output degradation, and bad inputs that must be refused with the runtime left usable. */
 export async function checkRobustness(session: Session, probes: ProbeSet, maxDegradation: number): Promise<RobustnessSection> {
-  const perturbations = probes.kind === "gguf" ? await perturbLlm(session, probes, maxDegradation) : await perturbOnnx(session, probes, maxDegradation);
+  const perturbations = probes.kind === "tokens" ? await perturbLlm(session, probes, maxDegradation) : await perturbOnnx(session, probes, maxDegradation);
   const notes = perturbations.length === 0 ? ["no floating-point input to perturb"] : [];
   return { inputs: probes.source, maxDegradation, perturbations, badInputs: await checkBadInputs(session, probes), notes };
 }

@@ -62,7 +62,7 @@ export function buildReferenceProfile(probes: ProbeSet, bins: number): Reference
       const tensor = sample[spec.name];
       if (!tensor) continue;
       // token inputs are profiled by length: ids have no meaningful mean
-      if (probes.kind === "gguf") values.push(tensor.dims[0] ?? 0);
+      if (probes.kind === "tokens") values.push(tensor.dims[0] ?? 0);
       else for (let i = 0; i < tensor.data.length; i++) values.push(Number(tensor.data[i]));
     }
     if (values.length > 0) inputs[spec.name] = profileValues(values, bins);

@@ -12,6 +12,7 @@ import { openRuntimeSession, type RuntimeId } from "../../runtimes/catalog.js";
 import type { RuntimeSettings } from "../../runtimes/runtime-settings.js";
 import type { CertifyRequirements } from "./certify-requirements.js";
 import { measureLlmQuality } from "../measure-llm-quality.js";
+import { measureMlxQuality } from "../measure-mlx-quality.js";
 
 export interface MeasuredSection {
   /** "re-measured" on this machine side by side with the baseline, or "from the report" (same hardware). */
@@ -66,8 +67,14 @@ export type RemeasureOptions = { format: ModelFormat; shapes: ShapeOverrides; re
 export async function remeasurePerformance({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
   const settings = runtimeSettingsOfReport(candidate);
   const arm = (label: string, path: string): SideBySideArm => ({ label, artifactPath: path, format: options.format, runtime: candidate.runtime.runtime as RuntimeId, settings });
+  // An MLX folder runs on node-mlx; the GGUF it was exported from runs on llama.cpp at the report's baseline settings.
+  const mlx = options.format === "mlx";
+  const baselineCandidate = report.candidates.find((c) => c.isBaseline);
+  const baselineArm: SideBySideArm = mlx
+    ? { label: "input model (llama.cpp)", artifactPath: report.input.path, format: "gguf", runtime: (baselineCandidate?.runtime.runtime ?? "llama-cpp") as RuntimeId, settings: baselineCandidate ? runtimeSettingsOfReport(baselineCandidate) : settings }
+    : arm("input model", report.input.path);
   const result = await measureSideBySide({
-    baseline: arm("input model", report.input.path),
+    baseline: baselineArm,
     candidate: arm("artifact", artifactPath),
     shapes: options.shapes,
     seed: options.seed,
@@ -82,27 +89,33 @@ export async function remeasurePerformance({ artifactPath, report, candidate }: 
     p50LatencyMs: a.latency.p50Ms,
     p95LatencyMs: a.latency.p95Ms,
     p99LatencyMs: a.latency.p99Ms,
-    throughputPerSec: a.ratePerSec,
+    ...(a.rateUnit === "tokens" ? { promptTokensPerSec: a.ratePerSec } : { throughputPerSec: a.ratePerSec }),
     peakRssBytes: a.memory.peakRssBytes,
     ...(a.memory.modelBytes === undefined ? {} : { rssIncreaseBytes: a.memory.modelBytes }),
     loadMs: a.loadMs,
   });
   const metrics = figures(cand);
-  metrics.speedup = result.comparison.latencyRatio.ratio;
+  // MLX against llama.cpp: one run is a forward pass on one side and prompt + generation on the other, so they are compared on prompt tokens/s (as optimize does)
+  const interval = mlx ? result.comparison.rateRatio : result.comparison.latencyRatio;
+  metrics.speedup = interval.ratio;
   if (base.memory.modelBytes && cand.memory.modelBytes !== undefined) metrics.memoryReduction = 1 - cand.memory.modelBytes / base.memory.modelBytes;
-  const interval = result.comparison.latencyRatio;
   return {
     source: "re-measured",
-    method: result.method,
+    method: mlx ? `${result.method}; speed-up = prompt tokens/s of the MLX folder (node-mlx, a full forward pass per run, no KV cache) over the input GGUF's (llama.cpp); no generation figure for MLX` : result.method,
     metrics,
     baselineMetrics: figures(base),
     speedupInterval: { low: interval.low, high: interval.high, level: interval.level, pairs: interval.pairs },
   };
 }
 
-/** Accuracy of the artifact against the report's input model on this machine: fidelity (ONNX) or perplexity/KL (GGUF). */
+/** Accuracy of the artifact against the report's input model on this machine: fidelity (ONNX) or perplexity/KL/top-1 (GGUF, MLX). */
 export async function remeasureAccuracy({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
   const settings = runtimeSettingsOfReport(candidate);
+  if (options.format === "mlx") {
+    const text = options.requirements.evaluation.text as string;
+    const quality = await measureMlxQuality(artifactPath, report.input.path, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);
+    return { source: "re-measured", method: quality.method, metrics: quality.metrics as Record<string, number>, baselineMetrics: { accuracyRetention: 1 } };
+  }
   if (options.format === "gguf") {
     const text = options.requirements.evaluation.text as string;
     const quality = await measureLlmQuality(artifactPath, report.input.path, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);

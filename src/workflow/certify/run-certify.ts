@@ -4,6 +4,7 @@ import { writeFileAtomic } from "../../core/atomic-write.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { hashFileSha256, hashSha256 } from "../../core/hashing.js";
 import type { Reporter } from "../../core/logger.js";
+import type { Session } from "../../core/session.js";
 import type { ShapeOverrides } from "../../core/shapes.js";
 import { detectModelFormat } from "../../formats/detect-format.js";
 import { detectHardware } from "../../hardware/detect-hardware.js";
@@ -25,7 +26,7 @@ import { readCertifyRequirements, type CertifyRequirements } from "./certify-req
 import { buildReferenceProfile, type ReferenceProfile } from "./reference-profile.js";
 import { judgeReportGates, remeasureAccuracy, remeasurePerformance, runtimeSettingsOfReport, type GateSection, type MeasuredSection } from "./remeasure.js";
 import { runStress, type StressSection } from "./run-stress.js";
-import { buildProbeSet } from "./session-probes.js";
+import { buildProbeSet, isLlamaSession, isTokenSession, type ProbeSet, type Tokenize } from "./session-probes.js";
 
 export const certificationSchemaVersion = 1;
 
@@ -36,6 +37,21 @@ export interface CertifyCheck {
   passed: boolean;
   detail: string;
 }
+
+export interface NotApplicableCheck {
+  section: CertifyCheck["section"];
+  name: string;
+  reason: string;
+}
+
+/** What certify cannot check on an MLX folder, and why; everything else runs on it as on a GGUF. */
+const mlxNotApplicable: NotApplicableCheck[] = [
+  { section: "performance", name: "generation tokens/s", reason: "the MLX runtime (node-mlx) runs a full forward pass per request with no KV cache: its speed is prompt-processing tokens/s, measured side by side with the input GGUF on llama.cpp" },
+  { section: "stress", name: "concurrent execution", reason: "node-mlx runs one synchronous forward pass at a time, so requests in flight queue (the sweep measures that queueing)" },
+  { section: "security", name: "known op domains only", reason: "an MLX folder has no operator graph: its forward pass is edgeforge's llama decoder over MLX ops" },
+  { section: "compliance", name: "IR version and opsets", reason: "an MLX folder has no IR or opset versions (config.json and safetensors only)" },
+  { section: "performance", name: "measured on the deployment hardware", reason: "MLX deploys on Apple silicon (Metal); here it runs on node-mlx's CPU build, so latency, throughput and CPU figures describe this machine, not an iPhone or Mac" },
+];
 
 export interface Certification {
   schemaVersion: typeof certificationSchemaVersion;
@@ -56,6 +72,8 @@ export interface Certification {
   stress: StressSection;
   security: SecuritySection;
   compliance: ComplianceSection;
+  /** Checks that cannot apply to this artifact's format, each with the reason (none are skipped silently). */
+  notApplicable: NotApplicableCheck[];
   approval: { approved: boolean; checks: CertifyCheck[]; failed: Array<{ section: string; name: string; reason: string }> };
   monitoring: {
     schemaVersion: 1;
@@ -108,7 +126,7 @@ function fromReport(candidate: CandidateReport, baseline: CandidateReport | unde
   return { source: "from the report", method, metrics: select(candidate.metrics), baselineMetrics: select(baseline?.metrics ?? {}) };
 }
 
-function collectChecks(c: Omit<Certification, "approval" | "monitoring" | "signature" | "registry" | "schemaVersion" | "kind">, requireLineage: boolean): CertifyCheck[] {
+function collectChecks(c: Omit<Certification, "approval" | "monitoring" | "signature" | "registry" | "schemaVersion" | "kind" | "notApplicable">, requireLineage: boolean): CertifyCheck[] {
   const checks: CertifyCheck[] = [];
   const gateChecks = (section: "accuracy" | "performance", gates: GateSection["results"]): void => {
     for (const gate of gates) checks.push({ section, name: `gate: ${gate.requirement}`, required: true, passed: gate.passed, detail: gate.reason ?? `measured ${gate.measured ?? "?"}` });
@@ -134,13 +152,27 @@ function collectChecks(c: Omit<Certification, "approval" | "monitoring" | "signa
   const sec = c.security;
   checks.push({ section: "security", name: "file size limit", required: true, passed: sec.oversizedFiles.length === 0, detail: sec.oversizedFiles.length === 0 ? `every file ≤ ${sec.maxFileBytes} bytes` : `above the limit: ${sec.oversizedFiles.join(", ")}` });
   checks.push({ section: "security", name: "external data inside the model folder", required: true, passed: sec.externalData.insideModelFolder, detail: sec.externalData.error ?? `${sec.externalData.files.length} external data file(s)` });
-  checks.push({ section: "security", name: "known op domains only", required: true, passed: sec.unknownOpDomains.length === 0, detail: sec.unknownOpDomains.length === 0 ? `domains: ${sec.opDomains.join(", ") || "n/a"}` : `unknown: ${sec.unknownOpDomains.join(", ")}` });
+  if (c.artifact.format !== "mlx") checks.push({ section: "security", name: "known op domains only", required: true, passed: sec.unknownOpDomains.length === 0, detail: sec.unknownOpDomains.length === 0 ? `domains: ${sec.opDomains.join(", ") || "n/a"}` : `unknown: ${sec.unknownOpDomains.join(", ")}` });
   checks.push({ section: "security", name: "weights from the registry's lineage", required: requireLineage, passed: sec.registryLineage.registered, detail: sec.registryLineage.note });
   const comp = c.compliance;
   checks.push({ section: "compliance", name: "licence recorded", required: true, passed: comp.licence !== undefined, detail: comp.licence ? `${comp.licence} (from the ${comp.licenceSource})` : "no licence in the model; set compliance.licence in the requirements" });
   checks.push({ section: "compliance", name: "producer recorded", required: true, passed: comp.producer !== undefined, detail: comp.producer ? `${comp.producer} (from the ${comp.producerSource})` : "no producer in the model; set compliance.producer in the requirements" });
   checks.push({ section: "compliance", name: "runtime supports the model", required: true, passed: comp.loadedByRuntime, detail: `${comp.runtime} ${comp.runtimeVersion} loaded and ran it${comp.irVersion === undefined ? "" : ` (IR ${comp.irVersion}, opsets ${comp.opsets.map((o) => `${o.domain} ${o.version}`).join(", ")})`}` });
   return checks;
+}
+
+/**
+ * An MLX folder carries tokenizer files but node-mlx no tokenizer: the GGUF it was exported from (the
+ * report's input model) tokenizes the held-out text in llama.cpp, as optimize does; same vocabulary required.
+ */
+async function openBaseTokenizer(basePath: string, session: Session): Promise<{ tokenize: Tokenize; close: () => Promise<void> }> {
+  const base = await openRuntimeSession("llama-cpp", basePath, "gguf", { contextSize: 128 });
+  if (!isLlamaSession(base) || !isTokenSession(session) || base.vocabularySize !== session.vocabularySize) {
+    const sizes = `${isTokenSession(session) ? session.vocabularySize : "?"} vs ${isLlamaSession(base) ? base.vocabularySize : "?"}`;
+    await base.close();
+    throw new EdgeforgeError("INVALID_OPTION", `the MLX folder and ${basePath} have different vocabularies (${sizes} tokens)`, { hint: "certify the MLX folder with the report of the optimize run that exported it from this GGUF" });
+  }
+  return { tokenize: (text) => base.tokenize(text, { addBos: false }), close: () => base.close() };
 }
 
 async function writeJson(path: string, value: unknown, signal?: AbortSignal): Promise<string> {
@@ -183,6 +215,14 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
   const seed = options.seed ?? 42;
   options.logger?.info(`certify: ${basename(artifactPath)} (${format}); ${remeasuredBecause}`);
 
+  if ((format === "gguf" || format === "mlx") && requirements.evaluation.text === undefined) {
+    throw new EdgeforgeError("INVALID_CONFIG", `certifying a ${format === "mlx" ? "MLX folder" : "GGUF model"} needs held-out text`, { hint: "set evaluation.text in the requirements file (or pass --text)" });
+  }
+  if (format === "mlx" && report.input.format !== "gguf") {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `certify measures an MLX folder against the GGUF it was exported from; this report's input is ${report.input.format}`, {
+      hint: "export the MLX folder from a GGUF (`edgeforge optimize MODEL.gguf --pass mlx.export`) and certify it with that report",
+    });
+  }
   const measureOptions = { format, shapes, requirements, seed, ...reporter };
   if (remeasured && !(await access(report.input.path).then(() => true, () => false))) {
     throw new EdgeforgeError("FILE_NOT_FOUND", `re-measuring needs the report's input model, ${report.input.path}, which is not here`, {
@@ -203,7 +243,13 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
   let profile: ReferenceProfile;
   const description = session.describe();
   try {
-    const probes = await buildProbeSet(session, { shapes, samples: requirements.robustness.samples, seed, ...(requirements.evaluation.text ? { text: requirements.evaluation.text } : {}), ...(signal ? { signal } : {}) });
+    const tokenizer = format === "mlx" ? await openBaseTokenizer(report.input.path, session) : undefined;
+    let probes: ProbeSet;
+    try {
+      probes = await buildProbeSet(session, { shapes, samples: requirements.robustness.samples, seed, ...(requirements.evaluation.text ? { text: requirements.evaluation.text } : {}), ...(tokenizer ? { tokenize: tokenizer.tokenize } : {}), ...(signal ? { signal } : {}) });
+    } finally {
+      await tokenizer?.close();
+    }
     robustness = await checkRobustness(session, probes, requirements.robustness.maxDegradation);
     const reportP99 = candidate.latency?.p99Ms ?? candidate.metrics.p99LatencyMs;
     const p99BudgetMs = requirements.latency.p99Ms ?? (reportP99 === undefined ? Number.POSITIVE_INFINITY : 3 * reportP99);
@@ -250,6 +296,7 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
       schemaVersion: certificationSchemaVersion,
       kind: "edgeforge.certification",
       ...body,
+      notApplicable: format === "mlx" ? mlxNotApplicable : [],
       approval: { approved: failed.length === 0, checks, failed },
       monitoring: {
         schemaVersion: 1,

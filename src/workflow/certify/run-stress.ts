@@ -1,7 +1,7 @@
 import type { Session } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
 import { describeSamples } from "../../stats/describe-samples.js";
-import { isLlamaSession, type ProbeSet } from "./session-probes.js";
+import { isTokenSession, type ProbeSet } from "./session-probes.js";
 
 export interface StressLevel {
   concurrency: number;
@@ -14,6 +14,12 @@ export interface StressLevel {
   throughputPerSec: number;
   /** Resident memory of the certifying process at the end of the level. */
   rssEndBytes: number;
+  /** CPU time (user + system, all threads) the certifying process spent during the level (process.cpuUsage()). */
+  cpuMs: number;
+  /** cpuMs over the completed requests. */
+  cpuMsPerRequest: number;
+  /** cpuMs over the level's wall time: cores kept busy at this load. */
+  cpuCores: number;
 }
 
 export interface StressSection {
@@ -39,11 +45,13 @@ export function concurrencyLevels(max: number): number[] {
 /**
  * A concurrency sweep on one loaded session: at each level, that many requests stay in flight for a
  * fixed time, cycling through the probe inputs. Latency is per request from submission to result,
- * queueing included. llama.cpp runs one sequence at a time on a context, so its requests queue in
- * order (what a single-context server does); ONNX Runtime runs them concurrently.
+ * queueing included. llama.cpp runs one sequence at a time on a context and node-mlx one synchronous
+ * forward pass at a time, so their requests queue in order (what a single-context server does);
+ * ONNX Runtime runs them concurrently.
  */
 export async function runStress(session: Session, probes: ProbeSet, options: { maxConcurrency: number; durationMs: number; expectedConcurrency: number; p99BudgetMs: number; p99BudgetSource: string; maxRssGrowthBytes: number; signal?: AbortSignal }): Promise<StressSection> {
-  const serialize = isLlamaSession(session);
+  const serialize = isTokenSession(session);
+  const runtime = session.describe().runtime;
   let queue: Promise<unknown> = Promise.resolve();
   const runOne = (inputs: NamedTensors): Promise<NamedTensors> => {
     if (!serialize) return session.run(inputs);
@@ -57,6 +65,7 @@ export async function runStress(session: Session, probes: ProbeSet, options: { m
     let errors = 0;
     let cursor = 0;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const deadline = started + options.durationMs;
     const worker = async (): Promise<void> => {
       while (performance.now() < deadline) {
@@ -73,14 +82,16 @@ export async function runStress(session: Session, probes: ProbeSet, options: { m
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     const elapsedMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const stats = describeSamples(latenciesMs.length > 0 ? latenciesMs : [Number.NaN]);
-    levels.push({ concurrency, durationMs: elapsedMs, requests: latenciesMs.length, errors, p50Ms: stats.p50, p95Ms: stats.p95, p99Ms: stats.p99, throughputPerSec: (latenciesMs.length * 1000) / elapsedMs, rssEndBytes: process.memoryUsage().rss });
+    levels.push({ concurrency, durationMs: elapsedMs, requests: latenciesMs.length, errors, p50Ms: stats.p50, p95Ms: stats.p95, p99Ms: stats.p99, throughputPerSec: (latenciesMs.length * 1000) / elapsedMs, rssEndBytes: process.memoryUsage().rss, cpuMs, cpuMsPerRequest: latenciesMs.length > 0 ? cpuMs / latenciesMs.length : 0, cpuCores: cpuMs / elapsedMs });
   }
   const atExpected = [...levels].reverse().find((level) => level.concurrency <= options.expectedConcurrency) ?? (levels[0] as StressLevel);
   const first = levels[0] as StressLevel;
   const last = levels[levels.length - 1] as StressLevel;
   return {
-    method: `in-process sweep on one loaded session: ${levels.map((l) => l.concurrency).join(", ")} requests in flight, ${options.durationMs} ms each, inputs cycled from the probe set; ${serialize ? "llama.cpp requests queue on one context" : "ONNX Runtime runs requests concurrently"}`,
+    method: `in-process sweep on one loaded session: ${levels.map((l) => l.concurrency).join(", ")} requests in flight, ${options.durationMs} ms each, inputs cycled from the probe set; CPU time per level from process.cpuUsage() (user + system, every thread of the certifying process, the runtime's included); ${serialize ? `${runtime === "mlx" ? "MLX (node-mlx, one synchronous forward pass at a time)" : "llama.cpp (one context)"}: requests queue, one sequence at a time` : "ONNX Runtime runs requests concurrently"}`,
     levels,
     expectedConcurrency: options.expectedConcurrency,
     p99BudgetMs: options.p99BudgetMs,

@@ -6,9 +6,9 @@ import type { NamedTensors, Tensor, TensorSpec } from "../../core/tensor.js";
 import { generateInputs } from "../../datasets/synthetic-inputs.js";
 import type { LlamaCppSession } from "../../runtimes/llama-cpp/llama-cpp-runtime.js";
 
-/** The inputs and clean outputs every session check starts from. */
+/** The inputs and clean outputs every session check starts from: token sequences (llama.cpp, MLX) or tensors (ONNX). */
 export interface ProbeSet {
-  kind: "onnx" | "gguf";
+  kind: "tensors" | "tokens";
   specs: TensorSpec[];
   inputs: NamedTensors[];
   outputs: NamedTensors[];
@@ -21,17 +21,29 @@ export function isLlamaSession(session: Session): session is LlamaCppSession {
   return typeof (session as Partial<LlamaCppSession>).tokenize === "function";
 }
 
-/** Token chunks of the evaluation text (GGUF), or seeded generated inputs (ONNX). */
-export async function buildProbeSet(session: Session, options: { shapes: ShapeOverrides; samples: number; seed: number; text?: string; signal?: AbortSignal }): Promise<ProbeSet> {
+/** A session over token ids ({ tokens: int32 [n] } → logits): llama.cpp's, or MLX's (which has no tokenizer of its own). */
+export function isTokenSession(session: Session): session is Session & { vocabularySize: number; contextSize: number } {
+  const candidate = session as Partial<{ vocabularySize: unknown; contextSize: unknown }>;
+  return typeof candidate.vocabularySize === "number" && typeof candidate.contextSize === "number";
+}
+
+/** Turns held-out text into token ids: the session's own tokenizer, or (MLX) that of the GGUF the folder was exported from. */
+export type Tokenize = (text: string) => Int32Array | readonly number[];
+
+/** Token chunks of the evaluation text (llama.cpp, MLX), or seeded generated inputs (ONNX). */
+export async function buildProbeSet(session: Session, options: { shapes: ShapeOverrides; samples: number; seed: number; text?: string; tokenize?: Tokenize; signal?: AbortSignal }): Promise<ProbeSet> {
   const specs = session.describe().inputs;
   const inputs: NamedTensors[] = [];
-  if (isLlamaSession(session)) {
+  const tokenSession = isTokenSession(session);
+  if (tokenSession) {
     if (options.text === undefined) {
-      throw new EdgeforgeError("INVALID_CONFIG", "certifying a GGUF model needs held-out text", {
+      throw new EdgeforgeError("INVALID_CONFIG", `certifying a ${session.describe().runtime} model needs held-out text`, {
         hint: "set evaluation.text in the requirements file (or pass --text)",
       });
     }
-    const tokens = session.tokenize(await readFile(options.text, { encoding: "utf8", signal: options.signal }), { addBos: false });
+    const tokenize = isLlamaSession(session) ? (text: string) => session.tokenize(text, { addBos: false }) : options.tokenize;
+    if (!tokenize) throw new EdgeforgeError("INVALID_OPTION", `the ${session.describe().runtime} session has no tokenizer`, { hint: "certify it against the GGUF it was exported from (the report's input model)" });
+    const tokens = Int32Array.from(tokenize(await readFile(options.text, { encoding: "utf8", signal: options.signal })));
     const length = Math.min(128, session.contextSize);
     for (let i = 0; i < options.samples && (i + 1) * length <= tokens.length; i++) inputs.push({ tokens: { dtype: "int32", dims: [length], data: tokens.slice(i * length, (i + 1) * length) } });
     if (inputs.length === 0) throw new EdgeforgeError("DATASET_INVALID", `${options.text} holds fewer than ${length} tokens`, { hint: "give a longer held-out text" });
@@ -41,12 +53,12 @@ export async function buildProbeSet(session: Session, options: { shapes: ShapeOv
   const outputs: NamedTensors[] = [];
   for (const input of inputs) outputs.push(await session.run(input));
   return {
-    kind: isLlamaSession(session) ? "gguf" : "onnx",
+    kind: tokenSession ? "tokens" : "tensors",
     specs,
     inputs,
     outputs,
-    source: isLlamaSession(session) ? `${inputs.length} chunks of ${inputs[0]?.tokens?.dims[0] ?? 0} tokens from ${options.text}` : `${inputs.length} seeded generated input sets (seed ${options.seed})`,
-    ...(isLlamaSession(session) ? { vocabularySize: session.vocabularySize, contextSize: session.contextSize } : {}),
+    source: tokenSession ? `${inputs.length} chunks of ${inputs[0]?.tokens?.dims[0] ?? 0} tokens from ${options.text}` : `${inputs.length} seeded generated input sets (seed ${options.seed})`,
+    ...(tokenSession ? { vocabularySize: session.vocabularySize, contextSize: session.contextSize } : {}),
   };
 }
 
