@@ -1,16 +1,20 @@
 /**
  * bench:serve — what `edgeforge serve` costs per request and how it behaves under load. Loopback only,
  * every phase bounded in time.
- * 1. Overhead at concurrency 1, with process and with thread isolation: one request at a time over HTTP (binary tensor extension, and JSON)
+ * 1. Overhead at concurrency 1, with process and with thread isolation: one request at a time over HTTP
  *    against session.run in this process on the same model and input, 1 compute thread on both sides,
  *    in alternating blocks so machine drift hits both alike. Overhead = median over block pairs of
- *    (server block p50 / in-process block p50) − 1. Target: under 10 % on PP-OCRv4 rec.
+ *    (server block p50 / in-process block p50) − 1. Target: under 10 % on PP-OCRv4 rec. Arms:
+ *    "binary" = binary tensor extension both ways (binary_data_output, what a performance-minded client
+ *    sends for a 1 MB output); "json" = plain OIP JSON both ways; "floor" = the same request and a
+ *    response of the same size from a bare node:http server with no model (what loopback HTTP itself costs).
  * 2. Throughput against concurrency (autocannon, 1/2/4/8 connections, 4 s each, queue deep enough for no 429).
  * 3. Overload at 10× the concurrency-1 rate for 8 s with queue depth 8: only 200 and 429 may come back,
  *    server RSS (server + worker processes) is sampled every 250 ms, /v2/health/live is timed throughout.
  * Writes bench/results/serve.json.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { loadavg } from "node:os";
 import { readFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
@@ -92,8 +96,8 @@ let responseScratch = new Uint8Array(0);
 
 /**
  * node:http with keep-alive, the response read into a reused buffer: the client costs as little as
- * a client can, so the figure is the server's. (WHATWG fetch's web streams cost ~40 ms more per 1 MB
- * response on the loaded machine; the "binaryFetch" arm keeps measuring that client side by side.)
+ * a client can, so the figure is the server's. (WHATWG fetch's web streams cost ~40–60 ms more per 1 MB
+ * response on the loaded machine, measured in earlier runs of this bench.)
  */
 function timeRequest(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
   const target = new URL(url);
@@ -115,40 +119,54 @@ function timeRequest(url: string, request: { body: Buffer; headers: Record<strin
   });
 }
 
-async function timeFetch(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
-  const started = process.hrtime.bigint();
-  const response = await fetch(url, { method: "POST", headers: request.headers, body: request.body });
-  await response.arrayBuffer();
-  const elapsedNs = Number(process.hrtime.bigint() - started);
-  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-  return elapsedNs;
+/**
+ * A bare node:http server in its own process that reads the request and answers `x-floor-bytes` bytes
+ * from a prebuilt buffer: loopback HTTP with no model and no framework, the floor under any server.
+ */
+async function startFloorServer(): Promise<{ url: string; stop(): void }> {
+  const code = `const b = Buffer.alloc(64 * 2 ** 20, 7); require("node:http").createServer((q, s) => { q.resume(); q.on("end", () => { const n = Number(q.headers["x-floor-bytes"]); s.writeHead(200, { "content-length": n }); s.end(b.subarray(0, n)); }); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); });`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<string>((resolve) => child.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim())));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
-async function measureOverhead(server: ServerProcess, model: (typeof models)[number], isolation: "process" | "thread") {
+async function responseBytes(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
+  const response = await fetch(url, { method: "POST", headers: request.headers, body: request.body });
+  return (await response.arrayBuffer()).byteLength;
+}
+
+type Arm = "inProcess" | "binary" | "json" | "floor";
+
+async function measureOverhead(server: ServerProcess, floor: { url: string }, model: (typeof models)[number], isolation: "process" | "thread") {
   const session = await openRuntimeSession("ort", model.path, "onnx", { threads: 1 });
   const inputs = generateInputs(session.describe().inputs, { seed: 1, shapes: model.shapes });
   const inferUrl = `${server.url}/v2/models/${model.name}/infer`;
   const encodings = { binary: binaryBody(inputs), json: jsonBody(inputs) };
-  const samples: Record<"inProcess" | "binary" | "binaryFetch" | "json", number[]> = { inProcess: [], binary: [], binaryFetch: [], json: [] };
-  const ratios: Record<"binary" | "binaryFetch" | "json", number[]> = { binary: [], binaryFetch: [], json: [] };
+  // The floor sends the binary request and gets a response of the binary response's size.
+  const floorRequest = { body: encodings.binary.body, headers: { ...encodings.binary.headers, "x-floor-bytes": String(await responseBytes(inferUrl, encodings.binary)) } };
+  // JSON of a 1 MB output takes about a second per request here: fewer per block, so the phase stays bounded.
+  const perBlock: Record<Arm, number> = { inProcess: model.blockSize, binary: model.blockSize, floor: model.blockSize, json: model.name === "rec" ? 2 : model.blockSize };
+  const samples: Record<Arm, number[]> = { inProcess: [], binary: [], json: [], floor: [] };
+  const ratios: Record<Exclude<Arm, "inProcess">, number[]> = { binary: [], json: [], floor: [] };
+  const loadBefore = loadavg()[0]!;
   for (let i = 0; i < 5; i += 1) {
     await session.run(inputs);
     await timeRequest(inferUrl, encodings.binary);
-    await timeFetch(inferUrl, encodings.binary);
-    await timeRequest(inferUrl, encodings.json);
+    await timeRequest(floor.url, floorRequest);
+    if (i < 2) await timeRequest(inferUrl, encodings.json);
   }
   for (let block = 0; block < model.blocks; block += 1) {
-    const arms = block % 2 === 0 ? (["inProcess", "binary", "binaryFetch", "json"] as const) : (["json", "binaryFetch", "binary", "inProcess"] as const);
-    const blockP50: Partial<Record<(typeof arms)[number], number>> = {};
+    const arms: readonly Arm[] = block % 2 === 0 ? ["inProcess", "binary", "floor", "json"] : ["json", "floor", "binary", "inProcess"];
+    const blockP50: Partial<Record<Arm, number>> = {};
     for (const arm of arms) {
       const times: number[] = [];
-      for (let i = 0; i < model.blockSize; i += 1) {
+      for (let i = 0; i < perBlock[arm]; i += 1) {
         if (arm === "inProcess") {
           const started = process.hrtime.bigint();
           await session.run(inputs);
           times.push(Number(process.hrtime.bigint() - started));
-        } else if (arm === "binaryFetch") {
-          times.push(await timeFetch(inferUrl, encodings.binary));
+        } else if (arm === "floor") {
+          times.push(await timeRequest(floor.url, floorRequest));
         } else {
           times.push(await timeRequest(inferUrl, encodings[arm]));
         }
@@ -156,9 +174,7 @@ async function measureOverhead(server: ServerProcess, model: (typeof models)[num
       samples[arm].push(...times);
       blockP50[arm] = median(times);
     }
-    ratios.binary.push(blockP50.binary! / blockP50.inProcess!);
-    ratios.binaryFetch.push(blockP50.binaryFetch! / blockP50.inProcess!);
-    ratios.json.push(blockP50.json! / blockP50.inProcess!);
+    for (const arm of ["binary", "json", "floor"] as const) ratios[arm].push(blockP50[arm]! / blockP50.inProcess!);
   }
   await session.close();
   const p50Ms = (values: number[]) => describeSamples(values).p50 / 1e6;
@@ -166,15 +182,20 @@ async function measureOverhead(server: ServerProcess, model: (typeof models)[num
     model: model.name,
     isolation,
     inputShapes: Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.dims])),
-    runsPerArm: model.blocks * model.blockSize,
+    requestBytes: { binary: encodings.binary.body.byteLength, json: encodings.json.body.byteLength },
+    runsPerArm: Object.fromEntries(Object.entries(perBlock).map(([arm, n]) => [arm, n * model.blocks])),
+    loadAverage1m: { before: loadBefore, after: loadavg()[0]! },
     inProcessP50Ms: p50Ms(samples.inProcess),
     serverBinaryP50Ms: p50Ms(samples.binary),
     serverJsonP50Ms: p50Ms(samples.json),
-    serverBinaryFetchP50Ms: p50Ms(samples.binaryFetch),
-    overheadBinaryFetch: median(ratios.binaryFetch) - 1,
+    floorP50Ms: p50Ms(samples.floor),
     overheadBinary: median(ratios.binary) - 1,
     overheadJson: median(ratios.json) - 1,
+    /** The bare HTTP round trip of the same sizes, as a share of the in-process run. */
+    floorShare: median(ratios.floor),
     overheadBinaryMs: p50Ms(samples.binary) - p50Ms(samples.inProcess),
+    /** Server binary p50 − in-process p50 − floor p50: what the server adds beyond moving the bytes. */
+    overheadBeyondFloorMs: p50Ms(samples.binary) - p50Ms(samples.inProcess) - p50Ms(samples.floor),
   };
 }
 
@@ -234,26 +255,27 @@ async function measureOverload(server: ServerProcess, body: { body: Buffer; head
 /** `--only overhead` stops after the overhead phase (for quick before/after runs). */
 const overheadOnly = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "overhead";
 const server = await startServer(8);
+const floor = await startFloorServer();
 let result;
 try {
   const overhead = [];
   for (const model of models) {
     console.error(`overhead: ${model.name}…`);
-    overhead.push(await measureOverhead(server, model, "process"));
+    overhead.push(await measureOverhead(server, floor, model, "process"));
   }
   await server.stop();
   // The same measurement with worker threads: no tensor copies between server and worker.
   const threaded = await startServer(8, "thread");
   for (const model of models) {
     console.error(`overhead (thread isolation): ${model.name}…`);
-    overhead.push(await measureOverhead(threaded, model, "thread"));
+    overhead.push(await measureOverhead(threaded, floor, model, "thread"));
   }
   const recSession = await openRuntimeSession("ort", models[0]!.path, "onnx", { threads: 1 });
   const recBody = binaryBody(generateInputs(recSession.describe().inputs, { seed: 1, shapes: models[0]!.shapes }));
   await recSession.close();
   await threaded.stop();
   if (overheadOnly) {
-    result = { schemaVersion: 1, benchmark: "serve", method: "loopback HTTP (node:http keep-alive client; fetch measured alongside); overhead only: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio", note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load", overhead, overheadTarget, provenance: await readProvenance({}) };
+    result = { schemaVersion: 1, benchmark: "serve", method: "loopback HTTP (node:http keep-alive client); overhead only: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio", note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load", overhead, overheadTarget, provenance: await readProvenance({}) };
   } else {
   // Throughput runs with a deep queue (no 429); the overload phase with the shallow one.
   const deep = await startServer(64);
@@ -268,7 +290,7 @@ try {
     schemaVersion: 1,
     benchmark: "serve",
     method:
-      "loopback HTTP (node:http keep-alive client; fetch measured alongside); overhead: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio; throughput and overload: autocannon with a prebuilt binary-extension body; RSS: server + worker processes from /proc",
+      "loopback HTTP (node:http keep-alive client); overhead: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio; throughput and overload: autocannon with a prebuilt binary-extension body; RSS: server + worker processes from /proc",
     note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load",
     overhead,
     overheadTarget,
@@ -278,12 +300,15 @@ try {
   };
   }
 } finally {
+  floor.stop();
   if (server.child.exitCode === null) await server.stop();
 }
 
 for (const row of result.overhead) {
   console.log(
-    `${row.model} (${row.isolation}): in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · server binary p50 ${row.serverBinaryP50Ms.toFixed(2)} ms (overhead ${(row.overheadBinary * 100).toFixed(1)} %, ${row.overheadBinaryMs.toFixed(2)} ms) · with fetch as the client ${row.serverBinaryFetchP50Ms.toFixed(2)} ms (${(row.overheadBinaryFetch * 100).toFixed(1)} %) · server JSON p50 ${row.serverJsonP50Ms.toFixed(2)} ms (${(row.overheadJson * 100).toFixed(1)} %)`,
+    `${row.model} (${row.isolation} isolation, load ${row.loadAverage1m.before.toFixed(1)}→${row.loadAverage1m.after.toFixed(1)}): in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · ` +
+      `server, binary extension both ways: p50 ${row.serverBinaryP50Ms.toFixed(2)} ms, overhead ${(row.overheadBinary * 100).toFixed(1)} % (${row.overheadBinaryMs.toFixed(2)} ms; bare-HTTP floor ${row.floorP50Ms.toFixed(2)} ms, beyond it ${row.overheadBeyondFloorMs.toFixed(2)} ms) · ` +
+      `server, JSON both ways: p50 ${row.serverJsonP50Ms.toFixed(2)} ms, overhead ${(row.overheadJson * 100).toFixed(1)} %`,
   );
 }
 if (!("throughput" in result)) {

@@ -40,10 +40,12 @@ export function planFeatures(inputs: readonly TensorSpec[], outputs: readonly Te
   return features;
 }
 
-function valueAt(tensor: Tensor, index: number): number {
-  const value = tensor.data[index]!;
-  if (typeof value === "bigint") return Number(value);
-  return tensor.dtype === "float16" ? float16BitsToFloat32(value) : value;
+/** The tensor's elements as plain numbers: the typed array itself, or a decoded copy for float16 and 64-bit integers. */
+function numbersOf(tensor: Tensor): ArrayLike<number> {
+  const { data } = tensor;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float64Array.from(data, Number);
+  if (tensor.dtype === "float16") return Float64Array.from(data as Uint16Array, float16BitsToFloat32);
+  return data as ArrayLike<number>;
 }
 
 const sample = new Float64Array(quantileSampleElements);
@@ -51,8 +53,16 @@ const sample = new Float64Array(quantileSampleElements);
 /**
  * One request's feature values, in `planFeatures` order, written into `out` (length = the plan's).
  * Cost: one pass over each input plus a sort of ≤ 1,024 sampled elements. NaN where a value is missing.
+ * `confidence` is the results' predictionConfidence when the caller has it already (it is a pass over the outputs).
  */
-export function extractFeatures(inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], request: NamedTensors, results: NamedTensors, out: Float64Array): Float64Array {
+export function extractFeatures(
+  inputs: readonly TensorSpec[],
+  outputs: readonly TensorSpec[],
+  request: NamedTensors,
+  results: NamedTensors,
+  out: Float64Array,
+  confidence: number | undefined = predictionConfidence(results),
+): Float64Array {
   let k = 0;
   for (const spec of inputs) {
     if (!numericDtypes.has(spec.dtype)) continue;
@@ -64,17 +74,18 @@ export function extractFeatures(inputs: readonly TensorSpec[], outputs: readonly
       k += 5 + channels;
       continue;
     }
+    const values = numbersOf(tensor);
     let sum = 0;
     let squares = 0;
     for (let i = 0; i < n; i += 1) {
-      const v = valueAt(tensor, i);
+      const v = values[i]!;
       sum += v;
       squares += v * v;
     }
     const mean = sum / n;
     const stride = Math.ceil(n / quantileSampleElements);
     let taken = 0;
-    for (let i = 0; i < n; i += stride) sample[taken++] = valueAt(tensor, i);
+    for (let i = 0; i < n; i += stride) sample[taken++] = values[i]!;
     const sorted = sample.subarray(0, taken).sort();
     out[k++] = mean;
     out[k++] = Math.sqrt(Math.max(0, squares / n - mean * mean));
@@ -87,7 +98,7 @@ export function extractFeatures(inputs: readonly TensorSpec[], outputs: readonly
         let channelSum = 0;
         let count = 0;
         for (let start = c * plane; start < n; start += channels * plane) {
-          for (let i = start; i < start + plane; i += 1) channelSum += valueAt(tensor, i);
+          for (let i = start; i < start + plane; i += 1) channelSum += values[i]!;
           count += plane;
         }
         out[k++] = count > 0 ? channelSum / count : Number.NaN;
@@ -95,7 +106,7 @@ export function extractFeatures(inputs: readonly TensorSpec[], outputs: readonly
     }
   }
   if (outputs.some((o) => o.dtype === "float32" || o.dtype === "float64")) {
-    out[k++] = predictionConfidence(results) ?? Number.NaN;
+    out[k++] = confidence ?? Number.NaN;
     const output = outputs.find((o) => o.dtype === "float32" || o.dtype === "float64")!;
     if (output.shape.length === 2 && output.shape[1] !== 1) out[k++] = predictedClass(results) ?? Number.NaN;
   }

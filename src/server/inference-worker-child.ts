@@ -104,7 +104,7 @@ async function infer(message: InferMessage): Promise<void> {
     const inferenceNs = Number(process.hrtime.bigint() - started);
     const encoded = encodeInferResponse(request, model, results);
     const confidence = predictionConfidence(results);
-    const values = extractFeatures(description.inputs, description.outputs, request.inputs, results, new Float64Array(features.length));
+    const values = extractFeatures(description.inputs, description.outputs, request.inputs, results, new Float64Array(features.length), confidence);
     send({ kind: "infer-result", id: message.id, body: encoded.pieces, ...(encoded.headerLength === undefined ? {} : { headerLength: encoded.headerLength }), inferenceNs, ...(confidence === undefined ? {} : { confidence }), features: values, rssBytes: process.memoryUsage.rss() });
   } catch (error) {
     send({ kind: "request-failed", id: message.id, error: toWorkerError(error) });

@@ -15,8 +15,11 @@ export interface ModelWorkerHooks {
   onRestart(reason: string): void;
 }
 
-/** An infer result whose body is in hand (read back from the payload file when it came that way). */
-export type InferResult = Omit<InferResultMessage, "body"> & { body: Uint8Array[] };
+/**
+ * An infer result whose body is in hand (read back from the payload file when it came that way, into a
+ * reused buffer: call `release` once the body has been written out).
+ */
+export type InferResult = Omit<InferResultMessage, "body"> & { body: Uint8Array[]; release?: () => void };
 
 interface Pending {
   resolve(message: InferResultMessage | GeneratedMessage): void;
@@ -126,7 +129,8 @@ export class ModelWorker {
       return { kind: "infer", id, body: sent, ...(headerLength === undefined ? {} : { headerLength }) };
     })) as InferResultMessage;
     if (Array.isArray(result.body)) return result as InferResult;
-    return { ...result, body: [payload!.response.readOwned(result.body.inFileBytes)] };
+    const { bytes, release } = payload!.response.readLeased(result.body.inFileBytes);
+    return { ...result, body: [bytes], release };
   }
 
   generate(message: Omit<GenerateMessage, "kind" | "id">, onText: (text: string) => void, signal: AbortSignal): Promise<GeneratedMessage> {

@@ -1,10 +1,10 @@
-import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { version as edgeforgeVersion } from "../api/version.js";
 import { oipDatatypeFor } from "../formats/oip/oip-tensors.js";
 import type { TensorSpec } from "../core/tensor.js";
 import { httpFailure } from "./http-errors.js";
 import type { ModelRepository, ServedModel } from "./model-repository.js";
+import type { InferResult } from "./model-worker.js";
 import { requestDeadline, runScheduled } from "./scheduling.js";
 import type { ServerContext } from "./server-context.js";
 import { oipRequestId } from "./traffic-split.js";
@@ -34,6 +34,28 @@ function readHeaderLength(request: FastifyRequest): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(Array.isArray(raw) ? raw[0] : raw);
   return Number.isSafeInteger(value) && value >= 0 ? value : Number.NaN;
+}
+
+/**
+ * The JSON and each output go to the socket as they are, in one corked write: never joined into one
+ * more copy, and no stream in between (a Readable over the pieces added async hops per piece). A body
+ * read into a reused buffer is released once the response is done with it.
+ */
+function writePieces(reply: FastifyReply, result: InferResult): void {
+  reply.hijack();
+  const raw = reply.raw;
+  if (result.release) raw.once("close", result.release);
+  const headers = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined)) as Record<string, number | string | string[]>;
+  raw.writeHead(200, {
+    ...headers,
+    "content-type": result.headerLength === undefined ? "application/json" : "application/octet-stream",
+    ...(result.headerLength === undefined ? {} : { "inference-header-content-length": result.headerLength }),
+    "content-length": result.body.reduce((sum, piece) => sum + piece.byteLength, 0),
+  });
+  raw.cork();
+  for (const piece of result.body) raw.write(piece);
+  raw.uncork();
+  raw.end();
 }
 
 /** Open Inference Protocol (KServe v2) REST: health, metadata, infer, and the model repository extension. */
@@ -73,16 +95,18 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
       metrics.inputSize.observe(model.labels, body.byteLength);
       const deadline = requestDeadline(request, config.deadlineMs);
       const served = model;
-      const result = await runScheduled(served, deadline, metrics, () => served.worker.infer(body, headerLength));
+      // A result that arrives after the deadline answered 504 is dropped: its leased buffer goes back at once.
+      const result = await runScheduled(served, deadline, metrics, () =>
+        served.worker.infer(body, headerLength).then((inferred) => {
+          if (deadline.signal.aborted) inferred.release?.();
+          return inferred;
+        }),
+      );
       metrics.inferenceDuration.observe(model.labels, result.inferenceNs / 1e9);
       if (result.confidence !== undefined) metrics.predictionConfidence.observe(model.labels, result.confidence);
-      if (result.headerLength !== undefined) reply.header("Inference-Header-Content-Length", result.headerLength).type("application/octet-stream");
-      else reply.type("application/json");
       record(model, started, 200, result.features);
-      const pieces = result.body.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
-      if (pieces.length === 1) return reply.send(pieces[0]);
-      // The JSON and each output go to the socket as they are, never joined into one more copy.
-      return reply.header("content-length", pieces.reduce((sum, piece) => sum + piece.byteLength, 0)).send(Readable.from(pieces));
+      writePieces(reply, result);
+      return reply;
     } catch (error) {
       const failure = httpFailure(error);
       if (model) record(model, started, failure.status);

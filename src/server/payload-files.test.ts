@@ -33,6 +33,36 @@ describe("payload files", () => {
     expect(existsSync(paths.folder)).toBe(false);
   });
 
+  it("lends the reused buffer to one response at a time: a body still being written is never overwritten", () => {
+    const paths = createPayloadFolder();
+    try {
+      const serverSide = new PayloadFile(paths.responsePath, true);
+      const workerSide = new PayloadFile(paths.responsePath, false);
+      const first = Uint8Array.from({ length: 100_000 }, (_, i) => i % 251);
+      workerSide.write([first]);
+      const lease = serverSide.readLeased(first.byteLength);
+      expect(Buffer.from(lease.bytes).equals(Buffer.from(first))).toBe(true);
+      // The next response arrives while the first is still out: it gets its own buffer.
+      const second = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) % 253);
+      workerSide.write([second]);
+      const overlapping = serverSide.readLeased(second.byteLength);
+      expect(Buffer.from(overlapping.bytes).equals(Buffer.from(second))).toBe(true);
+      expect(Buffer.from(lease.bytes).equals(Buffer.from(first))).toBe(true);
+      overlapping.release();
+      lease.release();
+      lease.release();
+      // Released: the reused buffer serves the next body (a view of it, exactly the body's length).
+      const again = serverSide.readLeased(second.byteLength);
+      expect(again.bytes.buffer).toBe(lease.bytes.buffer);
+      expect(Buffer.from(again.bytes).equals(Buffer.from(second))).toBe(true);
+      again.release();
+      serverSide.close();
+      workerSide.close();
+    } finally {
+      removePayloadFolder(paths);
+    }
+  });
+
   it("sweeps the folders of servers that no longer exist (a SIGKILLed server cleans nothing), keeping live ones", () => {
     const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
     const orphan = base.join(`edgeforge-serve-${deadPid}-abc123`);

@@ -16,9 +16,21 @@ const post = (path: string, body: string | Uint8Array, headers: Record<string, s
   fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 const inferBody = (overrides: Record<string, unknown> = {}): string => JSON.stringify({ id: "r1", inputs: [{ name: "x", shape: dims, datatype: "FP32", data: Array.from(input), ...overrides }] });
 
+const binaryInfer = (url: string): Promise<Response> => {
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: "x", shape: dims, datatype: "FP32", parameters: { binary_data_size: input.byteLength } }], parameters: { binary_data_output: true } }));
+  return fetch(`${url}/v2/models/rec/infer`, {
+    method: "POST",
+    headers: { "content-type": "application/octet-stream", "inference-header-content-length": String(header.byteLength) },
+    body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
+  });
+};
+/** Exact equality, element by element (no tolerance). */
+const sameFloats = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
+
 beforeAll(async () => {
-  server = await startInferenceServer({ port: 0, models: [{ name: "rec", path: recModelPath }], queueDepth: 1, maxBodyBytes, drainMs: 2000 }, { env: { EDGEFORGE_SERVE_TOKENS: testToken } });
-  await using session = await openRuntimeSession("ort", recModelPath, "onnx");
+  // One compute thread on both sides, so the served logits can be compared exactly.
+  server = await startInferenceServer({ port: 0, threads: 1, models: [{ name: "rec", path: recModelPath }], queueDepth: 1, maxBodyBytes, drainMs: 2000 }, { env: { EDGEFORGE_SERVE_TOKENS: testToken } });
+  await using session = await openRuntimeSession("ort", recModelPath, "onnx", { threads: 1 });
   const results = await session.run({ x: { dtype: "float32", dims, data: input } });
   const output = Object.values(results)[0]!;
   reference = output.data as Float32Array;
@@ -41,32 +53,26 @@ describe("edgeforge serve: Open Inference Protocol on PP-OCRv4 rec", () => {
     expect((await fetch(`${server.url}/v2/models/rec/ready`)).status).toBe(200);
   });
 
-  it("returns the same logits as onnxruntime in process (JSON; |diff| ≤ 1e-6)", async () => {
+  it("returns the same logits as onnxruntime in process (JSON: every number parses back to the same float32)", async () => {
     const response = await post("/v2/models/rec/infer", inferBody());
     expect(response.status).toBe(200);
     const body = (await response.json()) as { id: string; model_name: string; model_version: string; outputs: { shape: number[]; datatype: string; data: number[] }[] };
     expect(body).toMatchObject({ id: "r1", model_name: "rec", model_version: "1" });
     expect(body.outputs[0]!.shape).toEqual(referenceDims);
     expect(body.outputs[0]!.datatype).toBe("FP32");
-    const served = Float32Array.from(body.outputs[0]!.data);
-    expect(served.length).toBe(reference.length);
-    let maxDiff = 0;
-    for (let i = 0; i < served.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs(served[i]! - reference[i]!));
-    expect(maxDiff).toBeLessThanOrEqual(1e-6);
+    expect(sameFloats(Float32Array.from(body.outputs[0]!.data), reference)).toBe(true);
   });
 
-  it("speaks the binary tensor extension both ways (same logits, |diff| ≤ 1e-6)", async () => {
-    const header = Buffer.from(JSON.stringify({ inputs: [{ name: "x", shape: dims, datatype: "FP32", parameters: { binary_data_size: input.byteLength } }], parameters: { binary_data_output: true } }));
-    const body = Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]);
-    const response = await post("/v2/models/rec/infer", body, { "content-type": "application/octet-stream", "inference-header-content-length": String(header.byteLength) });
-    expect(response.status).toBe(200);
-    const { header: json, binary } = await readBinaryResponse(response);
-    expect(json.outputs[0]!.parameters?.binary_data_size).toBe(reference.byteLength);
-    const served = new Float32Array(binary.slice().buffer);
-    let maxDiff = 0;
-    for (let i = 0; i < served.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs(served[i]! - reference[i]!));
-    expect(served.length).toBe(reference.length);
-    expect(maxDiff).toBeLessThanOrEqual(1e-6);
+  it("speaks the binary tensor extension both ways (the same logits, byte for byte, request after request)", async () => {
+    // Two in a row, then one overlapping a JSON request: the response buffer the server reuses never mixes bodies.
+    for (const concurrentJson of [false, false, true]) {
+      const [response, json] = await Promise.all([binaryInfer(server.url), concurrentJson ? post("/v2/models/rec/infer", inferBody()) : undefined]);
+      expect(response.status).toBe(200);
+      const { header, binary } = await readBinaryResponse(response);
+      expect(header.outputs[0]!.parameters?.binary_data_size).toBe(reference.byteLength);
+      expect(Buffer.from(binary).equals(Buffer.from(reference.buffer, reference.byteOffset, reference.byteLength))).toBe(true);
+      if (json) expect(sameFloats(Float32Array.from(((await json.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data), reference)).toBe(true);
+    }
   });
 
   it("answers bad input with clear 4xx errors and stays up", async () => {
@@ -132,25 +138,16 @@ describe("edgeforge serve: Open Inference Protocol on PP-OCRv4 rec", () => {
 });
 
 describe("edgeforge serve --isolation thread", () => {
-  it("returns the same logits from a worker thread (JSON and binary, |diff| ≤ 1e-6)", async () => {
-    const threaded = await startInferenceServer({ port: 0, isolation: "thread", models: [{ name: "rec", path: recModelPath }] });
+  it("returns the same logits from a worker thread (JSON and binary, exactly)", async () => {
+    const threaded = await startInferenceServer({ port: 0, threads: 1, isolation: "thread", models: [{ name: "rec", path: recModelPath }] });
     try {
       await threaded.loaded;
       const response = await fetch(`${threaded.url}/v2/models/rec/infer`, { method: "POST", body: inferBody() });
       expect(response.status).toBe(200);
       const served = Float32Array.from(((await response.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data);
-      const header = Buffer.from(JSON.stringify({ inputs: [{ name: "x", shape: dims, datatype: "FP32", parameters: { binary_data_size: input.byteLength } }], parameters: { binary_data_output: true } }));
-      const binaryResponse = await fetch(`${threaded.url}/v2/models/rec/infer`, {
-        method: "POST",
-        headers: { "content-type": "application/octet-stream", "inference-header-content-length": String(header.byteLength) },
-        body: Buffer.concat([header, Buffer.from(input.buffer, input.byteOffset, input.byteLength)]),
-      });
-      const binary = new Float32Array((await readBinaryResponse(binaryResponse)).binary.slice().buffer);
-      let maxDiff = 0;
-      for (let i = 0; i < reference.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs(served[i]! - reference[i]!), Math.abs(binary[i]! - reference[i]!));
-      expect(served.length).toBe(reference.length);
-      expect(binary.length).toBe(reference.length);
-      expect(maxDiff).toBeLessThanOrEqual(1e-6);
+      const binary = new Float32Array((await readBinaryResponse(await binaryInfer(threaded.url))).binary.slice().buffer);
+      expect(sameFloats(served, reference)).toBe(true);
+      expect(sameFloats(binary, reference)).toBe(true);
     } finally {
       await threaded.close();
     }
