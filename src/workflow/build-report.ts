@@ -97,12 +97,15 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
 }
 
 /** Why nothing passed and the nearest passing alternative with its command; diagnose findings; machine load. */
-export function whatNext(report: Report, config: WorkflowConfig, goals: ResolvedGoals, search: SearchOutcome, environment: Environment, targets: readonly TargetProfile[]): NonNullable<Report["whatNext"]> {
+export function whatNext(report: Report, config: WorkflowConfig, goals: ResolvedGoals, search: SearchOutcome, environment: Environment, targets: readonly TargetProfile[], plan: Pick<WorkflowPlan, "defaultThreads">): NonNullable<Report["whatNext"]> {
   const findings = diagnoseReport(report, report.outputs.reportJson).findings.map((f) => ({ rule: f.rule, severity: f.severity, subject: f.subject, observation: f.observation, actions: f.actions }));
   const load = environment.local.load;
-  const oversubscribed = load?.oversubscribed
+  const busy = load?.oversubscribed
     ? `the machine was busy when the run started (${load.busyCores?.toFixed(1) ?? "?"} of ${load.cores} cores in use by other work, load average ${load.loadAverage1m?.toFixed(2) ?? "?"}): absolute latencies are slower and noisier than on a quiet machine; speed-ups are measured side by side in alternating blocks, so they remain comparable`
     : undefined;
+  // The speed-up gate's reference ran with fewer threads than the runtime's default: say so next to the load.
+  const reduced = plan.defaultThreads?.reducedToFreeCores ? `input model's default settings: ${plan.defaultThreads.why}` : undefined;
+  const oversubscribed = [busy, reduced].filter(Boolean).join("; ") || undefined;
   const base = { findings, ...(oversubscribed ? { oversubscribed } : {}) };
   if (report.verdict === "passed") return { unreachable: [], ...base };
   const baselineMemory = search.baseline.report.sideBySide?.memory;
@@ -137,7 +140,7 @@ export function buildReport(inputs: ReportInputs): Report {
   const candidates = search.evaluated.map((e) => e.report);
   const passes = candidates.flatMap((c) => c.passes);
   const report = buildBareReport(inputs, verdicts, candidates, passes);
-  return { ...report, whatNext: whatNext(report, config, goals, search, environment, inputs.targets) };
+  return { ...report, whatNext: whatNext(report, config, goals, search, environment, inputs.targets, inputs.plan) };
 }
 
 function buildBareReport(inputs: ReportInputs, verdicts: Verdicts, candidates: Report["candidates"], passes: Report["candidates"][number]["passes"]): Report {

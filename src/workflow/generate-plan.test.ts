@@ -56,13 +56,28 @@ describe("generatePlan", () => {
     expect(plan.candidates[1]?.chain).toEqual([{ passId: "onnx.quantize.int8-dynamic", options: { perChannel: true } }]);
   });
 
-  it("chooses thread candidates from the free cores but measures against the input model at every core", async () => {
+  it("chooses thread candidates and the default-settings baseline from the free cores, and says why (ONNX and GGUF alike)", async () => {
     const target = await loadTargetProfile("raspberry-pi-5-8gb");
     const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "o", candidates: { graphOptimizationLevels: ["all"], memorySettings: false, passes: ["onnx.convert.fp16"] } }, "test");
-    const busy = { ...local, freeCores: 1 };
+    const load = { cores: 2, busyCores: 1.6, loadAverage1m: 15.2, freeCores: 1, oversubscribed: true, sampleMs: 500 };
+    const busy = { ...local, freeCores: 1, load };
     const plan = generatePlan({ facts: onnxFacts(target, { Conv: 2 }), target, frameworks: [], passes: onnxPasses, config, local: busy });
-    expect(plan.baseline.runtime.threads).toBe(2);
-    expect(ids0(plan)).toEqual(["fp32-1t-all", "fp16-1t-all"]);
+    // The default's two threads would wait for the one free core: the baseline runs on the free core.
+    expect(plan.baseline).toMatchObject({ id: "fp32-1t-all", runtime: { threads: 1 } });
+    expect(ids0(plan)).toEqual(["fp16-1t-all"]);
+    expect(plan.defaultThreads).toEqual({ reducedToFreeCores: true, why: expect.stringMatching(/default is every core \(2 threads\).*1\.6 of 2 cores busy.*load average 15\.20.*measured with 1 thread, the free core/) });
+    expect(plan.baseline.reasons.join(" ")).toContain("threads: the runtime's default is every core");
+
+    const quiet = generatePlan({ facts: onnxFacts(target, { Conv: 2 }), target, frameworks: [], passes: onnxPasses, config, local: { ...local, freeCores: 2 } });
+    expect(quiet.baseline.runtime.threads).toBe(2);
+    expect(quiet.defaultThreads).toEqual({ reducedToFreeCores: false, why: "every core (2 threads), the runtime's default" });
+
+    const summary = { format: "gguf" as const, path: "m.gguf", fileSizeBytes: 11e6, parameterCount: 5.5e6, byDtype: [], architecture: "llama", memory: { weightsBytes: 11e6, estimatedRunBytes: 12e6, method: "test" } };
+    const facts: ModelFacts = { format: "gguf", path: "m.gguf", sizeBytes: 11e6, parameterCount: 5.5e6, architecture: "llama", modelKind: "llm", hasFloat32Weights: false, weightNodesByOp: {}, fileType: "F16", fit: assessFit(summary, target) };
+    const gguf = generatePlan({ facts, target, frameworks: [], passes: onnxPasses, config: resolveWorkflowConfig({ schemaVersion: 1, model: "m.gguf", output: "o" }, "test"), local: busy });
+    expect(gguf.baseline).toMatchObject({ id: "f16-1t", runtime: { runtime: "llama-cpp", threads: 1 } });
+    expect(gguf.defaultThreads?.reducedToFreeCores).toBe(true);
+    expect(gguf.candidates.every((c) => c.runtime.threads === 1)).toBe(true);
   });
 
   it("plans only the llama.cpp types that fit the target's memory", async () => {

@@ -87,25 +87,38 @@ function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): Planned
   return variants;
 }
 
-export /**
+/**
  * The input model as users run it without edgeforge: the runtime's defaults (every core the
- * target has, full graph optimization, arena on), whatever other work leaves free right now.
- * Candidates with other settings are measured against it, so the settings' effect is visible.
+ * target has, full graph optimization, arena on). On a machine where other work keeps cores busy,
+ * those threads would only wait for cores, so the default is measured on the cores that are free
+ * (what a user's default run gets here); `why` says so. Candidates are compared against it.
  */
-function defaultRuntime(runtimes: readonly PlannedRuntime[], input: GeneratePlanInput): PlannedRuntime {
+function defaultRuntime(runtimes: readonly PlannedRuntime[], input: GeneratePlanInput): { runtime: PlannedRuntime; why?: string; reduced: boolean } {
   const first = runtimes[0];
-  if (!first) return { runtime: "none" };
-  // Thread counts the user fixed are their settings; otherwise every core the target has.
+  if (!first) return { runtime: { runtime: "none" }, reduced: false };
+  // Thread counts the user fixed are their settings; otherwise every core the target has, as far as they are free.
   const fixed = input.config.candidates.threads;
-  const threads = fixed ? Math.max(...fixed) : Math.max(1, Math.min(input.target.cpu.cores, input.local.availableThreads));
+  const everyCore = Math.max(1, Math.min(input.target.cpu.cores, input.local.availableThreads));
+  const threads = fixed ? Math.max(...fixed) : Math.min(everyCore, input.local.freeCores ?? everyCore);
+  const load = input.local.load;
+  const why = fixed
+    ? `${threads} thread${threads === 1 ? "" : "s"}, the most the workflow config allows`
+    : !fixed && threads < everyCore
+      ? `the runtime's default is every core (${everyCore} thread${everyCore === 1 ? "" : "s"}), but other work kept ${load?.busyCores === undefined ? "some" : load.busyCores.toFixed(1)} of ${load?.cores ?? everyCore} cores busy when the run started${load?.loadAverage1m === undefined ? "" : ` (load average ${load.loadAverage1m.toFixed(2)})`}, so the default is measured with ${threads} thread${threads === 1 ? "" : "s"}, the free core${threads === 1 ? "" : "s"}: more threads than free cores only wait for a core`
+      : `every core (${threads} thread${threads === 1 ? "" : "s"}), the runtime's default`;
+  const reduced = !fixed && threads < everyCore;
   const match = runtimes.find((r) => r.runtime === first.runtime && r.threads === threads && (r.graphOptimizationLevel ?? "all") === "all" && r.enableCpuMemArena !== false && r.executionProvider === first.executionProvider);
-  if (match) return match;
+  if (match) return { runtime: match, why, reduced };
   return {
-    runtime: first.runtime,
-    threads,
-    ...(first.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: "all" as const }),
-    ...(first.executionProvider === undefined ? {} : { executionProvider: first.executionProvider }),
-    ...(first.contextSize === undefined ? {} : { contextSize: first.contextSize }),
+    runtime: {
+      runtime: first.runtime,
+      threads,
+      ...(first.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: "all" as const }),
+      ...(first.executionProvider === undefined ? {} : { executionProvider: first.executionProvider }),
+      ...(first.contextSize === undefined ? {} : { contextSize: first.contextSize }),
+    },
+    why,
+    reduced,
   };
 }
 
@@ -183,7 +196,7 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   if (runtimes.length === 0) {
     reasons.push(`no runtime here measures ${measuredFormat} models: candidates are produced but not measured`);
   }
-  const baselineRuntime = defaultRuntime(runtimes, input);
+  const { runtime: baselineRuntime, why: defaultThreads, reduced } = defaultRuntime(runtimes, input);
   const ids = new Set<string>();
   const makeCandidate = (chain: PlannedPass[], optionPart: readonly string[], runtime: PlannedRuntime, why: string[], isBaseline: boolean, measurable: boolean): PlannedCandidate => {
     const name = chainName(chain, facts);
@@ -197,7 +210,7 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
     return { id, label, chain, runtime, isBaseline, reasons: why, coordinates, measurable };
   };
 
-  const baseline = makeCandidate(baselineChain, [], baselineRuntime, ["the reference every gate and ratio is measured against", `as users run it by default: ${describeRuntimeChoice(baselineRuntime)}`], true, runtimes.length > 0);
+  const baseline = makeCandidate(baselineChain, [], baselineRuntime, ["the reference every gate and ratio is measured against", `as users run it by default: ${describeRuntimeChoice(baselineRuntime)}`, ...(defaultThreads ? [`threads: ${defaultThreads}`] : [])], true, runtimes.length > 0);
   const candidates: PlannedCandidate[] = [];
   for (const runtime of runtimes) {
     if (runtime === baselineRuntime) continue;
@@ -220,7 +233,7 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   }
   const top = input.frameworks.find((f) => f.usable) ?? input.frameworks[0];
   if (top) reasons.unshift(`framework for ${target.name}: ${top.framework} (${top.reasons.join("; ")})`);
-  return { modelKind: facts.modelKind, target, frameworks: input.frameworks, reasons, baseline, candidates, skipped };
+  return { modelKind: facts.modelKind, target, frameworks: input.frameworks, reasons, baseline, ...(defaultThreads ? { defaultThreads: { why: defaultThreads, reducedToFreeCores: reduced } } : {}), candidates, skipped };
 }
 
 /** llama.cpp types worth trying: those the fit estimate keeps within the target's memory budget. */

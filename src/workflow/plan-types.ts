@@ -73,6 +73,8 @@ export interface WorkflowPlan {
   frameworks: RankedFramework[];
   reasons: string[];
   baseline: PlannedCandidate;
+  /** Why the baseline runs with the threads it does; `reducedToFreeCores` when busy cores made it fewer than the runtime's default. */
+  defaultThreads?: { why: string; reducedToFreeCores: boolean };
   /** The search space, baseline excluded. */
   candidates: PlannedCandidate[];
   skipped: { label: string; reason: string }[];
