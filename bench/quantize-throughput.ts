@@ -11,8 +11,8 @@
  *   bring the file's bytes into the process; on a VM with shadow paging it is far below memory speed.
  * Writes bench/results/quantize-throughput.json. `--rounds N` (default 8).
  */
-import { execFileSync, fork, type ChildProcess } from "node:child_process";
-import { mkdtemp, mkdir, rm, stat, symlink } from "node:fs/promises";
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,8 +24,7 @@ import { estimateRatio } from "../src/stats/paired-ratio.js";
 import { median } from "../src/stats/describe-samples.js";
 import { createRandom } from "../src/stats/random.js";
 import { writeBertShapedModel } from "../test/fixtures/bert-shaped-model.js";
-
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+import { extractBaseline, repoRoot } from "./baseline-source.js";
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -54,16 +53,6 @@ function quantizeIn(arm: Arm, modelPath: string, outputPath: string): Promise<nu
     arm.child.once("message", (reply: { durationMs?: number; error?: string }) => (reply.error ? reject(new Error(`${arm.label}: ${reply.error}`)) : resolve(reply.durationMs!)));
     arm.child.send({ modelPath, outputPath });
   });
-}
-
-/** The src/ of a git commit, extracted beside a node_modules link so that tsx runs it like this checkout. */
-async function extractBaseline(ref: string, dir: string): Promise<{ root: string; commit: string }> {
-  const root = join(dir, "baseline");
-  await mkdir(root);
-  const commit = execFileSync("git", ["rev-parse", ref], { cwd: repoRoot, encoding: "utf8" }).trim();
-  execFileSync("sh", ["-c", `git archive ${commit} src package.json tsconfig.json | tar -x -C "${root}"`], { cwd: repoRoot });
-  await symlink(join(repoRoot, "node_modules"), join(root, "node_modules"));
-  return { root, commit };
 }
 
 function fastestMs(run: () => void, times = 3): number {

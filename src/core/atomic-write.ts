@@ -61,8 +61,11 @@ export interface AtomicStreamWriter {
   abort(): Promise<void>;
 }
 
-/** Stream a large output into a temp file (no fsync while writing); `commit` fsyncs it once and renames it into place. */
-export async function openAtomicWriter(path: string): Promise<AtomicStreamWriter> {
+/**
+ * Stream a large output into a temp file (no fsync while writing); `commit` fsyncs it once and renames it into place.
+ * `durable: false` (scratch files in a work folder, removed after use) renames without the fsyncs.
+ */
+export async function openAtomicWriter(path: string, { durable = true }: { durable?: boolean } = {}): Promise<AtomicStreamWriter> {
   const tempPath = tempPathFor(path);
   try {
     await mkdir(dirname(path), { recursive: true });
@@ -96,15 +99,17 @@ export async function openAtomicWriter(path: string): Promise<AtomicStreamWriter
       try {
         stream.end();
         await finished(stream);
-        const handle = await open(tempPath, "r+");
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
+        if (durable) {
+          const handle = await open(tempPath, "r+");
+          try {
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
         }
         await rename(tempPath, path);
         done = true;
-        await syncFolder(path);
+        if (durable) await syncFolder(path);
       } catch (error) {
         await rm(tempPath, { force: true });
         throw fileError(error, path, "write");

@@ -59,7 +59,8 @@ async function accuracy(path: string, samples: readonly MnistSample[]): Promise<
 }
 
 describe("onnx.quantize.auto (accuracy-aware mixed precision)", () => {
-  it("meets a maxDrop that plain int8 misses, and says which nodes stayed float and why", async () => {
+  it("meets a maxDrop that plain int8 misses, says which nodes stayed float and why, and reports progress throughout", async () => {
+    const progress: string[] = [];
     const context = {
       workDir: dir,
       calibrationData: arrayDataset("mnist-calibration", mnistInputs(split.train.slice(0, 64))),
@@ -70,7 +71,14 @@ describe("onnx.quantize.auto (accuracy-aware mixed precision)", () => {
     const plainPath = join(dir, "plain_int8.onnx");
     const autoPath = join(dir, "auto_int8.onnx");
     await quantizeInt8StaticPass.run(input, plainPath, quantizeInt8StaticPass.optionsSchema.parse({}), context);
-    const result = await quantizeAutoPass.run(input, autoPath, quantizeAutoPass.optionsSchema.parse({ maxDrop: 0.02 }), context);
+    const result = await quantizeAutoPass.run(input, autoPath, quantizeAutoPass.optionsSchema.parse({ maxDrop: 0.02 }), {
+      ...context,
+      progress: {
+        start: (label: string) => progress.push(`start ${label}`),
+        update: (done: number, note?: string) => progress.push(`update ${done} ${note ?? ""}`),
+        finish: (note?: string) => progress.push(`finish ${note ?? ""}`),
+      },
+    });
 
     // On the evaluation data the budget is defined on, plain int8 misses 2 points by far and auto meets it.
     const evaluation = split.test.slice(0, 150);
@@ -93,6 +101,14 @@ describe("onnx.quantize.auto (accuracy-aware mixed precision)", () => {
     expect(result.log.counts.nodesQuantized).toBeGreaterThanOrEqual(3);
     const { model } = await readOnnxModel(autoPath);
     expect(checkOnnxStructure(model)).toEqual([]);
+
+    // Every phase reports: calibration and sensitivity per sample, each candidate with its drop.
+    const starts = progress.filter((line) => line.startsWith("start "));
+    expect(starts.slice(0, 4)).toEqual(["start calibrate", "start auto: float reference", "start auto: candidates", "start sensitivity"]);
+    expect(progress.filter((line) => /^update \d+ mnist-calibration#/.test(line)).length).toBe(64);
+    const candidates = progress.filter((line) => /^update \d+ \d+ of \d+ nodes float: accuracy drop -?\d/.test(line));
+    expect(candidates.length).toBe(result.log.counts.evaluations);
+    expect(progress.filter((line) => line.startsWith("update ")).length).toBeGreaterThanOrEqual(64 + 150 + candidates.length);
   });
 
   it("reports when no candidate can meet the target instead of returning the float model", async () => {

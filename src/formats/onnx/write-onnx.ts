@@ -23,6 +23,8 @@ export interface WriteOnnxOptions {
   /** Initializers smaller than this stay embedded when external data is used (default 1024, as ONNX does). */
   minExternalTensorBytes?: number;
   signal?: AbortSignal;
+  /** A scratch file (a pass's work folder, removed after use): written without the fsyncs that make outputs durable. */
+  scratch?: boolean;
 }
 
 export interface WrittenOnnxModel {
@@ -226,14 +228,15 @@ function encodeWithExternalRefs(model: ModelProto, placements: Placement[], loca
 export async function writeOnnxModel(model: ModelProto, outPath: string, options: WriteOnnxOptions = {}): Promise<WrittenOnnxModel> {
   const path = resolve(outPath);
   const external = chooseExternalTensors(model, options);
-  const modelWriter = await openAtomicWriter(path);
+  const durability = { durable: options.scratch !== true };
+  const modelWriter = await openAtomicWriter(path, durability);
   let dataWriter: AtomicStreamWriter | undefined;
   try {
     let pieces: Uint8Array[];
     let externalDataBytes = 0;
     const dataPath = `${path}.data`;
     if (external.length > 0) {
-      dataWriter = await openAtomicWriter(dataPath);
+      dataWriter = await openAtomicWriter(dataPath, durability);
       const placements = await writeExternalData(dataWriter, external, options.signal);
       externalDataBytes = dataWriter.bytesWritten();
       pieces = [encodeWithExternalRefs(model, placements, basename(dataPath))];

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { TensorProto_DataType as T, TypeProtoSchema, TypeProto_TensorSchema, ValueInfoProtoSchema, type ModelProto } from "onnx-buf";
+import { TensorProto_DataType as T, TypeProtoSchema, TypeProto_TensorSchema, ValueInfoProtoSchema, type ModelProto, type NodeProto, type TensorProto } from "onnx-buf";
 import { EdgeforgeError } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
 import type { NamedTensors, TensorSpec } from "../../core/tensor.js";
@@ -39,6 +39,15 @@ export interface CaptureRun {
 }
 
 /**
+ * Nodes (and the constants they read) appended to a graph for a capture: they reduce activations
+ * inside the runtime, so a run returns a few scalars instead of every activation's values.
+ */
+export interface AddedNodes {
+  nodes: readonly NodeProto[];
+  initializers: readonly TensorProto[];
+}
+
+/**
  * Run `dataset` through `model` with the main-graph values `names` exposed as extra outputs (the
  * way onnxruntime's calibrators do it), handing each sample's values to `onSample`. The exposed
  * copy is written to the pass's workDir and removed afterwards; `model` is left as it was.
@@ -50,13 +59,14 @@ export async function captureActivations(
   context: PassContext,
   onSample: (values: NamedTensors, inputs: NamedTensors) => void,
   label = "calibrate",
+  added?: AddedNodes,
 ): Promise<CaptureRun> {
   requireInference(dataset, context, label);
   const openSession = context.openSession!;
   let exposedPath: string | undefined;
   let session: Session | undefined;
   try {
-    exposedPath = await writeExposedModel(model, names, context);
+    exposedPath = await writeExposedModel(model, names, context, "exposed", added);
     session = await openSession(exposedPath, context.signal);
     const specs = session.describe().inputs;
     context.progress?.start(label, dataset.size);
@@ -93,19 +103,26 @@ export async function captureActivations(
   }
 }
 
-/** Write `model` to the pass's workDir with the main-graph values `names` added as outputs; `model` is left as it was. */
-export async function writeExposedModel(model: ModelProto, names: readonly string[], context: PassContext, label = "exposed"): Promise<string> {
+/**
+ * Write `model` to the pass's workDir with the main-graph values `names` added as (float32) outputs,
+ * after appending `added`'s nodes and constants; `model` is left as it was.
+ */
+export async function writeExposedModel(model: ModelProto, names: readonly string[], context: PassContext, label = "exposed", added?: AddedNodes): Promise<string> {
   const graph = model.graph!;
   const existing = new Set(graph.output.map((o) => o.name));
-  const added = [...new Set(names)].filter((name) => !existing.has(name));
-  const outputCount = graph.output.length;
+  const outputs = [...new Set(names)].filter((name) => !existing.has(name));
+  const counts = { output: graph.output.length, node: graph.node.length, initializer: graph.initializer.length };
   await mkdir(context.workDir, { recursive: true });
   const path = join(context.workDir, `${label}-${randomBytes(6).toString("hex")}.onnx`);
-  graph.output.push(...added.map(floatOutput));
+  graph.node.push(...(added?.nodes ?? []));
+  graph.initializer.push(...(added?.initializers ?? []));
+  graph.output.push(...outputs.map(floatOutput));
   try {
-    await writeOnnxModel(model, path, { signal: context.signal });
+    await writeOnnxModel(model, path, { signal: context.signal, scratch: true });
   } finally {
-    graph.output.splice(outputCount);
+    graph.output.splice(counts.output);
+    graph.node.splice(counts.node);
+    graph.initializer.splice(counts.initializer);
   }
   return path;
 }

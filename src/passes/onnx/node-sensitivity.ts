@@ -1,11 +1,16 @@
-import type { ModelProto } from "onnx-buf";
-import { dequantize, quantizedRange, roundHalfToEven, type QuantizationParams } from "../../kernels/linear-quantization.js";
+import { clone } from "@bufbuild/protobuf";
+import { ModelProtoSchema, type ModelProto } from "onnx-buf";
+import { dequantize, type QuantizationParams } from "../../kernels/linear-quantization.js";
 import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
 import type { Session } from "../../core/session.js";
 import type { PassContext } from "../pass.js";
 import type { Reference } from "./accuracy-drop.js";
 import { removeModelFiles, writeExposedModel } from "./activation-capture.js";
+import { appendGraphCopy } from "./append-graph-copy.js";
 import { readFloat32, tensorDims } from "./float-tensors.js";
+import { NameAllocator } from "./graph-edit.js";
+import { InGraphReductions, scalarValue } from "./in-graph-reductions.js";
+import { upgradeOpsetTo10 } from "./opset-upgrade.js";
 import type { QdqNodePlan } from "./qdq-plan.js";
 
 /** How much precision quantizing a node loses on its own: the worst relative L2 error of its quantized activations, plus its weight's. */
@@ -18,45 +23,24 @@ export interface NodeSensitivity {
   score: number;
 }
 
-function getSum(sums: Map<string, ErrorSum>, name: string): ErrorSum {
-  let sum = sums.get(name);
-  if (!sum) {
-    sum = { noise: 0, signal: 0 };
-    sums.set(name, sum);
-  }
-  return sum;
-}
-
-function addDifference(expected: Float32Array, actual: Float32Array, sum: ErrorSum): void {
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i]!;
-    const d = actual[i]! - e;
-    sum.noise += d * d;
-    sum.signal += e * e;
-  }
-}
-
 interface ErrorSum {
   noise: number;
   signal: number;
 }
 
-function relativeError(sum: ErrorSum | undefined): number {
-  if (!sum || sum.signal === 0) return 0;
-  return Math.sqrt(sum.noise / sum.signal);
+const int8Prefix = "int8/";
+
+/** Sums of squares of one sample (float32 from the runtime) added in float64; NaN (no value) adds nothing. */
+function addSquares(sum: ErrorSum, noise: number, signal: number): void {
+  if (Number.isFinite(noise) && Number.isFinite(signal)) {
+    sum.noise += noise;
+    sum.signal += signal;
+  }
 }
 
-/** Add the noise of quantizing `values` with `params` (as QuantizeLinear → DequantizeLinear would) to `sum`. */
-function addQuantizationNoise(values: Float32Array, params: QuantizationParams, qMin: number, qMax: number, sum: ErrorSum): void {
-  const { scale, zeroPoint } = params;
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i]!;
-    let q = roundHalfToEven(Math.fround(x / scale)) + zeroPoint;
-    q = q < qMin ? qMin : q > qMax ? qMax : q;
-    const error = x - (q - zeroPoint) * scale;
-    sum.noise += error * error;
-    sum.signal += x * x;
-  }
+function relativeError(sum: ErrorSum | undefined): number {
+  if (!sum || !(sum.signal > 0)) return 0;
+  return Math.sqrt(sum.noise / sum.signal);
 }
 
 export interface SensitivityOptions {
@@ -69,6 +53,10 @@ export interface SensitivityOptions {
  * Rank the planned nodes by the error their own quantization introduces, measured on the float
  * model's activations over the evaluation data (so error flowing in from upstream is not charged to
  * a node) plus the error of their quantized weights. Large scores first.
+ *
+ * One session runs the float and the fully quantized model side by side (one graph, the int8 copy's
+ * names prefixed) with the comparisons as reductions in the graph: per activation, its energy, the
+ * noise of quantizing it with its calibrated parameters, and its drift in the int8 model.
  */
 export async function measureSensitivity(
   floatModel: ModelProto,
@@ -80,32 +68,40 @@ export async function measureSensitivity(
   options: SensitivityOptions,
   context: PassContext,
 ): Promise<NodeSensitivity[]> {
-  const { qMin, qMax } = quantizedRange({ type: options.activationType, symmetric: false });
-  const paths = [await writeExposedModel(floatModel, tensors, context, "sensitivity"), await writeExposedModel(quantizedModel, tensors, context, "sensitivity-int8")];
-  const sums = new Map<string, ErrorSum>();
+  const combined = clone(ModelProtoSchema, floatModel);
+  upgradeOpsetTo10(combined, new NameAllocator(combined), "sensitivity");
+  const computedInt8 = appendGraphCopy(combined, quantizedModel, int8Prefix);
+  const reductions = new InGraphReductions(new NameAllocator(combined));
+  const probes = tensors.map((name) => {
+    const p = params.get(name);
+    return {
+      name,
+      signal: reductions.reduce("ReduceSumSquare", name),
+      noise: p ? reductions.reduce("ReduceSumSquare", reductions.subtract(name, reductions.quantizeDequantize(name, p, options.activationType))) : undefined,
+      drift: computedInt8.has(name) ? reductions.reduce("ReduceSumSquare", reductions.subtract(`${int8Prefix}${name}`, name)) : undefined,
+    };
+  });
+  const sums = new Map<string, ErrorSum>(tensors.map((name) => [name, { noise: 0, signal: 0 }]));
   // Error of each tensor in the fully quantized model against the float one: what has accumulated by then.
-  const drift = new Map<string, ErrorSum>();
-  const sessions: Session[] = [];
+  const drift = new Map<string, ErrorSum>(tensors.map((name) => [name, { noise: 0, signal: 0 }]));
+  const path = await writeExposedModel(combined, reductions.outputs, context, "sensitivity", reductions);
+  let session: Session | undefined;
   try {
-    for (const path of paths) sessions.push(await context.openSession!(path, context.signal));
+    session = await context.openSession!(path, context.signal);
     context.progress?.start("sensitivity", reference.samples.length);
     for (const [index, sample] of reference.samples.entries()) {
-      const values = await sessions[0]!.run(sample.inputs, { outputNames: [...tensors], signal: context.signal });
-      const quantized = await sessions[1]!.run(sample.inputs, { outputNames: [...tensors], signal: context.signal });
-      for (const name of tensors) {
-        const tensor = values[name];
-        const p = params.get(name);
-        if (!tensor || tensor.dtype !== "float32") continue;
-        if (p) addQuantizationNoise(tensor.data as Float32Array, p, qMin, qMax, getSum(sums, name));
-        const q = quantized[name];
-        if (q?.dtype === "float32" && q.data.length === tensor.data.length) addDifference(tensor.data as Float32Array, q.data as Float32Array, getSum(drift, name));
+      const values = await session.run(sample.inputs, { outputNames: reductions.outputs, signal: context.signal });
+      for (const probe of probes) {
+        const signal = scalarValue(values, probe.signal);
+        if (probe.noise) addSquares(sums.get(probe.name)!, scalarValue(values, probe.noise), signal);
+        if (probe.drift) addSquares(drift.get(probe.name)!, scalarValue(values, probe.drift), signal);
       }
       context.progress?.update(index + 1);
     }
     context.progress?.finish();
   } finally {
-    for (const session of sessions) await session.close();
-    for (const path of paths) await removeModelFiles(path);
+    await session?.close();
+    await removeModelFiles(path);
   }
   return nodes
     .map((node) => {

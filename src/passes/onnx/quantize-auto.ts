@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import type { ModelProto } from "onnx-buf";
+import { clone } from "@bufbuild/protobuf";
+import { ModelProtoSchema, type ModelProto } from "onnx-buf";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
-import { readOnnxModel } from "../../formats/onnx/read-onnx.js";
 import { writeOnnxModel } from "../../formats/onnx/write-onnx.js";
 import type { Pass, PassContext, PassResult } from "../pass.js";
 import { dropMetrics, measureCandidate, measureReference, scoreDrop, type Reference } from "./accuracy-drop.js";
@@ -12,9 +12,10 @@ import { calibrateRanges } from "./calibrate-ranges.js";
 import { suffixedOutputName } from "./common-options.js";
 import { removeUnusedConstants } from "./graph-edit.js";
 import { measureSensitivity, type NodeSensitivity } from "./node-sensitivity.js";
-import { addCount, emptyLog, normalizeModel, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { bisectFewest } from "./bisect-fewest.js";
+import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
 import { applyQdq, type QdqApplyResult } from "./qdq-apply.js";
-import { activationParams, logQdq, planStatic, quantizeInt8StaticOptionsSchema, resolveInt8Format, type ResolvedStaticOptions } from "./quantize-int8-static.js";
+import { activationParams, logQdq, planPrepared, planStatic, quantizeInt8StaticOptionsSchema, resolveInt8Format, type ResolvedStaticOptions } from "./quantize-int8-static.js";
 import type { QuantizationParams } from "../../kernels/linear-quantization.js";
 
 export const quantizeAutoOptionsSchema = quantizeInt8StaticOptionsSchema.extend({
@@ -75,7 +76,7 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
     const passes = (c: Candidate) => c.trial.drop <= options.maxDrop;
     const tryCandidate = async (order: readonly string[], reverted: number): Promise<Candidate> => {
       const keepFloat = order.slice(0, reverted);
-      const built = await buildCandidate(input.path, resolved, params, keepFloat, context);
+      const built = await buildCandidate(inputFile.model, resolved, params, keepFloat, input.path, context);
       const score = await measureCandidate(built.path, reference, context);
       const trial = { keepFloat, score, drop: scoreDrop(reference, score, options.dropKind) };
       trials.push(trial);
@@ -84,21 +85,20 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
       candidates.push(candidate);
       return candidate;
     };
-    // Bisection for the fewest nodes of `order` (worst first) to revert that meet maxDrop; never all (that is the float model).
-    const bisect = async (order: readonly string[], budget: number): Promise<Candidate> => {
-      let failing = 0;
-      let passing = order.length - 1;
-      let found = await tryCandidate(order, passing);
-      if (!passes(found)) return found;
-      while (passing - failing > 1 && trials.length < budget) {
-        const middle = Math.floor((failing + passing) / 2);
-        const next = await tryCandidate(order, middle);
-        if (passes(next)) {
-          passing = middle;
-          found = next;
-        } else failing = middle;
-      }
-      return found;
+    // The fewest nodes of `order` (worst first) to revert that meet maxDrop, below `upper`; never all (that is the float model).
+    const search = async (order: readonly string[], upper: number, budget: number): Promise<Candidate | undefined> => {
+      const tried = new Map<number, Candidate>();
+      const count = await bisectFewest(
+        0,
+        upper,
+        async (reverted) => {
+          const candidate = await tryCandidate(order, reverted);
+          tried.set(reverted, candidate);
+          return passes(candidate);
+        },
+        () => trials.length < budget,
+      );
+      return count === undefined ? undefined : tried.get(count);
     };
 
     context.progress?.start("auto: candidates", options.maxEvaluations);
@@ -106,12 +106,13 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
     if (!passes(best)) {
       ranking = await measureSensitivity(inputFile.model, best.model, revertible, plan.tensors, params, reference, resolved, context);
       context.progress?.start("auto: candidates", options.maxEvaluations);
-      best = await bisect(ranking.map((r) => r.id), 1 + Math.ceil(options.maxEvaluations / 2));
+      best = (await search(ranking.map((r) => r.id), revertible.length - 1, 1 + Math.ceil(options.maxEvaluations / 2))) ?? best;
       // A per-node ranking misses losses that only add up (PP-OCRv4 det's early blocks): when it needs many
-      // nodes float, also try reverting a prefix in graph order, and keep whichever reverts fewer.
+      // nodes float, also try reverting a prefix in graph order shorter than what the ranking needs.
       if ((!passes(best) || best.trial.keepFloat.length > revertible.length / 4) && trials.length < options.maxEvaluations) {
-        const byPosition = await bisect(revertible.map((n) => n.id), options.maxEvaluations);
-        if (passes(byPosition) && (!passes(best) || byPosition.trial.keepFloat.length < best.trial.keepFloat.length)) {
+        const upper = passes(best) ? best.trial.keepFloat.length - 1 : revertible.length - 1;
+        const byPosition = await search(revertible.map((n) => n.id), upper, options.maxEvaluations);
+        if (byPosition) {
           best = byPosition;
           log.notes.push("the nodes kept float are a prefix in graph order: it met the target with fewer float nodes than the sensitivity ranking");
         }
@@ -135,22 +136,22 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   },
 };
 
-/** Build one candidate (fresh copy of the input, QDQ applied, `keepFloat` left float) in the workDir. */
+/** Build one candidate (a copy of the prepared input, QDQ applied, `keepFloat` left float) as a scratch file in the workDir. */
 async function buildCandidate(
-  inputPath: string,
+  prepared: ModelProto,
   options: ResolvedStaticOptions,
   params: Map<string, QuantizationParams>,
   keepFloat: string[],
+  inputPath: string,
   context: PassContext,
 ): Promise<{ path: string; result: QdqApplyResult; model: ModelProto }> {
-  const model = (await readOnnxModel(inputPath, { signal: context.signal })).model;
-  normalizeModel(model, { liftFloat16: true });
+  const model = clone(ModelProtoSchema, prepared);
   // The plan's nodes belong to the first copy; match them in this one by id.
-  const { plan } = planStatic(model, options, inputPath);
+  const plan = planPrepared(model, options);
   const result = applyQdq(model, plan, params, { ...options, path: inputPath }, new Set(keepFloat));
   removeUnusedConstants(model);
   const path = join(context.workDir, `auto-candidate-${keepFloat.length}-${process.hrtime.bigint()}.onnx`);
-  await writeOnnxModel(model, path, { signal: context.signal });
+  await writeOnnxModel(model, path, { signal: context.signal, scratch: true });
   return { path, result, model };
 }
 

@@ -66,7 +66,7 @@ export function activationParams(ranges: ReadonlyMap<string, QuantizationRange>,
  */
 export function planStatic(model: ModelProto, options: ResolvedStaticOptions, path: string): { plan: QdqPlan; prepared: PrepareCounts } {
   const prepared = prepareForQdq(model, new NameAllocator(model));
-  const plan = planQdq(model, { ...options, foldActivations: options.foldActivations && !options.activationSymmetric });
+  const plan = planPrepared(model, options);
   if (plan.nodes.every((n) => n.kind === "shared")) {
     throw new EdgeforgeError("NOTHING_TO_DO", `${path} has no node in its main graph that static int8 can quantize (ops tried: ${options.opTypes.join(", ")})`, {
       hint: "the model may have no such ops, hold them only inside If/Loop subgraphs (try int8-dynamic), or be quantized already",
@@ -74,6 +74,11 @@ export function planStatic(model: ModelProto, options: ResolvedStaticOptions, pa
     });
   }
   return { plan, prepared };
+}
+
+/** Plan the QDQ rewrite of a graph planStatic has already prepared (the auto pass plans copies of it). */
+export function planPrepared(model: ModelProto, options: ResolvedStaticOptions): QdqPlan {
+  return planQdq(model, { ...options, foldActivations: options.foldActivations && !options.activationSymmetric });
 }
 
 /** Counts and notes shared by the static and auto passes. */
