@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { finished } from "node:stream/promises";
 import { fileError } from "./errors.js";
 
 /**
@@ -52,7 +51,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, s
 
 export interface AtomicStreamWriter {
   readonly tempPath: string;
-  /** Append bytes, honouring back-pressure. */
+  /** Append bytes; `chunk` may be reused as soon as the promise resolves. */
   write(chunk: Uint8Array): Promise<void>;
   bytesWritten(): number;
   /** Flush, fsync and rename into place. */
@@ -61,63 +60,75 @@ export interface AtomicStreamWriter {
   abort(): Promise<void>;
 }
 
+/** Small writes are gathered into one buffer of this size (a syscall each would cost more than the copy). */
+const gatherBytes = 1 << 16;
+
 /**
  * Stream a large output into a temp file (no fsync while writing); `commit` fsyncs it once and renames it into place.
  * `durable: false` (scratch files in a work folder, removed after use) renames without the fsyncs.
  */
 export async function openAtomicWriter(path: string, { durable = true }: { durable?: boolean } = {}): Promise<AtomicStreamWriter> {
   const tempPath = tempPathFor(path);
+  let handle: FileHandle;
   try {
     await mkdir(dirname(path), { recursive: true });
+    handle = await open(tempPath, "w");
   } catch (error) {
     throw fileError(error, path, "write");
   }
-  const stream = createWriteStream(tempPath);
+  const gathered = new Uint8Array(gatherBytes);
+  let gatheredBytes = 0;
   let written = 0;
+  let closed = false;
   let done = false;
+  const writeAll = async (bytes: Uint8Array): Promise<void> => {
+    for (let at = 0; at < bytes.byteLength; ) at += (await handle.write(bytes, at, bytes.byteLength - at)).bytesWritten;
+  };
+  const flush = async (): Promise<void> => {
+    if (gatheredBytes === 0) return;
+    await writeAll(gathered.subarray(0, gatheredBytes));
+    gatheredBytes = 0;
+  };
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
   return {
     tempPath,
     async write(chunk) {
       written += chunk.byteLength;
-      if (!stream.write(chunk)) {
-        await new Promise<void>((resolve, reject) => {
-          const onDrain = (): void => {
-            stream.off("error", onError);
-            resolve();
-          };
-          const onError = (error: Error): void => {
-            stream.off("drain", onDrain);
-            reject(error);
-          };
-          stream.once("drain", onDrain);
-          stream.once("error", onError);
-        });
+      if (gatheredBytes + chunk.byteLength <= gatherBytes) {
+        gathered.set(chunk, gatheredBytes);
+        gatheredBytes += chunk.byteLength;
+        return;
+      }
+      await flush();
+      if (chunk.byteLength < gatherBytes) {
+        gathered.set(chunk);
+        gatheredBytes = chunk.byteLength;
+      } else {
+        await writeAll(chunk);
       }
     },
     bytesWritten: () => written,
     async commit() {
       try {
-        stream.end();
-        await finished(stream);
-        if (durable) {
-          const handle = await open(tempPath, "r+");
-          try {
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-        }
+        await flush();
+        if (durable) await handle.sync();
+        await close();
         await rename(tempPath, path);
         done = true;
         if (durable) await syncFolder(path);
       } catch (error) {
+        await close().catch(() => undefined);
         await rm(tempPath, { force: true });
         throw fileError(error, path, "write");
       }
     },
     async abort() {
       if (done) return;
-      stream.destroy();
+      await close().catch(() => undefined);
       await rm(tempPath, { force: true });
     },
   };

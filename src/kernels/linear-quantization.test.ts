@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { computeQuantizationParams, dequantize, quantizeLinearRange, roundHalfToEven, type QuantizedTensor } from "./linear-quantization.js";
 import { isSimdAvailable } from "./simd-quantize.js";
-import { quantizePerChannel, quantizePerTensor } from "./weight-quantization.js";
+import { ChunkedWeightQuantizer, quantizePerChannel, quantizePerTensor } from "./weight-quantization.js";
 
 function random(seed: number): () => number {
   let s = seed;
@@ -66,6 +66,33 @@ describe("8-bit linear quantization (onnxruntime semantics)", () => {
           expect(same(quantizePerChannel(data, [1007, 64], axis, { ...options, simd: true }), quantizePerChannel(data, [1007, 64], axis, { ...options, simd: false }))).toBe(true);
         }
       }
+    }
+  });
+
+  it("quantizes a weight streamed in chunks exactly as in one piece (per tensor and per column)", () => {
+    const next = random(5);
+    const rows = 37;
+    const cols = 48;
+    const data = Float32Array.from({ length: rows * cols }, () => (next() - 0.3) * 4);
+    for (const [columns, whole] of [
+      [undefined, quantizePerTensor(data, { type: "int8", symmetric: true })],
+      [cols, quantizePerChannel(data, [rows, cols], 1, { type: "uint8", symmetric: false })],
+    ] as const) {
+      const options = { type: columns ? ("uint8" as const) : ("int8" as const), symmetric: !columns };
+      const quantizer = new ChunkedWeightQuantizer(options, columns);
+      // Chunks of 5 rows (the last shorter), as a file is read through a reused buffer.
+      const chunks = Array.from({ length: Math.ceil(rows / 5) }, (_, i) => data.subarray(i * 5 * cols, Math.min(rows, (i + 1) * 5) * cols));
+      chunks.forEach((chunk) => quantizer.observe(chunk));
+      const { scales, zeroPoints } = quantizer.finish();
+      expect(scales).toEqual(whole.scales);
+      expect(zeroPoints).toEqual(whole.zeroPoints);
+      const out = columns ? new Uint8Array(data.length) : new Int8Array(data.length);
+      let at = 0;
+      for (const chunk of chunks) {
+        quantizer.quantize(chunk, out.subarray(at, at + chunk.length));
+        at += chunk.length;
+      }
+      expect(out).toEqual(whole.data);
     }
   });
 });

@@ -24,17 +24,90 @@ function quantizeSpan(data: Float32Array, target: Int8Array | Uint8Array, params
   quantizeLinearRange(data, target, params, qMin, qMax, done, data.length);
 }
 
+/**
+ * Quantizes a weight that arrives in chunks (a file streamed through one reused buffer): `observe`
+ * every chunk, `finish`, then `quantize` every chunk again. Per tensor (`columns` undefined) or one
+ * scale per column of a row-major [rows, columns] matrix (chunks hold whole rows). The in-memory
+ * quantizers below are this with one chunk, so streamed and in-memory results are identical.
+ */
+export class ChunkedWeightQuantizer {
+  private readonly simd: boolean;
+  private readonly mins: Float64Array;
+  private readonly maxs: Float64Array;
+  private readonly qMin: number;
+  private readonly qMax: number;
+  private params: QuantizationParams[] = [];
+  private zeroPoints32 = new Int32Array(0);
+  private result: { scales: Float32Array; zeroPoints: Int8Array | Uint8Array } | undefined;
+
+  constructor(private readonly options: WeightQuantizationOptions, private readonly columns?: number) {
+    this.simd = options.simd ?? true;
+    this.mins = new Float64Array(columns ?? 1).fill(Infinity);
+    this.maxs = new Float64Array(columns ?? 1).fill(-Infinity);
+    ({ qMin: this.qMin, qMax: this.qMax } = quantizedRange(options));
+  }
+
+  observe(chunk: Float32Array): void {
+    const { mins, maxs } = this;
+    if (this.columns === undefined) {
+      // An empty or all-NaN chunk reports 0..0; harmless, as every range is widened to include 0.
+      const range = (this.simd ? findMinMaxSimd(chunk) : undefined) ?? findMinMax(chunk);
+      if (range.min < mins[0]!) mins[0] = range.min;
+      if (range.max > maxs[0]!) maxs[0] = range.max;
+      return;
+    }
+    const columns = this.columns;
+    for (let i = 0, c = 0; i < chunk.length; i++) {
+      const v = chunk[i]!;
+      if (v < mins[c]!) mins[c] = v;
+      if (v > maxs[c]!) maxs[c] = v;
+      if (++c === columns) c = 0;
+    }
+  }
+
+  /** Scales and zero points from the ranges observed (one per column, or one). */
+  finish(): { scales: Float32Array; zeroPoints: Int8Array | Uint8Array } {
+    const channels = this.mins.length;
+    const scales = new Float32Array(channels);
+    const zeroPoints = allocate(this.options.type, channels);
+    this.params = [];
+    for (let c = 0; c < channels; c++) {
+      const empty = this.mins[c] === Infinity;
+      const p = computeQuantizationParams({ min: empty ? 0 : this.mins[c]!, max: empty ? 0 : this.maxs[c]! }, this.options);
+      this.params.push(p);
+      scales[c] = p.scale;
+      zeroPoints[c] = p.zeroPoint;
+    }
+    this.zeroPoints32 = Int32Array.from(zeroPoints);
+    this.result = { scales, zeroPoints };
+    return this.result;
+  }
+
+  /** Quantize a chunk (after `finish`) into `target` of the same length. */
+  quantize(chunk: Float32Array, target: Int8Array | Uint8Array): void {
+    const { qMin, qMax, simd, params, columns } = this;
+    if (!this.result) throw new Error("ChunkedWeightQuantizer.quantize before finish");
+    if (columns === undefined) {
+      quantizeSpan(chunk, target, params[0]!, qMin, qMax, simd);
+      return;
+    }
+    const rows = chunk.length / columns;
+    if (simd && quantizeColumnsSimd(chunk, target, rows, columns, this.result.scales, this.zeroPoints32, qMin, qMax)) return;
+    for (let i = 0, c = 0; i < chunk.length; i++) {
+      quantizeLinearRange(chunk, target, params[c]!, qMin, qMax, i, i + 1);
+      if (++c === columns) c = 0;
+    }
+  }
+}
+
 /** Per-tensor quantization of a weight: range from its own min/max. */
 export function quantizePerTensor(data: Float32Array, options: WeightQuantizationOptions): QuantizedTensor {
-  const simd = options.simd ?? true;
-  const range = (simd ? findMinMaxSimd(data) : undefined) ?? findMinMax(data);
-  const params = computeQuantizationParams(range, options);
-  const { qMin, qMax } = quantizedRange(options);
+  const quantizer = new ChunkedWeightQuantizer(options);
+  quantizer.observe(data);
+  const { scales, zeroPoints } = quantizer.finish();
   const out = allocate(options.type, data.length);
-  quantizeSpan(data, out, params, qMin, qMax, simd);
-  const zeroPoints = allocate(options.type, 1);
-  zeroPoints[0] = params.zeroPoint;
-  return { data: out, scales: Float32Array.of(params.scale), zeroPoints, axis: undefined };
+  quantizer.quantize(data, out);
+  return { data: out, scales, zeroPoints, axis: undefined };
 }
 
 /**
@@ -47,17 +120,19 @@ export function quantizePerChannel(data: Float32Array, dims: readonly number[], 
   let inner = 1;
   for (let d = axis + 1; d < dims.length; d++) inner *= dims[d]!;
   const outer = channels === 0 ? 0 : data.length / (channels * inner);
+  if (inner === 1) {
+    const quantizer = new ChunkedWeightQuantizer(options, channels);
+    quantizer.observe(data);
+    const { scales, zeroPoints } = quantizer.finish();
+    const out = allocate(options.type, data.length);
+    quantizer.quantize(data, out);
+    return { data: out, scales, zeroPoints, axis };
+  }
   const { qMin, qMax } = quantizedRange(options);
   const mins = new Float64Array(channels).fill(Infinity);
   const maxs = new Float64Array(channels).fill(-Infinity);
   for (let o = 0, i = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++, i += inner) {
-      if (inner === 1) {
-        const v = data[i]!;
-        if (v < mins[c]!) mins[c] = v;
-        if (v > maxs[c]!) maxs[c] = v;
-        continue;
-      }
       const span = data.subarray(i, i + inner);
       const range = (inner >= 64 && simd ? findMinMaxSimd(span) : undefined) ?? findMinMax(span);
       if (range.min < mins[c]!) mins[c] = range.min;
@@ -74,9 +149,6 @@ export function quantizePerChannel(data: Float32Array, dims: readonly number[], 
     params.push(p);
     scales[c] = p.scale;
     zeroPoints[c] = p.zeroPoint;
-  }
-  if (inner === 1 && simd && quantizeColumnsSimd(data, out, outer, channels, scales, Int32Array.from(zeroPoints), qMin, qMax)) {
-    return { data: out, scales, zeroPoints, axis };
   }
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {

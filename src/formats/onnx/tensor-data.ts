@@ -3,6 +3,7 @@ import { TensorProtoSchema, TensorProto_DataLocation, TensorProto_DataType, type
 import type { Dtype } from "../../core/dtypes.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import type { Tensor, TensorData } from "../../core/tensor.js";
+import { setStreamedRawData, type StreamedBytes } from "./streamed-raw-data.js";
 
 /** ONNX TensorProto.DataType ↔ core Dtype. Types without a core name (FLOAT8E8M0, 2-bit) map to undefined. */
 const dataTypeToDtype: Partial<Record<number, Dtype>> = {
@@ -266,9 +267,10 @@ export function toCoreTensor(tensor: TensorProto): Tensor {
 
 /**
  * A TensorProto holding `data` in raw_data (little-endian, as ONNX requires). The bytes are
- * shared with `data`, not copied; callers must not mutate `data` afterwards.
+ * shared with `data`, not copied; callers must not mutate `data` afterwards. Streamed bytes stay
+ * streamed (computed or read when the model is written).
  */
-export function createTensorProto(name: string, dtype: Dtype, dims: readonly number[], data: TensorData): TensorProto {
+export function createTensorProto(name: string, dtype: Dtype, dims: readonly number[], data: TensorData | StreamedBytes): TensorProto {
   if (dtype === "string") {
     throw new EdgeforgeError("UNSUPPORTED_FEATURE", "string tensors are not supported", { details: { name } });
   }
@@ -280,6 +282,7 @@ export function createTensorProto(name: string, dtype: Dtype, dims: readonly num
       details: { name, dims, dtype, byteLength: data.byteLength },
     });
   }
-  tensor.rawData = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  if ("stream" in data) setStreamedRawData(tensor, data);
+  else tensor.rawData = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   return tensor;
 }

@@ -1,5 +1,5 @@
 import { clearField, create, isFieldSet, toBinary } from "@bufbuild/protobuf";
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { basename, resolve } from "node:path";
 import {
   GraphProtoSchema,
@@ -14,6 +14,7 @@ import { openAtomicWriter, type AtomicStreamWriter } from "../../core/atomic-wri
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { walkTensors } from "./graph-walk.js";
 import { maxOnnxProtoBytes } from "./read-onnx.js";
+import { rawDataByteLength, setStreamedRawData, streamedRawData, type StreamedBytes } from "./streamed-raw-data.js";
 
 export interface WriteOnnxOptions {
   /** "auto" (default): external data only when embedded tensors exceed `externalThresholdBytes`. */
@@ -108,12 +109,19 @@ function insertionOffset(encoded: Uint8Array, fieldNumber: number): number {
   return encoded.length;
 }
 
-function totalBytes(pieces: readonly Uint8Array[]): number {
+/** A piece of an encoded model: bytes in memory, or a tensor's raw_data streamed from its file. */
+export type EncodedPiece = Uint8Array | StreamedBytes;
+
+export function isStreamedPiece(piece: EncodedPiece): piece is StreamedBytes {
+  return !(piece instanceof Uint8Array);
+}
+
+function totalBytes(pieces: readonly EncodedPiece[]): number {
   return pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
 }
 
 /** `encoded` with a length-delimited field (`body` pieces) put in its place among the top-level fields. */
-function withField(encoded: Uint8Array, fieldNumber: number, bodies: readonly (readonly Uint8Array[])[]): Uint8Array[] {
+function withField(encoded: Uint8Array, fieldNumber: number, bodies: readonly (readonly EncodedPiece[])[]): EncodedPiece[] {
   const at = insertionOffset(encoded, fieldNumber);
   const fields = bodies.flatMap((body) => [fieldHeader(fieldNumber, totalBytes(body)), ...body]);
   return [encoded.subarray(0, at), ...fields, encoded.subarray(at)];
@@ -129,7 +137,12 @@ function encodeWithout<T>(encode: () => Uint8Array, clear: () => T, restore: (sa
   }
 }
 
-function encodeTensorPieces(tensor: TensorProto): Uint8Array[] {
+function encodeTensorPieces(tensor: TensorProto): EncodedPiece[] {
+  const streamed = streamedRawData(tensor);
+  if (streamed) {
+    const rest = encodeWithout(() => toBinary(TensorProtoSchema, tensor), () => clearField(tensor, TensorProtoSchema.field.rawData), () => setStreamedRawData(tensor, streamed));
+    return withField(rest, TensorProtoSchema.field.rawData.number, [[streamed]]);
+  }
   const raw = tensor.rawData;
   if (raw.byteLength < streamedRawBytes) return [toBinary(TensorProtoSchema, tensor)];
   const rest = encodeWithout(() => toBinary(TensorProtoSchema, tensor), () => clearField(tensor, TensorProtoSchema.field.rawData), () => (tensor.rawData = raw));
@@ -138,10 +151,11 @@ function encodeTensorPieces(tensor: TensorProto): Uint8Array[] {
 
 /**
  * The model's protobuf encoding as pieces whose concatenation is exactly `encodeOnnxModel`'s bytes:
- * the main graph's large initializer bytes are views of the tensors' own memory, so writing a model
- * copies its weights once (into the file) instead of through the encoder's buffers.
+ * the main graph's large initializer bytes are views of the tensors' own memory (or their streamed
+ * raw data), so writing a model copies its weights once (into the file) instead of through the
+ * encoder's buffers.
  */
-export function encodeOnnxModelPieces(model: ModelProto): Uint8Array[] {
+export function encodeOnnxModelPieces(model: ModelProto): EncodedPiece[] {
   const graph = model.graph;
   if (!graph) return [encodeOnnxModel(model)];
   const initializers = graph.initializer;
@@ -168,23 +182,38 @@ function chooseExternalTensors(model: ModelProto, options: WriteOnnxOptions): Te
         details: { tensor: tensor.name, node: node?.name },
       });
     }
-    totalBytes += tensor.rawData.byteLength;
-    if (kind === "initializer" && tensor.rawData.byteLength >= minBytes) candidates.push(tensor);
+    const byteLength = rawDataByteLength(tensor);
+    totalBytes += byteLength;
+    if (kind === "initializer" && byteLength >= minBytes) candidates.push(tensor);
   }
   if (mode === "never") return [];
   if (mode === "auto" && totalBytes <= threshold) return [];
   return candidates;
 }
 
+/** Write a piece (hashing it when asked), streaming it chunk by chunk when it is not in memory. */
+async function writePiece(writer: AtomicStreamWriter, piece: EncodedPiece, hash: Hash | undefined, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  if (!isStreamedPiece(piece)) {
+    hash?.update(piece);
+    await writer.write(piece);
+    return;
+  }
+  await piece.stream(async (chunk) => {
+    hash?.update(chunk);
+    await writer.write(chunk);
+  }, signal ? { signal } : {});
+}
+
 async function writeExternalData(writer: AtomicStreamWriter, tensors: TensorProto[], signal?: AbortSignal): Promise<Placement[]> {
   const placements: Placement[] = [];
   for (const tensor of tensors) {
     signal?.throwIfAborted();
-    const alignment = tensor.rawData.byteLength >= largeTensorBytes ? largeAlignmentBytes : smallAlignmentBytes;
+    const alignment = rawDataByteLength(tensor) >= largeTensorBytes ? largeAlignmentBytes : smallAlignmentBytes;
     const padding = (alignment - (writer.bytesWritten() % alignment)) % alignment;
     if (padding > 0) await writer.write(new Uint8Array(padding));
     placements.push({ tensor, offsetBytes: writer.bytesWritten() });
-    await writer.write(tensor.rawData);
+    await writePiece(writer, streamedRawData(tensor) ?? tensor.rawData, undefined, signal);
   }
   return placements;
 }
@@ -194,7 +223,8 @@ function encodeWithExternalRefs(model: ModelProto, placements: Placement[], loca
   const locationField = TensorProtoSchema.field.dataLocation;
   const saved = placements.map(({ tensor }) => ({
     tensor,
-    rawData: tensor.rawData,
+    streamed: streamedRawData(tensor),
+    rawData: streamedRawData(tensor) ? new Uint8Array(0) : tensor.rawData,
     externalData: tensor.externalData,
     dataLocation: isFieldSet(tensor, locationField) ? tensor.dataLocation : undefined,
   }));
@@ -204,15 +234,16 @@ function encodeWithExternalRefs(model: ModelProto, placements: Placement[], loca
       tensor.externalData = [
         entry("location", location),
         entry("offset", String(offsetBytes)),
-        entry("length", String(tensor.rawData.byteLength)),
+        entry("length", String(rawDataByteLength(tensor))),
       ];
       clearField(tensor, TensorProtoSchema.field.rawData);
       tensor.dataLocation = TensorProto_DataLocation.EXTERNAL;
     }
     return encodeOnnxModel(model);
   } finally {
-    for (const { tensor, rawData, externalData, dataLocation } of saved) {
-      tensor.rawData = rawData;
+    for (const { tensor, streamed, rawData, externalData, dataLocation } of saved) {
+      if (streamed) setStreamedRawData(tensor, streamed);
+      else tensor.rawData = rawData;
       tensor.externalData = externalData;
       if (dataLocation === undefined) clearField(tensor, locationField);
       else tensor.dataLocation = dataLocation;
@@ -232,7 +263,7 @@ export async function writeOnnxModel(model: ModelProto, outPath: string, options
   const modelWriter = await openAtomicWriter(path, durability);
   let dataWriter: AtomicStreamWriter | undefined;
   try {
-    let pieces: Uint8Array[];
+    let pieces: EncodedPiece[];
     let externalDataBytes = 0;
     const dataPath = `${path}.data`;
     if (external.length > 0) {
@@ -244,11 +275,7 @@ export async function writeOnnxModel(model: ModelProto, outPath: string, options
       pieces = encodeOnnxModelPieces(model);
     }
     const hash = createHash("sha256");
-    for (const piece of pieces) {
-      options.signal?.throwIfAborted();
-      hash.update(piece);
-      await modelWriter.write(piece);
-    }
+    for (const piece of pieces) await writePiece(modelWriter, piece, hash, options.signal);
     if (dataWriter) await dataWriter.commit();
     await modelWriter.commit();
     return {

@@ -1,6 +1,7 @@
 import type { GraphProto } from "onnx-buf";
 import type { Dtype } from "../../core/dtypes.js";
 import type { TensorData } from "../../core/tensor.js";
+import type { StreamedBytes } from "../../formats/onnx/streamed-raw-data.js";
 import { createTensorProto } from "../../formats/onnx/tensor-data.js";
 import type { NameAllocator } from "./graph-edit.js";
 
@@ -9,7 +10,8 @@ export interface NewTensor {
   suffix: string;
   dtype: Dtype;
   dims: number[];
-  data: TensorData;
+  /** Values in memory, or bytes computed while the model is written (a streamed weight's quantized values). */
+  data: TensorData | StreamedBytes;
 }
 
 /**

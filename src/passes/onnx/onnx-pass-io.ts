@@ -6,6 +6,7 @@ import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { hashFileSha256 } from "../../core/hashing.js";
 import { resolveExternalLocation } from "../../formats/onnx/external-data.js";
 import { readOnnxModel, type OnnxModelFile } from "../../formats/onnx/read-onnx.js";
+import { readOnnxModelStreamed } from "../../formats/onnx/read-onnx-streamed.js";
 import { scanExternalLocations } from "../../formats/onnx/scan-external-locations.js";
 import { checkOnnxStructure } from "../../formats/onnx/structure-check.js";
 import { writeOnnxModel, type WriteOnnxOptions } from "../../formats/onnx/write-onnx.js";
@@ -66,6 +67,15 @@ export interface NormalizeOptions {
   liftFloat16?: boolean;
 }
 
+export interface PassInputOptions extends NormalizeOptions {
+  /**
+   * Leave large weights in their file (streamed raw data) and hash the file while scanning it: for
+   * passes that turn each weight into another without looking at the rest (weight-only
+   * quantization), so a model's weights never sit in memory whole.
+   */
+  streamWeights?: boolean;
+}
+
 /**
  * Bring the input forms old and new exporters write into the one form the passes expect:
  * initializers listed as graph inputs become constants, Reshapes of constant weights are folded,
@@ -93,7 +103,7 @@ export function normalizeModel(model: ModelProto, options: NormalizeOptions = {}
 }
 
 /** Check the input is ONNX and the output path is safe, then read the model (external data loaded) and normalize it. */
-export async function readPassInput(input: Artifact, outputPath: string, context: PassContext, options: NormalizeOptions = {}): Promise<PassInputFile> {
+export async function readPassInput(input: Artifact, outputPath: string, context: PassContext, options: PassInputOptions = {}): Promise<PassInputFile> {
   if (input.format !== "onnx") {
     throw new EdgeforgeError("UNKNOWN_FORMAT", `${input.path} is ${input.format}, not ONNX`, {
       hint: "ONNX passes take .onnx models",
@@ -101,7 +111,8 @@ export async function readPassInput(input: Artifact, outputPath: string, context
     });
   }
   await checkOutputPath(input, outputPath);
-  const file = await readOnnxModel(input.path, { signal: context.signal, sha256: input.sha256 === undefined });
+  const readOptions = { signal: context.signal, sha256: input.sha256 === undefined };
+  const file = options.streamWeights ? await readOnnxModelStreamed(input.path, readOptions) : await readOnnxModel(input.path, readOptions);
   checkKnownOperators(file.model, input.path);
   return { ...file, notes: normalizeModel(file.model, options) };
 }

@@ -6,6 +6,7 @@ import type { QuantizedTensor } from "../../kernels/linear-quantization.js";
 import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
 import { transposeMatrix } from "../../kernels/blockwise-int4.js";
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
+import { streamedRawData } from "../../formats/onnx/streamed-raw-data.js";
 import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
 import { findCandidateNodes, ScopeTally, SkipLog, type CandidateNode } from "./candidate-nodes.js";
 import { excludeNodesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
@@ -13,7 +14,8 @@ import { inferElementTypes, type ElementTypes } from "./element-types.js";
 import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
 import { ConstantIndex, defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator, removeUnusedConstants, type ConstantRef } from "./graph-edit.js";
 import { InitializerStore } from "./initializer-store.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
+import { quantizeStreamedWeight } from "./streamed-weights.js";
 
 export const quantizeInt8DynamicOptionsSchema = z.object({
   opTypes: z
@@ -29,7 +31,7 @@ export const quantizeInt8DynamicOptionsSchema = z.object({
 
 export type QuantizeInt8DynamicOptions = z.output<typeof quantizeInt8DynamicOptionsSchema>;
 
-function weightsOf(tensor: QuantizedTensor, type: "int8" | "uint8", perTensorScalar: boolean): { suffix: string; dtype: "int8" | "uint8" | "float32"; dims: number[]; data: Int8Array | Uint8Array | Float32Array }[] {
+function weightsOf(tensor: Pick<QuantizedTensor, "scales" | "zeroPoints">, type: "int8" | "uint8", perTensorScalar: boolean): { suffix: string; dtype: "int8" | "uint8" | "float32"; dims: number[]; data: Int8Array | Uint8Array | Float32Array }[] {
   const dims = perTensorScalar ? [] : [tensor.scales.length];
   return [
     { suffix: "_scale", dtype: "float32", dims, data: tensor.scales },
@@ -75,6 +77,11 @@ class DynamicQuantizer {
       const [rows, cols] = tensorDims(ref.tensor) as [number, number];
       const dims = transpose ? [cols, rows] : [rows, cols];
       const scale = { type: weightType, symmetric: weightType === "int8", reduceRange };
+      const streamed = transpose ? undefined : streamedRawData(ref.tensor);
+      if (streamed) {
+        const q = quantizeStreamedWeight(streamed, scale, perChannel ? cols : undefined);
+        return { tensors: [{ suffix: "_quantized", dtype: weightType, dims, data: q.data }, ...weightsOf(q, weightType, !perChannel)], floatBytes: streamed.byteLength };
+      }
       return withFloat32(ref.tensor, (source) => {
         const data = transpose ? transposeMatrix(source, rows, cols) : source;
         const q = perChannel ? quantizePerChannel(data, dims, 1, scale) : quantizePerTensor(data, scale);
@@ -194,17 +201,17 @@ class DynamicQuantizer {
     const spatialOnes = dims.slice(2).map(() => 1);
     const { perChannel, reduceRange } = this.options;
     const [w, wScale, wZero] = this.store.addOnce(ref.graph, ref.tensor.name, `convint|${perChannel}|${reduceRange}`, () => {
-      const source = readFloat32(ref.tensor);
       // ConvInteger takes only a scalar weight zero point: per-channel scales are symmetric, all at 128.
       const scale = { type: "uint8" as const, symmetric: perChannel, reduceRange };
-      const q = perChannel ? quantizePerChannel(source, dims, 0, scale) : quantizePerTensor(source, scale);
+      const streamed = perChannel ? undefined : streamedRawData(ref.tensor);
+      const q = streamed ? quantizeStreamedWeight(streamed, scale) : perChannel ? quantizePerChannel(readFloat32(ref.tensor), dims, 0, scale) : quantizePerTensor(readFloat32(ref.tensor), scale);
       return {
         tensors: [
           { suffix: "_quantized", dtype: "uint8", dims, data: q.data },
           { suffix: "_scale", dtype: "float32", dims: perChannel ? [channels, ...spatialOnes] : [], data: q.scales },
           { suffix: "_zero_point", dtype: "uint8", dims: [], data: q.zeroPoints.subarray(0, 1) },
         ],
-        floatBytes: source.byteLength,
+        floatBytes: streamed?.byteLength ?? q.data.byteLength * 4,
       };
     });
     const id = candidate.id;
@@ -249,45 +256,55 @@ export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
   async run(input: Artifact, outputPath: string, options: QuantizeInt8DynamicOptions, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
-    const model = inputFile.model;
-    const quantizer = new DynamicQuantizer(model, options);
-    const candidates = findCandidateNodes(model, { opTypes: options.opTypes, excludeNodes: options.excludeNodes }, quantizer.skips);
-    context.progress?.start("quantize int8-dynamic", candidates.length);
-    let quantized = 0;
-    const tally = new ScopeTally();
-    for (const [index, candidate] of candidates.entries()) {
-      context.signal?.throwIfAborted();
-      const result = quantizer.rewrite(candidate);
-      if (typeof result === "string") {
-        quantizer.skips.skip(candidate.id, result);
-        tally.kept(candidate, result);
-      } else {
-        replaceNode(candidate.graph, candidate.node, result);
-        tally.quantized(candidate);
-        quantized++;
-      }
-      context.progress?.update(index + 1, candidate.id);
-    }
-    context.progress?.finish(`${quantized} nodes quantized`);
-    if (quantized === 0) {
-      throw new EdgeforgeError("NOTHING_TO_DO", `${input.path} has no ${options.opTypes.join("/")} node with a constant float32 weight to quantize`, {
-        hint: options.opTypes.includes("Conv") ? "the model may already be quantized" : "for convolutional models add Conv (--op-types MatMul,Gemm,Conv) or use int8-static",
-        details: { path: input.path, skipped: quantizer.skips.skipped.slice(0, 20) },
-      });
-    }
-    ensureOpsetImport(model, "com.microsoft", 1);
-    removeUnusedConstants(model);
-    const log = quantizer.log;
-    log.notes.unshift(...inputFile.notes);
-    addCount(log, "nodesQuantized", quantized);
-    addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
-    addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
-    tally.writeTo(log);
-    quantizer.skips.writeTo(log);
-    const artifact = await writePassOutput(model, outputPath, {
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
+    const log = rewriteInt8Dynamic(inputFile, options, context);
+    const artifact = await writePassOutput(inputFile.model, outputPath, {
       input, inputFile, passId: quantizeInt8DynamicPass.id, passVersion: quantizeInt8DynamicPass.version, options, externalData: options.externalData, context, log: log,
     });
     return passResult(artifact, log, start);
   },
 };
+
+/**
+ * The int8-dynamic rewrite of a pass input, in place. Weights read streamed (readPassInput's
+ * `streamWeights`) are quantized while the output is written; the model and its bytes are the
+ * same as from weights read into memory.
+ */
+export function rewriteInt8Dynamic(inputFile: PassInputFile, options: QuantizeInt8DynamicOptions, context: Pick<PassContext, "progress" | "signal">): PassLog {
+  const model = inputFile.model;
+  const quantizer = new DynamicQuantizer(model, options);
+  const candidates = findCandidateNodes(model, { opTypes: options.opTypes, excludeNodes: options.excludeNodes }, quantizer.skips);
+  context.progress?.start("quantize int8-dynamic", candidates.length);
+  let quantized = 0;
+  const tally = new ScopeTally();
+  for (const [index, candidate] of candidates.entries()) {
+    context.signal?.throwIfAborted();
+    const result = quantizer.rewrite(candidate);
+    if (typeof result === "string") {
+      quantizer.skips.skip(candidate.id, result);
+      tally.kept(candidate, result);
+    } else {
+      replaceNode(candidate.graph, candidate.node, result);
+      tally.quantized(candidate);
+      quantized++;
+    }
+    context.progress?.update(index + 1, candidate.id);
+  }
+  context.progress?.finish(`${quantized} nodes quantized`);
+  if (quantized === 0) {
+    throw new EdgeforgeError("NOTHING_TO_DO", `${inputFile.path} has no ${options.opTypes.join("/")} node with a constant float32 weight to quantize`, {
+      hint: options.opTypes.includes("Conv") ? "the model may already be quantized" : "for convolutional models add Conv (--op-types MatMul,Gemm,Conv) or use int8-static",
+      details: { path: inputFile.path, skipped: quantizer.skips.skipped.slice(0, 20) },
+    });
+  }
+  ensureOpsetImport(model, "com.microsoft", 1);
+  removeUnusedConstants(model);
+  const log = quantizer.log;
+  log.notes.unshift(...inputFile.notes);
+  addCount(log, "nodesQuantized", quantized);
+  addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
+  addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
+  tally.writeTo(log);
+  quantizer.skips.writeTo(log);
+  return log;
+}

@@ -1,0 +1,58 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { quantize } from "../../src/api/quantize.js";
+import { streamedRawData } from "../../src/formats/onnx/streamed-raw-data.js";
+import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
+import { describeOnnxArtifact, readPassInput } from "../../src/passes/onnx/onnx-pass-io.js";
+import { quantizeInt8DynamicOptionsSchema, rewriteInt8Dynamic } from "../../src/passes/onnx/quantize-int8-dynamic.js";
+import { writeBertShapedModel } from "../fixtures/bert-shaped-model.js";
+import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { sharedModels } from "../fixtures/shared-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
+
+const temp = useTempDir("edgeforge-quantize-streamed-");
+
+/** The model the int8-dynamic rewrite makes from weights read into memory (the path before streaming). */
+async function inMemoryOutput(path: string, passOptions: Record<string, unknown>, out: string): Promise<Buffer> {
+  const options = quantizeInt8DynamicOptionsSchema.parse(passOptions);
+  const input = await describeOnnxArtifact(path);
+  const inputFile = await readPassInput(input, out, { workDir: temp.path }, { liftFloat16: true });
+  rewriteInt8Dynamic(inputFile, options, {});
+  await writeOnnxModel(inputFile.model, out);
+  return readFile(out);
+}
+
+async function expectSameAsInMemory(path: string, passOptions: Record<string, unknown>, name: string): Promise<void> {
+  const streamed = temp.join(`${name}-streamed.onnx`);
+  // quantize() streams the weights, and loads and runs the output once in onnxruntime.
+  const report = await quantize(path, { method: "int8-dynamic", output: streamed, passOptions });
+  expect(report.log.notes.join("\n")).toMatch(/output loaded and run once/);
+  const reference = await inMemoryOutput(path, passOptions, temp.join(`${name}-in-memory.onnx`));
+  expect(Buffer.compare(await readFile(streamed), reference)).toBe(0);
+}
+
+describe("int8-dynamic with streamed weights writes the same bytes as from weights in memory", () => {
+  it("BERT-base layer shapes: per tensor and per column, int8 and uint8, reduced range", async () => {
+    const path = temp.join("bert.onnx");
+    await writeBertShapedModel(path, 1);
+    // The quantized weights really are streamed: computed from the file while the output is written.
+    const inputFile = await readPassInput(await describeOnnxArtifact(path), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
+    rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse({}), {});
+    const quantized = inputFile.model.graph!.initializer.filter((tensor) => tensor.name.endsWith("_quantized"));
+    expect(quantized).toHaveLength(6);
+    expect(quantized.every((tensor) => streamedRawData(tensor) !== undefined)).toBe(true);
+    for (const [index, passOptions] of [{}, { perChannel: true }, { weightType: "uint8" }, { perChannel: true, weightType: "uint8", reduceRange: true }].entries()) {
+      await expectSameAsInMemory(path, passOptions, `bert-${index}`);
+    }
+  });
+
+  it("PP-OCRv4 rec (MatMul weights in Constant nodes) and det (Conv, per tensor streamed, per channel read in)", async () => {
+    await expectSameAsInMemory(realOnnxModels.rec, {}, "rec");
+    await expectSameAsInMemory(realOnnxModels.det, { opTypes: ["Conv"] }, "det");
+    await expectSameAsInMemory(realOnnxModels.det, { opTypes: ["Conv"], perChannel: true }, "det-per-channel");
+  });
+
+  it("mnist-8 (IR 3, weights listed as graph inputs, a Reshape of a weight folded)", async () => {
+    await expectSameAsInMemory(sharedModels.mnist8Onnx, { opTypes: ["MatMul", "Conv"] }, "mnist");
+  });
+});
