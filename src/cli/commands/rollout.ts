@@ -2,12 +2,14 @@ import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { buildRolloutPlan, parseStepsText, readRolloutAnalysisFile, type RolloutStatus } from "../../api/rollout.js";
 import { printHuman, printJson } from "../output.js";
-import { callServer, readClientToken } from "../server-client.js";
+import { callServer } from "../../core/server-client.js";
+import { readClientToken } from "../server-client.js";
 
 /** Env variables: the admin bearer token (kept out of argv) and the server URL. */
 const tokenEnvVariable = "EDGEFORGE_ADMIN_TOKEN";
 const serverEnvVariable = "EDGEFORGE_SERVER";
 const defaultServer = "http://127.0.0.1:8080";
+const unauthorizedHint = `pass an admin token: --token-file FILE or ${tokenEnvVariable}`;
 
 interface ClientFlags {
   server?: string;
@@ -83,12 +85,12 @@ export function registerRolloutCommand(program: Command): void {
     });
     const { server, token } = await client(flags);
     const body = { candidate: flags.candidate, plan, actor: userInfo().username, ...(flags.stableAlias ? { stableAlias: flags.stableAlias } : {}), ...(flags.candidateAlias ? { candidateAlias: flags.candidateAlias } : {}) };
-    show(await callServer<RolloutStatus>(server, modelPath(model), { method: "POST", body, ...(token ? { token } : {}) }), flags);
+    show(await callServer<RolloutStatus>(server, modelPath(model), { method: "POST", body, unauthorizedHint, ...(token ? { token } : {}) }), flags);
   });
 
   addClientOptions(rollout.command("status").description("The model's rollout: versions and weights, step, analyses, decisions").argument("<model>")).action(async (model: string, flags: ClientFlags) => {
     const { server, token } = await client(flags);
-    show(await callServer<RolloutStatus>(server, modelPath(model), token ? { token } : {}), flags);
+    show(await callServer<RolloutStatus>(server, modelPath(model), { unauthorizedHint, ...(token ? { token } : {}) }), flags);
   });
 
   for (const [name, description] of [
@@ -98,7 +100,7 @@ export function registerRolloutCommand(program: Command): void {
     addClientOptions(rollout.command(name).description(description).argument("<model>").option("--reason <text>", "why (kept in the registry's audit history)")).action(async (model: string, flags: ClientFlags & { reason?: string }) => {
       const { server, token } = await client(flags);
       const body = { actor: userInfo().username, ...(flags.reason ? { reason: flags.reason } : {}) };
-      show(await callServer<RolloutStatus>(server, `${modelPath(model)}/${name}`, { method: "POST", body, ...(token ? { token } : {}) }), flags);
+      show(await callServer<RolloutStatus>(server, `${modelPath(model)}/${name}`, { method: "POST", body, unauthorizedHint, ...(token ? { token } : {}) }), flags);
     });
   }
 }
