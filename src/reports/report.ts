@@ -93,8 +93,12 @@ export const sideBySideSchema = z.object({
     /** The runtime's own allocation report by part, each with what it includes. */
     parts: z.array(z.object({ name: z.string(), bytes: z.number(), includes: z.string() })).optional(),
     referenceWorkload: z.string().optional(),
-    /** The input model's model-attributable memory in the same window (what memoryReduction divides by). */
+    /** The input model's model-attributable memory in the same window (what memoryReduction divides by), on the basis memoryReduction used. */
     baselineModelMemoryBytes: z.number().optional(),
+    /** Set when the two sides' own figures had different bases (an MLX candidate against llama.cpp's report): the one basis both sides were compared on. */
+    memoryReductionBasis: z.string().optional(),
+    /** The candidate's memory on that basis (what memoryReduction divides). */
+    candidateMemoryOnBasisBytes: z.number().optional(),
   }),
 });
 

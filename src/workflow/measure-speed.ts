@@ -8,6 +8,7 @@ import type { MetricValues } from "../pareto/metric-catalog.js";
 import type { LatencySummary, MeasurementReport, SideBySideReport } from "../reports/report.js";
 import type { RuntimeId } from "../runtimes/catalog.js";
 import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
+import { compareModelMemory } from "./compare-memory.js";
 import { describeRuntimeChoice } from "./generate-plan.js";
 import type { PlannedRuntime } from "./plan-types.js";
 import type { WorkflowConfig } from "./workflow-config.js";
@@ -179,6 +180,8 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
     ...(mine.generationTokensPerSec === undefined ? {} : { tokensPerSec: mine.generationTokensPerSec }),
     ...(mine.memory.modelBytes === undefined ? {} : { modelMemoryBytes: mine.memory.modelBytes }),
   };
+  // One basis for both sides of memoryReduction (an MLX candidate has only RSS; llama.cpp reports its allocation).
+  const memory = candidate.isBaseline ? undefined : compareModelMemory(mine.memory, reference.memory);
   const intervals: MetricIntervals = {};
   // GGUF: generation tokens/s is the speed (what a user waits for); prompt tokens/s is reported beside it.
   // MLX: prompt tokens/s (its runtime has no KV cache, so no generation figure).
@@ -191,9 +194,7 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
     const r = pick(total);
     metrics.speedup = r.ratio;
     intervals.speedup = { low: r.low, high: r.high, level: r.level };
-    if (mine.memory.modelBytes !== undefined && reference.memory.modelBytes !== undefined && reference.memory.modelBytes > 0) {
-      metrics.memoryReduction = 1 - mine.memory.modelBytes / reference.memory.modelBytes;
-    }
+    if (memory) metrics.memoryReduction = 1 - memory.candidateBytes / memory.baselineBytes;
   }
   if (gguf && !candidate.isBaseline && total?.generationRatio) {
     metrics.promptSpeedup = total.rateRatio.ratio;
@@ -252,7 +253,8 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
         ...(mine.memory.modelBytesSource === undefined ? {} : { modelMemoryIncludes: mine.memory.modelBytesSource }),
         ...(mine.memory.runtimeReported ? { parts: mine.memory.runtimeReported.parts } : {}),
         ...(mine.memory.referenceWorkload === undefined ? {} : { referenceWorkload: mine.memory.referenceWorkload }),
-        ...(reference.memory.modelBytes === undefined ? {} : { baselineModelMemoryBytes: reference.memory.modelBytes }),
+        ...(memory ? { baselineModelMemoryBytes: memory.baselineBytes } : reference.memory.modelBytes === undefined ? {} : { baselineModelMemoryBytes: reference.memory.modelBytes }),
+        ...(memory?.rebased ? { memoryReductionBasis: memory.basis, candidateMemoryOnBasisBytes: memory.candidateBytes } : {}),
       },
     },
   };

@@ -24,6 +24,10 @@ describe("optimize measures MLX candidates in MLX itself (node-mlx on this CPU)"
       expect(metrics.top1Agreement).toBeGreaterThanOrEqual(0.85);
       expect(candidate.sideBySide?.ratios[0]?.metric).toMatch(/^prompt tokens\/s ratio/);
       expect(candidate.evaluationMethod).toContain("MLX (node-mlx, CPU) perplexity");
+      // One memory basis for both sides: MLX reports no allocation, so not its RSS against llama.cpp's allocation report.
+      const memory = candidate.sideBySide?.memory;
+      expect(memory?.memoryReductionBasis).toMatch(/peak RSS minus a reference process.*on both sides/);
+      expect(metrics.memoryReduction).toBeCloseTo(1 - (memory?.candidateMemoryOnBasisBytes as number) / (memory?.baselineModelMemoryBytes as number), 9);
     }
     // Measured 2e-5 (and 0.0054 for 4-bit) on one 128-token chunk.
     expect(mlx[0]?.metrics.klDivergence).toBeGreaterThan(0);
