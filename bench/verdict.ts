@@ -166,7 +166,10 @@ try {
     }
     const verdict = report.verdict === "passed" ? `recommended ${report.recommendation.candidateId}` : `no candidate passed; unreachable: ${report.whatNext?.unreachable.map((u) => u.gate).join(", ") || "—"}; alternative: ${report.whatNext?.alternative?.command ?? "—"}`;
     process.stdout.write(`${name.padEnd(9)} verdict: ${verdict} (optimize took ${optimizeSec.toFixed(0)} s)\n`);
-    results.push({ model: name, measuredAt: new Date().toISOString(), path: c.model, verdict: report.verdict, recommended: report.recommendation.candidateId, whatNext: report.whatNext, optimizeSec, rows, load: report.candidates[1]?.sideBySide?.load });
+    // Every measured candidate on the figures the gates use, so "the recommendation is the best on its gate metric" can be checked.
+    const candidates = report.candidates.map((x) => ({ id: x.id, status: x.status, passed: report.gates.passingIds.includes(x.id), speedup: x.metrics.speedup, speedupInterval: x.intervals?.speedup, memoryReduction: x.metrics.memoryReduction, accuracyRetention: x.metrics.accuracyRetention }));
+    const baselineReasons = report.plan.candidates.find((x) => x.id === report.baselineId)?.reasons;
+    results.push({ model: name, measuredAt: new Date().toISOString(), path: c.model, verdict: report.verdict, recommended: report.recommendation.candidateId, closest: report.gates.closest?.candidateId, baseline: report.baselineId, baselineReasons, candidates, whatNext: report.whatNext, optimizeSec, rows, load: report.candidates[1]?.sideBySide?.load });
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
