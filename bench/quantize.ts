@@ -20,7 +20,7 @@ import type { NamedTensors, Tensor } from "../src/core/tensor.js";
 import { decodeCtcGreedy, readCtcKeys } from "../src/eval/ctc-decode.js";
 import { openOrtSession } from "../src/runtimes/ort/ort-runtime.js";
 import { realOnnxModels } from "../test/fixtures/onnx-test-models.js";
-import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, textLine } from "../test/fixtures/quantize-fixtures.js";
+import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, speechLikeFrames, textLine } from "../test/fixtures/quantize-fixtures.js";
 import { sharedModels } from "../test/fixtures/shared-models.js";
 
 const threadsAll = availableParallelism();
@@ -36,6 +36,8 @@ function log(line: string): void {
 interface MethodCase {
   method: OnnxQuantizeMethod;
   passOptions?: Record<string, unknown>;
+  /** Names the arm when one method runs with several option sets (default: the method). */
+  label?: string;
 }
 
 interface ModelCase {
@@ -146,26 +148,53 @@ async function modelCases(): Promise<ModelCase[]> {
       name: "Silero VAD",
       path: realOnnxModels.vad,
       shapes: { input: [1, 512] },
-      methods: [{ method: "fp16" }, { method: "int8-dynamic", passOptions: { opTypes: ["Conv"] } }, { method: "int8-static" }],
-      calibration: async () => [],
+      methods: [
+        { method: "fp16" },
+        { method: "int8-dynamic", label: "int8-dynamic (LSTM)" },
+        { method: "int8-dynamic", label: "int8-dynamic (Conv, LSTM)", passOptions: { opTypes: ["Conv", "LSTM"] } },
+        // The spectral front end stays float: static ranges crush the quiet frames' log-spectrum features there.
+        { method: "int8-static", passOptions: { excludeNodes: ["Conv_73", "Conv_132", "Conv_137", "Conv_139", "Concat_136"] } },
+      ],
+      calibration: () => vadCalibration(),
       fidelity: async (floatPath, quantizedPath) => {
-        const steps = await runVadSideBySide(floatPath, quantizedPath, 24);
-        const diffs = steps.map(({ float, candidate }) => Math.abs((float.output!.data as Float32Array)[0]! - (candidate.output!.data as Float32Array)[0]!));
-        return { maxSpeechProbabilityDiff: Math.max(...diffs) };
+        const steps = await runVadSideBySide(floatPath, quantizedPath, 300, speechLikeFrames(300));
+        const pairs = steps.map(({ float, candidate }) => [(float.output!.data as Float32Array)[0]!, (candidate.output!.data as Float32Array)[0]!] as const);
+        const diffs = pairs.map(([a, b]) => Math.abs(a - b));
+        return { maxSpeechProbabilityDiff: Math.max(...diffs), meanSpeechProbabilityDiff: diffs.reduce((x, y) => x + y, 0) / diffs.length, decisionAgreement: pairs.filter(([a, b]) => a > 0.5 === b > 0.5).length / pairs.length };
       },
     },
   ];
 }
 
+/** 64 speech-like frames (not the fidelity audio), each with the recurrent state the float model had reached there. */
+async function vadCalibration(): Promise<NamedTensors[]> {
+  const session = await openOrtSession(realOnnxModels.vad);
+  try {
+    const sr: Tensor = { dtype: "int64", dims: [], data: BigInt64Array.of(16000n) };
+    let state: Tensor[] = [0, 1].map(() => ({ dtype: "float32", dims: [2, 1, 64], data: new Float32Array(128) }));
+    const feeds: NamedTensors[] = [];
+    for (const input of speechLikeFrames(64, 17)) {
+      const feed = { input, sr, h: state[0]!, c: state[1]! };
+      feeds.push(feed);
+      const out = await session.run(feed);
+      state = [out.hn!, out.cn!];
+    }
+    return feeds;
+  } finally {
+    await session.close();
+  }
+}
+
 async function writeCalibration(path: string, feeds: readonly NamedTensors[]): Promise<string | undefined> {
   if (feeds.length === 0) return undefined;
-  const rows = feeds.map((feed) => JSON.stringify({ inputs: Object.fromEntries(Object.entries(feed).map(([name, t]) => [name, { dtype: t.dtype, dims: t.dims, data: Array.from(t.data as Float32Array) }])) }));
+  const rows = feeds.map((feed) => JSON.stringify({ inputs: Object.fromEntries(Object.entries(feed).map(([name, t]) => [name, { dtype: t.dtype, dims: t.dims, data: Array.from(t.data as ArrayLike<number | bigint>, Number) }])) }));
   await writeFile(path, rows.join("\n"));
   return path;
 }
 
 interface MethodRecord {
   method: OnnxQuantizeMethod;
+  label: string;
   passOptions: Record<string, unknown>;
   status: "ok" | "refused";
   reason?: string;
@@ -184,8 +213,9 @@ async function benchModel(c: ModelCase, dir: string): Promise<{ model: string; m
   const methods: MethodRecord[] = [];
   const arms: SideBySideArm[] = [];
   for (const m of c.methods) {
-    const output = join(dir, `${slug}-${m.method}.onnx`);
-    const record: MethodRecord = { method: m.method, passOptions: m.passOptions ?? {}, status: "ok" };
+    const output = join(dir, `${slug}-${(m.label ?? m.method).replace(/[^a-z0-9]+/gi, "-")}.onnx`);
+    const label = m.label ?? m.method;
+    const record: MethodRecord = { method: m.method, label, passOptions: m.passOptions ?? {}, status: "ok" };
     let report: QuantizeReport;
     try {
       const start = process.hrtime.bigint();
@@ -195,13 +225,13 @@ async function benchModel(c: ModelCase, dir: string): Promise<{ model: string; m
       record.status = "refused";
       record.reason = (error as Error).message;
       methods.push(record);
-      log(`${c.name} ${m.method}: refused — ${record.reason}`);
+      log(`${c.name} ${label}: refused — ${record.reason}`);
       continue;
     }
     Object.assign(record, { sizeBytesBefore: report.input.sizeBytes, sizeBytesAfter: report.output.sizeBytes, nodesQuantized: report.nodesQuantized, notes: report.log.notes.filter((n) => !n.startsWith("skipped ") && !n.startsWith("kept float32:")) });
     record.fidelity = await c.fidelity(c.path, output);
     methods.push(record);
-    arms.push({ label: m.method, artifactPath: output, format: "onnx", runtime: "ort", settings: {} });
+    arms.push({ label, artifactPath: output, format: "onnx", runtime: "ort", settings: {} });
   }
   const rounds: Record<string, number> = {};
   for (const threads of [...new Set([1, threadsAll])]) {
@@ -218,7 +248,7 @@ async function benchModel(c: ModelCase, dir: string): Promise<{ model: string; m
     });
     rounds[`threads${threads}`] = result.rounds;
     for (const comparison of result.comparisons) {
-      const record = methods.find((m) => m.method === comparison.candidate)!;
+      const record = methods.find((m) => m.label === comparison.candidate)!;
       const { ratio, low, high, pairs } = comparison.latencyRatio;
       record.speedup = { ...record.speedup, [`threads${threads}`]: { ratio, low, high, pairs } };
     }
@@ -226,7 +256,7 @@ async function benchModel(c: ModelCase, dir: string): Promise<{ model: string; m
   for (const m of methods) {
     const speed = Object.entries(m.speedup ?? {}).map(([k, v]) => `${k.replace("threads", "")} thr ${v.ratio.toFixed(2)}× [${v.low.toFixed(2)}, ${v.high.toFixed(2)}]`).join(", ");
     const fidelity = Object.entries(m.fidelity ?? {}).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ");
-    log(`${c.name} ${m.method}: ${m.status === "ok" ? `${speed}; size ×${(m.sizeBytesAfter! / m.sizeBytesBefore!).toFixed(3)}; ${fidelity}; quantize ${m.quantizeMs!.toFixed(0)} ms` : `refused: ${m.reason}`}`);
+    log(`${c.name} ${m.label}: ${m.status === "ok" ? `${speed}; size ×${(m.sizeBytesAfter! / m.sizeBytesBefore!).toFixed(3)}; ${fidelity}; quantize ${m.quantizeMs!.toFixed(0)} ms` : `refused: ${m.reason}`}`);
   }
   return { model: c.name, methods, rounds };
 }
@@ -246,7 +276,7 @@ async function main(): Promise<void> {
       schemaVersion: 2,
       bench: "quantize",
       machine: { cpuModel: cpus()[0]?.model ?? "unknown", logicalCpus: threadsAll, node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg()[0] },
-      method: "speed-ups: src/bench measureInterleaved (each arm in its own child, 150 ms blocks in alternating order, 6–10 rounds, median of per-round latency ratios float/quantized with a 95 % bootstrap interval), synthetic inputs of the shapes given; fidelity on rendered text lines/pages, the 10,000 mnist digits, 24 Silero frames",
+      method: "speed-ups: src/bench measureInterleaved (each arm in its own child, 150 ms blocks in alternating order, 6–10 rounds, median of per-round latency ratios float/quantized with a 95 % bootstrap interval), synthetic inputs of the shapes given; fidelity on rendered text lines/pages, the 10,000 mnist digits, 300 speech-like Silero frames",
       models,
     };
     const file = only ? `quantize-${only.join("-")}.json` : "quantize.json";

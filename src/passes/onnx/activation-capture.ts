@@ -11,7 +11,8 @@ import type { Dataset } from "../../datasets/dataset.js";
 import { writeOnnxModel } from "../../formats/onnx/write-onnx.js";
 import type { PassContext } from "../pass.js";
 
-function floatOutput(name: string) {
+/** A float32 graph output of unknown shape. */
+export function floatOutput(name: string) {
   return create(ValueInfoProtoSchema, {
     name,
     type: create(TypeProtoSchema, { value: { case: "tensorType", value: create(TypeProto_TensorSchema, { elemType: T.FLOAT }) } }),

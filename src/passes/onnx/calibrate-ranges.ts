@@ -11,18 +11,22 @@ export interface CalibratedRanges {
   samples: number;
 }
 
-/** Run the calibration data and reduce each named activation to a range with the chosen method. */
+/** Run the calibration data and reduce each named activation to a range with the chosen method (none for a tensor no sample produced). */
 export async function calibrateRanges(model: ModelProto, tensors: readonly string[], options: RangeCollectorOptions, context: PassContext): Promise<CalibratedRanges> {
   if (options.method === "minmax") return calibrateMinMax(model, tensors, context);
   const collectors = new Map<string, RangeCollector>(tensors.map((name) => [name, createRangeCollector(options)]));
+  const seen = new Set<string>();
   const run = await captureActivations(model, tensors, context.calibrationData, context, (values) => {
     for (const [name, collector] of collectors) {
       const tensor = values[name];
-      if (tensor?.dtype === "float32") collector.add(tensor.data as Float32Array);
+      if (tensor?.dtype !== "float32" || tensor.data.length === 0) continue;
+      collector.add(tensor.data as Float32Array);
+      seen.add(name);
     }
   });
+  // A tensor no sample produced (an If branch never taken) has no range: its nodes stay float.
   const ranges = new Map<string, QuantizationRange>();
-  for (const [name, collector] of collectors) ranges.set(name, collector.computeRange());
+  for (const [name, collector] of collectors) if (seen.has(name)) ranges.set(name, collector.computeRange());
   return { ranges, samples: run.samples };
 }
 

@@ -69,22 +69,23 @@ export class SkipLog {
 export class ScopeTally {
   private readonly scopes = new Map<string, { quantized: Map<string, number>; kept: { id: string; reason: string }[] }>();
 
-  private scope(candidate: CandidateNode) {
-    let entry = this.scopes.get(candidate.scopePath);
+  private scope(path: string) {
+    let entry = this.scopes.get(path);
     if (!entry) {
       entry = { quantized: new Map(), kept: [] };
-      this.scopes.set(candidate.scopePath, entry);
+      this.scopes.set(path, entry);
     }
     return entry;
   }
 
-  quantized(candidate: CandidateNode, as = candidate.node.opType): void {
-    const { quantized } = this.scope(candidate);
-    quantized.set(as, (quantized.get(as) ?? 0) + 1);
+  /** A node of the graph at scope path `path` ("" for the main graph) was quantized. */
+  quantized(path: string, opType: string): void {
+    const { quantized } = this.scope(path);
+    quantized.set(opType, (quantized.get(opType) ?? 0) + 1);
   }
 
-  kept(candidate: CandidateNode, reason: string): void {
-    this.scope(candidate).kept.push({ id: candidate.id, reason });
+  kept(path: string, id: string, reason: string): void {
+    this.scope(path).kept.push({ id, reason });
   }
 
   /** Notes per subgraph and the `nodesQuantizedInSubgraphs` count; nothing for a model without subgraphs. */

@@ -30,7 +30,7 @@ export interface QdqApplyResult {
 const int32Max = 2 ** 31 - 1;
 
 /**
- * Insert QuantizeLinear/DequantizeLinear pairs into the main graph in the layout onnxruntime fuses
+ * Insert QuantizeLinear/DequantizeLinear pairs into the plan's graph in the layout onnxruntime fuses
  * into QLinear kernels: one pair per quantized tensor (so no DQ→Q back and forth), constant scalar
  * scale and zero point shared by the Q and DQ of the pair; weights as constant int8 (symmetric,
  * per channel) behind a DQ; Conv/Gemm biases as int32 with scale = input scale × weight scale;
@@ -39,7 +39,7 @@ const int32Max = 2 ** 31 - 1;
  * Relu/Clip folded into the producer's output range. Nodes in `keepFloat` (and their reads) stay float.
  */
 export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyMap<string, QuantizationParams>, options: QdqApplyOptions, keepFloat: ReadonlySet<string>): QdqApplyResult {
-  const graph = model.graph!;
+  const graph = plan.graph;
   const names = new NameAllocator(model);
   const store = new InitializerStore(names);
   const opsetUpgradedFrom = upgradeOpsetTo10(model, names, options.path);
@@ -133,7 +133,7 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
           floatBytes: data.byteLength,
         };
       }));
-      weightScales = readScales(graph, tensorNames[1]!);
+      weightScales = readScales(ref.graph, tensorNames[1]!);
       node.input[slot] = dequantizeWeight(`${ref.tensor.name}|${variant}`, tensorNames, perChannel ? axis : undefined, ref.tensor.name);
     }
     for (const { ref, slot } of nodePlan.constants) {
@@ -162,8 +162,9 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
 
   // Rewire every reader of a quantized activation (except nodes kept float) to its DequantizeLinear output.
   const rewritten: NodeProto[] = [...weightNodes];
-  const graphInputs = new Set(graph.input.map((i) => i.name));
-  for (const [tensor, pair] of pairs) if (graphInputs.has(tensor)) rewritten.push(...pair);
+  // Pairs of values no node here produces (graph inputs, outer-scope values read by an If branch) go first.
+  const produced = new Set(graph.node.flatMap((node) => node.output));
+  for (const [tensor, pair] of pairs) if (!produced.has(tensor)) rewritten.push(...pair);
   for (const node of graph.node) {
     if (!floatNodes.has(node)) {
       node.input.forEach((name, i) => {

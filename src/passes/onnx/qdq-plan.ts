@@ -1,4 +1,4 @@
-import { TensorProto_DataType as T, type ModelProto, type NodeProto } from "onnx-buf";
+import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto } from "onnx-buf";
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
 import { findCandidateNodes, SkipLog } from "./candidate-nodes.js";
 import { inferElementTypes } from "./element-types.js";
@@ -66,6 +66,8 @@ export interface QdqNodePlan {
 }
 
 export interface QdqPlan {
+  /** The graph the plan rewrites: the main graph or one If branch. */
+  graph: GraphProto;
   nodes: QdqNodePlan[];
   /** Every activation needing a calibrated range (shared outputs borrow their input's), de-duplicated. */
   tensors: string[];
@@ -78,6 +80,11 @@ export interface QdqPlanOptions {
   excludeOpTypes: readonly string[];
   /** Fold Relu/Clip into the preceding quantized output (needs asymmetric activations). */
   foldActivations: boolean;
+  /**
+   * Plan this graph only (an If branch, whose activations calibration reaches through the If's outputs);
+   * default: the main graph, with subgraph nodes skipped and logged.
+   */
+  graph?: GraphProto;
 }
 
 /** Per-channel axis of a weight: Conv filters by output channel (0); ConvTranspose [C_in, C_out…] by 1; MatMul B [K, N] by column (1); Gemm by N. */
@@ -88,29 +95,30 @@ function weightAxis(node: NodeProto): number {
 }
 
 /** The clamp bounds of a Clip (attributes before opset 11, constant inputs after), if readable. */
-function clipLowerBound(node: NodeProto, constants: ConstantIndex, model: ModelProto): number | undefined {
+function clipLowerBound(node: NodeProto, constants: ConstantIndex, graph: GraphProto): number | undefined {
   if (node.opType === "Relu") return 0;
   const attribute = node.attribute.find((a) => a.name === "min");
   if (attribute) return attribute.f;
   const name = node.input[1];
   if (!name) return -Infinity;
-  const ref = constants.resolve(model.graph!, name);
+  const ref = constants.resolve(graph, name);
   if (!ref || ref.tensor.dataType !== T.FLOAT) return undefined;
   return readFloat32(ref.tensor)[0];
 }
 
 /**
- * Decide, for the main graph, which nodes static QDQ quantizes and which activations need
- * calibration ranges. Subgraph nodes are skipped: their activations cannot be exposed as model
- * outputs for calibration. Elementwise ops are quantized only where they touch the int8 region
+ * Decide, for one graph (the main graph unless `options.graph` names an If branch), which nodes static
+ * QDQ quantizes and which activations need calibration ranges. Planning the main graph skips subgraph
+ * nodes. Elementwise ops are quantized only where they touch the int8 region
  * (an input from a quantized node, or a weighted consumer), so float-only islands such as a
  * LayerNorm's inner arithmetic are not wrapped in conversions that buy nothing.
  */
 export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   const skips = new SkipLog();
-  const graph = model.graph!;
+  const graph = options.graph ?? model.graph!;
   const constants = new ConstantIndex(model);
-  const { types } = inferElementTypes(graph);
+  const inferred = inferElementTypes(model.graph!);
+  const types = graph === model.graph ? inferred.types : inferred.subgraphs.get(graph)!;
   const graphOutputs = new Set(graph.output.map((o) => o.name));
   const consumers = new Map<string, NodeProto[]>();
   for (const node of graph.node) for (const name of node.input) if (name) consumers.set(name, [...(consumers.get(name) ?? []), node]);
@@ -121,11 +129,11 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   for (const candidate of findCandidateNodes(model, options, skips)) {
     const { node, id } = candidate;
     const kind = qdqOpKinds[node.opType as QdqOpType];
-    if (candidate.scopePath !== "") {
-      skips.skip(id, "inside a subgraph (its activations cannot be calibrated)");
+    if (candidate.graph !== graph) {
+      if (!options.graph) skips.skip(id, "inside a subgraph (auto plans the main graph only; int8-static quantizes If branches)");
       continue;
     }
-    const plan = kind === "weighted" ? planWeighted(node, id, constants, model, skips) : planOther(node, id, kind, constants, model, isActivation, skips);
+    const plan = kind === "weighted" ? planWeighted(node, id, constants, graph, skips) : planOther(node, id, kind, constants, graph, isActivation, skips);
     if (!plan) continue;
     if (plan.activations.some((name) => !isActivation(name))) {
       skips.skip(id, "an activation input is not a float32 value");
@@ -163,7 +171,7 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
       const activation = readers[0];
       if (readers.length !== 1 || !activation || !foldableActivations.has(activation.opType) || (activation.domain !== "" && activation.domain !== "ai.onnx")) continue;
       const output = activation.output[0];
-      const lower = clipLowerBound(activation, constants, model);
+      const lower = clipLowerBound(activation, constants, graph);
       // The quantized range always holds 0, so the clamp at 0 (Relu) or below 0 comes for free.
       if (!output || graphOutputs.has(output) || !types.isFloat32(output) || lower === undefined || lower > 0) continue;
       p.fold = { node: activation, output };
@@ -185,11 +193,10 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   }
   for (const n of kept) if (n.fold && !n.outputs.includes(n.fold.output)) delete n.fold;
   const tensors = [...new Set(kept.filter((n) => n.kind !== "shared").flatMap((n) => [...n.activations, ...n.outputs]))];
-  return { nodes: kept, tensors, skips };
+  return { graph, nodes: kept, tensors, skips };
 }
 
-function planWeighted(node: NodeProto, id: string, constants: ConstantIndex, model: ModelProto, skips: SkipLog): QdqNodePlan | undefined {
-  const graph = model.graph!;
+function planWeighted(node: NodeProto, id: string, constants: ConstantIndex, graph: GraphProto, skips: SkipLog): QdqNodePlan | undefined {
   const resolve = (slot: number) => (node.input[slot] ? constants.resolve(graph, node.input[slot]!) : undefined);
   const weightRef = resolve(1);
   const isMatMul = node.opType === "MatMul";
@@ -224,14 +231,14 @@ function planOther(
   id: string,
   kind: Exclude<QdqKind, "weighted">,
   constants: ConstantIndex,
-  model: ModelProto,
+  graph: GraphProto,
   isActivation: (name: string | undefined) => name is string,
   skips: SkipLog,
 ): QdqNodePlan | undefined {
   const plan: QdqNodePlan = { node, id, kind, activations: [], constants: [], outputs: [] };
   if (kind === "elementwise") {
     for (const [slot, name] of node.input.entries()) {
-      const ref = name ? constants.resolve(model.graph!, name) : undefined;
+      const ref = name ? constants.resolve(graph, name) : undefined;
       if (ref && ref.tensor.dataType === T.FLOAT) plan.constants.push({ ref, slot });
       else if (isActivation(name)) plan.activations.push(name);
       else {

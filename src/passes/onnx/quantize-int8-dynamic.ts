@@ -40,7 +40,6 @@ function weightsOf(tensor: Pick<QuantizedTensor, "scales" | "zeroPoints">, type:
 }
 
 class DynamicQuantizer {
-  readonly log: PassLog = emptyLog();
   readonly skips = new SkipLog();
   private readonly names: NameAllocator;
   private readonly constants: ConstantIndex;
@@ -244,6 +243,32 @@ export function replaceNode(graph: GraphProto, node: NodeProto, replacement: Nod
   graph.node.splice(index, 1, ...replacement);
 }
 
+/**
+ * Rewrite every candidate of `options.opTypes` (any graph) into its dynamic int8 form in place, noting
+ * each in `tally`; returns how many were rewritten, the skips, and the weight bytes replaced.
+ */
+export function rewriteDynamic(model: ModelProto, options: QuantizeInt8DynamicOptions, tally: ScopeTally, context?: Pick<PassContext, "progress" | "signal">): { quantized: number; skips: SkipLog; store: InitializerStore } {
+  const quantizer = new DynamicQuantizer(model, options);
+  const candidates = findCandidateNodes(model, { opTypes: options.opTypes, excludeNodes: options.excludeNodes }, quantizer.skips);
+  context?.progress?.start("quantize int8-dynamic", candidates.length);
+  let quantized = 0;
+  for (const [index, candidate] of candidates.entries()) {
+    context?.signal?.throwIfAborted();
+    const result = quantizer.rewrite(candidate);
+    if (typeof result === "string") {
+      quantizer.skips.skip(candidate.id, result);
+      tally.kept(candidate.scopePath, candidate.id, result);
+    } else {
+      replaceNode(candidate.graph, candidate.node, result);
+      tally.quantized(candidate.scopePath, candidate.node.opType);
+      quantized++;
+    }
+    context?.progress?.update(index + 1, candidate.id);
+  }
+  context?.progress?.finish(`${quantized} nodes quantized`);
+  return { quantized, skips: quantizer.skips, store: quantizer.store };
+}
+
 /** MatMul/Gemm/LSTM (and optionally Conv) weights to int8, in every graph; activations quantized at run time. */
 export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
   id: "onnx.quantize.int8-dynamic",
@@ -272,39 +297,21 @@ export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
  */
 export function rewriteInt8Dynamic(inputFile: PassInputFile, options: QuantizeInt8DynamicOptions, context: Pick<PassContext, "progress" | "signal">): PassLog {
   const model = inputFile.model;
-  const quantizer = new DynamicQuantizer(model, options);
-  const candidates = findCandidateNodes(model, { opTypes: options.opTypes, excludeNodes: options.excludeNodes }, quantizer.skips);
-  context.progress?.start("quantize int8-dynamic", candidates.length);
-  let quantized = 0;
   const tally = new ScopeTally();
-  for (const [index, candidate] of candidates.entries()) {
-    context.signal?.throwIfAborted();
-    const result = quantizer.rewrite(candidate);
-    if (typeof result === "string") {
-      quantizer.skips.skip(candidate.id, result);
-      tally.kept(candidate, result);
-    } else {
-      replaceNode(candidate.graph, candidate.node, result);
-      tally.quantized(candidate);
-      quantized++;
-    }
-    context.progress?.update(index + 1, candidate.id);
-  }
-  context.progress?.finish(`${quantized} nodes quantized`);
+  const { quantized, skips, store } = rewriteDynamic(model, options, tally, context);
   if (quantized === 0) {
     throw new EdgeforgeError("NOTHING_TO_DO", `${inputFile.path} has no ${options.opTypes.join("/")} node with a constant float32 weight to quantize`, {
       hint: options.opTypes.includes("Conv") ? "the model may already be quantized" : "for convolutional models add Conv (--op-types MatMul,Gemm,Conv) or use int8-static",
-      details: { path: inputFile.path, skipped: quantizer.skips.skipped.slice(0, 20) },
+      details: { path: inputFile.path, skipped: skips.skipped.slice(0, 20) },
     });
   }
   ensureOpsetImport(model, "com.microsoft", 1);
   removeUnusedConstants(model);
-  const log = quantizer.log;
-  log.notes.unshift(...inputFile.notes);
+  const log = emptyLog(inputFile.notes);
   addCount(log, "nodesQuantized", quantized);
-  addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
-  addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
+  addCount(log, "weightBytesBefore", store.floatBytes);
+  addCount(log, "weightBytesAfter", store.quantizedBytes);
   tally.writeTo(log);
-  quantizer.skips.writeTo(log);
+  skips.writeTo(log);
   return log;
 }

@@ -1,20 +1,24 @@
-import type { ModelProto } from "onnx-buf";
+import type { GraphProto, ModelProto } from "onnx-buf";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { computeQuantizationParams, type QuantizationParams, type QuantizationRange } from "../../kernels/linear-quantization.js";
 import { calibrationMethods } from "../../kernels/range-collector.js";
+import { walkGraphs } from "../../formats/onnx/graph-walk.js";
 import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
-import { calibrateRanges } from "./calibrate-ranges.js";
+import { calibrateRanges, type CalibratedRanges } from "./calibrate-ranges.js";
+import { ScopeTally } from "./candidate-nodes.js";
 import { excludeNodesOption, excludeOpTypesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
-import { removeUnusedConstants } from "./graph-edit.js";
+import { ensureOpsetImport, nodeId, removeUnusedConstants } from "./graph-edit.js";
 import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
 import { describeFloatIslands } from "./float-islands.js";
 import { NameAllocator } from "./graph-edit.js";
 import { detectInt8Format } from "./int8-format.js";
 import { applyQdq, type QdqApplyResult } from "./qdq-apply.js";
-import { defaultQdqOpTypes, planQdq, qdqOpTypes, type QdqOpType, type QdqPlan } from "./qdq-plan.js";
+import { defaultQdqOpTypes, planQdq, qdqOpKinds, qdqOpTypes, type QdqOpType, type QdqPlan } from "./qdq-plan.js";
 import { prepareForQdq, type PrepareCounts } from "./qdq-prepare.js";
+import { quantizeInt8DynamicOptionsSchema, rewriteDynamic } from "./quantize-int8-dynamic.js";
+import { exposeSubgraphValues, reachableFromMain } from "./subgraph-exposure.js";
 
 export const quantizeInt8StaticOptionsSchema = z.object({
   opTypes: z
@@ -59,30 +63,99 @@ export function activationParams(ranges: ReadonlyMap<string, QuantizationRange>,
   return params;
 }
 
+/** The QDQ plans of a model: its main graph's, and, when asked for, one per If branch. */
+export interface StaticPlans {
+  plan: QdqPlan;
+  prepared: PrepareCounts;
+  subgraphPlans: QdqPlan[];
+}
+
 /**
  * Prepare the float graph (per-channel affines folded into Convs, Div by constants as Mul) and plan the QDQ
- * rewrite, refusing a model with nothing to quantize. Deterministic: the auto pass re-plans fresh
- * copies and matches nodes by id.
+ * rewrite of the main graph and, with `subgraphs`, of every If branch (their activations reach calibration
+ * through the If outputs; Loop/Scan bodies stay float, noted in `tally`), refusing a model with nothing to
+ * quantize (`otherQuantized`: nodes another rewrite already quantized). Deterministic: the auto pass re-plans
+ * fresh copies and matches nodes by id.
  */
-export function planStatic(model: ModelProto, options: ResolvedStaticOptions, path: string): { plan: QdqPlan; prepared: PrepareCounts } {
+export function planStatic(model: ModelProto, options: ResolvedStaticOptions, path: string, subgraphs?: { tally: ScopeTally; otherQuantized: number }): StaticPlans {
   const prepared = prepareForQdq(model, new NameAllocator(model));
-  const plan = planPrepared(model, options);
-  if (plan.nodes.every((n) => n.kind === "shared")) {
-    throw new EdgeforgeError("NOTHING_TO_DO", `${path} has no node in its main graph that static int8 can quantize (ops tried: ${options.opTypes.join(", ")})`, {
-      hint: "the model may have no such ops, hold them only inside If/Loop subgraphs (try int8-dynamic), or be quantized already",
+  const plan = planPrepared(model, options, subgraphs ? model.graph! : undefined);
+  const subgraphPlans: QdqPlan[] = [];
+  if (subgraphs) {
+    for (const scope of [...walkGraphs(model.graph!)].slice(1)) {
+      const scoped = planPrepared(model, options, scope.graph);
+      if (scoped.nodes.length === 0 && scoped.skips.skipped.length === 0) continue;
+      if (!reachableFromMain(scope)) {
+        for (const n of scoped.nodes) subgraphs.tally.kept(scope.path, n.id, "inside a Loop/Scan body: its activations have no single value to calibrate");
+        continue;
+      }
+      subgraphPlans.push(scoped);
+    }
+  }
+  const quantizable = [plan, ...subgraphPlans].some((p) => p.nodes.some((n) => n.kind !== "shared"));
+  if (!quantizable && (subgraphs?.otherQuantized ?? 0) === 0) {
+    const where = subgraphs ? "" : " in its main graph";
+    throw new EdgeforgeError("NOTHING_TO_DO", `${path} has no node${where} that static int8 can quantize (ops tried: ${options.opTypes.join(", ")})`, {
+      hint: "the model may have no such ops, hold them only inside Loop/Scan bodies (try int8-dynamic), or be quantized already",
       details: { path, skipped: plan.skips.skipped.slice(0, 20) },
     });
   }
-  return { plan, prepared };
+  return { plan, prepared, subgraphPlans };
 }
 
-/** Plan the QDQ rewrite of a graph planStatic has already prepared (the auto pass plans copies of it). */
-export function planPrepared(model: ModelProto, options: ResolvedStaticOptions): QdqPlan {
-  return planQdq(model, { ...options, foldActivations: options.foldActivations && !options.activationSymmetric });
+/**
+ * Calibrate the activations of every plan: If-branch values are threaded out to the main graph for the
+ * runs and mapped back; a value whose branch no sample ran gets no range (its nodes stay float).
+ */
+async function calibratePlans(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext): Promise<CalibratedRanges> {
+  const exposed = exposeSubgraphValues(model, planned.subgraphPlans.flatMap((p) => p.tensors), new NameAllocator(model));
+  let calibrated: CalibratedRanges;
+  try {
+    const tensors = [...planned.plan.tensors, ...exposed.aliases.values()];
+    calibrated = await calibrateRanges(model, tensors, { method: options.calibrationMethod, percentile: options.percentile, symmetric: options.activationSymmetric }, context);
+  } finally {
+    exposed.restore();
+  }
+  for (const [name, alias] of exposed.aliases) {
+    const range = calibrated.ranges.get(alias);
+    calibrated.ranges.delete(alias);
+    if (range) calibrated.ranges.set(name, range);
+  }
+  return calibrated;
+}
+
+/** Apply each If branch's plan, and note per branch what was quantized and what stayed float and why. */
+function applySubgraphPlans(model: ModelProto, planned: StaticPlans, params: ReadonlyMap<string, QuantizationParams>, options: ResolvedStaticOptions & { path: string }, tally: ScopeTally, log: PassLog): void {
+  const paths = new Map<GraphProto, string>([...walkGraphs(model.graph!)].map((scope) => [scope.graph, scope.path]));
+  for (const plan of planned.subgraphPlans) {
+    const path = paths.get(plan.graph)!;
+    const result = applyQdq(model, plan, params, options, new Set());
+    const quantized = new Set(result.quantizedNodes);
+    for (const n of plan.nodes) {
+      if (quantized.has(n.id)) tally.quantized(path, n.node.opType);
+      else if (n.kind === "shared") tally.kept(path, n.id, "its input is not quantized");
+      else tally.kept(path, n.id, "not calibrated: no calibration sample ran this branch");
+    }
+    // Skipped weighted ops are worth naming; the integer shape arithmetic around them is not.
+    const weighted = new Set(plan.graph.node.filter((node) => qdqOpKinds[node.opType as QdqOpType] === "weighted").map(nodeId));
+    for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);
+    addCount(log, "nodesQuantized", result.quantizedNodes.length);
+    addCount(log, "weightBytesBefore", result.store.floatBytes);
+    addCount(log, "weightBytesAfter", result.store.quantizedBytes);
+    addCount(log, "tensorsQuantized", result.quantizedTensors);
+  }
+}
+
+/**
+ * Plan the QDQ rewrite of a graph planStatic has already prepared (the auto pass plans copies of it): the
+ * main graph (subgraph nodes skipped and logged), or only `graph` when given.
+ */
+export function planPrepared(model: ModelProto, options: ResolvedStaticOptions, graph?: GraphProto): QdqPlan {
+  return planQdq(model, { ...options, foldActivations: options.foldActivations && !options.activationSymmetric, ...(graph ? { graph } : {}) });
 }
 
 /** Counts and notes shared by the static and auto passes. */
-export function logQdq(log: PassLog, model: ModelProto, planned: ReturnType<typeof planStatic>, result: QdqApplyResult, samples: number): void {
+export function logQdq(log: PassLog, model: ModelProto, planned: StaticPlans, result: QdqApplyResult, samples: number): void {
   const { plan, prepared } = planned;
   addCount(log, "nodesQuantized", result.quantizedNodes.length);
   addCount(log, "calibrationSamples", samples);
@@ -115,11 +188,27 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
     const model = inputFile.model;
     const log = emptyLog(inputFile.notes);
     const resolved = await resolveInt8Format(options, log, context.signal);
-    const planned = planStatic(model, resolved, input.path);
-    const { ranges, samples } = await calibrateRanges(model, planned.plan.tensors, { method: options.calibrationMethod, percentile: options.percentile, symmetric: options.activationSymmetric }, context);
-    const result = applyQdq(model, planned.plan, activationParams(ranges, resolved), { ...resolved, path: input.path }, new Set());
+    // QDQ has no LSTM kernel: LSTMs get onnxruntime's dynamic int8 LSTM (weights int8, no calibration needed).
+    const tally = new ScopeTally();
+    const lstmOptions = quantizeInt8DynamicOptionsSchema.parse({ opTypes: ["LSTM"], perChannel: resolved.perChannel, reduceRange: resolved.reduceRange, excludeNodes: options.excludeNodes });
+    const lstm = options.excludeOpTypes.includes("LSTM") ? undefined : rewriteDynamic(model, lstmOptions, tally);
+    const planned = planStatic(model, resolved, input.path, { tally, otherQuantized: lstm?.quantized ?? 0 });
+    const { ranges, samples } = await calibratePlans(model, planned, options, context);
+    const params = activationParams(ranges, resolved);
+    const applyOptions = { ...resolved, path: input.path };
+    const result = applyQdq(model, planned.plan, params, applyOptions, new Set());
+    for (const id of result.quantizedNodes) tally.quantized("", planned.plan.nodes.find((n) => n.id === id)!.node.opType);
+    applySubgraphPlans(model, planned, params, applyOptions, tally, log);
+    if (lstm && lstm.quantized > 0) {
+      ensureOpsetImport(model, "com.microsoft", 1);
+      addCount(log, "nodesQuantized", lstm.quantized);
+      addCount(log, "weightBytesBefore", lstm.store.floatBytes);
+      addCount(log, "weightBytesAfter", lstm.store.quantizedBytes);
+      log.notes.push(`${lstm.quantized} LSTM(s) → com.microsoft.DynamicQuantizeLSTM: int8 weights, activations quantized at run time (QDQ has no LSTM kernel)`);
+    }
     removeUnusedConstants(model);
     logQdq(log, model, planned, result, samples);
+    tally.writeTo(log);
     const artifact = await writePassOutput(model, outputPath, {
       input, inputFile, passId: quantizeInt8StaticPass.id, passVersion: quantizeInt8StaticPass.version, options, externalData: options.externalData, context, log: log,
     });
