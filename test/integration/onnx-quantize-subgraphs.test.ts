@@ -110,7 +110,7 @@ describe("int8-static inside Silero VAD's If subgraphs", () => {
     });
     const notes = result.log.notes.join("\n");
     expect(notes).toMatch(/subgraph If_25\/then_branch: \d+ of \d+ candidate node\(s\) quantized \(Conv×14/);
-    expect(notes).toMatch(/subgraph If_25\/else_branch: 0 of \d+ .*Conv_\d+ \(not calibrated: no calibration sample ran this branch\)/);
+    expect(notes).toMatch(/subgraph If_25\/else_branch: 0 of \d+ .*Conv_\d+ \(not calibrated: no calibration sample ran it\)/);
     expect(notes).toMatch(/8 LSTM\(s\) → com.microsoft.DynamicQuantizeLSTM/);
     expect(notes).toMatch(/output loaded and run once/);
 

@@ -108,10 +108,12 @@ export function planStatic(model: ModelProto, options: ResolvedStaticOptions, pa
  * runs and mapped back; a value whose branch no sample ran gets no range (its nodes stay float).
  */
 async function calibratePlans(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext): Promise<CalibratedRanges> {
-  const exposed = exposeSubgraphValues(model, planned.subgraphPlans.flatMap((p) => p.tensors), new NameAllocator(model));
+  const branchTensors = planned.subgraphPlans.flatMap((p) => p.tensors);
+  const exposed = exposeSubgraphValues(model, branchTensors, new NameAllocator(model));
   let calibrated: CalibratedRanges;
   try {
-    const tensors = [...planned.plan.tensors, ...exposed.aliases.values()];
+    // A branch may also read main-graph values: those are calibrated under their own names.
+    const tensors = [...new Set([...planned.plan.tensors, ...branchTensors.map((name) => exposed.aliases.get(name) ?? name)])];
     calibrated = await calibrateRanges(model, tensors, { method: options.calibrationMethod, percentile: options.percentile, symmetric: options.activationSymmetric }, context);
   } finally {
     exposed.restore();
@@ -124,21 +126,25 @@ async function calibratePlans(model: ModelProto, planned: StaticPlans, options: 
   return calibrated;
 }
 
-/** Apply each If branch's plan, and note per branch what was quantized and what stayed float and why. */
+/** Note in `tally` what became of one plan's nodes: quantized, or float and why (skipped weighted ops too). */
+function tallyPlan(tally: ScopeTally, path: string, plan: QdqPlan, result: QdqApplyResult): void {
+  const quantized = new Set(result.quantizedNodes);
+  for (const n of plan.nodes) {
+    if (quantized.has(n.id)) tally.quantized(path, n.node.opType);
+    else if (n.kind === "shared") tally.kept(path, n.id, "its input is not quantized");
+    else tally.kept(path, n.id, "not calibrated: no calibration sample ran it");
+  }
+  // Skipped weighted ops are worth naming; the integer shape arithmetic around them is not.
+  const weighted = new Set(plan.graph.node.filter((node) => qdqOpKinds[node.opType as QdqOpType] === "weighted").map(nodeId));
+  for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);
+}
+
+/** Apply each If branch's plan, adding its counts to the log and its outcome to `tally`. */
 function applySubgraphPlans(model: ModelProto, planned: StaticPlans, params: ReadonlyMap<string, QuantizationParams>, options: ResolvedStaticOptions & { path: string }, tally: ScopeTally, log: PassLog): void {
   const paths = new Map<GraphProto, string>([...walkGraphs(model.graph!)].map((scope) => [scope.graph, scope.path]));
   for (const plan of planned.subgraphPlans) {
-    const path = paths.get(plan.graph)!;
     const result = applyQdq(model, plan, params, options, new Set());
-    const quantized = new Set(result.quantizedNodes);
-    for (const n of plan.nodes) {
-      if (quantized.has(n.id)) tally.quantized(path, n.node.opType);
-      else if (n.kind === "shared") tally.kept(path, n.id, "its input is not quantized");
-      else tally.kept(path, n.id, "not calibrated: no calibration sample ran this branch");
-    }
-    // Skipped weighted ops are worth naming; the integer shape arithmetic around them is not.
-    const weighted = new Set(plan.graph.node.filter((node) => qdqOpKinds[node.opType as QdqOpType] === "weighted").map(nodeId));
-    for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);
+    tallyPlan(tally, paths.get(plan.graph)!, plan, result);
     addCount(log, "nodesQuantized", result.quantizedNodes.length);
     addCount(log, "weightBytesBefore", result.store.floatBytes);
     addCount(log, "weightBytesAfter", result.store.quantizedBytes);
@@ -175,7 +181,7 @@ export function logQdq(log: PassLog, model: ModelProto, planned: StaticPlans, re
 /** Static int8 QDQ quantization with activation ranges from calibration data. */
 export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
   id: "onnx.quantize.int8-static",
-  version: "2",
+  version: "3",
   description: "QDQ int8 for activations and weights (per-channel), activation ranges calibrated on user data (minmax, percentile, entropy)",
   inputFormat: "onnx",
   outputFormat: "onnx",
@@ -197,7 +203,7 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
     const params = activationParams(ranges, resolved);
     const applyOptions = { ...resolved, path: input.path };
     const result = applyQdq(model, planned.plan, params, applyOptions, new Set());
-    for (const id of result.quantizedNodes) tally.quantized("", planned.plan.nodes.find((n) => n.id === id)!.node.opType);
+    tallyPlan(tally, "", planned.plan, result);
     applySubgraphPlans(model, planned, params, applyOptions, tally, log);
     if (lstm && lstm.quantized > 0) {
       ensureOpsetImport(model, "com.microsoft", 1);
