@@ -52,6 +52,7 @@ async function calibrateMinMax(model: ModelProto, tensors: readonly string[], co
     reductions,
   );
   const ranges = new Map<string, QuantizationRange>();
-  for (const { name, range } of outputs) ranges.set(name, range.min > range.max ? { min: 0, max: 0 } : range);
+  // Never seen (an If branch no sample ran: its empty stand-in reduces to ±inf): no range, the nodes stay float.
+  for (const { name, range } of outputs) if (range.min <= range.max) ranges.set(name, range);
   return { ranges, samples: run.samples };
 }
