@@ -49,6 +49,7 @@ export function registerCertifyCommand(program: Command): void {
       });
       if (flags.json) printJson(result);
       for (const check of result.approval.checks) printHuman(`${check.passed ? "pass" : check.required ? "FAIL" : "warn"}  ${check.section}: ${check.name} — ${check.detail}`);
+      for (const skipped of result.notApplicable) printHuman(`n/a   ${skipped.section}: ${skipped.name} — ${skipped.reason}`);
       printHuman(result.approval.approved ? `approved for deployment (${result.artifact.name}, sha256 ${result.artifact.sha256})` : `NOT approved: ${result.approval.failed.length} required check(s) failed`);
       if (result.signature) printHuman(`signed: ${result.signature.path} (key ${result.signature.keyHint.slice(0, 16)}…) + provenance, test-result and verification-summary attestations`);
       if (result.registry) printHuman(`registered ${result.registry.model}@${result.registry.version} in ${result.registry.path}`);

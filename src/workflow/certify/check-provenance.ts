@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { EdgeforgeError } from "../../core/errors.js";
 import { getGgufString } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
@@ -72,10 +74,25 @@ async function readModelFacts(path: string, format: string): Promise<ModelFacts>
     const producer = author ?? quantizedBy;
     return { opDomains: [], externalData: { files: [], insideModelFolder: true }, ...(licence ? { licence } : {}), ...(producer ? { producer } : {}), opsets: [] };
   }
+  if (format === "mlx") return { opDomains: [], externalData: await readMlxWeightFiles(path), opsets: [] };
   return { opDomains: [], externalData: { files: [], insideModelFolder: true }, opsets: [] };
 }
 
-/** Security (file digests, size limit, external data, op domains, registry lineage) and compliance (licence, producer, opset/IR, runtime). */
+/** The weight files an MLX folder's model.safetensors.index.json names: each must lie inside the folder. */
+async function readMlxWeightFiles(folder: string): Promise<SecuritySection["externalData"]> {
+  let text: string;
+  try {
+    text = await readFile(join(folder, "model.safetensors.index.json"), "utf8");
+  } catch {
+    return { files: [], insideModelFolder: true };
+  }
+  const index = JSON.parse(text) as { weight_map?: Record<string, string> };
+  const files = [...new Set(Object.values(index.weight_map ?? {}))].sort();
+  const outside = files.filter((name) => isAbsolute(name) || relative(folder, resolve(folder, name)).startsWith(".."));
+  return { files, insideModelFolder: outside.length === 0, ...(outside.length > 0 ? { error: `model.safetensors.index.json names weight files outside the folder: ${outside.join(", ")}` } : {}) };
+}
+
+/** Security (file digests, size limit, external data / MLX weight files, op domains, registry lineage) and compliance (licence, producer, opset/IR, runtime). */
 export async function checkProvenance(
   path: string,
   format: string,

@@ -151,7 +151,7 @@ function collectChecks(c: Omit<Certification, "approval" | "monitoring" | "signa
   checks.push({ section: "stress", name: "memory bounded", required: true, passed: s.rssGrowthBytes <= s.maxRssGrowthBytes, detail: `RSS grew ${(s.rssGrowthBytes / 1048576).toFixed(1)} MiB from the first level to the last (limit ${(s.maxRssGrowthBytes / 1048576).toFixed(0)} MiB)` });
   const sec = c.security;
   checks.push({ section: "security", name: "file size limit", required: true, passed: sec.oversizedFiles.length === 0, detail: sec.oversizedFiles.length === 0 ? `every file ≤ ${sec.maxFileBytes} bytes` : `above the limit: ${sec.oversizedFiles.join(", ")}` });
-  checks.push({ section: "security", name: "external data inside the model folder", required: true, passed: sec.externalData.insideModelFolder, detail: sec.externalData.error ?? `${sec.externalData.files.length} external data file(s)` });
+  checks.push({ section: "security", name: "external data inside the model folder", required: true, passed: sec.externalData.insideModelFolder, detail: sec.externalData.error ?? `${sec.externalData.files.length} ${c.artifact.format === "mlx" ? "weight file(s) named by model.safetensors.index.json" : "external data file(s)"}` });
   if (c.artifact.format !== "mlx") checks.push({ section: "security", name: "known op domains only", required: true, passed: sec.unknownOpDomains.length === 0, detail: sec.unknownOpDomains.length === 0 ? `domains: ${sec.opDomains.join(", ") || "n/a"}` : `unknown: ${sec.unknownOpDomains.join(", ")}` });
   checks.push({ section: "security", name: "weights from the registry's lineage", required: requireLineage, passed: sec.registryLineage.registered, detail: sec.registryLineage.note });
   const comp = c.compliance;
