@@ -5,6 +5,7 @@ import { streamedRawData } from "../../src/formats/onnx/streamed-raw-data.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { describeOnnxArtifact, readPassInput } from "../../src/passes/onnx/onnx-pass-io.js";
 import { quantizeInt8DynamicOptionsSchema, rewriteInt8Dynamic } from "../../src/passes/onnx/quantize-int8-dynamic.js";
+import { convertFp16OptionsSchema, rewriteFp16 } from "../../src/passes/onnx/convert-fp16.js";
 import { writeBertShapedModel } from "../fixtures/bert-shaped-model.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { sharedModels } from "../fixtures/shared-models.js";
@@ -12,26 +13,26 @@ import { useTempDir } from "../fixtures/temp-dir.js";
 
 const temp = useTempDir("edgeforge-quantize-streamed-");
 
-/** The model the int8-dynamic rewrite makes from weights read into memory (the path before streaming). */
-async function inMemoryOutput(path: string, passOptions: Record<string, unknown>, out: string): Promise<Buffer> {
-  const options = quantizeInt8DynamicOptionsSchema.parse(passOptions);
+/** The model a rewrite makes from weights read into memory (the path before streaming). */
+async function inMemoryOutput(path: string, method: "int8-dynamic" | "fp16", passOptions: Record<string, unknown>, out: string): Promise<Buffer> {
   const input = await describeOnnxArtifact(path);
-  const inputFile = await readPassInput(input, out, { workDir: temp.path }, { liftFloat16: true });
-  rewriteInt8Dynamic(inputFile, options, {});
+  const inputFile = await readPassInput(input, out, { workDir: temp.path }, { liftFloat16: method === "int8-dynamic" });
+  if (method === "fp16") rewriteFp16(inputFile, convertFp16OptionsSchema.parse(passOptions), {});
+  else rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse(passOptions), {});
   await writeOnnxModel(inputFile.model, out);
   return readFile(out);
 }
 
-async function expectSameAsInMemory(path: string, passOptions: Record<string, unknown>, name: string): Promise<void> {
+async function expectSameAsInMemory(path: string, passOptions: Record<string, unknown>, name: string, method: "int8-dynamic" | "fp16" = "int8-dynamic"): Promise<void> {
   const streamed = temp.join(`${name}-streamed.onnx`);
   // quantize() streams the weights, and loads and runs the output once in onnxruntime.
-  const report = await quantize(path, { method: "int8-dynamic", output: streamed, passOptions });
+  const report = await quantize(path, { method, output: streamed, passOptions });
   expect(report.log.notes.join("\n")).toMatch(/output loaded and run once/);
-  const reference = await inMemoryOutput(path, passOptions, temp.join(`${name}-in-memory.onnx`));
+  const reference = await inMemoryOutput(path, method, passOptions, temp.join(`${name}-in-memory.onnx`));
   expect(Buffer.compare(await readFile(streamed), reference)).toBe(0);
 }
 
-describe("int8-dynamic with streamed weights writes the same bytes as from weights in memory", () => {
+describe("int8-dynamic and fp16 with streamed weights write the same bytes as from weights in memory", () => {
   it("BERT-base layer shapes: per tensor and per column, int8 and uint8, reduced range", async () => {
     const path = temp.join("bert.onnx");
     await writeBertShapedModel(path, 1);
@@ -54,5 +55,18 @@ describe("int8-dynamic with streamed weights writes the same bytes as from weigh
 
   it("mnist-8 (IR 3, weights listed as graph inputs, a Reshape of a weight folded)", async () => {
     await expectSameAsInMemory(sharedModels.mnist8Onnx, { opTypes: ["MatMul", "Conv"] }, "mnist");
+  });
+
+  it("fp16 on BERT-base layer shapes, PP-OCRv4 det and mnist-8", async () => {
+    const path = temp.join("bert-fp16.onnx");
+    await writeBertShapedModel(path, 1);
+    const inputFile = await readPassInput(await describeOnnxArtifact(path), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
+    rewriteFp16(inputFile, convertFp16OptionsSchema.parse({}), {});
+    const converted = inputFile.model.graph!.initializer;
+    expect(converted.length).toBeGreaterThan(0);
+    expect(converted.every((tensor) => streamedRawData(tensor) !== undefined)).toBe(true);
+    await expectSameAsInMemory(path, {}, "bert-fp16", "fp16");
+    await expectSameAsInMemory(realOnnxModels.det, {}, "det-fp16", "fp16");
+    await expectSameAsInMemory(sharedModels.mnist8Onnx, {}, "mnist-fp16", "fp16");
   });
 });

@@ -6,12 +6,10 @@ import { createTensorProto } from "../../formats/onnx/tensor-data.js";
 import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
 import { excludeNodesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
 import { inferElementTypes, type ElementTypes } from "./element-types.js";
-import { convertTensorToFloat16 } from "./float-tensors.js";
+import { convertTensorToFloat16, exceedsFloat16 } from "./float-tensors.js";
 import { ConstantIndex, constantNodeTensor, defaultOpsetVersion, intAttribute, makeNode, NameAllocator, nodeId, tensorAttribute } from "./graph-edit.js";
-import { readFloat32 } from "./float-tensors.js";
-import { float16Max } from "../../kernels/float16.js";
 import { walkGraphs } from "../../formats/onnx/graph-walk.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
 
 /**
  * Ops kept in float32 by default: ONNX-ML ops and index/range ops (as onnxconverter-common does),
@@ -271,7 +269,7 @@ function findOverflowNodes(model: ModelProto): Set<NodeProto> {
         const ref = name === "" ? undefined : constants.resolve(graph, name);
         if (!ref || ref.tensor.dataType !== T.FLOAT) return false;
         const key = `${ref.tensor.name}|${name}`;
-        if (!tooLarge.has(key)) tooLarge.set(key, readFloat32(ref.tensor).some((v) => Math.abs(v) > float16Max));
+        if (!tooLarge.has(key)) tooLarge.set(key, exceedsFloat16(ref.tensor));
         return tooLarge.get(key)!;
       });
       if (overflows && !blocked.has(node)) {
@@ -325,27 +323,37 @@ export const convertFp16Pass: Pass<ConvertFp16Options> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_fp16"),
   async run(input: Artifact, outputPath: string, options: ConvertFp16Options, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context);
-    const converter = new Fp16Converter(inputFile.model, options);
-    context.progress?.start("fp16", 1);
-    converter.log.notes.push(...inputFile.notes);
-    converter.run();
-    context.progress?.update(1);
-    context.progress?.finish();
-    if (!converter.log.counts.tensorsConverted && !converter.log.counts.castsInserted) {
-      throw new EdgeforgeError("NOTHING_TO_DO", `${input.path} has no float32 weights or values to convert`, {
-        hint: "the model may already be float16",
-        details: { path: input.path },
-      });
-    }
-    const clamped = converter.log.counts.valuesClamped ?? 0;
-    if (clamped > 0) {
-      converter.log.notes.push(`${clamped} weight values beyond ±65504 were clamped to the float16 maximum`);
-      context.logger?.warn(`${clamped} weight values were out of float16 range and were clamped`);
-    }
+    const inputFile = await readPassInput(input, outputPath, context, { streamWeights: true });
+    const log = rewriteFp16(inputFile, options, context);
     const artifact = await writePassOutput(inputFile.model, outputPath, {
-      input, inputFile, passId: convertFp16Pass.id, passVersion: convertFp16Pass.version, options, externalData: options.externalData, context, log: converter.log,
+      input, inputFile, passId: convertFp16Pass.id, passVersion: convertFp16Pass.version, options, externalData: options.externalData, context, log,
     });
-    return passResult(artifact, converter.log, start);
+    return passResult(artifact, log, start);
   },
 };
+
+/**
+ * The fp16 rewrite of a pass input, in place. Weights read streamed (readPassInput's
+ * `streamWeights`) are converted while the output is written; the model and its bytes are the
+ * same as from weights read into memory.
+ */
+export function rewriteFp16(inputFile: PassInputFile, options: ConvertFp16Options, context: Pick<PassContext, "progress" | "logger">): PassLog {
+  const converter = new Fp16Converter(inputFile.model, options);
+  context.progress?.start("fp16", 1);
+  converter.log.notes.push(...inputFile.notes);
+  converter.run();
+  context.progress?.update(1);
+  context.progress?.finish();
+  if (!converter.log.counts.tensorsConverted && !converter.log.counts.castsInserted) {
+    throw new EdgeforgeError("NOTHING_TO_DO", `${inputFile.path} has no float32 weights or values to convert`, {
+      hint: "the model may already be float16",
+      details: { path: inputFile.path },
+    });
+  }
+  const clamped = converter.log.counts.valuesClamped ?? 0;
+  if (clamped > 0) {
+    converter.log.notes.push(`${clamped} weight values beyond ±65504 were clamped to the float16 maximum`);
+    context.logger?.warn(`${clamped} weight values were out of float16 range and were clamped`);
+  }
+  return converter.log;
+}

@@ -1,7 +1,9 @@
 import { TensorProto_DataType as T, type TensorProto } from "onnx-buf";
 import { EdgeforgeError } from "../../core/errors.js";
+import { setStreamedRawData, streamedRawData } from "../../formats/onnx/streamed-raw-data.js";
 import { getTensorData } from "../../formats/onnx/tensor-data.js";
-import { convertToFloat16 } from "../../kernels/float16.js";
+import { convertToFloat16, float16Max } from "../../kernels/float16.js";
+import { convertStreamedToFloat16, streamedMaxAbs } from "./streamed-weights.js";
 
 /** A float32 tensor's values (a view over the model bytes when aligned). */
 export function readFloat32(tensor: TensorProto): Float32Array {
@@ -37,13 +39,28 @@ export interface Float16Counts {
   flushedCount: number;
 }
 
-/** Rewrite a float32 TensorProto in place as float16 (raw_data), returning what had to be clamped. */
+/** Rewrite a float32 TensorProto in place as float16 (raw_data; streamed stays streamed), returning what had to be clamped. */
 export function convertTensorToFloat16(tensor: TensorProto): Float16Counts {
+  const streamed = tensor.dataType === T.FLOAT ? streamedRawData(tensor) : undefined;
+  if (streamed) {
+    const { data, clampedCount, flushedCount } = convertStreamedToFloat16(streamed);
+    tensor.dataType = T.FLOAT16;
+    tensor.floatData = [];
+    setStreamedRawData(tensor, data);
+    return { clampedCount, flushedCount };
+  }
   const { bits, clampedCount, flushedCount } = convertToFloat16(readFloat32(tensor));
   tensor.dataType = T.FLOAT16;
   tensor.floatData = [];
   tensor.rawData = new Uint8Array(bits.buffer as ArrayBuffer, bits.byteOffset, bits.byteLength);
   return { clampedCount, flushedCount };
+}
+
+/** Whether a float32 tensor holds a value beyond the float16 range (streamed tensors read through a reused buffer). */
+export function exceedsFloat16(tensor: TensorProto): boolean {
+  const streamed = streamedRawData(tensor);
+  if (streamed) return streamedMaxAbs(streamed) > float16Max;
+  return readFloat32(tensor).some((v) => Math.abs(v) > float16Max);
 }
 
 export function tensorDims(tensor: TensorProto): number[] {
