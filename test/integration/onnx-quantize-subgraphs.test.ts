@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { AttributeProtoSchema, AttributeProto_AttributeType, TensorProto_DataType } from "onnx-buf";
+import { AttributeProtoSchema, AttributeProto_AttributeType, GraphProtoSchema, TensorProto_DataType } from "onnx-buf";
 import { describe, expect, it } from "vitest";
 import { quantize } from "../../src/api/quantize.js";
 import { walkNodes } from "../../src/formats/onnx/graph-walk.js";
@@ -164,5 +164,55 @@ describe("DynamicQuantizeLSTM layout", () => {
         await quantized.close();
       }
     }
+  });
+});
+
+describe("weights inside a Loop body", () => {
+  it("int8-dynamic quantizes a MatMul on an outer-scope weight and a Gemm on a body-local one; int8-static leaves the body float and says why", async () => {
+    const random = seededRandom(21);
+    const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+    const gemm = node("Gemm", ["a", "W_local"], ["b"]);
+    const body = create(GraphProtoSchema, {
+      name: "body",
+      node: [node("Identity", ["cond_in"], ["cond_out"]), node("MatMul", ["v_in", "W_outer"], ["a"]), gemm, node("Tanh", ["b"], ["v_out"])],
+      input: [valueInfo("iteration", [], TensorProto_DataType.INT64), valueInfo("cond_in", [], TensorProto_DataType.BOOL), valueInfo("v_in", [1, 16])],
+      output: [valueInfo("cond_out", [], TensorProto_DataType.BOOL), valueInfo("v_out", [1, 16])],
+      initializer: [createTensorProto("W_local", "float32", [16, 16], values(256))],
+    });
+    const loop = node("Loop", ["trips", "", "v0"], ["v_final"]);
+    loop.attribute.push(create(AttributeProtoSchema, { name: "body", type: AttributeProto_AttributeType.GRAPH, g: body }));
+    const m = model([loop], {
+      inputs: [valueInfo("v0", [1, 16])],
+      outputs: [valueInfo("v_final", [1, 16])],
+      initializers: [createTensorProto("trips", "int64", [], BigInt64Array.of(3n)), createTensorProto("W_outer", "float32", [16, 16], values(256))],
+    });
+    const input = dir.join("loop.onnx");
+    await writeOnnxModel(m, input);
+
+    const output = dir.join("loop_int8.onnx");
+    const report = await quantize(input, { method: "int8-dynamic", output });
+    expect(report.nodesQuantized).toBe(2);
+    expect(report.log.notes).toContain("subgraph Loop_v_final/body: 2 of 2 candidate node(s) quantized (MatMul×1, Gemm×1); none stayed float");
+    const nodes = await nodesByScope(output);
+    expect(nodes.filter((n) => n.scope === "Loop_v_final/body" && n.node.opType === "DynamicQuantizeMatMul")).toHaveLength(2);
+    const x = { dtype: "float32" as const, dims: [1, 16], data: values(16).map((v) => v * 2) };
+    const [float, quantized] = [await openOrtSession(input), await openOrtSession(output)];
+    try {
+      const [a, b] = [await float.run({ v0: x }), await quantized.run({ v0: x })];
+      expect(cosine(a.v_final!.data as Float32Array, b.v_final!.data as Float32Array)).toBeGreaterThanOrEqual(0.99);
+    } finally {
+      await float.close();
+      await quantized.close();
+    }
+
+    // The body runs three times per run: no single value to calibrate, so static QDQ leaves it float.
+    const calibration = arrayDataset("loop-calibration", [{ inputs: { v0: x } }]);
+    await expect(
+      quantizeInt8StaticPass.run(await describeOnnxArtifact(input), dir.join("loop_static.onnx"), quantizeInt8StaticPass.optionsSchema.parse({}), {
+        workDir: dir.path,
+        calibrationData: calibration,
+        openSession: (p) => openOrtSession(p),
+      }),
+    ).rejects.toMatchObject({ code: "NOTHING_TO_DO", hint: expect.stringMatching(/Loop\/Scan bodies \(try int8-dynamic\)/) });
   });
 });
