@@ -20,6 +20,7 @@ const { quantize } = (await import(pathToFileURL(join(root, "src/api/quantize.ts
 process.on("message", (request: Request) => {
   void (async () => {
     const start = process.hrtime.bigint();
+    const cpuAtStart = process.cpuUsage();
     const elapsedMs = () => Number(process.hrtime.bigint() - start) / 1e6;
     const send = (line: string) => process.send!({ progress: { atMs: elapsedMs(), line } });
     const report = await quantize(request.modelPath, {
@@ -33,8 +34,10 @@ process.on("message", (request: Request) => {
         finish: (note) => send(`  done${note ? ` ${note}` : ""}`),
       },
     });
+    const cpu = process.cpuUsage(cpuAtStart);
     process.send!({
       durationMs: elapsedMs(),
+      cpuMs: (cpu.user + cpu.system) / 1000,
       evaluations: report.log.counts.evaluations,
       nodesKeptFloat: report.log.counts.nodesKeptFloat,
       outcome: report.log.notes.find((n) => n.startsWith("metric ")),

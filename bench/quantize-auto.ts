@@ -41,6 +41,8 @@ interface Arm {
 
 interface Run {
   durationMs: number;
+  /** CPU time of the arm's process (all its threads, onnxruntime's included) during the run: what load does not inflate. */
+  cpuMs: number;
   /** The longest stretch without a progress call, from the start to the end of the run. */
   longestSilenceMs: number;
   progressCalls: number;
@@ -62,7 +64,7 @@ function runAuto(arm: Arm, request: { modelPath: string; calibration: string; ou
     let last = 0;
     let longestSilenceMs = 0;
     let progressCalls = 0;
-    const onMessage = (message: { progress?: { atMs: number; line: string }; error?: string; durationMs?: number; evaluations?: number; nodesKeptFloat?: number; outcome?: string }) => {
+    const onMessage = (message: { progress?: { atMs: number; line: string }; error?: string; durationMs?: number; cpuMs?: number; evaluations?: number; nodesKeptFloat?: number; outcome?: string }) => {
       if (message.progress) {
         const { atMs, line } = message.progress;
         longestSilenceMs = Math.max(longestSilenceMs, atMs - last);
@@ -77,6 +79,7 @@ function runAuto(arm: Arm, request: { modelPath: string; calibration: string; ou
         const durationMs = message.durationMs!;
         resolve({
           durationMs,
+          cpuMs: message.cpuMs!,
           longestSilenceMs: Math.max(longestSilenceMs, durationMs - last),
           progressCalls,
           ...(message.evaluations === undefined ? {} : { evaluations: message.evaluations }),
@@ -119,12 +122,12 @@ async function main(): Promise<void> {
         const arm = arms[index]!;
         log(`round ${round + 1}/${rounds}: ${arm.label} (load average ${loadavg()[0]!.toFixed(1)})`);
         const run = await runAuto(arm, { modelPath: realOnnxModels.rec, calibration, outputPath: join(dir, `out-${index}.onnx`) });
-        log(`round ${round + 1}/${rounds}: ${arm.label} ${(run.durationMs / 1000).toFixed(1)} s, longest silence ${(run.longestSilenceMs / 1000).toFixed(1)} s, ${run.evaluations} candidates, ${run.nodesKeptFloat} nodes float; ${run.outcome}`);
+        log(`round ${round + 1}/${rounds}: ${arm.label} ${(run.durationMs / 1000).toFixed(1)} s (CPU ${(run.cpuMs / 1000).toFixed(1)} s), longest silence ${(run.longestSilenceMs / 1000).toFixed(1)} s, ${run.evaluations} candidates, ${run.nodesKeptFloat} nodes float; ${run.outcome}`);
         runs[index]!.push(run);
       }
     }
-    const summary = arms.map((arm, index) => ({ label: arm.label, medianMs: median(runs[index]!.map((r) => r.durationMs)), runs: runs[index]! }));
-    for (const s of summary) log(`${s.label}: median ${(s.medianMs / 1000).toFixed(1)} s over ${rounds} runs`);
+    const summary = arms.map((arm, index) => ({ label: arm.label, medianMs: median(runs[index]!.map((r) => r.durationMs)), medianCpuMs: median(runs[index]!.map((r) => r.cpuMs)), runs: runs[index]! }));
+    for (const s of summary) log(`${s.label}: median ${(s.medianMs / 1000).toFixed(1)} s wall, ${(s.medianCpuMs / 1000).toFixed(1)} s CPU over ${rounds} runs`);
     const speedup = baseline ? estimateRatio(runs[1]!.map((b, round) => b.durationMs / runs[0]![round]!.durationMs), createRandom(7)) : undefined;
     if (speedup) log(`candidate vs baseline ${baselineRef}: ${speedup.ratio.toFixed(2)}× faster [${speedup.low.toFixed(2)}, ${speedup.high.toFixed(2)}] (${speedup.pairs} rounds)`);
     const record = {

@@ -30,12 +30,27 @@ export const stderrLogger: Logger = {
   },
 };
 
-/** A one-line progress bar on stderr when it is a terminal, sparse lines otherwise. */
-export function createStderrProgress(): Progress {
-  const isTty = process.stderr.isTTY === true;
+export interface StderrProgressOptions {
+  isTty?: boolean;
+  write?: (text: string) => void;
+  now?: () => number;
+  /** Off a terminal, also print an update when nothing was printed for this long (default 5 s). */
+  quietMs?: number;
+}
+
+/**
+ * A one-line progress bar on stderr when it is a terminal; otherwise sparse lines: each quarter of the
+ * way, and any update after a quiet stretch, so a long phase (e.g. auto's candidates) still shows life.
+ */
+export function createStderrProgress(options: StderrProgressOptions = {}): Progress {
+  const isTty = options.isTty ?? process.stderr.isTTY === true;
+  const write = options.write ?? ((text: string) => void process.stderr.write(text));
+  const now = options.now ?? Date.now;
+  const quietMs = options.quietMs ?? 5000;
   let label = "";
   let total = 0;
   let lastPrintedPercent = -1;
+  let lastPrintedAt = now();
   return {
     start(newLabel, newTotal) {
       label = newLabel;
@@ -47,15 +62,17 @@ export function createStderrProgress(): Progress {
       if (isTty) {
         const width = 24;
         const filled = Math.round((percent / 100) * width);
-        process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${percent}%${note ? ` ${note}` : ""}\x1b[K`);
-      } else if (percent >= lastPrintedPercent + 25) {
-        lastPrintedPercent = percent - (percent % 25);
-        process.stderr.write(`${label}: ${percent}%${note ? ` ${note}` : ""}\n`);
+        write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${percent}%${note ? ` ${note}` : ""}\x1b[K`);
+      } else if (percent >= lastPrintedPercent + 25 || now() - lastPrintedAt >= quietMs) {
+        lastPrintedPercent = Math.max(lastPrintedPercent, percent - (percent % 25));
+        lastPrintedAt = now();
+        write(`${label}: ${percent}%${note ? ` ${note}` : ""}\n`);
       }
     },
     finish(note) {
-      if (isTty) process.stderr.write(`\r${label}: done${note ? ` ${note}` : ""}\x1b[K\n`);
-      else process.stderr.write(`${label}: done${note ? ` ${note}` : ""}\n`);
+      lastPrintedAt = now();
+      if (isTty) write(`\r${label}: done${note ? ` ${note}` : ""}\x1b[K\n`);
+      else write(`${label}: done${note ? ` ${note}` : ""}\n`);
     },
   };
 }

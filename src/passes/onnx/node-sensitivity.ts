@@ -68,6 +68,8 @@ export async function measureSensitivity(
   options: SensitivityOptions,
   context: PassContext,
 ): Promise<NodeSensitivity[]> {
+  context.progress?.start("sensitivity", reference.samples.length);
+  context.progress?.update(0, "float and int8 model side by side in one session");
   const combined = clone(ModelProtoSchema, floatModel);
   upgradeOpsetTo10(combined, new NameAllocator(combined), "sensitivity");
   const computedInt8 = appendGraphCopy(combined, quantizedModel, int8Prefix);
@@ -88,7 +90,6 @@ export async function measureSensitivity(
   let session: Session | undefined;
   try {
     session = await context.openSession!(path, context.signal);
-    context.progress?.start("sensitivity", reference.samples.length);
     for (const [index, sample] of reference.samples.entries()) {
       const values = await session.run(sample.inputs, { outputNames: reductions.outputs, signal: context.signal });
       for (const probe of probes) {
