@@ -69,7 +69,7 @@ export async function measureSensitivity(
   context: PassContext,
 ): Promise<NodeSensitivity[]> {
   context.progress?.start("sensitivity", reference.samples.length);
-  context.progress?.update(0, "float and int8 model side by side in one session");
+  context.progress?.update(0, "building the float and int8 models side by side in one graph");
   const combined = clone(ModelProtoSchema, floatModel);
   upgradeOpsetTo10(combined, new NameAllocator(combined), "sensitivity");
   const computedInt8 = appendGraphCopy(combined, quantizedModel, int8Prefix);
@@ -90,6 +90,7 @@ export async function measureSensitivity(
   let session: Session | undefined;
   try {
     session = await context.openSession!(path, context.signal);
+    context.progress?.update(0, "side-by-side session open");
     for (const [index, sample] of reference.samples.entries()) {
       const values = await session.run(sample.inputs, { outputNames: reductions.outputs, signal: context.signal });
       for (const probe of probes) {
