@@ -6,6 +6,8 @@
  *   and, with `--baseline REF`, the src/ of that git commit. The arms alternate (order flipped every
  *   round) after one untimed warm-up each; ratio = median of per-round baseline/candidate times with a
  *   95 % bootstrap interval, so machine load cancels out.
+ * - Stages: the candidate's read, rewrite, write and run check timed one by one (so the figure
+ *   without the load-and-run check can be given too).
  * - Kernel only: the int8 per-tensor kernel (SIMD and scalar) over every weight, in this process.
  * - Memory touch: GB/s of writing fresh memory once (page faults), the bound for anything that must
  *   bring the file's bytes into the process; on a VM with shadow paging it is far below memory speed.
@@ -48,12 +50,18 @@ function startArm(label: string, root: string): Promise<Arm> {
   });
 }
 
-function quantizeIn(arm: Arm, modelPath: string, outputPath: string): Promise<number> {
+function ask<T>(arm: Arm, request: Record<string, unknown>, pick: (reply: Record<string, unknown>) => T): Promise<T> {
   return new Promise((resolve, reject) => {
-    arm.child.once("message", (reply: { durationMs?: number; error?: string }) => (reply.error ? reject(new Error(`${arm.label}: ${reply.error}`)) : resolve(reply.durationMs!)));
-    arm.child.send({ modelPath, outputPath });
+    arm.child.once("message", (reply: Record<string, unknown>) => (reply.error ? reject(new Error(`${arm.label}: ${String(reply.error)}`)) : resolve(pick(reply))));
+    arm.child.send(request);
   });
 }
+
+function quantizeIn(arm: Arm, modelPath: string, outputPath: string): Promise<number> {
+  return ask(arm, { modelPath, outputPath }, (reply) => reply.durationMs as number);
+}
+
+type Stages = Record<"readMs" | "rewriteMs" | "writeMs" | "runCheckMs", number>;
 
 function fastestMs(run: () => void, times = 3): number {
   let best = Infinity;
@@ -98,6 +106,12 @@ async function main(): Promise<void> {
       return { label: arm.label, runsMs: times[index]!, medianMs, gbPerSec: gb / (medianMs / 1000) };
     });
     for (const e of endToEnd) log(`${e.label}: end to end median ${e.medianMs.toFixed(0)} ms = ${e.gbPerSec.toFixed(3)} GB/s of float32 weights (${rounds} runs)`);
+    const stageRuns: Stages[] = [];
+    for (let round = 0; round < rounds; round++) stageRuns.push(await ask(arms[0]!, { modelPath, outputPath: join(dir, "stages.onnx"), stages: true }, (reply) => reply.stagesMs as Stages));
+    const stageMedians = Object.fromEntries((["readMs", "rewriteMs", "writeMs", "runCheckMs"] as const).map((key) => [key, median(stageRuns.map((run) => run[key]))])) as Stages;
+    const withoutRunCheckMs = median(stageRuns.map((run) => run.readMs + run.rewriteMs + run.writeMs));
+    log(`candidate stages (medians of ${rounds}): read + input hash ${stageMedians.readMs.toFixed(0)} ms, ranges ${stageMedians.rewriteMs.toFixed(0)} ms, quantize + write + output hash + fsync ${stageMedians.writeMs.toFixed(0)} ms, load-and-run check ${stageMedians.runCheckMs.toFixed(0)} ms`);
+    log(`candidate without the run check: ${withoutRunCheckMs.toFixed(0)} ms = ${(gb / (withoutRunCheckMs / 1000)).toFixed(3)} GB/s`);
     const speedup = baseline
       ? estimateRatio(times[1]!.map((baselineMs, round) => baselineMs / times[0]![round]!), createRandom(7))
       : undefined;
@@ -110,6 +124,11 @@ async function main(): Promise<void> {
       kernel: { simdGbPerSec: gb / (simdMs / 1000), scalarGbPerSec: gb / (scalarMs / 1000), note: "per-tensor int8 (min/max + quantize) over every weight, in memory, best of 3" },
       memoryTouchGbPerSec: gb / (touchMs / 1000),
       endToEnd,
+      candidateStages: {
+        medianMs: stageMedians,
+        withoutRunCheck: { medianMs: withoutRunCheckMs, gbPerSec: gb / (withoutRunCheckMs / 1000) },
+        note: "the pass's stages timed one by one in the candidate's process after the A/B rounds: read (field-header scan, streamed weights, input sha256), rewrite (a range read of every weight), write (quantize while writing, output sha256, fsync of file and folder, rename), load-and-run check in onnxruntime",
+      },
       ...(baseline && speedup ? { baseline: { ref: baselineRef, commit: baseline.commit }, speedup } : {}),
       method: "each implementation in its own child process (node --import tsx), one untimed warm-up each, then alternating runs with the order flipped every round; speed-up = median of per-round baseline/candidate wall times with a 95 % bootstrap interval",
     };
