@@ -216,3 +216,32 @@ describe("weights inside a Loop body", () => {
     ).rejects.toMatchObject({ code: "NOTHING_TO_DO", hint: expect.stringMatching(/Loop\/Scan bodies \(try int8-dynamic\)/) });
   });
 });
+
+describe("a main-graph value an If branch reads", () => {
+  it("keeps its name: neither the Mul-by-constant after a Conv nor the Relu after it is folded away (the output loads and runs)", async () => {
+    const random = seededRandom(23);
+    const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+    // The then branch reads the Conv's own output, the else branch the Mul's.
+    const branch = (name: string, reads: string) => create(GraphProtoSchema, { name, node: [node("Identity", [reads], [`${name}_out`])], output: [valueInfo(`${name}_out`, [1, 4, 8, 8])] });
+    const ifNode = node("If", ["flag"], ["branch_out"]);
+    ifNode.attribute.push(
+      create(AttributeProtoSchema, { name: "then_branch", type: AttributeProto_AttributeType.GRAPH, g: branch("then", "c0") }),
+      create(AttributeProtoSchema, { name: "else_branch", type: AttributeProto_AttributeType.GRAPH, g: branch("else", "c") }),
+    );
+    const m = model([node("Conv", ["x", "W1"], ["c0"]), node("Mul", ["c0", "s"], ["c"]), node("Relu", ["c"], ["r"]), node("Conv", ["r", "W2"], ["y"]), ifNode], {
+      inputs: [valueInfo("x", [1, 3, 8, 8]), valueInfo("flag", [], TensorProto_DataType.BOOL)],
+      outputs: [valueInfo("y", [1, 4, 8, 8]), valueInfo("branch_out", [1, 4, 8, 8])],
+      initializers: [createTensorProto("s", "float32", [1, 4, 1, 1], Float32Array.of(0.5, 2, 1, 3)), createTensorProto("W1", "float32", [4, 3, 1, 1], values(12)), createTensorProto("W2", "float32", [4, 4, 1, 1], values(16))],
+    });
+    const input = dir.join("if_reads_outer.onnx");
+    await writeOnnxModel(m, input);
+    const sample = { x: { dtype: "float32" as const, dims: [1, 3, 8, 8], data: values(192) }, flag: { dtype: "bool" as const, dims: [], data: Uint8Array.of(1) } };
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), dir.join("if_reads_outer_int8.onnx"), quantizeInt8StaticPass.optionsSchema.parse({}), {
+      workDir: dir.path,
+      calibrationData: arrayDataset("if-calibration", [{ inputs: sample }]),
+      openSession: (p) => openOrtSession(p),
+    });
+    expect(result.log.counts.nodesQuantized).toBe(2);
+    expect(result.log.notes.some((n) => n.startsWith("output loaded and run once"))).toBe(true);
+  });
+});

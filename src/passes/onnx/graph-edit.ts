@@ -146,7 +146,7 @@ export class ConstantIndex {
 }
 
 /** Every name read in `graph` or in any subgraph below it (node inputs and graph outputs). */
-function namesReadUnder(graph: GraphProto): Set<string> {
+export function namesReadUnder(graph: GraphProto): Set<string> {
   const read = new Set<string>();
   for (const scope of walkGraphs(graph)) {
     for (const output of scope.graph.output) read.add(output.name);

@@ -1,9 +1,10 @@
 import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto } from "onnx-buf";
+import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
 import { findCandidateNodes, SkipLog } from "./candidate-nodes.js";
 import { inferElementTypes } from "./element-types.js";
 import { readFloat32 } from "./float-tensors.js";
-import { ConstantIndex, type ConstantRef } from "./graph-edit.js";
+import { ConstantIndex, namesReadUnder, type ConstantRef } from "./graph-edit.js";
 
 /**
  * How static QDQ treats an op, after onnxruntime's QDQ node groups:
@@ -122,6 +123,8 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   const graphOutputs = new Set(graph.output.map((o) => o.name));
   const consumers = new Map<string, NodeProto[]>();
   for (const node of graph.node) for (const name of node.input) if (name) consumers.set(name, [...(consumers.get(name) ?? []), node]);
+  // A node whose subgraphs read a value reads it too: a fold must not rename what a branch reads.
+  for (const node of graph.node) for (const { graph: sub } of subgraphsOf(node)) for (const name of namesReadUnder(sub)) consumers.set(name, [...(consumers.get(name) ?? []), node]);
   const isActivation = (name: string | undefined): name is string => !!name && types.isFloat32(name) && !constants.resolve(graph, name);
   const outputsOf = (node: NodeProto) => node.output.filter((name) => name !== "" && !graphOutputs.has(name) && types.isFloat32(name));
 

@@ -1,8 +1,9 @@
 import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto } from "onnx-buf";
+import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
 import { createTensorProto } from "../../formats/onnx/tensor-data.js";
 import { readFloat32, tensorDims } from "./float-tensors.js";
-import { ConstantIndex, type NameAllocator } from "./graph-edit.js";
+import { ConstantIndex, namesReadUnder, type NameAllocator } from "./graph-edit.js";
 
 export interface PrepareCounts {
   /** BatchNormalization, and Mul/Add by per-channel or scalar constants, folded into the preceding Conv. */
@@ -14,6 +15,8 @@ function consumerCounts(graph: GraphProto): Map<string, number> {
   const counts = new Map<string, number>();
   for (const node of graph.node) for (const name of node.input) if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
   for (const output of graph.output) counts.set(output.name, (counts.get(output.name) ?? 0) + 1);
+  // Reads inside a node's subgraphs count too: a fold must not rename what an If branch reads.
+  for (const node of graph.node) for (const { graph: sub } of subgraphsOf(node)) for (const name of namesReadUnder(sub)) counts.set(name, (counts.get(name) ?? 0) + 1);
   return counts;
 }
 
