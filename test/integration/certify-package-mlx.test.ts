@@ -75,6 +75,9 @@ describe("certify and package an MLX int4 folder (tiny-fortunes)", () => {
     expect(c.performance.baselineMetrics.promptTokensPerSec).toBeGreaterThan(0);
     expect(c.performance.speedupInterval?.pairs).toBe(2);
     expect(c.performance.method).toContain("prompt tokens/s of the MLX folder");
+    // memory on one basis for both sides: node-mlx reports no allocation, so RSS over a reference process on both
+    expect(c.performance.method).toContain("memoryReduction basis: peak RSS minus a reference process");
+    expect(Number.isFinite(c.performance.metrics.memoryReduction)).toBe(true);
     // robustness on token chunks of the held-out text (tokenized by the source GGUF), stress with CPU time
     expect(c.robustness.inputs).toMatch(/^1 chunks of 128 tokens from /);
     expect(c.robustness.perturbations.map((p) => p.name)).toEqual(["token-dropout"]);

@@ -12,6 +12,7 @@ import { openRuntimeSession, type RuntimeId } from "../../runtimes/catalog.js";
 import type { RuntimeSettings } from "../../runtimes/runtime-settings.js";
 import type { CertifyRequirements } from "./certify-requirements.js";
 import { measureLlmQuality } from "../measure-llm-quality.js";
+import { compareModelMemory } from "../compare-memory.js";
 import { measureMlxQuality } from "../measure-mlx-quality.js";
 
 export interface MeasuredSection {
@@ -98,10 +99,12 @@ export async function remeasurePerformance({ artifactPath, report, candidate }: 
   // MLX against llama.cpp: one run is a forward pass on one side and prompt + generation on the other, so they are compared on prompt tokens/s (as optimize does)
   const interval = mlx ? result.comparison.rateRatio : result.comparison.latencyRatio;
   metrics.speedup = interval.ratio;
-  if (base.memory.modelBytes && cand.memory.modelBytes !== undefined) metrics.memoryReduction = 1 - cand.memory.modelBytes / base.memory.modelBytes;
+  // one basis for both sides (an MLX folder has only RSS; llama.cpp reports its allocation), as optimize compares them
+  const memory = compareModelMemory(cand.memory, base.memory);
+  if (memory) metrics.memoryReduction = 1 - memory.candidateBytes / memory.baselineBytes;
   return {
     source: "re-measured",
-    method: mlx ? `${result.method}; speed-up = prompt tokens/s of the MLX folder (node-mlx, a full forward pass per run, no KV cache) over the input GGUF's (llama.cpp); no generation figure for MLX` : result.method,
+    method: `${mlx ? `${result.method}; speed-up = prompt tokens/s of the MLX folder (node-mlx, a full forward pass per run, no KV cache) over the input GGUF's (llama.cpp); no generation figure for MLX` : result.method}${memory ? `; memoryReduction basis: ${memory.basis}` : ""}`,
     metrics,
     baselineMetrics: figures(base),
     speedupInterval: { low: interval.low, high: interval.high, level: interval.level, pairs: interval.pairs },
