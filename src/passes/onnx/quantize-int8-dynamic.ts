@@ -301,7 +301,7 @@ export function rewriteInt8Dynamic(inputFile: PassInputFile, options: QuantizeIn
   const { quantized, skips, store } = rewriteDynamic(model, options, tally, context);
   if (quantized === 0) {
     throw new EdgeforgeError("NOTHING_TO_DO", `${inputFile.path} has no ${options.opTypes.join("/")} node with a constant float32 weight to quantize`, {
-      hint: options.opTypes.includes("Conv") ? "the model may already be quantized" : "for convolutional models add Conv (--op-types MatMul,Gemm,Conv) or use int8-static",
+      hint: options.opTypes.includes("Conv") ? "the model may already be quantized" : "for convolutional models add Conv (--op-types MatMul,Gemm,LSTM,Conv) or use int8-static",
       details: { path: inputFile.path, skipped: skips.skipped.slice(0, 20) },
     });
   }
