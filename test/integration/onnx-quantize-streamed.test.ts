@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { quantize } from "../../src/api/quantize.js";
+import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { streamedRawData } from "../../src/formats/onnx/streamed-raw-data.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { describeOnnxArtifact, readPassInput } from "../../src/passes/onnx/onnx-pass-io.js";
@@ -51,6 +52,24 @@ describe("int8-dynamic and fp16 with streamed weights write the same bytes as fr
     await expectSameAsInMemory(realOnnxModels.rec, {}, "rec");
     await expectSameAsInMemory(realOnnxModels.det, { opTypes: ["Conv"] }, "det");
     await expectSameAsInMemory(realOnnxModels.det, { opTypes: ["Conv"], perChannel: true }, "det-per-channel");
+  });
+
+  it("a model with external data: weights streamed from the .data file, output with external data again", async () => {
+    const path = temp.join("bert-embedded.onnx");
+    await writeBertShapedModel(path, 1);
+    const external = temp.join("external", "bert.onnx");
+    const { model } = await readOnnxModel(path);
+    await writeOnnxModel(model, external, { externalData: "always" });
+    const streamed = temp.join("external", "bert-streamed.onnx");
+    const report = await quantize(external, { method: "int8-dynamic", output: streamed });
+    expect(report.output.files).toEqual([streamed, `${streamed}.data`]);
+    const reference = temp.join("external-reference", "bert-streamed.onnx");
+    const inputFile = await readPassInput(await describeOnnxArtifact(external), reference, { workDir: temp.path }, {});
+    rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse({}), {});
+    await writeOnnxModel(inputFile.model, reference, { externalData: "always" });
+    // Same file names in two folders: the models (which name their data file) and the data files are identical.
+    expect(Buffer.compare(await readFile(`${streamed}.data`), await readFile(`${reference}.data`))).toBe(0);
+    expect(Buffer.compare(await readFile(streamed), await readFile(reference))).toBe(0);
   });
 
   it("mnist-8 (IR 3, weights listed as graph inputs, a Reshape of a weight folded)", async () => {
