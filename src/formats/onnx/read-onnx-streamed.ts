@@ -6,7 +6,7 @@ import { AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSche
 import { fileError } from "../../core/errors.js";
 import { collectExternalTensors } from "./external-data.js";
 import { decodeOnnxModel, readOnnxModel, type OnnxModelFile, type ReadOnnxOptions } from "./read-onnx.js";
-import { fileRange, setStreamedRawData } from "./streamed-raw-data.js";
+import { fileRange, setStreamedRawData, streamChunkBytes, withChunkBuffer } from "./streamed-raw-data.js";
 
 export interface ReadOnnxStreamedOptions extends Pick<ReadOnnxOptions, "signal" | "sha256"> {
   /** raw_data of main-graph initializers at least this long stays on disk (default 64 KiB). */
@@ -20,23 +20,18 @@ export interface StreamedOnnxModelFile extends OnnxModelFile {
 
 class Malformed extends Error {}
 
-const windowBytes = 1 << 18;
-let sharedWindow: Uint8Array<ArrayBuffer> | undefined;
+const windowBytes = streamChunkBytes;
 
 /**
- * Reads a file front to back through one reused window (kept between reads: fresh pages are slow
- * on VMs), hashing every byte once as it passes.
+ * Reads a file front to back through one window (a reused chunk buffer: fresh pages are slow on
+ * VMs), hashing every byte once as it passes.
  */
 class ForwardReader {
-  private readonly window: Uint8Array<ArrayBuffer>;
   private start = 0;
   private length = 0;
   private hashedTo = 0;
 
-  constructor(private readonly handle: FileHandle, readonly sizeBytes: number, private readonly hash: Hash | undefined, private readonly signal?: AbortSignal) {
-    sharedWindow ??= new Uint8Array(windowBytes);
-    this.window = sharedWindow;
-  }
+  constructor(private readonly handle: FileHandle, readonly sizeBytes: number, private readonly window: Uint8Array<ArrayBuffer>, private readonly hash: Hash | undefined, private readonly signal?: AbortSignal) {}
 
   private async load(position: number): Promise<void> {
     this.signal?.throwIfAborted();
@@ -219,8 +214,9 @@ export async function readOnnxModelStreamed(path: string, options: ReadOnnxStrea
   try {
     sizeBytes = (await handle.stat()).size;
     if (sizeBytes > 0 && sizeBytes <= 2 ** 31 - 1) {
-      const reader = new ForwardReader(handle, sizeBytes, hash, options.signal);
-      bytes = concat(await skeletonOf(reader, "model", 0, sizeBytes, "", skeleton));
+      bytes = await withChunkBuffer(windowBytes, async (window) =>
+        concat(await skeletonOf(new ForwardReader(handle, sizeBytes, window.subarray(0, windowBytes), hash, options.signal), "model", 0, sizeBytes, "", skeleton)),
+      );
     }
   } catch (error) {
     if (!(error instanceof Malformed)) throw options.signal?.aborted ? error : fileError(error, path, "read");
