@@ -6,7 +6,8 @@
  *    arm in its own child process, alternating timed blocks, median per-round ratio with a 95 %
  *    bootstrap interval), plus fidelity against the float model on real inputs.
  * Needs `npm run build` (the side-by-side children run dist/). Writes bench/results/quantize.json.
- * Bounded: a few minutes on 2 cores. `--only rec,det` limits the models (results then go to quantize-rec-det.json).
+ * Bounded: a few minutes on 2 cores. `--only rec,det` limits the models (results then go to quantize-rec-det.json),
+ * `--methods int8-static,auto` the methods (quantize-rec-det-int8-static-auto.json).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
@@ -207,12 +208,12 @@ interface MethodRecord {
   speedup?: Record<string, { ratio: number; low: number; high: number; pairs: number }>;
 }
 
-async function benchModel(c: ModelCase, dir: string): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
+async function benchModel(c: ModelCase, dir: string, methodFilter: readonly string[] | undefined): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
   const slug = c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
   const calibration = await writeCalibration(join(dir, `${slug}-calibration.jsonl`), await c.calibration());
   const methods: MethodRecord[] = [];
   const arms: SideBySideArm[] = [];
-  for (const m of c.methods) {
+  for (const m of c.methods.filter((m) => !methodFilter || methodFilter.includes(m.method))) {
     const output = join(dir, `${slug}-${(m.label ?? m.method).replace(/[^a-z0-9]+/gi, "-")}.onnx`);
     const label = m.label ?? m.method;
     const record: MethodRecord = { method: m.method, label, passOptions: m.passOptions ?? {}, status: "ok" };
@@ -264,13 +265,15 @@ async function benchModel(c: ModelCase, dir: string): Promise<{ model: string; m
 async function main(): Promise<void> {
   const onlyIndex = process.argv.indexOf("--only");
   const only = onlyIndex > 0 ? process.argv[onlyIndex + 1]!.split(",") : undefined;
+  const methodsIndex = process.argv.indexOf("--methods");
+  const methods = methodsIndex > 0 ? process.argv[methodsIndex + 1]!.split(",") : undefined;
   const dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-quantize-"));
   try {
     const startLoad = loadavg()[0]!;
     const models = [];
     for (const c of await modelCases()) {
       if (only && !only.some((name) => c.name.toLowerCase().includes(name.toLowerCase()))) continue;
-      models.push(await benchModel(c, dir));
+      models.push(await benchModel(c, dir, methods));
     }
     const record = {
       schemaVersion: 2,
@@ -279,7 +282,7 @@ async function main(): Promise<void> {
       method: "speed-ups: src/bench measureInterleaved (each arm in its own child, 150 ms blocks in alternating order, 6–10 rounds, median of per-round latency ratios float/quantized with a 95 % bootstrap interval), synthetic inputs of the shapes given; fidelity on rendered text lines/pages, the 10,000 mnist digits, 300 speech-like Silero frames",
       models,
     };
-    const file = only ? `quantize-${only.join("-")}.json` : "quantize.json";
+    const file = only || methods ? `quantize-${[...(only ?? ["all"]), ...(methods ?? [])].join("-")}.json` : "quantize.json";
     await writeFileAtomic(fileURLToPath(new URL(`./results/${file}`, import.meta.url)), `${JSON.stringify(record, null, 2)}\n`);
     console.log(JSON.stringify(record, null, 2));
   } finally {

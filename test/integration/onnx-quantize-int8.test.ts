@@ -86,17 +86,19 @@ describe("int8 on the PaddleOCR rec model", () => {
       calibrationData: calibration,
       openSession: (p) => openOrtSession(p),
     });
-    // 38 Conv + 13 MatMul, and the Add/Mul/pooling/Sigmoid/data-movement ops between them.
-    expect(result.log.counts.nodesQuantized).toBeGreaterThan(250);
+    // 38 Conv + 13 MatMul, and the Add/Mul/pooling/Sigmoid/data-movement ops between them; the scalar
+    // Mul/Add chains after each hardswish fold into quantization parameters instead (≈ 90 nodes).
+    expect(result.log.counts.nodesQuantized).toBeGreaterThan(150);
+    expect(result.log.counts.nodesFolded).toBeGreaterThan(80);
     const notes = result.log.notes.join("\n");
     expect(notes).toMatch(/BatchNormalization or Mul\/Add-by-constant node\(s\) folded/);
-    expect(notes).toMatch(/Relu\/Clip folded into the preceding quantized output range/);
+    expect(notes).toMatch(/Relu\/Clip\/HardSigmoid and scalar Mul\/Add node\(s\) folded into the preceding quantized output's scale and zero point/);
     expect(notes).toMatch(/float island\(s\) left between int8 regions .*ReduceMean/);
     expect(result.log.notes.join("\n")).toMatch(/opset raised from 9 to 10/);
     const { counts, opset, domains } = await opCounts(output);
     expect(opset).toBe(10);
     expect(domains.has("com.microsoft")).toBe(true);
-    expect(counts.DequantizeLinear).toBeGreaterThan(250);
+    expect(counts.DequantizeLinear).toBeGreaterThan(150);
     expect(result.log.counts.weightBytesBefore! / result.log.counts.weightBytesAfter!).toBeGreaterThan(3.8);
     const lines = await recLines(0, 20);
     const [expected, actual] = [await outputsOf(realOnnxModels.rec, lines), await outputsOf(output, lines)];
@@ -115,7 +117,8 @@ describe("int8 on the PaddleOCR det model", () => {
     const plainPath = join(dir, "det_int8_static.onnx");
     const autoPath = join(dir, "det_int8_auto.onnx");
     const plain = await quantizeInt8StaticPass.run(input, plainPath, quantizeInt8StaticPass.optionsSchema.parse({}), context);
-    const auto = await quantizeAutoPass.run(input, autoPath, quantizeAutoPass.optionsSchema.parse({ metric: "cosine", maxDrop: 0.015 }), context);
+    // Two evaluation pages: a drop of 0.015 met on them left held-out page 0 at cosine 0.93, 0.01 keeps it at 0.99.
+    const auto = await quantizeAutoPass.run(input, autoPath, quantizeAutoPass.optionsSchema.parse({ metric: "cosine", maxDrop: 0.01 }), context);
     expect(plain.log.counts.nodesQuantized).toBeGreaterThan(62);
     expect(auto.log.counts.nodesKeptFloat).toBeGreaterThan(0);
     expect(auto.log.counts.nodesKeptFloat).toBeLessThan(plain.log.counts.nodesQuantized!);
@@ -130,5 +133,5 @@ describe("int8 on the PaddleOCR det model", () => {
       expect(cosine(reference, autoOut[i]!.data as Float32Array)).toBeGreaterThanOrEqual(0.98);
       expect(cosine(reference, plainOut[i]!.data as Float32Array)).toBeLessThan(0.9);
     }
-  });
+  }, 300_000); // a real auto search: about a minute alone, past the 120 s default on the loaded shared machine
 });

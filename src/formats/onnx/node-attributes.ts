@@ -27,3 +27,8 @@ export function attributeString(node: NodeProto, name: string, fallback: string)
   const attribute = find(node, name);
   return attribute ? new TextDecoder().decode(attribute.s) : fallback;
 }
+
+export function attributeFloat(node: NodeProto, name: string, fallback: number): number {
+  const attribute = find(node, name);
+  return attribute ? attribute.f : fallback;
+}

@@ -1,11 +1,11 @@
 import type { ModelProto, NodeProto } from "onnx-buf";
-import type { QuantizationParams } from "../../kernels/linear-quantization.js";
+import { computeQuantizationParams, quantizedRange, roundHalfToEven, type QuantizationParams, type QuantizedType } from "../../kernels/linear-quantization.js";
 import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
 import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
 import { defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator } from "./graph-edit.js";
 import { InitializerStore } from "./initializer-store.js";
 import { upgradeOpsetTo10 } from "./opset-upgrade.js";
-import type { QdqNodePlan, QdqPlan } from "./qdq-plan.js";
+import type { FoldedChain, QdqNodePlan, QdqPlan } from "./qdq-plan.js";
 
 export interface QdqApplyOptions {
   /** For messages. */
@@ -22,7 +22,8 @@ export interface QdqApplyResult {
   domain: string;
   /** The ai.onnx opset the model had when it was raised to 10 (QLinear kernels need 10). */
   opsetUpgradedFrom?: number;
-  activationsFolded: number;
+  /** Relu/Clip/HardSigmoid and scalar Mul/Add nodes folded into the preceding quantized output's parameters. */
+  nodesFolded: number;
   /** Main-graph tensors that got a Q/DQ pair. */
   quantizedTensors: number;
 }
@@ -36,7 +37,8 @@ const int32Max = 2 ** 31 - 1;
  * per channel) behind a DQ; Conv/Gemm biases as int32 with scale = input scale × weight scale;
  * constant inputs of Add/Mul/Concat per tensor in the activation type; data-movement ops (shared)
  * only where their input is quantized already, their output borrowing its scale and zero point;
- * Relu/Clip folded into the producer's output range. Nodes in `keepFloat` (and their reads) stay float.
+ * Relu/Clip/HardSigmoid and scalar Mul/Add chains folded into the producer's output parameters. Nodes in `keepFloat`
+ * (and their reads) stay float.
  */
 export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyMap<string, QuantizationParams>, options: QdqApplyOptions, keepFloat: ReadonlySet<string>): QdqApplyResult {
   const graph = plan.graph;
@@ -57,6 +59,17 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
     for (const tensor of tensors) params.set(tensor, calibrated.get(tensor)!);
     active.push(n);
   }
+  // A folded chain's QuantizeLinear reads the node's own output with parameters derived from the chain's output.
+  const foldedInputs = new Map<string, { input: string; params: QuantizationParams }>();
+  const foldedNodes = new Set<NodeProto>();
+  for (const n of active) {
+    if (!n.fold) continue;
+    const folded = foldedParams(params.get(n.fold.output)!, n.fold, options.activationType);
+    params.set(n.fold.output, folded.output);
+    foldedInputs.set(n.fold.output, { input: n.node.output[0]!, params: folded.input });
+    for (const node of n.fold.nodes) foldedNodes.add(node);
+  }
+  if (foldedNodes.size > 0) graph.node = graph.node.filter((node) => !foldedNodes.has(node));
   // Shared ops in graph order, so that a chain (Reshape → Transpose) follows its quantized input.
   const shared = new Map(plan.nodes.filter((n) => n.kind === "shared" && !keepFloat.has(n.id)).map((n) => [n.node, n]));
   for (const node of graph.node) {
@@ -67,31 +80,29 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
     active.push(n);
   }
 
-  let activationsFolded = 0;
-  const foldedNodes = new Set<NodeProto>();
-  for (const n of active) {
-    if (!n.fold) continue;
-    n.node.output[0] = n.fold.output;
-    foldedNodes.add(n.fold.node);
-    activationsFolded++;
-  }
-  if (foldedNodes.size > 0) graph.node = graph.node.filter((node) => !foldedNodes.has(node));
-
-  const dequantized = new Map<string, string>();
-  const pairs = new Map<string, NodeProto[]>();
-  for (const [tensor, p] of params) {
-    const scale = store.add(graph, tensor, { suffix: "_scale", dtype: "float32", dims: [], data: Float32Array.of(p.scale) });
-    const zeroPoint = store.add(graph, tensor, {
+  const addParams = (tensor: string, p: QuantizationParams): [string, string] => [
+    store.add(graph, tensor, { suffix: "_scale", dtype: "float32", dims: [], data: Float32Array.of(p.scale) }),
+    store.add(graph, tensor, {
       suffix: "_zero_point",
       dtype: options.activationType,
       dims: [],
       data: options.activationType === "int8" ? Int8Array.of(p.zeroPoint) : Uint8Array.of(p.zeroPoint),
-    });
+    }),
+  ];
+  // Pairs are keyed by the tensor the QuantizeLinear reads, and follow the node producing it.
+  const dequantized = new Map<string, string>();
+  const pairs = new Map<string, NodeProto[]>();
+  for (const [tensor, p] of params) {
+    const folded = foldedInputs.get(tensor);
+    const [scale, zeroPoint] = addParams(tensor, p);
+    const [inputScale, inputZeroPoint] = folded ? addParams(folded.input, folded.params) : [scale, zeroPoint];
     const quantized = names.allocate(`${tensor}_quantized`);
-    const output = names.allocate(`${tensor}_dequantized`);
-    dequantized.set(tensor, output);
-    pairs.set(tensor, [
-      makeNode({ opType: "QuantizeLinear", domain, name: names.allocate(`${tensor}_QuantizeLinear`), inputs: [tensor, scale, zeroPoint], outputs: [quantized] }),
+    // The chain's output now comes out of the DequantizeLinear itself: its readers stay as they are.
+    const output = folded ? tensor : names.allocate(`${tensor}_dequantized`);
+    if (!folded) dequantized.set(tensor, output);
+    const input = folded?.input ?? tensor;
+    pairs.set(input, [
+      makeNode({ opType: "QuantizeLinear", domain, name: names.allocate(`${tensor}_QuantizeLinear`), inputs: [input, inputScale, inputZeroPoint], outputs: [quantized] }),
       makeNode({ opType: "DequantizeLinear", domain, name: names.allocate(`${tensor}_DequantizeLinear`), inputs: [quantized, scale, zeroPoint], outputs: [output] }),
     ]);
   }
@@ -179,7 +190,22 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
     }
   }
   graph.node = rewritten;
-  return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), activationsFolded, quantizedTensors: pairs.size };
+  return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), nodesFolded: foldedNodes.size, quantizedTensors: pairs.size };
+}
+
+/**
+ * Parameters for a folded chain y = clamp(scale · x + shift): y's own (widened, if need be, so that
+ * y = shift, i.e. x = 0, is a code and x gets a valid zero point), and x's, which the QuantizeLinear
+ * uses so that the DequantizeLinear with y's gives y. Rounding x's zero point to a code moves y by
+ * at most half a step.
+ */
+export function foldedParams(y: QuantizationParams, chain: Pick<FoldedChain, "scale" | "shift">, type: QuantizedType): { input: QuantizationParams; output: QuantizationParams } {
+  const { qMin, qMax } = quantizedRange({ type, symmetric: false });
+  const low = y.scale * (qMin - y.zeroPoint);
+  const high = y.scale * (qMax - y.zeroPoint);
+  const output = chain.shift < low || chain.shift > high ? computeQuantizationParams({ min: Math.min(low, chain.shift), max: Math.max(high, chain.shift) }, { type, symmetric: false }) : y;
+  const zeroPoint = Math.min(qMax, Math.max(qMin, roundHalfToEven(output.zeroPoint + chain.shift / output.scale)));
+  return { input: { scale: Math.fround(output.scale / chain.scale), zeroPoint }, output };
 }
 
 function readScales(graph: ModelProto["graph"] & object, name: string): Float32Array {

@@ -1,6 +1,6 @@
 import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto } from "onnx-buf";
 import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
-import { attributeInt } from "../../formats/onnx/node-attributes.js";
+import { attributeFloat, attributeInt } from "../../formats/onnx/node-attributes.js";
 import { findCandidateNodes, SkipLog } from "./candidate-nodes.js";
 import { inferElementTypes } from "./element-types.js";
 import { readFloat32 } from "./float-tensors.js";
@@ -43,11 +43,14 @@ export const qdqOpKinds = {
 
 export type QdqOpType = keyof typeof qdqOpKinds;
 export const qdqOpTypes = Object.keys(qdqOpKinds) as QdqOpType[];
-/** Softmax pays only on large attention maps; it is opt-in, as in onnxruntime's examples. */
-export const defaultQdqOpTypes = qdqOpTypes.filter((op) => op !== "Softmax");
+/**
+ * Opt-in: Softmax pays only on large attention maps (as in onnxruntime's examples); ConvTranspose
+ * has no QDQ fusion on onnxruntime's CPU EP (its selector registry has Conv, MatMul and Gemm only),
+ * so there it would run in float behind a weight DequantizeLinear executed at every inference.
+ */
+const optInQdqOpTypes = new Set<QdqOpType>(["Softmax", "ConvTranspose"]);
+export const defaultQdqOpTypes = qdqOpTypes.filter((op) => !optInQdqOpTypes.has(op));
 
-/** Activations whose clamp a quantized output range already performs (asymmetric ranges only). */
-const foldableActivations = new Set(["Relu", "Clip"]);
 
 /** What static QDQ quantization will touch in one node. */
 export interface QdqNodePlan {
@@ -60,10 +63,24 @@ export interface QdqNodePlan {
   constants: { ref: ConstantRef; slot: number }[];
   weight?: { ref: ConstantRef; slot: number; axis: number };
   bias?: { ref: ConstantRef; slot: number; activation: string };
-  /** Outputs that get Q/DQ (not model outputs); a folded activation's output replaces the node's own. */
+  /** Outputs that get Q/DQ (not model outputs); a folded chain's output replaces the node's own. */
   outputs: string[];
-  /** A Relu/Clip that reads only this node's output and disappears into its output range. */
-  fold?: { node: NodeProto; output: string };
+  fold?: FoldedChain;
+}
+
+/**
+ * Nodes after a quantized node's only output that disappear into that output's quantization:
+ * together y = clamp(scale · x + shift). The QuantizeLinear reads x with scale s_y / scale and zero
+ * point z_y + shift / s_y, the DequantizeLinear gives y with y's own parameters, so scalar affine
+ * ops (PP-LCNet's hardswish ÷ 6 and learnable scale/bias, HardSigmoid's slope and offset) cost no
+ * kernel; a clamp at the end (Relu, Clip, HardSigmoid) is the saturation of y's range, which lies
+ * inside the clamp interval.
+ */
+export interface FoldedChain {
+  nodes: NodeProto[];
+  output: string;
+  scale: number;
+  shift: number;
 }
 
 export interface QdqPlan {
@@ -79,7 +96,7 @@ export interface QdqPlanOptions {
   opTypes: readonly string[];
   excludeNodes: readonly string[];
   excludeOpTypes: readonly string[];
-  /** Fold Relu/Clip into the preceding quantized output (needs asymmetric activations). */
+  /** Fold Relu/Clip/HardSigmoid and scalar Mul/Add chains into the preceding quantized output (needs asymmetric activations). */
   foldActivations: boolean;
   /**
    * Plan this graph only (an If branch, whose activations calibration reaches through the If's outputs);
@@ -95,16 +112,96 @@ function weightAxis(node: NodeProto): number {
   return 1;
 }
 
-/** The clamp bounds of a Clip (attributes before opset 11, constant inputs after), if readable. */
-function clipLowerBound(node: NodeProto, constants: ConstantIndex, graph: GraphProto): number | undefined {
-  if (node.opType === "Relu") return 0;
-  const attribute = node.attribute.find((a) => a.name === "min");
-  if (attribute) return attribute.f;
-  const name = node.input[1];
-  if (!name) return -Infinity;
-  const ref = constants.resolve(graph, name);
-  if (!ref || ref.tensor.dataType !== T.FLOAT) return undefined;
-  return readFloat32(ref.tensor)[0];
+interface ChainContext {
+  consumers: ReadonlyMap<string, NodeProto[]>;
+  graphOutputs: ReadonlySet<string>;
+  constants: ConstantIndex;
+  graph: GraphProto;
+  isFloat32: (name: string) => boolean;
+  /** Planned nodes: a Mul/Add joins a chain only if it would have been quantized itself. */
+  planned: ReadonlyMap<NodeProto, QdqNodePlan>;
+}
+
+/** One step of a foldable chain: y = scale · x + shift, then clamped to [lower, upper] if `clamps`. */
+interface ChainStep {
+  scale: number;
+  shift: number;
+  clamps: boolean;
+  lower: number;
+  upper: number;
+}
+
+/** A float scalar constant (shape [] or [1], so it cannot broadcast to a new rank), if `name` is one. */
+function scalarConstant(name: string | undefined, context: ChainContext): number | undefined {
+  const ref = name ? context.constants.resolve(context.graph, name) : undefined;
+  if (!ref || ref.tensor.dataType !== T.FLOAT || ref.tensor.dims.length > 1) return undefined;
+  const values = readFloat32(ref.tensor);
+  return values.length === 1 && Number.isFinite(values[0]) ? values[0] : undefined;
+}
+
+/** Clip's bounds: attributes before opset 11, optional constant inputs after. */
+function clipBounds(node: NodeProto, context: ChainContext): { lower: number; upper: number } | undefined {
+  if (node.attribute.some((a) => a.name === "min" || a.name === "max")) return { lower: attributeFloat(node, "min", -Infinity), upper: attributeFloat(node, "max", Infinity) };
+  const bound = (slot: number, fallback: number) => (node.input[slot] ? scalarConstant(node.input[slot], context) : fallback);
+  const lower = bound(1, -Infinity);
+  const upper = bound(2, Infinity);
+  return lower === undefined || upper === undefined ? undefined : { lower, upper };
+}
+
+function chainStep(node: NodeProto, input: string, context: ChainContext): ChainStep | undefined {
+  if ((node.domain !== "" && node.domain !== "ai.onnx") || node.output.length !== 1 || node.input[0] === undefined) return undefined;
+  const identity = { scale: 1, shift: 0, clamps: false, lower: -Infinity, upper: Infinity };
+  switch (node.opType) {
+    case "Relu":
+      return { ...identity, clamps: true, lower: 0 };
+    case "Clip": {
+      const bounds = node.input[0] === input ? clipBounds(node, context) : undefined;
+      return bounds ? { ...identity, clamps: true, ...bounds } : undefined;
+    }
+    case "HardSigmoid": {
+      const alpha = attributeFloat(node, "alpha", 0.2);
+      return alpha > 0 ? { scale: alpha, shift: attributeFloat(node, "beta", 0.5), clamps: true, lower: 0, upper: 1 } : undefined;
+    }
+    case "Mul":
+    case "Add": {
+      if (node.input.length !== 2 || !context.planned.has(node)) return undefined;
+      const other = node.input[0] === input ? node.input[1] : node.input[1] === input ? node.input[0] : undefined;
+      const value = scalarConstant(other, context);
+      if (value === undefined) return undefined;
+      if (node.opType === "Add") return { ...identity, shift: value };
+      // A negative factor would need a negative scale.
+      return value > 0 ? { ...identity, scale: value } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The longest chain of single-reader scalar affine ops after `start`, ending at the first clamp,
+ * that the quantization of its last output can absorb. A clamp must hold 0 (the quantized range
+ * always does) and the chain's value at x = 0 (so x's zero point is a code of the type).
+ */
+function foldableChain(start: string, context: ChainContext): FoldedChain | undefined {
+  let best: FoldedChain | undefined;
+  const chain: FoldedChain = { nodes: [], output: start, scale: 1, shift: 0 };
+  for (let current = start; ; ) {
+    const readers = context.consumers.get(current) ?? [];
+    if (readers.length !== 1 || context.graphOutputs.has(current)) break;
+    const node = readers[0]!;
+    const step = chainStep(node, current, context);
+    const output = node.output[0];
+    if (!step || !output || context.graphOutputs.has(output) || !context.isFloat32(output)) break;
+    const scale = chain.scale * step.scale;
+    const shift = chain.shift * step.scale + step.shift;
+    if (step.clamps && !(step.lower <= 0 && step.upper >= 0 && step.lower <= shift && shift <= step.upper)) break;
+    chain.nodes.push(node);
+    Object.assign(chain, { output, scale, shift });
+    best = { ...chain, nodes: [...chain.nodes] };
+    if (step.clamps) break;
+    current = output;
+  }
+  return best;
 }
 
 /**
@@ -136,7 +233,7 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
       if (!options.graph) skips.skip(id, "inside a subgraph (auto plans the main graph only; int8-static quantizes If branches)");
       continue;
     }
-    const plan = kind === "weighted" ? planWeighted(node, id, constants, graph, skips) : planOther(node, id, kind, constants, graph, isActivation, skips);
+    const plan = kind === "weighted" ? planWeighted(node, id, constants, graph, graphOutputs, skips) : planOther(node, id, kind, constants, graph, isActivation, skips);
     if (!plan) continue;
     if (plan.activations.some((name) => !isActivation(name))) {
       skips.skip(id, "an activation input is not a float32 value");
@@ -165,30 +262,30 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
     }
   }
   for (const p of planned) if (!accepted.has(p)) skips.skip(p.id, "elementwise op away from the int8 region (would only add conversions)");
-  const nodes = planned.filter((p) => accepted.has(p));
+  let nodes = planned.filter((p) => accepted.has(p));
 
   if (options.foldActivations) {
+    const absorbed = new Set<NodeProto>();
     for (const p of nodes) {
-      if (p.kind === "shared" || p.outputs.length !== 1 || p.node.output.length !== 1) continue;
-      const readers = consumers.get(p.outputs[0]!) ?? [];
-      const activation = readers[0];
-      if (readers.length !== 1 || !activation || !foldableActivations.has(activation.opType) || (activation.domain !== "" && activation.domain !== "ai.onnx")) continue;
-      const output = activation.output[0];
-      const lower = clipLowerBound(activation, constants, graph);
-      // The quantized range always holds 0, so the clamp at 0 (Relu) or below 0 comes for free.
-      if (!output || graphOutputs.has(output) || !types.isFloat32(output) || lower === undefined || lower > 0) continue;
-      p.fold = { node: activation, output };
-      p.outputs = [output];
+      if (p.kind === "shared" || absorbed.has(p.node) || p.outputs.length !== 1 || p.node.output.length !== 1) continue;
+      const chain = foldableChain(p.outputs[0]!, { consumers, graphOutputs, constants, graph, isFloat32: (name) => types.isFloat32(name), planned: byNode });
+      if (!chain) continue;
+      p.fold = chain;
+      p.outputs = [chain.output];
+      for (const node of chain.nodes) absorbed.add(node);
     }
+    nodes = nodes.filter((p) => !absorbed.has(p.node));
   }
 
   // An output is quantized only where a quantized node reads it: a Q/DQ before a float consumer or a
-  // model output only adds error (the logits before DBNet's final Sigmoid lose the text edges). A
-  // non-weighted node left with no quantized output would run in float anyway, so it drops out too.
+  // model output only adds error. A non-weighted node left with no quantized output would run in
+  // float anyway, so it drops out too. A Conv keeps its quantized output whoever reads it:
+  // onnxruntime fuses QLinearConv only with a QuantizeLinear after it (MatMul and Gemm have
+  // float-output forms), and an unfused Conv runs in float behind a weight dequantized at every run.
   let kept = nodes;
   for (let changed = true; changed; ) {
     const read = new Set(kept.flatMap((n) => n.activations));
-    for (const n of kept) n.outputs = n.outputs.filter((o) => read.has(o));
+    for (const n of kept) n.outputs = n.outputs.filter((o) => read.has(o) || n.node.opType === "Conv");
     const next = kept.filter((n) => n.kind === "weighted" || n.outputs.length > 0);
     for (const n of kept) if (!next.includes(n)) skips.skip(n.id, "no quantized node reads its output (it would run in float anyway)");
     changed = next.length !== kept.length;
@@ -199,7 +296,7 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   return { graph, nodes: kept, tensors, skips };
 }
 
-function planWeighted(node: NodeProto, id: string, constants: ConstantIndex, graph: GraphProto, skips: SkipLog): QdqNodePlan | undefined {
+function planWeighted(node: NodeProto, id: string, constants: ConstantIndex, graph: GraphProto, graphOutputs: ReadonlySet<string>, skips: SkipLog): QdqNodePlan | undefined {
   const resolve = (slot: number) => (node.input[slot] ? constants.resolve(graph, node.input[slot]!) : undefined);
   const weightRef = resolve(1);
   const isMatMul = node.opType === "MatMul";
@@ -217,6 +314,10 @@ function planWeighted(node: NodeProto, id: string, constants: ConstantIndex, gra
   }
   if (node.opType === "ConvTranspose" && attributeInt(node, "group", 1) !== 1) {
     skips.skip(id, "grouped ConvTranspose has no per-channel int8 form");
+    return undefined;
+  }
+  if (node.opType === "Conv" && node.output.some((o) => graphOutputs.has(o))) {
+    skips.skip(id, "its output is a model output (onnxruntime fuses QLinearConv only with a QuantizeLinear after it)");
     return undefined;
   }
   const activations = weightRef ? [node.input[0]!] : [node.input[0]!, node.input[1]!];

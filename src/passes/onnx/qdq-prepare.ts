@@ -1,4 +1,4 @@
-import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto } from "onnx-buf";
+import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from "onnx-buf";
 import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
 import { attributeInt } from "../../formats/onnx/node-attributes.js";
 import { createTensorProto } from "../../formats/onnx/tensor-data.js";
@@ -52,13 +52,18 @@ export function prepareForQdq(model: ModelProto, names: NameAllocator): PrepareC
   for (const node of graph.node) for (const output of node.output) producers.set(output, node);
   const counts: PrepareCounts = { affinesFolded: 0, divisionsToProducts: 0 };
   const removed = new Set<NodeProto>();
+  // Tensors written here (folded weights and biases) are not in the index: a chain of affines
+  // after one Conv (PP-LCNet's Mul then Add) folds step by step into the same weights.
+  const written = new Map<string, TensorProto>();
   const constant = (name: string | undefined) => {
-    const ref = name ? constants.resolve(graph, name) : undefined;
-    return ref && ref.tensor.dataType === T.FLOAT ? ref : undefined;
+    const tensor = name ? (written.get(name) ?? constants.resolve(graph, name)?.tensor) : undefined;
+    return tensor && tensor.dataType === T.FLOAT ? { tensor } : undefined;
   };
   const addFloat = (base: string, dims: number[], data: Float32Array): string => {
     const name = names.allocate(base);
-    graph.initializer.push(createTensorProto(name, "float32", dims, data));
+    const tensor = createTensorProto(name, "float32", dims, data);
+    graph.initializer.push(tensor);
+    written.set(name, tensor);
     return name;
   };
 

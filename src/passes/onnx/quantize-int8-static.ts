@@ -25,7 +25,7 @@ export const quantizeInt8StaticOptionsSchema = z.object({
     .array(z.enum(qdqOpTypes as [QdqOpType, ...QdqOpType[]]))
     .default(defaultQdqOpTypes)
     .describe("ops quantized with QDQ: weighted (Conv, ConvTranspose, MatMul, Gemm), elementwise (Add, Mul, Concat), own range (pooling, Sigmoid, LeakyRelu, Softmax), data movement sharing its input's scale (Reshape, Transpose, Resize, MaxPool…)"),
-  foldActivations: z.boolean().default(true).describe("fold Relu/Clip into the preceding quantized output's range (asymmetric activations only)"),
+  foldActivations: z.boolean().default(true).describe("fold Relu/Clip/HardSigmoid and scalar Mul/Add chains into the preceding quantized output's scale and zero point (asymmetric activations only)"),
   calibrationMethod: z.enum(calibrationMethods).default("minmax").describe("how activation ranges come from calibration data: minmax, percentile, or entropy (KL divergence)"),
   percentile: z.number().gt(90).lte(100).default(99.999).describe("percentile: share of values the range keeps"),
   activationType: z.enum(["auto", "uint8", "int8"]).default("auto").describe("activation type; auto: uint8 (U8S8) on x86, int8 (S8S8) on ARM, from the detected CPU"),
@@ -167,11 +167,11 @@ export function logQdq(log: PassLog, model: ModelProto, planned: StaticPlans, re
   addCount(log, "calibrationSamples", samples);
   addCount(log, "weightBytesBefore", result.store.floatBytes);
   addCount(log, "weightBytesAfter", result.store.quantizedBytes);
-  addCount(log, "activationsFolded", result.activationsFolded);
+  addCount(log, "nodesFolded", result.nodesFolded);
   addCount(log, "tensorsQuantized", result.quantizedTensors);
   if (prepared.affinesFolded > 0) log.notes.push(`${prepared.affinesFolded} BatchNormalization or Mul/Add-by-constant node(s) folded into the preceding Conv's weights and bias before quantization`);
   if (prepared.divisionsToProducts > 0) log.notes.push(`${prepared.divisionsToProducts} Div by a constant rewritten as Mul by its reciprocal (Mul has an int8 kernel)`);
-  if (result.activationsFolded > 0) log.notes.push(`${result.activationsFolded} Relu/Clip folded into the preceding quantized output range`);
+  if (result.nodesFolded > 0) log.notes.push(`${result.nodesFolded} Relu/Clip/HardSigmoid and scalar Mul/Add node(s) folded into the preceding quantized output's scale and zero point`);
   if (result.opsetUpgradedFrom !== undefined) log.notes.push(`ai.onnx opset raised from ${result.opsetUpgradedFrom} to 10: QuantizeLinear and the QLinear kernels need opset 10`);
   if (result.domain !== "") log.notes.push(`ai.onnx opset < 13: QuantizeLinear/DequantizeLinear use the ${result.domain} domain (per-axis support)`);
   describeFloatIslands(model, log);

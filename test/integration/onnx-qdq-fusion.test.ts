@@ -1,0 +1,144 @@
+import { readFile } from "node:fs/promises";
+import { AttributeProto_AttributeType, AttributeProtoSchema } from "onnx-buf";
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import type { Tensor } from "../../src/core/tensor.js";
+import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
+import { decodeOnnxModel } from "../../src/formats/onnx/read-onnx.js";
+import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
+import { computeQuantizationParams } from "../../src/kernels/linear-quantization.js";
+import { floatAttribute } from "../../src/passes/onnx/graph-edit.js";
+import { describeOnnxArtifact } from "../../src/passes/onnx/onnx-pass-io.js";
+import { foldedParams } from "../../src/passes/onnx/qdq-apply.js";
+import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-static.js";
+import { loadOrt, openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
+import { model, node, valueInfo } from "../fixtures/onnx-test-models.js";
+import { arrayDataset, cosine, seededRandom } from "../fixtures/quantize-fixtures.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
+
+const dir = useTempDir("qdq-fusion-");
+
+function ints(name: string, values: number[]) {
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: values.map(BigInt) });
+}
+
+/**
+ * A PP-LCNet-shaped block: Conv → BatchNormalization → Mul/Add (learnable affine) → decomposed
+ * hardswish (Add 3, Clip 0..6, Mul, Div 6) → scalar Mul/Add → 1×1 Conv → squeeze-excite (GlobalAveragePool,
+ * Conv, Relu, Conv, HardSigmoid, Mul) → Conv → Sigmoid.
+ */
+function blockModel() {
+  const random = seededRandom(7);
+  const values = (n: number, spread = 0.5) => Float32Array.from({ length: n }, () => (random() - 0.5) * 2 * spread);
+  const constant = (name: string, dims: number[], data: Float32Array) => createTensorProto(name, "float32", dims, data);
+  const conv = (inputs: string[], output: string, pads: number) => {
+    const n = node("Conv", inputs, [output]);
+    n.attribute.push(ints("pads", [pads, pads, pads, pads]));
+    return n;
+  };
+  const hardSigmoid = node("HardSigmoid", ["se2"], ["gate"]);
+  hardSigmoid.attribute.push(floatAttribute("alpha", 1 / 6), floatAttribute("beta", 0.5));
+  const clip = node("Clip", ["plus3", "zero", "six"], ["clipped"]);
+  return model(
+    [
+      conv(["x", "w1", "b1"], "c1", 1),
+      node("BatchNormalization", ["c1", "bn_scale", "bn_bias", "bn_mean", "bn_var"], ["bn"]),
+      node("Mul", ["bn", "lab_scale"], ["lab1"]),
+      node("Add", ["lab1", "lab_bias"], ["h"]),
+      node("Add", ["h", "three"], ["plus3"]),
+      clip,
+      node("Mul", ["h", "clipped"], ["product"]),
+      node("Div", ["product", "six"], ["hswish"]),
+      node("Mul", ["hswish", "s"], ["scaled"]),
+      node("Add", ["scaled", "t"], ["affine"]),
+      conv(["affine", "w2", "b2"], "c2", 0),
+      node("GlobalAveragePool", ["c2"], ["pooled"]),
+      conv(["pooled", "w3", "b3"], "se1", 0),
+      node("Relu", ["se1"], ["se1r"]),
+      conv(["se1r", "w4", "b4"], "se2", 0),
+      hardSigmoid,
+      node("Mul", ["c2", "gate"], ["excited"]),
+      conv(["excited", "w5", "b5"], "logits", 1),
+      node("Sigmoid", ["logits"], ["y"]),
+    ],
+    {
+      inputs: [valueInfo("x", [1, 8, 16, 16])],
+      outputs: [valueInfo("y", [1, 2, 16, 16])],
+      opsets: [["", 13]],
+      initializers: [
+        constant("w1", [8, 8, 3, 3], values(576, 0.3)), constant("b1", [8], values(8)),
+        constant("bn_scale", [8], Float32Array.from(values(8, 0.3), (v) => 1 + v)), constant("bn_bias", [8], values(8)),
+        constant("bn_mean", [8], values(8)), constant("bn_var", [8], Float32Array.from(values(8, 0.3), (v) => 1 + v)),
+        constant("lab_scale", [1], Float32Array.of(1.3)), constant("lab_bias", [1], Float32Array.of(0.2)),
+        constant("three", [1], Float32Array.of(3)), constant("zero", [], Float32Array.of(0)), constant("six", [], Float32Array.of(6)),
+        constant("s", [1], Float32Array.of(0.7)), constant("t", [1], Float32Array.of(-0.3)),
+        constant("w2", [8, 8, 1, 1], values(64)), constant("b2", [8], values(8)),
+        constant("w3", [4, 8, 1, 1], values(32)), constant("b3", [4], values(4)),
+        constant("w4", [8, 4, 1, 1], values(32)), constant("b4", [8], values(8)),
+        constant("w5", [2, 8, 3, 3], values(144, 0.3)), constant("b5", [2], values(2)),
+      ],
+    },
+  );
+}
+
+function input(seed: number): Tensor {
+  const random = seededRandom(seed);
+  return { dtype: "float32", dims: [1, 8, 16, 16], data: Float32Array.from({ length: 8 * 256 }, () => (random() - 0.5) * 4) };
+}
+
+/** The graph onnxruntime actually runs (ORT_ENABLE_ALL, 1 thread), as op type → count. */
+async function optimizedOps(path: string, optimizedPath: string): Promise<Record<string, number>> {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: "all", intraOpNumThreads: 1, optimizedModelFilePath: optimizedPath, logSeverityLevel: 4 });
+  await session.release();
+  const counts: Record<string, number> = {};
+  for (const n of decodeOnnxModel(new Uint8Array(await readFile(optimizedPath))).graph!.node) counts[n.opType] = (counts[n.opType] ?? 0) + 1;
+  return counts;
+}
+
+describe("static int8 QDQ in the layout onnxruntime fuses", () => {
+  it("leaves no float elementwise op, activation or weight DequantizeLinear in the block onnxruntime runs", async () => {
+    const floatPath = dir.join("block.onnx");
+    const output = dir.join("block_int8.onnx");
+    await writeOnnxModel(blockModel(), floatPath);
+    const calibration = arrayDataset("block", [1, 2, 3, 4].map((seed) => ({ inputs: { x: input(seed) } })));
+    const options = quantizeInt8StaticPass.optionsSchema.parse({ activationType: "uint8", reduceRange: false });
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(floatPath), output, options, {
+      workDir: dir.path,
+      calibrationData: calibration,
+      openSession: (p) => openOrtSession(p),
+    });
+    // BatchNormalization and the Mul/Add after it go into the first Conv; Clip, Div (as Mul), the scalar Mul/Add, Relu and HardSigmoid into quantization parameters.
+    expect(result.log.counts.nodesFolded).toBe(6);
+    const ops = await optimizedOps(output, dir.join("block_int8.optimized.onnx"));
+    expect(ops).toMatchObject({ QLinearConv: 5, QLinearAdd: 1, QLinearMul: 2, QLinearGlobalAveragePool: 1, QuantizeLinear: 1, DequantizeLinear: 1, Sigmoid: 1 });
+    for (const op of ["Conv", "Add", "Mul", "Div", "Clip", "Relu", "HardSigmoid", "BatchNormalization"]) expect(ops[op] ?? 0, op).toBe(0);
+
+    // Same function: sigmoid outputs within cosine 0.999 of the float model on unseen inputs (stated tolerance for 8-bit activations).
+    const [floatSession, quantizedSession] = [await openOrtSession(floatPath), await openOrtSession(output)];
+    for (const seed of [11, 12]) {
+      const [expected, actual] = [await floatSession.run({ x: input(seed) }), await quantizedSession.run({ x: input(seed) })];
+      expect(cosine(expected.y!.data as Float32Array, actual.y!.data as Float32Array)).toBeGreaterThan(0.999);
+    }
+    await floatSession.close();
+    await quantizedSession.close();
+  });
+
+  it("folded parameters give y = scale · x + shift within one step of y's own, widening y's range to hold shift", () => {
+    const y = computeQuantizationParams({ min: -1, max: 20 }, { type: "uint8", symmetric: false });
+    const chain = { scale: 0.35, shift: -0.55 };
+    const { input: x, output } = foldedParams(y, chain, "uint8");
+    expect(output).toEqual(y);
+    for (const value of [-2, -0.5, 0, 1.7, 30, 55]) {
+      const q = Math.min(255, Math.max(0, Math.round(value / x.scale) + x.zeroPoint));
+      const expected = Math.min(20.03, Math.max(-1, chain.scale * value + chain.shift));
+      expect(Math.abs(output.scale * (q - output.zeroPoint) - expected)).toBeLessThanOrEqual(output.scale);
+    }
+    // A HardSigmoid whose calibrated output never reached 0.5 (its value at x = 0): y's range grows to hold it.
+    const gate = computeQuantizationParams({ min: 0, max: 0.3 }, { type: "uint8", symmetric: false });
+    const widened = foldedParams(gate, { scale: 1 / 6, shift: 0.5 }, "uint8");
+    expect(widened.output.scale * (255 - widened.output.zeroPoint)).toBeGreaterThanOrEqual(0.5);
+    expect(widened.input.zeroPoint).toBeGreaterThanOrEqual(0);
+    expect(widened.input.zeroPoint).toBeLessThanOrEqual(255);
+  });
+});
