@@ -117,8 +117,9 @@ describe("int8 on the PaddleOCR det model", () => {
     const plainPath = join(dir, "det_int8_static.onnx");
     const autoPath = join(dir, "det_int8_auto.onnx");
     const plain = await quantizeInt8StaticPass.run(input, plainPath, quantizeInt8StaticPass.optionsSchema.parse({}), context);
-    // Two evaluation pages: a drop of 0.015 met on them left held-out page 0 at cosine 0.93, 0.01 keeps it at 0.99.
-    const auto = await quantizeAutoPass.run(input, autoPath, quantizeAutoPass.optionsSchema.parse({ metric: "cosine", maxDrop: 0.01 }), context);
+    // Only two evaluation pages: a drop of 0.01–0.015 met on them left held-out page 0 at cosine 0.93–0.96;
+    // 0.005 keeps every held-out page at ≥ 0.995 (measured).
+    const auto = await quantizeAutoPass.run(input, autoPath, quantizeAutoPass.optionsSchema.parse({ metric: "cosine", maxDrop: 0.005 }), context);
     expect(plain.log.counts.nodesQuantized).toBeGreaterThan(62);
     expect(auto.log.counts.nodesKeptFloat).toBeGreaterThan(0);
     expect(auto.log.counts.nodesKeptFloat).toBeLessThan(plain.log.counts.nodesQuantized!);
