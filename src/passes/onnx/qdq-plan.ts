@@ -282,10 +282,13 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   // float anyway, so it drops out too. A Conv keeps its quantized output whoever reads it:
   // onnxruntime fuses QLinearConv only with a QuantizeLinear after it (MatMul and Gemm have
   // float-output forms), and an unfused Conv runs in float behind a weight dequantized at every run.
+  // Main graph only: with those extra pairs in Silero VAD's If branch, onnxruntime 1.30 aborts while
+  // optimizing the session (an out-of-range NodeArg index assertion), so branches keep the read-only rule.
+  const keepConvOutputs = graph === model.graph;
   let kept = nodes;
   for (let changed = true; changed; ) {
     const read = new Set(kept.flatMap((n) => n.activations));
-    for (const n of kept) n.outputs = n.outputs.filter((o) => read.has(o) || n.node.opType === "Conv");
+    for (const n of kept) n.outputs = n.outputs.filter((o) => read.has(o) || (keepConvOutputs && n.node.opType === "Conv"));
     const next = kept.filter((n) => n.kind === "weighted" || n.outputs.length > 0);
     for (const n of kept) if (!next.includes(n)) skips.skip(n.id, "no quantized node reads its output (it would run in float anyway)");
     changed = next.length !== kept.length;
