@@ -241,7 +241,8 @@ describe("a main-graph value an If branch reads", () => {
       calibrationData: arrayDataset("if-calibration", [{ inputs: sample }]),
       openSession: (p) => openOrtSession(p),
     });
-    expect(result.log.counts.nodesQuantized).toBe(2);
+    // The first Conv; the second writes the model output, which onnxruntime cannot fuse into QLinearConv, so it stays float.
+    expect(result.log.counts.nodesQuantized).toBe(1);
     expect(result.log.notes.some((n) => n.startsWith("output loaded and run once"))).toBe(true);
   });
 });
