@@ -62,8 +62,11 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
   // A folded chain's QuantizeLinear reads the node's own output with parameters derived from the chain's output.
   const foldedInputs = new Map<string, { input: string; params: QuantizationParams }>();
   const foldedNodes = new Set<NodeProto>();
+  // A chain read by a node kept float stays in the graph: that reader must see float values, not a DequantizeLinear
+  // (onnxruntime would otherwise quantize a float Conv's weights in-graph, with Round, which opset 10 lacks).
+  const floatReads = new Set([...floatNodes].flatMap((node) => node.input));
   for (const n of active) {
-    if (!n.fold) continue;
+    if (!n.fold || floatReads.has(n.fold.output)) continue;
     const folded = foldedParams(params.get(n.fold.output)!, n.fold, options.activationType);
     params.set(n.fold.output, folded.output);
     foldedInputs.set(n.fold.output, { input: n.node.output[0]!, params: folded.input });
