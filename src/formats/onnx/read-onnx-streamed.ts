@@ -7,6 +7,7 @@ import { fileError } from "../../core/errors.js";
 import { collectExternalTensors } from "./external-data.js";
 import { decodeOnnxModel, readOnnxModel, type OnnxModelFile, type ReadOnnxOptions } from "./read-onnx.js";
 import { fileRange, setStreamedRawData, streamChunkBytes, withChunkBuffer } from "./streamed-raw-data.js";
+import { MalformedProtobuf, varintAt, varintBytes } from "./protobuf-wire.js";
 
 export interface ReadOnnxStreamedOptions extends Pick<ReadOnnxOptions, "signal" | "sha256"> {
   /** raw_data of main-graph initializers at least this long stays on disk (default 64 KiB). */
@@ -17,8 +18,6 @@ export interface StreamedOnnxModelFile extends OnnxModelFile {
   /** Initializers whose bytes stay in their file until used or written (external ones included). */
   streamedTensorCount: number;
 }
-
-class Malformed extends Error {}
 
 const windowBytes = streamChunkBytes;
 
@@ -40,7 +39,7 @@ class ForwardReader {
     let filled = 0;
     while (filled < want) {
       const { bytesRead } = await this.handle.read(this.window, filled, want - filled, position + filled);
-      if (bytesRead === 0) throw new Malformed();
+      if (bytesRead === 0) throw new MalformedProtobuf();
       filled += bytesRead;
     }
     this.start = position;
@@ -61,7 +60,7 @@ class ForwardReader {
     const out = new Uint8Array(count);
     for (let done = 0; done < count; ) {
       const part = await this.view(position + done, Math.min(windowBytes, count - done));
-      if (part.length === 0) throw new Malformed();
+      if (part.length === 0) throw new MalformedProtobuf();
       out.set(part, done);
       done += part.length;
     }
@@ -72,33 +71,10 @@ class ForwardReader {
   async pass(position: number, count: number): Promise<void> {
     for (let done = 0; done < count; ) {
       const part = await this.view(position + done, Math.min(windowBytes, count - done));
-      if (part.length === 0) throw new Malformed();
+      if (part.length === 0) throw new MalformedProtobuf();
       done += part.length;
     }
   }
-}
-
-function varintAt(bytes: Uint8Array, offset: number): { value: number; size: number } {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10 && offset + i < bytes.length; i++) {
-    const byte = bytes[offset + i]!;
-    value += (byte & 0x7f) * scale;
-    scale *= 128;
-    if ((byte & 0x80) === 0) return { value, size: i + 1 };
-  }
-  throw new Malformed();
-}
-
-function varintBytes(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  bytes.push(rest);
-  return bytes;
 }
 
 type Kind = "model" | "graph" | "node" | "attribute" | "tensor";
@@ -138,7 +114,7 @@ async function skeletonOf(reader: ForwardReader, kind: Kind, start: number, end:
       const length = varintAt(head, tag.size);
       const bodyStart = position + tag.size + length.size;
       fieldEnd = bodyStart + length.value;
-      if (fieldEnd > end) throw new Malformed();
+      if (fieldEnd > end) throw new MalformedProtobuf();
       const child = children[kind].get(field);
       if (child) {
         const index = counts.get(field) ?? 0;
@@ -160,12 +136,12 @@ async function skeletonOf(reader: ForwardReader, kind: Kind, start: number, end:
           continue;
         }
       }
-    } else throw new Malformed();
-    if (fieldEnd > end) throw new Malformed();
+    } else throw new MalformedProtobuf();
+    if (fieldEnd > end) throw new MalformedProtobuf();
     pieces.push(await reader.copy(position, fieldEnd - position));
     position = fieldEnd;
   }
-  if (position !== end) throw new Malformed();
+  if (position !== end) throw new MalformedProtobuf();
   return pieces;
 }
 
@@ -219,7 +195,7 @@ export async function readOnnxModelStreamed(path: string, options: ReadOnnxStrea
       );
     }
   } catch (error) {
-    if (!(error instanceof Malformed)) throw options.signal?.aborted ? error : fileError(error, path, "read");
+    if (!(error instanceof MalformedProtobuf)) throw options.signal?.aborted ? error : fileError(error, path, "read");
   } finally {
     await handle.close();
   }

@@ -9,6 +9,7 @@ import {
   TensorProtoSchema,
   TensorProto_DataLocation,
 } from "onnx-buf";
+import { MalformedProtobuf, varintAt } from "./protobuf-wire.js";
 
 type Kind = "model" | "graph" | "node" | "attribute" | "sparse" | "tensor";
 
@@ -57,20 +58,6 @@ class WindowReader {
   }
 }
 
-class Malformed extends Error {}
-
-function varintAt(bytes: Uint8Array, offset: number): { value: number; size: number } {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10 && offset + i < bytes.length; i++) {
-    const byte = bytes[offset + i]!;
-    value += (byte & 0x7f) * scale;
-    scale *= 128;
-    if ((byte & 0x80) === 0) return { value, size: i + 1 };
-  }
-  throw new Malformed();
-}
-
 const decoder = new TextDecoder();
 
 async function scanMessage(reader: WindowReader, kind: Kind, start: number, end: number, found: Set<string>): Promise<void> {
@@ -93,7 +80,7 @@ async function scanMessage(reader: WindowReader, kind: Kind, start: number, end:
       const length = varintAt(head.bytes, head.offset + tag.size);
       const bodyStart = position + length.size;
       const bodyEnd = bodyStart + length.value;
-      if (bodyEnd > end) throw new Malformed();
+      if (bodyEnd > end) throw new MalformedProtobuf();
       const child = children[kind].get(field);
       if (child) await scanMessage(reader, child, bodyStart, bodyEnd, found);
       else if (kind === "tensor" && field === TensorProtoSchema.field.externalData.number) {
@@ -102,15 +89,15 @@ async function scanMessage(reader: WindowReader, kind: Kind, start: number, end:
       }
       position = bodyEnd;
     } else {
-      throw new Malformed();
+      throw new MalformedProtobuf();
     }
   }
-  if (position !== end) throw new Malformed();
+  if (position !== end) throw new MalformedProtobuf();
   if (external && location !== undefined) found.add(location);
 }
 
 async function readEntry(reader: WindowReader, start: number, end: number): Promise<{ key?: string; value?: string }> {
-  if (end - start > windowBytes) throw new Malformed();
+  if (end - start > windowBytes) throw new MalformedProtobuf();
   const { bytes, offset } = await reader.at(start, end - start);
   const entry: { key?: string; value?: string } = {};
   let position = offset;
@@ -119,7 +106,7 @@ async function readEntry(reader: WindowReader, start: number, end: number): Prom
     const tag = varintAt(bytes, position);
     const length = varintAt(bytes, position + tag.size);
     const bodyStart = position + tag.size + length.size;
-    if (tag.value % 8 !== 2 || bodyStart + length.value > stop) throw new Malformed();
+    if (tag.value % 8 !== 2 || bodyStart + length.value > stop) throw new MalformedProtobuf();
     const text = decoder.decode(bytes.subarray(bodyStart, bodyStart + length.value));
     const field = Math.floor(tag.value / 8);
     if (field === StringStringEntryProtoSchema.field.key.number) entry.key = text;
@@ -143,7 +130,7 @@ export async function scanExternalLocations(path: string): Promise<string[] | un
     await scanMessage(new WindowReader(handle), "model", 0, size, found);
     return [...found];
   } catch (error) {
-    if (error instanceof Malformed) return undefined;
+    if (error instanceof MalformedProtobuf) return undefined;
     throw error;
   } finally {
     await handle.close();

@@ -15,6 +15,7 @@ import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { walkTensors } from "./graph-walk.js";
 import { maxOnnxProtoBytes } from "./read-onnx.js";
 import { rawDataByteLength, setStreamedRawData, streamedRawData, type StreamedBytes } from "./streamed-raw-data.js";
+import { varintBytes } from "./protobuf-wire.js";
 
 export interface WriteOnnxOptions {
   /** "auto" (default): external data only when embedded tensors exceed `externalThresholdBytes`. */
@@ -68,17 +69,6 @@ export function encodeOnnxModel(model: ModelProto): Uint8Array {
 
 /** Tensor bytes at least this long are written from the tensor's own memory, not copied through the encoder. */
 const streamedRawBytes = 1 << 12;
-
-function varintBytes(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  bytes.push(rest);
-  return bytes;
-}
 
 /** Tag and length of a length-delimited field. */
 function fieldHeader(fieldNumber: number, lengthBytes: number): Uint8Array {
