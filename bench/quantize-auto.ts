@@ -10,7 +10,6 @@
  * progress lines are printed with their time, and the longest stretch without one is recorded.
  * Writes bench/results/quantize-auto.json. `--rounds N` (default 2; one run is ~1–4 minutes here).
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,23 +20,9 @@ import { estimateRatio } from "../src/stats/paired-ratio.js";
 import { createRandom } from "../src/stats/random.js";
 import { realOnnxModels } from "../test/fixtures/onnx-test-models.js";
 import { fonts, renderTextLine, textLine } from "../test/fixtures/quantize-fixtures.js";
-import { extractBaseline, repoRoot } from "./baseline-source.js";
+import { argument, type Arm, extractBaseline, log, repoRoot, startArm } from "./baseline-source.js";
 
 const passOptions = { metric: "cosine", maxDrop: 0.01 };
-
-function argument(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? process.argv[index + 1] : undefined;
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
-interface Arm {
-  label: string;
-  child: ChildProcess;
-}
 
 interface Run {
   durationMs: number;
@@ -49,14 +34,6 @@ interface Run {
   evaluations?: number;
   nodesKeptFloat?: number;
   outcome?: string;
-}
-
-function startArm(label: string, root: string): Promise<Arm> {
-  const child = fork(fileURLToPath(new URL("./quantize-auto-child.ts", import.meta.url)), [root], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
-  return new Promise((resolve, reject) => {
-    child.once("message", () => resolve({ label, child }));
-    child.once("exit", (code) => reject(new Error(`${label} child exited with ${code}`)));
-  });
 }
 
 function runAuto(arm: Arm, request: { modelPath: string; calibration: string; outputPath: string }): Promise<Run> {
@@ -112,9 +89,9 @@ async function main(): Promise<void> {
     const loadAtStart = loadavg()[0]!;
     const calibration = join(dir, "rec-lines.jsonl");
     await writeRecLines(calibration, 8);
-    arms.push(await startArm("candidate", repoRoot));
+    arms.push(await startArm("candidate", new URL("./quantize-auto-child.ts", import.meta.url), repoRoot));
     const baseline = baselineRef ? await extractBaseline(baselineRef, dir) : undefined;
-    if (baseline) arms.push(await startArm(`baseline ${baselineRef}`, baseline.root));
+    if (baseline) arms.push(await startArm(`baseline ${baselineRef}`, new URL("./quantize-auto-child.ts", import.meta.url), baseline.root));
     const runs: Run[][] = arms.map(() => []);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? arms.map((_, i) => i) : arms.map((_, i) => i).reverse();

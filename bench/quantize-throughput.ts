@@ -13,7 +13,6 @@
  *   bring the file's bytes into the process; on a VM with shadow paging it is far below memory speed.
  * Writes bench/results/quantize-throughput.json. `--rounds N` (default 8).
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,29 +25,7 @@ import { estimateRatio } from "../src/stats/paired-ratio.js";
 import { median } from "../src/stats/describe-samples.js";
 import { createRandom } from "../src/stats/random.js";
 import { writeBertShapedModel } from "../test/fixtures/bert-shaped-model.js";
-import { extractBaseline, repoRoot } from "./baseline-source.js";
-
-function argument(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? process.argv[index + 1] : undefined;
-}
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
-interface Arm {
-  label: string;
-  child: ChildProcess;
-}
-
-function startArm(label: string, root: string): Promise<Arm> {
-  const child = fork(fileURLToPath(new URL("./quantize-throughput-child.ts", import.meta.url)), [root], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
-  return new Promise((resolve, reject) => {
-    child.once("message", () => resolve({ label, child }));
-    child.once("exit", (code) => reject(new Error(`${label} child exited with ${code}`)));
-  });
-}
+import { argument, type Arm, extractBaseline, log, repoRoot, startArm } from "./baseline-source.js";
 
 function ask<T>(arm: Arm, request: Record<string, unknown>, pick: (reply: Record<string, unknown>) => T): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -92,9 +69,9 @@ async function main(): Promise<void> {
     const touchMs = fastestMs(() => new Uint8Array(weightBytes).fill(1));
     log(`kernel only: SIMD ${(gb / (simdMs / 1000)).toFixed(2)} GB/s, scalar ${(gb / (scalarMs / 1000)).toFixed(2)} GB/s; fresh-memory touch ${(gb / (touchMs / 1000)).toFixed(2)} GB/s`);
 
-    arms.push(await startArm("candidate", repoRoot));
+    arms.push(await startArm("candidate", new URL("./quantize-throughput-child.ts", import.meta.url), repoRoot));
     const baseline = baselineRef ? await extractBaseline(baselineRef, dir) : undefined;
-    if (baseline) arms.push(await startArm(`baseline ${baselineRef}`, baseline.root));
+    if (baseline) arms.push(await startArm(`baseline ${baselineRef}`, new URL("./quantize-throughput-child.ts", import.meta.url), baseline.root));
     const times: number[][] = arms.map(() => []);
     for (const [index, arm] of arms.entries()) await quantizeIn(arm, modelPath, join(dir, `warmup-${index}.onnx`));
     for (let round = 0; round < rounds; round++) {
