@@ -14,6 +14,7 @@ import type { ResolvedGoals } from "./resolve-gates.js";
 import type { RunLog } from "./run-log.js";
 import type { SearchOutcome } from "./run-search.js";
 import { diagnoseReport } from "./diagnose/diagnose-report.js";
+import { rankingMemory } from "./compare-memory.js";
 import { suggestAlternatives } from "./suggest-alternatives.js";
 import { suggestOptimizeCommand } from "./suggest-command.js";
 import type { WorkflowConfig } from "./workflow-config.js";
@@ -60,7 +61,17 @@ function ratioLine(metrics: MetricValues): string {
 /** Frontier over every measured candidate; the recommendation is the best weighted score among those passing every gate. */
 export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
   const measured = search.evaluated.filter((e) => e.report.status === "measured");
-  const points = measured.map((e) => ({ id: e.planned.id, values: e.report.metrics as MetricValues }));
+  // Ranked on one memory basis across candidates, though each keeps its own figure in the report.
+  const memory = rankingMemory(measured.map((e) => ({ id: e.planned.id, ...(e.report.sideBySide ? { memory: e.report.sideBySide.memory } : {}) })));
+  const points = measured.map((e) => {
+    const values = { ...(e.report.metrics as MetricValues) };
+    if (memory) {
+      const bytes = memory.bytesById.get(e.planned.id);
+      if (bytes === undefined) delete values.modelMemoryBytes;
+      else values.modelMemoryBytes = bytes;
+    }
+    return { id: e.planned.id, values };
+  });
   const frontier = computeFrontier(points, goals.objectives);
   const passingIds = measured.filter((e) => e.verdict?.passed).map((e) => e.planned.id);
   const passing = points.filter((p) => passingIds.includes(p.id));
@@ -76,6 +87,7 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
     reasons.push(`best weighted score${score === undefined ? "" : ` (${score.toFixed(3)})`} among ${passing.length} passing candidate${passing.length === 1 ? "" : "s"} on their Pareto frontier (weights: ${weights})`);
     if (chosen) reasons.push(`against the baseline: ${ratioLine(chosen.report.metrics as MetricValues)}`);
     if (!frontier.frontierIds.includes(recommendedId)) reasons.push("note: other candidates dominate it, but they fail a gate");
+    if (memory) reasons.push(`memory ranked on ${memory.basis}`);
   } else {
     const verdicts = measured.flatMap((e) => (e.verdict ? [e.verdict] : []));
     closest = findClosestCandidate(verdicts);

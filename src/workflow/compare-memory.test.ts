@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ArmMemory } from "../bench/measure-side-by-side.js";
-import { compareModelMemory } from "./compare-memory.js";
+import { compareModelMemory, rankingMemory } from "./compare-memory.js";
 
 const MiB = 2 ** 20;
 const llamaReport = { source: "llama.cpp", totalBytes: 16 * MiB, parts: [{ name: "weights", bytes: 10 * MiB, includes: "tensors" }, { name: "KV cache", bytes: 1 * MiB, includes: "K and V" }, { name: "compute buffers", bytes: 5 * MiB, includes: "graph" }] };
@@ -27,5 +27,26 @@ describe("compareModelMemory", () => {
     expect(compareModelMemory(mlx, noReference)).toBeUndefined();
     const { modelBytes: _none, ...noModel } = mlx;
     expect(compareModelMemory(noModel, mlx)).toBeUndefined();
+  });
+});
+
+describe("rankingMemory", () => {
+  const recorded = (arm: ArmMemory) => ({ peakRssBytes: arm.peakRssBytes, ...(arm.referencePeakRssBytes === undefined ? {} : { referencePeakRssBytes: arm.referencePeakRssBytes }), ...(arm.modelBytes === undefined ? {} : { modelMemoryBytes: arm.modelBytes }), ...(arm.runtimeReported ? { parts: arm.runtimeReported.parts } : {}) });
+
+  it("ranks GGUF candidates (llama.cpp's report) and an MLX candidate (RSS only) on RSS over the reference for all", () => {
+    const q4 = { ...gguf, peakRssBytes: 135 * MiB, modelBytes: 9 * MiB };
+    const ranking = rankingMemory([
+      { id: "input", memory: recorded(gguf) },
+      { id: "q4", memory: recorded(q4) },
+      { id: "mlx", memory: recorded(mlx) },
+    ]);
+    // By their own figures the MLX candidate (12 MiB of RSS) would look heavier than q4 (9 MiB allocated); on one basis it is lighter.
+    expect(ranking?.bytesById).toEqual(new Map([["input", 30 * MiB], ["q4", 15 * MiB], ["mlx", 12 * MiB]]));
+    expect(ranking?.basis).toMatch(/peak RSS minus a reference process.*for every candidate/);
+  });
+
+  it("changes nothing when every candidate's own figure has the same basis", () => {
+    expect(rankingMemory([{ id: "input", memory: recorded(gguf) }, { id: "q4", memory: recorded({ ...gguf, modelBytes: 9 * MiB }) }])).toBeUndefined();
+    expect(rankingMemory([{ id: "a", memory: recorded(mlx) }, { id: "b" }])).toBeUndefined();
   });
 });

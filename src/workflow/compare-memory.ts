@@ -30,3 +30,34 @@ export function compareModelMemory(candidate: ArmMemory, baseline: ArmMemory): M
   const reporting = candidateReported ? "the candidate's" : "the input model's";
   return { candidateBytes, baselineBytes, basis: `${rssBasis}, on both sides (only ${reporting} runtime reports its own allocation, so that report is not compared with RSS)`, rebased: true };
 }
+
+/** A measured candidate's memory as the report records it (sideBySide.memory). */
+export interface RecordedMemory {
+  peakRssBytes: number;
+  referencePeakRssBytes?: number;
+  modelMemoryBytes?: number;
+  /** Present when the runtime reported its own allocation (llama.cpp). */
+  parts?: readonly unknown[];
+}
+
+export interface RankingMemory {
+  /** The memory figure each candidate is ranked on; a missing id has none on this basis. */
+  bytesById: Map<string, number>;
+  basis: string;
+}
+
+/**
+ * The memory the Pareto frontier compares across candidates, on one basis: undefined when every
+ * candidate's own figure already shares one (all runtime reports, or all RSS over a reference);
+ * otherwise (GGUF candidates with llama.cpp's report beside MLX candidates with RSS only) peak RSS
+ * over each candidate's reference process, for every candidate.
+ */
+export function rankingMemory(candidates: readonly { id: string; memory?: RecordedMemory }[]): RankingMemory | undefined {
+  const kinds = new Set(candidates.filter((c) => c.memory?.modelMemoryBytes !== undefined).map((c) => c.memory?.parts !== undefined));
+  if (kinds.size < 2) return undefined;
+  const bytesById = new Map<string, number>();
+  for (const { id, memory } of candidates) {
+    if (memory?.referencePeakRssBytes !== undefined) bytesById.set(id, Math.max(0, memory.peakRssBytes - memory.referencePeakRssBytes));
+  }
+  return { bytesById, basis: `${rssBasis}, for every candidate (the runtimes' own allocation reports and RSS are different bases)` };
+}

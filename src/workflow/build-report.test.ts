@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { defaultObjectives } from "../pareto/objective.js";
+import { decide } from "./build-report.js";
+import type { EvaluatedCandidate } from "./evaluate-candidate.js";
+import type { ResolvedGoals } from "./resolve-gates.js";
+import type { SearchOutcome } from "./run-search.js";
+
+const MiB = 2 ** 20;
+const llamaParts = [{ name: "weights", bytes: 9 * MiB, includes: "tensors" }];
+
+/** Only the fields decide() reads: id, status, metrics, side-by-side memory and the gate verdict. */
+function candidate(id: string, speedup: number, memory: { peakRssBytes: number; referencePeakRssBytes: number; modelMemoryBytes: number; parts?: typeof llamaParts }): EvaluatedCandidate {
+  return {
+    planned: { id },
+    report: { id, status: "measured", metrics: { speedup, modelMemoryBytes: memory.modelMemoryBytes, sizeBytes: 10 * MiB, accuracyRetention: 1 }, sideBySide: { memory } },
+    verdict: { candidateId: id, passed: true, results: [] },
+    loss: 0,
+  } as unknown as EvaluatedCandidate;
+}
+
+describe("decide", () => {
+  it("ranks a GGUF candidate (llama.cpp's allocation) and an MLX candidate (RSS only) on one memory basis", () => {
+    // By its own figure q4 (9 MiB allocated) looks lighter than mlx (12 MiB of RSS); over their references q4 takes 25 MiB, mlx 12 MiB.
+    const q4 = candidate("q4", 1.5, { peakRssBytes: 145 * MiB, referencePeakRssBytes: 120 * MiB, modelMemoryBytes: 9 * MiB, parts: llamaParts });
+    const mlx = candidate("mlx", 1.5, { peakRssBytes: 140 * MiB, referencePeakRssBytes: 128 * MiB, modelMemoryBytes: 12 * MiB });
+    const search = { baseline: q4, evaluated: [q4, mlx] } as unknown as SearchOutcome;
+    const goals = { gates: [], constraints: [], objectives: [...defaultObjectives] } as unknown as ResolvedGoals;
+    const verdicts = decide(search, goals);
+    expect(verdicts.recommendedId).toBe("mlx");
+    expect(verdicts.frontier.dominatedBy.q4).toEqual(["mlx"]);
+    expect(verdicts.recommendation.reasons.join("\n")).toMatch(/memory ranked on peak RSS minus a reference process.*for every candidate/);
+    // The report keeps each candidate's own figure.
+    expect(q4.report.metrics.modelMemoryBytes).toBe(9 * MiB);
+  });
+});
