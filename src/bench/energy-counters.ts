@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { readFile } from "node:fs/promises";
+import { spawnCapture } from "../core/spawn-capture.js";
+import { readRaplZones } from "../hardware/read-energy-counters.js";
 import type { EnergyReading } from "../reports/bench-record.js";
 
-const execFileAsync = promisify(execFile);
 const powercapRoot = "/sys/class/powercap";
 
 /** A counter snapshot; `read` again and `difference` gives joules spent in between. */
@@ -20,32 +18,19 @@ export type EnergyProbe = { available: true; counter: EnergyCounter } | { availa
 
 /** RAPL package domains (intel-rapl:N, also used for AMD): energy_uj in microjoules, wrapping at max_energy_range_uj. */
 export async function probeRapl(root = powercapRoot): Promise<EnergyProbe> {
-  let entries: string[];
-  try {
-    entries = (await readdir(root)).filter((name) => /^intel-rapl:\d+$/.test(name)).sort();
-  } catch {
-    return { available: false, reason: `no RAPL counters (${root} is absent)` };
-  }
-  if (entries.length === 0) return { available: false, reason: `no RAPL package domains under ${root}` };
-  const ranges: number[] = [];
-  try {
-    for (const entry of entries) {
-      await readFile(join(root, entry, "energy_uj"), "utf8");
-      ranges.push(Number((await readFile(join(root, entry, "max_energy_range_uj"), "utf8")).trim()));
-    }
-  } catch (error) {
-    const denied = (error as NodeJS.ErrnoException).code === "EACCES";
-    return {
-      available: false,
-      reason: denied ? "RAPL energy_uj is readable by root only here (chmod o+r or run as root)" : `cannot read RAPL counters: ${(error as Error).message}`,
-    };
-  }
+  // Sub-zones (intel-rapl:0:0, core/dram) are inside their package's figure: only packages are summed.
+  const packages = (await readRaplZones(root)).filter((zone) => /\/intel-rapl:\d+\/energy_uj$/.test(zone.path ?? ""));
+  if (packages.length === 0) return { available: false, reason: `no RAPL package domains under ${root}` };
+  const unreadable = packages.find((zone) => !zone.readable);
+  if (unreadable) return { available: false, reason: `cannot read RAPL counter ${unreadable.name}: ${unreadable.reason ?? "unknown reason"}` };
+  const paths = packages.map((zone) => zone.path as string);
+  const ranges = packages.map((zone) => zone.maxEnergyRangeMicrojoules ?? 0);
   return {
     available: true,
     counter: {
       source: "rapl",
-      scope: `CPU package domains ${entries.join(", ")} (whole package: every process on it)`,
-      read: async () => Promise.all(entries.map(async (entry) => Number((await readFile(join(root, entry, "energy_uj"), "utf8")).trim()))),
+      scope: `CPU package domains ${packages.map((zone) => zone.name).join(", ")} (whole package: every process on it)`,
+      read: async () => Promise.all(paths.map(async (path) => Number((await readFile(path, "utf8")).trim()))),
       difference: (before, after) =>
         after.reduce((sum, value, index) => {
           const start = before[index] ?? value;
@@ -58,20 +43,20 @@ export async function probeRapl(root = powercapRoot): Promise<EnergyProbe> {
 
 /** nvidia-smi total_energy_consumption (millijoules since driver load), per GPU. */
 export async function probeNvidiaSmi(command = "nvidia-smi"): Promise<EnergyProbe> {
-  const query = async (): Promise<number[]> => {
-    const { stdout } = await execFileAsync(command, ["--query-gpu=total_energy_consumption", "--format=csv,noheader,nounits"], { timeout: 5000 });
-    return stdout
+  const run = () => spawnCapture(command, ["--query-gpu=total_energy_consumption", "--format=csv,noheader,nounits"], { timeoutMs: 5000 });
+  const parse = (stdout: string): number[] =>
+    stdout
       .trim()
       .split("\n")
       .map((line) => Number(line.trim()));
+  const probe = await run();
+  if (!probe.ok) return { available: false, reason: probe.missing ? "nvidia-smi not found (no NVIDIA driver)" : probe.reason };
+  const first = parse(probe.stdout);
+  const query = async (): Promise<number[]> => {
+    const result = await run();
+    if (!result.ok) throw new Error(`energy counter read failed: ${result.reason}`);
+    return parse(result.stdout);
   };
-  let first: number[];
-  try {
-    first = await query();
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    return { available: false, reason: missing ? "nvidia-smi not found (no NVIDIA driver)" : `nvidia-smi failed: ${(error as Error).message.split("\n")[0]}` };
-  }
   if (first.length === 0 || first.some((value) => !Number.isFinite(value))) {
     return { available: false, reason: "the GPU does not report total_energy_consumption" };
   }

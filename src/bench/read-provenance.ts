@@ -1,25 +1,20 @@
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { spawnCapture } from "../core/spawn-capture.js";
 import type { BenchProvenance } from "../reports/bench-record.js";
 
-const execFileAsync = promisify(execFile);
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The git commit of the edgeforge checkout, when it is one and git is installed. */
 export async function readGitRevision(): Promise<{ revision: string | null; note?: string }> {
-  try {
-    const { stdout } = await execFileAsync("git", ["rev-parse", "HEAD"], { cwd: packageRoot, timeout: 3000 });
-    const revision = stdout.trim();
-    if (!/^[0-9a-f]{40,64}$/.test(revision)) return { revision: null, note: "git rev-parse printed no commit" };
-    const { stdout: status } = await execFileAsync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: packageRoot, timeout: 3000 });
-    return { revision, ...(status.trim() ? { note: "working tree has uncommitted changes" } : {}) };
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    return { revision: null, note: missing ? "git is not installed" : "not a git checkout, or it has no commits yet" };
-  }
+  const head = await spawnCapture("git", ["rev-parse", "HEAD"], { cwd: packageRoot, timeoutMs: 3000 });
+  if (!head.ok) return { revision: null, note: head.missing ? "git is not installed" : "not a git checkout, or it has no commits yet" };
+  const revision = head.stdout.trim();
+  if (!/^[0-9a-f]{40,64}$/.test(revision)) return { revision: null, note: "git rev-parse printed no commit" };
+  const status = await spawnCapture("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: packageRoot, timeoutMs: 3000 });
+  if (!status.ok) return { revision, note: `git status failed: ${status.reason}` };
+  return { revision, ...(status.stdout.trim() ? { note: "working tree has uncommitted changes" } : {}) };
 }
 
 async function readEdgeforgeVersion(): Promise<string> {

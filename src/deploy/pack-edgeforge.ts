@@ -1,24 +1,22 @@
-import { execFile } from "node:child_process";
 import { access, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EdgeforgeError } from "../core/errors.js";
+import { spawnCapture } from "../core/spawn-capture.js";
+
+// A build of the checkout takes tens of seconds on 2 cores; ten minutes means it hangs.
+const npmTimeoutMs = 10 * 60_000;
 
 /** The running edgeforge's package root: two levels up from both src/deploy and dist/deploy. */
 export const edgeforgePackageRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-function runTool(command: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, encoding: "utf8", maxBuffer: 16 << 20, ...(signal ? { signal } : {}) }, (error, stdout, stderr) => {
-      if (error) {
-        reject(
-          new EdgeforgeError("FILE_WRITE_FAILED", `\`${command} ${args.join(" ")}\` in ${cwd} failed: ${(stderr || error.message).trim().split("\n").slice(-3).join(" ")}`, {
-            hint: "give an edgeforge tarball with --edgeforge-tarball FILE (`npm pack` in an edgeforge checkout)",
-            cause: error,
-          }),
-        );
-      } else resolve(stdout);
-    });
+/** npm build/pack of the checkout; a failure is the packaging's error, with the way around it. */
+async function runTool(command: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
+  const result = await spawnCapture(command, args, { cwd, timeoutMs: npmTimeoutMs, maxBufferBytes: 16 << 20, ...(signal ? { signal } : {}) });
+  signal?.throwIfAborted();
+  if (result.ok) return result.stdout;
+  throw new EdgeforgeError("FILE_WRITE_FAILED", `\`${command} ${args.join(" ")}\` in ${cwd} failed: ${(result.stderr || result.reason).trim().split("\n").slice(-3).join(" ")}`, {
+    hint: "give an edgeforge tarball with --edgeforge-tarball FILE (`npm pack` in an edgeforge checkout)",
   });
 }
 

@@ -6,7 +6,7 @@ import { cpuInfoFromNode, cpuInfoFromSysctl, readLinuxCpuInfo } from "./read-cpu
 import { energyCountersFromNvidiaSmi, readRaplCounters } from "./read-energy-counters.js";
 import { memoryInfoFromNode, memoryInfoFromSysctl, readLinuxMemoryInfo } from "./read-memory-info.js";
 import { osInfoFromSysctl, readLinuxOsInfo } from "./read-os-info.js";
-import { spawnCapture } from "./read-system-text.js";
+import { spawnCapture } from "../core/spawn-capture.js";
 
 export interface DetectHardwareOptions {
   signal?: AbortSignal;

@@ -2,7 +2,8 @@ import { describeDriver, vendorFromPciId } from "./device-vendors.js";
 import type { GpuDevice, NpuDevice } from "./hardware-report.js";
 import { nvidiaSmiQueryFields, parseNvidiaSmiCsv, type NvidiaSmiGpu } from "./parse-nvidia-smi.js";
 import { parseUevent } from "./parse-system-files.js";
-import { readOptionalDir, readOptionalText, spawnCapture } from "./read-system-text.js";
+import { spawnCapture } from "../core/spawn-capture.js";
+import { readOptionalDir, readOptionalText } from "./read-system-text.js";
 
 const nvidiaSmiTimeoutMs = 4000;
 

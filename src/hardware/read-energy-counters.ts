@@ -13,7 +13,11 @@ export function explainEnergyReadFailure(errno: string): string {
 
 /** Intel and AMD RAPL zones (intel-rapl:0 = package 0, intel-rapl:0:0 = its core/dram sub-zones). */
 export async function readRaplCounters(signal?: AbortSignal, sysRoot = "/sys"): Promise<EnergyCounter[]> {
-  const powercapRoot = `${sysRoot}/class/powercap`;
+  return readRaplZones(`${sysRoot}/class/powercap`, signal);
+}
+
+/** The RAPL zones under one powercap folder, each with whether its energy_uj can be read and why not. */
+export async function readRaplZones(powercapRoot: string, signal?: AbortSignal): Promise<EnergyCounter[]> {
   const zones = (await readOptionalDir(powercapRoot)).filter((name) => /^intel-rapl(:\d+)+$/.test(name));
   return Promise.all(
     zones.map(async (zone): Promise<EnergyCounter> => {

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 
 /**
@@ -27,32 +26,4 @@ export async function readOptionalDir(path: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-export type CommandResult = { ok: true; stdout: string } | { ok: false; reason: string; stdout: string };
-
-/** Run a tool (nvidia-smi, sysctl) with a time limit; a missing binary is a result, not an error. */
-export function spawnCapture(
-  command: string,
-  args: readonly string[],
-  options: { timeoutMs: number; signal?: AbortSignal },
-): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      { timeout: options.timeoutMs, signal: options.signal, encoding: "utf8", maxBuffer: 4 * 1024 * 1024, windowsHide: true },
-      (error, stdout) => {
-        if (!error) return resolve({ ok: true, stdout });
-        const errno = (error as NodeJS.ErrnoException).code;
-        const reason =
-          errno === "ENOENT"
-            ? `${command} not found`
-            : error.killed
-              ? `${command} timed out after ${options.timeoutMs} ms`
-              : `${command} failed: ${error.message.split("\n")[0] ?? ""}`;
-        resolve({ ok: false, reason, stdout });
-      },
-    );
-  });
 }

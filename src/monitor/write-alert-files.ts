@@ -1,8 +1,8 @@
-import { execFile } from "node:child_process";
 import { basename, dirname, join } from "node:path";
 import { stringify as toYaml } from "yaml";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { EdgeforgeError } from "../core/errors.js";
+import { spawnCapture } from "../core/spawn-capture.js";
 import type { AlertBudgets } from "./alert-budgets.js";
 import { buildAlertRuleTests } from "./alert-rule-tests.js";
 import { buildAlertRules } from "./alert-rules.js";
@@ -37,14 +37,10 @@ export interface PromtoolCheck {
   test?: string;
 }
 
-function runPromtool(args: string[], cwd: string, signal?: AbortSignal): Promise<{ code: number | "missing"; output: string }> {
-  return new Promise((resolve) => {
-    execFile("promtool", args, { cwd, timeout: 60_000, ...(signal ? { signal } : {}) }, (error, stdout, stderr) => {
-      const code = (error as NodeJS.ErrnoException | null)?.code;
-      if (code === "ENOENT") resolve({ code: "missing", output: "" });
-      else resolve({ code: error ? (typeof code === "number" ? code : 1) : 0, output: `${stdout}${stderr}`.trim() });
-    });
-  });
+async function runPromtool(args: string[], cwd: string, signal?: AbortSignal): Promise<{ code: number | "missing"; output: string }> {
+  const run = await spawnCapture("promtool", args, { cwd, timeoutMs: 60_000, ...(signal ? { signal } : {}) });
+  if (!run.ok && run.missing) return { code: "missing", output: "" };
+  return { code: run.ok ? 0 : (run.exitCode ?? 1), output: `${run.stdout}${run.stderr}`.trim() || (run.ok ? "" : run.reason) };
 }
 
 /** `promtool check rules` and `promtool test rules` on the written files (Prometheus' own checker), when promtool is installed. */
