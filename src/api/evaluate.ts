@@ -2,7 +2,7 @@ import type { ModelFormat } from "../core/artifact.js";
 import { callInChild, childEntry } from "../core/child-call.js";
 import { refuseVocabularyOnly } from "./refuse-vocabulary-only.js";
 import type { Session } from "../core/session.js";
-import type { LlmSession } from "../eval/llm/llm-session.js";
+import type { LlmSession } from "../core/llm-session.js";
 import { evaluateModel, evalTasks, type EvalTask, type EvaluateModelOptions } from "../eval/evaluate-model.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import type { EvalRecord } from "../reports/eval-record.js";

@@ -16,7 +16,7 @@ import { ctcEvaluator } from "./ctc-evaluator.js";
 import { createCustomEvaluator } from "./custom-evaluator.js";
 import type { EvaluationContext, EvaluationResult, Evaluator } from "./evaluator.js";
 import { fidelityEvaluator } from "./fidelity-evaluator.js";
-import type { OpenLlmSession } from "./llm/llm-session.js";
+import type { OpenLlmSession } from "../core/llm-session.js";
 import { llmEvaluator } from "./llm-evaluator.js";
 
 export const evalTasks = ["classification", "fidelity", "ctc", "custom", "llm"] as const;

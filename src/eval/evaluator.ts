@@ -4,7 +4,7 @@ import type { ShapeOverrides } from "../core/shapes.js";
 import type { Dataset } from "../datasets/dataset.js";
 import type { InputValues } from "../datasets/synthetic-inputs.js";
 import type { EvalMetric } from "../reports/eval-record.js";
-import type { OpenLlmSession } from "./llm/llm-session.js";
+import type { OpenLlmSession } from "../core/llm-session.js";
 
 export type { EvalMetric } from "../reports/eval-record.js";
 

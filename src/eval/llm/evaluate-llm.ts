@@ -6,7 +6,7 @@ import { nsToMs } from "../../core/units.js";
 import { llamaFileTypes } from "../../formats/gguf/ggml-types.js";
 import { getGgufNumber, getGgufString } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
-import type { LlmSession, OpenLlmSession } from "./llm-session.js";
+import type { LlmSession, OpenLlmSession } from "../../core/llm-session.js";
 import { measureLlmThroughput, type ThroughputTest } from "./measure-llm-throughput.js";
 import { planPerplexityChunks, type PerplexityChunkPlan } from "./perplexity-chunks.js";
 import { cacheReferenceLogits, chunkTargets, referenceLogitsFrom, scoreLlmChunks } from "./score-llm-chunks.js";

@@ -1,6 +1,6 @@
 import { EdgeforgeError } from "../../core/errors.js";
 import { describeSamples } from "../../stats/describe-samples.js";
-import type { LlmSession } from "./llm-session.js";
+import type { LlmSession } from "../../core/llm-session.js";
 
 /**
  * llama-bench-style throughput: "pp N" decodes an N-token prompt into an empty sequence in one

@@ -1,5 +1,5 @@
 import type { Progress } from "../../core/logger.js";
-import type { LlmSession } from "./llm-session.js";
+import type { LlmSession } from "../../core/llm-session.js";
 import { chunkTokens, type PerplexityChunkPlan } from "./perplexity-chunks.js";
 import { TokenScoreAccumulator } from "./token-scores.js";
 

@@ -4,7 +4,8 @@ import { dirname, join } from "node:path";
 import type * as NodeLlamaCpp from "node-llama-cpp";
 import type { Llama, LlamaModel, Token } from "node-llama-cpp";
 import { EdgeforgeError } from "../../core/errors.js";
-import type { RunOptions, Session, SessionDescription } from "../../core/session.js";
+import type { LlmSession } from "../../core/llm-session.js";
+import type { RunOptions, SessionDescription } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
 import { captureLlamaLog, describeLlamaMemory } from "./llama-memory-buffers.js";
@@ -32,27 +33,7 @@ export interface LlamaCppSessionSettings {
  * 0); the extra members give LLM evaluation and benchmarks what they need without touching
  * node-llama-cpp themselves.
  */
-export interface LlamaCppSession extends Session {
-  readonly vocabularySize: number;
-  readonly contextSize: number;
-  readonly threads: number;
-  /** BOS token id, or undefined when the vocabulary has none. */
-  readonly bosToken: number | undefined;
-  /** Whether the model's tokenizer prepends BOS (tokenizer.ggml.add_bos_token). */
-  readonly addsBosToken: boolean;
-  /** Backend init (first open in the process only), model load and context creation. */
-  readonly loadTimings: { backendInitNs: bigint; modelLoadNs: bigint; contextCreateNs: bigint };
-  tokenize(text: string, options?: { addBos?: boolean }): Int32Array;
-  /**
-   * Decode `tokens` as a fresh sequence and return the logits of positions `firstPosition..n-1`
-   * as a float32 [(n - firstPosition) × vocab] array (row-major).
-   */
-  evaluateLogits(tokens: Int32Array, firstPosition: number, signal?: AbortSignal): Promise<Float32Array>;
-  /** Forget the sequence's tokens (the KV cache). */
-  resetSequence(): Promise<void>;
-  /** Decode tokens after those already in the sequence, computing no logits: the timing primitive for pp/tg benchmarks. */
-  appendTokens(tokens: Int32Array): Promise<void>;
-}
+export type LlamaCppSession = LlmSession;
 
 let llamaPromise: Promise<{ llama: Llama; initNs: bigint }> | undefined;
 

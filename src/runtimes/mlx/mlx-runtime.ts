@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
-import type { RunOptions, Session, SessionDescription } from "../../core/session.js";
+import type { TokenSession } from "../../core/llm-session.js";
+import type { RunOptions, SessionDescription } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
 import { readPackageVersion } from "../package-version.js";
 
@@ -239,10 +240,7 @@ export async function loadMlxLlama(folder: string): Promise<MlxLlama> {
 }
 
 /** A Session whose token inputs the benchmark harness fills with ids below the vocabulary size. */
-export interface MlxSession extends Session {
-  readonly vocabularySize: number;
-  readonly contextSize: number;
-}
+export type MlxSession = TokenSession;
 
 /**
  * The engine-neutral Session over an MLX llama folder: { tokens: int32 [n] } → { logits: float32

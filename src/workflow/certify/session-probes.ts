@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { EdgeforgeError } from "../../core/errors.js";
+import type { TokenSession } from "../../core/llm-session.js";
 import type { Session } from "../../core/session.js";
 import type { ShapeOverrides } from "../../core/shapes.js";
 import type { NamedTensors, Tensor, TensorSpec } from "../../core/tensor.js";
@@ -22,7 +23,7 @@ export function isLlamaSession(session: Session): session is LlamaCppSession {
 }
 
 /** A session over token ids ({ tokens: int32 [n] } → logits): llama.cpp's, or MLX's (which has no tokenizer of its own). */
-export function isTokenSession(session: Session): session is Session & { vocabularySize: number; contextSize: number } {
+export function isTokenSession(session: Session): session is TokenSession {
   const candidate = session as Partial<{ vocabularySize: unknown; contextSize: unknown }>;
   return typeof candidate.vocabularySize === "number" && typeof candidate.contextSize === "number";
 }
