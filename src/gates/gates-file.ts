@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EdgeforgeError, fileError } from "../core/errors.js";
+import { parseConfigText } from "../core/parse-config-text.js";
 import { comparisonOps, parseConstraint, parseMetricValue } from "../pareto/constraint.js";
 import { requireMetricName } from "../pareto/metric-catalog.js";
 import { assertGatesConsistent } from "./check-gates.js";
@@ -63,16 +63,7 @@ export function resolveGateEntries(entries: readonly GateEntry[], where: string)
 
 /** Parse a gates document already read (YAML or JSON text). */
 export function parseGatesDocument(text: string, where: string): Gate[] {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new EdgeforgeError("INVALID_CONFIG", `${where} is not valid YAML or JSON: ${(error as Error).message}`, {
-      hint: "check indentation and quoting",
-      details: { where },
-      cause: error,
-    });
-  }
+  const document = parseConfigText(text, where);
   const result = gatesFileSchema.safeParse(document);
   if (!result.success) {
     throw new EdgeforgeError("INVALID_CONFIG", `${where} does not match the gates schema:\n${z.prettifyError(result.error)}`, {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EdgeforgeError, fileError } from "../core/errors.js";
+import { parseConfigText } from "../core/parse-config-text.js";
 import { parseDurationMs } from "../core/units.js";
 
 /** Shortest and longest analysis interval accepted. */
@@ -107,12 +107,7 @@ export async function readRolloutAnalysisFile(path: string): Promise<RolloutAnal
   } catch (error) {
     throw fileError(error, path, "read");
   }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    throw new EdgeforgeError("INVALID_CONFIG", `${path} is not valid YAML or JSON: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, { hint: "see docs/rollout.md for the analysis file format", details: { path }, cause: error });
-  }
+  const value = parseConfigText(text, path, "see docs/rollout.md for the analysis file format");
   const parsed = analysisFileSchema.safeParse(value ?? {});
   if (!parsed.success) {
     throw new EdgeforgeError("INVALID_CONFIG", `${path} is not a rollout analysis file: ${z.prettifyError(parsed.error)}`, {

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EdgeforgeError, fileError } from "../core/errors.js";
+import { parseConfigText } from "../core/parse-config-text.js";
 import { workflowConfigSchema, type WorkflowConfig } from "./workflow-config.js";
 
 export type ConfigLayer = Record<string, unknown>;
@@ -38,16 +38,7 @@ export function resolveWorkflowConfig(layer: ConfigLayer, where: string): Workfl
 
 /** Parse YAML or JSON text into a config layer (not yet validated: flags may still fill it). */
 export function parseConfigDocument(text: string, where: string): ConfigLayer {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new EdgeforgeError("INVALID_CONFIG", `${where} is not valid YAML or JSON: ${(error as Error).message}`, {
-      hint: "check indentation and quoting",
-      details: { where },
-      cause: error,
-    });
-  }
+  const document = parseConfigText(text, where);
   if (!isPlainObject(document)) {
     throw new EdgeforgeError("INVALID_CONFIG", `${where} must hold a mapping (key: value), not ${document === null ? "nothing" : typeof document}`, {
       hint: "start the file with `schemaVersion: 1`",
