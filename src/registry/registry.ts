@@ -87,16 +87,8 @@ export interface AddVersionOptions {
   signal?: AbortSignal;
 }
 
-export interface RecordEvaluationOptions {
-  artifactDigest: string;
-  metrics: MetricRecord[];
-  datasetDigest?: string;
-  hardwareFingerprint: string;
-  runtime?: string;
-  runtimeVersion?: string;
-  source: string;
-  measuredAt?: string;
-}
+/** An evaluation to record: the stored record without its id; measuredAt defaults to now. */
+export type RecordEvaluationOptions = Omit<EvaluationRecord, "id" | "measuredAt"> & { measuredAt?: string };
 
 export interface SetAliasOptions {
   model: string;

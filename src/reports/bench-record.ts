@@ -1,4 +1,5 @@
 import type { MetricValues } from "../pareto/metric-catalog.js";
+import type { SessionDescription } from "../core/session.js";
 
 /**
  * The one typed record of an `edgeforge bench` run (DESIGN.md convention 7). The canonical JSON
@@ -53,15 +54,8 @@ export interface StabilityCheck {
   flags: string[];
 }
 
-export interface SessionFacts {
-  runtime: string;
-  runtimeVersion: string;
-  executionProvider: string;
-  requestedProviders: string[];
-  intraOpThreads?: number;
-  interOpThreads?: number;
-  settings: Record<string, unknown>;
-}
+/** The session as the record keeps it: what ran, with which settings (not its tensor specs or memory report). */
+export type SessionFacts = Pick<SessionDescription, "runtime" | "runtimeVersion" | "executionProvider" | "requestedProviders" | "intraOpThreads" | "interOpThreads" | "settings">;
 
 export interface InputFacts {
   source: "generated" | "dataset";
