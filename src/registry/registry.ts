@@ -5,6 +5,7 @@ import { detectModelFormat } from "../formats/detect-format.js";
 import { describeArtifactContents, storeArtifact, type ArtifactContents } from "./artifact-store.js";
 import { openRegistryDatabase, resolveRegistryPath, type RegistryDatabase } from "./open-registry-database.js";
 import { ModelEvents } from "./model-events.js";
+import { checkAlias, checkName } from "./registry-names.js";
 import type { RegistryAccess } from "./registry-access.js";
 import { registrySchemaVersion } from "./registry-schema.js";
 import { RolloutRecords } from "./rollout-records.js";
@@ -22,8 +23,6 @@ import type {
   VersionRecord,
 } from "./registry-types.js";
 
-const namePattern = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
-const aliasPattern = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 
 interface ArtifactRow {
   digest: string;
@@ -46,14 +45,6 @@ interface VersionRow {
 
 function notFound(what: string, hint: string, details: Record<string, unknown> = {}): EdgeforgeError {
   return new EdgeforgeError("REGISTRY_NOT_FOUND", what, { hint, details });
-}
-
-function checkName(kind: string, value: string, pattern: RegExp): void {
-  if (!pattern.test(value)) {
-    throw new EdgeforgeError("INVALID_OPTION", `${kind} "${value}" is not allowed`, {
-      hint: kind === "alias" ? "an alias starts with a letter: letters, digits, . _ -" : "use letters, digits, . _ / - (up to 128 characters)",
-    });
-  }
 }
 
 /** `name`, `name@version` or `name@alias`. */
@@ -226,8 +217,8 @@ export class Registry {
 
   /** Register a model version: store the artifact, create the model if new, record lineage. */
   async addVersion(options: AddVersionOptions): Promise<VersionRecord & { artifact: ArtifactRecord }> {
-    checkName("model name", options.model, namePattern);
-    if (options.version !== undefined) checkName("version", options.version, namePattern);
+    checkName("model name", options.model);
+    if (options.version !== undefined) checkName("version", options.version);
     const { format } = await detectModelFormat(options.path);
     let parentDigest = options.parentDigest;
     if (options.parentPath !== undefined) parentDigest = (await this.addArtifactReference(options.parentPath, options.signal)).digest;
@@ -369,15 +360,14 @@ export class Registry {
 
   /** Point an alias at a version; the move (from which version, why, by which command) goes into the history. */
   setAlias(options: SetAliasOptions): AliasEvent {
-    checkName("alias", options.alias, aliasPattern);
+    checkAlias(options.alias);
     return this.write(() => this.moveAlias(options));
   }
 
   /** The alias move itself, inside the caller's transaction. */
   private moveAlias(options: SetAliasOptions): AliasEvent {
     const modelId = this.modelId(options.model);
-    const target = this.db.prepare("SELECT id FROM versions WHERE model_id = ? AND version = ?").get(modelId, options.version) as { id: number } | undefined;
-    if (!target) throw notFound(`"${options.model}" has no version "${options.version}"`, `see \`edgeforge registry show ${options.model}\``, { model: options.model, version: options.version });
+    const target = { id: this.versionId(options.model, options.version) };
     const previous = this.db.prepare("SELECT version_id FROM aliases WHERE model_id = ? AND alias = ?").get(modelId, options.alias) as { version_id: number } | undefined;
     const at = this.timestamp();
     this.db

@@ -1,9 +1,9 @@
 import { EdgeforgeError } from "../core/errors.js";
 import type { ModelEvents } from "./model-events.js";
 import type { RegistryAccess } from "./registry-access.js";
+import { checkAlias } from "./registry-names.js";
 import type { ModelEvent, RolloutRecord, RolloutState } from "./registry-types.js";
 
-const aliasPattern = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 const activeStates = ["progressing", "paused"] as const;
 
 export interface StartRolloutOptions {
@@ -96,9 +96,7 @@ export class RolloutRecords {
 
   /** Begin a rollout at step 0: the candidate alias moves to the candidate; refused while another runs. */
   start(options: StartRolloutOptions): RolloutRecord {
-    for (const alias of [options.stableAlias, options.candidateAlias]) {
-      if (!aliasPattern.test(alias)) throw new EdgeforgeError("INVALID_OPTION", `alias "${alias}" is not allowed`, { hint: "an alias starts with a letter: letters, digits, . _ -" });
-    }
+    for (const alias of [options.stableAlias, options.candidateAlias]) checkAlias(alias);
     if (options.stableAlias === options.candidateAlias) throw new EdgeforgeError("INVALID_OPTION", `the stable and candidate aliases are both "${options.stableAlias}"`, { hint: "use another --candidate-alias" });
     if (options.stableVersion === options.candidateVersion) {
       throw new EdgeforgeError("INVALID_OPTION", `${options.model}@${options.candidateVersion} is already the stable version`, { hint: "roll out a different version" });
