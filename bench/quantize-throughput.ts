@@ -2,10 +2,11 @@
  * bench:quantize-throughput — how fast edgeforge quantizes weights, end to end and kernel only.
  * Model: BERT-base layer shapes (test/fixtures/bert-shaped-model.ts), 56.6 MB of float32 MatMul weights.
  * - End to end: `quantize(..., { method: "int8-dynamic" })` (read, quantize, atomic write with fsync,
- *   load-and-run check in onnxruntime, hashes) in a child process per implementation: this checkout
- *   and, with `--baseline REF`, the src/ of that git commit. The arms alternate (order flipped every
- *   round) after one untimed warm-up each; ratio = median of per-round baseline/candidate times with a
- *   95 % bootstrap interval, so machine load cancels out.
+ *   load-and-run check in onnxruntime, hashes), and the same pass given no runtime (all but the run
+ *   check), in a child process per implementation: this checkout and, with `--baseline REF`, the src/
+ *   of that git commit. The arms alternate (order flipped every round) after one untimed warm-up
+ *   each; ratio = median of per-round baseline/candidate times with a 95 % bootstrap interval, so
+ *   machine load cancels out. Each child is warm (onnxruntime loaded, the hashing worker started).
  * - Stages: the candidate's read, rewrite, write and run check timed one by one (so the figure
  *   without the load-and-run check can be given too).
  * - Kernel only: the int8 per-tensor kernel (SIMD and scalar) over every weight, in this process.
@@ -34,11 +35,11 @@ function ask<T>(arm: Arm, request: Record<string, unknown>, pick: (reply: Record
   });
 }
 
-function quantizeIn(arm: Arm, modelPath: string, outputPath: string): Promise<number> {
-  return ask(arm, { modelPath, outputPath }, (reply) => reply.durationMs as number);
+function quantizeIn(arm: Arm, modelPath: string, outputPath: string, runCheck: boolean): Promise<number> {
+  return ask(arm, { modelPath, outputPath, runCheck }, (reply) => reply.durationMs as number);
 }
 
-type Stages = Record<"readMs" | "rewriteMs" | "writeMs" | "runCheckMs", number>;
+type Stages = Record<"readMs" | "rewriteMs" | "writeMs" | "inputHashWaitMs" | "runCheckMs", number>;
 
 function fastestMs(run: () => void, times = 3): number {
   let best = Infinity;
@@ -72,27 +73,37 @@ async function main(): Promise<void> {
     arms.push(await startArm("candidate", new URL("./quantize-throughput-child.ts", import.meta.url), repoRoot));
     const baseline = baselineRef ? await extractBaseline(baselineRef, dir) : undefined;
     if (baseline) arms.push(await startArm(`baseline ${baselineRef}`, new URL("./quantize-throughput-child.ts", import.meta.url), baseline.root));
-    const times: number[][] = arms.map(() => []);
-    for (const [index, arm] of arms.entries()) await quantizeIn(arm, modelPath, join(dir, `warmup-${index}.onnx`));
+    // Both with the load-and-run check (quantize(), as users run it) and without it (the pass given no runtime).
+    const modes = [
+      { runCheck: true, label: "end to end with the run check" },
+      { runCheck: false, label: "without the run check" },
+    ] as const;
+    const times: number[][][] = modes.map(() => arms.map(() => []));
+    for (const [index, arm] of arms.entries()) for (const { runCheck } of modes) await quantizeIn(arm, modelPath, join(dir, `warmup-${index}.onnx`), runCheck);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? arms.map((_, i) => i) : arms.map((_, i) => i).reverse();
-      for (const index of order) times[index]!.push(await quantizeIn(arms[index]!, modelPath, join(dir, `out-${index}.onnx`)));
+      for (const [mode, { runCheck }] of modes.entries()) {
+        for (const index of order) times[mode]![index]!.push(await quantizeIn(arms[index]!, modelPath, join(dir, `out-${index}.onnx`), runCheck));
+      }
     }
-    const endToEnd = arms.map((arm, index) => {
-      const medianMs = median(times[index]!);
-      return { label: arm.label, runsMs: times[index]!, medianMs, gbPerSec: gb / (medianMs / 1000) };
+    const results = modes.map(({ runCheck, label }, mode) => {
+      const perArm = arms.map((arm, index) => {
+        const runsMs = times[mode]![index]!;
+        const medianMs = median(runsMs);
+        return { label: arm.label, runsMs, medianMs, gbPerSec: gb / (medianMs / 1000) };
+      });
+      const speedup = baseline ? estimateRatio(times[mode]![1]!.map((baselineMs, round) => baselineMs / times[mode]![0]![round]!), createRandom(7)) : undefined;
+      for (const e of perArm) log(`${e.label}, ${label}: median ${e.medianMs.toFixed(0)} ms = ${e.gbPerSec.toFixed(3)} GB/s of float32 weights (${rounds} runs)`);
+      if (speedup) log(`candidate vs baseline ${baselineRef}, ${label}: ${speedup.ratio.toFixed(2)}× faster [${speedup.low.toFixed(2)}, ${speedup.high.toFixed(2)}] (${speedup.pairs} rounds)`);
+      return { runCheck, label, arms: perArm, ...(speedup ? { speedup } : {}) };
     });
-    for (const e of endToEnd) log(`${e.label}: end to end median ${e.medianMs.toFixed(0)} ms = ${e.gbPerSec.toFixed(3)} GB/s of float32 weights (${rounds} runs)`);
+    const stageKeys = ["readMs", "rewriteMs", "writeMs", "inputHashWaitMs", "runCheckMs"] as const;
     const stageRuns: Stages[] = [];
     for (let round = 0; round < rounds; round++) stageRuns.push(await ask(arms[0]!, { modelPath, outputPath: join(dir, "stages.onnx"), stages: true }, (reply) => reply.stagesMs as Stages));
-    const stageMedians = Object.fromEntries((["readMs", "rewriteMs", "writeMs", "runCheckMs"] as const).map((key) => [key, median(stageRuns.map((run) => run[key]))])) as Stages;
-    const withoutRunCheckMs = median(stageRuns.map((run) => run.readMs + run.rewriteMs + run.writeMs));
-    log(`candidate stages (medians of ${rounds}): read + input hash ${stageMedians.readMs.toFixed(0)} ms, ranges ${stageMedians.rewriteMs.toFixed(0)} ms, quantize + write + output hash + fsync ${stageMedians.writeMs.toFixed(0)} ms, load-and-run check ${stageMedians.runCheckMs.toFixed(0)} ms`);
-    log(`candidate without the run check: ${withoutRunCheckMs.toFixed(0)} ms = ${(gb / (withoutRunCheckMs / 1000)).toFixed(3)} GB/s`);
-    const speedup = baseline
-      ? estimateRatio(times[1]!.map((baselineMs, round) => baselineMs / times[0]![round]!), createRandom(7))
-      : undefined;
-    if (speedup) log(`candidate vs baseline ${baselineRef}: ${speedup.ratio.toFixed(2)}× faster [${speedup.low.toFixed(2)}, ${speedup.high.toFixed(2)}] (${speedup.pairs} rounds)`);
+    const stageMedians = Object.fromEntries(stageKeys.map((key) => [key, median(stageRuns.map((run) => run[key]))])) as Stages;
+    const withoutRunCheckMs = median(stageRuns.map((run) => run.readMs + run.rewriteMs + run.writeMs + run.inputHashWaitMs));
+    log(`candidate stages (medians of ${rounds}): read ${stageMedians.readMs.toFixed(0)} ms (input hash on a worker thread meanwhile), ranges ${stageMedians.rewriteMs.toFixed(0)} ms, quantize + write + output hash + fsync + rename ${stageMedians.writeMs.toFixed(0)} ms, then waiting for the input hash ${stageMedians.inputHashWaitMs.toFixed(1)} ms, load-and-run check ${stageMedians.runCheckMs.toFixed(0)} ms`);
+    log(`candidate stages without the run check: ${withoutRunCheckMs.toFixed(0)} ms = ${(gb / (withoutRunCheckMs / 1000)).toFixed(3)} GB/s`);
     const record = {
       schemaVersion: 1,
       bench: "quantize-throughput",
@@ -100,14 +111,14 @@ async function main(): Promise<void> {
       model: { description: "2 × BERT-base encoder layer matrices (random weights), int8-dynamic", weightBytes, fileBytes },
       kernel: { simdGbPerSec: gb / (simdMs / 1000), scalarGbPerSec: gb / (scalarMs / 1000), note: "per-tensor int8 (min/max + quantize) over every weight, in memory, best of 3" },
       memoryTouchGbPerSec: gb / (touchMs / 1000),
-      endToEnd,
+      results,
       candidateStages: {
         medianMs: stageMedians,
         withoutRunCheck: { medianMs: withoutRunCheckMs, gbPerSec: gb / (withoutRunCheckMs / 1000) },
-        note: "the pass's stages timed one by one in the candidate's process after the A/B rounds: read (field-header scan, streamed weights, input sha256), rewrite (a range read of every weight), write (quantize while writing, output sha256, fsync of file and folder, rename), load-and-run check in onnxruntime",
+        note: "the pass's stages timed one by one in the candidate's process after the A/B rounds: read (field scan, weights left in the file; the input's sha256 computed on a worker thread meanwhile), rewrite (a range read of every weight), write (quantize while writing, output sha256, fsync of file and folder, rename), the wait for the input's hash, load-and-run check in onnxruntime",
       },
-      ...(baseline && speedup ? { baseline: { ref: baselineRef, commit: baseline.commit }, speedup } : {}),
-      method: "each implementation in its own child process (node --import tsx), one untimed warm-up each, then alternating runs with the order flipped every round; speed-up = median of per-round baseline/candidate wall times with a 95 % bootstrap interval",
+      ...(baseline ? { baseline: { ref: baselineRef, commit: baseline.commit } } : {}),
+      method: "each implementation in its own child process (node --import tsx), one untimed warm-up per mode each, then per round both modes (quantize() with its run check; the pass given no runtime) with the arms alternating, order flipped every round; speed-up = median of per-round baseline/candidate wall times with a 95 % bootstrap interval",
     };
     await writeFileAtomic(fileURLToPath(new URL("./results/quantize-throughput.json", import.meta.url)), `${JSON.stringify(record, null, 2)}\n`);
     console.log(JSON.stringify(record, null, 2));

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, writeSync } from "node:fs";
 import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileError } from "./errors.js";
@@ -53,7 +53,14 @@ export interface AtomicStreamWriter {
   readonly tempPath: string;
   /** Append bytes; `chunk` may be reused as soon as the promise resolves. */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * `write`, synchronously: for a stream of many chunks from the page cache (a quantized weight),
+   * where a thread-pool round trip per chunk would cost more than the write itself.
+   */
+  writeSync(chunk: Uint8Array): void;
   bytesWritten(): number;
+  /** Write out what is gathered: the temp file then holds every byte written so far. */
+  flush(): Promise<void>;
   /** Flush, fsync and rename into place. */
   commit(): Promise<void>;
   /** Remove the temp file; safe to call after a failure. */
@@ -62,6 +69,11 @@ export interface AtomicStreamWriter {
 
 /** Small writes are gathered into one buffer of this size (a syscall each would cost more than the copy). */
 const gatherBytes = 1 << 16;
+/**
+ * A durable writer starts a data sync in the background each time this much more was written, so
+ * the disk writes while the caller computes the rest and the final fsync has little left to wait for.
+ */
+const earlySyncBytes = 8 << 20;
 
 /**
  * Stream a large output into a temp file (no fsync while writing); `commit` fsyncs it once and renames it into place.
@@ -84,37 +96,68 @@ export async function openAtomicWriter(path: string, { durable = true }: { durab
   const writeAll = async (bytes: Uint8Array): Promise<void> => {
     for (let at = 0; at < bytes.byteLength; ) at += (await handle.write(bytes, at, bytes.byteLength - at)).bytesWritten;
   };
+  const writeAllSync = (bytes: Uint8Array): void => {
+    for (let at = 0; at < bytes.byteLength; ) at += writeSync(handle.fd, bytes, at, bytes.byteLength - at);
+  };
   const flush = async (): Promise<void> => {
     if (gatheredBytes === 0) return;
     await writeAll(gathered.subarray(0, gatheredBytes));
     gatheredBytes = 0;
   };
+  const flushSync = (): void => {
+    writeAllSync(gathered.subarray(0, gatheredBytes));
+    gatheredBytes = 0;
+  };
+  /** Gather `chunk` when it fits in what is left of the buffer. */
+  const gathers = (chunk: Uint8Array): boolean => {
+    if (gatheredBytes + chunk.byteLength > gatherBytes) return false;
+    gathered.set(chunk, gatheredBytes);
+    gatheredBytes += chunk.byteLength;
+    return true;
+  };
+  let syncedUpTo = 0;
+  let earlySync: Promise<void> | undefined;
+  let earlySyncRunning = false;
+  let earlySyncError: unknown;
+  const syncEarly = (): void => {
+    if (!durable || earlySyncRunning || written - syncedUpTo < earlySyncBytes) return;
+    syncedUpTo = written;
+    earlySyncRunning = true;
+    // A write-back error is reported once, to this sync: kept for commit to throw.
+    earlySync = handle.datasync().then(
+      () => undefined,
+      (error: unknown) => void (earlySyncError ??= error),
+    ).finally(() => (earlySyncRunning = false));
+  };
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    await earlySync;
     await handle.close();
   };
   return {
     tempPath,
     async write(chunk) {
       written += chunk.byteLength;
-      if (gatheredBytes + chunk.byteLength <= gatherBytes) {
-        gathered.set(chunk, gatheredBytes);
-        gatheredBytes += chunk.byteLength;
-        return;
-      }
+      if (gathers(chunk)) return;
       await flush();
-      if (chunk.byteLength < gatherBytes) {
-        gathered.set(chunk);
-        gatheredBytes = chunk.byteLength;
-      } else {
-        await writeAll(chunk);
-      }
+      if (!gathers(chunk)) await writeAll(chunk);
+      syncEarly();
+    },
+    writeSync(chunk) {
+      written += chunk.byteLength;
+      if (gathers(chunk)) return;
+      flushSync();
+      if (!gathers(chunk)) writeAllSync(chunk);
+      syncEarly();
     },
     bytesWritten: () => written,
+    flush,
     async commit() {
       try {
         await flush();
+        await earlySync;
+        if (earlySyncError !== undefined) throw earlySyncError;
         if (durable) await handle.sync();
         await close();
         await rename(tempPath, path);

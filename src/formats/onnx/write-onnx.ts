@@ -10,7 +10,9 @@ import {
   type ModelProto,
   type TensorProto,
 } from "onnx-buf";
+import { open, type FileHandle } from "node:fs/promises";
 import { openAtomicWriter, type AtomicStreamWriter } from "../../core/atomic-write.js";
+import { hashFileSha256InWorker } from "../../core/hash-worker.js";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { walkTensors } from "./graph-walk.js";
 import { maxOnnxProtoBytes } from "./read-onnx.js";
@@ -27,6 +29,11 @@ export interface WriteOnnxOptions {
   signal?: AbortSignal;
   /** A scratch file (a pass's work folder, removed after use): written without the fsyncs that make outputs durable. */
   scratch?: boolean;
+  /**
+   * Hash the written model file on the hashing worker while it is synced and renamed, instead of
+   * while writing it: for callers that already started the worker (a pass hashing its input there).
+   */
+  hashOnWorker?: boolean;
 }
 
 export interface WrittenOnnxModel {
@@ -181,7 +188,11 @@ function chooseExternalTensors(model: ModelProto, options: WriteOnnxOptions): Te
   return candidates;
 }
 
-/** Write a piece (hashing it when asked), streaming it chunk by chunk when it is not in memory. */
+/**
+ * Write a piece (hashing it when asked), streaming it chunk by chunk when it is not in memory. A
+ * streamed piece is read and written synchronously (page-cache reads and writes of a few hundred
+ * KiB, where thread-pool round trips doubled the time); the event loop gets a turn between pieces.
+ */
 async function writePiece(writer: AtomicStreamWriter, piece: EncodedPiece, hash: Hash | undefined, signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted();
   if (!isStreamedPiece(piece)) {
@@ -189,10 +200,11 @@ async function writePiece(writer: AtomicStreamWriter, piece: EncodedPiece, hash:
     await writer.write(piece);
     return;
   }
-  await piece.stream(async (chunk) => {
+  piece.streamSync((chunk) => {
     hash?.update(chunk);
-    await writer.write(chunk);
+    writer.writeSync(chunk);
   }, signal ? { signal } : {});
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 async function writeExternalData(writer: AtomicStreamWriter, tensors: TensorProto[], signal?: AbortSignal): Promise<Placement[]> {
@@ -242,6 +254,18 @@ function encodeWithExternalRefs(model: ModelProto, placements: Placement[], loca
 }
 
 /**
+ * The temp file's sha256, computed on the hashing worker through a descriptor opened now (so the
+ * rename at commit does not matter); close `reader` once `digest` settles.
+ */
+async function hashWrittenFile(writer: AtomicStreamWriter, path: string, signal?: AbortSignal): Promise<{ reader: FileHandle; digest: Promise<string> }> {
+  await writer.flush();
+  const reader = await open(writer.tempPath, "r");
+  const digest = hashFileSha256InWorker({ fd: reader.fd, path }, signal);
+  digest.catch(() => undefined);
+  return { reader, digest };
+}
+
+/**
  * Write a model atomically. Tensors moved to external data go to `<outPath>.data` (offsets
  * aligned), written atomically too and renamed into place just before the model, so the model
  * never names a missing data file. External tensors must have been loaded into memory.
@@ -264,15 +288,21 @@ export async function writeOnnxModel(model: ModelProto, outPath: string, options
     } else {
       pieces = encodeOnnxModelPieces(model);
     }
-    const hash = createHash("sha256");
+    const hash = options.hashOnWorker ? undefined : createHash("sha256");
     for (const piece of pieces) await writePiece(modelWriter, piece, hash, options.signal);
-    if (dataWriter) await dataWriter.commit();
-    await modelWriter.commit();
+    const sha256 = hash ? undefined : await hashWrittenFile(modelWriter, path, options.signal);
+    try {
+      if (dataWriter) await dataWriter.commit();
+      await modelWriter.commit();
+    } finally {
+      await sha256?.digest.catch(() => undefined);
+      await sha256?.reader.close();
+    }
     return {
       path,
       files: dataWriter ? [path, dataPath] : [path],
       modelBytes: modelWriter.bytesWritten(),
-      sha256: hash.digest("hex"),
+      sha256: hash ? hash.digest("hex") : await sha256!.digest,
       ...(dataWriter ? { externalDataPath: dataPath } : {}),
       externalDataBytes,
       externalTensorCount: external.length,

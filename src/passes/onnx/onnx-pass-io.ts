@@ -4,6 +4,7 @@ import type { ModelProto } from "onnx-buf";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { hashFileSha256 } from "../../core/hashing.js";
+import { hashFileSha256InWorker } from "../../core/hash-worker.js";
 import { resolveExternalLocation } from "../../formats/onnx/external-data.js";
 import { readOnnxModel, type OnnxModelFile } from "../../formats/onnx/read-onnx.js";
 import { readOnnxModelStreamed } from "../../formats/onnx/read-onnx-streamed.js";
@@ -43,7 +44,12 @@ export async function checkOutputPath(input: Artifact, outputPath: string): Prom
 /** A pass's input model, with what reading it changed (for the pass log). */
 export interface PassInputFile extends OnnxModelFile {
   notes: string[];
+  /** The input file's sha256 being computed on another thread (instead of `sha256`), for the lineage. */
+  pendingSha256?: Promise<string>;
 }
+
+/** Inputs at least this large are hashed on another thread while they are read (below it, hashing inline is cheaper than the hand-off). */
+const hashAsideMinBytes = 16 << 20;
 
 /**
  * Old exporters (IR < 4) list every initializer among the graph inputs too, which makes each weight
@@ -102,6 +108,14 @@ export function normalizeModel(model: ModelProto, options: NormalizeOptions = {}
   return notes;
 }
 
+async function fileSizeBytes(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    throw fileError(error, path, "read");
+  }
+}
+
 /** Check the input is ONNX and the output path is safe, then read the model (external data loaded) and normalize it. */
 export async function readPassInput(input: Artifact, outputPath: string, context: PassContext, options: PassInputOptions = {}): Promise<PassInputFile> {
   if (input.format !== "onnx") {
@@ -111,10 +125,14 @@ export async function readPassInput(input: Artifact, outputPath: string, context
     });
   }
   await checkOutputPath(input, outputPath);
-  const readOptions = { signal: context.signal, sha256: input.sha256 === undefined };
+  const hashAside = options.streamWeights === true && input.sha256 === undefined && (await fileSizeBytes(input.path)) >= hashAsideMinBytes;
+  const pendingSha256 = hashAside ? hashFileSha256InWorker(input.path, context.signal) : undefined;
+  // Handled here so that a pass failing before it needs the digest leaves no unhandled rejection.
+  pendingSha256?.catch(() => undefined);
+  const readOptions = { signal: context.signal, sha256: input.sha256 === undefined && !hashAside };
   const file = options.streamWeights ? await readOnnxModelStreamed(input.path, readOptions) : await readOnnxModel(input.path, readOptions);
   checkKnownOperators(file.model, input.path);
-  return { ...file, notes: normalizeModel(file.model, options) };
+  return { ...file, notes: normalizeModel(file.model, options), ...(pendingSha256 ? { pendingSha256 } : {}) };
 }
 
 /** Default "auto" keeps external data when the input had it ("external data in and out"). */
@@ -125,7 +143,7 @@ export function externalDataMode(requested: WriteOnnxOptions["externalData"], in
 
 export interface PassOutputSpec {
   input: Artifact;
-  inputFile: OnnxModelFile;
+  inputFile: OnnxModelFile & Pick<PassInputFile, "pendingSha256">;
   passId: string;
   passVersion: string;
   options: Record<string, unknown>;
@@ -151,6 +169,8 @@ export async function writePassOutput(model: ModelProto, outputPath: string, spe
   const written = await writeOnnxModel(model, outputPath, {
     externalData: externalDataMode(spec.externalData, spec.inputFile),
     signal: spec.context.signal,
+    // The input is being hashed there, so the worker is running: the output's hash overlaps its fsync.
+    hashOnWorker: spec.inputFile.pendingSha256 !== undefined,
   });
   try {
     spec.log.notes.push(await checkOutputRuns(written.path, spec.input.path, spec.context));
@@ -160,7 +180,7 @@ export async function writePassOutput(model: ModelProto, outputPath: string, spe
   }
   let sizeBytes = 0;
   for (const file of written.files) sizeBytes += (await stat(file)).size;
-  const inputSha256 = spec.input.sha256 ?? spec.inputFile.sha256 ?? (await hashFileSha256(spec.input.path, spec.context.signal));
+  const inputSha256 = spec.input.sha256 ?? spec.inputFile.sha256 ?? (await (spec.inputFile.pendingSha256 ?? hashFileSha256(spec.input.path, spec.context.signal)));
   return {
     format: "onnx",
     path: written.path,
