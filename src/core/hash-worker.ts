@@ -54,10 +54,13 @@ let worker: Worker | undefined;
 const jobs = new Map<number, Job>();
 let nextId = 0;
 
-function failAll(error: unknown): void {
+/** The worker `failed` died: its jobs fail, and the next job starts a new one (its own "error" then "exit" count once). */
+function failAll(failed: Worker, error: unknown): void {
+  if (worker !== failed) return;
   worker = undefined;
-  for (const job of jobs.values()) job.reject(fileError(error, job.path, "read"));
+  const pending = [...jobs.values()];
   jobs.clear();
+  for (const job of pending) job.reject(fileError(error, job.path, "read"));
 }
 
 function hashWorker(): Worker {
@@ -71,8 +74,8 @@ function hashWorker(): Worker {
     if (reply.digest !== undefined) job.resolve(reply.digest);
     else if (reply.error) job.reject(fileError(Object.assign(new Error(reply.error.message), { code: reply.error.code }), job.path, "read"));
   });
-  started.on("error", failAll);
-  started.on("exit", (code) => failAll(new Error(`the hashing worker exited with code ${code}`)));
+  started.on("error", (error) => failAll(started, error));
+  started.on("exit", (code) => failAll(started, new Error(`the hashing worker exited with code ${code}`)));
   worker = started;
   return started;
 }
