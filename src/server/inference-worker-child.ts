@@ -8,6 +8,7 @@ import { predictionConfidence } from "../monitor/prediction-summary.js";
 import { extractFeatures, planFeatures, type MonitoredFeature } from "../monitor/request-features.js";
 import { decodeInferRequest, encodeInferResponse } from "./oip-infer-codec.js";
 import { PayloadFile, payloadFileMinBytes } from "./payload-files.js";
+import { SharedResponseSlot } from "./shared-response.js";
 import type { FromWorkerMessage, GenerateMessage, InferMessage, LoadMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
 /**
@@ -21,6 +22,8 @@ let features: MonitoredFeature[] = [];
 const cancels = new Map<number, AbortController>();
 
 let payload: { request: PayloadFile; response: PayloadFile } | undefined;
+/** Thread isolation: the reused buffer large results reach the server thread through. */
+const responseSlot = new SharedResponseSlot();
 
 /** Buffers that pieces own whole (so moving them to the server thread loses nothing the worker still uses). */
 function ownedBuffers(pieces: readonly Uint8Array[]): ArrayBuffer[] {
@@ -41,8 +44,14 @@ function send(message: FromWorkerMessage): void {
     process.send?.(message);
     return;
   }
-  // Between threads a result's bytes move without a copy when they own their whole buffer; buffers
-  // onnxruntime allocated outside V8 may refuse to move, and are then copied.
+  // Between threads a large result is copied into the shared slot the server holds until it has
+  // written the response; while the slot is out, the result's bytes move without a copy when they own
+  // their whole buffer (buffers onnxruntime allocated outside V8 may refuse to move, and are then copied).
+  const shared = message.kind === "infer-result" && Array.isArray(message.body) ? responseSlot.tryFill(message.body) : undefined;
+  if (shared) {
+    parentPort.postMessage({ ...message, body: shared });
+    return;
+  }
   const transfer = message.kind === "infer-result" && Array.isArray(message.body) ? ownedBuffers(message.body) : [];
   try {
     parentPort.postMessage(message, transfer);

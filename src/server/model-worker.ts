@@ -1,5 +1,6 @@
 import { EdgeforgeError } from "../core/errors.js";
 import { createPayloadFolder, PayloadFile, payloadFileMinBytes, removePayloadFolder, type PayloadPaths } from "./payload-files.js";
+import { isSharedBody, leaseSharedBody } from "./shared-response.js";
 import { spawnWorker, type WorkerHandle, type WorkerIsolation } from "./spawn-worker.js";
 import type { FromWorkerMessage, GeneratedMessage, GenerateMessage, InferResultMessage, LoadMessage, ReadyMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
@@ -16,8 +17,8 @@ export interface ModelWorkerHooks {
 }
 
 /**
- * An infer result whose body is in hand (read back from the payload file when it came that way, into a
- * reused buffer: call `release` once the body has been written out).
+ * An infer result whose body is in hand (read back from the payload file into a reused buffer, or a
+ * view of the worker thread's shared slot: call `release` once the body has been written out).
  */
 export type InferResult = Omit<InferResultMessage, "body"> & { body: Uint8Array[]; release?: () => void };
 
@@ -129,6 +130,10 @@ export class ModelWorker {
       return { kind: "infer", id, body: sent, ...(headerLength === undefined ? {} : { headerLength }) };
     })) as InferResultMessage;
     if (Array.isArray(result.body)) return result as InferResult;
+    if (isSharedBody(result.body)) {
+      const { bytes, release } = leaseSharedBody(result.body);
+      return { ...result, body: [bytes], release };
+    }
     const { bytes, release } = payload!.response.readLeased(result.body.inFileBytes);
     return { ...result, body: [bytes], release };
   }

@@ -2,6 +2,7 @@ import type { ChatMessage, GeneratedText } from "../api/serving-sessions.js";
 import type { TensorSpec } from "../core/tensor.js";
 import type { DriftReference } from "../monitor/model-monitor.js";
 import type { MonitoredFeature } from "../monitor/request-features.js";
+import type { SharedBody } from "./shared-response.js";
 
 /** Messages between the server and a model's worker process (IPC with structured-clone serialization). */
 
@@ -69,8 +70,11 @@ export interface LoadFailedMessage {
 export interface InferResultMessage {
   kind: "infer-result";
   id: number;
-  /** The response body in pieces (JSON, then each binary output), or its length in the response payload file. */
-  body: Uint8Array[] | { inFileBytes: number };
+  /**
+   * The response body in pieces (JSON, then each binary output), its length in the response payload
+   * file (process isolation), or its place in the shared slot (thread isolation).
+   */
+  body: Uint8Array[] | { inFileBytes: number } | SharedBody;
   headerLength?: number;
   inferenceNs: number;
   /** Mean top-1 probability (or max score) over the first floating output's rows. */
