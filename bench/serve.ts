@@ -13,10 +13,9 @@
  *    server RSS (server + worker processes) is sampled every 250 ms, /v2/health/live is timed throughout.
  * Writes bench/results/serve.json.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { loadavg } from "node:os";
 import { readFile } from "node:fs/promises";
-import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
@@ -25,7 +24,10 @@ import { readProvenance } from "../src/bench/read-provenance.js";
 import { generateInputs } from "../src/datasets/synthetic-inputs.js";
 import { openRuntimeSession } from "../src/runtimes/catalog.js";
 import { describeSamples, median } from "../src/stats/describe-samples.js";
+import { estimateRatio } from "../src/stats/paired-ratio.js";
+import { createRandom } from "../src/stats/random.js";
 import { packageFile, sharedModels } from "../test/fixtures/shared-models.js";
+import type { ClientMessage, ClientReply } from "./serve-client-child.js";
 
 const serverEntry = fileURLToPath(new URL("../src/server/serve-main.ts", import.meta.url));
 const models: { name: string; path: string; shapes: Record<string, number[]>; blocks: number; blockSize: number }[] = [
@@ -76,6 +78,18 @@ async function serverRssBytes(pid: number): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
+/** CPU time (user + system) of a process and its child processes so far, in ms (Linux /proc, 10 ms ticks). */
+async function processTreeCpuMs(pid: number): Promise<number> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "")).trim().split(/\s+/).filter(Boolean).map(Number);
+  const ticks = await Promise.all(
+    [pid, ...children].map(async (id) => {
+      const fields = (await readFile(`/proc/${id}/stat`, "utf8").catch(() => "")).split(") ")[1]?.split(" ") ?? [];
+      return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    }),
+  );
+  return ticks.reduce((a, b) => a + b, 0) * 10;
+}
+
 function binaryBody(inputs: NamedTensors): { body: Buffer; headers: Record<string, string> } {
   const entries = Object.entries(inputs);
   const header = Buffer.from(
@@ -90,44 +104,49 @@ function jsonBody(inputs: NamedTensors): { body: Buffer; headers: Record<string,
   return { body: Buffer.from(JSON.stringify({ inputs: entries.map(([name, t]) => ({ name, shape: t.dims, datatype: "FP32", data: Array.from(t.data as Float32Array) })) })), headers: { "content-type": "application/json" } };
 }
 
-/** One keep-alive connection, as a client that sends requests one at a time would hold. */
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-let responseScratch = new Uint8Array(0);
+/** The HTTP client, in its own process (see serve-client-child.ts); one request name per (server, encoding). */
+interface BenchClient {
+  define(name: string, url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<void>;
+  /** `count` sequential requests: each one's wall time in ns, and the client's CPU for all of them. */
+  run(name: string, count: number): Promise<{ timesNs: number[]; cpuMs: number }>;
+  stop(): void;
+}
 
-/**
- * node:http with keep-alive, the response read into a reused buffer: the client costs as little as
- * a client can, so the figure is the server's. (WHATWG fetch's web streams cost ~40–60 ms more per 1 MB
- * response on the loaded machine, measured in earlier runs of this bench.)
- */
-function timeRequest(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
-  const target = new URL(url);
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const sent = httpRequest({ agent, host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { ...request.headers, "content-length": request.body.byteLength } }, (response) => {
-      const length = Number(response.headers["content-length"] ?? 0);
-      if (responseScratch.byteLength < length) responseScratch = new Uint8Array(length);
-      let at = 0;
-      response.on("data", (chunk: Buffer) => {
-        if (at + chunk.byteLength <= responseScratch.byteLength) responseScratch.set(chunk, at);
-        at += chunk.byteLength;
+function startClient(): BenchClient {
+  const child = fork(fileURLToPath(new URL("./serve-client-child.ts", import.meta.url)), [], { execArgv: ["--import", "tsx"], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const ask = (message: ClientMessage): Promise<ClientReply> =>
+    new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the bench client exited (${code})`));
+      child.once("exit", onExit);
+      child.once("message", (reply: ClientReply) => {
+        child.off("exit", onExit);
+        if (reply.kind === "error") reject(new Error(`bench client: ${reply.message}`));
+        else resolve(reply);
       });
-      response.on("error", reject);
-      response.on("end", () => (response.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - started)) : reject(new Error(`HTTP ${response.statusCode}`))));
+      child.send(message);
     });
-    sent.on("error", reject);
-    sent.end(request.body);
-  });
+  return {
+    define: async (name, url, request) => {
+      await ask({ kind: "define", name, url, body: request.body, headers: request.headers });
+    },
+    run: async (name, count) => {
+      const reply = await ask({ kind: "run", name, count });
+      if (reply.kind !== "times") throw new Error("bench client: unexpected reply");
+      return { timesNs: reply.timesNs, cpuMs: reply.cpuMs };
+    },
+    stop: () => child.kill(),
+  };
 }
 
 /**
  * A bare node:http server in its own process that reads the request and answers `x-floor-bytes` bytes
  * from a prebuilt buffer: loopback HTTP with no model and no framework, the floor under any server.
  */
-async function startFloorServer(): Promise<{ url: string; stop(): void }> {
+async function startFloorServer(): Promise<{ url: string; pid: number; stop(): void }> {
   const code = `const b = Buffer.alloc(64 * 2 ** 20, 7); require("node:http").createServer((q, s) => { q.resume(); q.on("end", () => { const n = Number(q.headers["x-floor-bytes"]); s.writeHead(200, { "content-length": n }); s.end(b.subarray(0, n)); }); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); });`;
   const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<string>((resolve) => child.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim())));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill() };
 }
 
 async function responseBytes(url: string, request: { body: Buffer; headers: Record<string, string> }): Promise<number> {
@@ -137,7 +156,7 @@ async function responseBytes(url: string, request: { body: Buffer; headers: Reco
 
 type Arm = "inProcess" | "binary" | "json" | "floor";
 
-async function measureOverhead(server: ServerProcess, floor: { url: string }, model: (typeof models)[number], isolation: "process" | "thread") {
+async function measureOverhead(client: BenchClient, server: ServerProcess, floor: { url: string; pid: number }, model: (typeof models)[number], isolation: "process" | "thread") {
   const session = await openRuntimeSession("ort", model.path, "onnx", { threads: 1 });
   const inputs = generateInputs(session.describe().inputs, { seed: 1, shapes: model.shapes });
   const inferUrl = `${server.url}/v2/models/${model.name}/infer`;
@@ -148,29 +167,44 @@ async function measureOverhead(server: ServerProcess, floor: { url: string }, mo
   const perBlock: Record<Arm, number> = { inProcess: model.blockSize, binary: model.blockSize, floor: model.blockSize, json: model.name === "rec" ? 2 : model.blockSize };
   const samples: Record<Arm, number[]> = { inProcess: [], binary: [], json: [], floor: [] };
   const ratios: Record<Exclude<Arm, "inProcess">, number[]> = { binary: [], json: [], floor: [] };
+  // CPU spent per request by the client process (the bench process for the in-process run) and by the other side.
+  const cpuMs: Record<Arm, { client: number; server: number; requests: number }> = {
+    inProcess: { client: 0, server: 0, requests: 0 },
+    binary: { client: 0, server: 0, requests: 0 },
+    json: { client: 0, server: 0, requests: 0 },
+    floor: { client: 0, server: 0, requests: 0 },
+  };
   const loadBefore = loadavg()[0]!;
-  for (let i = 0; i < 5; i += 1) {
-    await session.run(inputs);
-    await timeRequest(inferUrl, encodings.binary);
-    await timeRequest(floor.url, floorRequest);
-    if (i < 2) await timeRequest(inferUrl, encodings.json);
-  }
+  await client.define("binary", inferUrl, encodings.binary);
+  await client.define("json", inferUrl, encodings.json);
+  await client.define("floor", floor.url, floorRequest);
+  for (let i = 0; i < 5; i += 1) await session.run(inputs);
+  await client.run("binary", 5);
+  await client.run("floor", 5);
+  await client.run("json", 2);
   for (let block = 0; block < model.blocks; block += 1) {
     const arms: readonly Arm[] = block % 2 === 0 ? ["inProcess", "binary", "floor", "json"] : ["json", "floor", "binary", "inProcess"];
     const blockP50: Partial<Record<Arm, number>> = {};
     for (const arm of arms) {
       const times: number[] = [];
-      for (let i = 0; i < perBlock[arm]; i += 1) {
-        if (arm === "inProcess") {
+      const otherPid = arm === "floor" ? floor.pid : server.child.pid!;
+      const serverBefore = await processTreeCpuMs(otherPid);
+      if (arm === "inProcess") {
+        const before = process.cpuUsage();
+        for (let i = 0; i < perBlock[arm]; i += 1) {
           const started = process.hrtime.bigint();
           await session.run(inputs);
           times.push(Number(process.hrtime.bigint() - started));
-        } else if (arm === "floor") {
-          times.push(await timeRequest(floor.url, floorRequest));
-        } else {
-          times.push(await timeRequest(inferUrl, encodings[arm]));
         }
+        const cpu = process.cpuUsage(before);
+        cpuMs[arm].client += (cpu.user + cpu.system) / 1000;
+      } else {
+        const { timesNs, cpuMs: clientCpuMs } = await client.run(arm, perBlock[arm]);
+        times.push(...timesNs);
+        cpuMs[arm].client += clientCpuMs;
       }
+      cpuMs[arm].server += (await processTreeCpuMs(otherPid)) - serverBefore;
+      cpuMs[arm].requests += times.length;
       samples[arm].push(...times);
       blockP50[arm] = median(times);
     }
@@ -178,6 +212,7 @@ async function measureOverhead(server: ServerProcess, floor: { url: string }, mo
   }
   await session.close();
   const p50Ms = (values: number[]) => describeSamples(values).p50 / 1e6;
+  const binary = estimateRatio(ratios.binary, createRandom(1));
   return {
     model: model.name,
     isolation,
@@ -190,10 +225,14 @@ async function measureOverhead(server: ServerProcess, floor: { url: string }, mo
     serverJsonP50Ms: p50Ms(samples.json),
     floorP50Ms: p50Ms(samples.floor),
     overheadBinary: median(ratios.binary) - 1,
+    /** 95 % percentile-bootstrap interval of the binary overhead over the block pairs. */
+    overheadBinaryInterval: [binary.low - 1, binary.high - 1],
     overheadJson: median(ratios.json) - 1,
     /** The bare HTTP round trip of the same sizes, as a share of the in-process run. */
     floorShare: median(ratios.floor),
     overheadBinaryMs: p50Ms(samples.binary) - p50Ms(samples.inProcess),
+    /** Mean CPU per request: the client process (or the bench process for the in-process run) and the other side (server + worker processes, or the floor server). */
+    cpuMsPerRequest: Object.fromEntries(Object.entries(cpuMs).map(([arm, c]) => [arm, { client: c.client / c.requests, server: arm === "inProcess" ? 0 : c.server / c.requests }])),
     /** Server binary p50 − in-process p50 − floor p50: what the server adds beyond moving the bytes. */
     overheadBeyondFloorMs: p50Ms(samples.binary) - p50Ms(samples.inProcess) - p50Ms(samples.floor),
   };
@@ -256,26 +295,27 @@ async function measureOverload(server: ServerProcess, body: { body: Buffer; head
 const overheadOnly = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "overhead";
 const server = await startServer(8);
 const floor = await startFloorServer();
+const client = startClient();
 let result;
 try {
   const overhead = [];
   for (const model of models) {
     console.error(`overhead: ${model.name}…`);
-    overhead.push(await measureOverhead(server, floor, model, "process"));
+    overhead.push(await measureOverhead(client, server, floor, model, "process"));
   }
   await server.stop();
   // The same measurement with worker threads: no tensor copies between server and worker.
   const threaded = await startServer(8, "thread");
   for (const model of models) {
     console.error(`overhead (thread isolation): ${model.name}…`);
-    overhead.push(await measureOverhead(threaded, floor, model, "thread"));
+    overhead.push(await measureOverhead(client, threaded, floor, model, "thread"));
   }
   const recSession = await openRuntimeSession("ort", models[0]!.path, "onnx", { threads: 1 });
   const recBody = binaryBody(generateInputs(recSession.describe().inputs, { seed: 1, shapes: models[0]!.shapes }));
   await recSession.close();
   await threaded.stop();
   if (overheadOnly) {
-    result = { schemaVersion: 1, benchmark: "serve", method: "loopback HTTP (node:http keep-alive client); overhead only: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio", note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load", overhead, overheadTarget, provenance: await readProvenance({}) };
+    result = { schemaVersion: 1, benchmark: "serve", method: "loopback HTTP (node:http keep-alive client in its own process); overhead only: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio", note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load", overhead, overheadTarget, provenance: await readProvenance({}) };
   } else {
   // Throughput runs with a deep queue (no 429); the overload phase with the shallow one.
   const deep = await startServer(64);
@@ -290,7 +330,7 @@ try {
     schemaVersion: 1,
     benchmark: "serve",
     method:
-      "loopback HTTP (node:http keep-alive client); overhead: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio; throughput and overload: autocannon with a prebuilt binary-extension body; RSS: server + worker processes from /proc",
+      "loopback HTTP (node:http keep-alive client in its own process); overhead: sequential requests against session.run in the bench process, 1 ORT thread both sides, alternating blocks, median per-block-pair p50 ratio; throughput and overload: autocannon with a prebuilt binary-extension body; RSS: server + worker processes from /proc",
     note: "the machine is shared with other jobs; ratios come from side-by-side blocks, absolute figures vary with load",
     overhead,
     overheadTarget,
@@ -301,14 +341,16 @@ try {
   }
 } finally {
   floor.stop();
+  client.stop();
   if (server.child.exitCode === null) await server.stop();
 }
 
 for (const row of result.overhead) {
   console.log(
     `${row.model} (${row.isolation} isolation, load ${row.loadAverage1m.before.toFixed(1)}→${row.loadAverage1m.after.toFixed(1)}): in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · ` +
-      `server, binary extension both ways: p50 ${row.serverBinaryP50Ms.toFixed(2)} ms, overhead ${(row.overheadBinary * 100).toFixed(1)} % (${row.overheadBinaryMs.toFixed(2)} ms; bare-HTTP floor ${row.floorP50Ms.toFixed(2)} ms, beyond it ${row.overheadBeyondFloorMs.toFixed(2)} ms) · ` +
-      `server, JSON both ways: p50 ${row.serverJsonP50Ms.toFixed(2)} ms, overhead ${(row.overheadJson * 100).toFixed(1)} %`,
+      `server, binary extension both ways: p50 ${row.serverBinaryP50Ms.toFixed(2)} ms, overhead ${(row.overheadBinary * 100).toFixed(1)} % [95 % interval ${(row.overheadBinaryInterval[0]! * 100).toFixed(1)}–${(row.overheadBinaryInterval[1]! * 100).toFixed(1)} %] (${row.overheadBinaryMs.toFixed(2)} ms; bare-HTTP floor ${row.floorP50Ms.toFixed(2)} ms, beyond it ${row.overheadBeyondFloorMs.toFixed(2)} ms) · ` +
+      `server, JSON both ways: p50 ${row.serverJsonP50Ms.toFixed(2)} ms, overhead ${(row.overheadJson * 100).toFixed(1)} % · ` +
+      `CPU per request (client + other side): in-process ${row.cpuMsPerRequest.inProcess!.client.toFixed(2)} ms, binary ${row.cpuMsPerRequest.binary!.client.toFixed(2)} + ${row.cpuMsPerRequest.binary!.server.toFixed(2)} ms, floor ${row.cpuMsPerRequest.floor!.client.toFixed(2)} + ${row.cpuMsPerRequest.floor!.server.toFixed(2)} ms`,
   );
 }
 if (!("throughput" in result)) {

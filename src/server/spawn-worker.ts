@@ -11,8 +11,8 @@ const fromSources = extname(here) === ".ts";
 
 /**
  * "process": a child process per model, so a native crash takes down only that model (tensors are
- * copied through IPC). "thread": a worker thread, results move without a copy, but a native crash
- * ends the whole server.
+ * copied through IPC). "thread": a worker thread, large results come through one reused shared
+ * buffer (see shared-response.ts), but a native crash ends the whole server.
  */
 export type WorkerIsolation = "process" | "thread";
 
