@@ -1,5 +1,5 @@
 import { EdgeforgeError } from "../../core/errors.js";
-import type { OpenSession } from "../../core/session.js";
+import type { OpenSession, Session } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
 import { bindInputs } from "../../datasets/bind-inputs.js";
 import type { Dataset } from "../../datasets/dataset.js";
@@ -24,23 +24,29 @@ function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
-async function runAll(openSession: OpenSession, modelPath: string, samples: readonly { inputs: NamedTensors }[], context: PassContext): Promise<NamedTensors[]> {
+async function runAll(session: Session, samples: readonly { inputs: NamedTensors }[], context: PassContext): Promise<NamedTensors[]> {
+  const outputs: NamedTensors[] = [];
+  for (const sample of samples) outputs.push(await session.run(sample.inputs, { signal: context.signal }));
+  return outputs;
+}
+
+async function withSession<T>(openSession: OpenSession, modelPath: string, context: PassContext, use: (session: Session) => Promise<T>): Promise<T> {
   const session = await openSession(modelPath, context.signal);
   try {
-    const outputs: NamedTensors[] = [];
-    for (const sample of samples) outputs.push(await session.run(sample.inputs, { signal: context.signal }));
-    return outputs;
+    return await use(session);
   } finally {
     await session.close();
   }
 }
 
 /** Run the float model once over the evaluation data; `auto` picks accuracy when every sample has a class label. */
-export async function measureReference(floatPath: string, dataset: Dataset, metric: DropMetric, context: PassContext): Promise<Reference> {
-  const openSession = context.openSession!;
-  const probe = await openSession(floatPath, context.signal);
-  const specs = probe.describe().inputs;
-  await probe.close();
+export function measureReference(floatPath: string, dataset: Dataset, metric: DropMetric, context: PassContext): Promise<Reference> {
+  // One session gives the input specs the samples are bound to and then runs them.
+  return withSession(context.openSession!, floatPath, context, (session) => referenceOn(session, dataset, metric, context));
+}
+
+async function referenceOn(session: Session, dataset: Dataset, metric: DropMetric, context: PassContext): Promise<Reference> {
+  const specs = session.describe().inputs;
   const samples: Reference["samples"] = [];
   for await (const sample of dataset.samples(context.signal)) {
     const inputs = bindInputs(sample.inputs, specs, { seed: 1 });
@@ -56,7 +62,7 @@ export async function measureReference(floatPath: string, dataset: Dataset, metr
       hint: "label the data (one sub-folder per class, or a manifest), or use --metric cosine / top1-agreement",
     });
   }
-  const outputs = await runAll(openSession, floatPath, samples, context);
+  const outputs = await runAll(session, samples, context);
   samples.forEach((s, i) => (s.outputs = outputs[i]!));
   const reference: Reference = { metric: resolved, samples, score: 1 };
   if (resolved === "accuracy") reference.score = accuracy(reference, outputs);
@@ -74,7 +80,7 @@ function accuracy(reference: Reference, outputs: readonly NamedTensors[]): numbe
 
 /** A candidate's score on the reference's metric (accuracy, or agreement with the float outputs). */
 export async function measureCandidate(modelPath: string, reference: Reference, context: PassContext): Promise<number> {
-  const outputs = await runAll(context.openSession!, modelPath, reference.samples, context);
+  const outputs = await withSession(context.openSession!, modelPath, context, (session) => runAll(session, reference.samples, context));
   if (reference.metric === "accuracy") return accuracy(reference, outputs);
   const fidelity = createFidelityAccumulator();
   reference.samples.forEach((sample, i) => {
