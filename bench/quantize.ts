@@ -7,7 +7,8 @@
  *    bootstrap interval), plus fidelity against the float model on real inputs.
  * Needs `npm run build` (the side-by-side children run dist/). Writes bench/results/quantize.json.
  * Bounded: a few minutes on 2 cores. `--only rec,det` limits the models (results then go to quantize-rec-det.json),
- * `--methods int8-static,auto` the methods (quantize-rec-det-int8-static-auto.json).
+ * `--methods int8-static,auto` the methods (quantize-rec-det-int8-static-auto.json), `--rounds N` fixes the
+ * rounds per thread count (default 6–10 within 45 s; more rounds, narrower intervals).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { quantize, type OnnxQuantizeMethod, type QuantizeReport } from "../src/api/quantize.js";
+import { defaultQdqOpTypes } from "../src/passes/onnx/qdq-plan.js";
 import { measureInterleaved, type SideBySideArm } from "../src/bench/measure-side-by-side.js";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import type { NamedTensors, Tensor } from "../src/core/tensor.js";
@@ -125,7 +127,17 @@ async function modelCases(): Promise<ModelCase[]> {
       name: "PP-OCRv4 det",
       path: realOnnxModels.det,
       shapes: { x: [1, 3, 256, 320] },
-      methods: [{ method: "fp16" }, { method: "int8-dynamic", passOptions: { opTypes: ["Conv"] } }, { method: "int8-static" }, { method: "auto", passOptions: { metric: "cosine", maxDrop: 0.02 } }],
+      methods: [
+        { method: "fp16" },
+        { method: "int8-dynamic", passOptions: { opTypes: ["Conv"] } },
+        { method: "int8-static" },
+        // ConvTranspose opted in: the head's kernel = stride ConvTransposes as QLinearConv + uint8 DepthToSpace (A/B against the float ConvTransposes of the arm above).
+        { method: "int8-static", label: "int8-static (+ConvTranspose)", passOptions: { opTypes: [...defaultQdqOpTypes, "ConvTranspose"] } },
+        // Percentile ranges cut the early hardswish products' outliers that crush minmax's small values.
+        { method: "int8-static", label: "int8-static (percentile 99.9)", passOptions: { calibrationMethod: "percentile", percentile: 99.9 } },
+        { method: "auto", passOptions: { metric: "cosine", maxDrop: 0.02 } },
+        { method: "auto", label: "auto (percentile 99.99)", passOptions: { metric: "cosine", maxDrop: 0.02, calibrationMethod: "percentile", percentile: 99.99 } },
+      ],
       calibration: async () => Promise.all([10, 11, 12, 13].map(async (i) => ({ x: await renderPage(i) }))),
       fidelity: async (floatPath, quantizedPath) => meanCosine(floatPath, quantizedPath, await Promise.all([0, 1, 2].map(async (i) => ({ x: await renderPage(i) })))),
     },
@@ -208,7 +220,7 @@ interface MethodRecord {
   speedup?: Record<string, { ratio: number; low: number; high: number; pairs: number }>;
 }
 
-async function benchModel(c: ModelCase, dir: string, methodFilter: readonly string[] | undefined): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
+async function benchModel(c: ModelCase, dir: string, methodFilter: readonly string[] | undefined, fixedRounds: number | undefined): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
   const slug = c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
   const calibration = await writeCalibration(join(dir, `${slug}-calibration.jsonl`), await c.calibration());
   const methods: MethodRecord[] = [];
@@ -242,9 +254,9 @@ async function benchModel(c: ModelCase, dir: string, methodFilter: readonly stri
       arms: all,
       comparisons: arms.map((_, i) => ({ candidate: i + 1, baseline: 0 })),
       shapes: c.shapes,
-      minRounds: 6,
-      maxRounds: 10,
-      maxTimeMs: 45_000,
+      minRounds: fixedRounds ?? 6,
+      maxRounds: fixedRounds ?? 10,
+      maxTimeMs: fixedRounds ? fixedRounds * 8_000 : 45_000,
       memoryReference: false,
     });
     rounds[`threads${threads}`] = result.rounds;
@@ -267,13 +279,16 @@ async function main(): Promise<void> {
   const only = onlyIndex > 0 ? process.argv[onlyIndex + 1]!.split(",") : undefined;
   const methodsIndex = process.argv.indexOf("--methods");
   const methods = methodsIndex > 0 ? process.argv[methodsIndex + 1]!.split(",") : undefined;
+  const roundsIndex = process.argv.indexOf("--rounds");
+  const rounds = roundsIndex > 0 ? Number(process.argv[roundsIndex + 1]) : undefined;
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 2)) throw new Error("--rounds takes an integer ≥ 2");
   const dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-quantize-"));
   try {
     const startLoad = loadavg()[0]!;
     const models = [];
     for (const c of await modelCases()) {
       if (only && !only.some((name) => c.name.toLowerCase().includes(name.toLowerCase()))) continue;
-      models.push(await benchModel(c, dir, methods));
+      models.push(await benchModel(c, dir, methods, rounds));
     }
     const record = {
       schemaVersion: 2,

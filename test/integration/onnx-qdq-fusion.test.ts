@@ -7,9 +7,11 @@ import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
 import { decodeOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { computeQuantizationParams } from "../../src/kernels/linear-quantization.js";
-import { floatAttribute } from "../../src/passes/onnx/graph-edit.js";
+import { floatAttribute, NameAllocator } from "../../src/passes/onnx/graph-edit.js";
 import { describeOnnxArtifact } from "../../src/passes/onnx/onnx-pass-io.js";
 import { foldedParams } from "../../src/passes/onnx/qdq-apply.js";
+import { defaultQdqOpTypes } from "../../src/passes/onnx/qdq-plan.js";
+import { prepareForQdq } from "../../src/passes/onnx/qdq-prepare.js";
 import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-static.js";
 import { loadOrt, openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { model, node, valueInfo } from "../fixtures/onnx-test-models.js";
@@ -122,6 +124,99 @@ describe("static int8 QDQ in the layout onnxruntime fuses", () => {
     }
     await floatSession.close();
     await quantizedSession.close();
+  });
+
+  it("runs a DBNet-style head (ConvTranspose kernel = stride, BN, Relu; ConvTranspose opted in) as QLinearConv with DepthToSpace on uint8, same function", async () => {
+    const random = seededRandom(5);
+    const values = (n: number, spread = 0.5) => Float32Array.from({ length: n }, () => (random() - 0.5) * 2 * spread);
+    const constant = (name: string, dims: number[], data: Float32Array) => createTensorProto(name, "float32", dims, data);
+    const transposed = (inputs: string[], output: string) => {
+      const n = node("ConvTranspose", inputs, [output]);
+      n.attribute.push(ints("kernel_shape", [2, 2]), ints("strides", [2, 2]));
+      return n;
+    };
+    const conv = node("Conv", ["x", "w0", "b0"], ["c0"]);
+    conv.attribute.push(ints("pads", [1, 1, 1, 1]));
+    const head = model(
+      [
+        conv,
+        node("Relu", ["c0"], ["r0"]),
+        transposed(["r0", "w1", "b1"], "t1"),
+        node("BatchNormalization", ["t1", "bn_scale", "bn_bias", "bn_mean", "bn_var"], ["bn"]),
+        node("Relu", ["bn"], ["r1"]),
+        transposed(["r1", "w2", "b2"], "t2"),
+        node("Sigmoid", ["t2"], ["y"]),
+      ],
+      {
+        inputs: [valueInfo("x", [1, 8, 16, 16])],
+        outputs: [valueInfo("y", [1, 1, 64, 64])],
+        opsets: [["", 11]],
+        initializers: [
+          constant("w0", [6, 8, 3, 3], values(432, 0.3)), constant("b0", [6], values(6)),
+          constant("w1", [6, 6, 2, 2], values(144)), constant("b1", [6], values(6)),
+          constant("bn_scale", [6], Float32Array.from(values(6, 0.3), (v) => 1 + v)), constant("bn_bias", [6], values(6)),
+          constant("bn_mean", [6], values(6)), constant("bn_var", [6], Float32Array.from(values(6, 0.3), (v) => 1 + v)),
+          constant("w2", [6, 1, 2, 2], values(24)), constant("b2", [1], values(1)),
+        ],
+      },
+    );
+    const floatPath = dir.join("head.onnx");
+    const output = dir.join("head_int8.onnx");
+    await writeOnnxModel(head, floatPath);
+    const calibration = arrayDataset("head", [1, 2, 3, 4].map((seed) => ({ inputs: { x: input(seed) } })));
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(floatPath), output, quantizeInt8StaticPass.optionsSchema.parse({ activationType: "uint8", reduceRange: false, opTypes: [...defaultQdqOpTypes, "ConvTranspose"] }), {
+      workDir: dir.path,
+      calibrationData: calibration,
+      openSession: (p) => openOrtSession(p),
+    });
+    expect(result.log.notes.some((n) => n.startsWith("2 ConvTranspose(s) with kernel = stride rewritten"))).toBe(true);
+    const optimizedPath = dir.join("head_int8.optimized.onnx");
+    const ops = await optimizedOps(output, optimizedPath);
+    expect(ops).toMatchObject({ QLinearConv: 3, DepthToSpace: 2, QuantizeLinear: 1, DequantizeLinear: 1, Sigmoid: 1 });
+    for (const op of ["ConvTranspose", "Conv", "Relu", "BatchNormalization"]) expect(ops[op] ?? 0, op).toBe(0);
+    // The first DepthToSpace moves the uint8 codes of one QLinearConv into the next: no DequantizeLinear feeds it.
+    const optimized = decodeOnnxModel(new Uint8Array(await readFile(optimizedPath))).graph!.node;
+    const producer = new Map(optimized.flatMap((n) => n.output.map((o) => [o, n] as const)));
+    const dequantizedInputs = optimized.filter((n) => n.opType === "DepthToSpace").map((n) => producer.get(n.input[0]!)?.opType === "DequantizeLinear");
+    expect(dequantizedInputs.filter((d) => !d)).toHaveLength(1);
+
+    const [floatSession, quantizedSession] = [await openOrtSession(floatPath), await openOrtSession(output)];
+    for (const seed of [11, 12]) {
+      const [expected, actual] = [await floatSession.run({ x: input(seed) }), await quantizedSession.run({ x: input(seed) })];
+      expect(actual.y!.dims).toEqual([1, 1, 64, 64]);
+      expect(cosine(expected.y!.data as Float32Array, actual.y!.data as Float32Array)).toBeGreaterThan(0.999);
+    }
+    await floatSession.close();
+    await quantizedSession.close();
+  });
+
+  it("rewrites ConvTranspose with kernel = stride as 1×1 Conv + DepthToSpace computing the same float function", async () => {
+    const random = seededRandom(9);
+    const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+    const t = node("ConvTranspose", ["x", "w", "b"], ["t"]);
+    t.attribute.push(ints("kernel_shape", [3, 3]), ints("strides", [3, 3]));
+    const original = model([t, node("Relu", ["t"], ["y"])], {
+      inputs: [valueInfo("x", [1, 8, 16, 16])],
+      outputs: [valueInfo("y", [1, 5, 48, 48])],
+      opsets: [["", 11]],
+      initializers: [createTensorProto("w", "float32", [8, 5, 3, 3], values(360)), createTensorProto("b", "float32", [5], values(5))],
+    });
+    const floatPath = dir.join("transposed.onnx");
+    const preparedPath = dir.join("transposed_prepared.onnx");
+    await writeOnnxModel(original, floatPath);
+    const prepared = decodeOnnxModel(new Uint8Array(await readFile(floatPath)));
+    expect(prepareForQdq(prepared, new NameAllocator(prepared)).transposedConvsAsConv).toBe(1);
+    expect(prepared.graph!.node.map((n) => n.opType)).toEqual(["Conv", "Relu", "DepthToSpace"]);
+    await writeOnnxModel(prepared, preparedPath);
+    const [a, b] = [await openOrtSession(floatPath), await openOrtSession(preparedPath)];
+    const feed = { x: input(3) };
+    const [expected, actual] = [(await a.run(feed)).y!, (await b.run(feed)).y!];
+    expect(actual.dims).toEqual(expected.dims);
+    const e = expected.data as Float32Array;
+    const diff = Math.max(...Array.from(actual.data as Float32Array, (v, i) => Math.abs(v - e[i]!)));
+    expect(diff).toBeLessThan(1e-5);
+    await a.close();
+    await b.close();
   });
 
   it("folded parameters give y = scale · x + shift within one step of y's own, widening y's range to hold shift", () => {

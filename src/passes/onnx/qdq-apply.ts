@@ -2,10 +2,11 @@ import type { ModelProto, NodeProto } from "onnx-buf";
 import { computeQuantizationParams, quantizedRange, roundHalfToEven, type QuantizationParams, type QuantizedType } from "../../kernels/linear-quantization.js";
 import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
 import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
-import { defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator } from "./graph-edit.js";
+import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
+import { defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator, namesReadUnder } from "./graph-edit.js";
 import { InitializerStore } from "./initializer-store.js";
 import { upgradeOpsetTo10 } from "./opset-upgrade.js";
-import type { FoldedChain, QdqNodePlan, QdqPlan } from "./qdq-plan.js";
+import { integerSharedOps, type FoldedChain, type QdqNodePlan, type QdqPlan } from "./qdq-plan.js";
 
 export interface QdqApplyOptions {
   /** For messages. */
@@ -36,7 +37,8 @@ const int32Max = 2 ** 31 - 1;
  * scale and zero point shared by the Q and DQ of the pair; weights as constant int8 (symmetric,
  * per channel) behind a DQ; Conv/Gemm biases as int32 with scale = input scale × weight scale;
  * constant inputs of Add/Mul/Concat per tensor in the activation type; data-movement ops (shared)
- * only where their input is quantized already, their output borrowing its scale and zero point;
+ * only where their input is quantized already, their output borrowing its scale and zero point (those
+ * onnxruntime has no QDQ fusion for, DepthToSpace, read the integers between the Q and the DQ);
  * Relu/Clip/HardSigmoid and scalar Mul/Add chains folded into the producer's output parameters. Nodes in `keepFloat`
  * (and their reads) stay float.
  */
@@ -94,6 +96,7 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
   ];
   // Pairs are keyed by the tensor the QuantizeLinear reads, and follow the node producing it.
   const dequantized = new Map<string, string>();
+  const quantizedNames = new Map<string, string>();
   const pairs = new Map<string, NodeProto[]>();
   for (const [tensor, p] of params) {
     const folded = foldedInputs.get(tensor);
@@ -103,6 +106,7 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
     // The chain's output now comes out of the DequantizeLinear itself: its readers stay as they are.
     const output = folded ? tensor : names.allocate(`${tensor}_dequantized`);
     if (!folded) dequantized.set(tensor, output);
+    quantizedNames.set(tensor, quantized);
     const input = folded?.input ?? tensor;
     pairs.set(input, [
       makeNode({ opType: "QuantizeLinear", domain, name: names.allocate(`${tensor}_QuantizeLinear`), inputs: [input, inputScale, inputZeroPoint], outputs: [quantized] }),
@@ -179,7 +183,22 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
   // Pairs of values no node here produces (graph inputs, outer-scope values read by an If branch) go first.
   const produced = new Set(graph.node.flatMap((node) => node.output));
   for (const [tensor, pair] of pairs) if (!produced.has(tensor)) rewritten.push(...pair);
+  // uint8 only: the int8 forms of these kernels are not registered on every onnxruntime build.
+  const onIntegers = new Set(active.filter((n) => n.kind === "shared" && integerSharedOps.has(n.node.opType) && options.activationType === "uint8").map((n) => n.node));
+  const droppedDequantize = new Set<string>();
+  // Readers that keep the float name (nodes kept float, If branches) need the op's float output: those ops stay float.
+  const floatNamesRead = new Set([...floatReads, ...graph.node.flatMap((node) => subgraphsOf(node).flatMap(({ graph: sub }) => [...namesReadUnder(sub)]))]);
   for (const node of graph.node) {
+    const integer = onIntegers.has(node) && quantizedNames.has(node.input[0]!) && pairs.has(node.output[0]!) && !floatNamesRead.has(node.output[0]!);
+    if (integer) {
+      // Q → op → DQ: the op moves the integers themselves (onnxruntime has no QDQ fusion that would do it).
+      droppedDequantize.add(dequantized.get(node.input[0]!) ?? node.input[0]!);
+      node.input[0] = quantizedNames.get(node.input[0]!)!;
+      const [, dequantize] = pairs.get(node.output[0]!)!;
+      node.output[0] = dequantize!.input[0]!;
+      rewritten.push(node, dequantize!);
+      continue;
+    }
     if (!floatNodes.has(node)) {
       node.input.forEach((name, i) => {
         const replacement = dequantized.get(name);
@@ -192,7 +211,9 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
       if (pair) rewritten.push(...pair);
     }
   }
-  graph.node = rewritten;
+  // A DequantizeLinear whose only reader now reads the integers is dead.
+  const read = new Set([...rewritten.flatMap((node) => [...node.input, ...subgraphsOf(node).flatMap(({ graph: sub }) => [...namesReadUnder(sub)])]), ...graph.output.map((o) => o.name)]);
+  graph.node = rewritten.filter((node) => !(node.opType === "DequantizeLinear" && droppedDequantize.has(node.output[0]!) && !read.has(node.output[0]!)));
   return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), nodesFolded: foldedNodes.size, quantizedTensors: pairs.size };
 }
 

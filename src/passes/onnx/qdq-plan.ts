@@ -12,7 +12,7 @@ import { ConstantIndex, namesReadUnder, type ConstantRef } from "./graph-edit.js
  * - elementwise: every input quantized, constants too, output with its own range (QLinearAdd/Mul/Concat);
  * - own-range: one activation in, output with its own range (QLinearAveragePool, QLinearSigmoid…);
  * - shared: data movement whose output keeps its input's scale and zero point, so onnxruntime drops
- *   the Q/DQ around it and runs it on int8 (Reshape, Transpose, MaxPool, Resize…).
+ *   the Q/DQ around it and runs it on int8 (Reshape, Transpose, MaxPool, Resize, DepthToSpace…).
  */
 export type QdqKind = "weighted" | "elementwise" | "own-range" | "shared";
 
@@ -31,6 +31,7 @@ export const qdqOpKinds = {
   Softmax: "own-range",
   MaxPool: "shared",
   Resize: "shared",
+  DepthToSpace: "shared",
   Transpose: "shared",
   Reshape: "shared",
   Squeeze: "shared",
@@ -42,11 +43,17 @@ export const qdqOpKinds = {
 } as const satisfies Record<string, QdqKind>;
 
 export type QdqOpType = keyof typeof qdqOpKinds;
+/**
+ * Shared ops onnxruntime's CPU EP has a uint8/int8 kernel for but no rule dropping the Q/DQ around:
+ * applyQdq puts them between the QuantizeLinear and the DequantizeLinear, on the integers.
+ */
+export const integerSharedOps: ReadonlySet<string> = new Set(["DepthToSpace"]);
 export const qdqOpTypes = Object.keys(qdqOpKinds) as QdqOpType[];
 /**
  * Opt-in: Softmax pays only on large attention maps (as in onnxruntime's examples); ConvTranspose
  * has no QDQ fusion on onnxruntime's CPU EP (its selector registry has Conv, MatMul and Gemm only),
- * so there it would run in float behind a weight DequantizeLinear executed at every inference.
+ * so there it would run in float behind a weight DequantizeLinear executed at every inference (one with
+ * kernel = stride is rewritten as a Conv and a DepthToSpace before planning: qdq-prepare).
  */
 const optInQdqOpTypes = new Set<QdqOpType>(["Softmax", "ConvTranspose"]);
 export const defaultQdqOpTypes = qdqOpTypes.filter((op) => !optInQdqOpTypes.has(op));

@@ -44,7 +44,7 @@ interface Trial {
  */
 export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   id: "onnx.quantize.auto",
-  version: "2",
+  version: "3",
   description: "int8 QDQ with accuracy-aware fallback: the most sensitive nodes return to float32 until the drop is within maxDrop",
   inputFormat: "onnx",
   outputFormat: "onnx",
