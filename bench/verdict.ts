@@ -22,6 +22,8 @@ import { writeFileAtomic } from "../src/core/atomic-write.js";
 import type { CandidateReport, Report } from "../src/reports/report.js";
 import type { RuntimeSettings } from "../src/runtimes/runtime-settings.js";
 import { estimateRatio } from "../src/stats/paired-ratio.js";
+import { runtimeSettingsOf } from "../src/workflow/measure-speed.js";
+import type { PlannedRuntime } from "../src/workflow/plan-types.js";
 import { createRandom } from "../src/stats/random.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -60,15 +62,9 @@ const pairs = 5;
 const abMinTimeMs = 1000;
 const abWarmup = 5;
 
+/** The settings optimize's arm applied: the same mapping from the planned runtime (execution provider included). */
 function settingsOf(c: CandidateReport): RuntimeSettings {
-  const r = c.runtime;
-  return {
-    ...(r.threads === undefined ? {} : { threads: r.threads }),
-    ...(r.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: r.graphOptimizationLevel as RuntimeSettings["graphOptimizationLevel"] }),
-    ...(r.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: r.enableCpuMemArena }),
-    ...(r.enableMemPattern === undefined ? {} : { enableMemPattern: r.enableMemPattern }),
-    ...(r.contextSize === undefined ? {} : { contextSize: r.contextSize }),
-  };
+  return runtimeSettingsOf(c.runtime as PlannedRuntime);
 }
 
 /** One `edgeforge bench` measurement: ONNX p50 latency; GGUF generation and prompt tokens/s (higher is faster). */

@@ -54,7 +54,8 @@ export interface ReferenceJob {
 }
 
 /** Parent → blocks child. */
-export type BlockRequest = { type: "block"; minTimeMs: number; minRuns: number } | { type: "finish" };
+/** A block: untimed runs for `warmupMs` (at least one) after the switch from another arm, then the timed runs. */
+export type BlockRequest = { type: "block"; minTimeMs: number; minRuns: number; warmupMs: number } | { type: "finish" };
 
 /** Blocks child → parent. */
 export type BlockReply =

@@ -93,8 +93,8 @@ export class BlockChild {
     return this.next("ready", timeoutMs);
   }
 
-  async block(minTimeMs: number, minRuns: number, timeoutMs: number): Promise<Reply<"block">> {
-    this.send({ type: "block", minTimeMs, minRuns });
+  async block(minTimeMs: number, minRuns: number, timeoutMs: number, warmupMs = 0): Promise<Reply<"block">> {
+    this.send({ type: "block", minTimeMs, minRuns, warmupMs });
     return this.next("block", timeoutMs);
   }
 

@@ -47,6 +47,8 @@ export interface InterleavedOptions extends Reporter {
   warmupIterations?: number;
   /** Wall time of one block; default 150 ms. */
   blockMs?: number;
+  /** Untimed runs at the start of each block (at least one), re-warming after the switch from another arm; default blockMs / 5. */
+  blockWarmupMs?: number;
   /** Timed runs per block at least, however long they take; default 3. */
   minRunsPerBlock?: number;
   /** Rounds (every arm one block) before any decision; default 6. */
@@ -164,6 +166,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
   const seed = options.seed ?? 1;
   const blockMs = options.blockMs ?? 150;
   const minRuns = options.minRunsPerBlock ?? 3;
+  const blockWarmupMs = options.blockWarmupMs ?? blockMs / 5;
   const minRounds = options.minRounds ?? 6;
   const maxRounds = Math.max(minRounds, options.maxRounds ?? 16);
   const maxTimeMs = options.maxTimeMs ?? 60_000;
@@ -238,7 +241,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     let results: ComparisonResult[] = [];
     for (;;) {
       for (const index of roundOrder(arms.length, rounds)) {
-        const reply = await (children[index] as BlockChild).block(blockMs, minRuns, timeoutMs);
+        const reply = await (children[index] as BlockChild).block(blockMs, minRuns, timeoutMs, blockWarmupMs);
         latencies[index]?.push(...reply.latenciesNs);
         blockP50[index]?.push(blockP50Ms(reply.latenciesNs));
         const units = reply.latenciesNs.length * (unitsPerRun[index] as number);
@@ -309,7 +312,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     }
     const threads = [...new Set(arms.map((a) => a.settings.threads ?? "runtime default"))].join("/");
     const method =
-      `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs), order alternating each round, ` +
+      `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs, after ≥ ${Math.round(blockWarmupMs)} ms / 1 run untimed), order alternating each round, ` +
       `${options.warmupIterations ?? 5} warm-up runs, threads ${threads}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
       `machine: ${load.cores} cores, ${load.busyCores === undefined ? "load unknown" : `${load.busyCores.toFixed(1)} busy before measuring`}${load.loadAverage1m === undefined ? "" : `, load average ${load.loadAverage1m.toFixed(2)}`}`;
     return { arms: armResults, comparisons: results, rounds, stoppedBecause, load, method };
