@@ -45,6 +45,8 @@ export interface InterleavedOptions extends Reporter {
   inputSets?: number;
   /** Untimed runs after the first inference, per arm; default 5. */
   warmupIterations?: number;
+  /** Untimed runs for this long after the warm-up runs, each arm alone before the first block; default 1000. */
+  settleMs?: number;
   /** Wall time of one block; default 150 ms. */
   blockMs?: number;
   /** Untimed runs at the start of each block (at least one), re-warming after the switch from another arm; default blockMs / 5. */
@@ -207,6 +209,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         ...(options.values ? { values: options.values } : {}),
         inputSets: options.inputSets ?? 4,
         warmupIterations: options.warmupIterations ?? 5,
+        settleMs: options.settleMs ?? 1000,
       }, options.env);
       children.push(child);
       ready.push(await child.ready(timeoutMs));
@@ -313,7 +316,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     const threads = [...new Set(arms.map((a) => a.settings.threads ?? "runtime default"))].join("/");
     const method =
       `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs, after ≥ ${Math.round(blockWarmupMs)} ms / 1 run untimed), order alternating each round, ` +
-      `${options.warmupIterations ?? 5} warm-up runs, threads ${threads}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
+      `${options.warmupIterations ?? 5} warm-up runs then ${options.settleMs ?? 1000} ms of untimed runs per arm, threads ${threads}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
       `machine: ${load.cores} cores, ${load.busyCores === undefined ? "load unknown" : `${load.busyCores.toFixed(1)} busy before measuring`}${load.loadAverage1m === undefined ? "" : `, load average ${load.loadAverage1m.toFixed(2)}`}`;
     return { arms: armResults, comparisons: results, rounds, stoppedBecause, load, method };
   } finally {
