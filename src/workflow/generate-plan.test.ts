@@ -28,7 +28,8 @@ describe("generatePlan", () => {
   it("plans ONNX passes with reasons, skips what cannot apply, and crosses runtime settings", async () => {
     const target = await loadTargetProfile("raspberry-pi-5-8gb");
     const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "o", data: { evaluation: "eval" } }, "test");
-    const plan = generatePlan({ facts: onnxFacts(target, { Conv: 38, MatMul: 0 }), target, frameworks: recommendFrameworks(target, { modelKind: "vision" }), passes: onnxPasses, config, local });
+    // A CRNN-style model: convolutions and one LSTM (int8-dynamic's default op types include LSTM, not Conv).
+    const plan = generatePlan({ facts: onnxFacts(target, { Conv: 38, MatMul: 0, LSTM: 1 }), target, frameworks: recommendFrameworks(target, { modelKind: "vision" }), passes: onnxPasses, config, local });
     expect(plan.baseline).toMatchObject({ id: "fp32-2t-all", isBaseline: true, runtime: { runtime: "ort", threads: 2, graphOptimizationLevel: "all", executionProvider: "cpu" } });
     expect(plan.skipped.map((s) => s.label)).toEqual(["onnx.quantize.int8-static", "onnx.quantize.int4"]);
     expect(plan.skipped[0]?.reason).toContain("calibration");
@@ -43,6 +44,16 @@ describe("generatePlan", () => {
     expect(ids).toContain("int8-dynamic-perChannel-false-1t-basic");
     expect(plan.candidates.every((c) => c.reasons.length > 0)).toBe(true);
     expect(plan.reasons.some((r) => r.includes("measured on this machine"))).toBe(true);
+  });
+
+  it("leaves int8-dynamic out of a convolution-only model, saying why (its default op types would quantize nothing)", async () => {
+    const target = await loadTargetProfile("raspberry-pi-5-8gb");
+    const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "o", data: { evaluation: "eval" } }, "test");
+    const plan = generatePlan({ facts: onnxFacts(target, { Conv: 38 }), target, frameworks: recommendFrameworks(target, { modelKind: "vision" }), passes: onnxPasses, config, local });
+    expect(plan.candidates.some((c) => c.chain.some((step) => step.passId === "onnx.quantize.int8-dynamic"))).toBe(false);
+    const skipped = plan.skipped.find((s) => s.label === "onnx.quantize.int8-dynamic");
+    expect(skipped?.reason).toMatch(/38 Conv nodes would run as ConvInteger.*int8-static/);
+    expect(plan.candidates.some((c) => c.chain.some((step) => step.passId === "onnx.quantize.auto"))).toBe(true);
   });
 
   it("respects include/exclude lists and fixed thread and level choices", async () => {

@@ -37,10 +37,19 @@ export function judgePass(passId: string, context: PassRuleContext): PassVerdict
       return facts.hasFloat32Weights
         ? { applies: true, reason: "fp16 halves weight bytes with little accuracy cost; speed depends on fp16 kernels (f16c/avx512_fp16/ARM fp16)" }
         : { applies: false, reason: "the model has no float32 weights to convert" };
-    case "onnx.quantize.int8-dynamic":
-      return linear > 0
-        ? { applies: true, reason: `int8 weights on ${linear} MatMul/Gemm/Conv nodes (≈4× smaller), activations quantized at run time, no calibration needed${int8Hardware(target)}` }
-        : { applies: false, reason: "no MatMul/Gemm/Conv node has constant weights" };
+    case "onnx.quantize.int8-dynamic": {
+      // The pass's default op types: Conv as ConvInteger is opt-in (often slower on CPU than float).
+      const dynamic = weightNodes(facts, ["MatMul", "Gemm", "LSTM"]);
+      if (dynamic > 0) return { applies: true, reason: `int8 weights on ${dynamic} MatMul/Gemm/LSTM nodes (≈4× smaller), activations quantized at run time, no calibration needed${int8Hardware(target)}` };
+      const conv = weightNodes(facts, ["Conv"]);
+      return {
+        applies: false,
+        reason:
+          conv > 0
+            ? `int8-dynamic quantizes MatMul/Gemm/LSTM weights and the model has none; its ${conv} Conv nodes would run as ConvInteger, often slower than float on CPU, so int8-static (QDQ) is the convolutional path`
+            : "no MatMul/Gemm/LSTM node has constant weights",
+      };
+    }
     case "onnx.quantize.int8-static":
       if (linear === 0) return { applies: false, reason: "no MatMul/Gemm/Conv node has constant weights" };
       return context.hasCalibrationData
