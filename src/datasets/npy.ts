@@ -126,7 +126,8 @@ export function parseNpy(bytes: Uint8Array, source = "<npy>"): Tensor {
   if (!bigEndian && absoluteOffset % kind.bytes === 0) {
     data = kind.make(bytes.buffer as ArrayBuffer, absoluteOffset, count);
   } else {
-    const copy = bytes.slice(dataStart, dataStart + byteLength);
+    // A copy through a fresh Uint8Array: a Node Buffer's slice() is a view of its (pooled) memory.
+    const copy = new Uint8Array(bytes.subarray(dataStart, dataStart + byteLength));
     if (bigEndian) swapBytes(copy, kind.bytes);
     data = kind.make(copy.buffer, 0, count);
   }

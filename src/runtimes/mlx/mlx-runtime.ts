@@ -7,7 +7,7 @@ import { EdgeforgeError, fileError } from "../../core/errors.js";
 import type { TokenSession } from "../../core/llm-session.js";
 import type { RunOptions, SessionDescription } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
-import { parseNpyFloat32 } from "../../formats/npy/parse-npy.js";
+import { parseNpy } from "../../datasets/npy.js";
 import { readPackageVersion } from "../package-version.js";
 
 /**
@@ -73,17 +73,19 @@ export function mlxToFloat32(array: MlxArray): Float32Array {
   const path = join(readBackFolder(), `edgeforge-mlx-${process.pid}-${readBackCount++}.npy`);
   try {
     mx.save(path, array.astype(mx.float32));
-    return parseNpyFloat32(readFileSync(path), "MLX array read-back").values;
+    return parseNpy(readFileSync(path), "MLX array read-back").data as Float32Array;
   } finally {
     rmSync(path, { force: true });
   }
 }
 
 let readBackCount = 0;
+let readBackDir: string | undefined;
 
-/** /dev/shm where there is one (Linux: memory, no disk), else the temp folder. */
+/** /dev/shm where there is one (Linux: memory, no disk), else the temp folder; looked up once per process. */
 function readBackFolder(): string {
-  return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  readBackDir ??= existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  return readBackDir;
 }
 
 /** An MLX array from float32 values and a shape. */
