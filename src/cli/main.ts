@@ -5,7 +5,7 @@ import { reportFailure } from "./output.js";
 import { createProgram, formatUsageError, wasUsageErrorShown } from "./program.js";
 
 async function main(argv: string[]): Promise<number> {
-  const program = createProgram();
+  const program = await createProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : exitCodes.ok;

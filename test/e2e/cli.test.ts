@@ -12,11 +12,24 @@ describe("edgeforge CLI basics (built CLI)", () => {
   it("--help lists the commands and the exit codes; subcommands have --help", async () => {
     const top = await runCli(["--help"]);
     expect(top.code).toBe(0);
-    for (const command of ["hw", "inspect"]) expect(top.stdout).toContain(command);
+    // Commands load lazily (only the one a run names): help must still list every one of them.
+    const listed = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((match) => match[1]);
+    expect(listed).toEqual(expect.arrayContaining(["bench", "hw", "inspect", "optimize", "quantize", "serve", "registry", "alerts"]));
+    expect(listed.length).toBeGreaterThanOrEqual(20);
     expect(top.stdout).toMatch(/Exit codes: 0 ok/);
     const sub = await runCli(["inspect", "--help"]);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain("--shape");
+  });
+
+  it("--version prints the version; a misspelt command is refused with a suggestion from every command", async () => {
+    const shown = await runCli(["--version"]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const misspelt = await runCli(["rollot"]);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain("unknown command 'rollot'");
+    expect(misspelt.stderr).toContain("Did you mean rollout?");
   });
 
   it("an unknown flag is a usage error (exit 2) with error[USAGE] on stderr", async () => {
