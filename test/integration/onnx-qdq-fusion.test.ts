@@ -7,6 +7,7 @@ import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
 import { decodeOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { computeQuantizationParams } from "../../src/kernels/linear-quantization.js";
+import { fuseFloatHardSwish } from "../../src/passes/onnx/float-hardswish.js";
 import { floatAttribute, NameAllocator } from "../../src/passes/onnx/graph-edit.js";
 import { describeOnnxArtifact } from "../../src/passes/onnx/onnx-pass-io.js";
 import { foldedParams } from "../../src/passes/onnx/qdq-apply.js";
@@ -217,6 +218,87 @@ describe("static int8 QDQ in the layout onnxruntime fuses", () => {
     expect(diff).toBeLessThan(1e-5);
     await a.close();
     await b.close();
+  });
+
+  /** Conv → hardswish written out (Add 3, Clip 0..6, then product and division in either order) → Conv → Sigmoid. */
+  function hardSwishModel(divideFirst: boolean, clipMax = 6) {
+    const random = seededRandom(13);
+    const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+    const conv = (inputs: string[], output: string) => {
+      const n = node("Conv", inputs, [output]);
+      n.attribute.push(ints("pads", [1, 1, 1, 1]));
+      return n;
+    };
+    const tail = divideFirst
+      ? [node("Div", ["clipped", "six"], ["gate"]), node("Mul", ["gate", "c1"], ["hswish"])]
+      : [node("Mul", ["c1", "clipped"], ["product"]), node("Mul", ["product", "sixth"], ["hswish"])];
+    return model([conv(["x", "w1", "b1"], "c1"), node("Add", ["c1", "three"], ["plus3"]), node("Clip", ["plus3", "zero", "clip_max"], ["clipped"]), ...tail, conv(["hswish", "w2", "b2"], "logits"), node("Sigmoid", ["logits"], ["y"])], {
+      inputs: [valueInfo("x", [1, 8, 16, 16])],
+      outputs: [valueInfo("y", [1, 4, 16, 16])],
+      opsets: [["", 13]],
+      initializers: [
+        createTensorProto("w1", "float32", [8, 8, 3, 3], values(576)), createTensorProto("b1", "float32", [8], values(8)),
+        createTensorProto("three", "float32", [], Float32Array.of(3)), createTensorProto("zero", "float32", [], Float32Array.of(0)),
+        createTensorProto("clip_max", "float32", [], Float32Array.of(clipMax)), createTensorProto("six", "float32", [], Float32Array.of(6)),
+        createTensorProto("sixth", "float32", [1], Float32Array.of(1 / 6)),
+        createTensorProto("w2", "float32", [4, 8, 3, 3], values(288)), createTensorProto("b2", "float32", [4], values(4)),
+      ],
+    });
+  }
+
+  it("rewrites a float hardswish written out as HardSigmoid · x, the same function, which onnxruntime fuses into the Conv", async () => {
+    for (const divideFirst of [false, true]) {
+      const original = hardSwishModel(divideFirst);
+      const floatPath = dir.join(`hswish-${divideFirst}.onnx`);
+      const rewrittenPath = dir.join(`hswish-${divideFirst}-rewritten.onnx`);
+      await writeOnnxModel(original, floatPath);
+      const rewritten = decodeOnnxModel(new Uint8Array(await readFile(floatPath)));
+      expect(fuseFloatHardSwish(rewritten, rewritten.graph!, new NameAllocator(rewritten))).toBe(1);
+      expect(rewritten.graph!.node.map((n) => n.opType)).toEqual(["Conv", "HardSigmoid", "Mul", "Conv", "Sigmoid"]);
+      const gate = rewritten.graph!.node[1]!;
+      expect(gate.attribute.map((a) => a.name)).toEqual(["alpha", "beta"]);
+      expect(gate.attribute[0]!.f).toBeCloseTo(1 / 6, 7);
+      expect(gate.attribute[1]!.f).toBeCloseTo(0.5, 7);
+      await writeOnnxModel(rewritten, rewrittenPath);
+      const [a, b] = [await openOrtSession(floatPath), await openOrtSession(rewrittenPath)];
+      const feed = { x: input(4) };
+      const [expected, actual] = [(await a.run(feed)).y!.data as Float32Array, (await b.run(feed)).y!.data as Float32Array];
+      // float32 rounding of (x + 3) / 6 against x / 6 + 0.5 only.
+      expect(Math.max(...Array.from(actual, (v, i) => Math.abs(v - expected[i]!)))).toBeLessThan(1e-5);
+      await a.close();
+      await b.close();
+      const ops = await optimizedOps(rewrittenPath, dir.join(`hswish-${divideFirst}-optimized.onnx`));
+      for (const op of ["Add", "Clip", "Mul", "Div", "HardSigmoid", "HardSwish"]) expect(ops[op] ?? 0, op).toBe(0);
+      expect(ops.Conv).toBe(2);
+    }
+    // Clip to 0..5 then ÷ 6 is not a hardswish: left alone.
+    const other = hardSwishModel(false, 5);
+    expect(fuseFloatHardSwish(other, other.graph!, new NameAllocator(other))).toBe(0);
+    expect(other.graph!.node).toHaveLength(7);
+  });
+
+  it("int8-static leaves an excluded hardswish float as HardSigmoid · x and keeps the function", async () => {
+    const floatPath = dir.join("hswish-excluded.onnx");
+    const output = dir.join("hswish-excluded_int8.onnx");
+    await writeOnnxModel(hardSwishModel(false), floatPath);
+    const calibration = arrayDataset("hswish", [1, 2, 3, 4].map((seed) => ({ inputs: { x: input(seed) } })));
+    const excludeNodes = ["Conv_c1", "Add_plus3", "Clip_clipped", "Mul_product", "Mul_hswish"];
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(floatPath), output, quantizeInt8StaticPass.optionsSchema.parse({ activationType: "uint8", reduceRange: false, excludeNodes }), {
+      workDir: dir.path,
+      calibrationData: calibration,
+      openSession: (p) => openOrtSession(p),
+    });
+    expect(result.log.notes.some((n) => n.startsWith("1 float hardswish(es) written out"))).toBe(true);
+    const ops = await optimizedOps(output, dir.join("hswish-excluded_int8.optimized.onnx"));
+    expect(ops).toMatchObject({ QLinearConv: 1, Conv: 1 });
+    for (const op of ["Add", "Clip", "Mul", "Div", "HardSigmoid"]) expect(ops[op] ?? 0, op).toBe(0);
+    const [floatSession, quantizedSession] = [await openOrtSession(floatPath), await openOrtSession(output)];
+    for (const seed of [11, 12]) {
+      const [expected, actual] = [await floatSession.run({ x: input(seed) }), await quantizedSession.run({ x: input(seed) })];
+      expect(cosine(expected.y!.data as Float32Array, actual.y!.data as Float32Array)).toBeGreaterThan(0.999);
+    }
+    await floatSession.close();
+    await quantizedSession.close();
   });
 
   it("folded parameters give y = scale · x + shift within one step of y's own, widening y's range to hold shift", () => {

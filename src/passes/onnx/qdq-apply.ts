@@ -4,6 +4,7 @@ import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quan
 import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
 import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
 import { defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator, namesReadUnder } from "./graph-edit.js";
+import { fuseFloatHardSwish } from "./float-hardswish.js";
 import { InitializerStore } from "./initializer-store.js";
 import { upgradeOpsetTo10 } from "./opset-upgrade.js";
 import { integerSharedOps, type FoldedChain, type QdqNodePlan, type QdqPlan } from "./qdq-plan.js";
@@ -27,6 +28,8 @@ export interface QdqApplyResult {
   nodesFolded: number;
   /** Main-graph tensors that got a Q/DQ pair. */
   quantizedTensors: number;
+  /** Float hardswish chains (Add, Clip, Mul, Div) left outside the int8 region, rewritten as HardSigmoid · x. */
+  hardSwishesFused: number;
 }
 
 const int32Max = 2 ** 31 - 1;
@@ -40,7 +43,7 @@ const int32Max = 2 ** 31 - 1;
  * only where their input is quantized already, their output borrowing its scale and zero point (those
  * onnxruntime has no QDQ fusion for, DepthToSpace, read the integers between the Q and the DQ);
  * Relu/Clip/HardSigmoid and scalar Mul/Add chains folded into the producer's output parameters. Nodes in `keepFloat`
- * (and their reads) stay float.
+ * (and their reads) stay float; a hardswish written out among them becomes HardSigmoid · x, which onnxruntime fuses.
  */
 export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyMap<string, QuantizationParams>, options: QdqApplyOptions, keepFloat: ReadonlySet<string>): QdqApplyResult {
   const graph = plan.graph;
@@ -214,7 +217,8 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
   // A DequantizeLinear whose only reader now reads the integers is dead.
   const read = new Set([...rewritten.flatMap((node) => [...node.input, ...subgraphsOf(node).flatMap(({ graph: sub }) => [...namesReadUnder(sub)])]), ...graph.output.map((o) => o.name)]);
   graph.node = rewritten.filter((node) => !(node.opType === "DequantizeLinear" && droppedDequantize.has(node.output[0]!) && !read.has(node.output[0]!)));
-  return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), nodesFolded: foldedNodes.size, quantizedTensors: pairs.size };
+  const hardSwishesFused = fuseFloatHardSwish(model, graph, names);
+  return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), nodesFolded: foldedNodes.size, quantizedTensors: pairs.size, hardSwishesFused };
 }
 
 /**

@@ -177,6 +177,7 @@ export function logQdq(log: PassLog, model: ModelProto, planned: StaticPlans, re
   if (prepared.transposedConvsAsConv > 0) log.notes.push(`${prepared.transposedConvsAsConv} ConvTranspose(s) with kernel = stride rewritten as a 1×1 Conv and DepthToSpace (onnxruntime has no int8 ConvTranspose on CPU; QLinearConv runs it)`);
   if (prepared.divisionsToProducts > 0) log.notes.push(`${prepared.divisionsToProducts} Div by a constant rewritten as Mul by its reciprocal (Mul has an int8 kernel)`);
   if (result.nodesFolded > 0) log.notes.push(`${result.nodesFolded} Relu/Clip/HardSigmoid and scalar Mul/Add node(s) folded into the preceding quantized output's scale and zero point`);
+  if (result.hardSwishesFused > 0) log.notes.push(`${result.hardSwishesFused} float hardswish(es) written out (Add, Clip, Mul, Div) rewritten as HardSigmoid · x, which onnxruntime fuses into HardSwish and the Conv before it`);
   if (result.opsetUpgradedFrom !== undefined) log.notes.push(`ai.onnx opset raised from ${result.opsetUpgradedFrom} to 10: QuantizeLinear and the QLinear kernels need opset 10`);
   if (result.domain !== "") log.notes.push(`ai.onnx opset < 13: QuantizeLinear/DequantizeLinear use the ${result.domain} domain (per-axis support)`);
   describeFloatIslands(model, log);
