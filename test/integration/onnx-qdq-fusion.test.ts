@@ -7,7 +7,7 @@ import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
 import { decodeOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { computeQuantizationParams } from "../../src/kernels/linear-quantization.js";
-import { fuseFloatHardSwish } from "../../src/passes/onnx/float-hardswish.js";
+import { foldFloatAffinesIntoConv, fuseFloatHardSwish } from "../../src/passes/onnx/float-island-rewrites.js";
 import { floatAttribute, NameAllocator } from "../../src/passes/onnx/graph-edit.js";
 import { describeOnnxArtifact } from "../../src/passes/onnx/onnx-pass-io.js";
 import { foldedParams } from "../../src/passes/onnx/qdq-apply.js";
@@ -275,6 +275,47 @@ describe("static int8 QDQ in the layout onnxruntime fuses", () => {
     const other = hardSwishModel(false, 5);
     expect(fuseFloatHardSwish(other, other.graph!, new NameAllocator(other))).toBe(0);
     expect(other.graph!.node).toHaveLength(7);
+  });
+
+  it("folds a float scalar Mul into the next float Conv's weights, and an Add into its bias only without padding, same function", async () => {
+    const random = seededRandom(17);
+    const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+    const conv = (inputs: string[], output: string, pads: number) => {
+      const n = node("Conv", inputs, [output]);
+      n.attribute.push(ints("pads", [pads, pads, pads, pads]));
+      return n;
+    };
+    const original = model(
+      [
+        node("Mul", ["x", "s1"], ["m1"]), node("Add", ["m1", "t1"], ["a1"]), conv(["a1", "w1", "b1"], "c1", 0),
+        node("Mul", ["s2", "c1"], ["m2"]), node("Add", ["m2", "t2"], ["a2"]), conv(["a2", "w2"], "y", 1),
+      ],
+      {
+        inputs: [valueInfo("x", [1, 8, 16, 16])],
+        outputs: [valueInfo("y", [1, 4, 16, 16])],
+        opsets: [["", 13]],
+        initializers: [
+          createTensorProto("s1", "float32", [1], Float32Array.of(1.7)), createTensorProto("t1", "float32", [], Float32Array.of(-0.4)),
+          createTensorProto("w1", "float32", [6, 8, 1, 1], values(48)), createTensorProto("b1", "float32", [6], values(6)),
+          createTensorProto("s2", "float32", [1, 1, 1, 1], Float32Array.of(0.6)), createTensorProto("t2", "float32", [1], Float32Array.of(0.3)),
+          createTensorProto("w2", "float32", [4, 6, 3, 3], values(216)),
+        ],
+      },
+    );
+    const floatPath = dir.join("affine.onnx");
+    const foldedPath = dir.join("affine-folded.onnx");
+    await writeOnnxModel(original, floatPath);
+    const folded = decodeOnnxModel(new Uint8Array(await readFile(floatPath)));
+    // Mul and Add into the unpadded 1×1 Conv; before the padded 3×3 one the Add moves first (t / s) and only the Mul goes in.
+    expect(foldFloatAffinesIntoConv(folded, folded.graph!, new NameAllocator(folded))).toBe(3);
+    expect(folded.graph!.node.map((n) => n.opType)).toEqual(["Conv", "Add", "Conv"]);
+    await writeOnnxModel(folded, foldedPath);
+    const [a, b] = [await openOrtSession(floatPath), await openOrtSession(foldedPath)];
+    const feed = { x: input(6) };
+    const [expected, actual] = [(await a.run(feed)).y!.data as Float32Array, (await b.run(feed)).y!.data as Float32Array];
+    expect(Math.max(...Array.from(actual, (v, i) => Math.abs(v - expected[i]!)))).toBeLessThan(1e-5);
+    await a.close();
+    await b.close();
   });
 
   it("int8-static leaves an excluded hardswish float as HardSigmoid · x and keeps the function", async () => {

@@ -4,7 +4,7 @@ import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quan
 import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
 import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
 import { defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator, namesReadUnder } from "./graph-edit.js";
-import { fuseFloatHardSwish } from "./float-hardswish.js";
+import { foldFloatAffinesIntoConv, fuseFloatHardSwish } from "./float-island-rewrites.js";
 import { InitializerStore } from "./initializer-store.js";
 import { upgradeOpsetTo10 } from "./opset-upgrade.js";
 import { integerSharedOps, type FoldedChain, type QdqNodePlan, type QdqPlan } from "./qdq-plan.js";
@@ -30,6 +30,8 @@ export interface QdqApplyResult {
   quantizedTensors: number;
   /** Float hardswish chains (Add, Clip, Mul, Div) left outside the int8 region, rewritten as HardSigmoid · x. */
   hardSwishesFused: number;
+  /** Float scalar Mul/Add nodes folded into the float Conv that alone reads them. */
+  floatAffinesFolded: number;
 }
 
 const int32Max = 2 ** 31 - 1;
@@ -43,7 +45,8 @@ const int32Max = 2 ** 31 - 1;
  * only where their input is quantized already, their output borrowing its scale and zero point (those
  * onnxruntime has no QDQ fusion for, DepthToSpace, read the integers between the Q and the DQ);
  * Relu/Clip/HardSigmoid and scalar Mul/Add chains folded into the producer's output parameters. Nodes in `keepFloat`
- * (and their reads) stay float; a hardswish written out among them becomes HardSigmoid · x, which onnxruntime fuses.
+ * (and their reads) stay float; a hardswish written out among them becomes HardSigmoid · x, which onnxruntime fuses, and a scalar Mul/Add before
+ * a float Conv goes into its weights.
  */
 export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyMap<string, QuantizationParams>, options: QdqApplyOptions, keepFloat: ReadonlySet<string>): QdqApplyResult {
   const graph = plan.graph;
@@ -218,7 +221,8 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, calibrated: ReadonlyM
   const read = new Set([...rewritten.flatMap((node) => [...node.input, ...subgraphsOf(node).flatMap(({ graph: sub }) => [...namesReadUnder(sub)])]), ...graph.output.map((o) => o.name)]);
   graph.node = rewritten.filter((node) => !(node.opType === "DequantizeLinear" && droppedDequantize.has(node.output[0]!) && !read.has(node.output[0]!)));
   const hardSwishesFused = fuseFloatHardSwish(model, graph, names);
-  return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), nodesFolded: foldedNodes.size, quantizedTensors: pairs.size, hardSwishesFused };
+  const floatAffinesFolded = foldFloatAffinesIntoConv(model, graph, names);
+  return { quantizedNodes, store, domain, ...(opsetUpgradedFrom === undefined ? {} : { opsetUpgradedFrom }), nodesFolded: foldedNodes.size, quantizedTensors: pairs.size, hardSwishesFused, floatAffinesFolded };
 }
 
 /**

@@ -178,6 +178,7 @@ export function logQdq(log: PassLog, model: ModelProto, planned: StaticPlans, re
   if (prepared.divisionsToProducts > 0) log.notes.push(`${prepared.divisionsToProducts} Div by a constant rewritten as Mul by its reciprocal (Mul has an int8 kernel)`);
   if (result.nodesFolded > 0) log.notes.push(`${result.nodesFolded} Relu/Clip/HardSigmoid and scalar Mul/Add node(s) folded into the preceding quantized output's scale and zero point`);
   if (result.hardSwishesFused > 0) log.notes.push(`${result.hardSwishesFused} float hardswish(es) written out (Add, Clip, Mul, Div) rewritten as HardSigmoid · x, which onnxruntime fuses into HardSwish and the Conv before it`);
+  if (result.floatAffinesFolded > 0) log.notes.push(`${result.floatAffinesFolded} float scalar Mul/Add node(s) folded into the float Conv after them (weights, or bias where it has no padding)`);
   if (result.opsetUpgradedFrom !== undefined) log.notes.push(`ai.onnx opset raised from ${result.opsetUpgradedFrom} to 10: QuantizeLinear and the QLinear kernels need opset 10`);
   if (result.domain !== "") log.notes.push(`ai.onnx opset < 13: QuantizeLinear/DequantizeLinear use the ${result.domain} domain (per-axis support)`);
   describeFloatIslands(model, log);

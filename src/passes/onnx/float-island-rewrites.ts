@@ -1,6 +1,7 @@
 import { TensorProto_DataType as T, type GraphProto, type ModelProto, type NodeProto } from "onnx-buf";
 import { subgraphsOf } from "../../formats/onnx/graph-walk.js";
-import { attributeFloat, hasAttribute } from "../../formats/onnx/node-attributes.js";
+import { attributeFloat, attributeInts, attributeString, hasAttribute } from "../../formats/onnx/node-attributes.js";
+import { createTensorProto } from "../../formats/onnx/tensor-data.js";
 import { readFloat32 } from "./float-tensors.js";
 import { ConstantIndex, floatAttribute, makeNode, namesReadUnder, type NameAllocator } from "./graph-edit.js";
 
@@ -103,4 +104,90 @@ export function fuseFloatHardSwish(model: ModelProto, graph: GraphProto, names: 
   // The new pair sits where the Add was: x is computed by then, and every reader of the old output comes later.
   graph.node = graph.node.flatMap((node) => replacements.get(node) ?? (removed.has(node) ? [] : [node]));
   return replacements.size;
+}
+
+/**
+ * A scalar Mul or Add left float whose only reader is a float Conv (PP-LCNet's learnable scale and bias after a
+ * hardswish the auto pass keeps float) folded into that Conv: Conv(s · y) has weights s · W, exactly (the zero
+ * padding stays zero); Conv(y + b) has bias + b · ΣW per output channel, exactly only without padding, so only
+ * there. onnxruntime runs neither op in NCHWc: each costs a kernel plus a layout reorder on either side. Conv
+ * weights behind a DequantizeLinear (the int8 region) are not constants here and are left alone. Returns how
+ * many were folded. Before a padded Conv, s · y + t becomes (y + t / s) · s, so that at least the Mul goes.
+ */
+export function foldFloatAffinesIntoConv(model: ModelProto, graph: GraphProto, names: NameAllocator): number {
+  let folded = 0;
+  // An Add folded into the Conv makes the Mul before it the Conv's only writer: repeat until nothing changes.
+  for (let changed = true; changed; ) {
+    changed = false;
+    const constants = new ConstantIndex(model);
+    const floatConstant = (name: string | undefined) => {
+      const tensor = name ? constants.resolve(graph, name)?.tensor : undefined;
+      return tensor && tensor.dataType === T.FLOAT ? tensor : undefined;
+    };
+    const readers = readerCounts(graph);
+    const onlyReader = new Map<string, NodeProto>();
+    for (const node of graph.node) for (const name of node.input) if (name && readers.get(name) === 1) onlyReader.set(name, node);
+    for (const op of graph.node) {
+      if ((op.opType !== "Mul" && op.opType !== "Add") || !isDefaultDomain(op) || op.input.length !== 2) continue;
+      const slot = [0, 1].find((i) => floatConstant(op.input[i])?.dims.every((d) => d === 1n) === true);
+      if (slot === undefined) continue;
+      const value = readFloat32(floatConstant(op.input[slot])!)[0]!;
+      if (!Number.isFinite(value)) continue;
+      let conv = onlyReader.get(op.output[0]!);
+      // s · y + t before a padded Conv: the Add cannot go into the bias, so it moves first, as (y + t / s) · s, and the Mul goes into the weights.
+      const add = conv;
+      const shiftSlot = add?.opType === "Add" && isDefaultDomain(add) && add.input.length === 2 ? [0, 1].find((i) => add.input[i] !== op.output[0] && floatConstant(add.input[i])?.dims.every((d) => d === 1n) === true) : undefined;
+      if (op.opType === "Mul" && value !== 0 && add && shiftSlot !== undefined) {
+        const next = onlyReader.get(add.output[0]!);
+        conv = next?.opType === "Conv" && isDefaultDomain(next) && next.input[0] === add.output[0] && padded(next) ? next : undefined;
+      }
+      if (!conv || conv.opType !== "Conv" || !isDefaultDomain(conv) || (conv.input[0] !== op.output[0] && !(add && conv.input[0] === add.output[0]))) continue;
+      const weight = floatConstant(conv.input[1]);
+      if (!weight) continue;
+      const w = readFloat32(weight);
+      const dims = weight.dims.map(Number);
+      if (conv.input[0] !== op.output[0]) {
+        const shiftTensor = floatConstant(add!.input[shiftSlot!])!;
+        const shift = readFloat32(shiftTensor)[0]!;
+        add!.input[shiftSlot!] = addInitializer(graph, names.allocate(`${shiftTensor.name}_unscaled`), shiftTensor.dims.map(Number), Float32Array.of(shift / value));
+        add!.input[1 - shiftSlot!] = op.input[1 - slot]!;
+        conv.input[1] = addInitializer(graph, names.allocate(`${weight.name}_scaled`), dims, w.map((x) => x * value));
+        graph.node = graph.node.filter((node) => node !== op);
+        folded++;
+        changed = true;
+        break;
+      }
+      if (op.opType === "Mul") {
+        conv.input[1] = addInitializer(graph, names.allocate(`${weight.name}_scaled`), dims, w.map((x) => x * value));
+      } else {
+        if (padded(conv)) continue;
+        const outputs = dims[0]!;
+        const perOutput = w.length / outputs;
+        const biasTensor = conv.input[2] ? floatConstant(conv.input[2]) : undefined;
+        if (conv.input[2] && !biasTensor) continue;
+        const bias = biasTensor ? Float32Array.from(readFloat32(biasTensor)) : new Float32Array(outputs);
+        for (let o = 0; o < outputs; o++) {
+          let sum = 0;
+          for (let i = o * perOutput; i < (o + 1) * perOutput; i++) sum += w[i]!;
+          bias[o] = bias[o]! + value * sum;
+        }
+        conv.input[2] = addInitializer(graph, names.allocate(`${biasTensor?.name ?? conv.input[1]}_shifted`), [outputs], bias);
+      }
+      conv.input[0] = op.input[1 - slot]!;
+      graph.node = graph.node.filter((node) => node !== op);
+      folded++;
+      changed = true;
+      break;
+    }
+  }
+  return folded;
+}
+
+function padded(conv: NodeProto): boolean {
+  return (attributeInts(conv, "pads") ?? []).some((p) => p !== 0) || !["NOTSET", "VALID"].includes(attributeString(conv, "auto_pad", "NOTSET"));
+}
+
+function addInitializer(graph: GraphProto, name: string, dims: number[], data: Float32Array): string {
+  graph.initializer.push(createTensorProto(name, "float32", dims, data));
+  return name;
 }
