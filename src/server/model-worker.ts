@@ -2,7 +2,7 @@ import { EdgeforgeError } from "../core/errors.js";
 import { createPayloadFolder, PayloadFile, payloadFileMinBytes, removePayloadFolder, type PayloadPaths } from "./payload-files.js";
 import { isSharedBody, leaseSharedBody } from "./shared-response.js";
 import { spawnWorker, type WorkerHandle, type WorkerIsolation } from "./spawn-worker.js";
-import type { FromWorkerMessage, GeneratedMessage, GenerateMessage, InferResultMessage, LoadMessage, ReadyMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
+import type { FromWorkerMessage, GeneratedMessage, GenerateMessage, InferResultMessage, InferStatsMessage, LoadMessage, ReadyMessage, ToWorkerMessage, WorkerError } from "./worker-protocol.js";
 
 const maxRestartDelayMs = 30_000;
 
@@ -20,7 +20,10 @@ export interface ModelWorkerHooks {
  * An infer result whose body is in hand (read back from the payload file into a reused buffer, or a
  * view of the worker thread's shared slot: call `release` once the body has been written out).
  */
-export type InferResult = Omit<InferResultMessage, "body"> & { body: Uint8Array[]; release?: () => void };
+export type InferResult = Omit<InferResultMessage, "body"> & { body: Uint8Array[]; release?: () => void; stats: Promise<InferStats> };
+
+/** What the worker sends after a result: the request's confidence and monitored features. */
+export type InferStats = Omit<InferStatsMessage, "kind" | "id" | "rssBytes">;
 
 interface Pending {
   resolve(message: InferResultMessage | GeneratedMessage): void;
@@ -43,6 +46,8 @@ export class ModelWorker {
   lastError: string | undefined;
   private child: WorkerHandle | undefined;
   private readonly pending = new Map<number, Pending>();
+  /** Infer requests whose result is out and whose statistics are still to come. */
+  private readonly pendingStats = new Map<number, { resolve(stats: InferStats): void; reject(error: Error): void }>();
   private nextId = 1;
   private consecutiveCrashes = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -124,18 +129,22 @@ export class ModelWorker {
 
   async infer(body: Uint8Array, headerLength: number | undefined): Promise<InferResult> {
     const payload = this.payload;
+    let stats: Promise<InferStats> | undefined;
     const result = (await this.request((id) => {
+      stats = new Promise<InferStats>((resolve, reject) => this.pendingStats.set(id, { resolve, reject }));
+      // A request that fails or times out leaves its statistics unread.
+      stats.catch(() => {});
       // One request at a time per worker (the queue's single slot), so the request file is free here.
       const sent = payload && body.byteLength >= payloadFileMinBytes ? { inFileBytes: payload.request.write([body]) } : body;
       return { kind: "infer", id, body: sent, ...(headerLength === undefined ? {} : { headerLength }) };
     })) as InferResultMessage;
-    if (Array.isArray(result.body)) return result as InferResult;
+    if (Array.isArray(result.body)) return { ...result, body: result.body, stats: stats! };
     if (isSharedBody(result.body)) {
       const { bytes, release } = leaseSharedBody(result.body);
-      return { ...result, body: [bytes], release };
+      return { ...result, body: [bytes], release, stats: stats! };
     }
     const { bytes, release } = payload!.response.readLeased(result.body.inFileBytes);
-    return { ...result, body: [bytes], release };
+    return { ...result, body: [bytes], release, stats: stats! };
   }
 
   generate(message: Omit<GenerateMessage, "kind" | "id">, onText: (text: string) => void, signal: AbortSignal): Promise<GeneratedMessage> {
@@ -176,7 +185,7 @@ export class ModelWorker {
       this.pending.set(id, {
         resolve: (message) => {
           done();
-          this.hooks.onMemory(message.rssBytes);
+          if (message.kind === "generated") this.hooks.onMemory(message.rssBytes);
           resolve(message);
         },
         reject: (error) => {
@@ -190,6 +199,14 @@ export class ModelWorker {
   }
 
   private onReply(message: Exclude<FromWorkerMessage, ReadyMessage | { kind: "load-failed" }>): void {
+    if (message.kind === "infer-stats") {
+      this.hooks.onMemory(message.rssBytes);
+      const waiting = this.pendingStats.get(message.id);
+      this.pendingStats.delete(message.id);
+      waiting?.resolve({ ...(message.confidence === undefined ? {} : { confidence: message.confidence }), ...(message.features === undefined ? {} : { features: message.features }) });
+      return;
+    }
+    if (message.kind === "request-failed") this.pendingStats.delete(message.id);
     const pending = this.pending.get(message.id);
     if (!pending) return;
     if (message.kind === "text") pending.onText?.(message.text);
@@ -200,6 +217,8 @@ export class ModelWorker {
   private failPending(error: Error): void {
     for (const pending of [...this.pending.values()]) pending.reject(error);
     this.pending.clear();
+    for (const waiting of [...this.pendingStats.values()]) waiting.reject(error);
+    this.pendingStats.clear();
   }
 
   private setState(state: WorkerState, detail?: string): void {

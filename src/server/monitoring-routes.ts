@@ -31,6 +31,7 @@ export function registerMonitoringRoutes(app: FastifyInstance, context: ServerCo
     if (versions.length === 0) {
       throw new EdgeforgeError("MODEL_NOT_FOUND", `model "${request.params.model}" has no version "${request.params.version}"`, { hint: `versions: ${all.map((m) => m.spec.version).join(", ")}` });
     }
+    await context.records.settled();
     return {
       model: request.params.model,
       versions: versions.map((m) => ({ version: m.spec.version, ready: m.worker.state === "ready", features: [...m.monitor.monitoredFeatures], ...m.monitor.snapshot() })),

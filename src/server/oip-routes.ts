@@ -58,9 +58,13 @@ function writePieces(reply: FastifyReply, result: InferResult): void {
   raw.end();
 }
 
+function secondsSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
 /** Open Inference Protocol (KServe v2) REST: health, metadata, infer, and the model repository extension. */
 export function registerOipRoutes(app: FastifyInstance, context: ServerContext): void {
-  const { repository, metrics, config } = context;
+  const { repository, metrics, config, records } = context;
 
   app.get("/v2/health/live", async () => ({ live: true }));
   app.get("/v2/health/ready", async (_request, reply) => {
@@ -102,23 +106,35 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
           return inferred;
         }),
       );
-      metrics.inferenceDuration.observe(model.labels, result.inferenceNs / 1e9);
-      if (result.confidence !== undefined) metrics.predictionConfidence.observe(model.labels, result.confidence);
-      record(model, started, 200, result.features);
+      const seconds = secondsSince(started);
+      // The bytes go to the socket first; the bookkeeping after them, and the statistics when the worker sends them.
       writePieces(reply, result);
+      metrics.inferenceDuration.observe(served.labels, result.inferenceNs / 1e9);
+      count(served, seconds, 200);
+      records.track(
+        result.stats.then(
+          (stats) => {
+            if (stats.confidence !== undefined) metrics.predictionConfidence.observe(served.labels, stats.confidence);
+            served.monitor.record({ latencyMs: seconds * 1000, status: 200, ...(stats.features ? { features: stats.features } : {}) });
+          },
+          () => served.monitor.record({ latencyMs: seconds * 1000, status: 200 }),
+        ),
+      );
       return reply;
     } catch (error) {
       const failure = httpFailure(error);
-      if (model) record(model, started, failure.status);
+      if (model) {
+        const seconds = secondsSince(started);
+        count(model, seconds, failure.status);
+        model.monitor.record({ latencyMs: seconds * 1000, status: failure.status });
+      }
       throw error;
     }
   };
-  const record = (model: ServedModel, started: bigint, status: number, features?: Float64Array): void => {
+  const count = (model: ServedModel, seconds: number, status: number): void => {
     const labels = { ...model.labels, protocol: "oip", status: String(status) };
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.requests.inc(labels);
     metrics.requestDuration.observe(labels, seconds);
-    model.monitor.record({ latencyMs: seconds * 1000, status, ...(features ? { features } : {}) });
   };
   app.post("/v2/models/:model/infer", { config: { auth: "inference" } }, infer);
   app.post("/v2/models/:model/versions/:version/infer", { config: { auth: "inference" } }, infer);

@@ -1,6 +1,7 @@
 import type { ServeConfig } from "../api/serve.js";
 import type { Logger } from "../core/logger.js";
 import type { ModelRepository } from "./model-repository.js";
+import type { PendingRecords } from "./pending-records.js";
 import type { ServerMetrics } from "./server-metrics.js";
 
 /** What every route module receives. */
@@ -9,6 +10,8 @@ export interface ServerContext {
   repository: ModelRepository;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Per-request records still waiting for the worker's statistics; readers of metrics await them. */
+  records: PendingRecords;
 }
 
 declare module "fastify" {

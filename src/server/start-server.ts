@@ -14,6 +14,7 @@ import { Registry } from "../api/registry.js";
 import { registerAlertmanagerRoutes } from "./alertmanager-routes.js";
 import { RolloutController } from "./rollout-controller.js";
 import { registerRolloutRoutes } from "./rollout-routes.js";
+import { PendingRecords } from "./pending-records.js";
 import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
 import type { ServerContext } from "./server-context.js";
 
@@ -63,7 +64,8 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
 
   // No framework logger: request lines would carry Authorization headers; the server logs its own events.
   const app = Fastify({ logger: false, bodyLimit: config.maxBodyBytes, return503OnClosing: true, forceCloseConnections: "idle" });
-  const context: ServerContext = { config, repository, metrics, logger };
+  const records = new PendingRecords();
+  const context: ServerContext = { config, repository, metrics, logger, records };
   const registry = config.registry === undefined ? undefined : Registry.open(config.registry);
   const rollouts = new RolloutController(context, registry);
 
@@ -95,7 +97,10 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send(request.url.startsWith("/v1/") ? { error: { message: `no route ${request.method} ${request.url}`, type: "invalid_request_error", code: "NOT_FOUND" } } : { error: `no route ${request.method} ${request.url}` }));
 
-  app.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get("/metrics", async (_request, reply) => {
+    await records.settled();
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   registerOipRoutes(app, context);
   registerOpenAiRoutes(app, context);
   registerMonitoringRoutes(app, context);

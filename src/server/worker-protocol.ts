@@ -77,6 +77,12 @@ export interface InferResultMessage {
   body: Uint8Array[] | { inFileBytes: number } | SharedBody;
   headerLength?: number;
   inferenceNs: number;
+}
+
+/** Sent right after an infer result, so computing these is off the response's path. */
+export interface InferStatsMessage {
+  kind: "infer-stats";
+  id: number;
   /** Mean top-1 probability (or max score) over the first floating output's rows. */
   confidence?: number;
   /** The request's monitored features, in the ready message's order. */
@@ -111,4 +117,4 @@ export interface RequestFailedMessage {
   error: WorkerError;
 }
 
-export type FromWorkerMessage = ReadyMessage | LoadFailedMessage | InferResultMessage | TextMessage | GeneratedMessage | RequestFailedMessage;
+export type FromWorkerMessage = ReadyMessage | LoadFailedMessage | InferResultMessage | InferStatsMessage | TextMessage | GeneratedMessage | RequestFailedMessage;
