@@ -49,4 +49,24 @@ describe("openAtomicWriter", () => {
     await writer.abort();
     expect((await readdir(dir)).filter((name) => name.startsWith(".aborted"))).toEqual([]);
   });
+
+  it("commit's beforeRename reads the finished temp file while it syncs; when it throws, the previous file stays and no temp file is left", async () => {
+    const path = join(dir, "checked.bin");
+    const first = await openAtomicWriter(path);
+    first.writeSync(new Uint8Array(9 << 20).fill(1));
+    let seen: Buffer | undefined;
+    await first.commit(async (tempPath) => {
+      expect(tempPath).not.toBe(path);
+      seen = await readFile(tempPath);
+    });
+    expect(seen?.byteLength).toBe(9 << 20);
+    expect(Buffer.compare(await readFile(path), seen!)).toBe(0);
+
+    const second = await openAtomicWriter(path);
+    second.writeSync(new Uint8Array(100).fill(2));
+    const refused = new Error("refused");
+    await expect(second.commit(async () => Promise.reject(refused))).rejects.toBe(refused);
+    expect(Buffer.compare(await readFile(path), seen!)).toBe(0);
+    expect((await readdir(dir)).filter((name) => name.startsWith(".checked"))).toEqual([]);
+  });
 });

@@ -61,8 +61,12 @@ export interface AtomicStreamWriter {
   bytesWritten(): number;
   /** Write out what is gathered: the temp file then holds every byte written so far. */
   flush(): Promise<void>;
-  /** Flush, fsync and rename into place. */
-  commit(): Promise<void>;
+  /**
+   * Flush, fsync and rename into place. `beforeRename` (a check of the finished temp file, by its
+   * path) runs while the file is synced; when it throws, the temp file is removed and nothing is
+   * renamed, so a previous file at `path` stays as it was.
+   */
+  commit(beforeRename?: (tempPath: string) => Promise<void>): Promise<void>;
   /** Remove the temp file; safe to call after a failure. */
   abort(): Promise<void>;
 }
@@ -153,12 +157,26 @@ export async function openAtomicWriter(path: string, { durable = true }: { durab
     },
     bytesWritten: () => written,
     flush,
-    async commit() {
+    async commit(beforeRename) {
+      let checkFailed = false;
       try {
         await flush();
-        await earlySync;
-        if (earlySyncError !== undefined) throw earlySyncError;
-        if (durable) await handle.sync();
+        // The final fsync need not wait for a running early sync: it covers every byte written.
+        const synced = Promise.all([earlySync, durable ? handle.sync() : undefined]).then(() => {
+          if (earlySyncError !== undefined) throw earlySyncError;
+        });
+        if (beforeRename) {
+          // The check reads the page cache while the thread pool waits on the disk; both must succeed.
+          const checked = (async () => beforeRename(tempPath))();
+          const [sync, check] = await Promise.allSettled([synced, checked]);
+          if (check.status === "rejected") {
+            checkFailed = true;
+            throw check.reason;
+          }
+          if (sync.status === "rejected") throw sync.reason;
+        } else {
+          await synced;
+        }
         await close();
         await rename(tempPath, path);
         done = true;
@@ -166,6 +184,8 @@ export async function openAtomicWriter(path: string, { durable = true }: { durab
       } catch (error) {
         await close().catch(() => undefined);
         await rm(tempPath, { force: true });
+        // The check's own error, as it was thrown: it is about the content, not the file.
+        if (checkFailed) throw error;
         throw fileError(error, path, "write");
       }
     },

@@ -8,6 +8,7 @@ import { hashFileSha256 } from "../../src/core/hashing.js";
 import { writeNpy } from "../../src/datasets/npy.js";
 import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
 import { checkOutputRuns } from "../../src/passes/onnx/check-output-runs.js";
+import { writePassOutput } from "../../src/passes/onnx/onnx-pass-io.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
 import { sharedModels } from "../fixtures/shared-models.js";
@@ -80,7 +81,7 @@ describe("quantize refuses bad input clearly and writes nothing", () => {
 });
 
 describe("every output is loaded and run in onnxruntime before a pass reports success", () => {
-  it("an output onnxruntime refuses is an INTERNAL error (writePassOutput then removes it); a valid one runs on generated inputs", async () => {
+  it("an output onnxruntime refuses is an INTERNAL error (writePassOutput checks it before the rename: nothing replaced); a valid one runs on generated inputs", async () => {
     const folder = temp.join("refused-output");
     await mkdir(folder);
     const good = join(folder, "good.onnx");
@@ -92,6 +93,15 @@ describe("every output is loaded and run in onnxruntime before a pass reports su
     const context = { workDir: folder, openSession: (p: string) => openOrtSession(p) };
     await expect(checkOutputRuns(path, good, context)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringMatching(/does not load/) });
     await expect(checkOutputRuns(good, good, context)).resolves.toMatch(/loaded and run once in ort/);
+    // Written: checked before the rename, so a refused output never replaces the file at its path.
+    const output = join(folder, "out.onnx");
+    await writeFile(output, "the previous output");
+    const input = { format: "onnx" as const, path: good, files: [good], sizeBytes: 0, lineage: [] };
+    const inputFile = { model: bad, path: good, folder, fileSizeBytes: 0, externalTensors: [], externalDataLoaded: false, sha256: "0".repeat(64) };
+    const spec = { input, inputFile, passId: "test.refused", passVersion: "1", options: {}, context, log: { counts: {}, notes: [] } };
+    await expect(writePassOutput(bad, output, spec)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringContaining(`${output} does not load`) });
+    expect(await readFile(output, "utf8")).toBe("the previous output");
+    await expectNothingWritten(folder, ["good.onnx", "bad-mul.onnx", "out.onnx"]);
   });
 
   it("a model with custom-domain ops the runtime lacks: the input's own error, not a bug report, and no output", async () => {

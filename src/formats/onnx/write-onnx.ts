@@ -10,7 +10,7 @@ import {
   type ModelProto,
   type TensorProto,
 } from "onnx-buf";
-import { open, type FileHandle } from "node:fs/promises";
+import { open, rm, type FileHandle } from "node:fs/promises";
 import { openAtomicWriter, type AtomicStreamWriter } from "../../core/atomic-write.js";
 import { hashFileSha256InWorker } from "../../core/hash-worker.js";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
@@ -34,6 +34,12 @@ export interface WriteOnnxOptions {
    * while writing it: for callers that already started the worker (a pass hashing its input there).
    */
   hashOnWorker?: boolean;
+  /**
+   * A check of the finished model file (by its temp path, external data already in place), run
+   * while the file is synced: when it throws, nothing is renamed into place and the write fails
+   * with its error.
+   */
+  beforeRename?: (tempPath: string) => Promise<void>;
 }
 
 export interface WrittenOnnxModel {
@@ -276,6 +282,7 @@ export async function writeOnnxModel(model: ModelProto, outPath: string, options
   const durability = { durable: options.scratch !== true };
   const modelWriter = await openAtomicWriter(path, durability);
   let dataWriter: AtomicStreamWriter | undefined;
+  let dataCommitted = false;
   try {
     let pieces: EncodedPiece[];
     let externalDataBytes = 0;
@@ -292,8 +299,11 @@ export async function writeOnnxModel(model: ModelProto, outPath: string, options
     for (const piece of pieces) await writePiece(modelWriter, piece, hash, options.signal);
     const sha256 = hash ? undefined : await hashWrittenFile(modelWriter, path, options.signal);
     try {
-      if (dataWriter) await dataWriter.commit();
-      await modelWriter.commit();
+      if (dataWriter) {
+        await dataWriter.commit();
+        dataCommitted = true;
+      }
+      await modelWriter.commit(options.beforeRename);
     } finally {
       await sha256?.digest.catch(() => undefined);
       await sha256?.reader.close();
@@ -310,6 +320,8 @@ export async function writeOnnxModel(model: ModelProto, outPath: string, options
   } catch (error) {
     await dataWriter?.abort();
     await modelWriter.abort();
+    // A data file renamed into place for a model that was not is removed too.
+    if (dataCommitted) await rm(`${path}.data`, { force: true });
     if (error instanceof Error && error.name === "AbortError") throw error;
     throw fileError(error, path, "write");
   }

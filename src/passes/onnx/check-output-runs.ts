@@ -45,8 +45,9 @@ async function tryRun(session: Session, inputs: NamedTensors, signal: AbortSigna
  * Load the written output in the context's runtime and run it once, so that a pass never reports
  * success for a model the runtime refuses. When the probe input cannot run through the input model
  * either (it needs data the pass does not have), loading is the check. Returns a note for the log.
+ * `outputPath` is the file loaded (the writer's temp file, before its rename); errors name `reportPath`.
  */
-export async function checkOutputRuns(outputPath: string, inputPath: string, context: PassContext): Promise<string> {
+export async function checkOutputRuns(outputPath: string, inputPath: string, context: PassContext, reportPath = outputPath): Promise<string> {
   const openSession = context.openSession;
   if (!openSession) return "output not loaded in a runtime: the pass was given none";
   let session: Session | undefined;
@@ -55,7 +56,7 @@ export async function checkOutputRuns(outputPath: string, inputPath: string, con
   } catch (error) {
     // A model the runtime cannot load at all (custom ops, say) is the input's problem, not the pass's.
     await (await openSession(inputPath, context.signal)).close();
-    throw invalidOutput(outputPath, "load", error as Error);
+    throw invalidOutput(reportPath, "load", error as Error);
   }
   try {
     for (const inputs of await probeInputs(session.describe().inputs, context)) {
@@ -68,7 +69,7 @@ export async function checkOutputRuns(outputPath: string, inputPath: string, con
       } finally {
         await reference.close();
       }
-      throw invalidOutput(outputPath, "run", failure);
+      throw invalidOutput(reportPath, "run", failure);
     }
     return `output loaded in ${session.describe().runtime}; not run: the probe inputs do not fit the input model either (give calibration data to run it)`;
   } finally {
@@ -78,7 +79,7 @@ export async function checkOutputRuns(outputPath: string, inputPath: string, con
 
 function invalidOutput(path: string, step: "load" | "run", cause: Error): EdgeforgeError {
   return new EdgeforgeError("INTERNAL", `the output ${path} does not ${step} in the runtime: ${cause.message}`, {
-    hint: "this is a bug in edgeforge; the output was removed. Report it with the model, or try another method",
+    hint: "this is a bug in edgeforge; the output was not kept. Report it with the model, or try another method",
     details: { path, step },
     cause,
   });

@@ -1,4 +1,4 @@
-import { realpath, rm, stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { ModelProto } from "onnx-buf";
 import type { Artifact } from "../../core/artifact.js";
@@ -155,7 +155,8 @@ export interface PassOutputSpec {
 
 /**
  * Check the rewritten model's structure (a broken graph is our bug, never written), write it
- * atomically, load it and run it once in the context's runtime (removed again if that fails), and
+ * atomically, load it and run it once in the context's runtime before it is renamed into place
+ * (not kept if that fails), and
  * describe the result as an Artifact with one more lineage step.
  */
 export async function writePassOutput(model: ModelProto, outputPath: string, spec: PassOutputSpec): Promise<Artifact> {
@@ -166,18 +167,16 @@ export async function writePassOutput(model: ModelProto, outputPath: string, spe
       details: { issues: issues.slice(0, 10) },
     });
   }
+  let checkNote = "";
   const written = await writeOnnxModel(model, outputPath, {
     externalData: externalDataMode(spec.externalData, spec.inputFile),
     signal: spec.context.signal,
     // The input is being hashed there, so the worker is running: the output's hash overlaps its fsync.
     hashOnWorker: spec.inputFile.pendingSha256 !== undefined,
+    // Checked before the rename, while the disk syncs: an output the runtime refuses never replaces anything.
+    beforeRename: async (tempPath) => void (checkNote = await checkOutputRuns(tempPath, spec.input.path, spec.context, resolve(outputPath))),
   });
-  try {
-    spec.log.notes.push(await checkOutputRuns(written.path, spec.input.path, spec.context));
-  } catch (error) {
-    for (const file of written.files) await rm(file, { force: true });
-    throw error;
-  }
+  spec.log.notes.push(checkNote);
   let sizeBytes = 0;
   for (const file of written.files) sizeBytes += (await stat(file)).size;
   const inputSha256 = spec.input.sha256 ?? spec.inputFile.sha256 ?? (await (spec.inputFile.pendingSha256 ?? hashFileSha256(spec.input.path, spec.context.signal)));
