@@ -15,6 +15,7 @@ import { describeOnnxArtifact } from "../passes/onnx/onnx-pass-io.js";
 import { checkPassOptions } from "../passes/check-pass-options.js";
 import type { PassLog } from "../passes/pass.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
+import { runCheckSettings } from "../runtimes/runtime-settings.js";
 
 /** `--method` values for ONNX models and the pass each runs. */
 export const onnxQuantizeMethods = Object.freeze({
@@ -112,6 +113,7 @@ export async function quantize(modelPath: string, options: QuantizeOptions): Pro
     const result = await pass.run(input, output, passOptions, {
       workDir,
       openSession,
+      ...(options.openSession ? {} : { openCheckSession: (path: string) => openRuntimeSession("ort", path, "onnx", runCheckSettings) }),
       ...(calibrationData ? { calibrationData } : {}),
       ...(evaluationData ? { evaluationData } : {}),
       ...(options.logger ? { logger: options.logger } : {}),

@@ -9,6 +9,11 @@ export interface PassContext extends Reporter {
   /** Scratch space for intermediate files (e.g. a model with activations exposed for calibration). */
   workDir: string;
   openSession?: OpenSession;
+  /**
+   * The session the run check loads the output in (one load, one run): may skip what pays only over
+   * many runs (weight prepacking, a thread pool). Default: `openSession`.
+   */
+  openCheckSession?: OpenSession;
   calibrationData?: Dataset;
   evaluationData?: Dataset;
 }

@@ -18,6 +18,7 @@ import type { MetricValues } from "../pareto/metric-catalog.js";
 import type { Pass, PassContext } from "../passes/pass.js";
 import type { Report } from "../reports/report.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
+import { runCheckSettings } from "../runtimes/runtime-settings.js";
 import { assessEnvironment, type Environment } from "./assess-environment.js";
 import { buildReport } from "./build-report.js";
 import type { MeasureQuality } from "./evaluate-candidate.js";
@@ -173,6 +174,7 @@ async function searchAndReport(
     const contextFor = (pass: Pass): PassContext => ({
       workDir: join(workDir, pass.id),
       openSession: (path: string): Promise<Session> => openRuntimeSession("ort", path, "onnx", {}),
+      openCheckSession: (path: string): Promise<Session> => openRuntimeSession("ort", path, "onnx", runCheckSettings),
       ...(calibrationData ? { calibrationData } : {}),
       ...(evaluationData ? { evaluationData } : {}),
       logger,

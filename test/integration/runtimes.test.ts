@@ -4,7 +4,9 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBenchmark } from "../../src/bench/run-benchmark.js";
+import { quantize } from "../../src/api/quantize.js";
 import { openRuntimeSession, runtimeCatalog, runtimeForFormat } from "../../src/runtimes/catalog.js";
+import { runCheckSettings } from "../../src/runtimes/runtime-settings.js";
 import { realOnnxModels, tinyMatMulModel } from "../fixtures/onnx-test-models.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
@@ -77,6 +79,18 @@ describe("ort runtime", () => {
       code: "RUNTIME_FAILED",
       details: { attempts: [{ provider: "no-such-ep", outcome: "unsupported" }] },
     });
+  });
+
+  it("a run-check session (one thread, no weight prepacking) computes what a default session does on an int8 model", async () => {
+    const int8Path = join(dir, "matmul_int8.onnx");
+    await quantize(matmulPath, { method: "int8-dynamic", output: int8Path });
+    await using check = await openRuntimeSession("ort", int8Path, "onnx", runCheckSettings);
+    await using usual = await openRuntimeSession("ort", int8Path, "onnx");
+    expect(check.describe()).toMatchObject({ intraOpThreads: 1, settings: { prepackWeights: false } });
+    const X = { dtype: "float32" as const, dims: [2, 3], data: new Float32Array([1, -0.5, 0.25, 3, 2, -1]) };
+    const [fromCheck, fromUsual] = [await check.run({ X }), await usual.run({ X })];
+    // Same int8 kernel on packed or unpacked weights: integer products, the same rescale.
+    expect(Array.from(fromCheck.Y?.data as Float32Array)).toEqual(Array.from(fromUsual.Y?.data as Float32Array));
   });
 
   it("turns a wrong input into RUNTIME_FAILED with the shapes it was given", async () => {

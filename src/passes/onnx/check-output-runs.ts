@@ -48,7 +48,7 @@ async function tryRun(session: Session, inputs: NamedTensors, signal: AbortSigna
  * `outputPath` is the file loaded (the writer's temp file, before its rename); errors name `reportPath`.
  */
 export async function checkOutputRuns(outputPath: string, inputPath: string, context: PassContext, reportPath = outputPath): Promise<string> {
-  const openSession = context.openSession;
+  const openSession = context.openCheckSession ?? context.openSession;
   if (!openSession) return "output not loaded in a runtime: the pass was given none";
   let session: Session | undefined;
   try {

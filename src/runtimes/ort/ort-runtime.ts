@@ -49,6 +49,7 @@ export async function openOrtSession(modelPath: string, settings: RuntimeSetting
     logSeverityLevel: 4,
     ...(settings.threads === undefined ? {} : { intraOpNumThreads: settings.threads }),
     ...(settings.interOpThreads === undefined ? {} : { interOpNumThreads: settings.interOpThreads }),
+    ...(settings.prepackWeights === false ? { extra: { session: { disable_prepacking: "1" } } } : {}),
   };
   const selection = await createSessionWithFallback(ort, modelPath, providers, options);
   return adaptOrtSession(ort, selection.session, {
@@ -85,6 +86,7 @@ export function adaptOrtSession(ort: OrtModule, session: InferenceSession, prove
       executionMode: settings.executionMode ?? ortDefaults.executionMode,
       enableCpuMemArena: settings.enableCpuMemArena ?? ortDefaults.enableCpuMemArena,
       enableMemPattern: settings.enableMemPattern ?? ortDefaults.enableMemPattern,
+      ...(settings.prepackWeights === undefined ? {} : { prepackWeights: settings.prepackWeights }),
       providerAttempts: provenance.attempts,
     },
   };
