@@ -3,7 +3,8 @@
  * defaults plus only what the model needs (--shape, --eval), then re-measure each measured
  * candidate against the input model with an independent interleaved A/B: the classic harness
  * (`runBenchmark`, a fresh process per measurement, timed runs for ≥ 1 s like `edgeforge bench`'s
- * default, the warm-up optimize uses), baseline and candidate alternating for `pairs` rounds,
+ * default, after the warm-up optimize's arms get: 5 runs, then 1 s of untimed runs), baseline and
+ * candidate alternating for `pairs` rounds,
  * ratio = median of per-pair ratios with a bootstrap interval. Prints optimize's reported speed-up
  * (with its interval) next to the A/B ratio, whether the A/B lies inside optimize's interval, the
  * memory figures and the verdict. Writes bench/results/verdict.json.
@@ -17,6 +18,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { optimize } from "../src/api/optimize.js";
+import { sideBySideWarmup } from "../src/bench/measure-side-by-side.js";
 import { runBenchmark } from "../src/bench/run-benchmark.js";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import type { CandidateReport, Report } from "../src/reports/report.js";
@@ -58,9 +60,10 @@ const names = argv.filter((a, i) => !a.startsWith("--") && (budgetAt < 0 || i !=
 const selected = names.length > 0 ? names : Object.keys(cases);
 const pairs = 5;
 // The A/B's harness settings: `edgeforge bench`'s default time-based stopping (≥ 1 s of timed runs, so a
-// 0.3 ms model is not judged on 10 ms), and optimize's default warm-up (5), so both start from the same state.
+// 0.3 ms model is not judged on 10 ms), and the warm-up optimize's arms get (5 runs, then 1 s of untimed runs),
+// so both time the same state: with the warm-up runs alone the A/B timed runs optimize's arms had settled past.
 const abMinTimeMs = 1000;
-const abWarmup = 5;
+const { warmupIterations: abWarmup, settleMs: abSettleMs } = sideBySideWarmup;
 
 /** The settings optimize's arm applied: the same mapping from the planned runtime (execution provider included). */
 function settingsOf(c: CandidateReport): RuntimeSettings {
@@ -69,7 +72,7 @@ function settingsOf(c: CandidateReport): RuntimeSettings {
 
 /** One `edgeforge bench` measurement: ONNX p50 latency; GGUF generation and prompt tokens/s (higher is faster). */
 async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean): Promise<{ speed: number; promptSpeed?: number }> {
-  const record = await runBenchmark({ models: [path], settings, shapes, minTimeMs: abMinTimeMs, warmupIterations: abWarmup, sweepSizes: [] });
+  const record = await runBenchmark({ models: [path], settings, shapes, minTimeMs: abMinTimeMs, warmupIterations: abWarmup, settleMs: abSettleMs, sweepSizes: [] });
   const summary = record.results[0]?.summary;
   if (!summary) throw new Error(`bench failed for ${path}: ${JSON.stringify(record.results[0]?.measurements[0])}`);
   if (gguf) return { speed: summary.generationTokensPerSec as number, promptSpeed: summary.tokensPerSec as number };
@@ -174,7 +177,7 @@ const out: { results: unknown[] } & Record<string, unknown> = {
   kind: "edgeforge.bench.verdict",
   createdAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverageAtEnd: loadavg() },
-  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, timed runs for >= ${abMinTimeMs} ms, ${abWarmup} warm-up as optimize; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order, ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
+  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, ${abWarmup} warm-up runs then ${abSettleMs} ms of untimed runs as optimize's arms, timed runs for >= ${abMinTimeMs} ms; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order, ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
   results,
 };
 // Models not run this time keep their earlier results (each entry carries its own load figures).

@@ -31,6 +31,8 @@ export interface MeasureJob {
   /** Distinct generated input sets cycled through the timed runs. */
   inputSets: number;
   warmupIterations: number;
+  /** After the warm-up runs, untimed runs for this long before timing (none when 0). */
+  settleMs: number;
   stopping: StoppingRule;
   cvThreshold: number;
   sweepSizes: number[];
@@ -43,8 +45,6 @@ export interface MeasureJob {
  */
 export interface BlocksJob extends Omit<MeasureJob, "mode" | "stopping" | "cvThreshold" | "sweepSizes" | "sweepIterations"> {
   mode: "blocks";
-  /** After the warm-up runs, untimed runs for this long before the first block (at least none). */
-  settleMs: number;
 }
 
 /** Load the runtime with these settings, run a trivial model, report peak RSS: the runtime's fixed memory. */

@@ -9,7 +9,7 @@ import { measureEnergy, probeNvidiaSmi, probeRapl } from "./energy-counters.js";
 import { readPeakRss } from "./read-peak-rss.js";
 import { sweepThroughput } from "./throughput-sweep.js";
 import { generationTimer, generationTokenCount } from "./time-generation.js";
-import { checkStability, latencyStats, timeRuns } from "./time-runs.js";
+import { checkStability, latencyStats, settleRuns, timeRuns } from "./time-runs.js";
 
 function concurrencyReason(runtime: string): string {
   return runtime === "ort"
@@ -43,8 +43,9 @@ async function measureGeneration(session: Session, inputs: Parameters<typeof gen
 }
 
 /**
- * Everything one child measures for one artifact, in order: load, first inference, warm-up,
- * timed runs (with energy counters around them), the throughput sweep, then peak memory.
+ * Everything one child measures for one artifact, in order: load, first inference, warm-up runs,
+ * `settleMs` of untimed runs, timed runs (with energy counters around them), the throughput sweep,
+ * then peak memory.
  */
 export async function measureArtifact(job: MeasureJob): Promise<{ measurement: ChildMeasurement; latenciesNs: number[] }> {
   const clock = (): bigint => process.hrtime.bigint();
@@ -62,6 +63,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
     await session.run(setAt(0));
     const firstInferenceNs = Number(clock() - firstStarted);
     for (let i = 0; i < job.warmupIterations; i += 1) await session.run(setAt(i + 1));
+    const settledRuns = await settleRuns((i) => session.run(setAt(i)), job.settleMs);
 
     // Counters are read just outside the timed loop: CPU package (RAPL) around GPU (nvidia-smi) around the runs.
     const [rapl, nvidia] = await Promise.all([probeRapl(), probeNvidiaSmi()]);
@@ -83,6 +85,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
         loadMs: loadNs / 1e6,
         firstInferenceMs: firstInferenceNs / 1e6,
         warmupIterations: job.warmupIterations,
+        ...(job.settleMs > 0 ? { settleMs: job.settleMs, settleRuns: settledRuns } : {}),
         stoppingRule: timed.rule,
         measuredMs: timed.measuredNs / 1e6,
         latency: latencyStats(timed.latenciesNs),

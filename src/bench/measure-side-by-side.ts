@@ -133,6 +133,9 @@ export interface InterleavedResult {
   method: string;
 }
 
+/** How each arm starts before its first block; bench:verdict's independent A/B starts from the same state. */
+export const sideBySideWarmup = { warmupIterations: 5, settleMs: 1000 } as const;
+
 function settingsKey(arm: SideBySideArm): string {
   return JSON.stringify([arm.runtime, arm.settings]);
 }
@@ -208,8 +211,8 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         unknownShapes: "error",
         ...(options.values ? { values: options.values } : {}),
         inputSets: options.inputSets ?? 4,
-        warmupIterations: options.warmupIterations ?? 5,
-        settleMs: options.settleMs ?? 1000,
+        warmupIterations: options.warmupIterations ?? sideBySideWarmup.warmupIterations,
+        settleMs: options.settleMs ?? sideBySideWarmup.settleMs,
       }, options.env);
       children.push(child);
       ready.push(await child.ready(timeoutMs));
@@ -316,7 +319,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     const threads = [...new Set(arms.map((a) => a.settings.threads ?? "runtime default"))].join("/");
     const method =
       `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs, after ≥ ${Math.round(blockWarmupMs)} ms / 1 run untimed), order alternating each round, ` +
-      `${options.warmupIterations ?? 5} warm-up runs then ${options.settleMs ?? 1000} ms of untimed runs per arm, threads ${threads}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
+      `${options.warmupIterations ?? sideBySideWarmup.warmupIterations} warm-up runs then ${options.settleMs ?? sideBySideWarmup.settleMs} ms of untimed runs per arm, threads ${threads}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
       `machine: ${load.cores} cores, ${load.busyCores === undefined ? "load unknown" : `${load.busyCores.toFixed(1)} busy before measuring`}${load.loadAverage1m === undefined ? "" : `, load average ${load.loadAverage1m.toFixed(2)}`}`;
     return { arms: armResults, comparisons: results, rounds, stoppedBecause, load, method };
   } finally {

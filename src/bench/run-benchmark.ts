@@ -34,6 +34,8 @@ export interface BenchOptions extends Reporter {
   maxTimeMs?: number;
   /** Untimed runs after the (separately timed) first inference; default 5. */
   warmupIterations?: number;
+  /** After the warm-up runs, untimed runs for this long before timing; default 0 (optimize's arms settle 1000). */
+  settleMs?: number;
   /** Each repetition measures every artifact once, in a fresh seeded random order; default 1. */
   repetitions?: number;
   seed?: number;
@@ -81,6 +83,9 @@ function validate(options: BenchOptions): void {
   for (const key of ["minTimeMs", "maxTimeMs", "cvThreshold"] as const) positive(key, options[key], false);
   if (options.warmupIterations !== undefined && (!Number.isInteger(options.warmupIterations) || options.warmupIterations < 0)) {
     throw new EdgeforgeError("INVALID_OPTION", `warm-up must be a non-negative integer, not ${options.warmupIterations}`);
+  }
+  if (options.settleMs !== undefined && !(options.settleMs >= 0)) {
+    throw new EdgeforgeError("INVALID_OPTION", `settle time must be a non-negative number of milliseconds, not ${options.settleMs}`, { details: { settleMs: options.settleMs } });
   }
   for (const size of options.sweepSizes ?? []) positive("sweep size", size);
   checkRuntimeSettings(options.settings);
@@ -169,6 +174,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
           ...(options.values ? { values: options.values } : {}),
           inputSets: options.inputSets ?? 4,
           warmupIterations: options.warmupIterations ?? 5,
+          settleMs: options.settleMs ?? 0,
           stopping,
           cvThreshold,
           sweepSizes,
@@ -197,6 +203,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
       ...(options.settings?.threads === undefined ? {} : { threads: options.settings.threads }),
       ...stopping,
       warmupIterations: options.warmupIterations ?? 5,
+      ...(options.settleMs ? { settleMs: options.settleMs } : {}),
       repetitions,
       seed,
       cvThreshold,

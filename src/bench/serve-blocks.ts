@@ -5,7 +5,7 @@ import type { BlockReply, BlockRequest, BlocksJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
 import { readPeakRss } from "./read-peak-rss.js";
 import { generationTimer, generationTokenCount } from "./time-generation.js";
-import { timeRuns } from "./time-runs.js";
+import { settleRuns, timeRuns } from "./time-runs.js";
 
 function errorReply(error: unknown): BlockReply {
   const known = EdgeforgeError.isInstance(error);
@@ -41,9 +41,8 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
     for (let i = 0; i < job.warmupIterations; i += 1) await live.run(setAt(i + 1));
     // A few warm-up runs are not always warm: PP-OCRv4 det fp16 without the arena ran its first ~15 runs after
     // them up to 2–3× slower (bench:verdict). Alone, before any block, each arm settles for a while of untimed
-    // runs, as `edgeforge bench`'s ≥ 1 s of timed runs are dominated by the settled state.
-    const settleUntil = process.hrtime.bigint() + BigInt(Math.round(job.settleMs * 1e6));
-    for (let i = 0; process.hrtime.bigint() < settleUntil; i += 1) await live.run(setAt(i));
+    // runs (bench:verdict's A/B settles as long, so both time the same state).
+    await settleRuns((i) => live.run(setAt(i)), job.settleMs);
     const d = live.describe();
     const tokens = tokensPerRun(d.inputs, setAt(0));
     const generation = generationTimer(live, setAt(0));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkStability, latencyStats, timeRuns, type Clock } from "./time-runs.js";
+import { checkStability, latencyStats, settleRuns, timeRuns, type Clock } from "./time-runs.js";
 
 /** A clock that advances by the given step for each run, as if each run took that long. */
 function scriptedClock(durationsNs: number[]): { clock: Clock; run: () => Promise<void> } {
@@ -38,6 +38,16 @@ describe("timeRuns", () => {
     expect(timed.converged).toBe(false);
     expect(timed.measuredNs).toBeGreaterThanOrEqual(50e6);
     expect(timed.measuredNs).toBeLessThan(60e6);
+  });
+});
+
+describe("settleRuns", () => {
+  it("runs untimed until the settle time has passed, the run in progress included, and not at all for 0", async () => {
+    const { clock, run } = scriptedClock([3_000_000]);
+    const indices: number[] = [];
+    expect(await settleRuns(async (i) => { indices.push(i); await run(); }, 10, clock)).toBe(4);
+    expect(indices).toEqual([0, 1, 2, 3]);
+    expect(await settleRuns(run, 0, clock)).toBe(0);
   });
 });
 

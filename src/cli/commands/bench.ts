@@ -25,6 +25,7 @@ interface BenchFlags {
   minTimeMs?: number;
   maxTimeMs?: number;
   warmup?: number;
+  settleMs?: number;
   repetitions?: number;
   seed?: number;
   cvThreshold?: number;
@@ -86,6 +87,7 @@ export function registerBenchCommand(program: Command): void {
     .option("--min-time-ms <ms>", "time each repetition at least this long, until the mean is within 1% (default 1000)", parsePositiveNumber)
     .option("--max-time-ms <ms>", "upper bound for the min-time rule (default 5 × min time)", parsePositiveNumber)
     .option("--warmup <n>", "untimed runs after the first inference (default 5)", parseNonNegativeInt)
+    .option("--settle-ms <ms>", "then untimed runs for this long before timing, as optimize's arms (1000) (default 0)", parseNonNegativeInt)
     .option("--repetitions <n>", "rounds over all models, each in a fresh process and random order (default 1)", parsePositiveInt)
     .option("--seed <n>", "seed for generated inputs and the measurement order (default 1)", parseNonNegativeInt)
     .option("--cv-threshold <ratio>", "flag results whose CV, drift or p50 spread exceeds this (default 0.1)", parsePositiveNumber)
@@ -121,6 +123,7 @@ export function registerBenchCommand(program: Command): void {
         ...(flags.minTimeMs === undefined ? {} : { minTimeMs: flags.minTimeMs }),
         ...(flags.maxTimeMs === undefined ? {} : { maxTimeMs: flags.maxTimeMs }),
         ...(flags.warmup === undefined ? {} : { warmupIterations: flags.warmup }),
+        ...(flags.settleMs === undefined ? {} : { settleMs: flags.settleMs }),
         ...(flags.repetitions === undefined ? {} : { repetitions: flags.repetitions }),
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         ...(flags.cvThreshold === undefined ? {} : { cvThreshold: flags.cvThreshold }),
