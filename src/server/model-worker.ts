@@ -140,8 +140,8 @@ export class ModelWorker {
     })) as InferResultMessage;
     if (Array.isArray(result.body)) return { ...result, body: result.body, stats: stats! };
     if (isSharedBody(result.body)) {
-      const { bytes, release } = leaseSharedBody(result.body);
-      return { ...result, body: [bytes], release, stats: stats! };
+      const { pieces, release } = leaseSharedBody(result.body);
+      return { ...result, body: pieces, release, stats: stats! };
     }
     const { bytes, release } = payload!.response.readLeased(result.body.inFileBytes);
     return { ...result, body: [bytes], release, stats: stats! };
