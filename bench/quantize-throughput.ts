@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) stageRuns.push(await ask(arms[0]!, { modelPath, outputPath: join(dir, "stages.onnx"), stages: true }, (reply) => reply.stagesMs as Stages));
     const stageMedians = Object.fromEntries(stageKeys.map((key) => [key, median(stageRuns.map((run) => run[key]))])) as Stages;
     const withoutRunCheckMs = median(stageRuns.map((run) => run.readMs + run.rewriteMs + run.writeMs + run.inputHashWaitMs));
-    log(`candidate stages (medians of ${rounds}): read ${stageMedians.readMs.toFixed(0)} ms (input hash on a worker thread meanwhile), ranges ${stageMedians.rewriteMs.toFixed(0)} ms, quantize + write + output hash + fsync + rename ${stageMedians.writeMs.toFixed(0)} ms, then waiting for the input hash ${stageMedians.inputHashWaitMs.toFixed(1)} ms, load-and-run check ${stageMedians.runCheckMs.toFixed(0)} ms`);
+    log(`candidate stages (medians of ${rounds}): read ${stageMedians.readMs.toFixed(0)} ms (input hash on a worker thread meanwhile), ranges ${stageMedians.rewriteMs.toFixed(0)} ms, quantize + write + output hash + fsync + rename ${stageMedians.writeMs.toFixed(0)} ms, then waiting for the input hash ${stageMedians.inputHashWaitMs.toFixed(1)} ms, load-and-run check ${stageMedians.runCheckMs.toFixed(0)} ms (alone; the pass runs it while the file is synced)`);
     log(`candidate stages without the run check: ${withoutRunCheckMs.toFixed(0)} ms = ${(gb / (withoutRunCheckMs / 1000)).toFixed(3)} GB/s`);
     const record = {
       schemaVersion: 1,
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       candidateStages: {
         medianMs: stageMedians,
         withoutRunCheck: { medianMs: withoutRunCheckMs, gbPerSec: gb / (withoutRunCheckMs / 1000) },
-        note: "the pass's stages timed one by one in the candidate's process after the A/B rounds: read (field scan, weights left in the file; the input's sha256 computed on a worker thread meanwhile), rewrite (a range read of every weight), write (quantize while writing, output sha256, fsync of file and folder, rename), the wait for the input's hash, load-and-run check in onnxruntime",
+        note: "the pass's stages timed one by one in the candidate's process after the A/B rounds: read (field scan, weights left in the file; the input's sha256 computed on a worker thread meanwhile), rewrite (a range read of every weight), write (quantize while writing, output sha256, fsync of file and folder, rename), the wait for the input's hash, load-and-run check in onnxruntime (its session opened as quantize() opens it, timed alone; the pass runs it on the temp file while the file is synced)",
       },
       ...(baseline ? { baseline: { ref: baselineRef, commit: baseline.commit } } : {}),
       method: "each implementation in its own child process (node --import tsx), one untimed warm-up per mode each, then per round both modes (quantize() with its run check; the pass given no runtime) with the arms alternating, order flipped every round; speed-up = median of per-round baseline/candidate wall times with a 95 % bootstrap interval",
