@@ -13,9 +13,13 @@
  * 3. Overload at 10× the concurrency-1 rate for 8 s with queue depth 8: only 200 and 429 may come back,
  *    server RSS (server + worker processes) is sampled every 250 ms, /v2/health/live is timed throughout.
  * Writes bench/results/serve.json.
+ * `--baseline DIR` adds an arm to phase 1: the same binary request to the server of another checkout
+ * (DIR/src/server/serve-main.ts, e.g. a `git worktree` of the commit before a change), in the same
+ * alternating blocks, so a change's before/after is a side-by-side ratio.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { loadavg } from "node:os";
+import { join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -46,9 +50,10 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServer(queueDepth: number, isolation: "process" | "thread" = "process"): Promise<ServerProcess> {
+async function startServer(queueDepth: number, isolation: "process" | "thread" = "process", checkout?: string): Promise<ServerProcess> {
   const config = { port: 0, threads: 1, queueDepth, isolation, deadlineMs: 30_000, models: models.map((m) => ({ name: m.name, path: m.path })) };
-  const child = spawn(process.execPath, ["--import", "tsx", serverEntry, JSON.stringify(config)], { stdio: ["ignore", "ignore", "pipe"] });
+  const entry = checkout === undefined ? serverEntry : join(checkout, "src", "server", "serve-main.ts");
+  const child = spawn(process.execPath, ["--import", "tsx", entry, JSON.stringify(config)], { stdio: ["ignore", "ignore", "pipe"], ...(checkout === undefined ? {} : { cwd: checkout }) });
   let log = "";
   child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
   const deadline = Date.now() + 120_000;
@@ -158,39 +163,47 @@ async function responseBytes(url: string, request: { body: Buffer; headers: Reco
   return (await response.arrayBuffer()).byteLength;
 }
 
-type Arm = "inProcess" | "binary" | "json" | "floor";
+type Arm = "inProcess" | "binary" | "json" | "floor" | "baseline";
 
-async function measureOverhead(client: BenchClient, server: ServerProcess, floor: { url: string; pid: number }, model: (typeof models)[number], isolation: "process" | "thread") {
+async function measureOverhead(client: BenchClient, server: ServerProcess, floor: { url: string; pid: number }, model: (typeof models)[number], isolation: "process" | "thread", baseline?: ServerProcess) {
   const session = await openRuntimeSession("ort", model.path, "onnx", { threads: 1 });
   const inputs = generateInputs(session.describe().inputs, { seed: 1, shapes: model.shapes });
   const inferUrl = `${server.url}/v2/models/${model.name}/infer`;
   const encodings = { binary: binaryBody(inputs), json: jsonBody(inputs) };
   // The floor sends the binary request and gets a response of the binary response's size.
   const floorRequest = { body: encodings.binary.body, headers: { ...encodings.binary.headers, "x-floor-bytes": String(await responseBytes(inferUrl, encodings.binary)) } };
-  const perBlock: Record<Arm, number> = { inProcess: model.blockSize, binary: model.blockSize, floor: model.blockSize, json: model.jsonPerBlock };
-  const samples: Record<Arm, number[]> = { inProcess: [], binary: [], json: [], floor: [] };
-  const ratios: Record<Exclude<Arm, "inProcess">, number[]> = { binary: [], json: [], floor: [] };
+  const perBlock: Record<Arm, number> = { inProcess: model.blockSize, binary: model.blockSize, floor: model.blockSize, json: model.jsonPerBlock, baseline: model.blockSize };
+  const samples: Record<Arm, number[]> = { inProcess: [], binary: [], json: [], floor: [], baseline: [] };
+  const ratios: Record<Exclude<Arm, "inProcess">, number[]> = { binary: [], json: [], floor: [], baseline: [] };
+  /** Per block pair: this server's binary p50 / the baseline server's. */
+  const versusBaseline: number[] = [];
   // CPU spent per request by the client process (the bench process for the in-process run) and by the other side.
   const cpuMs: Record<Arm, { client: number; server: number; requests: number }> = {
     inProcess: { client: 0, server: 0, requests: 0 },
     binary: { client: 0, server: 0, requests: 0 },
     json: { client: 0, server: 0, requests: 0 },
     floor: { client: 0, server: 0, requests: 0 },
+    baseline: { client: 0, server: 0, requests: 0 },
   };
   const loadBefore = loadavg()[0]!;
   await client.define("binary", inferUrl, encodings.binary);
   await client.define("json", inferUrl, encodings.json);
   await client.define("floor", floor.url, floorRequest);
+  if (baseline) {
+    await client.define("baseline", `${baseline.url}/v2/models/${model.name}/infer`, encodings.binary);
+    await client.run("baseline", 5);
+  }
   for (let i = 0; i < 5; i += 1) await session.run(inputs);
   await client.run("binary", 5);
   await client.run("floor", 5);
   await client.run("json", 2);
   for (let block = 0; block < model.blocks; block += 1) {
-    const arms: readonly Arm[] = block % 2 === 0 ? ["inProcess", "binary", "floor", "json"] : ["json", "floor", "binary", "inProcess"];
+    const order: Arm[] = baseline ? ["inProcess", "binary", "baseline", "floor", "json"] : ["inProcess", "binary", "floor", "json"];
+    const arms: readonly Arm[] = block % 2 === 0 ? order : [...order].reverse();
     const blockP50: Partial<Record<Arm, number>> = {};
     for (const arm of arms) {
       const times: number[] = [];
-      const otherPid = arm === "floor" ? floor.pid : server.child.pid!;
+      const otherPid = arm === "floor" ? floor.pid : arm === "baseline" ? baseline!.child.pid! : server.child.pid!;
       const serverBefore = await processTreeCpuMs(otherPid);
       if (arm === "inProcess") {
         const before = process.cpuUsage();
@@ -212,6 +225,10 @@ async function measureOverhead(client: BenchClient, server: ServerProcess, floor
       blockP50[arm] = median(times);
     }
     for (const arm of ["binary", "json", "floor"] as const) ratios[arm].push(blockP50[arm]! / blockP50.inProcess!);
+    if (baseline) {
+      ratios.baseline.push(blockP50.baseline! / blockP50.inProcess!);
+      versusBaseline.push(blockP50.binary! / blockP50.baseline!);
+    }
   }
   await session.close();
   const p50Ms = (values: number[]) => describeSamples(values).p50 / 1e6;
@@ -235,9 +252,10 @@ async function measureOverhead(client: BenchClient, server: ServerProcess, floor
     floorShare: median(ratios.floor),
     overheadBinaryMs: p50Ms(samples.binary) - p50Ms(samples.inProcess),
     /** Mean CPU per request: the client process (or the bench process for the in-process run) and the other side (server + worker processes, or the floor server). */
-    cpuMsPerRequest: Object.fromEntries(Object.entries(cpuMs).map(([arm, c]) => [arm, { client: c.client / c.requests, server: arm === "inProcess" ? 0 : c.server / c.requests }])),
+    cpuMsPerRequest: Object.fromEntries(Object.entries(cpuMs).filter(([, c]) => c.requests > 0).map(([arm, c]) => [arm, { client: c.client / c.requests, server: arm === "inProcess" ? 0 : c.server / c.requests }])),
     /** Server binary p50 − in-process p50 − floor p50: what the server adds beyond moving the bytes. */
     overheadBeyondFloorMs: p50Ms(samples.binary) - p50Ms(samples.inProcess) - p50Ms(samples.floor),
+    ...(baseline ? { baseline: baselineRow(samples.baseline, ratios.baseline, versusBaseline) } : {}),
   };
 }
 
@@ -294,9 +312,17 @@ async function measureOverload(server: ServerProcess, body: { body: Buffer; head
   };
 }
 
+/** The baseline server's arm: its p50, its overhead, and this server's binary p50 relative to it (median over block pairs, 95 % bootstrap interval). */
+function baselineRow(times: number[], overheadRatios: number[], versus: number[]) {
+  const interval = estimateRatio(versus, createRandom(2));
+  return { checkout: baselineCheckout, binaryP50Ms: describeSamples(times).p50 / 1e6, overheadBinary: median(overheadRatios) - 1, thisOverBaseline: median(versus), thisOverBaselineInterval: [interval.low, interval.high] };
+}
+
 /** `--only overhead` stops after the overhead phase (for quick before/after runs). */
 const overheadOnly = process.argv.includes("--only") && process.argv[process.argv.indexOf("--only") + 1] === "overhead";
+const baselineCheckout = process.argv.includes("--baseline") ? resolve(process.argv[process.argv.indexOf("--baseline") + 1] ?? ".") : undefined;
 const server = await startServer(8);
+let baselineServer = baselineCheckout === undefined ? undefined : await startServer(8, "process", baselineCheckout);
 const floor = await startFloorServer();
 const client = startClient();
 let result;
@@ -304,15 +330,18 @@ try {
   const overhead = [];
   for (const model of models) {
     console.error(`overhead: ${model.name}…`);
-    overhead.push(await measureOverhead(client, server, floor, model, "process"));
+    overhead.push(await measureOverhead(client, server, floor, model, "process", baselineServer));
   }
   await server.stop();
+  await baselineServer?.stop();
   // The same measurement with worker threads: no tensor copies between server and worker.
   const threaded = await startServer(8, "thread");
+  baselineServer = baselineCheckout === undefined ? undefined : await startServer(8, "thread", baselineCheckout);
   for (const model of models) {
     console.error(`overhead (thread isolation): ${model.name}…`);
-    overhead.push(await measureOverhead(client, threaded, floor, model, "thread"));
+    overhead.push(await measureOverhead(client, threaded, floor, model, "thread", baselineServer));
   }
+  await baselineServer?.stop();
   const recSession = await openRuntimeSession("ort", models[0]!.path, "onnx", { threads: 1 });
   const recBody = binaryBody(generateInputs(recSession.describe().inputs, { seed: 1, shapes: models[0]!.shapes }));
   await recSession.close();
@@ -353,7 +382,10 @@ for (const row of result.overhead) {
     `${row.model} (${row.isolation} isolation, load ${row.loadAverage1m.before.toFixed(1)}→${row.loadAverage1m.after.toFixed(1)}): in-process p50 ${row.inProcessP50Ms.toFixed(2)} ms · ` +
       `server, binary extension both ways: p50 ${row.serverBinaryP50Ms.toFixed(2)} ms, overhead ${(row.overheadBinary * 100).toFixed(1)} % [95 % interval ${(row.overheadBinaryInterval[0]! * 100).toFixed(1)}–${(row.overheadBinaryInterval[1]! * 100).toFixed(1)} %] (${row.overheadBinaryMs.toFixed(2)} ms; bare-HTTP floor ${row.floorP50Ms.toFixed(2)} ms, beyond it ${row.overheadBeyondFloorMs.toFixed(2)} ms) · ` +
       `server, JSON both ways: p50 ${row.serverJsonP50Ms.toFixed(2)} ms, overhead ${(row.overheadJson * 100).toFixed(1)} % · ` +
-      `CPU per request (client + other side): in-process ${row.cpuMsPerRequest.inProcess!.client.toFixed(2)} ms, binary ${row.cpuMsPerRequest.binary!.client.toFixed(2)} + ${row.cpuMsPerRequest.binary!.server.toFixed(2)} ms, floor ${row.cpuMsPerRequest.floor!.client.toFixed(2)} + ${row.cpuMsPerRequest.floor!.server.toFixed(2)} ms`,
+      `CPU per request (client + other side): in-process ${row.cpuMsPerRequest.inProcess!.client.toFixed(2)} ms, binary ${row.cpuMsPerRequest.binary!.client.toFixed(2)} + ${row.cpuMsPerRequest.binary!.server.toFixed(2)} ms, floor ${row.cpuMsPerRequest.floor!.client.toFixed(2)} + ${row.cpuMsPerRequest.floor!.server.toFixed(2)} ms` +
+      ("baseline" in row && row.baseline
+        ? ` · baseline server: p50 ${row.baseline.binaryP50Ms.toFixed(2)} ms, overhead ${(row.baseline.overheadBinary * 100).toFixed(1)} %; this / baseline ${row.baseline.thisOverBaseline.toFixed(3)} [${row.baseline.thisOverBaselineInterval[0]!.toFixed(3)}–${row.baseline.thisOverBaselineInterval[1]!.toFixed(3)}]`
+        : ""),
   );
 }
 if (!("throughput" in result)) {
