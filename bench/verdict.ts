@@ -9,7 +9,7 @@
  * (with its interval) next to the A/B ratio, whether the A/B lies inside optimize's interval, the
  * memory figures and the verdict. Writes bench/results/verdict.json.
  *
- * Usage: npm run bench:verdict [-- rec det mnist vad fortunes] [-- --budget N]
+ * Usage: npm run bench:verdict [-- rec det mnist vad fortunes] [-- --budget N] [-- --threads 1,2]
  * det, vad and fortunes run with a candidate and time budget (a few minutes each on 2 cores);
  * rec and mnist with optimize's defaults. Pick models on the command line.
  */
@@ -54,9 +54,12 @@ const cases: Record<string, Case> = {
 };
 
 const argv = process.argv.slice(2);
-const budgetAt = argv.indexOf("--budget");
-const budget = budgetAt >= 0 ? Number(argv[budgetAt + 1]) : undefined;
-const names = argv.filter((a, i) => !a.startsWith("--") && (budgetAt < 0 || i !== budgetAt + 1));
+const valueOf = (flag: string): string | undefined => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+const budget = valueOf("--budget") === undefined ? undefined : Number(valueOf("--budget"));
+// --threads 1,2: the thread counts optimize may use (its baseline gets the most), e.g. to keep a 2-thread baseline on a loaded machine.
+const threads = valueOf("--threads")?.split(",").map(Number);
+const flagValues = new Set(["--budget", "--threads"].flatMap((flag) => (argv.includes(flag) ? [argv.indexOf(flag) + 1] : [])));
+const names = argv.filter((a, i) => !a.startsWith("--") && !flagValues.has(i));
 const selected = names.length > 0 ? names : Object.keys(cases);
 const pairs = 5;
 // The A/B's harness settings: `edgeforge bench`'s default time-based stopping (≥ 1 s of timed runs, so a
@@ -120,12 +123,14 @@ try {
       ...(c.evalLimit ? { evalLimit: c.evalLimit } : {}),
       ...(budget ?? c.maxCandidates ? { maxCandidates: budget ?? c.maxCandidates } : {}),
       ...(c.maxTimeSec ? { maxTimeSec: c.maxTimeSec } : {}),
+      ...(threads ? { threads } : {}),
     });
     const optimizeSec = (Date.now() - started) / 1000;
     const rows = [];
     const measured = report.candidates.filter((x) => x.status === "measured" && !x.isBaseline);
     // The A/B re-measures the recommendation (or the closest candidate) and the two fastest others.
-    const focus = [report.recommendation.candidateId, report.gates.closest?.candidateId].filter((x): x is string => Boolean(x));
+    // (The closest can be the baseline itself, which has nothing to compare: only measured non-baseline ids count.)
+    const focus = [report.recommendation.candidateId, report.gates.closest?.candidateId].filter((x): x is string => measured.some((m) => m.id === x));
     const ranked = [...measured].sort((a, b) => (b.metrics.speedup ?? 0) - (a.metrics.speedup ?? 0));
     const chosen = [...new Set([...focus, ...ranked.map((x) => x.id)])].slice(0, 2);
     for (const id of chosen) {
@@ -168,7 +173,7 @@ try {
     // Every measured candidate on the figures the gates use, so "the recommendation is the best on its gate metric" can be checked.
     const candidates = report.candidates.map((x) => ({ id: x.id, status: x.status, passed: report.gates.passingIds.includes(x.id), speedup: x.metrics.speedup, speedupInterval: x.intervals?.speedup, memoryReduction: x.metrics.memoryReduction, accuracyRetention: x.metrics.accuracyRetention }));
     const baselineReasons = report.plan.candidates.find((x) => x.id === report.baselineId)?.reasons;
-    results.push({ model: name, measuredAt: new Date().toISOString(), path: c.model, verdict: report.verdict, recommended: report.recommendation.candidateId, closest: report.gates.closest?.candidateId, baseline: report.baselineId, baselineReasons, candidates, whatNext: report.whatNext, optimizeSec, rows, load: report.candidates[1]?.sideBySide?.load });
+    results.push({ model: name, measuredAt: new Date().toISOString(), path: c.model, ...(threads ? { threadsGiven: threads } : {}), verdict: report.verdict, recommended: report.recommendation.candidateId, closest: report.gates.closest?.candidateId, baseline: report.baselineId, baselineReasons, candidates, whatNext: report.whatNext, optimizeSec, rows, load: report.candidates[1]?.sideBySide?.load });
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
