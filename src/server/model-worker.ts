@@ -135,7 +135,8 @@ export class ModelWorker {
       // A request that fails or times out leaves its statistics unread.
       stats.catch(() => {});
       // One request at a time per worker (the queue's single slot), so the request file is free here.
-      const sent = payload && body.byteLength >= payloadFileMinBytes ? { inFileBytes: payload.request.write([body]) } : body;
+      // A message carries a body's whole buffer, so a view into a larger (pooled) one goes as a copy of its own.
+      const sent = payload && body.byteLength >= payloadFileMinBytes ? { inFileBytes: payload.request.write([body]) } : body.byteLength === body.buffer.byteLength ? body : Uint8Array.prototype.slice.call(body);
       return { kind: "infer", id, body: sent, ...(headerLength === undefined ? {} : { headerLength }) };
     })) as InferResultMessage;
     if (Array.isArray(result.body)) return { ...result, body: result.body, stats: stats! };

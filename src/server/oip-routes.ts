@@ -64,7 +64,7 @@ function secondsSince(started: bigint): number {
 
 /** Open Inference Protocol (KServe v2) REST: health, metadata, infer, and the model repository extension. */
 export function registerOipRoutes(app: FastifyInstance, context: ServerContext): void {
-  const { repository, metrics, config, records } = context;
+  const { repository, metrics, config, records, bodies } = context;
 
   app.get("/v2/health/live", async () => ({ live: true }));
   app.get("/v2/health/ready", async (_request, reply) => {
@@ -129,6 +129,9 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
         model.monitor.record({ latencyMs: seconds * 1000, status: failure.status });
       }
       throw error;
+    } finally {
+      // By now the body has gone to the worker (copied into the payload file or the message) or never will.
+      if (request.body instanceof Uint8Array) bodies.release(request.body);
     }
   };
   const count = (model: ServedModel, seconds: number, status: number): void => {
@@ -136,8 +139,8 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
     metrics.requests.inc(labels);
     metrics.requestDuration.observe(labels, seconds);
   };
-  app.post("/v2/models/:model/infer", { config: { auth: "inference" } }, infer);
-  app.post("/v2/models/:model/versions/:version/infer", { config: { auth: "inference" } }, infer);
+  app.post("/v2/models/:model/infer", { config: { auth: "inference", pooledBody: true } }, infer);
+  app.post("/v2/models/:model/versions/:version/infer", { config: { auth: "inference", pooledBody: true } }, infer);
 
   app.post("/v2/repository/index", { config: { auth: "admin" } }, async () =>
     repository.list().map((m) => ({ name: m.spec.name, version: m.spec.version, state: m.unloaded ? "UNAVAILABLE" : m.worker.state === "ready" ? "READY" : m.worker.state === "failed" ? "UNAVAILABLE" : "LOADING", reason: m.unloaded ? "unloaded" : (m.worker.lastError ?? "") })),

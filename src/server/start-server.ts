@@ -15,6 +15,7 @@ import { registerAlertmanagerRoutes } from "./alertmanager-routes.js";
 import { RolloutController } from "./rollout-controller.js";
 import { registerRolloutRoutes } from "./rollout-routes.js";
 import { PendingRecords } from "./pending-records.js";
+import { BodyPool, readRequestBody } from "./request-body.js";
 import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
 import type { ServerContext } from "./server-context.js";
 
@@ -65,13 +66,14 @@ export async function startInferenceServer(input: ServeConfigInput, options: Sta
   // No framework logger: request lines would carry Authorization headers; the server logs its own events.
   const app = Fastify({ logger: false, bodyLimit: config.maxBodyBytes, return503OnClosing: true, forceCloseConnections: "idle" });
   const records = new PendingRecords();
-  const context: ServerContext = { config, repository, metrics, logger, records };
+  const bodies = new BodyPool();
+  const context: ServerContext = { config, repository, metrics, logger, records, bodies };
   const registry = config.registry === undefined ? undefined : Registry.open(config.registry);
   const rollouts = new RolloutController(context, registry);
 
   // Bodies stay raw bytes: OIP requests are decoded in the worker, and binary tensors may follow the JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser("*", (request, payload, done) => readRequestBody(payload, config.maxBodyBytes, request.routeOptions.config.pooledBody ? bodies : undefined, done));
 
   app.addHook("onRequest", async (request, reply) => {
     const auth = request.routeOptions.config.auth;
