@@ -7,7 +7,10 @@
  * candidate alternating for `pairs` rounds,
  * ratio = median of per-pair ratios with a bootstrap interval. Prints optimize's reported speed-up
  * (with its interval) next to the A/B ratio, whether the A/B lies inside optimize's interval, the
- * memory figures and the verdict. Writes bench/results/verdict.json.
+ * memory figures and the verdict. Where the candidate's runtime settings differ from the default's,
+ * optimize also ran the input model at the candidate's settings and reported `passSpeedup` (the pass's
+ * own effect, the settings held equal); the A/B then runs that arm too, in the same rounds, and prints
+ * its ratio beside `passSpeedup`. Writes bench/results/verdict.json.
  *
  * Usage: npm run bench:verdict [-- rec det mnist vad fortunes] [-- --budget N] [-- --threads 1,2]
  * det, vad and fortunes run with a candidate and time budget (a few minutes each on 2 cores);
@@ -21,7 +24,7 @@ import { optimize } from "../src/api/optimize.js";
 import { sideBySideWarmup } from "../src/bench/measure-side-by-side.js";
 import { runBenchmark } from "../src/bench/run-benchmark.js";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
-import type { CandidateReport, Report } from "../src/reports/report.js";
+import type { CandidateReport } from "../src/reports/report.js";
 import type { RuntimeSettings } from "../src/runtimes/runtime-settings.js";
 import { estimateRatio } from "../src/stats/paired-ratio.js";
 import { runtimeSettingsOf } from "../src/workflow/measure-speed.js";
@@ -82,28 +85,60 @@ async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record
   return { speed: 1 / summary.latency.p50Ms };
 }
 
-/** Independent interleaved A/B with `edgeforge bench`'s harness: baseline and candidate alternate, a fresh process each. */
-async function independentRatio(report: Report, candidate: CandidateReport, shapes: Record<string, number[]>): Promise<{ ratio: number; low: number; high: number; perPair: number[]; promptRatio?: number }> {
-  const baseline = report.candidates.find((c) => c.isBaseline) as CandidateReport;
-  const gguf = report.input.format === "gguf";
-  const perPair: number[] = [];
-  const promptPerPair: number[] = [];
+/** One arm of the A/B: a model file at the runtime settings optimize's arm ran it with. */
+interface AbArm {
+  path: string;
+  settings: RuntimeSettings;
+}
+
+interface AbRatio {
+  ratio: number;
+  low: number;
+  high: number;
+  perPair: number[];
+  promptRatio?: number;
+}
+
+/**
+ * Independent interleaved A/B with `edgeforge bench`'s harness, a fresh process per measurement: every
+ * arm once per round, the order reversed every other round (as optimize's arms alternate). Returns one
+ * ratio per comparison [baseline arm, candidate arm], candidate / baseline speed (> 1 = candidate faster).
+ */
+async function independentAb(arms: AbArm[], comparisons: [number, number][], shapes: Record<string, number[]>, gguf: boolean): Promise<AbRatio[]> {
+  const perRound: { speed: number; promptSpeed?: number }[][] = [];
   for (let i = 0; i < pairs; i += 1) {
-    const order = i % 2 === 0 ? ["b", "c"] : ["c", "b"];
-    const got: Record<string, { speed: number; promptSpeed?: number }> = {};
-    for (const which of order) {
-      // At the settings optimize compared: the input model at its default settings vs the candidate at its own.
-      const c = which === "b" ? baseline : candidate;
-      got[which] = await benchOnce(c.artifact?.path as string, settingsOf(c), shapes, gguf);
+    const order = arms.map((_, index) => index);
+    if (i % 2 === 1) order.reverse();
+    const got: { speed: number; promptSpeed?: number }[] = [];
+    for (const index of order) {
+      const arm = arms[index] as AbArm;
+      got[index] = await benchOnce(arm.path, arm.settings, shapes, gguf);
     }
-    const b = got.b as { speed: number; promptSpeed?: number };
-    const c = got.c as { speed: number; promptSpeed?: number };
-    perPair.push(c.speed / b.speed);
-    if (b.promptSpeed && c.promptSpeed) promptPerPair.push(c.promptSpeed / b.promptSpeed);
+    perRound.push(got);
   }
   const random = createRandom(1);
-  const estimate = estimateRatio(perPair, random);
-  return { ratio: estimate.ratio, low: estimate.low, high: estimate.high, perPair, ...(promptPerPair.length > 0 ? { promptRatio: estimateRatio(promptPerPair, random).ratio } : {}) };
+  return comparisons.map(([b, c]) => {
+    const perPair = perRound.map((got) => (got[c]?.speed as number) / (got[b]?.speed as number));
+    const promptPerPair = perRound.flatMap((got) => (got[b]?.promptSpeed && got[c]?.promptSpeed ? [got[c].promptSpeed / got[b].promptSpeed] : []));
+    const estimate = estimateRatio(perPair, random);
+    return { ratio: estimate.ratio, low: estimate.low, high: estimate.high, perPair, ...(promptPerPair.length > 0 ? { promptRatio: estimateRatio(promptPerPair, random).ratio } : {}) };
+  });
+}
+
+/** optimize's `passSpeedup` (and, for GGUF, its prompt ratio against the same arm) beside the A/B of the same two arms. */
+function passRow(candidate: CandidateReport, ab: AbRatio, reportedPrompt: number | undefined) {
+  const reported = candidate.metrics.passSpeedup as number;
+  const interval = candidate.intervals?.passSpeedup;
+  return {
+    reported,
+    reportedInterval: interval,
+    independentAbRatio: ab.ratio,
+    independentAbInterval: { low: ab.low, high: ab.high },
+    independentPerPair: ab.perPair,
+    agreement: ab.ratio / reported - 1,
+    abInsideOptimizeInterval: interval ? ab.ratio >= interval.low && ab.ratio <= interval.high : undefined,
+    ...(ab.promptRatio === undefined ? {} : { reportedPromptSpeedup: reportedPrompt, independentPromptRatio: ab.promptRatio, ...(reportedPrompt === undefined ? {} : { promptAgreement: ab.promptRatio / reportedPrompt - 1 }) }),
+  };
 }
 
 const mib = (bytes: number | undefined): string => (bytes === undefined ? "—" : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -137,7 +172,21 @@ try {
       const candidate = report.candidates.find((x) => x.id === id);
       if (!candidate || candidate.isBaseline || candidate.status !== "measured") continue;
       const abLoad = loadavg()[0] ?? 0;
-      const ab = await independentRatio(report, candidate, c.shapes ?? {});
+      const baseline = report.candidates.find((x) => x.isBaseline) as CandidateReport;
+      const gguf = report.input.format === "gguf";
+      // optimize measured the pass's own effect against a third arm (the input model at the candidate's settings)
+      // when those settings differ from the default's: its ratios then name a second reference.
+      const ratios = candidate.sideBySide?.ratios ?? [];
+      const passRatios = ratios.filter((r) => r.against !== ratios[0]?.against);
+      const checkPass = passRatios.length > 0 && candidate.metrics.passSpeedup !== undefined;
+      // Arms as optimize ran them: the input model at its default settings, [the input model at the candidate's], the candidate.
+      const arms: AbArm[] = [
+        { path: baseline.artifact?.path as string, settings: settingsOf(baseline) },
+        ...(checkPass ? [{ path: baseline.artifact?.path as string, settings: settingsOf(candidate) }] : []),
+        { path: candidate.artifact?.path as string, settings: settingsOf(candidate) },
+      ];
+      const last = arms.length - 1;
+      const [ab, passAb] = (await independentAb(arms, checkPass ? [[0, last], [1, last]] : [[0, last]], c.shapes ?? {}, gguf)) as [AbRatio, AbRatio | undefined];
       const reported = candidate.metrics.speedup as number;
       const interval = candidate.intervals?.speedup;
       const row = {
@@ -156,6 +205,7 @@ try {
         // The fair check for two noisy estimates: does the A/B lie inside optimize's interval?
         abInsideOptimizeInterval: interval ? ab.ratio >= interval.low && ab.ratio <= interval.high : undefined,
         ...(ab.promptRatio === undefined ? {} : { reportedPromptSpeedup: candidate.metrics.promptSpeedup, independentPromptRatio: ab.promptRatio, promptAgreement: ab.promptRatio / (candidate.metrics.promptSpeedup as number) - 1 }),
+        ...(passAb === undefined ? {} : { pass: passRow(candidate, passAb, passRatios.find((r) => r.metric.startsWith("prompt"))?.ratio) }),
         modelMemoryBytes: candidate.metrics.modelMemoryBytes,
         baselineModelMemoryBytes: candidate.sideBySide?.memory.baselineModelMemoryBytes,
         peakRssBytes: candidate.metrics.peakRssBytes,
@@ -167,6 +217,14 @@ try {
           ab.promptRatio === undefined ? "" : `  prompt: optimize ${(candidate.metrics.promptSpeedup as number).toFixed(3)}×  bench ${ab.promptRatio.toFixed(3)}×`
         }\n`,
       );
+      if (row.pass) {
+        const p = row.pass;
+        process.stdout.write(
+          `${"".padEnd(9)} ${"  pass's own effect (input model at the candidate's settings)".padEnd(44)} optimize ${p.reported.toFixed(3)}× [${p.reportedInterval?.low.toFixed(3) ?? "?"}, ${p.reportedInterval?.high.toFixed(3) ?? "?"}]  A/B ${p.independentAbRatio.toFixed(3)}× [${p.independentAbInterval.low.toFixed(3)}, ${p.independentAbInterval.high.toFixed(3)}]  (${(p.agreement * 100).toFixed(1)}%, ${p.abInsideOptimizeInterval ? "inside" : "outside"} optimize's interval)${
+            p.independentPromptRatio === undefined ? "" : `  prompt: optimize ${p.reportedPromptSpeedup?.toFixed(3) ?? "?"}×  bench ${p.independentPromptRatio.toFixed(3)}×`
+          }\n`,
+        );
+      }
     }
     const verdict = report.verdict === "passed" ? `recommended ${report.recommendation.candidateId}` : `no candidate passed; unreachable: ${report.whatNext?.unreachable.map((u) => u.gate).join(", ") || "—"}; alternative: ${report.whatNext?.alternative?.command ?? "—"}`;
     process.stdout.write(`${name.padEnd(9)} verdict: ${verdict} (optimize took ${optimizeSec.toFixed(0)} s)\n`);
@@ -182,7 +240,7 @@ const out: { results: unknown[] } & Record<string, unknown> = {
   kind: "edgeforge.bench.verdict",
   createdAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverageAtEnd: loadavg() },
-  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, ${abWarmup} warm-up runs then ${abSettleMs} ms of untimed runs as optimize's arms, timed runs for >= ${abMinTimeMs} ms; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order, ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
+  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, ${abWarmup} warm-up runs then ${abSettleMs} ms of untimed runs as optimize's arms, timed runs for >= ${abMinTimeMs} ms; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order (with a third arm, the input model at the candidate's settings, where optimize ran one: each round runs all arms, order reversed every other round; \`pass\` = candidate vs that arm, beside optimize's passSpeedup), ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
   results,
 };
 // Models not run this time keep their earlier results (each entry carries its own load figures).
