@@ -21,6 +21,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { optimize } from "../src/api/optimize.js";
+import { planRoundCpus, readPinnableCpus } from "../src/bench/cpu-affinity.js";
 import { sideBySideWarmup } from "../src/bench/measure-side-by-side.js";
 import { runBenchmark } from "../src/bench/run-benchmark.js";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
@@ -77,8 +78,8 @@ function settingsOf(c: CandidateReport): RuntimeSettings {
 }
 
 /** One `edgeforge bench` measurement: ONNX p50 latency; GGUF generation and prompt tokens/s (higher is faster). */
-async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean): Promise<{ speed: number; promptSpeed?: number }> {
-  const record = await runBenchmark({ models: [path], settings, shapes, minTimeMs: abMinTimeMs, warmupIterations: abWarmup, settleMs: abSettleMs, sweepSizes: [] });
+async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean, cpus: number[] | undefined): Promise<{ speed: number; promptSpeed?: number }> {
+  const record = await runBenchmark({ models: [path], settings, shapes, minTimeMs: abMinTimeMs, warmupIterations: abWarmup, settleMs: abSettleMs, sweepSizes: [], ...(cpus ? { cpus } : {}) });
   const summary = record.results[0]?.summary;
   if (!summary) throw new Error(`bench failed for ${path}: ${JSON.stringify(record.results[0]?.measurements[0])}`);
   if (gguf) return { speed: summary.generationTokensPerSec as number, promptSpeed: summary.tokensPerSec as number };
@@ -105,6 +106,9 @@ interface AbRatio {
  * ratio per comparison [baseline arm, candidate arm], candidate / baseline speed (> 1 = candidate faster).
  */
 async function independentAb(arms: AbArm[], comparisons: [number, number][], shapes: Record<string, number[]>, gguf: boolean): Promise<AbRatio[]> {
+  // Pinned as optimize's arms are: arms with as many threads on the same CPUs in a round, rotating round by round
+  // (one vCPU of this VM can run 1.65× slower than the other for minutes).
+  const pinnable = await readPinnableCpus();
   const perRound: { speed: number; promptSpeed?: number }[][] = [];
   for (let i = 0; i < pairs; i += 1) {
     const order = arms.map((_, index) => index);
@@ -112,7 +116,7 @@ async function independentAb(arms: AbArm[], comparisons: [number, number][], sha
     const got: { speed: number; promptSpeed?: number }[] = [];
     for (const index of order) {
       const arm = arms[index] as AbArm;
-      got[index] = await benchOnce(arm.path, arm.settings, shapes, gguf);
+      got[index] = await benchOnce(arm.path, arm.settings, shapes, gguf, pinnable ? planRoundCpus(pinnable, arm.settings.threads, i) : undefined);
     }
     perRound.push(got);
   }
@@ -240,7 +244,7 @@ const out: { results: unknown[] } & Record<string, unknown> = {
   kind: "edgeforge.bench.verdict",
   createdAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverageAtEnd: loadavg() },
-  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, ${abWarmup} warm-up runs then ${abSettleMs} ms of untimed runs as optimize's arms, timed runs for >= ${abMinTimeMs} ms; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order (with a third arm, the input model at the candidate's settings, where optimize ran one: each round runs all arms, order reversed every other round; \`pass\` = candidate vs that arm, beside optimize's passSpeedup), ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
+  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, ${abWarmup} warm-up runs then ${abSettleMs} ms of untimed runs as optimize's arms, timed runs for >= ${abMinTimeMs} ms; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order, each arm pinned (taskset) to the CPUs optimize's arms get in that round (with a third arm, the input model at the candidate's settings, where optimize ran one: each round runs all arms, order reversed every other round; \`pass\` = candidate vs that arm, beside optimize's passSpeedup), ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
   results,
 };
 // Models not run this time keep their earlier results (each entry carries its own load figures).

@@ -62,7 +62,7 @@ export type BlockRequest = { type: "block"; minTimeMs: number; minRuns: number; 
 /** Blocks child → parent. */
 export type BlockReply =
   | { type: "ready"; loadMs: number; firstInferenceMs: number; rssAfterLoadBytes: number; runtime: string; runtimeVersion: string; executionProvider: string; settings: Record<string, unknown>; samplesPerRun: number; tokensPerRun?: number; runtimeMemory?: RuntimeMemoryReport }
-  | { type: "block"; latenciesNs: number[]; wallNs: number; generation?: { tokens: number; ns: number } }
+  | { type: "block"; latenciesNs: number[]; wallNs: number; generation?: { tokens: number; ns: number }; /** The distinct CPU lists the child's threads were allowed during the block (Linux). */ affinity?: string[] }
   | { type: "done"; peakRssBytes: number; memorySource: "VmHWM" | "maxRSS" }
   | { type: "error"; error: { code: string; message: string; hint?: string } };
 

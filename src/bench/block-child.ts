@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EdgeforgeError, errorCodes, type ErrorCode } from "../core/errors.js";
 import type { BlockReply, BlockRequest, BlocksJob } from "./bench-job.js";
+import { writeProcessAffinity } from "./cpu-affinity.js";
 import { benchChildPath } from "./spawn-bench-child.js";
 
 type Reply<T extends BlockReply["type"]> = Extract<BlockReply, { type: T }>;
@@ -87,6 +88,12 @@ export class BlockChild {
 
   private send(request: BlockRequest): void {
     if (!this.exited && this.child.connected) this.child.send(request);
+  }
+
+  /** Pin every thread of the child to `cpus` before its next block (it is idle, waiting for the request). */
+  async pin(cpus: readonly number[], signal?: AbortSignal): Promise<void> {
+    if (this.exited || this.child.pid === undefined) throw this.failure("exited before it could be pinned");
+    await writeProcessAffinity(this.child.pid, cpus, signal);
   }
 
   ready(timeoutMs: number): Promise<Reply<"ready">> {

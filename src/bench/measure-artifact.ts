@@ -6,6 +6,7 @@ import { median } from "../stats/describe-samples.js";
 import type { ChildMeasurement, MeasureJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
 import { measureEnergy, probeNvidiaSmi, probeRapl } from "./energy-counters.js";
+import { readThreadAffinities } from "./cpu-affinity.js";
 import { readPeakRss } from "./read-peak-rss.js";
 import { sweepThroughput } from "./throughput-sweep.js";
 import { generationTimer, generationTokenCount } from "./time-generation.js";
@@ -79,6 +80,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
     const sweep = await sweepThroughput(session, job, setAt(0), session.vocabularySize);
     const generationTokensPerSec = await measureGeneration(session, setAt(0));
     const peak = await readPeakRss();
+    const cpusAllowed = await readThreadAffinities();
     return {
       latenciesNs: timed.latenciesNs,
       measurement: {
@@ -86,6 +88,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
         firstInferenceMs: firstInferenceNs / 1e6,
         warmupIterations: job.warmupIterations,
         ...(job.settleMs > 0 ? { settleMs: job.settleMs, settleRuns: settledRuns } : {}),
+        ...(cpusAllowed ? { cpusAllowed } : {}),
         stoppingRule: timed.rule,
         measuredMs: timed.measuredNs / 1e6,
         latency: latencyStats(timed.latenciesNs),

@@ -11,6 +11,7 @@ import { percentileOfSorted } from "../stats/describe-samples.js";
 import { decideRatio, estimateRatio, latencyRatios, rateRatios, type RatioDecision, type RatioEstimate } from "../stats/paired-ratio.js";
 import { createRandom } from "../stats/random.js";
 import { BlockChild } from "./block-child.js";
+import { formatCpuList, planRoundCpus, readPinnableCpus } from "./cpu-affinity.js";
 import { readCpuLoad, type CpuLoad } from "./read-cpu-load.js";
 import { checkBenchChildBuilt, spawnBenchChild } from "./spawn-bench-child.js";
 import { latencyStats } from "./time-runs.js";
@@ -61,6 +62,11 @@ export interface InterleavedOptions extends Reporter {
   maxTimeMs?: number;
   /** Confidence level of the intervals; default 0.95. */
   level?: number;
+  /**
+   * Pin each block to CPUs shared with the other arms of as many threads, rotating every round (Linux with
+   * taskset; unpinned elsewhere); default true. One vCPU of a VM can run 1.65× slower than another for minutes.
+   */
+  pinCpus?: boolean;
   /** Measure a reference child per runtime setting for model-attributable memory; default true. */
   memoryReference?: boolean;
   /** Per child message (load included); default 600000. */
@@ -105,6 +111,8 @@ export interface ArmResult {
   /** Token-by-token models: generation tokens/s over every block's generation (llama-bench tg style). */
   generationTokensPerSec?: number;
   blockGenerationPerSec?: number[];
+  /** Per block, the CPUs the arm's threads were allowed (as the child read them; absent without /proc). */
+  blockCpus?: string[];
   memory: ArmMemory;
 }
 
@@ -178,6 +186,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
   const timeoutMs = options.timeoutMs ?? 600_000;
   const level = options.level ?? 0.95;
   await checkBenchChildBuilt();
+  const pinnable = (options.pinCpus ?? true) ? await readPinnableCpus(signal) : undefined;
   const load = await readCpuLoad(500, signal);
 
   const references = new Map<string, { peakRssBytes: number; workload: string; source: "VmHWM" | "maxRSS" }>();
@@ -222,6 +231,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     const blockP50 = arms.map((): number[] => []);
     const blockRate = arms.map((): number[] => []);
     const blockGeneration = arms.map((): number[] => []);
+    const blockCpus = arms.map((): string[] => []);
     const totals = arms.map(() => ({ units: 0, wallNs: 0, generatedTokens: 0, generationNs: 0 }));
     const unitsPerRun = ready.map((r) => r.tokensPerRun ?? r.samplesPerRun);
     const random = createRandom(seed);
@@ -247,7 +257,11 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     let results: ComparisonResult[] = [];
     for (;;) {
       for (const index of roundOrder(arms.length, rounds)) {
-        const reply = await (children[index] as BlockChild).block(blockMs, minRuns, timeoutMs, blockWarmupMs);
+        const child = children[index] as BlockChild;
+        // Before the block's untimed re-warm, so the move to other CPUs is not timed.
+        if (pinnable) await child.pin(planRoundCpus(pinnable, (arms[index] as SideBySideArm).settings.threads, rounds), signal);
+        const reply = await child.block(blockMs, minRuns, timeoutMs, blockWarmupMs);
+        if (reply.affinity) blockCpus[index]?.push(reply.affinity.join(" | "));
         latencies[index]?.push(...reply.latenciesNs);
         blockP50[index]?.push(blockP50Ms(reply.latenciesNs));
         const units = reply.latenciesNs.length * (unitsPerRun[index] as number);
@@ -303,6 +317,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         rateUnit: r.tokensPerRun === undefined ? "samples" : "tokens",
         blockP50Ms: blockP50[index] as number[],
         blockRatePerSec: blockRate[index] as number[],
+        ...((blockCpus[index]?.length ?? 0) > 0 ? { blockCpus: blockCpus[index] as string[] } : {}),
         ...(total.generationNs > 0 ? { generationTokensPerSec: total.generatedTokens / (total.generationNs / 1e9), blockGenerationPerSec: blockGeneration[index] as number[] } : {}),
         memory: {
           peakRssBytes: done.peakRssBytes,
@@ -319,7 +334,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     const threads = [...new Set(arms.map((a) => a.settings.threads ?? "runtime default"))].join("/");
     const method =
       `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs, after ≥ ${Math.round(blockWarmupMs)} ms / 1 run untimed), order alternating each round, ` +
-      `${options.warmupIterations ?? sideBySideWarmup.warmupIterations} warm-up runs then ${options.settleMs ?? sideBySideWarmup.settleMs} ms of untimed runs per arm, threads ${threads}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
+      `${options.warmupIterations ?? sideBySideWarmup.warmupIterations} warm-up runs then ${options.settleMs ?? sideBySideWarmup.settleMs} ms of untimed runs per arm, threads ${threads}, ${pinnable ? `each block pinned to the same CPUs as the other arms with as many threads, rotating over CPUs ${formatCpuList(pinnable)} round by round` : "unpinned (no CPU affinity control here)"}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
       `machine: ${load.cores} cores, ${load.busyCores === undefined ? "load unknown" : `${load.busyCores.toFixed(1)} busy before measuring`}${load.loadAverage1m === undefined ? "" : `, load average ${load.loadAverage1m.toFixed(2)}`}`;
     return { arms: armResults, comparisons: results, rounds, stoppedBecause, load, method };
   } finally {

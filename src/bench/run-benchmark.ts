@@ -9,6 +9,7 @@ import { createRandom, shuffled } from "../stats/random.js";
 import { runtimeCatalog, type RuntimeId } from "../runtimes/catalog.js";
 import { checkRuntimeSettings, type RuntimeSettings } from "../runtimes/runtime-settings.js";
 import type { MeasureJob } from "./bench-job.js";
+import { formatCpuList } from "./cpu-affinity.js";
 import { materializeInputs, type MaterializedInputs } from "./materialize-inputs.js";
 import { planArtifacts, type PlannedArtifact } from "./plan-artifacts.js";
 import { readProvenance } from "./read-provenance.js";
@@ -46,6 +47,8 @@ export interface BenchOptions extends Reporter {
   sweepIterations?: number;
   /** Distinct generated input sets cycled through the timed runs; default 4. */
   inputSets?: number;
+  /** Pin every measuring child to these CPUs from its start (Linux, taskset); default unpinned. */
+  cpus?: readonly number[];
   /** Per child; default 600000 (10 min). */
   timeoutMs?: number;
   /** Environment for the children (default: this process's). */
@@ -180,7 +183,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
           sweepSizes,
           sweepIterations: options.sweepIterations ?? 10,
         };
-        const outcome = await spawnBenchChild(job, { timeoutMs, ...(signal ? { signal } : {}), ...(options.env ? { env: options.env } : {}) });
+        const outcome = await spawnBenchChild(job, { timeoutMs, ...(signal ? { signal } : {}), ...(options.env ? { env: options.env } : {}), ...(options.cpus ? { cpus: options.cpus } : {}) });
         const result = outcome.result;
         if (result?.ok && result.mode === "measure") {
           const increase = idlePeakRssBytes === undefined ? {} : { rssIncreaseBytes: result.measurement.peakRssBytes - idlePeakRssBytes };
@@ -206,6 +209,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
       ...(options.settleMs ? { settleMs: options.settleMs } : {}),
       repetitions,
       seed,
+      ...(options.cpus ? { cpus: formatCpuList(options.cpus) } : {}),
       cvThreshold,
       sweepSizes,
       inputSets: options.inputSets ?? 4,

@@ -3,6 +3,7 @@ import type { Session } from "../core/session.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
 import type { BlockReply, BlockRequest, BlocksJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
+import { readThreadAffinities } from "./cpu-affinity.js";
 import { readPeakRss } from "./read-peak-rss.js";
 import { generationTimer, generationTokenCount } from "./time-generation.js";
 import { settleRuns, timeRuns } from "./time-runs.js";
@@ -76,7 +77,9 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
       next += timed.latenciesNs.length;
       // Token-by-token models also decode one generation per block, so generation tokens/s is paired in time too.
       const generationNs = generation ? await generation() : undefined;
-      await send({ type: "block", latenciesNs: timed.latenciesNs, wallNs: timed.measuredNs, ...(generationNs === undefined ? {} : { generation: { tokens: generationTokenCount, ns: generationNs } }) });
+      // Read after timing: where the block ran (the parent pins arms), so a report can show it.
+      const affinity = await readThreadAffinities();
+      await send({ type: "block", latenciesNs: timed.latenciesNs, wallNs: timed.measuredNs, ...(generationNs === undefined ? {} : { generation: { tokens: generationTokenCount, ns: generationNs } }), ...(affinity ? { affinity } : {}) });
     }
     const peak = await readPeakRss();
     await send({ type: "done", peakRssBytes: peak.bytes, memorySource: peak.source });

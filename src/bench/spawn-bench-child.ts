@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EdgeforgeError } from "../core/errors.js";
 import type { BenchJob, ChildResult } from "./bench-job.js";
+import { pinnedCommand } from "./cpu-affinity.js";
 
 /** The compiled child entry. Both src/bench and dist/bench sit two levels under the package root. */
 export const benchChildPath = fileURLToPath(new URL("../../dist/bench/bench-child.js", import.meta.url));
@@ -49,7 +50,7 @@ function tailCollector(limit: number): { push(chunk: Buffer): void; text(): stri
 }
 
 /** Run one job in a fresh Node process (`process.execPath` on the compiled child), with a timeout. */
-export async function spawnBenchChild(job: BenchJob extends infer J ? (J extends BenchJob ? Omit<J, "resultPath"> : never) : never, options: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<ChildOutcome> {
+export async function spawnBenchChild(job: BenchJob extends infer J ? (J extends BenchJob ? Omit<J, "resultPath"> : never) : never, options: { timeoutMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; cpus?: readonly number[] }): Promise<ChildOutcome> {
   const folder = await mkdtemp(join(tmpdir(), "edgeforge-bench-"));
   const jobPath = join(folder, "job.json");
   const resultPath = join(folder, "result.json");
@@ -59,7 +60,8 @@ export async function spawnBenchChild(job: BenchJob extends infer J ? (J extends
     const stderr = tailCollector(stderrTailBytes);
     let timedOut = false;
     const { exitCode, signal } = await new Promise<{ exitCode: number | null; signal: string | null }>((resolve, reject) => {
-      const child = spawn(process.execPath, [benchChildPath, jobPath], {
+      const [command, args] = pinnedCommand(process.execPath, [benchChildPath, jobPath], options.cpus);
+      const child = spawn(command, args, {
         stdio: ["ignore", "pipe", "pipe"],
         env: options.env ?? process.env,
       });

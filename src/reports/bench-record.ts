@@ -80,6 +80,8 @@ export interface SuccessfulMeasurement {
   /** Untimed runs for this long after the warm-up runs (absent when none), and how many runs that took. */
   settleMs?: number;
   settleRuns?: number;
+  /** The distinct CPU lists the child's threads were allowed, read after timing (Linux; bench's `cpus` pins them). */
+  cpusAllowed?: string[];
   stoppingRule: "iterations" | "min-time";
   measuredMs: number;
   latency: LatencyStats;
@@ -194,6 +196,8 @@ export interface BenchConfig {
   settleMs?: number;
   repetitions: number;
   seed: number;
+  /** CPUs every measuring child was pinned to (cpu-list format); absent when unpinned. */
+  cpus?: string;
   cvThreshold: number;
   sweepSizes: number[];
   inputSets: number;

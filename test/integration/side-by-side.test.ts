@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { formatCpuList, parseCpuList, readPinnableCpus } from "../../src/bench/cpu-affinity.js";
 import { measureInterleaved, measureSideBySide, roundOrder } from "../../src/bench/measure-side-by-side.js";
+import { runBenchmark } from "../../src/bench/run-benchmark.js";
 import { llmModelsDir, llmTestThreads, tinyLlamaF16 } from "../fixtures/llm-models.js";
 
 const mnist = join(llmModelsDir, "mnist-8.onnx");
@@ -75,5 +77,41 @@ describe("side-by-side measurement in alternating blocks", () => {
         candidate: { label: "missing", artifactPath: join(llmModelsDir, "no-such-model.onnx"), format: "onnx", runtime: "ort", settings: {} },
       }),
     ).rejects.toMatchObject({ code: "FILE_NOT_FOUND", message: /missing/ });
+  });
+});
+
+describe("side-by-side arms share CPUs", async () => {
+  const pinnable = await readPinnableCpus();
+  // Without pinning, each long-lived arm stays on the vCPU it last ran on; one vCPU of a VM ran 1.65× slower than
+  // the other for minutes, and Silero VAD's int8 candidate read 1.66× "faster" than fp32 at the same thread count.
+  it.skipIf(!pinnable)("runs 1-thread arms of a round on one and the same CPU, rotating, and default-threads arms on all", async () => {
+    const allowed = formatCpuList(pinnable as number[]);
+    const result = await measureInterleaved({
+      ...quick,
+      memoryReference: false,
+      arms: [
+        { label: "default threads", artifactPath: mnist, format: "onnx", runtime: "ort", settings: {} },
+        { label: "1 thread", artifactPath: mnist, format: "onnx", runtime: "ort", settings: { threads: 1 } },
+        { label: "1 thread, no arena", artifactPath: mnist, format: "onnx", runtime: "ort", settings: { threads: 1, enableCpuMemArena: false } },
+      ],
+      comparisons: [{ baseline: 1, candidate: 2 }],
+    });
+    const [all, one, other] = result.arms.map((arm) => arm.blockCpus ?? []);
+    expect(all).toEqual(Array.from({ length: result.rounds }, () => allowed));
+    // Every thread of each child reported the same single CPU as the other 1-thread arm in that round.
+    expect(one).toHaveLength(result.rounds);
+    expect(other).toEqual(one);
+    for (const cpus of one ?? []) expect(parseCpuList(cpus)).toHaveLength(1);
+    expect(new Set(one).size).toBe(Math.min(result.rounds, (pinnable as number[]).length));
+    expect(result.method).toMatch(/pinned to the same CPUs/);
+  });
+
+  it.skipIf(!pinnable)("pins a fresh bench child from its start when asked", async () => {
+    const cpu = (pinnable as number[])[1] as number;
+    const record = await runBenchmark({ models: [mnist], settings: { threads: 1 }, iterations: 3, warmupIterations: 1, sweepSizes: [], cpus: [cpu] });
+    const measured = record.results[0]?.measurements[0];
+    expect(measured?.status).toBe("ok");
+    expect(measured?.status === "ok" ? measured.cpusAllowed : undefined).toEqual([String(cpu)]);
+    expect(record.config.cpus).toBe(String(cpu));
   });
 });
