@@ -3,7 +3,8 @@
  * defaults plus only what the model needs (--shape, --eval), then re-measure each measured
  * candidate against the input model with an independent interleaved A/B: the classic harness
  * (`runBenchmark`, a fresh process per measurement, timed runs for ≥ 1 s like `edgeforge bench`'s
- * default, after the warm-up optimize's arms get: 5 runs, then 1 s of untimed runs), baseline and
+ * default, after the warm-up optimize's arms get: 5 runs, then 1 s of untimed runs; GGUF generation likewise
+ * settled for 1 s of untimed generations, then timed over ≥ 1 s of generations), baseline and
  * candidate alternating for `pairs` rounds,
  * ratio = median of per-pair ratios with a bootstrap interval. Prints optimize's reported speed-up
  * (with its interval) next to the A/B ratio, whether the A/B lies inside optimize's interval, the
@@ -244,7 +245,7 @@ const out: { results: unknown[] } & Record<string, unknown> = {
   kind: "edgeforge.bench.verdict",
   createdAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadAverageAtEnd: loadavg() },
-  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, ${abWarmup} warm-up runs then ${abSettleMs} ms of untimed runs as optimize's arms, timed runs for >= ${abMinTimeMs} ms; GGUF + 5 generations of 32 tokens) alternating baseline/candidate order, each arm pinned (taskset) to the CPUs optimize's arms get in that round (with a third arm, the input model at the candidate's settings, where optimize ran one: each round runs all arms, order reversed every other round; \`pass\` = candidate vs that arm, beside optimize's passSpeedup), ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
+  method: `optimize with defaults (+ --shape / --eval as each model needs, and a candidate/time budget per model); independent A/B = ${pairs} pairs of runBenchmark, the harness of \`edgeforge bench\` (fresh process, ${abWarmup} warm-up runs then ${abSettleMs} ms of untimed runs as optimize's arms, timed runs for >= ${abMinTimeMs} ms; GGUF then ${abSettleMs} ms (>= 1) of untimed generations and timed generations of 32 tokens for >= ${abMinTimeMs} ms (>= 5), tokens/s = timed tokens / their decode time, as optimize's arms settle generation and time several generations per block) alternating baseline/candidate order, each arm pinned (taskset) to the CPUs optimize's arms get in that round (with a third arm, the input model at the candidate's settings, where optimize ran one: each round runs all arms, order reversed every other round; \`pass\` = candidate vs that arm, beside optimize's passSpeedup), ratio = median of per-pair ratios with a 95% bootstrap interval (ONNX p50 latency; GGUF generation tokens/s, and prompt tokens/s beside it)`,
   results,
 };
 // Models not run this time keep their earlier results (each entry carries its own load figures).

@@ -5,6 +5,7 @@ import type { InputValues } from "../datasets/synthetic-inputs.js";
 import type { SuccessfulMeasurement } from "../reports/bench-record.js";
 import type { RuntimeId } from "../runtimes/catalog.js";
 import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
+import type { TimedGenerations } from "./time-generation.js";
 import type { StoppingRule } from "./time-runs.js";
 
 /** What the parent asks one child process to do; written as JSON to a file named on the child's command line. */
@@ -56,13 +57,32 @@ export interface ReferenceJob {
 }
 
 /** Parent → blocks child. */
-/** A block: untimed runs for `warmupMs` (at least one) after the switch from another arm, then the timed runs. */
-export type BlockRequest = { type: "block"; minTimeMs: number; minRuns: number; warmupMs: number } | { type: "finish" };
+/**
+ * A block: untimed runs for `warmupMs` (at least one) after the switch from another arm, then timed runs for
+ * `minTimeMs` (at least `minRuns`). Token-by-token models then do the same with generations: untimed for
+ * `warmupMs` (at least one), timed for `minTimeMs` (at least `minGenerations`).
+ */
+export type BlockRequest = { type: "block"; minTimeMs: number; minRuns: number; warmupMs: number; minGenerations: number } | { type: "finish" };
 
 /** Blocks child → parent. */
 export type BlockReply =
-  | { type: "ready"; loadMs: number; firstInferenceMs: number; rssAfterLoadBytes: number; runtime: string; runtimeVersion: string; executionProvider: string; settings: Record<string, unknown>; samplesPerRun: number; tokensPerRun?: number; runtimeMemory?: RuntimeMemoryReport }
-  | { type: "block"; latenciesNs: number[]; wallNs: number; generation?: { tokens: number; ns: number }; /** The distinct CPU lists the child's threads were allowed during the block (Linux). */ affinity?: string[] }
+  | {
+      type: "ready";
+      loadMs: number;
+      firstInferenceMs: number;
+      rssAfterLoadBytes: number;
+      runtime: string;
+      runtimeVersion: string;
+      executionProvider: string;
+      settings: Record<string, unknown>;
+      samplesPerRun: number;
+      tokensPerRun?: number;
+      runtimeMemory?: RuntimeMemoryReport;
+      /** Untimed runs (then, token-by-token models, untimed generations) of the settle before the first block. */
+      settleRuns: number;
+      settleGenerations?: number;
+    }
+  | { type: "block"; latenciesNs: number[]; wallNs: number; generation?: TimedGenerations; /** The distinct CPU lists the child's threads were allowed during the block (Linux). */ affinity?: string[] }
   | { type: "done"; peakRssBytes: number; memorySource: "VmHWM" | "maxRSS" }
   | { type: "error"; error: { code: string; message: string; hint?: string } };
 

@@ -100,8 +100,8 @@ export class BlockChild {
     return this.next("ready", timeoutMs);
   }
 
-  async block(minTimeMs: number, minRuns: number, timeoutMs: number, warmupMs = 0): Promise<Reply<"block">> {
-    this.send({ type: "block", minTimeMs, minRuns, warmupMs });
+  async block(request: Omit<Extract<BlockRequest, { type: "block" }>, "type">, timeoutMs: number): Promise<Reply<"block">> {
+    this.send({ type: "block", ...request });
     return this.next("block", timeoutMs);
   }
 

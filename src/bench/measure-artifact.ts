@@ -2,14 +2,13 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { Session } from "../core/session.js";
 import type { SessionFacts } from "../reports/bench-record.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
-import { median } from "../stats/describe-samples.js";
 import type { ChildMeasurement, MeasureJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
 import { measureEnergy, probeNvidiaSmi, probeRapl } from "./energy-counters.js";
 import { readThreadAffinities } from "./cpu-affinity.js";
 import { readPeakRss } from "./read-peak-rss.js";
 import { sweepThroughput } from "./throughput-sweep.js";
-import { generationTimer, generationTokenCount } from "./time-generation.js";
+import { generationTimer, timeGenerations } from "./time-generation.js";
 import { checkStability, latencyStats, settleRuns, timeRuns } from "./time-runs.js";
 
 function concurrencyReason(runtime: string): string {
@@ -31,16 +30,20 @@ function sessionFacts(session: Session): SessionFacts {
   };
 }
 
-const generationRepetitions = 5;
+/** Timed generations at least, whatever the time rule (with it, ≥ 1 s of generating by default). */
+const minGenerations = 5;
 
-/** Token-by-token models: median generation tokens/s of a few llama-bench-style tg runs after one unmeasured. */
-async function measureGeneration(session: Session, inputs: Parameters<typeof generationTimer>[1]): Promise<number | undefined> {
+/**
+ * Token-by-token models: llama-bench-style tg. Untimed generations for `settleMs` (at least one: decode settles
+ * apart from prompt runs, docs/decide.md seventh run), then timed generations for the timed runs' minimum time
+ * (default 1 s), at least 5; tokens/s = timed tokens / their decode time, as optimize's side-by-side blocks.
+ */
+async function measureGeneration(session: Session, inputs: Parameters<typeof generationTimer>[1], job: MeasureJob): Promise<{ tokensPerSec: number; generations: number; settleGenerations: number } | undefined> {
   const generation = generationTimer(session, inputs);
   if (!generation) return undefined;
-  await generation();
-  const rates: number[] = [];
-  for (let i = 0; i < generationRepetitions; i += 1) rates.push(generationTokenCount / ((await generation()) / 1e9));
-  return median(rates);
+  const settleGenerations = await settleRuns(() => generation(), job.settleMs, undefined, 1);
+  const timed = await timeGenerations(generation, { minTimeMs: job.stopping.minTimeMs ?? 1000, minGenerations });
+  return { tokensPerSec: timed.tokens / (timed.ns / 1e9), generations: timed.generations, settleGenerations };
 }
 
 /**
@@ -78,7 +81,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
     const runsPerSec = timed.latenciesNs.length / (timed.measuredNs / 1e9);
     const tokens = tokensPerRun(specs, setAt(0));
     const sweep = await sweepThroughput(session, job, setAt(0), session.vocabularySize);
-    const generationTokensPerSec = await measureGeneration(session, setAt(0));
+    const generation = await measureGeneration(session, setAt(0), job);
     const peak = await readPeakRss();
     const cpusAllowed = await readThreadAffinities();
     return {
@@ -96,7 +99,7 @@ export async function measureArtifact(job: MeasureJob): Promise<{ measurement: C
         runsPerSec,
         samplesPerSec: runsPerSec * batchSizeOf(specs, setAt(0)),
         ...(tokens === undefined ? {} : { tokensPerSec: runsPerSec * tokens }),
-        ...(generationTokensPerSec === undefined ? {} : { generationTokensPerSec }),
+        ...(generation === undefined ? {} : { generationTokensPerSec: generation.tokensPerSec, generationsTimed: generation.generations, settleGenerations: generation.settleGenerations }),
         sweep,
         concurrency: { measured: false, reason: concurrencyReason(session.describe().runtime) },
         peakRssBytes: peak.bytes,

@@ -54,6 +54,8 @@ export interface InterleavedOptions extends Reporter {
   blockWarmupMs?: number;
   /** Timed runs per block at least, however long they take; default 3. */
   minRunsPerBlock?: number;
+  /** Token-by-token models: timed generations per block at least (each block also times generations for blockMs); default 3. */
+  minGenerationsPerBlock?: number;
   /** Rounds (every arm one block) before any decision; default 6. */
   minRounds?: number;
   /** Rounds at most, adaptive extras included; default 16. */
@@ -108,11 +110,14 @@ export interface ArmResult {
   rateUnit: "samples" | "tokens";
   blockP50Ms: number[];
   blockRatePerSec: number[];
-  /** Token-by-token models: generation tokens/s over every block's generation (llama-bench tg style). */
+  /** Token-by-token models: generation tokens/s over every block's timed generations (llama-bench tg style). */
   generationTokensPerSec?: number;
   blockGenerationPerSec?: number[];
   /** Per block, the CPUs the arm's threads were allowed (as the child read them; absent without /proc). */
   blockCpus?: string[];
+  /** Timed generations over all blocks (settle and re-warm generations not counted), and the untimed ones of the settle. */
+  generationsTimed?: number;
+  settleGenerations?: number;
   memory: ArmMemory;
 }
 
@@ -179,6 +184,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
   const seed = options.seed ?? 1;
   const blockMs = options.blockMs ?? 150;
   const minRuns = options.minRunsPerBlock ?? 3;
+  const minGenerations = options.minGenerationsPerBlock ?? 3;
   const blockWarmupMs = options.blockWarmupMs ?? blockMs / 5;
   const minRounds = options.minRounds ?? 6;
   const maxRounds = Math.max(minRounds, options.maxRounds ?? 16);
@@ -232,7 +238,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     const blockRate = arms.map((): number[] => []);
     const blockGeneration = arms.map((): number[] => []);
     const blockCpus = arms.map((): string[] => []);
-    const totals = arms.map(() => ({ units: 0, wallNs: 0, generatedTokens: 0, generationNs: 0 }));
+    const totals = arms.map(() => ({ units: 0, wallNs: 0, generations: 0, generatedTokens: 0, generationNs: 0 }));
     const unitsPerRun = ready.map((r) => r.tokensPerRun ?? r.samplesPerRun);
     const random = createRandom(seed);
     const estimate = () =>
@@ -260,7 +266,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         const child = children[index] as BlockChild;
         // Before the block's untimed re-warm, so the move to other CPUs is not timed.
         if (pinnable) await child.pin(planRoundCpus(pinnable, (arms[index] as SideBySideArm).settings.threads, rounds), signal);
-        const reply = await child.block(blockMs, minRuns, timeoutMs, blockWarmupMs);
+        const reply = await child.block({ minTimeMs: blockMs, minRuns, warmupMs: blockWarmupMs, minGenerations }, timeoutMs);
         if (reply.affinity) blockCpus[index]?.push(reply.affinity.join(" | "));
         latencies[index]?.push(...reply.latenciesNs);
         blockP50[index]?.push(blockP50Ms(reply.latenciesNs));
@@ -271,6 +277,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         total.wallNs += reply.wallNs;
         if (reply.generation) {
           blockGeneration[index]?.push(reply.generation.tokens / (reply.generation.ns / 1e9));
+          total.generations += reply.generation.generations;
           total.generatedTokens += reply.generation.tokens;
           total.generationNs += reply.generation.ns;
         }
@@ -318,7 +325,9 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         blockP50Ms: blockP50[index] as number[],
         blockRatePerSec: blockRate[index] as number[],
         ...((blockCpus[index]?.length ?? 0) > 0 ? { blockCpus: blockCpus[index] as string[] } : {}),
-        ...(total.generationNs > 0 ? { generationTokensPerSec: total.generatedTokens / (total.generationNs / 1e9), blockGenerationPerSec: blockGeneration[index] as number[] } : {}),
+        ...(total.generationNs > 0
+          ? { generationTokensPerSec: total.generatedTokens / (total.generationNs / 1e9), blockGenerationPerSec: blockGeneration[index] as number[], generationsTimed: total.generations, ...(r.settleGenerations === undefined ? {} : { settleGenerations: r.settleGenerations }) }
+          : {}),
         memory: {
           peakRssBytes: done.peakRssBytes,
           source: done.memorySource,
@@ -332,9 +341,12 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
       });
     }
     const threads = [...new Set(arms.map((a) => a.settings.threads ?? "runtime default"))].join("/");
+    const settleMs = options.settleMs ?? sideBySideWarmup.settleMs;
+    const generating = armResults.some((a) => a.generationTokensPerSec !== undefined);
     const method =
-      `${arms.length} arms in their own processes, ${rounds} rounds of one ~${blockMs} ms block per arm (≥ ${minRuns} runs, after ≥ ${Math.round(blockWarmupMs)} ms / 1 run untimed), order alternating each round, ` +
-      `${options.warmupIterations ?? sideBySideWarmup.warmupIterations} warm-up runs then ${options.settleMs ?? sideBySideWarmup.settleMs} ms of untimed runs per arm, threads ${threads}, ${pinnable ? `each block pinned to the same CPUs as the other arms with as many threads, rotating over CPUs ${formatCpuList(pinnable)} round by round` : "unpinned (no CPU affinity control here)"}${armResults.some((a) => a.generationTokensPerSec !== undefined) ? `, and after each block one generation of ${generationTokenCount} tokens decoded one at a time` : ""}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
+      `${arms.length} arms in their own processes, ${rounds} rounds of one block per arm, order alternating each round; a block = ≥ ${Math.round(blockWarmupMs)} ms / 1 run untimed, then ~${blockMs} ms of timed runs (≥ ${minRuns})` +
+      `${generating ? `, then (generation) ≥ ${Math.round(blockWarmupMs)} ms / 1 generation untimed and ~${blockMs} ms of timed generations (≥ ${minGenerations}) of ${generationTokenCount} tokens decoded one at a time, tokens/s = timed tokens / their decode time` : ""}; ` +
+      `before the first block ${options.warmupIterations ?? sideBySideWarmup.warmupIterations} warm-up runs then ${settleMs} ms of untimed runs${generating ? ` then ${settleMs} ms (≥ 1) of untimed generations` : ""} per arm, threads ${threads}, ${pinnable ? `each block pinned to the same CPUs as the other arms with as many threads, rotating over CPUs ${formatCpuList(pinnable)} round by round` : "unpinned (no CPU affinity control here)"}; ratio = median of per-round ratios, ${Math.round(level * 100)}% bootstrap interval; ` +
       `machine: ${load.cores} cores, ${load.busyCores === undefined ? "load unknown" : `${load.busyCores.toFixed(1)} busy before measuring`}${load.loadAverage1m === undefined ? "" : `, load average ${load.loadAverage1m.toFixed(2)}`}`;
     return { arms: armResults, comparisons: results, rounds, stoppedBecause, load, method };
   } finally {

@@ -5,7 +5,7 @@ import type { BlockReply, BlockRequest, BlocksJob } from "./bench-job.js";
 import { batchSizeOf, prepareInputs, tokensPerRun } from "./bench-inputs.js";
 import { readThreadAffinities } from "./cpu-affinity.js";
 import { readPeakRss } from "./read-peak-rss.js";
-import { generationTimer, generationTokenCount } from "./time-generation.js";
+import { generationTimer, timeGenerations, type TimedGenerations } from "./time-generation.js";
 import { settleRuns, timeRuns } from "./time-runs.js";
 
 function errorReply(error: unknown): BlockReply {
@@ -43,11 +43,14 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
     // A few warm-up runs are not always warm: PP-OCRv4 det fp16 without the arena ran its first ~15 runs after
     // them up to 2–3× slower (bench:verdict). Alone, before any block, each arm settles for a while of untimed
     // runs (bench:verdict's A/B settles as long, so both time the same state).
-    await settleRuns((i) => live.run(setAt(i)), job.settleMs);
+    const settledRuns = await settleRuns((i) => live.run(setAt(i)), job.settleMs);
     const d = live.describe();
     const tokens = tokensPerRun(d.inputs, setAt(0));
     const generation = generationTimer(live, setAt(0));
-    if (generation) await generation();
+    // Decode settles apart from prompt runs: 1-thread llama.cpp decode ran 0.7–2.9 ms/token in its first ~1 s of
+    // generating and 0.4–0.6 after, settled prompt runs or not (docs/decide.md, seventh run). So generation
+    // settles as long again, untimed, before the first block (bench's A/B does the same).
+    const settleGenerations = generation ? await settleRuns(() => generation(), job.settleMs, undefined, 1) : undefined;
     await send({
       type: "ready",
       loadMs,
@@ -60,6 +63,8 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
       samplesPerRun: batchSizeOf(d.inputs, setAt(0)),
       ...(tokens === undefined ? {} : { tokensPerRun: tokens }),
       ...(d.memory ? { runtimeMemory: d.memory } : {}),
+      settleRuns: settledRuns,
+      ...(settleGenerations === undefined ? {} : { settleGenerations }),
     });
     let next = 0;
     for await (const request of requests) {
@@ -67,19 +72,21 @@ export async function serveBlocks(job: BlocksJob, send: (reply: BlockReply) => P
       // The switch from another arm's block leaves caches (and thread-pool wake-ups) cold: its first one or
       // two runs are slower, more so without the arena (bench:verdict). Re-warm untimed, as `edgeforge bench`
       // times only after its warm-up, so a block measures the same warm latency.
-      const warmUntil = process.hrtime.bigint() + BigInt(Math.round(request.warmupMs * 1e6));
-      do {
-        await live.run(setAt(next));
-        next += 1;
-      } while (process.hrtime.bigint() < warmUntil);
+      const from = next;
+      next += await settleRuns((i) => live.run(setAt(from + i)), request.warmupMs, undefined, 1);
       // Time-based blocks: each arm gets the same slice of wall time, whatever its speed.
       const timed = await timeRuns((i) => live.run(setAt(next + i)), { minTimeMs: request.minTimeMs, maxTimeMs: request.minTimeMs, minIterations: request.minRuns, targetRelativeError: Number.POSITIVE_INFINITY });
       next += timed.latenciesNs.length;
-      // Token-by-token models also decode one generation per block, so generation tokens/s is paired in time too.
-      const generationNs = generation ? await generation() : undefined;
+      // Token-by-token models then time generation in the same block (paired in time too), re-warmed as the runs
+      // were, over several generations: one 32-token burst per block swung the ratio ±30 % (docs/decide.md).
+      let generated: TimedGenerations | undefined;
+      if (generation) {
+        await settleRuns(() => generation(), request.warmupMs, undefined, 1);
+        generated = await timeGenerations(generation, { minTimeMs: request.minTimeMs, minGenerations: request.minGenerations });
+      }
       // Read after timing: where the block ran (the parent pins arms), so a report can show it.
       const affinity = await readThreadAffinities();
-      await send({ type: "block", latenciesNs: timed.latenciesNs, wallNs: timed.measuredNs, ...(generationNs === undefined ? {} : { generation: { tokens: generationTokenCount, ns: generationNs } }), ...(affinity ? { affinity } : {}) });
+      await send({ type: "block", latenciesNs: timed.latenciesNs, wallNs: timed.measuredNs, ...(generated ? { generation: generated } : {}), ...(affinity ? { affinity } : {}) });
     }
     const peak = await readPeakRss();
     await send({ type: "done", peakRssBytes: peak.bytes, memorySource: peak.source });

@@ -48,6 +48,9 @@ describe("settleRuns", () => {
     expect(await settleRuns(async (i) => { indices.push(i); await run(); }, 10, clock)).toBe(4);
     expect(indices).toEqual([0, 1, 2, 3]);
     expect(await settleRuns(run, 0, clock)).toBe(0);
+    // A block's re-warm: at least one run even when the time is already spent.
+    expect(await settleRuns(run, 0, clock, 1)).toBe(1);
+    expect(await settleRuns(run, 1, clock, 3)).toBe(3);
   });
 });
 

@@ -71,14 +71,15 @@ export async function timeRuns(run: (index: number) => Promise<unknown>, rule: S
 }
 
 /**
- * Untimed runs for at least `settleMs` (none when 0): a few warm-up runs are not always warm (PP-OCRv4 det
- * fp16 ran its first ~15 runs up to 2–3× slower), so both harnesses can start timing from the settled
- * state. Returns how many runs it took.
+ * Untimed runs for at least `settleMs` and at least `minRuns` runs (none when both are 0): a few warm-up runs
+ * are not always warm (PP-OCRv4 det fp16 ran its first ~15 runs up to 2–3× slower), so both harnesses can
+ * start timing from the settled state. Also a block's re-warm after the switch from another arm (minRuns 1).
+ * Returns how many runs it took.
  */
-export async function settleRuns(run: (index: number) => Promise<unknown>, settleMs: number, clock: Clock = defaultClock): Promise<number> {
+export async function settleRuns(run: (index: number) => Promise<unknown>, settleMs: number, clock: Clock = defaultClock, minRuns = 0): Promise<number> {
   const until = clock() + BigInt(Math.round(settleMs * 1e6));
   let count = 0;
-  while (clock() < until) {
+  while (count < minRuns || clock() < until) {
     await run(count);
     count += 1;
   }

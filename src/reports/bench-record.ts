@@ -92,8 +92,15 @@ export interface SuccessfulMeasurement {
   samplesPerSec: number;
   /** For token-sequence inputs: tokens processed per second. */
   tokensPerSec?: number;
-  /** Token-by-token models (llama-cpp): tokens/s decoding one token at a time, median of 5 runs (llama-bench tg style, no sampling). */
+  /**
+   * Token-by-token models (llama-cpp): tokens/s decoding one token at a time (llama-bench tg style, no sampling):
+   * after settleMs (≥ 1 generation) of untimed generations, timed generations of 32 tokens for the min time
+   * (default 1 s), at least 5; timed tokens / their decode time.
+   */
   generationTokensPerSec?: number;
+  /** How many timed generations that figure is over, and how many untimed ones settled generation before them. */
+  generationsTimed?: number;
+  settleGenerations?: number;
   sweep: ThroughputSweep;
   concurrency: { measured: false; reason: string };
   peakRssBytes: number;

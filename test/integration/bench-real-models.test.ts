@@ -139,7 +139,7 @@ describe("bench on the real npm models, each in its own process", () => {
   });
 
   it("routes a GGUF model to the llama-cpp runtime through the same bench path", async () => {
-    const record = await runBenchmark({ ...quick, iterations: 3, models: [tinyLlamaF16], shapes: { tokens: [32] }, sweepSizes: [] });
+    const record = await runBenchmark({ ...quick, iterations: 3, settleMs: 50, models: [tinyLlamaF16], shapes: { tokens: [32] }, sweepSizes: [] });
     const result = record.results[0];
     const m = result?.measurements[0];
     if (!m || !ok(m)) throw new Error(JSON.stringify(m));
@@ -150,6 +150,9 @@ describe("bench on the real npm models, each in its own process", () => {
     expect(result?.metrics.promptTokensPerSec).toBe(result?.summary?.tokensPerSec);
     // Generation (token by token) is measured too, under the name optimize uses for it.
     expect(m.generationTokensPerSec).toBeGreaterThan(0);
+    // Settled first (untimed, at least one generation), then at least 5 timed generations: the figure is over those only.
+    expect(m.settleGenerations).toBeGreaterThanOrEqual(1);
+    expect(m.generationsTimed).toBeGreaterThanOrEqual(5);
     expect(result?.metrics.tokensPerSec).toBe(result?.summary?.generationTokensPerSec);
   });
 });

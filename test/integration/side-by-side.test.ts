@@ -43,8 +43,12 @@ describe("side-by-side measurement in alternating blocks", () => {
   });
 
   it("compares a GGUF arm by tokens/s and reports a failing arm as a clear error", async () => {
+    // No minimum block time: each block times exactly its minimum counts, so the bookkeeping can be checked exactly.
     const result = await measureInterleaved({
       ...quick,
+      blockMs: 0,
+      minGenerationsPerBlock: 2,
+      settleMs: 100,
       shapes: { tokens: [16] },
       memoryReference: false,
       arms: [
@@ -55,9 +59,19 @@ describe("side-by-side measurement in alternating blocks", () => {
     });
     expect(result.arms[0]?.rateUnit).toBe("tokens");
     expect(result.comparisons[0]?.rateRatio.pairs).toBe(result.rounds);
-    // Generation tokens/s is paired in time too: one token-by-token decode per block.
+    // Generation tokens/s is paired in time too: every block times its own token-by-token generations.
     expect(result.comparisons[0]?.generationRatio?.pairs).toBe(result.rounds);
-    expect(result.arms[0]?.generationTokensPerSec).toBeGreaterThan(0);
+    for (const arm of result.arms) {
+      expect(arm.generationTokensPerSec).toBeGreaterThan(0);
+      expect(arm.blockGenerationPerSec).toHaveLength(result.rounds);
+      // The configured 2 timed generations per block, no more: the settle's and each block's re-warm generations
+      // (at least one each) are untimed and not counted.
+      expect(arm.generationsTimed).toBe(result.rounds * 2);
+      expect(arm.settleGenerations).toBeGreaterThanOrEqual(1);
+      expect(arm.latency.count).toBe(result.rounds * 3);
+    }
+    expect(result.method).toMatch(/timed generations \(≥ 2\) of 32 tokens/);
+    expect(result.method).toMatch(/100 ms \(≥ 1\) of untimed generations/);
     // Memory as llama.cpp allocated it: weights (the F16 tensors, ≈ 11.0 MB) + KV cache + compute buffers.
     const memory = result.arms[0]?.memory;
     expect(memory?.runtimeReported?.parts.map((p) => p.name)).toEqual(["weights", "KV cache", "compute buffers"]);

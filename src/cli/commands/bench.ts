@@ -87,7 +87,7 @@ export function registerBenchCommand(program: Command): void {
     .option("--min-time-ms <ms>", "time each repetition at least this long, until the mean is within 1% (default 1000)", parsePositiveNumber)
     .option("--max-time-ms <ms>", "upper bound for the min-time rule (default 5 × min time)", parsePositiveNumber)
     .option("--warmup <n>", "untimed runs after the first inference (default 5)", parseNonNegativeInt)
-    .option("--settle-ms <ms>", "then untimed runs for this long before timing, as optimize's arms (1000) (default 0)", parseNonNegativeInt)
+    .option("--settle-ms <ms>", "then untimed runs for this long before timing (GGUF: untimed generations too, before timing generation), as optimize's arms (1000) (default 0)", parseNonNegativeInt)
     .option("--repetitions <n>", "rounds over all models, each in a fresh process and random order (default 1)", parsePositiveInt)
     .option("--seed <n>", "seed for generated inputs and the measurement order (default 1)", parseNonNegativeInt)
     .option("--cv-threshold <ratio>", "flag results whose CV, drift or p50 spread exceeds this (default 0.1)", parsePositiveNumber)
