@@ -54,7 +54,12 @@ export interface InterleavedOptions extends Reporter {
   blockWarmupMs?: number;
   /** Timed runs per block at least, however long they take; default 3. */
   minRunsPerBlock?: number;
-  /** Token-by-token models: timed generations per block at least (each block also times generations for blockMs); default 3. */
+  /**
+   * Token-by-token models: timed generations per block at least; a block times generations for blockMs in any case
+   * (1 thread: ~10 generations of 32 tokens). Default 1: a 2-thread decode on 2 vCPUs takes 7–180 ms/token
+   * (thread creation per token, more under load), so one generation already fills the block time, and each extra
+   * one costs seconds per block (bench:verdict 2026-12-04 00:20 UTC, load 3.1–5.6: optimize on tiny-fortunes took 334 s with a minimum of 3, 79–83 s before this change at load 1.2–2.5).
+   */
   minGenerationsPerBlock?: number;
   /** Rounds (every arm one block) before any decision; default 6. */
   minRounds?: number;
@@ -184,7 +189,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
   const seed = options.seed ?? 1;
   const blockMs = options.blockMs ?? 150;
   const minRuns = options.minRunsPerBlock ?? 3;
-  const minGenerations = options.minGenerationsPerBlock ?? 3;
+  const minGenerations = options.minGenerationsPerBlock ?? 1;
   const blockWarmupMs = options.blockWarmupMs ?? blockMs / 5;
   const minRounds = options.minRounds ?? 6;
   const maxRounds = Math.max(minRounds, options.maxRounds ?? 16);
