@@ -4,6 +4,7 @@ import { readJsonFile } from "../datasets/dataset-spec.js";
 import { refuseVocabularyOnly } from "./refuse-vocabulary-only.js";
 import { inputValuesSchema, type InputValues } from "../datasets/synthetic-inputs.js";
 import { benchOutcome, runBenchmark, type BenchOptions } from "../bench/run-benchmark.js";
+import { parseCpuList } from "../bench/cpu-affinity.js";
 import { benchFormats, type BenchFormat } from "../reports/bench-csv.js";
 import type { BenchRecord } from "../reports/bench-record.js";
 import { renderBench } from "../reports/render-bench.js";
@@ -11,7 +12,7 @@ import { requireRuntimeId, runtimeCatalog, runtimeIds } from "../runtimes/catalo
 
 export type { BenchRecord, BenchResult, Measurement, BenchSummary, LatencyStats } from "../reports/bench-record.js";
 export type { RuntimeSettings } from "../runtimes/runtime-settings.js";
-export { benchFormats, benchOutcome, renderBench, runtimeCatalog, runtimeIds, type BenchFormat };
+export { benchFormats, benchOutcome, parseCpuList, renderBench, runtimeCatalog, runtimeIds, type BenchFormat };
 
 export interface BenchmarkOptions extends Omit<BenchOptions, "runtime"> {
   /** "ort", "llama-cpp", "mlx" or "openvino"; default: by each model's format. */

@@ -69,6 +69,31 @@ export async function readPinnableCpus(signal?: AbortSignal): Promise<number[] |
   return probe.ok ? allowed : undefined;
 }
 
+/**
+ * Check CPUs a caller asked to pin measurements to (`edgeforge bench --cpus`) before any child starts: each must be
+ * one this process may run on, and `taskset` must be there to pin with. Throws INVALID_OPTION naming the allowed ones.
+ */
+export async function checkCpusToPin(cpus: readonly number[], signal?: AbortSignal): Promise<void> {
+  if (cpus.length === 0) throw new EdgeforgeError("INVALID_OPTION", "an empty CPU list to pin to", { hint: "give CPUs as in /proc, e.g. --cpus 0 or --cpus 0-1" });
+  const status = await readFile("/proc/self/status", "utf8").catch(() => undefined);
+  const line = status === undefined ? undefined : /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+  if (line === undefined) {
+    throw new EdgeforgeError("INVALID_OPTION", "pinning to CPUs needs Linux (/proc) here", { hint: "leave out --cpus on this system", details: { cpus: formatCpuList(cpus) } });
+  }
+  const allowed = parseCpuList(line);
+  const outside = cpus.filter((cpu) => !allowed.includes(cpu));
+  if (outside.length > 0) {
+    throw new EdgeforgeError("INVALID_OPTION", `CPU${outside.length === 1 ? "" : "s"} ${formatCpuList(outside)} ${outside.length === 1 ? "is" : "are"} not available to this process (allowed: ${line})`, {
+      hint: `pick CPUs from ${line}`,
+      details: { cpus: formatCpuList(cpus), allowed: line },
+    });
+  }
+  const probe = await spawnCapture("taskset", ["-p", String(process.pid)], { timeoutMs: 5000, ...(signal ? { signal } : {}) });
+  if (!probe.ok) {
+    throw new EdgeforgeError("INVALID_OPTION", `cannot pin to CPUs ${formatCpuList(cpus)}: taskset did not run (${probe.reason})`, { hint: "install util-linux (taskset), or leave out --cpus", details: { cpus: formatCpuList(cpus) } });
+  }
+}
+
 /** Pin every thread of a running process (the runtime's worker threads too) to `cpus`. */
 export async function writeProcessAffinity(pid: number, cpus: readonly number[], signal?: AbortSignal): Promise<void> {
   const list = formatCpuList(cpus);

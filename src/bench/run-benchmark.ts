@@ -9,7 +9,7 @@ import { createRandom, shuffled } from "../stats/random.js";
 import { runtimeCatalog, type RuntimeId } from "../runtimes/catalog.js";
 import { checkRuntimeSettings, type RuntimeSettings } from "../runtimes/runtime-settings.js";
 import type { MeasureJob } from "./bench-job.js";
-import { formatCpuList } from "./cpu-affinity.js";
+import { checkCpusToPin, formatCpuList } from "./cpu-affinity.js";
 import { materializeInputs, type MaterializedInputs } from "./materialize-inputs.js";
 import { planArtifacts, type PlannedArtifact } from "./plan-artifacts.js";
 import { readProvenance } from "./read-provenance.js";
@@ -121,6 +121,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
   const stopping = options.iterations !== undefined ? { iterations: options.iterations } : { minTimeMs: options.minTimeMs ?? 1000, ...(options.maxTimeMs ? { maxTimeMs: options.maxTimeMs } : {}) };
   const sweepSizes = options.sweepSizes ?? [1, 2, 4, 8];
 
+  if (options.cpus) await checkCpusToPin(options.cpus, signal);
   await checkBenchChildBuilt();
   const planned = await planArtifacts(options.models, options.runtime, signal);
   const runtimeVersions: Record<string, string> = {};

@@ -105,7 +105,7 @@ export function renderBenchMarkdown(record: BenchRecord): string {
     `# edgeforge bench`,
     "",
     `${record.createdAt} · ${p.cpuModel} (${p.logicalCores} logical cores, load ${p.loadAverage.map((l) => l.toFixed(2)).join(" ")}) · node ${p.nodeVersion} · edgeforge ${p.edgeforgeVersion}${p.gitRevision ? ` (${p.gitRevision.slice(0, 12)})` : ""}`,
-    `each artifact in its own process, ${c.repetitions} repetition(s) in seeded random order (seed ${c.seed}), ${c.warmupIterations} warm-up + ${stopping} per repetition`,
+    `each artifact in its own process, ${c.repetitions} repetition(s) in seeded random order (seed ${c.seed}), ${c.warmupIterations} warm-up${c.settleMs ? ` + ${c.settleMs} ms settling` : ""} + ${stopping} per repetition${c.cpus ? `, pinned to CPUs ${c.cpus}` : ""}`,
   ];
   if (common.length > 0) lines.push(`common: ${common.join(" · ")}`);
   const note = energyNote(record);

@@ -44,6 +44,22 @@ describe("edgeforge bench (built CLI)", () => {
     expect(result.stderr).toContain("silero_vad.onnx");
   });
 
+  it("--cpus pins every measuring process to the CPUs given, records them, and refuses CPUs this process may not use", async () => {
+    const pinned = await runCli(["bench", realOnnxModels.cls, "--shape", "x=1x3x48x192", ...quick, "--cpus", "0", "--json"]);
+    expect(pinned.code).toBe(0);
+    const record = JSON.parse(pinned.stdout);
+    expect(record.config.cpus).toBe("0");
+    // Read by the child from its own threads after timing: every one of them was on CPU 0.
+    expect(record.results[0].measurements[0].cpusAllowed).toEqual(["0"]);
+    const absent = await runCli(["bench", realOnnxModels.cls, "--shape", "x=1x3x48x192", ...quick, "--cpus", "4095"]);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toContain("error[INVALID_OPTION]");
+    expect(absent.stderr).toMatch(/CPU 4095 is not available to this process \(allowed: [0-9,-]+\)/);
+    expect((await runCli(["bench", realOnnxModels.cls, "--cpus", "zero"])).code).toBe(2);
+    const table = await runCli(["bench", realOnnxModels.cls, "--shape", "x=1x3x48x192", ...quick, "--cpus", "0"]);
+    expect(table.stderr).toContain("pinned to CPUs 0");
+  });
+
   it("maps bad input to exit codes: usage 2 for flags, 1 for an unavailable runtime or when everything failed", async () => {
     expect((await runCli(["bench", realOnnxModels.cls, "--iterations", "0"])).code).toBe(2);
     expect((await runCli(["bench", realOnnxModels.cls, "--iterations", "3", "--min-time-ms", "10"])).code).toBe(2);

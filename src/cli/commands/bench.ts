@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import { parseShapeOverrides } from "../../core/shapes.js";
-import { benchFormats, benchmark, benchOutcome, readInputValues, renderBench, runtimeIds, type BenchFormat } from "../../api/bench.js";
+import { benchFormats, benchmark, benchOutcome, parseCpuList, readInputValues, renderBench, runtimeIds, type BenchFormat } from "../../api/bench.js";
 import { exitCodes } from "../exit-codes.js";
 import { collect, parsePositiveInt } from "../options.js";
 import { createStderrProgress, printHuman, printJson, stderrLogger } from "../output.js";
@@ -33,6 +33,7 @@ interface BenchFlags {
   sweepIterations?: number;
   inputSets?: number;
   timeoutMs?: number;
+  cpus?: number[];
   format: BenchFormat;
   output?: string;
   json?: boolean;
@@ -62,6 +63,17 @@ function parseList(value: string): string[] {
     .split(",")
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
+}
+
+function parseCpus(value: string): number[] {
+  try {
+    const cpus = parseCpuList(value);
+    if (cpus.length === 0) throw new InvalidArgumentError("expected CPUs as in /proc, e.g. 0 or 0-1,3");
+    return cpus;
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    throw new InvalidArgumentError("expected CPUs as in /proc, e.g. 0 or 0-1,3");
+  }
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -95,6 +107,7 @@ export function registerBenchCommand(program: Command): void {
     .option("--sweep-iterations <n>", "timed runs per sweep size (default 10)", parsePositiveInt)
     .option("--input-sets <n>", "distinct generated input sets cycled through the runs (default 4)", parsePositiveInt)
     .option("--timeout-ms <ms>", "kill a measuring process after this long (default 600000)", parsePositiveInt)
+    .option("--cpus <list>", "pin every measuring process to these CPUs (Linux, taskset), e.g. 0 or 0-1; for A/B runs by hand, give both models the same CPUs", parseCpus)
     .addOption(new Option("--format <format>", "md on stderr; csv, json, jsonl on stdout").choices([...benchFormats]).default("md"))
     .option("--output <file>", "also write the rendering to this file")
     .option("--json", "print the JSON record on stdout (same as --format json)")
@@ -131,6 +144,7 @@ export function registerBenchCommand(program: Command): void {
         ...(flags.sweepIterations === undefined ? {} : { sweepIterations: flags.sweepIterations }),
         ...(flags.inputSets === undefined ? {} : { inputSets: flags.inputSets }),
         ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
+        ...(flags.cpus ? { cpus: flags.cpus } : {}),
         logger: stderrLogger,
         progress: createStderrProgress(),
       });
