@@ -48,6 +48,8 @@ export const runtimeSettingsSchema = z.object({
   enableMemPattern: z.boolean().optional(),
   executionProvider: z.string().optional(),
   contextSize: z.number().int().optional(),
+  /** llama.cpp batch in tokens, when the candidate sets one (the memory setting). */
+  batchSize: z.number().int().optional(),
 });
 
 /** How a candidate's figures were obtained: every figure in every rendering says this. */

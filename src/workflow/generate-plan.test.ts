@@ -3,7 +3,7 @@ import { assessFit } from "../hardware/assess-fit.js";
 import { loadTargetProfile } from "../hardware/load-target-profile.js";
 import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
 import type { TargetProfile } from "../hardware/target-profile.js";
-import { generatePlan, type PassDescriptor } from "./generate-plan.js";
+import { generatePlan, memoryBatchTokens, type PassDescriptor } from "./generate-plan.js";
 import { resolveWorkflowConfig } from "./load-workflow-config.js";
 import type { ModelFacts } from "./plan-types.js";
 
@@ -98,11 +98,30 @@ describe("generatePlan", () => {
     const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.gguf", output: "o", candidates: { threads: [1] } }, "test");
     const plan = generatePlan({ facts, target, frameworks: recommendFrameworks(target, { modelKind: "llm" }), passes: onnxPasses, config, local });
     expect(plan.baseline.id).toBe("f16-1t");
-    const types = plan.candidates.map((c) => c.chain[0]?.options.method);
+    const types = [...new Set(plan.candidates.flatMap((c) => (c.chain[0] ? [c.chain[0].options.method] : [])))];
     // 5.5 M weights: Q8_0 ≈ 5.8 MB + 1 MB non-weight cost exceeds 5 MB; Q4_K_M ≈ 3.4 MB + 1 MB fits.
     expect(types).toEqual(["Q4_K_M", "Q4_0"]);
     expect(plan.skipped.find((s) => s.label === "gguf.quantize Q8_0")?.reason).toContain("exceeds");
     expect(plan.reasons[0]).toContain("llama.cpp");
+  });
+
+  it("tries llama.cpp with a smaller batch as its memory setting, never for the default-settings baseline", async () => {
+    const target = await loadTargetProfile("raspberry-pi-5-8gb");
+    const summary = { format: "gguf" as const, path: "m.gguf", fileSizeBytes: 11e6, parameterCount: 5.5e6, byDtype: [], architecture: "llama", memory: { weightsBytes: 11e6, estimatedRunBytes: 12e6, method: "test" } };
+    const factsAt = (contextLength: number): ModelFacts => ({ format: "gguf", path: "m.gguf", sizeBytes: 11e6, parameterCount: 5.5e6, architecture: "llama", modelKind: "llm", hasFloat32Weights: false, weightNodesByOp: {}, fileType: "F16", contextLength, fit: assessFit(summary, target) });
+    const configWith = (candidates: Record<string, unknown>) => resolveWorkflowConfig({ schemaVersion: 1, model: "m.gguf", output: "o", candidates: { threads: [1], ggufTypes: ["Q4_0"], ...candidates } }, "test");
+    const plan = generatePlan({ facts: factsAt(256), target, frameworks: [], passes: onnxPasses, config: configWith({}), local });
+    expect(plan.baseline).toMatchObject({ id: "f16-1t", runtime: { runtime: "llama-cpp", threads: 1 } });
+    expect(plan.baseline.runtime.batchSize).toBeUndefined();
+    // The input model at the smaller batch too (the setting's own effect), as ONNX gets its no-arena candidate.
+    expect(plan.candidates.map((c) => c.id)).toEqual([`f16-1t-b${memoryBatchTokens}`, "q4_0-1t", `q4_0-1t-b${memoryBatchTokens}`]);
+    const small = plan.candidates[2] as (typeof plan.candidates)[number];
+    expect(small.runtime).toMatchObject({ runtime: "llama-cpp", threads: 1, batchSize: memoryBatchTokens });
+    expect(small.label).toContain(`batch ${memoryBatchTokens} tokens`);
+    expect(small.coordinates.batch).toBe(String(memoryBatchTokens));
+    // Left out when asked, and when the context is no larger than that batch (it would be the default again).
+    expect(generatePlan({ facts: factsAt(256), target, frameworks: [], passes: onnxPasses, config: configWith({ memorySettings: false }), local }).candidates.map((c) => c.id)).toEqual(["q4_0-1t"]);
+    expect(generatePlan({ facts: factsAt(memoryBatchTokens), target, frameworks: [], passes: onnxPasses, config: configWith({}), local }).candidates.map((c) => c.id)).toEqual(["q4_0-1t"]);
   });
 
   describe("MLX candidates", () => {

@@ -59,6 +59,9 @@ function optionVariants(pass: PassDescriptor, fixed: Record<string, unknown>): {
   return cartesian(searched).map((variant) => ({ options: { ...fixed, ...variant }, varied }));
 }
 
+/** The batch the llama.cpp memory variant uses, in tokens. */
+export const memoryBatchTokens = 64;
+
 function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): PlannedRuntime[] {
   const { config, target, local } = input;
   // Thread candidates come from the cores other work leaves free: on a busy machine more threads only wait.
@@ -66,7 +69,12 @@ function runtimeVariants(format: ModelFormat, input: GeneratePlanInput): Planned
   const threads = config.candidates.threads ?? [...new Set([1, maxThreads])];
   if (format === "gguf") {
     const contextSize = config.measurement.contextSize;
-    return threads.map((t) => ({ runtime: "llama-cpp", threads: t, ...(contextSize ? { contextSize } : {}) }));
+    const context = contextSize ? { contextSize } : {};
+    // The memory setting: a smaller batch. llama.cpp's compute buffer grows with the batch (tiny-fortunes, 256-token
+    // context: 4.8 MiB at a 256-token batch, 1.2 MiB at 64) while prompt speed held (0.985× [0.894, 1.053]; docs/decide.md).
+    const effectiveContext = contextSize ?? input.facts.contextLength;
+    const smallBatch = config.candidates.memorySettings && (effectiveContext === undefined || effectiveContext > memoryBatchTokens);
+    return threads.flatMap((t): PlannedRuntime[] => [{ runtime: "llama-cpp", threads: t, ...context }, ...(smallBatch ? [{ runtime: "llama-cpp", threads: t, ...context, batchSize: memoryBatchTokens }] : [])]);
   }
   // MLX picks its own CPU threads: one setting.
   if (format === "mlx") return local.runtimes.includes("mlx") ? [{ runtime: "mlx" }] : [];
@@ -107,7 +115,7 @@ function defaultRuntime(runtimes: readonly PlannedRuntime[], input: GeneratePlan
       ? `the runtime's default is every core (${everyCore} thread${everyCore === 1 ? "" : "s"}), but other work kept ${load?.busyCores === undefined ? "some" : load.busyCores.toFixed(1)} of ${load?.cores ?? everyCore} cores busy when the run started${load?.loadAverage1m === undefined ? "" : ` (load average ${load.loadAverage1m.toFixed(2)})`}, so the default is measured with ${threads} thread${threads === 1 ? "" : "s"}, the free core${threads === 1 ? "" : "s"}: more threads than free cores only wait for a core`
       : `every core (${threads} thread${threads === 1 ? "" : "s"}), the runtime's default`;
   const reduced = !fixed && threads < everyCore;
-  const match = runtimes.find((r) => r.runtime === first.runtime && r.threads === threads && (r.graphOptimizationLevel ?? "all") === "all" && r.enableCpuMemArena !== false && r.executionProvider === first.executionProvider);
+  const match = runtimes.find((r) => r.runtime === first.runtime && r.threads === threads && (r.graphOptimizationLevel ?? "all") === "all" && r.enableCpuMemArena !== false && r.batchSize === undefined && r.executionProvider === first.executionProvider);
   if (match) return { runtime: match, why, reduced };
   return {
     runtime: {
@@ -129,6 +137,7 @@ export function describeRuntimeChoice(runtime: PlannedRuntime): string {
     runtime.graphOptimizationLevel ? `graph optimization ${runtime.graphOptimizationLevel}` : "",
     runtime.enableCpuMemArena === false ? "no CPU arena" : "",
     runtime.enableMemPattern === false ? "no memory pattern" : "",
+    runtime.batchSize === undefined ? "" : `batch ${runtime.batchSize} tokens`,
     runtime.executionProvider ?? "",
   ]
     .filter(Boolean)
@@ -200,11 +209,11 @@ export function generatePlan(input: GeneratePlanInput): WorkflowPlan {
   const ids = new Set<string>();
   const makeCandidate = (chain: PlannedPass[], optionPart: readonly string[], runtime: PlannedRuntime, why: string[], isBaseline: boolean, measurable: boolean): PlannedCandidate => {
     const name = chainName(chain, facts);
-    const runtimePart = measurable ? [["ort", "llama-cpp", "mlx"].includes(runtime.runtime) ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.enableCpuMemArena === false ? "noarena" : "", runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
+    const runtimePart = measurable ? [["ort", "llama-cpp", "mlx"].includes(runtime.runtime) ? "" : runtime.runtime, runtime.threads === undefined ? "" : `${runtime.threads}t`, runtime.graphOptimizationLevel ?? "", runtime.enableCpuMemArena === false ? "noarena" : "", runtime.batchSize === undefined ? "" : `b${runtime.batchSize}`, runtime.executionProvider && runtime.executionProvider !== "cpu" ? runtime.executionProvider : ""] : [];
     let id = [name, ...optionPart, ...runtimePart].filter(Boolean).join("-").replace(/[^A-Za-z0-9._-]/g, "_");
     for (let n = 2; ids.has(id); n += 1) id = `${id}-${n}`;
     ids.add(id);
-    const coordinates: Record<string, string> = { chain: name, runtime: runtime.runtime, threads: String(runtime.threads ?? "-"), graph: runtime.graphOptimizationLevel ?? "-", arena: String(runtime.enableCpuMemArena ?? "-"), ep: runtime.executionProvider ?? "-" };
+    const coordinates: Record<string, string> = { chain: name, runtime: runtime.runtime, threads: String(runtime.threads ?? "-"), graph: runtime.graphOptimizationLevel ?? "-", arena: String(runtime.enableCpuMemArena ?? "-"), batch: String(runtime.batchSize ?? "-"), ep: runtime.executionProvider ?? "-" };
     for (const step of chain) for (const [key, value] of Object.entries(step.options)) coordinates[`${step.passId}.${key}`] = JSON.stringify(value);
     const label = `${chain.length === 0 ? `input model (${name})` : chain.map((s) => s.passId).join(" → ")}${measurable ? ` on ${describeRuntimeChoice(runtime)}` : ""}`;
     return { id, label, chain, runtime, isBaseline, reasons: why, coordinates, measurable };

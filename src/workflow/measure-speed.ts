@@ -29,6 +29,7 @@ export function runtimeSettingsOf(runtime: PlannedRuntime): RuntimeSettings {
     ...(runtime.enableMemPattern === undefined ? {} : { enableMemPattern: runtime.enableMemPattern }),
     ...(runtime.executionProvider === undefined ? {} : { executionProviders: [runtime.executionProvider] }),
     ...(runtime.contextSize === undefined ? {} : { contextSize: runtime.contextSize }),
+    ...(runtime.batchSize === undefined ? {} : { batchSize: runtime.batchSize }),
   };
 }
 

@@ -52,6 +52,7 @@ export async function inspectModelFacts(path: string, target: TargetProfile, opt
   const summary = await summarize(path, format, options);
   let weightNodesByOp: Record<string, number> = {};
   let fileType: string | undefined;
+  let contextLength: number | undefined;
   let files = [path];
   if (summary.format === "onnx") {
     const inspection = summary as OnnxInspection;
@@ -59,6 +60,7 @@ export async function inspectModelFacts(path: string, target: TargetProfile, opt
     files = [path, ...inspection.externalData.files];
   } else if (summary.format === "gguf") {
     fileType = (summary as GgufInspection).fileType?.name;
+    contextLength = (summary as GgufInspection).hyperParameters.contextLength;
   } else {
     files = (summary as SafetensorsInspection).files.map((file) => file.path);
   }
@@ -82,6 +84,7 @@ export async function inspectModelFacts(path: string, target: TargetProfile, opt
     hasFloat32Weights: summary.byDtype.some((tally) => tally.dtype === "float32" || tally.dtype === "F32"),
     weightNodesByOp,
     ...(fileType ? { fileType } : {}),
+    ...(contextLength ? { contextLength } : {}),
     fit: assessFit(summary, target),
   };
   return { artifact, summary, facts };

@@ -18,6 +18,8 @@ export interface ModelFacts {
   weightNodesByOp: Record<string, number>;
   /** GGUF: the file type as stored (e.g. "F16"). */
   fileType?: string;
+  /** GGUF: the context length the model was trained with (the runtime's default context). */
+  contextLength?: number;
   fit: FitAssessment;
 }
 
@@ -51,6 +53,8 @@ export interface PlannedRuntime {
   enableMemPattern?: boolean;
   executionProvider?: string;
   contextSize?: number;
+  /** llama.cpp batch in tokens (default: the context size); a smaller one shrinks the compute buffer. */
+  batchSize?: number;
 }
 
 export interface PlannedCandidate {

@@ -272,13 +272,23 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
     log.warn("no evaluation text (--eval FILE.txt): perplexity, KL divergence and accuracy retention are not measured");
     return { measureQuality: async () => undefined };
   }
+  // Candidates that differ only in settings the evaluation does not use (llama.cpp's batch) share one evaluation.
+  const evaluated = new Map<string, ReturnType<typeof measureLlmQuality>>();
   const measureQuality: MeasureQuality = async (candidate, artifact) => {
     const settings = {
       ...(candidate.runtime.threads === undefined ? {} : { threads: candidate.runtime.threads }),
       ...(config.measurement.contextSize ? { contextSize: config.measurement.contextSize } : {}),
       ...(config.data.limit ? { maxChunks: config.data.limit } : {}),
     };
-    if (artifact.format !== "mlx") return measureLlmQuality(artifact.path, candidate.isBaseline ? undefined : model.artifact.path, textPath, settings, reporter);
+    if (artifact.format !== "mlx") {
+      const basePath = candidate.isBaseline ? undefined : model.artifact.path;
+      const key = JSON.stringify([artifact.path, basePath, settings]);
+      const running = evaluated.get(key) ?? measureLlmQuality(artifact.path, basePath, textPath, settings, reporter);
+      // A failed evaluation is not kept: the next candidate tries again.
+      evaluated.set(key, running);
+      running.catch(() => evaluated.delete(key));
+      return running;
+    }
     if (model.artifact.format !== "gguf") {
       log.warn(`${candidate.id}: MLX quality is measured against a GGUF input; this input is ${model.artifact.format}, so only speed and memory are measured`);
       return undefined;

@@ -45,7 +45,7 @@ export const workflowConfigSchema = z
         exclude: z.array(z.string()).default([]).describe("pass ids never to try"),
         threads: z.array(positiveInt).optional().describe("thread counts to try (default: 1 and the target's cores)"),
         graphOptimizationLevels: z.array(z.enum(graphOptimizationLevels)).optional(),
-        memorySettings: z.boolean().default(true).describe("also try ONNX Runtime without its CPU arena and memory pattern (less resident memory)"),
+        memorySettings: z.boolean().default(true).describe("also try the runtimes' memory settings: ONNX Runtime without its CPU arena and memory pattern, llama.cpp with a 64-token batch (less resident memory)"),
         executionProviders: z.array(z.string()).optional().describe("ONNX Runtime providers to try (default: those that work here)"),
         ggufTypes: z.array(z.string()).optional().describe("llama.cpp types to try (default: those that fit the target)"),
         passOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}).describe("fixed options per pass id"),

@@ -28,14 +28,22 @@ describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(join(output, "report.json"), "utf8")) as Report;
     expect(report.plan.skipped.find((s) => s.label === "gguf.quantize Q8_0")?.reason).toContain("exceeds");
-    expect(report.candidates.map((c) => c.id)).toEqual(["f16-1t", "q4_k_m-1t", "q4_0-1t"]);
+    // Each type also at llama.cpp's memory setting, a 64-token batch (the input model too: the setting's own effect).
+    expect(report.candidates.map((c) => c.id)).toEqual(["f16-1t", "f16-1t-b64", "q4_k_m-1t", "q4_k_m-1t-b64", "q4_0-1t", "q4_0-1t-b64"]);
+    const computeBytes = (id: string) => report.candidates.find((c) => c.id === id)?.sideBySide?.memory.parts?.find((p) => p.name === "compute buffers")?.bytes as number;
+    // The compute buffer is sized by the batch: 64 of the context's 128 tokens.
+    expect(computeBytes("q4_0-1t-b64")).toBeLessThan(0.75 * computeBytes("q4_0-1t"));
+    expect(report.candidates.find((c) => c.id === "q4_0-1t-b64")?.runtime.batchSize).toBe(64);
+    // The evaluation does not use the batch: one perplexity per type, shared.
+    expect(report.candidates.find((c) => c.id === "q4_0-1t-b64")?.metrics.perplexity).toBe(report.candidates.find((c) => c.id === "q4_0-1t")?.metrics.perplexity);
     const recommended = report.candidates.find((c) => c.id === report.recommendation.candidateId);
-    expect(["q4_k_m-1t", "q4_0-1t"]).toContain(recommended?.id);
+    expect(["q4_k_m-1t", "q4_0-1t", "q4_k_m-1t-b64", "q4_0-1t-b64"]).toContain(recommended?.id);
     expect(recommended?.metrics.estimatedRunBytes).toBeLessThanOrEqual(7.5e6);
     expect(recommended?.metrics.klDivergence).toBeGreaterThan(0);
     expect(recommended?.metrics.tokensPerSec).toBeGreaterThan(0);
     // Speed is compared side by side on generation and prompt tokens/s against the F16 input model, with intervals.
-    expect(recommended?.sideBySide?.ratios.map((r) => r.metric.split(" (")[0])).toEqual(["generation tokens/s ratio", "prompt tokens/s ratio"]);
+    // (A candidate at other settings than the default's also has both against the input model at its own settings.)
+    expect([...new Set(recommended?.sideBySide?.ratios.map((r) => r.metric.split(" (")[0]))]).toEqual(["generation tokens/s ratio", "prompt tokens/s ratio"]);
     expect(recommended?.intervals?.speedup?.low).toBeLessThanOrEqual(recommended?.metrics.speedup as number);
     expect(recommended?.intervals?.promptSpeedup?.high).toBeGreaterThanOrEqual(recommended?.metrics.promptSpeedup as number);
     expect(recommended?.metrics.promptTokensPerSec).toBeGreaterThan(0);

@@ -143,7 +143,7 @@ describe("llama2.c checkpoints", () => {
 
   it("optimize on the converted GGUF works like on any GGUF, and the report names the k-quant fallbacks", async () => {
     const report = await optimize({
-      model: converted, output: join(dir, "optimized"), target: "local", ggufTypes: ["Q4_K_M", "Q8_0"], passes: ["gguf.quantize"], threads: [1], contextSize: 128,
+      model: converted, output: join(dir, "optimized"), target: "local", ggufTypes: ["Q4_K_M", "Q8_0"], passes: ["gguf.quantize"], threads: [1], contextSize: 128, memorySettings: false,
       evaluation: tinyStoriesText, evalLimit: 2, runs: 2, warmupRuns: 1, noDefaultGates: true, cacheDir: join(dir, "cache"),
     });
     const q4 = report.candidates.find((c) => c.id.startsWith("q4_k_m"));

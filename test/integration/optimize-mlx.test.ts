@@ -8,7 +8,7 @@ const temp = useTempDir("optimize-mlx-");
 describe("optimize measures MLX candidates in MLX itself (node-mlx on this CPU)", () => {
   it("tiny-fortunes with --pass mlx.export: the 8-bit MLX folder measured side by side on tokens/s, memory, perplexity and KL against the F16 GGUF", async () => {
     const report = await optimize({
-      model: tinyLlamaF16, output: temp.join("out"), target: "local", passes: ["mlx.export"], passOptions: { "mlx.export": { bits: 8 } }, threads: [1], contextSize: 128,
+      model: tinyLlamaF16, output: temp.join("out"), target: "local", passes: ["mlx.export"], passOptions: { "mlx.export": { bits: 8 } }, threads: [1], contextSize: 128, memorySettings: false,
       evaluation: heldoutText, evalLimit: 1, runs: 2, warmupRuns: 1, shapes: { tokens: [32] }, noDefaultGates: true, cacheDir: temp.join("cache"),
     });
     const mlx = report.candidates.filter((c) => c.passes.some((p) => p.passId === "mlx.export"));

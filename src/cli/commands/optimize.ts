@@ -127,7 +127,7 @@ export function registerOptimizeCommand(program: Command): void {
     .option("--pass-option <id:key=value>", "fix an option of a pass instead of searching it, e.g. onnx.quantize.int4:blockSize=64 (repeatable)", collectChecked((value) => parsePassOptions([value])), [])
     .option("--threads <list>", "thread counts to try, e.g. 1,4", parseIntList)
     .option("--graph-opt <list>", "ONNX Runtime graph optimization levels to try, e.g. basic,all", parseStringList)
-    .option("--no-memory-settings", "do not also try ONNX Runtime without its CPU arena and memory pattern")
+    .option("--no-memory-settings", "do not also try the memory settings (ONNX Runtime without its CPU arena and memory pattern; llama.cpp with a 64-token batch)")
     .option("--gguf-types <list>", "llama.cpp types to try, e.g. Q8_0,Q4_K_M", parseStringList)
     .option("--runs <n>", "timed inferences per candidate", parsePositiveInt)
     .option("--warmup <n>", "warm-up inferences per candidate", parsePositiveInt)

@@ -47,7 +47,10 @@ export function runtimeSettingsOfReport(candidate: CandidateReport): RuntimeSett
     ...(runtime.threads === undefined ? {} : { threads: runtime.threads }),
     ...(runtime.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: runtime.graphOptimizationLevel as RuntimeSettings["graphOptimizationLevel"] }),
     ...(runtime.executionProvider === undefined ? {} : { executionProviders: [runtime.executionProvider] }),
+    ...(runtime.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: runtime.enableCpuMemArena }),
+    ...(runtime.enableMemPattern === undefined ? {} : { enableMemPattern: runtime.enableMemPattern }),
     ...(runtime.contextSize === undefined ? {} : { contextSize: runtime.contextSize }),
+    ...(runtime.batchSize === undefined ? {} : { batchSize: runtime.batchSize }),
   };
 }
 
