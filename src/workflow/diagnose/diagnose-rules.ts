@@ -50,6 +50,7 @@ function failedCandidate(subject: DiagnosisSubject): Finding {
 }
 
 function sameSetup(a: DiagnosisSubject, b: DiagnosisSubject): boolean {
+  if (a.setupKey !== undefined && b.setupKey !== undefined) return a.setupKey === b.setupKey;
   return a.runtime === b.runtime && a.passIds.join(">") === b.passIds.join(">") && a.requestedProvider === b.requestedProvider && a.label.replace(/\d+ threads?/, "") === b.label.replace(/\d+ threads?/, "");
 }
 
@@ -112,10 +113,23 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   for (const a of measured) {
     for (const b of measured) {
       if (a === b || a.threads === undefined || b.threads === undefined || a.threads <= b.threads || !sameSetup(a, b)) continue;
+      const causes = ["over-subscription: the threads compete with each other or other processes", "the model's ops are too small to split across threads"];
+      const actions = [`use ${b.threads} thread${b.threads === 1 ? "" : "s"} for this model`, "leave a core free for the rest of the application"];
+      const threadsOf = (s: DiagnosisSubject) => `${s.threads} thread${s.threads === 1 ? "" : "s"}`;
+      // Token-by-token models: generation tokens/s is their speed (a p50 is of prompt runs).
+      const ga = a.runtime === "llama-cpp" ? a.metrics.tokensPerSec : undefined;
+      const gb = b.runtime === "llama-cpp" ? b.metrics.tokensPerSec : undefined;
+      if (ga !== undefined && gb !== undefined) {
+        if (gb > ga * t.threadSlowdown) {
+          const llamaCause = "llama.cpp without an attached thread pool (node-llama-cpp) starts its extra threads for every decoded token";
+          findings.push(finding("threads.slower-with-more", "warning", a.id, `${threadsOf(a)}: ${ga.toFixed(1)} generated tokens/s; ${threadsOf(b)} (${b.id}): ${gb.toFixed(1)} (${(gb / ga).toFixed(1)}× faster)`, [...causes, llamaCause], actions));
+        }
+        continue;
+      }
       const pa = a.metrics.p50LatencyMs;
       const pb = b.metrics.p50LatencyMs;
       if (pa !== undefined && pb !== undefined && pa > pb * t.threadSlowdown) {
-        findings.push(finding("threads.slower-with-more", "warning", a.id, `${a.threads} threads: p50 ${formatMs(pa)}; ${b.threads} thread${b.threads === 1 ? "" : "s"} (${b.id}): ${formatMs(pb)}`, ["over-subscription: the threads compete with each other or other processes", "the model's ops are too small to split across threads"], [`use ${b.threads} thread${b.threads === 1 ? "" : "s"} for this model`, "leave a core free for the rest of the application"]));
+        findings.push(finding("threads.slower-with-more", "warning", a.id, `${threadsOf(a)}: p50 ${formatMs(pa)}; ${threadsOf(b)} (${b.id}): ${formatMs(pb)}`, causes, actions));
       }
     }
   }

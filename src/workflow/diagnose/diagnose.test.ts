@@ -43,6 +43,27 @@ describe("diagnose", () => {
     expect(finding?.actions[0]).toBe("use 1 thread for this model");
   });
 
+  it("compares llama.cpp thread counts on generated tokens/s, and only candidates that differ in nothing but threads", () => {
+    const report = buildSampleReport({ passing: true });
+    const base = report.candidates[0];
+    if (!base) throw new Error("fixture changed");
+    const gguf = (id: string, threads: number, tokensPerSec: number, method: string) => {
+      const c = structuredClone(base);
+      Object.assign(c, { id, isBaseline: false, label: `gguf.quantize on llama-cpp, ${threads} thread${threads === 1 ? "" : "s"}` });
+      c.runtime = { runtime: "llama-cpp", threads };
+      c.passes = [{ ...(base.passes[0] ?? { passVersion: "1", cacheKey: "k", cacheHit: false }), passId: "gguf.quantize", options: { method } } as (typeof c.passes)[number]];
+      // Prompt runs' p50 says nothing about decoding: equal here, so only tokens/s can show the slowdown.
+      c.metrics = { ...c.metrics, tokensPerSec, p50LatencyMs: 20 };
+      return c;
+    };
+    report.candidates = [base, gguf("q4_0-2t", 2, 101, "Q4_0"), gguf("q4_0-1t", 1, 2448, "Q4_0"), gguf("q8_0-1t", 1, 3000, "Q8_0")];
+    const findings = diagnoseReport(report, "r").findings.filter((f) => f.rule === "threads.slower-with-more");
+    // Against q4_0-1t only: q8_0-1t is another type, not the same candidate at fewer threads.
+    expect(findings.map((f) => f.observation)).toEqual(["2 threads: 101.0 generated tokens/s; 1 thread (q4_0-1t): 2448.0 (24.2× faster)"]);
+    expect(findings[0]?.causes.join(" ")).toContain("for every decoded token");
+    expect(findings[0]?.actions[0]).toBe("use 1 thread for this model");
+  });
+
   it("finds nothing alarming in a clean passing run", () => {
     const report = buildSampleReport({ passing: true });
     report.candidates = report.candidates.filter((c) => c.id === "fp32" || c.id === "int8-dynamic");
