@@ -32,4 +32,13 @@ describe("decide", () => {
     // The report keeps each candidate's own figure.
     expect(q4.report.metrics.modelMemoryBytes).toBe(9 * MiB);
   });
+
+  it("splits a recommendation's speed-up into the pass's own effect and the settings'", () => {
+    const memory = { peakRssBytes: 140 * MiB, referencePeakRssBytes: 128 * MiB, modelMemoryBytes: 6 * MiB };
+    const q6 = candidate("q6_k-1t-b64", 33.1, memory);
+    q6.report.metrics.passSpeedup = 1.06;
+    const goals = { gates: [], constraints: [], objectives: [...defaultObjectives] } as unknown as ResolvedGoals;
+    const verdicts = decide({ baseline: q6, evaluated: [q6] } as unknown as SearchOutcome, goals);
+    expect(verdicts.recommendation.reasons.join("\n")).toContain("33.10× the baseline's speed (the pass alone 1.06× against the input model at the same runtime settings; the rest is the settings)");
+  });
 });

@@ -49,7 +49,9 @@ export interface Verdicts {
 
 function ratioLine(metrics: MetricValues): string {
   const parts = [
-    metrics.speedup === undefined ? undefined : `${metrics.speedup.toFixed(2)}× the baseline's speed`,
+    metrics.speedup === undefined
+      ? undefined
+      : `${metrics.speedup.toFixed(2)}× the baseline's speed${metrics.passSpeedup === undefined ? "" : ` (the pass alone ${metrics.passSpeedup.toFixed(2)}× against the input model at the same runtime settings; the rest is the settings)`}`,
     metrics.memoryReduction === undefined ? undefined : `${(metrics.memoryReduction * 100).toFixed(0)}% less memory`,
     metrics.sizeReduction === undefined ? undefined : `${(metrics.sizeReduction * 100).toFixed(0)}% smaller`,
     metrics.accuracyRetention === undefined ? undefined : `accuracy retention ${formatMetricValue("accuracyRetention", metrics.accuracyRetention)}`,
