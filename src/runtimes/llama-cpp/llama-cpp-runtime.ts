@@ -133,7 +133,9 @@ export async function openLlamaCppSession(modelPath: string, settings: LlamaCppS
     try {
       const context = await model.createContext({
         contextSize,
-        batchSize: settings.batchSize ?? contextSize,
+        // node-llama-cpp's own default, so an unset batch measures what users run: the context, at most 512 tokens
+        // (llama.cpp sizes its compute buffer by it: a 4096-token batch over a 32k vocabulary is 512 MiB of logits alone).
+        batchSize: settings.batchSize ?? Math.min(512, contextSize),
         sequences: 1,
         flashAttention: false,
         ...(settings.threads === undefined ? {} : { threads: settings.threads }),
