@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../src/core/atomic-write.js";
 import { readOnnxModel } from "../src/formats/onnx/read-onnx.js";
 import { getTensorData } from "../src/formats/onnx/tensor-data.js";
-import { ChunkedWeightQuantizer, quantizePerTensor } from "../src/kernels/weight-quantization.js";
+import { quantizePerTensor } from "../src/kernels/weight-quantization.js";
 import { estimateRatio } from "../src/stats/paired-ratio.js";
 import { median } from "../src/stats/describe-samples.js";
 import { createRandom } from "../src/stats/random.js";
@@ -70,13 +70,7 @@ async function main(): Promise<void> {
     // Into outputs allocated once, as the pass quantizes into reused chunk buffers: fresh pages are slow on this VM
     // (the touch figure below), and a fresh output per tensor (quantizePerTensor) would time them too.
     const outputs = weights.map((w) => new Int8Array(w.length).fill(1));
-    const kernelInto = (simd: boolean) => () =>
-      weights.forEach((w, i) => {
-        const quantizer = new ChunkedWeightQuantizer({ type: "int8", symmetric: true, simd });
-        quantizer.observe(w);
-        quantizer.finish();
-        quantizer.quantize(w, outputs[i] as Int8Array);
-      });
+    const kernelInto = (simd: boolean) => () => weights.forEach((w, i) => quantizePerTensor(w, { type: "int8", symmetric: true, simd }, outputs[i]));
     const simdMs = fastestMs(kernelInto(true));
     const scalarMs = fastestMs(kernelInto(false));
     const simdFreshMs = fastestMs(() => weights.forEach((w) => quantizePerTensor(w, { type: "int8", symmetric: true })));

@@ -19,7 +19,7 @@
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { optimize } from "../src/api/optimize.js";
 import { planRoundCpus, readPinnableCpus } from "../src/bench/cpu-affinity.js";
@@ -252,5 +252,9 @@ const out: { results: unknown[] } & Record<string, unknown> = {
 const resultsPath = join(root, "bench/results/verdict.json");
 const earlier = await readFile(resultsPath, "utf8").then((text) => (JSON.parse(text) as { results?: { model: string }[] }).results ?? [], () => []);
 out.results = [...earlier.filter((r) => !selected.includes(r.model)), ...results];
-await writeFileAtomic(resultsPath, `${JSON.stringify(out, null, 2)}\n`);
+// Paths in the record (model paths, the commands in whatNext) relative to the repository, as ../shared is found from
+// it: the file is comparable between checkouts and says nothing about this machine's folders.
+const parent = `${resolve(root, "..")}/`;
+const repoRelative = (_key: string, value: unknown): unknown => (typeof value === "string" ? value.replaceAll(root, "").replaceAll(parent, "../") : value);
+await writeFileAtomic(resultsPath, `${JSON.stringify(out, repoRelative, 2)}\n`);
 process.stdout.write("wrote bench/results/verdict.json\n");

@@ -50,23 +50,33 @@ export function planRoundCpus(allowed: readonly number[], threads: number | unde
   return Array.from({ length: count }, (_, i) => allowed[(start + i) % allowed.length] as number).sort((a, b) => a - b);
 }
 
+/** The cpu-list a /proc status file gives as Cpus_allowed_list, if any. */
+function allowedListIn(status: string): string | undefined {
+  return /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+}
+
+/** The CPUs this process may run on, as /proc lists them; undefined where /proc is absent. */
+async function readAllowedCpuList(): Promise<string | undefined> {
+  const status = await readFile("/proc/self/status", "utf8").catch(() => undefined);
+  return status === undefined ? undefined : allowedListIn(status);
+}
+
+/** Whether `taskset` runs here; the reason when it does not. */
+async function probeTaskset(signal?: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const probe = await spawnCapture("taskset", ["-p", String(process.pid)], { timeoutMs: 5000, ...(signal ? { signal } : {}) });
+  return probe.ok ? { ok: true } : { ok: false, reason: probe.reason };
+}
+
 /**
  * The CPUs this process may run on, when it can pin processes: Linux (/proc) with `taskset` (util-linux)
  * installed and more than one CPU allowed. Otherwise undefined: measure unpinned and say so.
  */
 export async function readPinnableCpus(signal?: AbortSignal): Promise<number[] | undefined> {
-  let status: string;
-  try {
-    status = await readFile("/proc/self/status", "utf8");
-  } catch {
-    return undefined;
-  }
-  const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status);
-  if (!line?.[1]) return undefined;
-  const allowed = parseCpuList(line[1]);
+  const line = await readAllowedCpuList();
+  if (!line) return undefined;
+  const allowed = parseCpuList(line);
   if (allowed.length < 2) return undefined;
-  const probe = await spawnCapture("taskset", ["-p", String(process.pid)], { timeoutMs: 5000, ...(signal ? { signal } : {}) });
-  return probe.ok ? allowed : undefined;
+  return (await probeTaskset(signal)).ok ? allowed : undefined;
 }
 
 /**
@@ -75,8 +85,7 @@ export async function readPinnableCpus(signal?: AbortSignal): Promise<number[] |
  */
 export async function checkCpusToPin(cpus: readonly number[], signal?: AbortSignal): Promise<void> {
   if (cpus.length === 0) throw new EdgeforgeError("INVALID_OPTION", "an empty CPU list to pin to", { hint: "give CPUs as in /proc, e.g. --cpus 0 or --cpus 0-1" });
-  const status = await readFile("/proc/self/status", "utf8").catch(() => undefined);
-  const line = status === undefined ? undefined : /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+  const line = await readAllowedCpuList();
   if (line === undefined) {
     throw new EdgeforgeError("INVALID_OPTION", "pinning to CPUs needs Linux (/proc) here", { hint: "leave out --cpus on this system", details: { cpus: formatCpuList(cpus) } });
   }
@@ -88,9 +97,9 @@ export async function checkCpusToPin(cpus: readonly number[], signal?: AbortSign
       details: { cpus: formatCpuList(cpus), allowed: line },
     });
   }
-  const probe = await spawnCapture("taskset", ["-p", String(process.pid)], { timeoutMs: 5000, ...(signal ? { signal } : {}) });
-  if (!probe.ok) {
-    throw new EdgeforgeError("INVALID_OPTION", `cannot pin to CPUs ${formatCpuList(cpus)}: taskset did not run (${probe.reason})`, { hint: "install util-linux (taskset), or leave out --cpus", details: { cpus: formatCpuList(cpus) } });
+  const taskset = await probeTaskset(signal);
+  if (!taskset.ok) {
+    throw new EdgeforgeError("INVALID_OPTION", `cannot pin to CPUs ${formatCpuList(cpus)}: taskset did not run (${taskset.reason})`, { hint: "install util-linux (taskset), or leave out --cpus", details: { cpus: formatCpuList(cpus) } });
   }
 }
 
@@ -118,8 +127,8 @@ export async function readThreadAffinities(): Promise<string[] | undefined> {
   for (const tid of tids) {
     // A thread may exit between the listing and the read: skip it.
     const status = await readFile(`/proc/self/task/${tid}/status`, "utf8").catch(() => "");
-    const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status);
-    if (line?.[1]) lists.add(line[1]);
+    const line = allowedListIn(status);
+    if (line) lists.add(line);
   }
   return [...lists].sort();
 }

@@ -100,12 +100,12 @@ export class ChunkedWeightQuantizer {
   }
 }
 
-/** Per-tensor quantization of a weight: range from its own min/max. */
-export function quantizePerTensor(data: Float32Array, options: WeightQuantizationOptions): QuantizedTensor {
+/** Per-tensor quantization of a weight: range from its own min/max; into `into` (as long as `data`, of the type's array) when given. */
+export function quantizePerTensor(data: Float32Array, options: WeightQuantizationOptions, into?: Int8Array | Uint8Array): QuantizedTensor {
   const quantizer = new ChunkedWeightQuantizer(options);
   quantizer.observe(data);
   const { scales, zeroPoints } = quantizer.finish();
-  const out = allocate(options.type, data.length);
+  const out = into ?? allocate(options.type, data.length);
   quantizer.quantize(data, out);
   return { data: out, scales, zeroPoints, axis: undefined };
 }

@@ -14,6 +14,8 @@ import type { CertifyRequirements } from "./certify-requirements.js";
 import { measureLlmQuality } from "../measure-llm-quality.js";
 import { compareModelMemory } from "../compare-memory.js";
 import { measureMlxQuality } from "../measure-mlx-quality.js";
+import { runtimeSettingsOf } from "../measure-speed.js";
+import type { PlannedRuntime } from "../plan-types.js";
 
 export interface MeasuredSection {
   /** "re-measured" on this machine side by side with the baseline, or "from the report" (same hardware). */
@@ -42,16 +44,8 @@ export function judgeReportGates(report: Report, metrics: Record<string, number>
 }
 
 export function runtimeSettingsOfReport(candidate: CandidateReport): RuntimeSettings {
-  const runtime = candidate.runtime;
-  return {
-    ...(runtime.threads === undefined ? {} : { threads: runtime.threads }),
-    ...(runtime.graphOptimizationLevel === undefined ? {} : { graphOptimizationLevel: runtime.graphOptimizationLevel as RuntimeSettings["graphOptimizationLevel"] }),
-    ...(runtime.executionProvider === undefined ? {} : { executionProviders: [runtime.executionProvider] }),
-    ...(runtime.enableCpuMemArena === undefined ? {} : { enableCpuMemArena: runtime.enableCpuMemArena }),
-    ...(runtime.enableMemPattern === undefined ? {} : { enableMemPattern: runtime.enableMemPattern }),
-    ...(runtime.contextSize === undefined ? {} : { contextSize: runtime.contextSize }),
-    ...(runtime.batchSize === undefined ? {} : { batchSize: runtime.batchSize }),
-  };
+  // The report records the planned runtime as optimize measured it: the same mapping to runtime settings.
+  return runtimeSettingsOf(candidate.runtime as PlannedRuntime);
 }
 
 /** What is re-measured: the artifact, the optimize report it was chosen in, and its candidate there. */

@@ -49,9 +49,8 @@ function failedCandidate(subject: DiagnosisSubject): Finding {
   return finding("candidate.failed", "error", subject.id, `${subject.label} failed: [${code}] ${subject.error?.message ?? "no message"}`, ["the pass or the measurement raised an error"], actions[code] ?? ["rerun with EDGEFORGE_DEBUG=1 for details"]);
 }
 
-function sameSetup(a: DiagnosisSubject, b: DiagnosisSubject): boolean {
-  if (a.setupKey !== undefined && b.setupKey !== undefined) return a.setupKey === b.setupKey;
-  return a.runtime === b.runtime && a.passIds.join(">") === b.passIds.join(">") && a.requestedProvider === b.requestedProvider && a.label.replace(/\d+ threads?/, "") === b.label.replace(/\d+ threads?/, "");
+function threadsOf(subject: DiagnosisSubject): string {
+  return `${subject.threads} thread${subject.threads === 1 ? "" : "s"}`;
 }
 
 /** Rules over measured data → findings with causes and concrete actions, most severe first. */
@@ -112,10 +111,9 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
 
   for (const a of measured) {
     for (const b of measured) {
-      if (a === b || a.threads === undefined || b.threads === undefined || a.threads <= b.threads || !sameSetup(a, b)) continue;
+      if (a === b || a.threads === undefined || b.threads === undefined || a.threads <= b.threads || a.setupKey !== b.setupKey) continue;
       const causes = ["over-subscription: the threads compete with each other or other processes", "the model's ops are too small to split across threads"];
-      const actions = [`use ${b.threads} thread${b.threads === 1 ? "" : "s"} for this model`, "leave a core free for the rest of the application"];
-      const threadsOf = (s: DiagnosisSubject) => `${s.threads} thread${s.threads === 1 ? "" : "s"}`;
+      const actions = [`use ${threadsOf(b)} for this model`, "leave a core free for the rest of the application"];
       // Token-by-token models: generation tokens/s is their speed (a p50 is of prompt runs).
       const ga = a.runtime === "llama-cpp" ? a.metrics.tokensPerSec : undefined;
       const gb = b.runtime === "llama-cpp" ? b.metrics.tokensPerSec : undefined;

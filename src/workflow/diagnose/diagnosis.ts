@@ -47,8 +47,8 @@ export interface DiagnosisSubject {
   runtime: string;
   /** Pass ids applied, in order. */
   passIds: string[];
-  /** Everything but the thread count that defines the candidate (passes with options, runtime settings), when known: candidates with equal keys differ only in threads. */
-  setupKey?: string;
+  /** Everything but the thread count that defines the candidate (passes with options, runtime settings): candidates with equal keys differ only in threads. */
+  setupKey: string;
   /** Stability flags from the harness (high-cv, drift, not-converged). */
   flags: string[];
 }
