@@ -202,6 +202,8 @@ try {
         rounds: candidate.sideBySide?.rounds,
         stoppedBecause: candidate.sideBySide?.stoppedBecause,
         optimizeLoadAverage1m: candidate.sideBySide?.load.loadAverage1m,
+        // The reference (the input model at default settings) over its blocks in optimize's window.
+        baselineBlocks: candidate.sideBySide?.baselineBlocks,
         independentAbRatio: ab.ratio,
         independentAbInterval: { low: ab.low, high: ab.high },
         independentPerPair: ab.perPair,
@@ -218,7 +220,7 @@ try {
       };
       rows.push(row);
       process.stdout.write(
-        `${name.padEnd(9)} ${id.padEnd(44)} optimize ${reported.toFixed(3)}× [${interval?.low.toFixed(3) ?? "?"}, ${interval?.high.toFixed(3) ?? "?"}]  A/B ${ab.ratio.toFixed(3)}× [${ab.low.toFixed(3)}, ${ab.high.toFixed(3)}]  (${(row.agreement * 100).toFixed(1)}%, ${row.abInsideOptimizeInterval ? "inside" : "outside"} optimize's interval; ${row.rounds ?? "?"} rounds, load ${row.optimizeLoadAverage1m?.toFixed(1) ?? "?"} / ${abLoad.toFixed(1)})  model mem ${mib(row.modelMemoryBytes)} vs input ${mib(row.baselineModelMemoryBytes)}  peak RSS ${mib(row.peakRssBytes)}${
+        `${name.padEnd(9)} ${id.padEnd(44)} optimize ${reported.toFixed(3)}× [${interval?.low.toFixed(3) ?? "?"}, ${interval?.high.toFixed(3) ?? "?"}]  A/B ${ab.ratio.toFixed(3)}× [${ab.low.toFixed(3)}, ${ab.high.toFixed(3)}]  (${(row.agreement * 100).toFixed(1)}%, ${row.abInsideOptimizeInterval ? "inside" : "outside"} optimize's interval; ${row.rounds ?? "?"} rounds, load ${row.optimizeLoadAverage1m?.toFixed(1) ?? "?"} / ${abLoad.toFixed(1)}${row.baselineBlocks ? `; default's blocks ${row.baselineBlocks.min.toPrecision(3)}–${row.baselineBlocks.max.toPrecision(3)}, median ${row.baselineBlocks.median.toPrecision(3)} ${row.baselineBlocks.metric}` : ""})  model mem ${mib(row.modelMemoryBytes)} vs input ${mib(row.baselineModelMemoryBytes)}  peak RSS ${mib(row.peakRssBytes)}${
           ab.promptRatio === undefined ? "" : `  prompt: optimize ${(candidate.metrics.promptSpeedup as number).toFixed(3)}×  bench ${ab.promptRatio.toFixed(3)}×`
         }\n`,
       );

@@ -86,6 +86,8 @@ export const sideBySideSchema = z.object({
   stoppedBecause: z.string(),
   load: z.object({ cores: z.number(), busyCores: z.number().optional(), loadAverage1m: z.number().optional(), freeCores: z.number(), oversubscribed: z.boolean() }),
   ratios: z.array(sideBySideRatioSchema),
+  /** The input model at default settings (the speed-up's reference) over this window's blocks, on the ratio's metric. */
+  baselineBlocks: z.object({ metric: z.string(), min: z.number(), median: z.number(), max: z.number(), blocks: z.number().int() }).optional(),
   memory: z.object({
     peakRssBytes: z.number(),
     referencePeakRssBytes: z.number().optional(),

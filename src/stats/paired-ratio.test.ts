@@ -19,6 +19,20 @@ describe("paired ratios", () => {
     expect(spread.high).toBeLessThanOrEqual(1.2);
   });
 
+  it("covers the true median about as often as it says with the few blocks optimize measures", () => {
+    // Log-normal block ratios around a known median of 1; seeded, so the count is exact.
+    const random = createRandom(11);
+    const normal = () => Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+    for (const blocks of [6, 10]) {
+      let covered = 0;
+      for (let trial = 0; trial < 400; trial += 1) {
+        const estimate = estimateRatio(Array.from({ length: blocks }, () => Math.exp(0.2 * normal())), createRandom(trial), { resamples: 500 });
+        if (estimate.low <= 1 && estimate.high >= 1) covered += 1;
+      }
+      expect(covered / 400).toBeGreaterThan(0.9);
+    }
+  });
+
   it("is reproducible for a seed", () => {
     const data = [1.3, 1.4, 1.2, 1.5, 1.35, 1.45, 1.25];
     expect(estimateRatio(data, createRandom(3))).toEqual(estimateRatio(data, createRandom(3)));

@@ -41,4 +41,21 @@ describe("decide", () => {
     const verdicts = decide({ baseline: q6, evaluated: [q6] } as unknown as SearchOutcome, goals);
     expect(verdicts.recommendation.reasons.join("\n")).toContain("33.10× the baseline's speed (the pass alone 1.06× against the input model at the same runtime settings; the rest is the settings)");
   });
+
+  it("says when the baseline's median moved between the run's measuring windows, and not when it held", () => {
+    const memory = { peakRssBytes: 140 * MiB, referencePeakRssBytes: 128 * MiB, modelMemoryBytes: 6 * MiB };
+    const goals = { gates: [], constraints: [], objectives: [...defaultObjectives] } as unknown as ResolvedGoals;
+    const reasonsWith = (windows: [number, number, number][]) => {
+      const evaluated = windows.map(([min, median, max], i) => {
+        const c = candidate(i === 0 ? "q6_k-1t-b64" : `other-${i}`, i === 0 ? 33.1 : 1.2, memory);
+        Object.assign(c.report.sideBySide as object, { baselineBlocks: { metric: "generated tokens/s", min, median, max, blocks: 6 } });
+        return c;
+      });
+      return decide({ baseline: evaluated[0], evaluated } as unknown as SearchOutcome, goals).recommendation.reasons.join("\n");
+    };
+    expect(reasonsWith([[73.6, 95, 105.4], [68.5, 78, 89]])).toContain(
+      "33.10× the baseline's speed — the baseline moved 1.22× between the run's 2 measuring windows (window medians 78–95 generated tokens/s; single blocks 69–105), so this figure can differ by about that much in another run",
+    );
+    expect(reasonsWith([[60, 90, 150], [70, 85, 100]])).not.toContain("moved");
+  });
 });

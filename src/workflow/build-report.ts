@@ -14,6 +14,7 @@ import type { ResolvedGoals } from "./resolve-gates.js";
 import type { RunLog } from "./run-log.js";
 import type { SearchOutcome } from "./run-search.js";
 import { diagnoseReport } from "./diagnose/diagnose-report.js";
+import { formatBaselineMovement, isUnsteady, poolBaselineBlocks, type PooledBaselineBlocks } from "./baseline-blocks.js";
 import { rankingMemory } from "./compare-memory.js";
 import { suggestAlternatives } from "./suggest-alternatives.js";
 import { suggestOptimizeCommand } from "./suggest-command.js";
@@ -47,11 +48,13 @@ export interface Verdicts {
   closest: Report["gates"]["closest"];
 }
 
-function ratioLine(metrics: MetricValues): string {
+/** `blocks`: the reference's blocks pooled over every measuring window of the run. */
+function ratioLine(candidate: Report["candidates"][number], blocks: PooledBaselineBlocks | undefined): string {
+  const metrics = candidate.metrics as MetricValues;
   const parts = [
     metrics.speedup === undefined
       ? undefined
-      : `${metrics.speedup.toFixed(2)}× the baseline's speed${metrics.passSpeedup === undefined ? "" : ` (the pass alone ${metrics.passSpeedup.toFixed(2)}× against the input model at the same runtime settings; the rest is the settings)`}`,
+      : `${metrics.speedup.toFixed(2)}× the baseline's speed${metrics.passSpeedup === undefined ? "" : ` (the pass alone ${metrics.passSpeedup.toFixed(2)}× against the input model at the same runtime settings; the rest is the settings)`}${isUnsteady(blocks) ? ` — the baseline ${formatBaselineMovement(blocks)}, so this figure can differ by about that much in another run` : ""}`,
     metrics.memoryReduction === undefined ? undefined : `${(metrics.memoryReduction * 100).toFixed(0)}% less memory`,
     metrics.sizeReduction === undefined ? undefined : `${(metrics.sizeReduction * 100).toFixed(0)}% smaller`,
     metrics.accuracyRetention === undefined ? undefined : `accuracy retention ${formatMetricValue("accuracyRetention", metrics.accuracyRetention)}`,
@@ -87,7 +90,7 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
     const score = picked.ranked[0]?.score;
     reasons.push(`passes all ${chosen?.verdict?.results.length ?? 0} gates and constraints`);
     reasons.push(`best weighted score${score === undefined ? "" : ` (${score.toFixed(3)})`} among ${passing.length} passing candidate${passing.length === 1 ? "" : "s"} on their Pareto frontier (weights: ${weights})`);
-    if (chosen) reasons.push(`against the baseline: ${ratioLine(chosen.report.metrics as MetricValues)}`);
+    if (chosen) reasons.push(`against the baseline: ${ratioLine(chosen.report, poolBaselineBlocks(measured.map((e) => e.report.sideBySide?.baselineBlocks)))}`);
     if (!frontier.frontierIds.includes(recommendedId)) reasons.push("note: other candidates dominate it, but they fail a gate");
     if (memory) reasons.push(`memory ranked on ${memory.basis}`);
   } else {

@@ -9,6 +9,7 @@ import type { LatencySummary, MeasurementReport, SideBySideReport } from "../rep
 import type { RuntimeId } from "../runtimes/catalog.js";
 import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
 import { compareModelMemory } from "./compare-memory.js";
+import { describeBaselineBlocks } from "./baseline-blocks.js";
 import { describeRuntimeChoice } from "./generate-plan.js";
 import type { PlannedRuntime } from "./plan-types.js";
 import type { WorkflowConfig } from "./workflow-config.js";
@@ -219,6 +220,7 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
     const p = c.rateRatio;
     return [main, { against: c.baseline, metric: "prompt tokens/s ratio (candidate / input; forward passes over the measured tokens)", ratio: p.ratio, low: p.low, high: p.high, level: p.level, pairs: p.pairs }];
   });
+  const baselineBlocks = describeBaselineBlocks(reference, decideOn);
   const notes = [result.stoppedBecause];
   if (result.load.oversubscribed) notes.push(`machine oversubscribed when measuring (${result.load.busyCores?.toFixed(1) ?? "?"} of ${result.load.cores} cores busy): absolute latencies are slow and noisy; ratios are paired in time and remain comparable`);
   return {
@@ -247,6 +249,7 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
         oversubscribed: result.load.oversubscribed,
       },
       ratios,
+      ...(baselineBlocks ? { baselineBlocks } : {}),
       memory: {
         peakRssBytes: mine.memory.peakRssBytes,
         ...(mine.memory.referencePeakRssBytes === undefined ? {} : { referencePeakRssBytes: mine.memory.referencePeakRssBytes }),

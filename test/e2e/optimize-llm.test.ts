@@ -47,6 +47,7 @@ describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
     expect(recommended?.intervals?.speedup?.low).toBeLessThanOrEqual(recommended?.metrics.speedup as number);
     expect(recommended?.intervals?.promptSpeedup?.high).toBeGreaterThanOrEqual(recommended?.metrics.promptSpeedup as number);
     expect(recommended?.metrics.promptTokensPerSec).toBeGreaterThan(0);
+    expect(recommended?.sideBySide?.baselineBlocks?.metric).toBe("generated tokens/s");
     // One speed metric: the ranking ranks on the figure a speed gate judges, and the recommendation is not beaten on it
     // by a passing candidate that is at least as good on every other objective (it is on the passing candidates' frontier).
     expect(report.objectives.map((o) => o.metric)).toContain("speedup");

@@ -99,6 +99,12 @@ describe("edgeforge optimize on PaddleOCR rec (built CLI)", () => {
       expect(side?.memory.modelMemoryBytes).toBe(candidate.metrics.modelMemoryBytes);
       expect(candidate.metrics.modelMemoryBytes as number).toBeLessThan(candidate.metrics.peakRssBytes as number);
       expect(candidate.measurement?.isolation).toMatch(/^side by side: .*median of per-round ratios/);
+      // The reference over this window's blocks, on the ratio's metric.
+      const blocks = side?.baselineBlocks;
+      expect(blocks?.metric).toBe("ms p50");
+      expect(blocks?.blocks).toBe(side?.rounds);
+      expect(blocks?.min).toBeLessThanOrEqual(blocks?.median as number);
+      expect(blocks?.median).toBeLessThanOrEqual(blocks?.max as number);
     }
     // fp16 on a CPU without fp16 arithmetic converts back to float32: never 1.5× faster at equal threads.
     const fp16 = report.candidates.find((c) => c.id === "fp16-1t-all");

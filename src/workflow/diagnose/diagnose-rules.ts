@@ -1,6 +1,7 @@
 import { formatBytes, formatMs } from "../../core/units.js";
 import type { Diagnosis, DiagnosisInput, DiagnosisSubject, Finding, Severity } from "./diagnosis.js";
 import { troubleshootingTable } from "./troubleshooting-table.js";
+import { formatBaselineMovement, isUnsteady, poolBaselineBlocks, unsteadyBaselineSpread } from "../baseline-blocks.js";
 
 /** Thresholds the rules use; stated here so docs/decide.md and the findings agree. */
 export const diagnosisThresholds = Object.freeze({
@@ -13,6 +14,7 @@ export const diagnosisThresholds = Object.freeze({
   throughputShortfall: 0.8,
   memoryReductionFloor: 0.1,
   sizeReductionForMemory: 0.4,
+  unsteadyBaselineSpread,
 });
 
 const latencyActions = [
@@ -33,6 +35,7 @@ const memoryActions = [
 const llmActions = ["move to a higher-bit type (Q5_K_M, Q6_K, Q8_0)", "quantize with an importance matrix computed on representative text"];
 
 const quantizingPass = /quantize|fp16/;
+const llamaThreadCause = "llama.cpp without an attached thread pool (node-llama-cpp) starts its extra threads for every decoded token";
 
 function finding(rule: string, severity: Severity, subject: string, observation: string, causes: string[], actions: string[]): Finding {
   return { rule, severity, subject, observation, causes, actions };
@@ -119,8 +122,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       const gb = b.runtime === "llama-cpp" ? b.metrics.tokensPerSec : undefined;
       if (ga !== undefined && gb !== undefined) {
         if (gb > ga * t.threadSlowdown) {
-          const llamaCause = "llama.cpp without an attached thread pool (node-llama-cpp) starts its extra threads for every decoded token";
-          findings.push(finding("threads.slower-with-more", "warning", a.id, `${threadsOf(a)}: ${ga.toFixed(1)} generated tokens/s; ${threadsOf(b)} (${b.id}): ${gb.toFixed(1)} (${(gb / ga).toFixed(1)}× faster)`, [...causes, llamaCause], actions));
+          findings.push(finding("threads.slower-with-more", "warning", a.id, `${threadsOf(a)}: ${ga.toFixed(1)} generated tokens/s; ${threadsOf(b)} (${b.id}): ${gb.toFixed(1)} (${(gb / ga).toFixed(1)}× faster)`, [...causes, llamaThreadCause], actions));
         }
         continue;
       }
@@ -130,6 +132,27 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
         findings.push(finding("threads.slower-with-more", "warning", a.id, `${threadsOf(a)}: p50 ${formatMs(pa)}; ${threadsOf(b)} (${b.id}): ${formatMs(pb)}`, causes, actions));
       }
     }
+  }
+
+  // One finding for the run: every speed-up divides by the same reference, measured anew in each candidate's window.
+  const reference = poolBaselineBlocks(measured.map((s) => s.baselineBlocks));
+  if (isUnsteady(reference)) {
+    const baseline = input.subjects.find((s) => s.isBaseline);
+    const llamaThreads = baseline?.runtime === "llama-cpp" && (baseline.threads ?? 1) > 1;
+    findings.push(
+      finding(
+        "speed.unsteady-baseline",
+        "warning",
+        "run",
+        `the input model at default settings, the reference of every speed-up, ${formatBaselineMovement(reference)}: speed-ups against it can differ by about that much in another run`,
+        [...(llamaThreads ? [llamaThreadCause] : []), "other work on the machine took the CPU in some blocks", "a VM's vCPUs run at different speeds from minute to minute"],
+        [
+          "judge what a pass did by passSpeedup, measured against the input model at the candidate's own settings",
+          ...(llamaThreads ? ["run this model at 1 thread (--threads 1), the steadier and here the faster setting"] : []),
+          "re-measure the two with `edgeforge bench --cpus` on a quiet machine before quoting the speed-up",
+        ],
+      ),
+    );
   }
 
   const order: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

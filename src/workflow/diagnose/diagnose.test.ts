@@ -64,6 +64,30 @@ describe("diagnose", () => {
     expect(findings[0]?.actions[0]).toBe("use 1 thread for this model");
   });
 
+  it("warns once when the speed-up's reference's median moved between the run's windows, naming llama.cpp's thread per token", () => {
+    const report = buildSampleReport({ passing: true });
+    const base = report.candidates[0];
+    if (!base) throw new Error("fixture changed");
+    base.runtime = { runtime: "llama-cpp", threads: 2 };
+    const gguf = (id: string, min: number, median: number, max: number) => {
+      const c = structuredClone(base);
+      Object.assign(c, { id, isBaseline: false, label: `${id} on llama-cpp, 1 thread` });
+      c.runtime = { runtime: "llama-cpp", threads: 1 };
+      c.sideBySide = { ...(c.sideBySide ?? { method: "m", rounds: 6, stoppedBecause: "s", load: { cores: 2, freeCores: 2, oversubscribed: false }, ratios: [], memory: { peakRssBytes: 1 } }), baselineBlocks: { metric: "generated tokens/s", min, median, max, blocks: 6 } };
+      return c;
+    };
+    report.candidates = [base, gguf("q6_k-1t", 73.6, 95, 105.4), gguf("q4_k_m-1t", 68.5, 78, 89)];
+    const findings = diagnoseReport(report, "r").findings.filter((f) => f.rule === "speed.unsteady-baseline");
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.subject).toBe("run");
+    expect(findings[0]?.observation).toContain("moved 1.22× between the run's 2 measuring windows (window medians 78–95 generated tokens/s; single blocks 69–105)");
+    expect(findings[0]?.causes.join(" ")).toContain("for every decoded token");
+    expect(findings[0]?.actions.join(" ")).toContain("--threads 1");
+    // Blocks far apart, medians close: the interval of each window has the scatter already.
+    report.candidates = [base, gguf("q6_k-1t", 60, 90, 150), gguf("q4_k_m-1t", 70, 85, 100)];
+    expect(diagnoseReport(report, "r").findings.filter((f) => f.rule === "speed.unsteady-baseline")).toEqual([]);
+  });
+
   it("finds nothing alarming in a clean passing run", () => {
     const report = buildSampleReport({ passing: true });
     report.candidates = report.candidates.filter((c) => c.id === "fp32" || c.id === "int8-dynamic");

@@ -27,6 +27,7 @@ export function diagnosisInputFromReport(report: Report, source: string): Diagno
       passIds: c.passes.map((p) => p.passId),
       setupKey: JSON.stringify([c.passes.map((p) => [p.passId, p.options]), { ...c.runtime, threads: undefined }]),
       flags: c.measurement?.notes.filter((n) => ["high-cv", "drift", "not-converged"].includes(n)) ?? [],
+      ...(c.sideBySide?.baselineBlocks ? { baselineBlocks: c.sideBySide.baselineBlocks } : {}),
     })),
     failedGates: (verdict?.results ?? [])
       .filter((r) => !r.passed)

@@ -51,6 +51,8 @@ export interface DiagnosisSubject {
   setupKey: string;
   /** Stability flags from the harness (high-cv, drift, not-converged). */
   flags: string[];
+  /** The input model at default settings over the blocks of this candidate's measuring window. */
+  baselineBlocks?: { metric: string; min: number; median: number; max: number; blocks: number };
 }
 
 export interface DiagnosisInput {
