@@ -223,11 +223,6 @@ export const reportSchema = z.object({
     score: z.number().optional(),
     reasons: z.array(z.string()),
     ranked: z.array(z.object({ id: z.string(), score: z.number() })),
-    /**
-     * Set when the speed-up's reference moved between the candidates' measuring windows: ranking and frontier
-     * used each candidate's own figure over the median of the windows' medians (speedupById), not `speedup`.
-     */
-    speedRanking: z.object({ metric: z.string(), referenceMedian: z.number(), windows: z.number().int(), spread: z.number(), speedupById: z.record(z.string(), z.number()) }).optional(),
   }),
   gates: z.object({
     source: z.string(),

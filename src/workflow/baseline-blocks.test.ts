@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ArmResult } from "../bench/measure-side-by-side.js";
-import { describeBaselineBlocks, formatBaselineMovement, isUnsteady, poolBaselineBlocks, rankingSpeedups } from "./baseline-blocks.js";
+import { describeBaselineBlocks, formatBaselineMovement, isUnsteady, poolBaselineBlocks } from "./baseline-blocks.js";
 
 /** The block figures of an arm; the rest of ArmResult is not read. */
 function arm(blocks: Partial<Pick<ArmResult, "blockP50Ms" | "blockRatePerSec" | "blockGenerationPerSec" | "rateUnit">>): ArmResult {
@@ -28,20 +28,5 @@ describe("baseline blocks", () => {
     // One window: its own scatter is in its interval already.
     expect(isUnsteady(poolBaselineBlocks([window(50, 80, 200)]))).toBe(false);
     expect(poolBaselineBlocks([undefined])).toBeUndefined();
-  });
-
-  it("ranks against the windows' median reference only when it moved: latency inverted, rates as they are", () => {
-    const latencyWindow = (median: number) => ({ metric: "ms p50", min: median * 0.95, median, max: median * 1.05, blocks: 6 });
-    const onnx = rankingSpeedups([
-      { id: "fp32", metrics: { p50LatencyMs: 16 }, baselineBlocks: latencyWindow(16) },
-      { id: "int8", metrics: { p50LatencyMs: 5 }, baselineBlocks: latencyWindow(12) },
-      { id: "fp16", metrics: { p50LatencyMs: 20 }, baselineBlocks: latencyWindow(20) },
-    ]);
-    expect(onnx?.referenceMedian).toBe(16);
-    expect(onnx?.speedupById.get("int8")).toBeCloseTo(3.2, 12);
-    expect(onnx?.speedupById.get("fp16")).toBeCloseTo(0.8, 12);
-    expect(rankingSpeedups([{ id: "q4", metrics: { tokensPerSec: 2000 }, baselineBlocks: window(90, 100, 110) }, { id: "q6", metrics: { tokensPerSec: 2100 }, baselineBlocks: window(95, 110, 120) }])).toBeUndefined();
-    const gguf = rankingSpeedups([{ id: "q4", metrics: { tokensPerSec: 2000 }, baselineBlocks: window(70, 80, 90) }, { id: "q6", metrics: { tokensPerSec: 2100 }, baselineBlocks: window(95, 120, 130) }]);
-    expect(gguf?.speedupById.get("q4")).toBeCloseTo(20, 12);
   });
 });

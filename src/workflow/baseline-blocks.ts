@@ -67,59 +67,9 @@ export function isUnsteady(pooled: PooledBaselineBlocks | undefined): pooled is 
   return pooled !== undefined && pooled.windows >= 2 && pooled.spread >= unsteadyBaselineSpread;
 }
 
-/** Decimals for the reference's figures: three significant digits or so. */
-function digitsFor(pooled: PooledBaselineBlocks): number {
-  return pooled.max >= 100 ? 0 : pooled.max >= 10 ? 1 : 2;
-}
-
 /** e.g. "moved 1.25× between the run's 4 measuring windows (window medians 78–98 generated tokens/s; single blocks 69–105)". */
 export function formatBaselineMovement(pooled: PooledBaselineBlocks): string {
-  const digits = digitsFor(pooled);
+  const digits = pooled.max >= 100 ? 0 : pooled.max >= 10 ? 1 : 2;
   const range = (low: number, high: number) => `${low.toFixed(digits)}–${high.toFixed(digits)}`;
   return `moved ${pooled.spread.toFixed(2)}× between the run's ${pooled.windows} measuring windows (window medians ${range(pooled.lowestMedian, pooled.highestMedian)} ${pooled.metric}; single blocks ${range(pooled.min, pooled.max)})`;
-}
-
-/** What ranking divides by when the reference moved between windows. */
-export interface RankingSpeed {
-  reference: PooledBaselineBlocks;
-  /** Median of the windows' medians, in the reference's metric. */
-  referenceMedian: number;
-  speedupById: Map<string, number>;
-}
-
-interface RankedCandidate {
-  id: string;
-  metrics: { tokensPerSec?: number; promptTokensPerSec?: number; throughputPerSec?: number; p50LatencyMs?: number };
-  baselineBlocks?: BaselineBlocks;
-}
-
-/** The candidate's own figure in the reference's metric (measured in its own window). */
-function ownFigure(metric: string, metrics: RankedCandidate["metrics"]): number | undefined {
-  if (metric === "generated tokens/s") return metrics.tokensPerSec;
-  if (metric === "prompt tokens/s") return metrics.promptTokensPerSec;
-  if (metric === "samples/s") return metrics.throughputPerSec;
-  return metrics.p50LatencyMs;
-}
-
-/**
- * When the reference moved between windows (isUnsteady), each candidate's speed-up is divided by a different
- * reference, so candidates are ranked against one: their own figure over the median of the windows' medians.
- * Undefined when the reference held (the paired ratios are then the better figure: they cancel shared load).
- */
-export function rankingSpeedups(candidates: readonly RankedCandidate[]): RankingSpeed | undefined {
-  const reference = poolBaselineBlocks(candidates.map((c) => c.baselineBlocks));
-  if (!isUnsteady(reference)) return undefined;
-  const referenceMedian = median(candidates.flatMap((c) => (c.baselineBlocks?.metric === reference.metric ? [c.baselineBlocks.median] : [])));
-  const latency = reference.metric === "ms p50";
-  const speedupById = new Map<string, number>();
-  for (const c of candidates) {
-    const own = ownFigure(reference.metric, c.metrics);
-    if (own !== undefined && own > 0) speedupById.set(c.id, latency ? referenceMedian / own : own / referenceMedian);
-  }
-  return { reference, referenceMedian, speedupById };
-}
-
-/** The recommendation's reason when ranking used one reference. */
-export function describeRankingSpeed(speed: RankingSpeed): string {
-  return `speed ranked against one reference, the input model's median over the run's ${speed.reference.windows} measuring windows (${speed.referenceMedian.toFixed(digitsFor(speed.reference))} ${speed.reference.metric}), not each window's own, as it moved ${speed.reference.spread.toFixed(2)}× between them`;
 }

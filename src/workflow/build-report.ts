@@ -14,7 +14,7 @@ import type { ResolvedGoals } from "./resolve-gates.js";
 import type { RunLog } from "./run-log.js";
 import type { SearchOutcome } from "./run-search.js";
 import { diagnoseReport } from "./diagnose/diagnose-report.js";
-import { describeRankingSpeed, formatBaselineMovement, rankingSpeedups, type PooledBaselineBlocks } from "./baseline-blocks.js";
+import { formatBaselineMovement, isUnsteady, poolBaselineBlocks, type PooledBaselineBlocks } from "./baseline-blocks.js";
 import { rankingMemory } from "./compare-memory.js";
 import { suggestAlternatives } from "./suggest-alternatives.js";
 import { suggestOptimizeCommand } from "./suggest-command.js";
@@ -48,13 +48,13 @@ export interface Verdicts {
   closest: Report["gates"]["closest"];
 }
 
-/** `moved`: the reference over the run's measuring windows, when it moved enough to say so. */
-function ratioLine(candidate: Report["candidates"][number], moved: PooledBaselineBlocks | undefined): string {
+/** `blocks`: the reference's blocks pooled over every measuring window of the run. */
+function ratioLine(candidate: Report["candidates"][number], blocks: PooledBaselineBlocks | undefined): string {
   const metrics = candidate.metrics as MetricValues;
   const parts = [
     metrics.speedup === undefined
       ? undefined
-      : `${metrics.speedup.toFixed(2)}× the baseline's speed${metrics.passSpeedup === undefined ? "" : ` (the pass alone ${metrics.passSpeedup.toFixed(2)}× against the input model at the same runtime settings; the rest is the settings)`}${moved ? ` — the baseline ${formatBaselineMovement(moved)}, so this figure can differ by about that much in another run` : ""}`,
+      : `${metrics.speedup.toFixed(2)}× the baseline's speed${metrics.passSpeedup === undefined ? "" : ` (the pass alone ${metrics.passSpeedup.toFixed(2)}× against the input model at the same runtime settings; the rest is the settings)`}${isUnsteady(blocks) ? ` — the baseline ${formatBaselineMovement(blocks)}, so this figure can differ by about that much in another run` : ""}`,
     metrics.memoryReduction === undefined ? undefined : `${(metrics.memoryReduction * 100).toFixed(0)}% less memory`,
     metrics.sizeReduction === undefined ? undefined : `${(metrics.sizeReduction * 100).toFixed(0)}% smaller`,
     metrics.accuracyRetention === undefined ? undefined : `accuracy retention ${formatMetricValue("accuracyRetention", metrics.accuracyRetention)}`,
@@ -68,8 +68,6 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
   const measured = search.evaluated.filter((e) => e.report.status === "measured");
   // Ranked on one memory basis across candidates, though each keeps its own figure in the report.
   const memory = rankingMemory(measured.map((e) => ({ id: e.planned.id, ...(e.report.sideBySide ? { memory: e.report.sideBySide.memory } : {}) })));
-  // And on one speed reference, when the reference moved between the candidates' measuring windows.
-  const speed = rankingSpeedups(measured.map((e) => ({ id: e.planned.id, metrics: e.report.metrics as MetricValues, ...(e.report.sideBySide?.baselineBlocks ? { baselineBlocks: e.report.sideBySide.baselineBlocks } : {}) })));
   const points = measured.map((e) => {
     const values = { ...(e.report.metrics as MetricValues) };
     if (memory) {
@@ -77,8 +75,6 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
       if (bytes === undefined) delete values.modelMemoryBytes;
       else values.modelMemoryBytes = bytes;
     }
-    const speedup = speed?.speedupById.get(e.planned.id);
-    if (speedup !== undefined) values.speedup = speedup;
     return { id: e.planned.id, values };
   });
   const frontier = computeFrontier(points, goals.objectives);
@@ -94,8 +90,7 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
     const score = picked.ranked[0]?.score;
     reasons.push(`passes all ${chosen?.verdict?.results.length ?? 0} gates and constraints`);
     reasons.push(`best weighted score${score === undefined ? "" : ` (${score.toFixed(3)})`} among ${passing.length} passing candidate${passing.length === 1 ? "" : "s"} on their Pareto frontier (weights: ${weights})`);
-    if (chosen) reasons.push(`against the baseline: ${ratioLine(chosen.report, speed?.reference)}`);
-    if (speed) reasons.push(describeRankingSpeed(speed));
+    if (chosen) reasons.push(`against the baseline: ${ratioLine(chosen.report, poolBaselineBlocks(measured.map((e) => e.report.sideBySide?.baselineBlocks)))}`);
     if (!frontier.frontierIds.includes(recommendedId)) reasons.push("note: other candidates dominate it, but they fail a gate");
     if (memory) reasons.push(`memory ranked on ${memory.basis}`);
   } else {
@@ -111,7 +106,6 @@ export function decide(search: SearchOutcome, goals: ResolvedGoals): Verdicts {
       ...(picked.ranked[0] ? { score: picked.ranked[0].score } : {}),
       reasons,
       ranked: picked.ranked.map((r) => ({ id: r.id, score: r.score })),
-      ...(speed ? { speedRanking: { metric: speed.reference.metric, referenceMedian: speed.referenceMedian, windows: speed.reference.windows, spread: speed.reference.spread, speedupById: Object.fromEntries(speed.speedupById) } } : {}),
     },
     frontier: { ids: frontier.frontierIds, dominatedBy: frontier.dominatedBy },
     passingIds,
