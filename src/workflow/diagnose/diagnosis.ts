@@ -1,3 +1,5 @@
+import type { BaselineBlocks } from "../baseline-blocks.js";
+
 /** What `edgeforge diagnose` concludes: each finding names the measured data it rests on. */
 export type Severity = "error" | "warning" | "info";
 
@@ -52,7 +54,7 @@ export interface DiagnosisSubject {
   /** Stability flags from the harness (high-cv, drift, not-converged). */
   flags: string[];
   /** The input model at default settings over the blocks of this candidate's measuring window. */
-  baselineBlocks?: { metric: string; min: number; median: number; max: number; blocks: number };
+  baselineBlocks?: BaselineBlocks;
 }
 
 export interface DiagnosisInput {
