@@ -41,7 +41,7 @@ export interface PooledBaselineBlocks {
 /**
  * Every window of the run together: the ratio of a window is median-based, so what another run can get is
  * bounded by how far the reference's median moves between windows minutes apart (tiny-fortunes at 2
- * threads: single blocks 69–105 generated tokens/s over two windows, re-measured 19 % lower).
+ * threads: window medians 79–126 generated tokens/s over the four windows of one run).
  */
 export function poolBaselineBlocks(windows: readonly (BaselineBlocks | undefined)[]): PooledBaselineBlocks | undefined {
   const metric = windows.find((w) => w !== undefined)?.metric;
