@@ -8,7 +8,10 @@
  * Needs `npm run build` (the side-by-side children run dist/). Writes bench/results/quantize.json.
  * Bounded: a few minutes on 2 cores. `--only rec,det` limits the models (results then go to quantize-rec-det.json),
  * `--methods int8-static,auto` the methods (quantize-rec-det-int8-static-auto.json), `--rounds N` fixes the
- * rounds per thread count (default 6–10 within 45 s; more rounds, narrower intervals).
+ * rounds per thread count (default 6–10 within 45 s; more rounds, narrower intervals). `--no-arena-too` adds, in
+ * the same windows, every arm again with onnxruntime's CPU arena and memory pattern off: each method against the
+ * float model at those settings (`threadsN-noArena`) and against the float model at the default ones
+ * (`threadsN-noArenaVsDefault`); results go to a file named with `no-arena-too`.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
@@ -220,7 +223,7 @@ interface MethodRecord {
   speedup?: Record<string, { ratio: number; low: number; high: number; pairs: number }>;
 }
 
-async function benchModel(c: ModelCase, dir: string, methodFilter: readonly string[] | undefined, fixedRounds: number | undefined): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
+async function benchModel(c: ModelCase, dir: string, methodFilter: readonly string[] | undefined, fixedRounds: number | undefined, noArenaToo: boolean): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
   const slug = c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
   const calibration = await writeCalibration(join(dir, `${slug}-calibration.jsonl`), await c.calibration());
   const methods: MethodRecord[] = [];
@@ -249,10 +252,21 @@ async function benchModel(c: ModelCase, dir: string, methodFilter: readonly stri
   const rounds: Record<string, number> = {};
   for (const threads of [...new Set([1, threadsAll])]) {
     const withThreads = (arm: SideBySideArm): SideBySideArm => ({ ...arm, settings: { threads } });
-    const all = [withThreads({ label: "float", artifactPath: c.path, format: "onnx", runtime: "ort", settings: {} }), ...arms.map(withThreads)];
+    const float: SideBySideArm = { label: "float", artifactPath: c.path, format: "onnx", runtime: "ort", settings: {} };
+    const all = [withThreads(float), ...arms.map(withThreads)];
+    // Arena-off arms follow: float at index arms.length + 1, then each method in the same order.
+    const noArena = (arm: SideBySideArm): SideBySideArm => ({ ...arm, settings: { threads, enableCpuMemArena: false, enableMemPattern: false } });
+    if (noArenaToo) all.push(noArena(float), ...arms.map(noArena));
+    const floatNoArena = arms.length + 1;
+    const keys = arms.map(() => `threads${threads}`);
+    const comparisons = arms.map((_, i) => ({ candidate: i + 1, baseline: 0 }));
+    if (noArenaToo) {
+      comparisons.push(...arms.map((_, i) => ({ candidate: floatNoArena + 1 + i, baseline: floatNoArena })), ...arms.map((_, i) => ({ candidate: floatNoArena + 1 + i, baseline: 0 })));
+      keys.push(...arms.map(() => `threads${threads}-noArena`), ...arms.map(() => `threads${threads}-noArenaVsDefault`));
+    }
     const result = await measureInterleaved({
       arms: all,
-      comparisons: arms.map((_, i) => ({ candidate: i + 1, baseline: 0 })),
+      comparisons,
       shapes: c.shapes,
       minRounds: fixedRounds ?? 6,
       maxRounds: fixedRounds ?? 10,
@@ -260,14 +274,14 @@ async function benchModel(c: ModelCase, dir: string, methodFilter: readonly stri
       memoryReference: false,
     });
     rounds[`threads${threads}`] = result.rounds;
-    for (const comparison of result.comparisons) {
+    for (const [index, comparison] of result.comparisons.entries()) {
       const record = methods.find((m) => m.label === comparison.candidate)!;
       const { ratio, low, high, pairs } = comparison.latencyRatio;
-      record.speedup = { ...record.speedup, [`threads${threads}`]: { ratio, low, high, pairs } };
+      record.speedup = { ...record.speedup, [keys[index]!]: { ratio, low, high, pairs } };
     }
   }
   for (const m of methods) {
-    const speed = Object.entries(m.speedup ?? {}).map(([k, v]) => `${k.replace("threads", "")} thr ${v.ratio.toFixed(2)}× [${v.low.toFixed(2)}, ${v.high.toFixed(2)}]`).join(", ");
+    const speed = Object.entries(m.speedup ?? {}).map(([k, v]) => `${k.replace("threads", "").replace("-noArenaVsDefault", " thr no arena vs float default").replace("-noArena", " thr no arena")}${k.includes("-") ? "" : " thr"} ${v.ratio.toFixed(2)}× [${v.low.toFixed(2)}, ${v.high.toFixed(2)}]`).join(", ");
     const fidelity = Object.entries(m.fidelity ?? {}).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ");
     log(`${c.name} ${m.label}: ${m.status === "ok" ? `${speed}; size ×${(m.sizeBytesAfter! / m.sizeBytesBefore!).toFixed(3)}; ${fidelity}; quantize ${m.quantizeMs!.toFixed(0)} ms` : `refused: ${m.reason}`}`);
   }
@@ -282,22 +296,23 @@ async function main(): Promise<void> {
   const roundsIndex = process.argv.indexOf("--rounds");
   const rounds = roundsIndex > 0 ? Number(process.argv[roundsIndex + 1]) : undefined;
   if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 2)) throw new Error("--rounds takes an integer ≥ 2");
+  const noArenaToo = process.argv.includes("--no-arena-too");
   const dir = await mkdtemp(join(tmpdir(), "edgeforge-bench-quantize-"));
   try {
     const startLoad = loadavg()[0]!;
     const models = [];
     for (const c of await modelCases()) {
       if (only && !only.some((name) => c.name.toLowerCase().includes(name.toLowerCase()))) continue;
-      models.push(await benchModel(c, dir, methods, rounds));
+      models.push(await benchModel(c, dir, methods, rounds, noArenaToo));
     }
     const record = {
       schemaVersion: 2,
       bench: "quantize",
       machine: { cpuModel: cpus()[0]?.model ?? "unknown", logicalCpus: threadsAll, node: process.version, loadAverageAtStart: startLoad, loadAverageAtEnd: loadavg()[0] },
-      method: "speed-ups: src/bench measureInterleaved (each arm in its own child, 150 ms blocks in alternating order, 6–10 rounds, median of per-round latency ratios float/quantized with a 95 % bootstrap interval), synthetic inputs of the shapes given; fidelity on rendered text lines/pages, the 10,000 mnist digits, 300 speech-like Silero frames",
+      method: `speed-ups: src/bench measureInterleaved (each arm in its own child, 150 ms blocks in alternating order, 6–10 rounds, median of per-round latency ratios float/quantized with a 95 % bootstrap interval), synthetic inputs of the shapes given${noArenaToo ? "; every arm also with onnxruntime's CPU arena and memory pattern off in the same windows (-noArena: against the float model at those settings; -noArenaVsDefault: against the float model at the default ones)" : ""}; fidelity on rendered text lines/pages, the 10,000 mnist digits, 300 speech-like Silero frames`,
       models,
     };
-    const file = only || methods ? `quantize-${[...(only ?? ["all"]), ...(methods ?? [])].join("-")}.json` : "quantize.json";
+    const file = only || methods || noArenaToo ? `quantize-${[...(only ?? ["all"]), ...(methods ?? []), ...(noArenaToo ? ["no-arena-too"] : [])].join("-")}.json` : "quantize.json";
     await writeFileAtomic(fileURLToPath(new URL(`./results/${file}`, import.meta.url)), `${JSON.stringify(record, null, 2)}\n`);
     console.log(JSON.stringify(record, null, 2));
   } finally {
