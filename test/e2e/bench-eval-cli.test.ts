@@ -21,6 +21,13 @@ describe("edgeforge bench (built CLI)", () => {
     expect(record.results[0].measurements[0]).toMatchObject({ status: "ok", latency: { count: 3 } });
   });
 
+  it("--no-mem-arena --no-mem-pattern runs the session as optimize's -noarena candidates and records it", async () => {
+    const result = await runCli(["bench", realOnnxModels.cls, "--shape", "x=1x3x48x192", ...quick, "--no-mem-arena", "--no-mem-pattern", "--json"]);
+    expect(result.code).toBe(0);
+    const record = JSON.parse(result.stdout);
+    expect(record.results[0].measurements[0].session.settings).toMatchObject({ enableCpuMemArena: false, enableMemPattern: false });
+  });
+
   it("exits 4 when one child crashes (a real model llama.cpp aborts on), still measuring the other, and renders CSV rows for both", async () => {
     const crashing = await writeHeadCountZeroGguf(temp.join("crash-me.gguf"));
     const output = temp.join("out.csv");

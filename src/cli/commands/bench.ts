@@ -14,6 +14,7 @@ interface BenchFlags {
   graphOpt?: "disabled" | "basic" | "extended" | "all";
   executionMode?: "sequential" | "parallel";
   memArena: boolean;
+  memPattern: boolean;
   ctx?: number;
   batch?: number;
   shape: string[];
@@ -88,6 +89,7 @@ export function registerBenchCommand(program: Command): void {
     .addOption(new Option("--graph-opt <level>", "ORT graph optimization level").choices(["disabled", "basic", "extended", "all"]))
     .addOption(new Option("--execution-mode <mode>", "ORT execution mode").choices(["sequential", "parallel"]))
     .option("--no-mem-arena", "disable ORT's CPU memory arena")
+    .option("--no-mem-pattern", "disable ORT's memory pattern (with --no-mem-arena: optimize's -noarena candidates)")
     .option("--ctx <tokens>", "llama.cpp context size", parsePositiveInt)
     .option("--batch <tokens>", "llama.cpp batch size", parsePositiveInt)
     .option("--shape <name=DxD...>", "fix an input shape, or a symbolic dimension (batch=4) (repeatable)", collect, [])
@@ -120,6 +122,7 @@ export function registerBenchCommand(program: Command): void {
         ...(flags.graphOpt ? { graphOptimizationLevel: flags.graphOpt } : {}),
         ...(flags.executionMode ? { executionMode: flags.executionMode } : {}),
         ...(flags.memArena ? {} : { enableCpuMemArena: false }),
+        ...(flags.memPattern ? {} : { enableMemPattern: false }),
         ...(flags.ctx === undefined ? {} : { contextSize: flags.ctx }),
         ...(flags.batch === undefined ? {} : { batchSize: flags.batch }),
       };
