@@ -223,6 +223,12 @@ interface MethodRecord {
   speedup?: Record<string, { ratio: number; low: number; high: number; pairs: number }>;
 }
 
+/** "threads1" → "1 thr", "threads1-noArena" → "1 thr no arena", "threads1-noArenaVsDefault" → "1 thr no arena vs float default". */
+function describeSpeedupKey(key: string): string {
+  const [threads, setting] = key.replace("threads", "").split("-");
+  return `${threads} thr${setting === "noArena" ? " no arena" : setting === "noArenaVsDefault" ? " no arena vs float default" : ""}`;
+}
+
 async function benchModel(c: ModelCase, dir: string, methodFilter: readonly string[] | undefined, fixedRounds: number | undefined, noArenaToo: boolean): Promise<{ model: string; methods: MethodRecord[]; rounds: Record<string, number> }> {
   const slug = c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
   const calibration = await writeCalibration(join(dir, `${slug}-calibration.jsonl`), await c.calibration());
@@ -281,7 +287,7 @@ async function benchModel(c: ModelCase, dir: string, methodFilter: readonly stri
     }
   }
   for (const m of methods) {
-    const speed = Object.entries(m.speedup ?? {}).map(([k, v]) => `${k.replace("threads", "").replace("-noArenaVsDefault", " thr no arena vs float default").replace("-noArena", " thr no arena")}${k.includes("-") ? "" : " thr"} ${v.ratio.toFixed(2)}× [${v.low.toFixed(2)}, ${v.high.toFixed(2)}]`).join(", ");
+    const speed = Object.entries(m.speedup ?? {}).map(([k, v]) => `${describeSpeedupKey(k)} ${v.ratio.toFixed(2)}× [${v.low.toFixed(2)}, ${v.high.toFixed(2)}]`).join(", ");
     const fidelity = Object.entries(m.fidelity ?? {}).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ");
     log(`${c.name} ${m.label}: ${m.status === "ok" ? `${speed}; size ×${(m.sizeBytesAfter! / m.sizeBytesBefore!).toFixed(3)}; ${fidelity}; quantize ${m.quantizeMs!.toFixed(0)} ms` : `refused: ${m.reason}`}`);
   }
