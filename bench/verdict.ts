@@ -29,8 +29,7 @@ import { writeFileAtomic } from "../src/core/atomic-write.js";
 import type { CandidateReport } from "../src/reports/report.js";
 import type { RuntimeSettings } from "../src/runtimes/runtime-settings.js";
 import { estimateRatio } from "../src/stats/paired-ratio.js";
-import { runtimeSettingsOf } from "../src/workflow/measure-speed.js";
-import type { PlannedRuntime } from "../src/workflow/plan-types.js";
+import { runtimeSettingsOfCandidate } from "../src/workflow/measure-speed.js";
 import { createRandom } from "../src/stats/random.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -73,10 +72,6 @@ const pairs = 5;
 const abMinTimeMs = 1000;
 const { warmupIterations: abWarmup, settleMs: abSettleMs } = sideBySideWarmup;
 
-/** The settings optimize's arm applied: the same mapping from the planned runtime (execution provider included). */
-function settingsOf(c: CandidateReport): RuntimeSettings {
-  return runtimeSettingsOf(c.runtime as PlannedRuntime);
-}
 
 /** One `edgeforge bench` measurement: ONNX p50 latency; GGUF generation and prompt tokens/s (higher is faster). */
 async function benchOnce(path: string, settings: RuntimeSettings, shapes: Record<string, number[]>, gguf: boolean, cpus: number[] | undefined): Promise<{ speed: number; promptSpeed?: number }> {
@@ -186,9 +181,9 @@ try {
       const checkPass = passRatios.length > 0 && candidate.metrics.passSpeedup !== undefined;
       // Arms as optimize ran them: the input model at its default settings, [the input model at the candidate's], the candidate.
       const arms: AbArm[] = [
-        { path: baseline.artifact?.path as string, settings: settingsOf(baseline) },
-        ...(checkPass ? [{ path: baseline.artifact?.path as string, settings: settingsOf(candidate) }] : []),
-        { path: candidate.artifact?.path as string, settings: settingsOf(candidate) },
+        { path: baseline.artifact?.path as string, settings: runtimeSettingsOfCandidate(baseline) },
+        ...(checkPass ? [{ path: baseline.artifact?.path as string, settings: runtimeSettingsOfCandidate(candidate) }] : []),
+        { path: candidate.artifact?.path as string, settings: runtimeSettingsOfCandidate(candidate) },
       ];
       const last = arms.length - 1;
       const [ab, passAb] = (await independentAb(arms, checkPass ? [[0, last], [1, last]] : [[0, last]], c.shapes ?? {}, gguf)) as [AbRatio, AbRatio | undefined];

@@ -5,7 +5,7 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { MetricIntervals } from "../gates/evaluate-gates.js";
 import type { Reporter } from "../core/logger.js";
 import type { MetricValues } from "../pareto/metric-catalog.js";
-import type { LatencySummary, MeasurementReport, SideBySideReport } from "../reports/report.js";
+import type { CandidateReport, LatencySummary, MeasurementReport, SideBySideReport } from "../reports/report.js";
 import type { RuntimeId } from "../runtimes/catalog.js";
 import type { RuntimeSettings } from "../runtimes/runtime-settings.js";
 import { compareModelMemory } from "./compare-memory.js";
@@ -32,6 +32,11 @@ export function runtimeSettingsOf(runtime: PlannedRuntime): RuntimeSettings {
     ...(runtime.contextSize === undefined ? {} : { contextSize: runtime.contextSize }),
     ...(runtime.batchSize === undefined ? {} : { batchSize: runtime.batchSize }),
   };
+}
+
+/** A reported candidate's runtime settings: the report records the planned runtime as optimize measured it. */
+export function runtimeSettingsOfCandidate(candidate: Pick<CandidateReport, "runtime">): RuntimeSettings {
+  return runtimeSettingsOf(candidate.runtime as PlannedRuntime);
 }
 
 /**

@@ -9,13 +9,11 @@ import type { Gate } from "../../gates/gate.js";
 import { isMetricName, type MetricValues } from "../../pareto/metric-catalog.js";
 import type { CandidateReport, GateResultReport, Report } from "../../reports/report.js";
 import { openRuntimeSession, type RuntimeId } from "../../runtimes/catalog.js";
-import type { RuntimeSettings } from "../../runtimes/runtime-settings.js";
 import type { CertifyRequirements } from "./certify-requirements.js";
 import { measureLlmQuality } from "../measure-llm-quality.js";
 import { compareModelMemory } from "../compare-memory.js";
 import { measureMlxQuality } from "../measure-mlx-quality.js";
-import { runtimeSettingsOf } from "../measure-speed.js";
-import type { PlannedRuntime } from "../plan-types.js";
+import { runtimeSettingsOfCandidate } from "../measure-speed.js";
 
 export interface MeasuredSection {
   /** "re-measured" on this machine side by side with the baseline, or "from the report" (same hardware). */
@@ -43,10 +41,6 @@ export function judgeReportGates(report: Report, metrics: Record<string, number>
   return { results: verdict.results as GateResultReport[], passed: verdict.passed };
 }
 
-export function runtimeSettingsOfReport(candidate: CandidateReport): RuntimeSettings {
-  // The report records the planned runtime as optimize measured it: the same mapping to runtime settings.
-  return runtimeSettingsOf(candidate.runtime as PlannedRuntime);
-}
 
 /** What is re-measured: the artifact, the optimize report it was chosen in, and its candidate there. */
 export interface RemeasureSubject {
@@ -63,13 +57,13 @@ export type RemeasureOptions = { format: ModelFormat; shapes: ShapeOverrides; re
  * runtime settings, in alternating blocks in one time window (measureSideBySide).
  */
 export async function remeasurePerformance({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
-  const settings = runtimeSettingsOfReport(candidate);
+  const settings = runtimeSettingsOfCandidate(candidate);
   const arm = (label: string, path: string): SideBySideArm => ({ label, artifactPath: path, format: options.format, runtime: candidate.runtime.runtime as RuntimeId, settings });
   // An MLX folder runs on node-mlx; the GGUF it was exported from runs on llama.cpp at the report's baseline settings.
   const mlx = options.format === "mlx";
   const baselineCandidate = report.candidates.find((c) => c.isBaseline);
   const baselineArm: SideBySideArm = mlx
-    ? { label: "input model (llama.cpp)", artifactPath: report.input.path, format: "gguf", runtime: (baselineCandidate?.runtime.runtime ?? "llama-cpp") as RuntimeId, settings: baselineCandidate ? runtimeSettingsOfReport(baselineCandidate) : settings }
+    ? { label: "input model (llama.cpp)", artifactPath: report.input.path, format: "gguf", runtime: (baselineCandidate?.runtime.runtime ?? "llama-cpp") as RuntimeId, settings: baselineCandidate ? runtimeSettingsOfCandidate(baselineCandidate) : settings }
     : arm("input model", report.input.path);
   const result = await measureSideBySide({
     baseline: baselineArm,
@@ -110,7 +104,7 @@ export async function remeasurePerformance({ artifactPath, report, candidate }: 
 
 /** Accuracy of the artifact against the report's input model on this machine: fidelity (ONNX) or perplexity/KL/top-1 (GGUF, MLX). */
 export async function remeasureAccuracy({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
-  const settings = runtimeSettingsOfReport(candidate);
+  const settings = runtimeSettingsOfCandidate(candidate);
   if (options.format === "mlx") {
     const text = options.requirements.evaluation.text as string;
     const quality = await measureMlxQuality(artifactPath, report.input.path, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);

@@ -24,7 +24,8 @@ import { checkProvenance, type ComplianceSection, type SecuritySection } from ".
 import { checkRobustness, type RobustnessSection } from "./check-robustness.js";
 import { readCertifyRequirements, type CertifyRequirements } from "./certify-requirements.js";
 import { buildReferenceProfile, type ReferenceProfile } from "./reference-profile.js";
-import { judgeReportGates, remeasureAccuracy, remeasurePerformance, runtimeSettingsOfReport, type GateSection, type MeasuredSection } from "./remeasure.js";
+import { judgeReportGates, remeasureAccuracy, remeasurePerformance, type GateSection, type MeasuredSection } from "./remeasure.js";
+import { runtimeSettingsOfCandidate } from "../measure-speed.js";
 import { runStress, type StressSection } from "./run-stress.js";
 import { buildProbeSet, isLlamaSession, isTokenSession, type ProbeSet, type Tokenize } from "./session-probes.js";
 
@@ -236,7 +237,7 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
   const gates = judgeReportGates(report, allMetrics, { ...performanceSection.baselineMetrics, ...accuracySection.baselineMetrics, ...(baseline ? { sizeBytes: baseline.artifact?.sizeBytes ?? report.input.sizeBytes } : {}) });
   const splitGates = (accuracy: boolean): GateSection["results"] => gates.results.filter((g) => accuracyMetrics.has(g.metric) === accuracy);
 
-  const settings = runtimeSettingsOfReport(candidate);
+  const settings = runtimeSettingsOfCandidate(candidate);
   const session = await openRuntimeSession(candidate.runtime.runtime as RuntimeId, artifactPath, format, settings);
   let robustness: RobustnessSection;
   let stress: StressSection;
