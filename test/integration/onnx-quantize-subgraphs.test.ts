@@ -167,10 +167,33 @@ describe("DynamicQuantizeLSTM layout", () => {
   });
 });
 
+/** Run `input` and `output` on the same feeds and return the cosine of output `name`. */
+async function outputCosine(input: string, output: string, feeds: NamedTensors, name: string): Promise<number> {
+  const [float, quantized] = [await openOrtSession(input), await openOrtSession(output)];
+  try {
+    const [a, b] = [await float.run(feeds), await quantized.run(feeds)];
+    return cosine(a[name]!.data as Float32Array, b[name]!.data as Float32Array);
+  } finally {
+    await float.close();
+    await quantized.close();
+  }
+}
+
+function graphAttribute(name: string, graph: ReturnType<typeof create<typeof GraphProtoSchema>>) {
+  return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.GRAPH, g: graph });
+}
+
+function staticContext(source: string, samples: NamedTensors[]) {
+  return { workDir: dir.path, calibrationData: arrayDataset(source, samples.map((inputs) => ({ inputs }))), openSession: (p: string) => openOrtSession(p) };
+}
+
 describe("weights inside a Loop body", () => {
-  it("int8-dynamic quantizes a MatMul on an outer-scope weight and a Gemm on a body-local one; int8-static leaves the body float and says why", async () => {
-    const random = seededRandom(21);
-    const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+  const random = seededRandom(21);
+  const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+  const loopInput = () => dir.join("loop.onnx");
+  const x = { dtype: "float32" as const, dims: [1, 16], data: values(16).map((v) => v * 2) };
+
+  it("int8-dynamic quantizes a MatMul on an outer-scope weight and a Gemm on a body-local one", async () => {
     const gemm = node("Gemm", ["a", "W_local"], ["b"]);
     const body = create(GraphProtoSchema, {
       name: "body",
@@ -180,40 +203,113 @@ describe("weights inside a Loop body", () => {
       initializer: [createTensorProto("W_local", "float32", [16, 16], values(256))],
     });
     const loop = node("Loop", ["trips", "", "v0"], ["v_final"]);
-    loop.attribute.push(create(AttributeProtoSchema, { name: "body", type: AttributeProto_AttributeType.GRAPH, g: body }));
+    loop.attribute.push(graphAttribute("body", body));
     const m = model([loop], {
       inputs: [valueInfo("v0", [1, 16])],
       outputs: [valueInfo("v_final", [1, 16])],
       initializers: [createTensorProto("trips", "int64", [], BigInt64Array.of(3n)), createTensorProto("W_outer", "float32", [16, 16], values(256))],
     });
-    const input = dir.join("loop.onnx");
-    await writeOnnxModel(m, input);
+    await writeOnnxModel(m, loopInput());
 
     const output = dir.join("loop_int8.onnx");
-    const report = await quantize(input, { method: "int8-dynamic", output });
+    const report = await quantize(loopInput(), { method: "int8-dynamic", output });
     expect(report.nodesQuantized).toBe(2);
     expect(report.log.notes).toContain("subgraph Loop_v_final/body: 2 of 2 candidate node(s) quantized (MatMul×1, Gemm×1); none stayed float");
     const nodes = await nodesByScope(output);
     expect(nodes.filter((n) => n.scope === "Loop_v_final/body" && n.node.opType === "DynamicQuantizeMatMul")).toHaveLength(2);
-    const x = { dtype: "float32" as const, dims: [1, 16], data: values(16).map((v) => v * 2) };
-    const [float, quantized] = [await openOrtSession(input), await openOrtSession(output)];
-    try {
-      const [a, b] = [await float.run({ v0: x }), await quantized.run({ v0: x })];
-      expect(cosine(a.v_final!.data as Float32Array, b.v_final!.data as Float32Array)).toBeGreaterThanOrEqual(0.99);
-    } finally {
-      await float.close();
-      await quantized.close();
-    }
+    expect(await outputCosine(loopInput(), output, { v0: x }, "v_final")).toBeGreaterThanOrEqual(0.99);
+  });
 
-    // The body runs three times per run: no single value to calibrate, so static QDQ leaves it float.
-    const calibration = arrayDataset("loop-calibration", [{ inputs: { v0: x } }]);
-    await expect(
-      quantizeInt8StaticPass.run(await describeOnnxArtifact(input), dir.join("loop_static.onnx"), quantizeInt8StaticPass.optionsSchema.parse({}), {
-        workDir: dir.path,
-        calibrationData: calibration,
-        openSession: (p) => openOrtSession(p),
-      }),
-    ).rejects.toMatchObject({ code: "NOTHING_TO_DO", hint: expect.stringMatching(/Loop\/Scan bodies \(try int8-dynamic\)/) });
+  it("int8-static calibrates the body through scan outputs stacked over its 3 iterations and puts QDQ around both weighted ops", async () => {
+    const output = dir.join("loop_static.onnx");
+    const samples = [0.5, 1, 2, 3].map((gain) => ({ v0: { ...x, data: x.data.map((v, i) => v * gain * (i % 2 ? -1 : 1)) } }));
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(loopInput()), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("loop-calibration", samples));
+    expect(result.log.notes).toContain("subgraph Loop_v_final/body: 2 of 2 candidate node(s) quantized (MatMul×1, Gemm×1); none stayed float");
+    const body = (await nodesByScope(output)).filter((n) => n.scope === "Loop_v_final/body");
+    // Both weights as int8 behind DequantizeLinear; the body's activations (state in, MatMul out) quantized too.
+    expect(body.filter((n) => n.node.opType === "QuantizeLinear").length).toBeGreaterThanOrEqual(2);
+    for (const op of ["MatMul", "Gemm"]) {
+      const weighted = body.find((n) => n.node.opType === op)!;
+      const producers = weighted.node.input.slice(0, 2).map((name) => body.find((n) => n.node.output.includes(name))?.node.opType);
+      expect(producers).toEqual(["DequantizeLinear", "DequantizeLinear"]);
+    }
+    // The calibration outputs were removed again: the Loop has its one output, the body its cond and state.
+    const { model: written } = await readOnnxModel(output);
+    expect(written.graph!.node.find((n) => n.opType === "Loop")!.output).toEqual(["v_final"]);
+    expect(body[0]!.graph.output.map((o) => o.name)).toEqual(["cond_out", "v_out"]);
+    expect(await outputCosine(loopInput(), output, { v0: x }, "v_final")).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it("int8-static leaves a body float and says why when a value's shape changes between iterations (no stacked scan output), quantizing the rest", async () => {
+    // Iteration i reads rows 0..i of X: the MatMul's input grows, so its values cannot be stacked.
+    const int64 = (name: string, data: bigint[]) => createTensorProto(name, "int64", [data.length], BigInt64Array.from(data));
+    const body = create(GraphProtoSchema, {
+      name: "body",
+      node: [
+        node("Identity", ["cond_in"], ["cond_out"]),
+        node("Add", ["iteration", "one"], ["rows"]),
+        node("Unsqueeze", ["rows", "axis0"], ["ends"]),
+        node("Slice", ["X", "zero", "ends", "axis0"], ["prefix"]),
+        node("MatMul", ["prefix", "W_body"], ["a"]),
+        node("ReduceSum", ["a", "axis0"], ["summed"]),
+        node("Add", ["v_in", "summed"], ["v_out"]),
+      ],
+      input: [valueInfo("iteration", [], TensorProto_DataType.INT64), valueInfo("cond_in", [], TensorProto_DataType.BOOL), valueInfo("v_in", [1, 16])],
+      output: [valueInfo("cond_out", [], TensorProto_DataType.BOOL), valueInfo("v_out", [1, 16])],
+      initializer: [createTensorProto("one", "int64", [], BigInt64Array.of(1n)), int64("axis0", [0n]), int64("zero", [0n])],
+    });
+    const loop = node("Loop", ["trips", "", "h"], ["v_final"]);
+    loop.attribute.push(graphAttribute("body", body));
+    const m = model([node("MatMul", ["v0", "W_main"], ["h"]), loop], {
+      inputs: [valueInfo("v0", [1, 16]), valueInfo("X", [4, 16])],
+      outputs: [valueInfo("v_final", [1, 16])],
+      initializers: [createTensorProto("trips", "int64", [], BigInt64Array.of(4n)), createTensorProto("W_main", "float32", [16, 16], values(256)), createTensorProto("W_body", "float32", [16, 16], values(256))],
+    });
+    const input = dir.join("growing.onnx");
+    await writeOnnxModel(m, input);
+    const feeds = { v0: x, X: { dtype: "float32" as const, dims: [4, 16], data: values(64) } };
+    const output = dir.join("growing_static.onnx");
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("growing-calibration", [feeds]));
+    const note = result.log.notes.find((n) => n.startsWith("subgraph Loop_v_final/body:"));
+    expect(note).toMatch(/^subgraph Loop_v_final\/body: 0 of \d+ candidate node\(s\) quantized; stayed float: .*MatMul_a \(inside a Loop\/Scan body whose values the runtime could not stack over the iterations for calibration: Inconsistent shape/);
+    expect(result.log.notes).toContain("main graph: 1 of 1 candidate node(s) quantized (MatMul×1); none stayed float");
+    expect((await nodesByScope(output)).filter((n) => n.scope === "Loop_v_final/body" && n.node.opType === "QuantizeLinear")).toHaveLength(0);
+    expect(await outputCosine(input, output, feeds, "v_final")).toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+describe("weights inside a Scan body", () => {
+  it("int8-static calibrates a recurrent cell run by Scan (state and input slices stacked over 6 steps) and keeps its outputs within cosine 0.99", async () => {
+    const random = seededRandom(33);
+    const values = (n: number, gain = 0.5) => Float32Array.from({ length: n }, () => (random() - 0.5) * gain);
+    // h' = tanh(x_t·W + h·U), y_t = h' — an Elman cell over a [6, 8] sequence.
+    const body = create(GraphProtoSchema, {
+      name: "cell",
+      node: [node("MatMul", ["x_t", "W"], ["xw"]), node("MatMul", ["h_in", "U"], ["hu"]), node("Add", ["xw", "hu"], ["pre"]), node("Tanh", ["pre"], ["h_out"]), node("Identity", ["h_out"], ["y_t"])],
+      input: [valueInfo("h_in", [1, 16]), valueInfo("x_t", [1, 8])],
+      output: [valueInfo("h_out", [1, 16]), valueInfo("y_t", [1, 16])],
+    });
+    const scan = node("Scan", ["h0", "xs"], ["h_last", "ys"]);
+    scan.attribute.push(graphAttribute("body", body), intAttribute("num_scan_inputs", 1));
+    scan.attribute.push(create(AttributeProtoSchema, { name: "scan_output_axes", type: AttributeProto_AttributeType.INTS, ints: [0n] }));
+    const m = model([scan], {
+      inputs: [valueInfo("h0", [1, 16]), valueInfo("xs", [6, 1, 8])],
+      outputs: [valueInfo("h_last", [1, 16]), valueInfo("ys", [6, 1, 16])],
+      initializers: [createTensorProto("W", "float32", [8, 16], values(128, 1)), createTensorProto("U", "float32", [16, 16], values(256, 0.6))],
+    });
+    const input = dir.join("scan.onnx");
+    await writeOnnxModel(m, input);
+    const sequence = (seed: number) => ({ h0: { dtype: "float32" as const, dims: [1, 16], data: new Float32Array(16) }, xs: { dtype: "float32" as const, dims: [6, 1, 8], data: Float32Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.7 + seed) * 2) } });
+    const output = dir.join("scan_static.onnx");
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("scan-calibration", [1, 2, 3, 4].map(sequence)));
+    expect(result.log.notes.find((n) => n.startsWith("subgraph Scan_h_last/body:"))).toMatch(/^subgraph Scan_h_last\/body: \d+ of \d+ candidate node\(s\) quantized \(.*MatMul×2/);
+    const { model: written } = await readOnnxModel(output);
+    const writtenScan = written.graph!.node.find((n) => n.opType === "Scan")!;
+    expect(writtenScan.output).toEqual(["h_last", "ys"]);
+    expect(writtenScan.attribute.find((a) => a.name === "scan_output_axes")!.ints).toEqual([0n]);
+    const feeds = sequence(7);
+    expect(await outputCosine(input, output, feeds, "ys")).toBeGreaterThanOrEqual(0.99);
+    expect(await outputCosine(input, output, feeds, "h_last")).toBeGreaterThanOrEqual(0.99);
   });
 });
 

@@ -4,7 +4,7 @@ import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { computeQuantizationParams, type QuantizationParams, type QuantizationRange } from "../../kernels/linear-quantization.js";
 import { calibrationMethods } from "../../kernels/range-collector.js";
-import { walkGraphs } from "../../formats/onnx/graph-walk.js";
+import { walkGraphs, type GraphScope } from "../../formats/onnx/graph-walk.js";
 import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
 import { calibrateRanges, type CalibratedRanges } from "./calibrate-ranges.js";
 import { ScopeTally } from "./candidate-nodes.js";
@@ -18,7 +18,7 @@ import { applyQdq, type QdqApplyResult } from "./qdq-apply.js";
 import { defaultQdqOpTypes, planQdq, qdqOpKinds, qdqOpTypes, type QdqOpType, type QdqPlan } from "./qdq-plan.js";
 import { prepareForQdq, type PrepareCounts } from "./qdq-prepare.js";
 import { quantizeInt8DynamicOptionsSchema, rewriteDynamic } from "./quantize-int8-dynamic.js";
-import { exposeSubgraphValues, reachableFromMain } from "./subgraph-exposure.js";
+import { exposeSubgraphValues, insideLoopBody, reachableFromMain } from "./subgraph-exposure.js";
 
 export const quantizeInt8StaticOptionsSchema = z.object({
   opTypes: z
@@ -63,7 +63,7 @@ export function activationParams(ranges: ReadonlyMap<string, QuantizationRange>,
   return params;
 }
 
-/** The QDQ plans of a model: its main graph's, and, when asked for, one per If branch. */
+/** The QDQ plans of a model: its main graph's, and, when asked for, one per If branch and Loop/Scan body. */
 export interface StaticPlans {
   plan: QdqPlan;
   prepared: PrepareCounts;
@@ -72,10 +72,10 @@ export interface StaticPlans {
 
 /**
  * Prepare the float graph (per-channel affines folded into Convs, Div by constants as Mul) and plan the QDQ
- * rewrite of the main graph and, with `subgraphs`, of every If branch (their activations reach calibration
- * through the If outputs; Loop/Scan bodies stay float, noted in `tally`), refusing a model with nothing to
- * quantize (`otherQuantized`: nodes another rewrite already quantized). Deterministic: the auto pass re-plans
- * fresh copies and matches nodes by id.
+ * rewrite of the main graph and, with `subgraphs`, of every If branch and Loop/Scan body (their activations
+ * reach calibration through the If outputs and the bodies' scan outputs; other subgraphs stay float, noted
+ * in `tally`), refusing a model with nothing to quantize (`otherQuantized`: nodes another rewrite already
+ * quantized). Deterministic: the auto pass re-plans fresh copies and matches nodes by id.
  */
 export function planStatic(model: ModelProto, options: ResolvedStaticOptions, path: string, subgraphs?: { tally: ScopeTally; otherQuantized: number }): StaticPlans {
   // Opt-in with ConvTranspose (on det it measured no faster than the float ConvTranspose: onnxruntime's uint8
@@ -90,7 +90,7 @@ export function planStatic(model: ModelProto, options: ResolvedStaticOptions, pa
       const scoped = planPrepared(model, options, scope.graph);
       if (scoped.nodes.length === 0 && scoped.skips.skipped.length === 0) continue;
       if (!reachableFromMain(scope)) {
-        for (const n of scoped.nodes) subgraphs.tally.kept(scope.path, n.id, "inside a Loop/Scan body: its activations have no single value to calibrate");
+        for (const n of scoped.nodes) subgraphs.tally.kept(scope.path, n.id, "inside a subgraph of an op other than If, Loop or Scan: its values cannot be read out for calibration");
         continue;
       }
       subgraphPlans.push(scoped);
@@ -100,7 +100,7 @@ export function planStatic(model: ModelProto, options: ResolvedStaticOptions, pa
   if (!quantizable && (subgraphs?.otherQuantized ?? 0) === 0) {
     const where = subgraphs ? "" : " in its main graph";
     throw new EdgeforgeError("NOTHING_TO_DO", `${path} has no node${where} that static int8 can quantize (ops tried: ${options.opTypes.join(", ")})`, {
-      hint: "the model may have no such ops, hold them only inside Loop/Scan bodies (try int8-dynamic), or be quantized already",
+      hint: subgraphs ? "the model may have no such ops, or be quantized already" : "the model may have no such ops, hold them only in subgraphs (try int8-static, which quantizes If branches and Loop/Scan bodies), or be quantized already",
       details: { path, skipped: plan.skips.skipped.slice(0, 20) },
     });
   }
@@ -108,16 +108,34 @@ export function planStatic(model: ModelProto, options: ResolvedStaticOptions, pa
 }
 
 /**
- * Calibrate the activations of every plan: If-branch values are threaded out to the main graph for the
- * runs and mapped back; a value whose branch no sample ran gets no range (its nodes stay float).
+ * Calibrate the activations of every plan: subgraph values are threaded out to the main graph for the runs
+ * and mapped back; a value whose branch or body no sample ran gets no range (its nodes stay float). When
+ * the runtime cannot stack a Loop/Scan body's values (a shape that changes between iterations), those
+ * bodies stay float, noted in `tally`, and the rest is calibrated without them.
  */
-async function calibratePlans(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext): Promise<CalibratedRanges> {
-  const branchTensors = planned.subgraphPlans.flatMap((p) => p.tensors);
-  const exposed = exposeSubgraphValues(model, branchTensors, new NameAllocator(model));
+async function calibratePlans(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext, tally: ScopeTally): Promise<{ calibrated: CalibratedRanges; planned: StaticPlans }> {
+  try {
+    return { calibrated: await calibrateExposed(model, planned, options, context), planned };
+  } catch (error) {
+    const scopes = new Map<GraphProto, GraphScope>([...walkGraphs(model.graph!)].map((scope) => [scope.graph, scope]));
+    const inBodies = planned.subgraphPlans.filter((p) => insideLoopBody(scopes.get(p.graph)!));
+    if (inBodies.length === 0 || context.signal?.aborted) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    // onnxruntime's own words ("Inconsistent shape in loop output …") after its status preamble.
+    const cause = (/Status Message: (.*)/.exec(message)?.[1] ?? message.split("\n")[0]!).slice(0, 160);
+    for (const p of inBodies) for (const n of p.nodes) tally.kept(scopes.get(p.graph)!.path, n.id, `inside a Loop/Scan body whose values the runtime could not stack over the iterations for calibration: ${cause}`);
+    const without = { ...planned, subgraphPlans: planned.subgraphPlans.filter((p) => !inBodies.includes(p)) };
+    return { calibrated: await calibrateExposed(model, without, options, context), planned: without };
+  }
+}
+
+async function calibrateExposed(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext): Promise<CalibratedRanges> {
+  const subgraphTensors = planned.subgraphPlans.flatMap((p) => p.tensors);
+  const exposed = exposeSubgraphValues(model, subgraphTensors, new NameAllocator(model));
   let calibrated: CalibratedRanges;
   try {
-    // A branch may also read main-graph values: those are calibrated under their own names.
-    const tensors = [...new Set([...planned.plan.tensors, ...branchTensors.map((name) => exposed.aliases.get(name) ?? name)])];
+    // A subgraph may also read main-graph values: those are calibrated under their own names.
+    const tensors = [...new Set([...planned.plan.tensors, ...subgraphTensors.map((name) => exposed.aliases.get(name) ?? name)])];
     calibrated = await calibrateRanges(model, tensors, { method: options.calibrationMethod, percentile: options.percentile, symmetric: options.activationSymmetric }, context);
   } finally {
     exposed.restore();
@@ -143,7 +161,7 @@ function tallyPlan(tally: ScopeTally, path: string, plan: QdqPlan, result: QdqAp
   for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);
 }
 
-/** Apply each If branch's plan, adding its counts to the log and its outcome to `tally`. */
+/** Apply each subgraph's plan, adding its counts to the log and its outcome to `tally`. */
 function applySubgraphPlans(model: ModelProto, planned: StaticPlans, params: ReadonlyMap<string, QuantizationParams>, options: ResolvedStaticOptions & { path: string }, tally: ScopeTally, log: PassLog): void {
   const paths = new Map<GraphProto, string>([...walkGraphs(model.graph!)].map((scope) => [scope.graph, scope.path]));
   for (const plan of planned.subgraphPlans) {
@@ -205,8 +223,8 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
     const tally = new ScopeTally();
     const lstmOptions = quantizeInt8DynamicOptionsSchema.parse({ opTypes: ["LSTM"], perChannel: resolved.perChannel, reduceRange: resolved.reduceRange, excludeNodes: options.excludeNodes });
     const lstm = options.excludeOpTypes.includes("LSTM") ? undefined : rewriteDynamic(model, lstmOptions, tally);
-    const planned = planStatic(model, resolved, input.path, { tally, otherQuantized: lstm?.quantized ?? 0 });
-    const { ranges, samples } = await calibratePlans(model, planned, options, context);
+    const { calibrated, planned } = await calibratePlans(model, planStatic(model, resolved, input.path, { tally, otherQuantized: lstm?.quantized ?? 0 }), options, context, tally);
+    const { ranges, samples } = calibrated;
     const params = activationParams(ranges, resolved);
     const applyOptions = { ...resolved, path: input.path };
     const result = applyQdq(model, planned.plan, params, applyOptions, new Set());

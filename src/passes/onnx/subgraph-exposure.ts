@@ -6,44 +6,61 @@ import { makeNode, tensorAttribute, type NameAllocator } from "./graph-edit.js";
 
 /** Where subgraph values can be read from the main graph during a calibration run. */
 export interface ExposedSubgraphValues {
-  /** Subgraph value → the main-graph value carrying it (empty where its branch did not run). */
+  /** Subgraph value → the main-graph value carrying it (empty where its branch or body did not run). */
   aliases: Map<string, string>;
   /** Put the model back as it was. */
   restore(): void;
 }
 
-/** The scope whose nodes produce each value (outputs of nodes only: graph inputs and constants are not activations). */
+type Carrier = "If" | "Loop" | "Scan";
+
+function carrierOf(node: NodeProto): Carrier | undefined {
+  if (node.domain !== "" && node.domain !== "ai.onnx") return undefined;
+  return node.opType === "If" || node.opType === "Loop" || node.opType === "Scan" ? node.opType : undefined;
+}
+
+/**
+ * The scope that produces each value: outputs of nodes, and the inputs of Loop/Scan bodies (the iteration's
+ * state and slices, activations too). Main-graph inputs and constants are not listed.
+ */
 function producerScopes(model: ModelProto): Map<string, GraphScope> {
   const scopes = new Map<string, GraphScope>();
-  for (const scope of walkGraphs(model.graph!)) for (const node of scope.graph.node) for (const output of node.output) if (output) scopes.set(output, scope);
+  for (const scope of walkGraphs(model.graph!)) {
+    if (scope.owner) for (const input of scope.graph.input) scopes.set(input.name, scope);
+    for (const node of scope.graph.node) for (const output of node.output) if (output) scopes.set(output, scope);
+  }
   return scopes;
 }
 
-/**
- * Whether the values of `scope` can be threaded out to the main graph: every graph between it and the
- * main graph is an If branch. A Loop or Scan body runs many times (or none) per run, so its values have
- * no single tensor to hand out.
- */
+/** Whether the values of `scope` can be threaded out to the main graph: every graph between them is an If branch or a Loop/Scan body. */
 export function reachableFromMain(scope: GraphScope): boolean {
-  for (let s: GraphScope | undefined = scope; s?.owner; s = s.owner.scope) {
-    const { node } = s.owner;
-    if (node.opType !== "If" || (node.domain !== "" && node.domain !== "ai.onnx")) return false;
-  }
+  for (let s: GraphScope | undefined = scope; s?.owner; s = s.owner.scope) if (!carrierOf(s.owner.node)) return false;
   return true;
 }
 
+/** Whether `scope` sits (at any depth) inside a Loop or Scan body, whose values come out stacked over the iterations. */
+export function insideLoopBody(scope: GraphScope): boolean {
+  for (let s: GraphScope | undefined = scope; s?.owner; s = s.owner.scope) if (carrierOf(s.owner.node) === "Loop" || carrierOf(s.owner.node) === "Scan") return true;
+  return false;
+}
+
 /**
- * onnxruntime hands back only main-graph values, so a value inside an If branch is made one: it is added
- * as an extra output of its branch (the other branch returns an empty float tensor in its place) and of
- * the If node, level by level up to the main graph. The branch that did not run yields an empty tensor,
- * which calibration ignores. Values in Loop/Scan bodies or produced in the main graph get no alias.
+ * onnxruntime hands back only main-graph values, so a subgraph value is made one, level by level up to the
+ * main graph:
+ * - in an If branch it becomes an extra output of the branch (the other branch returns an empty float
+ *   tensor in its place) and of the If node; the branch that did not run yields an empty tensor, which
+ *   calibration ignores;
+ * - in a Loop or Scan body it becomes an extra scan output, which the runtime stacks over the iterations:
+ *   every iteration's values in one tensor, all calibration needs (a body that never ran yields an empty
+ *   tensor). A value whose shape changes between iterations cannot be stacked: the run fails.
+ * Values in other subgraphs or produced in the main graph get no alias.
  */
 export function exposeSubgraphValues(model: ModelProto, names: readonly string[], allocator: NameAllocator): ExposedSubgraphValues {
   const scopes = producerScopes(model);
   const undo: (() => void)[] = [];
   const push = <T>(list: T[], item: T) => {
     list.push(item);
-    undo.push(() => list.splice(list.indexOf(item), 1));
+    undo.push(() => list.splice(list.lastIndexOf(item), 1));
   };
   // One Constant per use: a graph output listed twice under one name is not valid ONNX.
   const emptyTensor = (graph: GraphProto): string => {
@@ -52,6 +69,14 @@ export function exposeSubgraphValues(model: ModelProto, names: readonly string[]
     push(graph.node, node);
     return name;
   };
+  // A value already among the graph's outputs is copied under a fresh name, for the same reason, and so is
+  // one of its inputs (a body's state handed straight out).
+  const asNewOutput = (graph: GraphProto, value: string): string => {
+    if (!graph.output.some((o) => o.name === value) && !graph.input.some((i) => i.name === value)) return value;
+    const copy = allocator.allocate(`${value}_exposed`);
+    push(graph.node, makeNode({ opType: "Identity", name: copy, inputs: [value], outputs: [copy] }));
+    return copy;
+  };
 
   const aliases = new Map<string, string>();
   for (const name of new Set(names)) {
@@ -59,14 +84,20 @@ export function exposeSubgraphValues(model: ModelProto, names: readonly string[]
     if (!start?.owner || !reachableFromMain(start)) continue;
     let value = name;
     for (let scope: GraphScope = start; scope.owner; scope = scope.owner.scope) {
-      const ifNode = scope.owner.node;
-      const branches = ifNode.attribute.filter((a) => a.name === "then_branch" || a.name === "else_branch");
-      for (const branch of branches) {
-        const graph = branch.g!;
-        push(graph.output, floatOutput(graph === scope.graph ? value : emptyTensor(graph)));
+      const carrier = scope.owner.node;
+      if (carrierOf(carrier) === "If") {
+        for (const branch of carrier.attribute.filter((a) => a.name === "then_branch" || a.name === "else_branch")) {
+          const graph = branch.g!;
+          push(graph.output, floatOutput(graph === scope.graph ? asNewOutput(graph, value) : emptyTensor(graph)));
+        }
+      } else {
+        // Loop and Scan list scan outputs last, in both the body's outputs and the node's.
+        push(scope.graph.output, floatOutput(asNewOutput(scope.graph, value)));
+        // Scan's optional per-scan-output attributes need an entry for the new one (axis 0, forward).
+        for (const attribute of carrier.attribute.filter((a) => a.name === "scan_output_axes" || a.name === "scan_output_directions")) push(attribute.ints, 0n);
       }
-      const carried = allocator.allocate(`${name}_from_${ifNode.name || "If"}`);
-      push(ifNode.output, carried);
+      const carried = allocator.allocate(`${name}_from_${carrier.name || carrier.opType}`);
+      push(carrier.output, carried);
       value = carried;
     }
     aliases.set(name, value);
