@@ -8,6 +8,7 @@ import { createTensorProto } from "../../src/formats/onnx/tensor-data.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { intAttribute } from "../../src/passes/onnx/graph-edit.js";
 import { describeOnnxArtifact } from "../../src/passes/onnx/onnx-pass-io.js";
+import { quantizeAutoPass } from "../../src/passes/onnx/quantize-auto.js";
 import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-static.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
@@ -128,6 +129,33 @@ describe("int8-static inside Silero VAD's If subgraphs", () => {
     const agree = float.filter((p, i) => p > 0.5 === quantized[i]! > 0.5).length;
     expect(agree).toBeGreaterThanOrEqual(0.98 * frames);
     for (let i = 0; i < frames; i++) expect(Math.abs(float[i]! - quantized[i]!)).toBeLessThan(0.1);
+  });
+});
+
+describe("auto inside Silero VAD's If subgraphs", () => {
+  it("finds the branch nodes to keep float by itself (scoped ids), where plain int8-static without exclusions loses the speech decisions", async () => {
+    const output = dir.join("vad_auto_int8.onnx");
+    const plain = dir.join("vad_plain_int8.onnx");
+    const context = { workDir: dir.path, calibrationData: arrayDataset("vad-calibration", await vadCalibration()), openSession: (p: string) => openOrtSession(p) };
+    const input = await describeOnnxArtifact(realOnnxModels.vad);
+    await quantizeInt8StaticPass.run(input, plain, quantizeInt8StaticPass.optionsSchema.parse({}), context);
+    const result = await quantizeAutoPass.run(input, output, quantizeAutoPass.optionsSchema.parse({ metric: "cosine", maxDrop: 0.002 }), context);
+    const notes = result.log.notes.join("\n");
+    expect(notes).toMatch(/subgraph If_25\/then_branch: [1-9]\d* of \d+ candidate node\(s\) quantized \(.*Conv×\d+.*\); stayed float: .*\(kept float for the accuracy target\)/);
+    expect(notes).toMatch(/^kept float32: If_25\/then_branch\/Conv_\d+ \(int8 would lose/m);
+    expect(notes).toMatch(/8 LSTM\(s\) → com.microsoft.DynamicQuantizeLSTM/);
+    const kept = result.log.notes.filter((n) => n.startsWith("kept float32:"));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(28);
+
+    const agreement = async (candidate: string) => {
+      const { float, quantized } = await speechProbabilities(candidate);
+      return { agree: float.filter((p, i) => p > 0.5 === quantized[i]! > 0.5).length, maxDiff: Math.max(...float.map((p, i) => Math.abs(p - quantized[i]!))) };
+    };
+    const [withAuto, withoutExclusions] = [await agreement(output), await agreement(plain)];
+    expect(withoutExclusions.agree).toBeLessThan(0.7 * frames);
+    expect(withAuto.agree).toBeGreaterThanOrEqual(0.98 * frames);
+    expect(withAuto.maxDiff).toBeLessThan(0.1);
   });
 });
 
@@ -279,10 +307,10 @@ describe("weights inside a Loop body", () => {
 });
 
 describe("weights inside a Scan body", () => {
-  it("int8-static calibrates a recurrent cell run by Scan (state and input slices stacked over 6 steps) and keeps its outputs within cosine 0.99", async () => {
+  /** h' = tanh(x_t·W + h·U), y_t = h' — an Elman cell run by Scan over a [6, 1, 8] sequence. */
+  async function writeElmanScan(path: string): Promise<void> {
     const random = seededRandom(33);
-    const values = (n: number, gain = 0.5) => Float32Array.from({ length: n }, () => (random() - 0.5) * gain);
-    // h' = tanh(x_t·W + h·U), y_t = h' — an Elman cell over a [6, 8] sequence.
+    const values = (n: number, gain: number) => Float32Array.from({ length: n }, () => (random() - 0.5) * gain);
     const body = create(GraphProtoSchema, {
       name: "cell",
       node: [node("MatMul", ["x_t", "W"], ["xw"]), node("MatMul", ["h_in", "U"], ["hu"]), node("Add", ["xw", "hu"], ["pre"]), node("Tanh", ["pre"], ["h_out"]), node("Identity", ["h_out"], ["y_t"])],
@@ -297,11 +325,20 @@ describe("weights inside a Scan body", () => {
       outputs: [valueInfo("h_last", [1, 16]), valueInfo("ys", [6, 1, 16])],
       initializers: [createTensorProto("W", "float32", [8, 16], values(128, 1)), createTensorProto("U", "float32", [16, 16], values(256, 0.6))],
     });
+    await writeOnnxModel(m, path);
+  }
+  /** One sequence; with `outlier`, one input value 200× the others. */
+  const sequence = (seed: number, outlier = false) => {
+    const xs = Float32Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.7 + seed) * 2);
+    if (outlier) xs[5] = 400;
+    return { h0: { dtype: "float32" as const, dims: [1, 16], data: new Float32Array(16) }, xs: { dtype: "float32" as const, dims: [6, 1, 8], data: xs } };
+  };
+
+  it("int8-static calibrates a recurrent cell run by Scan (state and input slices stacked over 6 steps) and keeps its outputs within cosine 0.99", async () => {
     const input = dir.join("scan.onnx");
-    await writeOnnxModel(m, input);
-    const sequence = (seed: number) => ({ h0: { dtype: "float32" as const, dims: [1, 16], data: new Float32Array(16) }, xs: { dtype: "float32" as const, dims: [6, 1, 8], data: Float32Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.7 + seed) * 2) } });
+    await writeElmanScan(input);
     const output = dir.join("scan_static.onnx");
-    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("scan-calibration", [1, 2, 3, 4].map(sequence)));
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("scan-calibration", [1, 2, 3, 4].map((seed) => sequence(seed))));
     expect(result.log.notes.find((n) => n.startsWith("subgraph Scan_h_last/body:"))).toMatch(/^subgraph Scan_h_last\/body: \d+ of \d+ candidate node\(s\) quantized \(.*MatMul×2/);
     const { model: written } = await readOnnxModel(output);
     const writtenScan = written.graph!.node.find((n) => n.opType === "Scan")!;
@@ -310,6 +347,18 @@ describe("weights inside a Scan body", () => {
     const feeds = sequence(7);
     expect(await outputCosine(input, output, feeds, "ys")).toBeGreaterThanOrEqual(0.99);
     expect(await outputCosine(input, output, feeds, "h_last")).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it("auto measures the body's nodes through stacked scan outputs and keeps float the MatMul whose input range an outlier widened", async () => {
+    const input = dir.join("scan_for_auto.onnx");
+    await writeElmanScan(input);
+    const context = { ...staticContext("scan-calibration", [sequence(1, true), sequence(2), sequence(3)]), evaluationData: arrayDataset("scan-evaluation", [4, 5, 6, 7].map((seed) => ({ inputs: sequence(seed) }))) };
+    const result = await quantizeAutoPass.run(await describeOnnxArtifact(input), dir.join("scan_auto.onnx"), quantizeAutoPass.optionsSchema.parse({ metric: "cosine", maxDrop: 0.0005 }), context);
+    const notes = result.log.notes;
+    // Fully quantized, the widened x_t range costs ~0.06 cosine; the ranking puts x_t's MatMul first.
+    expect(notes.find((n) => n.startsWith("metric cosine:"))).toMatch(/fully quantized dropped 0\.0[1-9]/);
+    expect(notes).toContain("subgraph Scan_h_last/body: 1 of 2 candidate node(s) quantized (MatMul×1); stayed float: MatMul_xw (kept float for the accuracy target)");
+    expect(notes.filter((n) => n.startsWith("kept float32:")).map((n) => n.split(" ")[2])).toEqual(["Scan_h_last/body/MatMul_xw"]);
   });
 });
 

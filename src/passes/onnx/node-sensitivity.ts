@@ -11,6 +11,7 @@ import { readFloat32, tensorDims } from "./float-tensors.js";
 import { NameAllocator } from "./graph-edit.js";
 import { InGraphReductions, scalarValue } from "./in-graph-reductions.js";
 import { upgradeOpsetTo10 } from "./opset-upgrade.js";
+import { exposeSubgraphValues } from "./subgraph-exposure.js";
 import type { QdqNodePlan } from "./qdq-plan.js";
 
 /** How much precision quantizing a node loses on its own: the worst relative L2 error of its quantized activations, plus its weight's. */
@@ -56,7 +57,8 @@ export interface SensitivityOptions {
  *
  * One session runs the float and the fully quantized model side by side (one graph, the int8 copy's
  * names prefixed) with the comparisons as reductions in the graph: per activation, its energy, the
- * noise of quantizing it with its calibrated parameters, and its drift in the int8 model.
+ * noise of quantizing it with its calibrated parameters, and its drift in the int8 model. Subgraph
+ * activations are threaded out to the main graph first (exposeSubgraphValues), in both copies.
  */
 export async function measureSensitivity(
   floatModel: ModelProto,
@@ -73,14 +75,20 @@ export async function measureSensitivity(
   const combined = clone(ModelProtoSchema, floatModel);
   upgradeOpsetTo10(combined, new NameAllocator(combined), "sensitivity");
   const computedInt8 = appendGraphCopy(combined, quantizedModel, int8Prefix);
-  const reductions = new InGraphReductions(new NameAllocator(combined));
+  const names = new NameAllocator(combined);
+  // Subgraph activations (If branches, Loop/Scan bodies) are compared where they come out in the main graph.
+  const exposed = exposeSubgraphValues(combined, [...tensors, ...tensors.map((name) => `${int8Prefix}${name}`)], names);
+  const at = (name: string) => exposed.aliases.get(name) ?? name;
+  const reductions = new InGraphReductions(names);
   const probes = tensors.map((name) => {
     const p = params.get(name);
+    const value = at(name);
+    const int8Value = `${int8Prefix}${name}`;
     return {
       name,
-      signal: reductions.reduce("ReduceSumSquare", name),
-      noise: p ? reductions.reduce("ReduceSumSquare", reductions.subtract(name, reductions.quantizeDequantize(name, p, options.activationType))) : undefined,
-      drift: computedInt8.has(name) ? reductions.reduce("ReduceSumSquare", reductions.subtract(`${int8Prefix}${name}`, name)) : undefined,
+      signal: reductions.reduce("ReduceSumSquare", value),
+      noise: p ? reductions.reduce("ReduceSumSquare", reductions.subtract(value, reductions.quantizeDequantize(value, p, options.activationType))) : undefined,
+      drift: computedInt8.has(name) || exposed.aliases.has(int8Value) ? reductions.reduce("ReduceSumSquare", reductions.subtract(at(int8Value), value)) : undefined,
     };
   });
   const sums = new Map<string, ErrorSum>(tensors.map((name) => [name, { noise: 0, signal: 0 }]));

@@ -91,7 +91,7 @@ export interface FoldedChain {
 }
 
 export interface QdqPlan {
-  /** The graph the plan rewrites: the main graph or one If branch. */
+  /** The graph the plan rewrites: the main graph or one subgraph. */
   graph: GraphProto;
   nodes: QdqNodePlan[];
   /** Every activation needing a calibrated range (shared outputs borrow their input's), de-duplicated. */
@@ -105,10 +105,7 @@ export interface QdqPlanOptions {
   excludeOpTypes: readonly string[];
   /** Fold Relu/Clip/HardSigmoid and scalar Mul/Add chains into the preceding quantized output (needs asymmetric activations). */
   foldActivations: boolean;
-  /**
-   * Plan this graph only (an If branch, whose activations calibration reaches through the If's outputs);
-   * default: the main graph, with subgraph nodes skipped and logged.
-   */
+  /** The graph to plan (an If branch or Loop/Scan body, whose activations calibration reaches through its carrier's outputs); default: the main graph. */
   graph?: GraphProto;
 }
 
@@ -212,9 +209,9 @@ function foldableChain(start: string, context: ChainContext): FoldedChain | unde
 }
 
 /**
- * Decide, for one graph (the main graph unless `options.graph` names an If branch), which nodes static
- * QDQ quantizes and which activations need calibration ranges. Planning the main graph skips subgraph
- * nodes. Elementwise ops are quantized only where they touch the int8 region
+ * Decide, for one graph (the main graph unless `options.graph` names a subgraph), which nodes static
+ * QDQ quantizes and which activations need calibration ranges; subgraph nodes are left to their own
+ * graph's plan. Elementwise ops are quantized only where they touch the int8 region
  * (an input from a quantized node, or a weighted consumer), so float-only islands such as a
  * LayerNorm's inner arithmetic are not wrapped in conversions that buy nothing.
  */
@@ -236,10 +233,8 @@ export function planQdq(model: ModelProto, options: QdqPlanOptions): QdqPlan {
   for (const candidate of findCandidateNodes(model, options, skips)) {
     const { node, id } = candidate;
     const kind = qdqOpKinds[node.opType as QdqOpType];
-    if (candidate.graph !== graph) {
-      if (!options.graph) skips.skip(id, "inside a subgraph (auto plans the main graph only; int8-static quantizes If branches)");
-      continue;
-    }
+    // Another graph's node: that graph's own plan takes it.
+    if (candidate.graph !== graph) continue;
     const plan = kind === "weighted" ? planWeighted(node, id, constants, graph, graphOutputs, skips) : planOther(node, id, kind, constants, graph, isActivation, skips);
     if (!plan) continue;
     if (plan.activations.some((name) => !isActivation(name))) {

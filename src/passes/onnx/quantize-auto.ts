@@ -8,14 +8,29 @@ import { writeOnnxModel } from "../../formats/onnx/write-onnx.js";
 import type { Pass, PassContext, PassResult } from "../pass.js";
 import { dropMetrics, measureCandidate, measureReference, scoreDrop, type Reference } from "./accuracy-drop.js";
 import { removeModelFiles, requireInference } from "./activation-capture.js";
-import { calibrateRanges } from "./calibrate-ranges.js";
 import { suffixedOutputName } from "./common-options.js";
 import { removeUnusedConstants } from "./graph-edit.js";
 import { measureSensitivity, type NodeSensitivity } from "./node-sensitivity.js";
 import { bisectFewest } from "./bisect-fewest.js";
 import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
-import { applyQdq, type QdqApplyResult } from "./qdq-apply.js";
-import { activationParams, logQdq, planPrepared, planStatic, quantizeInt8StaticOptionsSchema, resolveInt8Format, type ResolvedStaticOptions } from "./quantize-int8-static.js";
+import { ScopeTally } from "./candidate-nodes.js";
+import {
+  activationParams,
+  applyPlans,
+  calibratePlans,
+  logQdq,
+  planEverySubgraph,
+  planPrepared,
+  planStatic,
+  quantizeInt8StaticOptionsSchema,
+  quantizeLstms,
+  recordApplied,
+  recordLstms,
+  resolveInt8Format,
+  scopedNodeId,
+  type AppliedPlan,
+  type ResolvedStaticOptions,
+} from "./quantize-int8-static.js";
 import type { QuantizationParams } from "../../kernels/linear-quantization.js";
 
 export const quantizeAutoOptionsSchema = quantizeInt8StaticOptionsSchema.extend({
@@ -44,7 +59,7 @@ interface Trial {
  */
 export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   id: "onnx.quantize.auto",
-  version: "3",
+  version: "4",
   description: "int8 QDQ with accuracy-aware fallback: the most sensitive nodes return to float32 until the drop is within maxDrop",
   inputFormat: "onnx",
   outputFormat: "onnx",
@@ -60,28 +75,35 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
     const log = emptyLog(inputFile.notes);
     if (!context.evaluationData) log.notes.push("no separate evaluation data: the drop was measured on the calibration data");
     const resolved = await resolveInt8Format(options, log, context.signal);
-    const planned = planStatic(inputFile.model, resolved, input.path);
-    const { plan } = planned;
-    const { ranges, samples } = await calibrateRanges(inputFile.model, plan.tensors, { method: options.calibrationMethod, percentile: options.percentile, symmetric: options.activationSymmetric }, context);
+    // As int8-static: LSTMs dynamic int8 first, then QDQ planned over the main graph and every If branch and Loop/Scan body.
+    const tally = new ScopeTally();
+    const lstm = quantizeLstms(inputFile.model, resolved, tally);
+    const { calibrated, planned } = await calibratePlans(inputFile.model, planStatic(inputFile.model, resolved, input.path, { tally, otherQuantized: lstm?.quantized ?? 0 }), options, context, tally);
+    const { ranges, samples } = calibrated;
     const params = activationParams(ranges, resolved);
+    const subgraphPaths = new Set(planned.subgraphPlans.map((s) => s.scope.path));
     context.progress?.start("auto: float reference", 1);
     const reference = await measureReference(input.path, evaluation, options.metric, context);
     context.progress?.finish(`${reference.metric} ${reference.score.toFixed(4)}`);
     // Shared (data-movement) nodes follow their input; only nodes with their own ranges are ranked and reverted.
-    const revertible = plan.nodes.filter((n) => n.kind !== "shared");
+    // Ids are scoped by subgraph path: a name is unique within its graph only.
+    const revertible = [{ path: "", plan: planned.plan }, ...planned.subgraphPlans.map((s) => ({ path: s.scope.path, plan: s.plan }))].flatMap(({ path, plan }) =>
+      plan.nodes.filter((n) => n.kind !== "shared").map((n) => ({ ...n, id: scopedNodeId(path, n.id) })),
+    );
+    const tensors = [...new Set([planned.plan, ...planned.subgraphPlans.map((s) => s.plan)].flatMap((p) => p.tensors))];
     const trials: Trial[] = [];
-    type Candidate = { trial: Trial; path: string; result: QdqApplyResult; model: ModelProto };
+    type Candidate = { trial: Trial; path: string; applied: AppliedPlan[]; model: ModelProto };
     const candidates: Candidate[] = [];
     let ranking: NodeSensitivity[] = [];
     const passes = (c: Candidate) => c.trial.drop <= options.maxDrop;
     const tryCandidate = async (order: readonly string[], reverted: number): Promise<Candidate> => {
       const keepFloat = order.slice(0, reverted);
-      const built = await buildCandidate(inputFile.model, resolved, params, keepFloat, input.path, context);
+      const built = await buildCandidate(inputFile.model, resolved, params, subgraphPaths, keepFloat, input.path, context);
       const score = await measureCandidate(built.path, reference, context);
       const trial = { keepFloat, score, drop: scoreDrop(reference, score, options.dropKind) };
       trials.push(trial);
       context.progress?.update(trials.length, `${reverted} of ${revertible.length} nodes float: ${reference.metric} drop ${trial.drop.toFixed(4)}`);
-      const candidate = { trial, path: built.path, result: built.result, model: built.model };
+      const candidate = { trial, path: built.path, applied: built.applied, model: built.model };
       candidates.push(candidate);
       return candidate;
     };
@@ -104,7 +126,7 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
     context.progress?.start("auto: candidates", options.maxEvaluations);
     let best = await tryCandidate([], 0);
     if (!passes(best)) {
-      ranking = await measureSensitivity(inputFile.model, best.model, revertible, plan.tensors, params, reference, resolved, context);
+      ranking = await measureSensitivity(inputFile.model, best.model, revertible, tensors, params, reference, resolved, context);
       context.progress?.start("auto: candidates", options.maxEvaluations);
       best = (await search(ranking.map((r) => r.id), revertible.length - 1, 1 + Math.ceil(options.maxEvaluations / 2))) ?? best;
       // A per-node ranking misses losses that only add up (PP-OCRv4 det's early blocks): when it needs many
@@ -127,7 +149,11 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
         details: { trials, metric: reference.metric, floatScore: reference.score },
       });
     }
-    logQdq(log, best.model, planned, best.result, samples);
+    const keptFloat = new Set(best.trial.keepFloat);
+    recordApplied(best.applied, tally, log, keptFloat);
+    recordLstms(lstm, log);
+    logQdq(log, best.model, planned, best.applied[0]!.result, samples);
+    tally.writeTo(log);
     describeOutcome(log, reference, trials, best.trial, ranking);
     const artifact = await writePassOutput(best.model, outputPath, {
       input, inputFile, passId: quantizeAutoPass.id, passVersion: quantizeAutoPass.version, options, externalData: options.externalData, context, log,
@@ -136,23 +162,24 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   },
 };
 
-/** Build one candidate (a copy of the prepared input, QDQ applied, `keepFloat` left float) as a scratch file in the workDir. */
+/** Build one candidate (a copy of the prepared input, QDQ applied in the main graph and the subgraphs at `subgraphPaths`, `keepFloat` left float) as a scratch file in the workDir. */
 async function buildCandidate(
   prepared: ModelProto,
   options: ResolvedStaticOptions,
   params: Map<string, QuantizationParams>,
+  subgraphPaths: ReadonlySet<string>,
   keepFloat: string[],
   inputPath: string,
   context: PassContext,
-): Promise<{ path: string; result: QdqApplyResult; model: ModelProto }> {
+): Promise<{ path: string; applied: AppliedPlan[]; model: ModelProto }> {
   const model = clone(ModelProtoSchema, prepared);
-  // The plan's nodes belong to the first copy; match them in this one by id.
-  const plan = planPrepared(model, options);
-  const result = applyQdq(model, plan, params, { ...options, path: inputPath }, new Set(keepFloat));
+  // The plans' nodes belong to the first copy; match them in this one by scoped id.
+  const subgraphPlans = planEverySubgraph(model, options).filter((s) => subgraphPaths.has(s.scope.path));
+  const applied = applyPlans(model, planPrepared(model, options), subgraphPlans, params, { ...options, path: inputPath }, new Set(keepFloat));
   removeUnusedConstants(model);
   const path = join(context.workDir, `auto-candidate-${keepFloat.length}-${process.hrtime.bigint()}.onnx`);
   await writeOnnxModel(model, path, { signal: context.signal, scratch: true });
-  return { path, result, model };
+  return { path, applied, model };
 }
 
 function describeOutcome(log: ReturnType<typeof emptyLog>, reference: Reference, trials: Trial[], best: Trial, ranking: NodeSensitivity[]): void {

@@ -63,44 +63,56 @@ export function activationParams(ranges: ReadonlyMap<string, QuantizationRange>,
   return params;
 }
 
+/** The QDQ plan of one subgraph and where it sits. */
+export interface SubgraphPlan {
+  scope: GraphScope;
+  plan: QdqPlan;
+}
+
 /** The QDQ plans of a model: its main graph's, and, when asked for, one per If branch and Loop/Scan body. */
 export interface StaticPlans {
   plan: QdqPlan;
   prepared: PrepareCounts;
-  subgraphPlans: QdqPlan[];
+  subgraphPlans: SubgraphPlan[];
+}
+
+/** A node's id qualified by its subgraph's path ("If_25/then_branch/Conv_3"), plain in the main graph: ids are unique per graph only. */
+export function scopedNodeId(scopePath: string, id: string): string {
+  return scopePath === "" ? id : `${scopePath}/${id}`;
+}
+
+/** The plan of every subgraph holding candidates, in walk order: deterministic, so a copy re-plans to the same ids. */
+export function planEverySubgraph(model: ModelProto, options: ResolvedStaticOptions): SubgraphPlan[] {
+  const plans: SubgraphPlan[] = [];
+  for (const scope of [...walkGraphs(model.graph!)].slice(1)) {
+    const plan = planPrepared(model, options, scope.graph);
+    if (plan.nodes.length > 0 || plan.skips.skipped.length > 0) plans.push({ scope, plan });
+  }
+  return plans;
 }
 
 /**
  * Prepare the float graph (per-channel affines folded into Convs, Div by constants as Mul) and plan the QDQ
- * rewrite of the main graph and, with `subgraphs`, of every If branch and Loop/Scan body (their activations
- * reach calibration through the If outputs and the bodies' scan outputs; other subgraphs stay float, noted
- * in `tally`), refusing a model with nothing to quantize (`otherQuantized`: nodes another rewrite already
+ * rewrite of the main graph and of every If branch and Loop/Scan body (their activations reach calibration
+ * through the If outputs and the bodies' scan outputs; other subgraphs stay float, noted in `tally`), refusing a model with nothing to quantize (`otherQuantized`: nodes another rewrite already
  * quantized). Deterministic: the auto pass re-plans fresh copies and matches nodes by id.
  */
-export function planStatic(model: ModelProto, options: ResolvedStaticOptions, path: string, subgraphs?: { tally: ScopeTally; otherQuantized: number }): StaticPlans {
+export function planStatic(model: ModelProto, options: ResolvedStaticOptions, path: string, outcome: { tally?: ScopeTally; otherQuantized?: number } = {}): StaticPlans {
   // Opt-in with ConvTranspose (on det it measured no faster than the float ConvTranspose: onnxruntime's uint8
   // DepthToSpace costs about what the float ConvTranspose did); a node the options keep float stays one.
   const rewritesTransposed = (node: NodeProto) =>
     options.opTypes.includes("ConvTranspose") && options.opTypes.includes("Conv") && !options.excludeOpTypes.includes("ConvTranspose") && !options.excludeOpTypes.includes("Conv") && !options.excludeNodes.includes(nodeId(node));
   const prepared = prepareForQdq(model, new NameAllocator(model), rewritesTransposed);
-  const plan = planPrepared(model, options, subgraphs ? model.graph! : undefined);
-  const subgraphPlans: QdqPlan[] = [];
-  if (subgraphs) {
-    for (const scope of [...walkGraphs(model.graph!)].slice(1)) {
-      const scoped = planPrepared(model, options, scope.graph);
-      if (scoped.nodes.length === 0 && scoped.skips.skipped.length === 0) continue;
-      if (!reachableFromMain(scope)) {
-        for (const n of scoped.nodes) subgraphs.tally.kept(scope.path, n.id, "inside a subgraph of an op other than If, Loop or Scan: its values cannot be read out for calibration");
-        continue;
-      }
-      subgraphPlans.push(scoped);
-    }
+  const plan = planPrepared(model, options);
+  const subgraphPlans: SubgraphPlan[] = [];
+  for (const scoped of planEverySubgraph(model, options)) {
+    if (reachableFromMain(scoped.scope)) subgraphPlans.push(scoped);
+    else for (const n of scoped.plan.nodes) outcome.tally?.kept(scoped.scope.path, n.id, "inside a subgraph of an op other than If, Loop or Scan: its values cannot be read out for calibration");
   }
-  const quantizable = [plan, ...subgraphPlans].some((p) => p.nodes.some((n) => n.kind !== "shared"));
-  if (!quantizable && (subgraphs?.otherQuantized ?? 0) === 0) {
-    const where = subgraphs ? "" : " in its main graph";
-    throw new EdgeforgeError("NOTHING_TO_DO", `${path} has no node${where} that static int8 can quantize (ops tried: ${options.opTypes.join(", ")})`, {
-      hint: subgraphs ? "the model may have no such ops, or be quantized already" : "the model may have no such ops, hold them only in subgraphs (try int8-static, which quantizes If branches and Loop/Scan bodies), or be quantized already",
+  const quantizable = [plan, ...subgraphPlans.map((s) => s.plan)].some((p) => p.nodes.some((n) => n.kind !== "shared"));
+  if (!quantizable && (outcome.otherQuantized ?? 0) === 0) {
+    throw new EdgeforgeError("NOTHING_TO_DO", `${path} has no node that static int8 can quantize (ops tried: ${options.opTypes.join(", ")})`, {
+      hint: "the model may have no such ops, or be quantized already",
       details: { path, skipped: plan.skips.skipped.slice(0, 20) },
     });
   }
@@ -113,24 +125,23 @@ export function planStatic(model: ModelProto, options: ResolvedStaticOptions, pa
  * the runtime cannot stack a Loop/Scan body's values (a shape that changes between iterations), those
  * bodies stay float, noted in `tally`, and the rest is calibrated without them.
  */
-async function calibratePlans(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext, tally: ScopeTally): Promise<{ calibrated: CalibratedRanges; planned: StaticPlans }> {
+export async function calibratePlans(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext, tally: ScopeTally): Promise<{ calibrated: CalibratedRanges; planned: StaticPlans }> {
   try {
     return { calibrated: await calibrateExposed(model, planned, options, context), planned };
   } catch (error) {
-    const scopes = new Map<GraphProto, GraphScope>([...walkGraphs(model.graph!)].map((scope) => [scope.graph, scope]));
-    const inBodies = planned.subgraphPlans.filter((p) => insideLoopBody(scopes.get(p.graph)!));
+    const inBodies = planned.subgraphPlans.filter((s) => insideLoopBody(s.scope));
     if (inBodies.length === 0 || context.signal?.aborted) throw error;
     const message = error instanceof Error ? error.message : String(error);
     // onnxruntime's own words ("Inconsistent shape in loop output …") after its status preamble.
     const cause = (/Status Message: (.*)/.exec(message)?.[1] ?? message.split("\n")[0]!).slice(0, 160);
-    for (const p of inBodies) for (const n of p.nodes) tally.kept(scopes.get(p.graph)!.path, n.id, `inside a Loop/Scan body whose values the runtime could not stack over the iterations for calibration: ${cause}`);
-    const without = { ...planned, subgraphPlans: planned.subgraphPlans.filter((p) => !inBodies.includes(p)) };
+    for (const { scope, plan } of inBodies) for (const n of plan.nodes) tally.kept(scope.path, n.id, `inside a Loop/Scan body whose values the runtime could not stack over the iterations for calibration: ${cause}`);
+    const without = { ...planned, subgraphPlans: planned.subgraphPlans.filter((s) => !inBodies.includes(s)) };
     return { calibrated: await calibrateExposed(model, without, options, context), planned: without };
   }
 }
 
 async function calibrateExposed(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext): Promise<CalibratedRanges> {
-  const subgraphTensors = planned.subgraphPlans.flatMap((p) => p.tensors);
+  const subgraphTensors = planned.subgraphPlans.flatMap((s) => s.plan.tensors);
   const exposed = exposeSubgraphValues(model, subgraphTensors, new NameAllocator(model));
   let calibrated: CalibratedRanges;
   try {
@@ -148,25 +159,39 @@ async function calibrateExposed(model: ModelProto, planned: StaticPlans, options
   return calibrated;
 }
 
-/** Note in `tally` what became of one plan's nodes: quantized, or float and why (skipped weighted ops too). */
-function tallyPlan(tally: ScopeTally, path: string, plan: QdqPlan, result: QdqApplyResult): void {
-  const quantized = new Set(result.quantizedNodes);
-  for (const n of plan.nodes) {
-    if (quantized.has(n.id)) tally.quantized(path, n.node.opType);
-    else if (n.kind === "shared") tally.kept(path, n.id, "its input is not quantized");
-    else tally.kept(path, n.id, "not calibrated: no calibration sample ran it");
-  }
-  // Skipped weighted ops are worth naming; the integer shape arithmetic around them is not.
-  const weighted = new Set(plan.graph.node.filter((node) => qdqOpKinds[node.opType as QdqOpType] === "weighted").map(nodeId));
-  for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);
+/** One plan applied: the graph's scope path ("" for the main graph), the plan and what it did. */
+export interface AppliedPlan {
+  path: string;
+  plan: QdqPlan;
+  result: QdqApplyResult;
 }
 
-/** Apply each subgraph's plan, adding its counts to the log and its outcome to `tally`. */
-function applySubgraphPlans(model: ModelProto, planned: StaticPlans, params: ReadonlyMap<string, QuantizationParams>, options: ResolvedStaticOptions & { path: string }, tally: ScopeTally, log: PassLog): void {
-  const paths = new Map<GraphProto, string>([...walkGraphs(model.graph!)].map((scope) => [scope.graph, scope.path]));
-  for (const plan of planned.subgraphPlans) {
-    const result = applyQdq(model, plan, params, options, new Set());
-    tallyPlan(tally, paths.get(plan.graph)!, plan, result);
+/** Apply the main plan, then every subgraph's, leaving float the nodes whose scoped ids (scopedNodeId) are in `keepFloat`. */
+export function applyPlans(model: ModelProto, main: QdqPlan, subgraphPlans: readonly SubgraphPlan[], params: ReadonlyMap<string, QuantizationParams>, options: ResolvedStaticOptions & { path: string }, keepFloat: ReadonlySet<string>): AppliedPlan[] {
+  return [{ path: "", plan: main }, ...subgraphPlans.map((s) => ({ path: s.scope.path, plan: s.plan }))].map(({ path, plan }) => {
+    const kept = new Set(plan.nodes.filter((n) => keepFloat.has(scopedNodeId(path, n.id))).map((n) => n.id));
+    return { path, plan, result: applyQdq(model, plan, params, options, kept) };
+  });
+}
+
+/**
+ * Note in `tally` what became of each plan's nodes (quantized, or float and why; skipped weighted ops too),
+ * and add the subgraphs' counts to the log (logQdq counts the main graph's). `keepFloat`: scoped ids the
+ * accuracy budget kept float.
+ */
+export function recordApplied(applied: readonly AppliedPlan[], tally: ScopeTally, log: PassLog, keepFloat: ReadonlySet<string>): void {
+  for (const { path, plan, result } of applied) {
+    const quantized = new Set(result.quantizedNodes);
+    for (const n of plan.nodes) {
+      if (quantized.has(n.id)) tally.quantized(path, n.node.opType);
+      else if (keepFloat.has(scopedNodeId(path, n.id))) tally.kept(path, n.id, "kept float for the accuracy target");
+      else if (n.kind === "shared") tally.kept(path, n.id, "its input is not quantized");
+      else tally.kept(path, n.id, "not calibrated: no calibration sample ran it");
+    }
+    // Skipped weighted ops are worth naming; the integer shape arithmetic around them is not.
+    const weighted = new Set(plan.graph.node.filter((node) => qdqOpKinds[node.opType as QdqOpType] === "weighted").map(nodeId));
+    for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);
+    if (path === "") continue;
     addCount(log, "nodesQuantized", result.quantizedNodes.length);
     addCount(log, "weightBytesBefore", result.store.floatBytes);
     addCount(log, "weightBytesAfter", result.store.quantizedBytes);
@@ -174,12 +199,27 @@ function applySubgraphPlans(model: ModelProto, planned: StaticPlans, params: Rea
   }
 }
 
-/**
- * Plan the QDQ rewrite of a graph planStatic has already prepared (the auto pass plans copies of it): the
- * main graph (subgraph nodes skipped and logged), or only `graph` when given.
- */
-export function planPrepared(model: ModelProto, options: ResolvedStaticOptions, graph?: GraphProto): QdqPlan {
-  return planQdq(model, { ...options, foldActivations: options.foldActivations && !options.activationSymmetric, ...(graph ? { graph } : {}) });
+/** Plan the QDQ rewrite of one graph (default: the main graph) of a model planStatic has already prepared (the auto pass plans copies of it). */
+export function planPrepared(model: ModelProto, options: ResolvedStaticOptions, graph: GraphProto = model.graph!): QdqPlan {
+  return planQdq(model, { ...options, foldActivations: options.foldActivations && !options.activationSymmetric, graph });
+}
+
+/** QDQ has no LSTM kernel: LSTMs become onnxruntime's dynamic int8 LSTM (weights int8, no calibration needed), as int8-dynamic makes them, unless the options exclude them. */
+export function quantizeLstms(model: ModelProto, options: ResolvedStaticOptions, tally: ScopeTally): ReturnType<typeof rewriteDynamic> | undefined {
+  if (options.excludeOpTypes.includes("LSTM")) return undefined;
+  const lstmOptions = quantizeInt8DynamicOptionsSchema.parse({ opTypes: ["LSTM"], perChannel: options.perChannel, reduceRange: options.reduceRange, excludeNodes: options.excludeNodes });
+  const lstm = rewriteDynamic(model, lstmOptions, tally);
+  if (lstm.quantized > 0) ensureOpsetImport(model, "com.microsoft", 1);
+  return lstm;
+}
+
+/** The LSTM rewrite's counts and note. */
+export function recordLstms(lstm: ReturnType<typeof rewriteDynamic> | undefined, log: PassLog): void {
+  if (!lstm || lstm.quantized === 0) return;
+  addCount(log, "nodesQuantized", lstm.quantized);
+  addCount(log, "weightBytesBefore", lstm.store.floatBytes);
+  addCount(log, "weightBytesAfter", lstm.store.quantizedBytes);
+  log.notes.push(`${lstm.quantized} LSTM(s) → com.microsoft.DynamicQuantizeLSTM: int8 weights, activations quantized at run time (QDQ has no LSTM kernel)`);
 }
 
 /** Counts and notes shared by the static and auto passes. */
@@ -206,7 +246,7 @@ export function logQdq(log: PassLog, model: ModelProto, planned: StaticPlans, re
 /** Static int8 QDQ quantization with activation ranges from calibration data. */
 export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
   id: "onnx.quantize.int8-static",
-  version: "4",
+  version: "5",
   description: "QDQ int8 for activations and weights (per-channel), activation ranges calibrated on user data (minmax, percentile, entropy)",
   inputFormat: "onnx",
   outputFormat: "onnx",
@@ -219,26 +259,17 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
     const model = inputFile.model;
     const log = emptyLog(inputFile.notes);
     const resolved = await resolveInt8Format(options, log, context.signal);
-    // QDQ has no LSTM kernel: LSTMs get onnxruntime's dynamic int8 LSTM (weights int8, no calibration needed).
     const tally = new ScopeTally();
-    const lstmOptions = quantizeInt8DynamicOptionsSchema.parse({ opTypes: ["LSTM"], perChannel: resolved.perChannel, reduceRange: resolved.reduceRange, excludeNodes: options.excludeNodes });
-    const lstm = options.excludeOpTypes.includes("LSTM") ? undefined : rewriteDynamic(model, lstmOptions, tally);
+    const lstm = quantizeLstms(model, resolved, tally);
     const { calibrated, planned } = await calibratePlans(model, planStatic(model, resolved, input.path, { tally, otherQuantized: lstm?.quantized ?? 0 }), options, context, tally);
     const { ranges, samples } = calibrated;
     const params = activationParams(ranges, resolved);
     const applyOptions = { ...resolved, path: input.path };
-    const result = applyQdq(model, planned.plan, params, applyOptions, new Set());
-    tallyPlan(tally, "", planned.plan, result);
-    applySubgraphPlans(model, planned, params, applyOptions, tally, log);
-    if (lstm && lstm.quantized > 0) {
-      ensureOpsetImport(model, "com.microsoft", 1);
-      addCount(log, "nodesQuantized", lstm.quantized);
-      addCount(log, "weightBytesBefore", lstm.store.floatBytes);
-      addCount(log, "weightBytesAfter", lstm.store.quantizedBytes);
-      log.notes.push(`${lstm.quantized} LSTM(s) → com.microsoft.DynamicQuantizeLSTM: int8 weights, activations quantized at run time (QDQ has no LSTM kernel)`);
-    }
+    const applied = applyPlans(model, planned.plan, planned.subgraphPlans, params, applyOptions, new Set());
+    recordApplied(applied, tally, log, new Set());
+    recordLstms(lstm, log);
     removeUnusedConstants(model);
-    logQdq(log, model, planned, result, samples);
+    logQdq(log, model, planned, applied[0]!.result, samples);
     tally.writeTo(log);
     const artifact = await writePassOutput(model, outputPath, {
       input, inputFile, passId: quantizeInt8StaticPass.id, passVersion: quantizeInt8StaticPass.version, options, externalData: options.externalData, context, log: log,
