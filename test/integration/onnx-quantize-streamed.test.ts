@@ -8,6 +8,7 @@ import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { describeOnnxArtifact, readPassInput } from "../../src/passes/onnx/onnx-pass-io.js";
 import { quantizeInt8DynamicOptionsSchema, rewriteInt8Dynamic } from "../../src/passes/onnx/quantize-int8-dynamic.js";
 import { convertFp16OptionsSchema, rewriteFp16 } from "../../src/passes/onnx/convert-fp16.js";
+import { quantizeInt4OptionsSchema, rewriteInt4 } from "../../src/passes/onnx/quantize-int4.js";
 import { writeBertShapedModel } from "../fixtures/bert-shaped-model.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { sharedModels } from "../fixtures/shared-models.js";
@@ -15,17 +16,20 @@ import { useTempDir } from "../fixtures/temp-dir.js";
 
 const temp = useTempDir("edgeforge-quantize-streamed-");
 
+type StreamedMethod = "int8-dynamic" | "fp16" | "int4";
+
 /** The model a rewrite makes from weights read into memory (the path before streaming). */
-async function inMemoryOutput(path: string, method: "int8-dynamic" | "fp16", passOptions: Record<string, unknown>, out: string): Promise<Buffer> {
+async function inMemoryOutput(path: string, method: StreamedMethod, passOptions: Record<string, unknown>, out: string): Promise<Buffer> {
   const input = await describeOnnxArtifact(path);
-  const inputFile = await readPassInput(input, out, { workDir: temp.path }, { liftFloat16: method === "int8-dynamic" });
+  const inputFile = await readPassInput(input, out, { workDir: temp.path }, { liftFloat16: method !== "fp16" });
   if (method === "fp16") rewriteFp16(inputFile, convertFp16OptionsSchema.parse(passOptions), {});
+  else if (method === "int4") await rewriteInt4(inputFile, quantizeInt4OptionsSchema.parse(passOptions), { workDir: temp.path });
   else rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse(passOptions), {});
   await writeOnnxModel(inputFile.model, out);
   return readFile(out);
 }
 
-async function expectSameAsInMemory(path: string, passOptions: Record<string, unknown>, name: string, method: "int8-dynamic" | "fp16" = "int8-dynamic"): Promise<void> {
+async function expectSameAsInMemory(path: string, passOptions: Record<string, unknown>, name: string, method: StreamedMethod = "int8-dynamic"): Promise<void> {
   const streamed = temp.join(`${name}-streamed.onnx`);
   // quantize() streams the weights, and loads and runs the output once in onnxruntime.
   const report = await quantize(path, { method, output: streamed, passOptions });
@@ -34,7 +38,7 @@ async function expectSameAsInMemory(path: string, passOptions: Record<string, un
   expect(Buffer.compare(await readFile(streamed), reference)).toBe(0);
 }
 
-describe("int8-dynamic and fp16 with streamed weights write the same bytes as from weights in memory", () => {
+describe("int8-dynamic, fp16 and int4 with streamed weights write the same bytes as from weights in memory", () => {
   it("BERT-base layer shapes: per tensor and per column, int8 and uint8, reduced range", async () => {
     const path = temp.join("bert.onnx");
     await writeBertShapedModel(path, 1);
@@ -92,5 +96,21 @@ describe("int8-dynamic and fp16 with streamed weights write the same bytes as fr
     await expectSameAsInMemory(path, {}, "bert-fp16", "fp16");
     await expectSameAsInMemory(realOnnxModels.det, {}, "det-fp16", "fp16");
     await expectSameAsInMemory(sharedModels.mnist8Onnx, {}, "mnist-fp16", "fp16");
+  });
+
+  it("int4 on BERT-base layer shapes (each float32 weight read only while it is quantized) and PP-OCRv4 rec", async () => {
+    const path = temp.join("bert-int4.onnx");
+    await writeBertShapedModel(path, 1);
+    const inputFile = await readPassInput(await describeOnnxArtifact(path), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
+    const weights = inputFile.model.graph!.initializer.filter((tensor) => streamedRawData(tensor) !== undefined);
+    expect(weights).toHaveLength(6);
+    await rewriteInt4(inputFile, quantizeInt4OptionsSchema.parse({ threads: 1 }), { workDir: temp.path });
+    // Every weight became MatMulNBits and left the model without its values ever being kept in it.
+    expect(inputFile.model.graph!.node.filter((node) => node.opType === "MatMulNBits")).toHaveLength(6);
+    expect(weights.every((tensor) => streamedRawData(tensor) !== undefined)).toBe(true);
+    expect(inputFile.model.graph!.initializer.some((tensor) => weights.includes(tensor))).toBe(false);
+    await expectSameAsInMemory(path, {}, "bert-int4", "int4");
+    await expectSameAsInMemory(path, { symmetric: false, blockSize: 64 }, "bert-int4-asymmetric", "int4");
+    await expectSameAsInMemory(realOnnxModels.rec, {}, "rec-int4", "int4");
   });
 });

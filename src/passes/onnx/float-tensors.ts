@@ -13,6 +13,17 @@ export function readFloat32(tensor: TensorProto): Float32Array {
   return getTensorData(tensor) as Float32Array;
 }
 
+/**
+ * A float32 tensor's values for one use: a streamed tensor (readPassInput's `streamWeights`) is read into
+ * a fresh buffer and stays streamed, so the model does not keep its values once the caller drops them.
+ */
+export function readFloat32Unkept(tensor: TensorProto): Float32Array {
+  const streamed = tensor.dataType === T.FLOAT ? streamedRawData(tensor) : undefined;
+  if (!streamed) return readFloat32(tensor);
+  const bytes = streamed.readAll();
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
 let scratch = new ArrayBuffer(0);
 let scratchInUse = false;
 

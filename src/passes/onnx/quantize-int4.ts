@@ -9,12 +9,12 @@ import { quantizeInt4 } from "../../kernels/blockwise-int4.js";
 import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
 import { findCandidateNodes, SkipLog, type CandidateNode } from "./candidate-nodes.js";
 import { excludeNodesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
-import { readFloat32, tensorDims } from "./float-tensors.js";
+import { readFloat32, readFloat32Unkept, tensorDims } from "./float-tensors.js";
 import { collectGptqHessians } from "./gptq-hessians.js";
 import { quantizeInt4Gptq } from "../../kernels/gptq.js";
 import { ConstantIndex, ensureOpsetImport, intAttribute, makeNode, NameAllocator, removeUnusedConstants, type ConstantRef } from "./graph-edit.js";
 import { InitializerStore, type NewTensor } from "./initializer-store.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
 import { replaceNode } from "./quantize-int8-dynamic.js";
 
 export const quantizeInt4OptionsSchema = z.object({
@@ -87,14 +87,20 @@ class Int4Quantizer {
     return { candidate, ref, transposed, ...(bias ? { bias } : {}) };
   }
 
-  /** B as [K, N] float32 (Gemm transB weights are stored [N, K]). */
-  weightKN(job: Int4Job): { weight: Float32Array; k: number; n: number } {
+  /** B's shape as [K, N] (Gemm transB weights are stored [N, K]). */
+  shapeKN(job: Int4Job): { k: number; n: number } {
     const [rows, cols] = tensorDims(job.ref.tensor) as [number, number];
-    const data = readFloat32(job.ref.tensor);
-    if (!job.transposed) return { weight: data, k: rows, n: cols };
+    return job.transposed ? { k: cols, n: rows } : { k: rows, n: cols };
+  }
+
+  /** B as [K, N] float32, read for this weight only: a streamed weight stays out of the model's memory once quantized. */
+  weightKN(job: Int4Job): Float32Array {
+    const data = readFloat32Unkept(job.ref.tensor);
+    if (!job.transposed) return data;
+    const [rows, cols] = tensorDims(job.ref.tensor) as [number, number];
     const weight = new Float32Array(rows * cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) weight[c * rows + r] = data[r * cols + c]!;
-    return { weight, k: cols, n: rows };
+    return weight;
   }
 
   node(job: Int4Job, names: string[], k: number, n: number): NodeProto {
@@ -131,36 +137,51 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_q4"),
   async run(input: Artifact, outputPath: string, options: QuantizeInt4Options, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
-    const model = inputFile.model;
-    const quantizer = new Int4Quantizer(model, options);
-    const jobs: Int4Job[] = [];
-    for (const candidate of findCandidateNodes(model, { opTypes: ["MatMul", "Gemm"], excludeNodes: options.excludeNodes }, quantizer.skips)) {
-      const job = quantizer.plan(candidate);
-      if (typeof job === "string") quantizer.skips.skip(candidate.id, job);
-      else jobs.push(job);
-    }
-    if (jobs.length === 0) {
-      throw new EdgeforgeError("NOTHING_TO_DO", `${input.path} has no MatMul/Gemm with a constant 2-D float32 weight for 4-bit quantization`, {
-        hint: "int4 is weight-only for matrix multiplications; for convolutional models use int8-static or fp16",
-        details: { path: input.path, skipped: quantizer.skips.skipped.slice(0, 20) },
-      });
-    }
-    const hessians = options.method === "gptq" ? await collectGptqHessians(inputFile, jobs.map((j) => j.candidate), context) : undefined;
-    if (hessians) quantizer.log.notes.push(`gptq: Hessians from ${hessians.sampleCount} calibration samples`);
-    const kernelMethod = options.method === "hqq" ? "hqq" : "rtn";
-    const parallel = options.threads !== 1 && jobs.some((job) => isWorthParallel(Number(job.ref.tensor.dims[0]) * Number(job.ref.tensor.dims[1]), kernelMethod));
-    const pool = parallel ? await Int4WorkerPool.start(options.threads) : undefined;
-    try {
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
+    const log = await rewriteInt4(inputFile, options, context);
+    const artifact = await writePassOutput(inputFile.model, outputPath, {
+      input, inputFile, passId: quantizeInt4Pass.id, passVersion: quantizeInt4Pass.version, options, externalData: options.externalData, context, log: log,
+    });
+    return passResult(artifact, log, start);
+  },
+};
+
+/**
+ * The int4 rewrite of a pass input, in place. A weight read streamed (readPassInput's `streamWeights`) is
+ * read when it is quantized and not kept: the model holds the 4-bit results, never the float32 weights
+ * whole; the model and its bytes are the same as from weights read into memory.
+ */
+export async function rewriteInt4(inputFile: PassInputFile, options: QuantizeInt4Options, context: PassContext): Promise<PassLog> {
+  const model = inputFile.model;
+  const quantizer = new Int4Quantizer(model, options);
+  const jobs: Int4Job[] = [];
+  for (const candidate of findCandidateNodes(model, { opTypes: ["MatMul", "Gemm"], excludeNodes: options.excludeNodes }, quantizer.skips)) {
+    const job = quantizer.plan(candidate);
+    if (typeof job === "string") quantizer.skips.skip(candidate.id, job);
+    else jobs.push(job);
+  }
+  if (jobs.length === 0) {
+    throw new EdgeforgeError("NOTHING_TO_DO", `${inputFile.path} has no MatMul/Gemm with a constant 2-D float32 weight for 4-bit quantization`, {
+      hint: "int4 is weight-only for matrix multiplications; for convolutional models use int8-static or fp16",
+      details: { path: inputFile.path, skipped: quantizer.skips.skipped.slice(0, 20) },
+    });
+  }
+  const hessians = options.method === "gptq" ? await collectGptqHessians(inputFile, jobs.map((j) => j.candidate), context) : undefined;
+  if (hessians) quantizer.log.notes.push(`gptq: Hessians from ${hessians.sampleCount} calibration samples`);
+  const kernelMethod = options.method === "hqq" ? "hqq" : "rtn";
+  const parallel = options.threads !== 1 && jobs.some((job) => isWorthParallel(Number(job.ref.tensor.dims[0]) * Number(job.ref.tensor.dims[1]), kernelMethod));
+  const pool = parallel ? await Int4WorkerPool.start(options.threads) : undefined;
+  try {
     context.progress?.start("quantize int4", jobs.length);
     for (const [index, job] of jobs.entries()) {
       context.signal?.throwIfAborted();
-      const { weight, k, n } = quantizer.weightKN(job);
       const hessian = hessians?.byInput.get(job.candidate.node.input[0]!);
       const variant = `q4|${options.blockSize}|${options.symmetric}|${options.method}|${job.transposed}`;
       // GPTQ depends on the activations a weight meets, so a weight shared by several MatMuls is quantized per input.
       const cacheName = hessian ? `${job.ref.tensor.name}@${job.candidate.node.input[0]}` : job.ref.tensor.name;
+      const { k, n } = quantizer.shapeKN(job);
       const names = await addOnceAsync(quantizer.store, job, cacheName, variant, async () => {
+        const weight = quantizer.weightKN(job);
         const kernelOptions = { blockSize: options.blockSize, symmetric: options.symmetric, method: kernelMethod } as const;
         const q = hessian
           ? quantizeInt4Gptq(weight, k, n, hessian, { ...kernelOptions, damping: options.gptqDamping })
@@ -173,23 +194,19 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
       context.progress?.update(index + 1, job.candidate.id);
     }
     context.progress?.finish(`${jobs.length} nodes quantized`);
-    } finally {
-      await pool?.close();
-    }
-    ensureOpsetImport(model, "com.microsoft", 1);
-    removeUnusedConstants(model);
-    const log = quantizer.log;
-    log.notes.unshift(...inputFile.notes);
-    addCount(log, "nodesQuantized", jobs.length);
-    addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
-    addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
-    quantizer.skips.writeTo(log);
-    const artifact = await writePassOutput(model, outputPath, {
-      input, inputFile, passId: quantizeInt4Pass.id, passVersion: quantizeInt4Pass.version, options, externalData: options.externalData, context, log: log,
-    });
-    return passResult(artifact, log, start);
-  },
-};
+  } finally {
+    await pool?.close();
+  }
+  ensureOpsetImport(model, "com.microsoft", 1);
+  removeUnusedConstants(model);
+  const log = quantizer.log;
+  log.notes.unshift(...inputFile.notes);
+  addCount(log, "nodesQuantized", jobs.length);
+  addCount(log, "weightBytesBefore", quantizer.store.floatBytes);
+  addCount(log, "weightBytesAfter", quantizer.store.quantizedBytes);
+  quantizer.skips.writeTo(log);
+  return log;
+}
 
 /** InitializerStore.addOnce for a producer that awaits (worker threads). */
 async function addOnceAsync(
