@@ -170,6 +170,8 @@ async function modelCases(): Promise<ModelCase[]> {
         { method: "int8-dynamic", label: "int8-dynamic (Conv, LSTM)", passOptions: { opTypes: ["Conv", "LSTM"] } },
         // The spectral front end stays float: static ranges crush the quiet frames' log-spectrum features there.
         { method: "int8-static", passOptions: { excludeNodes: ["Conv_73", "Conv_132", "Conv_137", "Conv_139", "Concat_136"] } },
+        // auto finds what to keep float in the If branches itself (no exclusions).
+        { method: "auto", passOptions: { metric: "cosine", maxDrop: 0.002 } },
       ],
       calibration: () => vadCalibration(),
       fidelity: async (floatPath, quantizedPath) => {
