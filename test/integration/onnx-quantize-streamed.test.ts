@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { quantize } from "../../src/api/quantize.js";
 import { hashSha256 } from "../../src/core/hashing.js";
+import { walkTensors } from "../../src/formats/onnx/graph-walk.js";
 import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { streamedRawData } from "../../src/formats/onnx/streamed-raw-data.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
@@ -9,6 +10,11 @@ import { describeOnnxArtifact, readPassInput } from "../../src/passes/onnx/onnx-
 import { quantizeInt8DynamicOptionsSchema, rewriteInt8Dynamic } from "../../src/passes/onnx/quantize-int8-dynamic.js";
 import { convertFp16OptionsSchema, rewriteFp16 } from "../../src/passes/onnx/convert-fp16.js";
 import { quantizeInt4OptionsSchema, rewriteInt4 } from "../../src/passes/onnx/quantize-int4.js";
+import { quantizeInt8StaticOptionsSchema, quantizeInt8StaticPass, rewriteInt8Static } from "../../src/passes/onnx/quantize-int8-static.js";
+import type { PassContext } from "../../src/passes/pass.js";
+import type { Dataset } from "../../src/datasets/dataset.js";
+import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
+import { arrayDataset, seededRandom } from "../fixtures/quantize-fixtures.js";
 import { writeBertShapedModel } from "../fixtures/bert-shaped-model.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { sharedModels } from "../fixtures/shared-models.js";
@@ -16,7 +22,7 @@ import { useTempDir } from "../fixtures/temp-dir.js";
 
 const temp = useTempDir("edgeforge-quantize-streamed-");
 
-type StreamedMethod = "int8-dynamic" | "fp16" | "int4";
+type StreamedMethod = "int8-dynamic" | "fp16" | "int4" | "int8-static";
 
 /** The model a rewrite makes from weights read into memory (the path before streaming). */
 async function inMemoryOutput(path: string, method: StreamedMethod, passOptions: Record<string, unknown>, out: string): Promise<Buffer> {
@@ -24,15 +30,34 @@ async function inMemoryOutput(path: string, method: StreamedMethod, passOptions:
   const inputFile = await readPassInput(input, out, { workDir: temp.path }, { liftFloat16: method !== "fp16" });
   if (method === "fp16") rewriteFp16(inputFile, convertFp16OptionsSchema.parse(passOptions), {});
   else if (method === "int4") await rewriteInt4(inputFile, quantizeInt4OptionsSchema.parse(passOptions), { workDir: temp.path });
+  else if (method === "int8-static") await rewriteInt8Static(inputFile, quantizeInt8StaticOptionsSchema.parse(passOptions), staticContext(path));
   else rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse(passOptions), {});
   await writeOnnxModel(inputFile.model, out);
   return readFile(out);
 }
 
+/** Calibration for int8-static: three generated samples of the model's inputs (the same ones on every call). */
+function staticContext(path: string): PassContext {
+  const shapes: Record<string, Record<string, number[]>> = { [realOnnxModels.det]: { x: [1, 3, 128, 160] }, [realOnnxModels.rec]: { x: [1, 3, 48, 160] } };
+  return { workDir: temp.path, calibrationData: syntheticDataset(path, shapes[path] ?? {}), openSession: (p) => openOrtSession(p) };
+}
+
+function syntheticDataset(path: string, shapes: Record<string, number[]>): Dataset {
+  const [name, dims] = Object.entries(shapes)[0] ?? ["Input3", [1, 1, 28, 28]];
+  const samples = [1, 2, 3].map((seed) => {
+    const random = seededRandom(seed);
+    return { inputs: { [name]: { dtype: "float32" as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => random()) } } };
+  });
+  return arrayDataset(`synthetic ${path}`, samples);
+}
+
 async function expectSameAsInMemory(path: string, passOptions: Record<string, unknown>, name: string, method: StreamedMethod = "int8-dynamic"): Promise<void> {
   const streamed = temp.join(`${name}-streamed.onnx`);
   // quantize() streams the weights, and loads and runs the output once in onnxruntime.
-  const report = await quantize(path, { method, output: streamed, passOptions });
+  const report =
+    method === "int8-static"
+      ? await quantizeInt8StaticPass.run(await describeOnnxArtifact(path), streamed, quantizeInt8StaticOptionsSchema.parse(passOptions), staticContext(path))
+      : await quantize(path, { method, output: streamed, passOptions });
   expect(report.log.notes.join("\n")).toMatch(/output loaded and run once/);
   const reference = await inMemoryOutput(path, method, passOptions, temp.join(`${name}-in-memory.onnx`));
   expect(Buffer.compare(await readFile(streamed), reference)).toBe(0);
@@ -112,5 +137,24 @@ describe("int8-dynamic, fp16 and int4 with streamed weights write the same bytes
     await expectSameAsInMemory(path, {}, "bert-int4", "int4");
     await expectSameAsInMemory(path, { symmetric: false, blockSize: 64 }, "bert-int4-asymmetric", "int4");
     await expectSameAsInMemory(realOnnxModels.rec, {}, "rec-int4", "int4");
+  });
+
+  it("int8-static on PP-OCRv4 det and rec and mnist-8 (weights stay in the file through calibration and are read one at a time)", async () => {
+    const inputFile = await readPassInput(await describeOnnxArtifact(realOnnxModels.rec), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
+    const graph = inputFile.model.graph!;
+    // rec's weights are Constant nodes: each streamed tensor with the op that reads it.
+    const readerOf = (output: string) => graph.node.find((node) => node.input.includes(output))?.opType;
+    const streamed = [...walkTensors(graph)].filter((visit) => streamedRawData(visit.tensor) !== undefined).map((visit) => ({ tensor: visit.tensor, reader: readerOf(visit.node!.output[0]!) }));
+    expect(streamed.filter((s) => s.reader === "MatMul").length).toBeGreaterThanOrEqual(4);
+    await rewriteInt8Static(inputFile, quantizeInt8StaticOptionsSchema.parse({}), staticContext(realOnnxModels.rec));
+    // Calibration wrote its copy from the file, and each quantized weight was read without being kept: only Conv
+    // weights the preparation rewrote (BatchNormalization and scale folded in) were read into the model.
+    const kept = streamed.filter((s) => streamedRawData(s.tensor) === undefined);
+    expect(streamed.filter((s) => s.reader === "MatMul").every((s) => streamedRawData(s.tensor) !== undefined)).toBe(true);
+    expect(kept.every((s) => s.reader === "Conv")).toBe(true);
+    expect(kept.length).toBeLessThan(streamed.length);
+    await expectSameAsInMemory(realOnnxModels.det, {}, "det-static", "int8-static");
+    await expectSameAsInMemory(realOnnxModels.rec, {}, "rec-static", "int8-static");
+    await expectSameAsInMemory(sharedModels.mnist8Onnx, {}, "mnist-static", "int8-static");
   });
 });

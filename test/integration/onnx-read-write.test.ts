@@ -39,12 +39,14 @@ describe("ONNX read → write → read on real models", () => {
     expect(file.sha256).toBe(hashSha256(original));
     expect(file.streamedTensorCount).toBeGreaterThan(0);
     const pieces = encodeOnnxModelPieces(file.model);
-    // Initializers are written from their file; Constant node tensors go through the encoder (read in).
-    expect(pieces.filter(isStreamedPiece)).toHaveLength(file.model.graph!.initializer.filter((tensor) => streamedRawData(tensor)).length);
+    // Initializers and Constant node tensors alike are written from their file, never read in.
+    const streamedTensors = [...walkTensors(file.model.graph!)].filter((visit) => streamedRawData(visit.tensor));
+    expect(pieces.filter(isStreamedPiece)).toHaveLength(streamedTensors.length);
     const out = temp.join(`${name}-streamed.onnx`);
     const written = await writeOnnxModel(file.model, out);
     expect(Buffer.compare(await readFile(out), original)).toBe(0);
     expect(written.sha256).toBe(hashSha256(original));
+    expect(streamedTensors.every((visit) => streamedRawData(visit.tensor))).toBe(true);
     // Reading a streamed tensor's values reads them in (the same model as the full reader's).
     const again = await readOnnxModelStreamed(path, { minStreamedBytes: 1024 });
     const streamedTensor = [...again.model.graph!.initializer, ...again.model.graph!.node.flatMap((node) => node.attribute.map((a) => a.t))].find((tensor) => tensor && streamedRawData(tensor))!;

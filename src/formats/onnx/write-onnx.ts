@@ -2,12 +2,16 @@ import { clearField, create, isFieldSet, toBinary } from "@bufbuild/protobuf";
 import { createHash, type Hash } from "node:crypto";
 import { basename, resolve } from "node:path";
 import {
+  AttributeProtoSchema,
   GraphProtoSchema,
   ModelProtoSchema,
+  NodeProtoSchema,
   StringStringEntryProtoSchema,
   TensorProtoSchema,
   TensorProto_DataLocation,
+  type AttributeProto,
   type ModelProto,
+  type NodeProto,
   type TensorProto,
 } from "onnx-buf";
 import { open, rm, type FileHandle } from "node:fs/promises";
@@ -123,11 +127,21 @@ function totalBytes(pieces: readonly EncodedPiece[]): number {
   return pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
 }
 
-/** `encoded` with a length-delimited field (`body` pieces) put in its place among the top-level fields. */
+/** `encoded` with length-delimited fields (each occurrence's `bodies` pieces) put in their places among the top-level fields. */
+function withFields(encoded: Uint8Array, fields: readonly { fieldNumber: number; bodies: readonly (readonly EncodedPiece[])[] }[]): EncodedPiece[] {
+  const pieces: EncodedPiece[] = [];
+  let from = 0;
+  for (const { fieldNumber, bodies } of [...fields].sort((a, b) => a.fieldNumber - b.fieldNumber)) {
+    const at = insertionOffset(encoded, fieldNumber);
+    pieces.push(encoded.subarray(from, at), ...bodies.flatMap((body) => [fieldHeader(fieldNumber, totalBytes(body)), ...body]));
+    from = at;
+  }
+  pieces.push(encoded.subarray(from));
+  return pieces;
+}
+
 function withField(encoded: Uint8Array, fieldNumber: number, bodies: readonly (readonly EncodedPiece[])[]): EncodedPiece[] {
-  const at = insertionOffset(encoded, fieldNumber);
-  const fields = bodies.flatMap((body) => [fieldHeader(fieldNumber, totalBytes(body)), ...body]);
-  return [encoded.subarray(0, at), ...fields, encoded.subarray(at)];
+  return withFields(encoded, [{ fieldNumber, bodies }]);
 }
 
 /** Encode `message` with `clear` emptied (restored afterwards, the caller's message is left as it was). */
@@ -152,20 +166,74 @@ function encodeTensorPieces(tensor: TensorProto): EncodedPiece[] {
   return withField(rest, TensorProtoSchema.field.rawData.number, [[raw]]);
 }
 
+function holdsLargeTensor(attribute: AttributeProto): boolean {
+  return attribute.t !== undefined && rawDataByteLength(attribute.t) >= streamedRawBytes;
+}
+
+function encodeAttributePieces(attribute: AttributeProto): EncodedPiece[] {
+  const tensor = attribute.t;
+  if (!tensor || !holdsLargeTensor(attribute)) return [toBinary(AttributeProtoSchema, attribute)];
+  const rest = encodeWithout(() => toBinary(AttributeProtoSchema, attribute), () => (attribute.t = undefined), () => (attribute.t = tensor));
+  return withField(rest, AttributeProtoSchema.field.t.number, [encodeTensorPieces(tensor)]);
+}
+
+/** A node's pieces: a Constant-style attribute tensor's large raw_data is a piece of its own, as an initializer's is. */
+function encodeNodePieces(node: NodeProto): EncodedPiece[] {
+  if (!node.attribute.some(holdsLargeTensor)) return [toBinary(NodeProtoSchema, node)];
+  const attributes = node.attribute;
+  const rest = encodeWithout(() => toBinary(NodeProtoSchema, node), () => (node.attribute = []), () => (node.attribute = attributes));
+  return withField(rest, NodeProtoSchema.field.attribute.number, attributes.map(encodeAttributePieces));
+}
+
+/** Runs of small in-memory pieces joined into one, so that writing does not take a turn per node. */
+function coalesce(pieces: readonly EncodedPiece[]): EncodedPiece[] {
+  const out: EncodedPiece[] = [];
+  let run: Uint8Array[] = [];
+  const flush = () => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) out.push(Buffer.concat(run));
+    run = [];
+  };
+  for (const piece of pieces) {
+    if (!isStreamedPiece(piece) && piece.byteLength < streamedRawBytes) run.push(piece);
+    else {
+      flush();
+      out.push(piece);
+    }
+  }
+  flush();
+  return out;
+}
+
 /**
  * The model's protobuf encoding as pieces whose concatenation is exactly `encodeOnnxModel`'s bytes:
- * the main graph's large initializer bytes are views of the tensors' own memory (or their streamed
- * raw data), so writing a model copies its weights once (into the file) instead of through the
- * encoder's buffers.
+ * the main graph's large initializer and node attribute (Constant) tensor bytes are views of the
+ * tensors' own memory (or their streamed raw data), so writing a model copies its weights once (into
+ * the file) instead of through the encoder's buffers, and never reads streamed weights into memory.
  */
 export function encodeOnnxModelPieces(model: ModelProto): EncodedPiece[] {
   const graph = model.graph;
   if (!graph) return [encodeOnnxModel(model)];
-  const initializers = graph.initializer;
+  const { initializer: initializers, node: nodes } = graph;
+  // Nodes are encoded one by one only when one of them holds a large tensor (Paddle and older exporters' Constant weights).
+  const nodePieces = nodes.some((node) => node.attribute.some(holdsLargeTensor));
   const modelRest = encodeWithout(() => toBinary(ModelProtoSchema, model), () => (model.graph = undefined), () => (model.graph = graph));
-  const graphRest = encodeWithout(() => toBinary(GraphProtoSchema, graph), () => (graph.initializer = []), () => (graph.initializer = initializers));
-  const graphPieces = withField(graphRest, GraphProtoSchema.field.initializer.number, initializers.map(encodeTensorPieces));
-  const pieces = withField(modelRest, ModelProtoSchema.field.graph.number, [graphPieces]);
+  const graphRest = encodeWithout(
+    () => toBinary(GraphProtoSchema, graph),
+    () => {
+      graph.initializer = [];
+      if (nodePieces) graph.node = [];
+    },
+    () => {
+      graph.initializer = initializers;
+      graph.node = nodes;
+    },
+  );
+  const graphPieces = withFields(graphRest, [
+    { fieldNumber: GraphProtoSchema.field.initializer.number, bodies: initializers.map(encodeTensorPieces) },
+    ...(nodePieces ? [{ fieldNumber: GraphProtoSchema.field.node.number, bodies: nodes.map(encodeNodePieces) }] : []),
+  ]);
+  const pieces = coalesce(withField(modelRest, ModelProtoSchema.field.graph.number, [graphPieces]));
   const sizeBytes = totalBytes(pieces);
   if (sizeBytes > maxOnnxProtoBytes) throw tooLarge(sizeBytes);
   return pieces;

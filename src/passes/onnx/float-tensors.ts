@@ -29,10 +29,13 @@ let scratchInUse = false;
 
 /**
  * Run `use` on a float32 tensor's values when `use` keeps no reference to them (quantizing a weight).
+ * A streamed tensor (readPassInput's `streamWeights`) is read into a fresh buffer the model does not keep.
  * Raw bytes at an unaligned offset in the model file must be copied for a Float32Array view; they go
  * to one reused scratch buffer instead of fresh memory, whose page faults cost more than the copy.
  */
 export function withFloat32<T>(tensor: TensorProto, use: (values: Float32Array) => T): T {
+  // A streamed tensor is read for this use only and stays streamed.
+  if (tensor.dataType === T.FLOAT && streamedRawData(tensor)) return use(readFloat32Unkept(tensor));
   const raw = tensor.rawData;
   if (scratchInUse || tensor.dataType !== T.FLOAT || raw.byteLength === 0 || raw.byteOffset % 4 === 0) return use(readFloat32(tensor));
   if (scratch.byteLength < raw.byteLength) scratch = new ArrayBuffer(raw.byteLength);

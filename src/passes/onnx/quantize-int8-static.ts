@@ -10,7 +10,7 @@ import { calibrateRanges, type CalibratedRanges } from "./calibrate-ranges.js";
 import { ScopeTally } from "./candidate-nodes.js";
 import { excludeNodesOption, excludeOpTypesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
 import { ensureOpsetImport, nodeId, removeUnusedConstants } from "./graph-edit.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
 import { describeFloatIslands } from "./float-islands.js";
 import { NameAllocator } from "./graph-edit.js";
 import { detectInt8Format } from "./int8-format.js";
@@ -255,25 +255,35 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
   async run(input: Artifact, outputPath: string, options: QuantizeInt8StaticOptions, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
-    const model = inputFile.model;
-    const log = emptyLog(inputFile.notes);
-    const resolved = await resolveInt8Format(options, log, context.signal);
-    const tally = new ScopeTally();
-    const lstm = quantizeLstms(model, resolved, tally);
-    const { calibrated, planned } = await calibratePlans(model, planStatic(model, resolved, input.path, { tally, otherQuantized: lstm?.quantized ?? 0 }), options, context, tally);
-    const { ranges, samples } = calibrated;
-    const params = activationParams(ranges, resolved);
-    const applyOptions = { ...resolved, path: input.path };
-    const applied = applyPlans(model, planned.plan, planned.subgraphPlans, params, applyOptions, new Set());
-    recordApplied(applied, tally, log, new Set());
-    recordLstms(lstm, log);
-    removeUnusedConstants(model);
-    logQdq(log, model, planned, applied[0]!.result, samples);
-    tally.writeTo(log);
-    const artifact = await writePassOutput(model, outputPath, {
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
+    const log = await rewriteInt8Static(inputFile, options, context);
+    const artifact = await writePassOutput(inputFile.model, outputPath, {
       input, inputFile, passId: quantizeInt8StaticPass.id, passVersion: quantizeInt8StaticPass.version, options, externalData: options.externalData, context, log: log,
     });
     return passResult(artifact, log, start);
   },
 };
+
+/**
+ * The int8-static rewrite of a pass input, in place. Weights read streamed (readPassInput's `streamWeights`)
+ * stay in their file through calibration (its model copy is written from them) and are read one at a time
+ * when quantized, so the model holds the int8 weights, never the float32 ones whole (those the preparation
+ * folds into a Conv are read in); the model and its bytes are the same as from weights read into memory.
+ */
+export async function rewriteInt8Static(inputFile: PassInputFile, options: QuantizeInt8StaticOptions, context: PassContext): Promise<PassLog> {
+  const model = inputFile.model;
+  const log = emptyLog(inputFile.notes);
+  const resolved = await resolveInt8Format(options, log, context.signal);
+  const tally = new ScopeTally();
+  const lstm = quantizeLstms(model, resolved, tally);
+  const { calibrated, planned } = await calibratePlans(model, planStatic(model, resolved, inputFile.path, { tally, otherQuantized: lstm?.quantized ?? 0 }), options, context, tally);
+  const { ranges, samples } = calibrated;
+  const params = activationParams(ranges, resolved);
+  const applied = applyPlans(model, planned.plan, planned.subgraphPlans, params, { ...resolved, path: inputFile.path }, new Set());
+  recordApplied(applied, tally, log, new Set());
+  recordLstms(lstm, log);
+  removeUnusedConstants(model);
+  logQdq(log, model, planned, applied[0]!.result, samples);
+  tally.writeTo(log);
+  return log;
+}
