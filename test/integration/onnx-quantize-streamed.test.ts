@@ -11,6 +11,7 @@ import { quantizeInt8DynamicOptionsSchema, rewriteInt8Dynamic } from "../../src/
 import { convertFp16OptionsSchema, rewriteFp16 } from "../../src/passes/onnx/convert-fp16.js";
 import { quantizeInt4OptionsSchema, rewriteInt4 } from "../../src/passes/onnx/quantize-int4.js";
 import { quantizeInt8StaticOptionsSchema, quantizeInt8StaticPass, rewriteInt8Static } from "../../src/passes/onnx/quantize-int8-static.js";
+import { chooseAuto, quantizeAutoOptionsSchema, quantizeAutoPass } from "../../src/passes/onnx/quantize-auto.js";
 import type { PassContext } from "../../src/passes/pass.js";
 import type { Dataset } from "../../src/datasets/dataset.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
@@ -22,7 +23,7 @@ import { useTempDir } from "../fixtures/temp-dir.js";
 
 const temp = useTempDir("edgeforge-quantize-streamed-");
 
-type StreamedMethod = "int8-dynamic" | "fp16" | "int4" | "int8-static";
+type StreamedMethod = "int8-dynamic" | "fp16" | "int4" | "int8-static" | "auto";
 
 /** The model a rewrite makes from weights read into memory (the path before streaming). */
 async function inMemoryOutput(path: string, method: StreamedMethod, passOptions: Record<string, unknown>, out: string): Promise<Buffer> {
@@ -31,15 +32,17 @@ async function inMemoryOutput(path: string, method: StreamedMethod, passOptions:
   if (method === "fp16") rewriteFp16(inputFile, convertFp16OptionsSchema.parse(passOptions), {});
   else if (method === "int4") await rewriteInt4(inputFile, quantizeInt4OptionsSchema.parse(passOptions), { workDir: temp.path });
   else if (method === "int8-static") await rewriteInt8Static(inputFile, quantizeInt8StaticOptionsSchema.parse(passOptions), staticContext(path));
+  else if (method === "auto") inputFile.model = (await chooseAuto(inputFile, quantizeAutoOptionsSchema.parse(passOptions), staticContext(path))).model;
   else rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse(passOptions), {});
   await writeOnnxModel(inputFile.model, out);
   return readFile(out);
 }
 
-/** Calibration for int8-static: three generated samples of the model's inputs (the same ones on every call). */
+/** Calibration for int8-static and auto: three generated samples of the model's input (the same ones on every call). */
 function staticContext(path: string): PassContext {
   const shapes: Record<string, Record<string, number[]>> = { [realOnnxModels.det]: { x: [1, 3, 128, 160] }, [realOnnxModels.rec]: { x: [1, 3, 48, 160] } };
-  return { workDir: temp.path, calibrationData: syntheticDataset(path, shapes[path] ?? {}), openSession: (p) => openOrtSession(p) };
+  const bertShaped = path.includes("bert") ? { x: [4, 768] } : undefined;
+  return { workDir: temp.path, calibrationData: syntheticDataset(path, shapes[path] ?? bertShaped ?? {}), openSession: (p) => openOrtSession(p) };
 }
 
 function syntheticDataset(path: string, shapes: Record<string, number[]>): Dataset {
@@ -57,13 +60,15 @@ async function expectSameAsInMemory(path: string, passOptions: Record<string, un
   const report =
     method === "int8-static"
       ? await quantizeInt8StaticPass.run(await describeOnnxArtifact(path), streamed, quantizeInt8StaticOptionsSchema.parse(passOptions), staticContext(path))
-      : await quantize(path, { method, output: streamed, passOptions });
+      : method === "auto"
+        ? await quantizeAutoPass.run(await describeOnnxArtifact(path), streamed, quantizeAutoOptionsSchema.parse(passOptions), staticContext(path))
+        : await quantize(path, { method, output: streamed, passOptions });
   expect(report.log.notes.join("\n")).toMatch(/output loaded and run once/);
   const reference = await inMemoryOutput(path, method, passOptions, temp.join(`${name}-in-memory.onnx`));
   expect(Buffer.compare(await readFile(streamed), reference)).toBe(0);
 }
 
-describe("int8-dynamic, fp16 and int4 with streamed weights write the same bytes as from weights in memory", () => {
+describe("every ONNX quantizer with streamed weights writes the same bytes as from weights in memory", () => {
   it("BERT-base layer shapes: per tensor and per column, int8 and uint8, reduced range", async () => {
     const path = temp.join("bert.onnx");
     await writeBertShapedModel(path, 1);
@@ -156,5 +161,19 @@ describe("int8-dynamic, fp16 and int4 with streamed weights write the same bytes
     await expectSameAsInMemory(realOnnxModels.det, {}, "det-static", "int8-static");
     await expectSameAsInMemory(realOnnxModels.rec, {}, "rec-static", "int8-static");
     await expectSameAsInMemory(sharedModels.mnist8Onnx, {}, "mnist-static", "int8-static");
+  });
+
+  it("auto on BERT-base layer shapes: every candidate copy and the sensitivity run leave the weights in the file", async () => {
+    const path = temp.join("bert-auto.onnx");
+    await writeBertShapedModel(path, 1);
+    const inputFile = await readPassInput(await describeOnnxArtifact(path), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
+    const weights = inputFile.model.graph!.initializer.filter((tensor) => streamedRawData(tensor) !== undefined);
+    expect(weights).toHaveLength(6);
+    // A budget the fully quantized chain misses (it drops ~0.0002 cosine): ranking and bisection run.
+    const options = { metric: "cosine", maxDrop: 0.0001 };
+    const { log } = await chooseAuto(inputFile, quantizeAutoOptionsSchema.parse(options), staticContext(path));
+    expect(log.notes.filter((note) => note.startsWith("kept float32:")).length).toBeGreaterThan(0);
+    expect(weights.every((tensor) => streamedRawData(tensor) !== undefined)).toBe(true);
+    await expectSameAsInMemory(path, options, "bert-auto", "auto");
   });
 });

@@ -1,5 +1,5 @@
-import { clone } from "@bufbuild/protobuf";
-import { ModelProtoSchema, type ModelProto } from "onnx-buf";
+import type { ModelProto } from "onnx-buf";
+import { cloneModel } from "../../formats/onnx/clone-model.js";
 import { walkGraphs } from "../../formats/onnx/graph-walk.js";
 
 /**
@@ -9,7 +9,7 @@ import { walkGraphs } from "../../formats/onnx/graph-walk.js";
  * the copy computes in its main graph. `source` is left as it was.
  */
 export function appendGraphCopy(target: ModelProto, source: ModelProto, prefix: string): Set<string> {
-  const copy = clone(ModelProtoSchema, source);
+  const copy = cloneModel(source);
   const main = copy.graph!;
   const initializers = new Set(main.initializer.map((t) => t.name));
   const shared = new Set(main.input.map((i) => i.name).filter((name) => !initializers.has(name)));

@@ -1,5 +1,5 @@
-import { clone } from "@bufbuild/protobuf";
-import { ModelProtoSchema, type ModelProto } from "onnx-buf";
+import type { ModelProto } from "onnx-buf";
+import { cloneModel } from "../../formats/onnx/clone-model.js";
 import { dequantize, type QuantizationParams } from "../../kernels/linear-quantization.js";
 import { quantizePerChannel, quantizePerTensor } from "../../kernels/weight-quantization.js";
 import type { Session } from "../../core/session.js";
@@ -7,7 +7,7 @@ import type { PassContext } from "../pass.js";
 import type { Reference } from "./accuracy-drop.js";
 import { removeModelFiles, writeExposedModel } from "./activation-capture.js";
 import { appendGraphCopy } from "./append-graph-copy.js";
-import { readFloat32, tensorDims } from "./float-tensors.js";
+import { readFloat32Unkept, tensorDims } from "./float-tensors.js";
 import { NameAllocator } from "./graph-edit.js";
 import { InGraphReductions, scalarValue } from "./in-graph-reductions.js";
 import { upgradeOpsetTo10 } from "./opset-upgrade.js";
@@ -72,7 +72,7 @@ export async function measureSensitivity(
 ): Promise<NodeSensitivity[]> {
   context.progress?.start("sensitivity", reference.samples.length);
   context.progress?.update(0, "building the float and int8 models side by side in one graph");
-  const combined = clone(ModelProtoSchema, floatModel);
+  const combined = cloneModel(floatModel);
   upgradeOpsetTo10(combined, new NameAllocator(combined), "sensitivity");
   const computedInt8 = appendGraphCopy(combined, quantizedModel, int8Prefix);
   const names = new NameAllocator(combined);
@@ -128,8 +128,8 @@ export async function measureSensitivity(
     .sort((a, b) => b.score - a.score);
 }
 
-function weightQuantizationError(tensor: Parameters<typeof readFloat32>[0], axis: number, options: SensitivityOptions): number {
-  const data = readFloat32(tensor);
+function weightQuantizationError(tensor: Parameters<typeof readFloat32Unkept>[0], axis: number, options: SensitivityOptions): number {
+  const data = readFloat32Unkept(tensor);
   const dims = tensorDims(tensor);
   const scaleOptions = { type: "int8" as const, symmetric: true, reduceRange: options.reduceRange };
   const q = options.perChannel ? quantizePerChannel(data, dims, axis, scaleOptions) : quantizePerTensor(data, scaleOptions);

@@ -1,18 +1,18 @@
 import { join } from "node:path";
-import { clone } from "@bufbuild/protobuf";
-import { ModelProtoSchema, type ModelProto } from "onnx-buf";
+import type { ModelProto } from "onnx-buf";
+import { cloneModel } from "../../formats/onnx/clone-model.js";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { writeOnnxModel } from "../../formats/onnx/write-onnx.js";
-import type { Pass, PassContext, PassResult } from "../pass.js";
+import type { Pass, PassContext, PassLog, PassResult } from "../pass.js";
 import { dropMetrics, measureCandidate, measureReference, scoreDrop, type Reference } from "./accuracy-drop.js";
 import { removeModelFiles, requireInference } from "./activation-capture.js";
 import { suffixedOutputName } from "./common-options.js";
 import { removeUnusedConstants } from "./graph-edit.js";
 import { measureSensitivity, type NodeSensitivity } from "./node-sensitivity.js";
 import { bisectFewest } from "./bisect-fewest.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput } from "./onnx-pass-io.js";
+import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
 import { ScopeTally } from "./candidate-nodes.js";
 import {
   activationParams,
@@ -68,99 +68,109 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
   async run(input: Artifact, outputPath: string, options: QuantizeAutoOptions, context: PassContext): Promise<PassResult> {
     const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true });
-    const evaluation = context.evaluationData ?? context.calibrationData;
-    requireInference(context.calibrationData, context, "calibration");
-    requireInference(evaluation, context, "evaluation");
-    const log = emptyLog(inputFile.notes);
-    if (!context.evaluationData) log.notes.push("no separate evaluation data: the drop was measured on the calibration data");
-    const resolved = await resolveInt8Format(options, log, context.signal);
-    // As int8-static: LSTMs dynamic int8 first, then QDQ planned over the main graph and every If branch and Loop/Scan body.
-    const tally = new ScopeTally();
-    const lstm = quantizeLstms(inputFile.model, resolved, tally);
-    const { calibrated, planned } = await calibratePlans(inputFile.model, planStatic(inputFile.model, resolved, input.path, { tally, otherQuantized: lstm?.quantized ?? 0 }), options, context, tally);
-    const { ranges, samples } = calibrated;
-    const params = activationParams(ranges, resolved);
-    const subgraphPaths = new Set(planned.subgraphPlans.map((s) => s.scope.path));
-    context.progress?.start("auto: float reference", 1);
-    const reference = await measureReference(input.path, evaluation, options.metric, context);
-    context.progress?.finish(`${reference.metric} ${reference.score.toFixed(4)}`);
-    // Shared (data-movement) nodes follow their input; only nodes with their own ranges are ranked and reverted.
-    // Ids are scoped by subgraph path: a name is unique within its graph only.
-    const revertible = [{ path: "", plan: planned.plan }, ...planned.subgraphPlans.map((s) => ({ path: s.scope.path, plan: s.plan }))].flatMap(({ path, plan }) =>
-      plan.nodes.filter((n) => n.kind !== "shared").map((n) => ({ ...n, id: scopedNodeId(path, n.id) })),
-    );
-    const tensors = [...new Set([planned.plan, ...planned.subgraphPlans.map((s) => s.plan)].flatMap((p) => p.tensors))];
-    const trials: Trial[] = [];
-    type Candidate = { trial: Trial; path: string; applied: AppliedPlan[]; model: ModelProto };
-    const candidates: Candidate[] = [];
-    let ranking: NodeSensitivity[] = [];
-    const passes = (c: Candidate) => c.trial.drop <= options.maxDrop;
-    const tryCandidate = async (order: readonly string[], reverted: number): Promise<Candidate> => {
-      const keepFloat = order.slice(0, reverted);
-      const built = await buildCandidate(inputFile.model, resolved, params, subgraphPaths, keepFloat, input.path, context);
-      const score = await measureCandidate(built.path, reference, context);
-      const trial = { keepFloat, score, drop: scoreDrop(reference, score, options.dropKind) };
-      trials.push(trial);
-      context.progress?.update(trials.length, `${reverted} of ${revertible.length} nodes float: ${reference.metric} drop ${trial.drop.toFixed(4)}`);
-      const candidate = { trial, path: built.path, applied: built.applied, model: built.model };
-      candidates.push(candidate);
-      return candidate;
-    };
-    // The fewest nodes of `order` (worst first) to revert that meet maxDrop, below `upper`; never all (that is the float model).
-    const search = async (order: readonly string[], upper: number, budget: number): Promise<Candidate | undefined> => {
-      const tried = new Map<number, Candidate>();
-      const count = await bisectFewest(
-        0,
-        upper,
-        async (reverted) => {
-          const candidate = await tryCandidate(order, reverted);
-          tried.set(reverted, candidate);
-          return passes(candidate);
-        },
-        () => trials.length < budget,
-      );
-      return count === undefined ? undefined : tried.get(count);
-    };
-
-    context.progress?.start("auto: candidates", options.maxEvaluations);
-    let best = await tryCandidate([], 0);
-    if (!passes(best)) {
-      ranking = await measureSensitivity(inputFile.model, best.model, revertible, tensors, params, reference, resolved, context);
-      context.progress?.start("auto: candidates", options.maxEvaluations);
-      best = (await search(ranking.map((r) => r.id), revertible.length - 1, 1 + Math.ceil(options.maxEvaluations / 2))) ?? best;
-      // A per-node ranking misses losses that only add up (PP-OCRv4 det's early blocks): when it needs many
-      // nodes float, also try reverting a prefix in graph order shorter than what the ranking needs.
-      if ((!passes(best) || best.trial.keepFloat.length > revertible.length / 4) && trials.length < options.maxEvaluations) {
-        const upper = passes(best) ? best.trial.keepFloat.length - 1 : revertible.length - 1;
-        const byPosition = await search(revertible.map((n) => n.id), upper, options.maxEvaluations);
-        if (byPosition) {
-          best = byPosition;
-          log.notes.push("the nodes kept float are a prefix in graph order: it met the target with fewer float nodes than the sensitivity ranking");
-        }
-      }
-    }
-    context.progress?.finish(`${trials.length} candidates`);
-    for (const candidate of candidates) await removeModelFiles(candidate.path);
-    const met = best.trial.drop <= options.maxDrop && best.trial.keepFloat.length < revertible.length;
-    if (!met) {
-      throw new EdgeforgeError("ACCURACY_TARGET_NOT_MET", `no candidate met maxDrop ${options.maxDrop} (${options.dropKind} ${reference.metric}); the best dropped ${best.trial.drop.toFixed(4)} with ${best.trial.keepFloat.length} of ${revertible.length} nodes in float32`, {
-        hint: "allow a larger --max-drop, raise maxEvaluations, try another calibration method, or use fp16",
-        details: { trials, metric: reference.metric, floatScore: reference.score },
-      });
-    }
-    const keptFloat = new Set(best.trial.keepFloat);
-    recordApplied(best.applied, tally, log, keptFloat);
-    recordLstms(lstm, log);
-    logQdq(log, best.model, planned, best.applied[0]!.result, samples);
-    tally.writeTo(log);
-    describeOutcome(log, reference, trials, best.trial, ranking);
-    const artifact = await writePassOutput(best.model, outputPath, {
+    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
+    const { model, log } = await chooseAuto(inputFile, options, context);
+    const artifact = await writePassOutput(model, outputPath, {
       input, inputFile, passId: quantizeAutoPass.id, passVersion: quantizeAutoPass.version, options, externalData: options.externalData, context, log,
     });
     return passResult(artifact, log, start);
   },
 };
+
+/**
+ * The auto search on a pass input: the chosen candidate's model and the log. Weights read streamed
+ * (readPassInput's `streamWeights`) stay in their file through every candidate copy (cloneModel) and are
+ * read one at a time when quantized; the result is the same as from weights read into memory.
+ */
+export async function chooseAuto(inputFile: PassInputFile, options: QuantizeAutoOptions, context: PassContext): Promise<{ model: ModelProto; log: PassLog }> {
+  const evaluation = context.evaluationData ?? context.calibrationData;
+  requireInference(context.calibrationData, context, "calibration");
+  requireInference(evaluation, context, "evaluation");
+  const log = emptyLog(inputFile.notes);
+  if (!context.evaluationData) log.notes.push("no separate evaluation data: the drop was measured on the calibration data");
+  const resolved = await resolveInt8Format(options, log, context.signal);
+  // As int8-static: LSTMs dynamic int8 first, then QDQ planned over the main graph and every If branch and Loop/Scan body.
+  const tally = new ScopeTally();
+  const lstm = quantizeLstms(inputFile.model, resolved, tally);
+  const { calibrated, planned } = await calibratePlans(inputFile.model, planStatic(inputFile.model, resolved, inputFile.path, { tally, otherQuantized: lstm?.quantized ?? 0 }), options, context, tally);
+  const { ranges, samples } = calibrated;
+  const params = activationParams(ranges, resolved);
+  const subgraphPaths = new Set(planned.subgraphPlans.map((s) => s.scope.path));
+  context.progress?.start("auto: float reference", 1);
+  const reference = await measureReference(inputFile.path, evaluation, options.metric, context);
+  context.progress?.finish(`${reference.metric} ${reference.score.toFixed(4)}`);
+  // Shared (data-movement) nodes follow their input; only nodes with their own ranges are ranked and reverted.
+  // Ids are scoped by subgraph path: a name is unique within its graph only.
+  const revertible = [{ path: "", plan: planned.plan }, ...planned.subgraphPlans.map((s) => ({ path: s.scope.path, plan: s.plan }))].flatMap(({ path, plan }) =>
+    plan.nodes.filter((n) => n.kind !== "shared").map((n) => ({ ...n, id: scopedNodeId(path, n.id) })),
+  );
+  const tensors = [...new Set([planned.plan, ...planned.subgraphPlans.map((s) => s.plan)].flatMap((p) => p.tensors))];
+  const trials: Trial[] = [];
+  type Candidate = { trial: Trial; path: string; applied: AppliedPlan[]; model: ModelProto };
+  const candidates: Candidate[] = [];
+  let ranking: NodeSensitivity[] = [];
+  const passes = (c: Candidate) => c.trial.drop <= options.maxDrop;
+  const tryCandidate = async (order: readonly string[], reverted: number): Promise<Candidate> => {
+    const keepFloat = order.slice(0, reverted);
+    const built = await buildCandidate(inputFile.model, resolved, params, subgraphPaths, keepFloat, inputFile.path, context);
+    const score = await measureCandidate(built.path, reference, context);
+    const trial = { keepFloat, score, drop: scoreDrop(reference, score, options.dropKind) };
+    trials.push(trial);
+    context.progress?.update(trials.length, `${reverted} of ${revertible.length} nodes float: ${reference.metric} drop ${trial.drop.toFixed(4)}`);
+    const candidate = { trial, path: built.path, applied: built.applied, model: built.model };
+    candidates.push(candidate);
+    return candidate;
+  };
+  // The fewest nodes of `order` (worst first) to revert that meet maxDrop, below `upper`; never all (that is the float model).
+  const search = async (order: readonly string[], upper: number, budget: number): Promise<Candidate | undefined> => {
+    const tried = new Map<number, Candidate>();
+    const count = await bisectFewest(
+      0,
+      upper,
+      async (reverted) => {
+        const candidate = await tryCandidate(order, reverted);
+        tried.set(reverted, candidate);
+        return passes(candidate);
+      },
+      () => trials.length < budget,
+    );
+    return count === undefined ? undefined : tried.get(count);
+  };
+
+  context.progress?.start("auto: candidates", options.maxEvaluations);
+  let best = await tryCandidate([], 0);
+  if (!passes(best)) {
+    ranking = await measureSensitivity(inputFile.model, best.model, revertible, tensors, params, reference, resolved, context);
+    context.progress?.start("auto: candidates", options.maxEvaluations);
+    best = (await search(ranking.map((r) => r.id), revertible.length - 1, 1 + Math.ceil(options.maxEvaluations / 2))) ?? best;
+    // A per-node ranking misses losses that only add up (PP-OCRv4 det's early blocks): when it needs many
+    // nodes float, also try reverting a prefix in graph order shorter than what the ranking needs.
+    if ((!passes(best) || best.trial.keepFloat.length > revertible.length / 4) && trials.length < options.maxEvaluations) {
+      const upper = passes(best) ? best.trial.keepFloat.length - 1 : revertible.length - 1;
+      const byPosition = await search(revertible.map((n) => n.id), upper, options.maxEvaluations);
+      if (byPosition) {
+        best = byPosition;
+        log.notes.push("the nodes kept float are a prefix in graph order: it met the target with fewer float nodes than the sensitivity ranking");
+      }
+    }
+  }
+  context.progress?.finish(`${trials.length} candidates`);
+  for (const candidate of candidates) await removeModelFiles(candidate.path);
+  const met = best.trial.drop <= options.maxDrop && best.trial.keepFloat.length < revertible.length;
+  if (!met) {
+    throw new EdgeforgeError("ACCURACY_TARGET_NOT_MET", `no candidate met maxDrop ${options.maxDrop} (${options.dropKind} ${reference.metric}); the best dropped ${best.trial.drop.toFixed(4)} with ${best.trial.keepFloat.length} of ${revertible.length} nodes in float32`, {
+      hint: "allow a larger --max-drop, raise maxEvaluations, try another calibration method, or use fp16",
+      details: { trials, metric: reference.metric, floatScore: reference.score },
+    });
+  }
+  const keptFloat = new Set(best.trial.keepFloat);
+  recordApplied(best.applied, tally, log, keptFloat);
+  recordLstms(lstm, log);
+  logQdq(log, best.model, planned, best.applied[0]!.result, samples);
+  tally.writeTo(log);
+  describeOutcome(log, reference, trials, best.trial, ranking);
+  return { model: best.model, log };
+}
 
 /** Build one candidate (a copy of the prepared input, QDQ applied in the main graph and the subgraphs at `subgraphPaths`, `keepFloat` left float) as a scratch file in the workDir. */
 async function buildCandidate(
@@ -172,7 +182,7 @@ async function buildCandidate(
   inputPath: string,
   context: PassContext,
 ): Promise<{ path: string; applied: AppliedPlan[]; model: ModelProto }> {
-  const model = clone(ModelProtoSchema, prepared);
+  const model = cloneModel(prepared);
   // The plans' nodes belong to the first copy; match them in this one by scoped id.
   const subgraphPlans = planEverySubgraph(model, options).filter((s) => subgraphPaths.has(s.scope.path));
   const applied = applyPlans(model, planPrepared(model, options), subgraphPlans, params, { ...options, path: inputPath }, new Set(keepFloat));
