@@ -69,7 +69,7 @@ export interface SubgraphPlan {
   plan: QdqPlan;
 }
 
-/** The QDQ plans of a model: its main graph's, and, when asked for, one per If branch and Loop/Scan body. */
+/** The QDQ plans of a model: its main graph's, and one per If branch and Loop/Scan body with candidates. */
 export interface StaticPlans {
   plan: QdqPlan;
   prepared: PrepareCounts;
@@ -94,8 +94,9 @@ export function planEverySubgraph(model: ModelProto, options: ResolvedStaticOpti
 /**
  * Prepare the float graph (per-channel affines folded into Convs, Div by constants as Mul) and plan the QDQ
  * rewrite of the main graph and of every If branch and Loop/Scan body (their activations reach calibration
- * through the If outputs and the bodies' scan outputs; other subgraphs stay float, noted in `tally`), refusing a model with nothing to quantize (`otherQuantized`: nodes another rewrite already
- * quantized). Deterministic: the auto pass re-plans fresh copies and matches nodes by id.
+ * through the If outputs and the bodies' scan outputs; other subgraphs stay float, noted in `tally`),
+ * refusing a model with nothing to quantize (`otherQuantized`: nodes another rewrite already quantized).
+ * Deterministic: the auto pass re-plans fresh copies and matches nodes by scoped id.
  */
 export function planStatic(model: ModelProto, options: ResolvedStaticOptions, path: string, outcome: { tally?: ScopeTally; otherQuantized?: number } = {}): StaticPlans {
   // Opt-in with ConvTranspose (on det it measured no faster than the float ConvTranspose: onnxruntime's uint8
