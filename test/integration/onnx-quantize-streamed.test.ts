@@ -54,6 +54,16 @@ function syntheticDataset(path: string, shapes: Record<string, number[]>): Datas
   return arrayDataset(`synthetic ${path}`, samples);
 }
 
+/** A 1-layer BERT-shaped model read with its six weights streamed (left in the file). */
+async function streamedBertShaped(name: string) {
+  const path = temp.join(name);
+  await writeBertShapedModel(path, 1);
+  const inputFile = await readPassInput(await describeOnnxArtifact(path), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
+  const weights = inputFile.model.graph!.initializer.filter((tensor) => streamedRawData(tensor) !== undefined);
+  expect(weights).toHaveLength(6);
+  return { path, inputFile, weights };
+}
+
 async function expectSameAsInMemory(path: string, passOptions: Record<string, unknown>, name: string, method: StreamedMethod = "int8-dynamic"): Promise<void> {
   const streamed = temp.join(`${name}-streamed.onnx`);
   // quantize() streams the weights, and loads and runs the output once in onnxruntime.
@@ -129,11 +139,7 @@ describe("every ONNX quantizer with streamed weights writes the same bytes as fr
   });
 
   it("int4 on BERT-base layer shapes (each float32 weight read only while it is quantized) and PP-OCRv4 rec", async () => {
-    const path = temp.join("bert-int4.onnx");
-    await writeBertShapedModel(path, 1);
-    const inputFile = await readPassInput(await describeOnnxArtifact(path), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
-    const weights = inputFile.model.graph!.initializer.filter((tensor) => streamedRawData(tensor) !== undefined);
-    expect(weights).toHaveLength(6);
+    const { path, inputFile, weights } = await streamedBertShaped("bert-int4.onnx");
     await rewriteInt4(inputFile, quantizeInt4OptionsSchema.parse({ threads: 1 }), { workDir: temp.path });
     // Every weight became MatMulNBits and left the model without its values ever being kept in it.
     expect(inputFile.model.graph!.node.filter((node) => node.opType === "MatMulNBits")).toHaveLength(6);
@@ -164,11 +170,7 @@ describe("every ONNX quantizer with streamed weights writes the same bytes as fr
   });
 
   it("auto on BERT-base layer shapes: every candidate copy and the sensitivity run leave the weights in the file", async () => {
-    const path = temp.join("bert-auto.onnx");
-    await writeBertShapedModel(path, 1);
-    const inputFile = await readPassInput(await describeOnnxArtifact(path), temp.join("unused.onnx"), { workDir: temp.path }, { streamWeights: true });
-    const weights = inputFile.model.graph!.initializer.filter((tensor) => streamedRawData(tensor) !== undefined);
-    expect(weights).toHaveLength(6);
+    const { path, inputFile, weights } = await streamedBertShaped("bert-auto.onnx");
     // A budget the fully quantized chain misses (it drops ~0.0002 cosine): ranking and bisection run.
     const options = { metric: "cosine", maxDrop: 0.0001 };
     const { log } = await chooseAuto(inputFile, quantizeAutoOptionsSchema.parse(options), staticContext(path));

@@ -9,7 +9,7 @@ import { inferElementTypes, type ElementTypes } from "./element-types.js";
 import { convertTensorToFloat16, exceedsFloat16 } from "./float-tensors.js";
 import { ConstantIndex, constantNodeTensor, defaultOpsetVersion, intAttribute, makeNode, NameAllocator, nodeId, tensorAttribute } from "./graph-edit.js";
 import { walkGraphs } from "../../formats/onnx/graph-walk.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
+import { addCount, emptyLog, runStreamedRewrite, type PassInputFile } from "./onnx-pass-io.js";
 
 /**
  * Ops kept in float32 by default: ONNX-ML ops and index/range ops (as onnxconverter-common does),
@@ -321,14 +321,8 @@ export const convertFp16Pass: Pass<ConvertFp16Options> = {
   optionsSchema: convertFp16OptionsSchema,
   searchSpace: { keepIoTypes: [true] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_fp16"),
-  async run(input: Artifact, outputPath: string, options: ConvertFp16Options, context: PassContext): Promise<PassResult> {
-    const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { streamWeights: true });
-    const log = rewriteFp16(inputFile, options, context);
-    const artifact = await writePassOutput(inputFile.model, outputPath, {
-      input, inputFile, passId: convertFp16Pass.id, passVersion: convertFp16Pass.version, options, externalData: options.externalData, context, log,
-    });
-    return passResult(artifact, log, start);
+  run(input: Artifact, outputPath: string, options: ConvertFp16Options, context: PassContext): Promise<PassResult> {
+    return runStreamedRewrite(convertFp16Pass, input, outputPath, options, context, (inputFile) => rewriteFp16(inputFile, options, context), {});
   },
 };
 

@@ -191,6 +191,29 @@ export async function writePassOutput(model: ModelProto, outputPath: string, spe
 }
 
 /**
+ * The run of a pass that rewrites its input with the weights streamed (readPassInput's `streamWeights`):
+ * read, `rewrite` (the model written is `inputFile.model` afterwards: changed in place, or replaced), then
+ * writePassOutput. `normalize`: what the input's reading also does (float16 widened for the quantizers).
+ */
+export async function runStreamedRewrite<O extends { externalData?: WriteOnnxOptions["externalData"] }>(
+  pass: { id: string; version: string },
+  input: Artifact,
+  outputPath: string,
+  options: O,
+  context: PassContext,
+  rewrite: (inputFile: PassInputFile) => PassLog | Promise<PassLog>,
+  normalize: NormalizeOptions = { liftFloat16: true },
+): Promise<PassResult> {
+  const start = process.hrtime.bigint();
+  const inputFile = await readPassInput(input, outputPath, context, { ...normalize, streamWeights: true });
+  const log = await rewrite(inputFile);
+  const artifact = await writePassOutput(inputFile.model, outputPath, {
+    input, inputFile, passId: pass.id, passVersion: pass.version, options, externalData: options.externalData, context, log,
+  });
+  return passResult(artifact, log, start);
+}
+
+/**
  * An ONNX model file as an Artifact (external data files included), for callers that start from a
  * path. Only field headers are read (the pass reads the model itself); a file that does not parse
  * is read in full so that the reader's error says why.

@@ -12,7 +12,7 @@ import { suffixedOutputName } from "./common-options.js";
 import { removeUnusedConstants } from "./graph-edit.js";
 import { measureSensitivity, type NodeSensitivity } from "./node-sensitivity.js";
 import { bisectFewest } from "./bisect-fewest.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
+import { addCount, emptyLog, runStreamedRewrite, type PassInputFile } from "./onnx-pass-io.js";
 import { ScopeTally } from "./candidate-nodes.js";
 import {
   activationParams,
@@ -66,14 +66,12 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   optionsSchema: quantizeAutoOptionsSchema,
   searchSpace: { maxDrop: [0.005, 0.01, 0.02] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
-  async run(input: Artifact, outputPath: string, options: QuantizeAutoOptions, context: PassContext): Promise<PassResult> {
-    const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
-    const { model, log } = await chooseAuto(inputFile, options, context);
-    const artifact = await writePassOutput(model, outputPath, {
-      input, inputFile, passId: quantizeAutoPass.id, passVersion: quantizeAutoPass.version, options, externalData: options.externalData, context, log,
+  run(input: Artifact, outputPath: string, options: QuantizeAutoOptions, context: PassContext): Promise<PassResult> {
+    return runStreamedRewrite(quantizeAutoPass, input, outputPath, options, context, async (inputFile) => {
+      const { model, log } = await chooseAuto(inputFile, options, context);
+      inputFile.model = model;
+      return log;
     });
-    return passResult(artifact, log, start);
   },
 };
 

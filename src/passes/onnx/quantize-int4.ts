@@ -14,7 +14,7 @@ import { collectGptqHessians } from "./gptq-hessians.js";
 import { quantizeInt4Gptq } from "../../kernels/gptq.js";
 import { ConstantIndex, ensureOpsetImport, intAttribute, makeNode, NameAllocator, removeUnusedConstants, type ConstantRef } from "./graph-edit.js";
 import { InitializerStore, type NewTensor } from "./initializer-store.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
+import { addCount, emptyLog, runStreamedRewrite, type PassInputFile } from "./onnx-pass-io.js";
 import { replaceNode } from "./quantize-int8-dynamic.js";
 
 export const quantizeInt4OptionsSchema = z.object({
@@ -135,14 +135,8 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
   optionsSchema: quantizeInt4OptionsSchema,
   searchSpace: { blockSize: [32, 64, 128], symmetric: [true, false], method: ["rtn", "hqq"] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_q4"),
-  async run(input: Artifact, outputPath: string, options: QuantizeInt4Options, context: PassContext): Promise<PassResult> {
-    const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
-    const log = await rewriteInt4(inputFile, options, context);
-    const artifact = await writePassOutput(inputFile.model, outputPath, {
-      input, inputFile, passId: quantizeInt4Pass.id, passVersion: quantizeInt4Pass.version, options, externalData: options.externalData, context, log: log,
-    });
-    return passResult(artifact, log, start);
+  run(input: Artifact, outputPath: string, options: QuantizeInt4Options, context: PassContext): Promise<PassResult> {
+    return runStreamedRewrite(quantizeInt4Pass, input, outputPath, options, context, (inputFile) => rewriteInt4(inputFile, options, context));
   },
 };
 

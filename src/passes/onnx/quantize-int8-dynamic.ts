@@ -14,7 +14,7 @@ import { inferElementTypes, type ElementTypes } from "./element-types.js";
 import { readFloat32, tensorDims, withFloat32 } from "./float-tensors.js";
 import { ConstantIndex, defaultOpsetVersion, ensureOpsetImport, intAttribute, makeNode, NameAllocator, removeUnusedConstants, type ConstantRef } from "./graph-edit.js";
 import { InitializerStore } from "./initializer-store.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
+import { addCount, emptyLog, runStreamedRewrite, type PassInputFile } from "./onnx-pass-io.js";
 import { quantizeStreamedWeight } from "./streamed-weights.js";
 
 export const quantizeInt8DynamicOptionsSchema = z.object({
@@ -279,14 +279,8 @@ export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
   optionsSchema: quantizeInt8DynamicOptionsSchema,
   searchSpace: { perChannel: [false, true], weightType: ["int8", "uint8"] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
-  async run(input: Artifact, outputPath: string, options: QuantizeInt8DynamicOptions, context: PassContext): Promise<PassResult> {
-    const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
-    const log = rewriteInt8Dynamic(inputFile, options, context);
-    const artifact = await writePassOutput(inputFile.model, outputPath, {
-      input, inputFile, passId: quantizeInt8DynamicPass.id, passVersion: quantizeInt8DynamicPass.version, options, externalData: options.externalData, context, log: log,
-    });
-    return passResult(artifact, log, start);
+  run(input: Artifact, outputPath: string, options: QuantizeInt8DynamicOptions, context: PassContext): Promise<PassResult> {
+    return runStreamedRewrite(quantizeInt8DynamicPass, input, outputPath, options, context, (inputFile) => rewriteInt8Dynamic(inputFile, options, context));
   },
 };
 

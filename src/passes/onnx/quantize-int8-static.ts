@@ -10,7 +10,7 @@ import { calibrateRanges, type CalibratedRanges } from "./calibrate-ranges.js";
 import { ScopeTally } from "./candidate-nodes.js";
 import { excludeNodesOption, excludeOpTypesOption, externalDataOption, suffixedOutputName } from "./common-options.js";
 import { ensureOpsetImport, nodeId, removeUnusedConstants } from "./graph-edit.js";
-import { addCount, emptyLog, passResult, readPassInput, writePassOutput, type PassInputFile } from "./onnx-pass-io.js";
+import { addCount, emptyLog, runStreamedRewrite, type PassInputFile } from "./onnx-pass-io.js";
 import { describeFloatIslands } from "./float-islands.js";
 import { NameAllocator } from "./graph-edit.js";
 import { detectInt8Format } from "./int8-format.js";
@@ -254,14 +254,8 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
   optionsSchema: quantizeInt8StaticOptionsSchema,
   searchSpace: { calibrationMethod: ["minmax", "percentile", "entropy"], perChannel: [true, false], activationSymmetric: [false, true] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
-  async run(input: Artifact, outputPath: string, options: QuantizeInt8StaticOptions, context: PassContext): Promise<PassResult> {
-    const start = process.hrtime.bigint();
-    const inputFile = await readPassInput(input, outputPath, context, { liftFloat16: true, streamWeights: true });
-    const log = await rewriteInt8Static(inputFile, options, context);
-    const artifact = await writePassOutput(inputFile.model, outputPath, {
-      input, inputFile, passId: quantizeInt8StaticPass.id, passVersion: quantizeInt8StaticPass.version, options, externalData: options.externalData, context, log: log,
-    });
-    return passResult(artifact, log, start);
+  run(input: Artifact, outputPath: string, options: QuantizeInt8StaticOptions, context: PassContext): Promise<PassResult> {
+    return runStreamedRewrite(quantizeInt8StaticPass, input, outputPath, options, context, (inputFile) => rewriteInt8Static(inputFile, options, context));
   },
 };
 
