@@ -121,8 +121,13 @@ describe("edgeforge optimize on PaddleOCR rec (built CLI)", () => {
     } finally {
       hog.kill("SIGKILL");
     }
+    // "Reported 1.5× faster" is what a `speedup >= 1.5` gate would pass: the whole interval above 1.5 (gates are
+    // judged on intervals). Under the hog the per-round ratios scatter more, so the point estimate alone can land
+    // just above 1.5 at equal threads by chance (one fresh-clone run on Node 24 read 1.51); the interval then
+    // widens with it, and that is what must not clear the bound.
     const fp16 = loaded.candidates.find((c) => c.id === "fp16-1t-all");
-    expect(fp16?.metrics.speedup as number).toBeLessThan(1.5);
+    const fp16Interval = fp16?.intervals?.speedup as { low: number; high: number };
+    expect(fp16Interval.low, `fp16 under the hog: ${String(fp16?.metrics.speedup)} [${fp16Interval.low}, ${fp16Interval.high}]`).toBeLessThan(1.5);
     const id = report.recommendation.candidateId as string;
     const quiet = report.candidates.find((c) => c.id === id);
     const busy = loaded.candidates.find((c) => c.id === id);
