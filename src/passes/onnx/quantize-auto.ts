@@ -28,6 +28,7 @@ import {
   recordLstms,
   resolveInt8Format,
   scopedNodeId,
+  scopedPlans,
   type AppliedPlan,
   type ResolvedStaticOptions,
 } from "./quantize-int8-static.js";
@@ -99,10 +100,9 @@ export async function chooseAuto(inputFile: PassInputFile, options: QuantizeAuto
   context.progress?.finish(`${reference.metric} ${reference.score.toFixed(4)}`);
   // Shared (data-movement) nodes follow their input; only nodes with their own ranges are ranked and reverted.
   // Ids are scoped by subgraph path: a name is unique within its graph only.
-  const revertible = [{ path: "", plan: planned.plan }, ...planned.subgraphPlans.map((s) => ({ path: s.scope.path, plan: s.plan }))].flatMap(({ path, plan }) =>
-    plan.nodes.filter((n) => n.kind !== "shared").map((n) => ({ ...n, id: scopedNodeId(path, n.id) })),
-  );
-  const tensors = [...new Set([planned.plan, ...planned.subgraphPlans.map((s) => s.plan)].flatMap((p) => p.tensors))];
+  const plans = scopedPlans(planned.plan, planned.subgraphPlans);
+  const revertible = plans.flatMap(({ path, plan }) => plan.nodes.filter((n) => n.kind !== "shared").map((n) => ({ ...n, id: scopedNodeId(path, n.id) })));
+  const tensors = [...new Set(plans.flatMap(({ plan }) => plan.tensors))];
   const trials: Trial[] = [];
   type Candidate = { trial: Trial; path: string; applied: AppliedPlan[]; model: ModelProto };
   const candidates: Candidate[] = [];

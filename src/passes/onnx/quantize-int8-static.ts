@@ -167,9 +167,14 @@ export interface AppliedPlan {
   result: QdqApplyResult;
 }
 
+/** The main plan, then every subgraph's, each with its graph's scope path ("" for the main graph). */
+export function scopedPlans(main: QdqPlan, subgraphPlans: readonly SubgraphPlan[]): { path: string; plan: QdqPlan }[] {
+  return [{ path: "", plan: main }, ...subgraphPlans.map((s) => ({ path: s.scope.path, plan: s.plan }))];
+}
+
 /** Apply the main plan, then every subgraph's, leaving float the nodes whose scoped ids (scopedNodeId) are in `keepFloat`. */
 export function applyPlans(model: ModelProto, main: QdqPlan, subgraphPlans: readonly SubgraphPlan[], params: ReadonlyMap<string, QuantizationParams>, options: ResolvedStaticOptions & { path: string }, keepFloat: ReadonlySet<string>): AppliedPlan[] {
-  return [{ path: "", plan: main }, ...subgraphPlans.map((s) => ({ path: s.scope.path, plan: s.plan }))].map(({ path, plan }) => {
+  return scopedPlans(main, subgraphPlans).map(({ path, plan }) => {
     const kept = new Set(plan.nodes.filter((n) => keepFloat.has(scopedNodeId(path, n.id))).map((n) => n.id));
     return { path, plan, result: applyQdq(model, plan, params, options, kept) };
   });

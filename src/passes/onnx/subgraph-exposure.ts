@@ -40,7 +40,10 @@ export function reachableFromMain(scope: GraphScope): boolean {
 
 /** Whether `scope` sits (at any depth) inside a Loop or Scan body, whose values come out stacked over the iterations. */
 export function insideLoopBody(scope: GraphScope): boolean {
-  for (let s: GraphScope | undefined = scope; s?.owner; s = s.owner.scope) if (carrierOf(s.owner.node) === "Loop" || carrierOf(s.owner.node) === "Scan") return true;
+  for (let s: GraphScope | undefined = scope; s?.owner; s = s.owner.scope) {
+    const carrier = carrierOf(s.owner.node);
+    if (carrier === "Loop" || carrier === "Scan") return true;
+  }
   return false;
 }
 
