@@ -52,6 +52,17 @@ describe("inferNodeOutputs", () => {
     expect(countNodeMacs(ct, [[1, 4, 8, 8], [4, 6, 2, 2]], [1, 6, 16, 16])).toBe(4 * 8 * 8 * 6 * 4);
   });
 
+  it("LSTM, GRU and RNN MACs: steps × directions × gates·hidden × (input + hidden), either layout", () => {
+    // X [seq 10, batch 2, input 16], bidirectional, hidden 8.
+    const x = [10, 2, 16];
+    expect(countNodeMacs(op("LSTM", ["x", "w", "r"]), [x, [2, 32, 16], [2, 32, 8]], undefined)).toBe(10 * 2 * 2 * 32 * (16 + 8));
+    expect(countNodeMacs(op("GRU", ["x", "w", "r"]), [x, [1, 24, 16], [1, 24, 8]], undefined)).toBe(10 * 2 * 24 * (16 + 8));
+    expect(countNodeMacs(op("RNN", ["x", "w", "r"], { layout: 1 }), [[2, 10, 16], [1, 8, 16], [1, 8, 8]], undefined)).toBe(2 * 10 * 8 * (16 + 8));
+    // Unknown sequence length or weights that do not match the op's gate count: unresolved, not guessed.
+    expect(countNodeMacs(op("LSTM", ["x", "w", "r"]), [["S", 2, 16], [2, 32, 16], [2, 32, 8]], undefined)).toBeUndefined();
+    expect(countNodeMacs(op("LSTM", ["x", "w", "r"]), [x, [1, 24, 16], [1, 24, 8]], undefined)).toBeUndefined();
+  });
+
   it("MatMul broadcasting and 1-D operands, Gemm transposes", () => {
     expect(dimsOf(op("MatMul", ["a", "b"]), { a: { dims: [2, 1, 5, 8] }, b: { dims: [3, 8, 4] } })).toEqual([2, 3, 5, 4]);
     expect(dimsOf(op("MatMul", ["a", "b"]), { a: { dims: [8] }, b: { dims: [8, 4] } })).toEqual([4]);
