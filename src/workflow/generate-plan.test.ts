@@ -31,12 +31,14 @@ describe("generatePlan", () => {
     // A CRNN-style model: convolutions and one LSTM (int8-dynamic's default op types include LSTM, not Conv).
     const plan = generatePlan({ facts: onnxFacts(target, { Conv: 38, MatMul: 0, LSTM: 1 }), target, frameworks: recommendFrameworks(target, { modelKind: "vision" }), passes: onnxPasses, config, local });
     expect(plan.baseline).toMatchObject({ id: "fp32-2t-all", isBaseline: true, runtime: { runtime: "ort", threads: 2, graphOptimizationLevel: "all", executionProvider: "cpu" } });
-    expect(plan.skipped.map((s) => s.label)).toEqual(["onnx.quantize.int8-static", "onnx.quantize.int4"]);
+    expect(plan.skipped.map((s) => s.label)).toEqual(["onnx.quantize.int8-static", "onnx.quantize.int4", "onnx.quantize.auto"]);
     expect(plan.skipped[0]?.reason).toContain("calibration");
     expect(plan.skipped[1]?.reason).toContain("MatMul");
-    // fp16, int8-dynamic ×2 options, auto = 4 chains × 6 runtime settings (2 threads × basic, all, all without
+    // auto is calibrated on its own data, not on the evaluation set its accuracy is measured on.
+    expect(plan.skipped[2]?.reason).toBe("accuracy-aware quantization needs calibration data (--calibration)");
+    // fp16, int8-dynamic ×2 options = 3 chains × 6 runtime settings (2 threads × basic, all, all without
     // arena/memory pattern), plus 5 more settings of the input model.
-    expect(plan.candidates).toHaveLength(4 * 6 + 5);
+    expect(plan.candidates).toHaveLength(3 * 6 + 5);
     expect(ids0(plan)).toContain("fp32-1t-all-noarena");
     expect(plan.candidates.find((c) => c.id === "fp32-1t-all-noarena")?.runtime).toMatchObject({ enableCpuMemArena: false, enableMemPattern: false });
     const ids = plan.candidates.map((c) => c.id);
@@ -48,7 +50,7 @@ describe("generatePlan", () => {
 
   it("leaves int8-dynamic out of a convolution-only model, saying why (its default op types would quantize nothing)", async () => {
     const target = await loadTargetProfile("raspberry-pi-5-8gb");
-    const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "o", data: { evaluation: "eval" } }, "test");
+    const config = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "o", data: { evaluation: "eval", calibration: "calibration" } }, "test");
     const plan = generatePlan({ facts: onnxFacts(target, { Conv: 38 }), target, frameworks: recommendFrameworks(target, { modelKind: "vision" }), passes: onnxPasses, config, local });
     expect(plan.candidates.some((c) => c.chain.some((step) => step.passId === "onnx.quantize.int8-dynamic"))).toBe(false);
     const skipped = plan.skipped.find((s) => s.label === "onnx.quantize.int8-dynamic");

@@ -61,9 +61,13 @@ export function judgePass(passId: string, context: PassRuleContext): PassVerdict
         : { applies: false, reason: "int4 is weight-only for MatMul/Gemm, and the model has none with constant weights" };
     case "onnx.quantize.auto":
       if (linear === 0) return { applies: false, reason: "no MatMul/Gemm/Conv node has constant weights" };
-      return context.hasEvaluationData
+    {
+      // Calibrated on its own data, not on the evaluation set its accuracy is then measured on.
+      const missing = [!context.hasCalibrationData && "calibration data (--calibration)", !context.hasEvaluationData && "evaluation data (--eval)"].filter((need) => need !== false);
+      return missing.length === 0
         ? { applies: true, reason: "int8 with the most accuracy-sensitive nodes kept in float until the allowed drop is met" }
-        : { applies: false, reason: "accuracy-aware quantization needs evaluation data (--eval)" };
+        : { applies: false, reason: `accuracy-aware quantization needs ${missing.join(" and ")}` };
+    }
     case "mlx.export": {
       // The decision tree gives MLX a score only where it is at home: Apple silicon.
       const apple = (recommendFrameworks(target, { modelKind: "llm" }).find((f) => f.framework === "mlx")?.ruleScore ?? 0) > 0;

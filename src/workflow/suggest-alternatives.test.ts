@@ -38,6 +38,25 @@ describe("suggestAlternatives", () => {
     expect(samples?.command).toContain("--eval-limit 200");
   });
 
+  it("gives passes that lack the same data one command with all of it (auto needs calibration and evaluation data)", () => {
+    const bare = resolveWorkflowConfig({ schemaVersion: 1, model: "m.onnx", output: "out", target: "tiny" }, "test");
+    const metrics = { a: { estimatedRunBytes: 1e6, accuracyRetention: 1, speedup: 1.1 } };
+    const verdicts = [judgeCandidate("a", gates, metrics.a, {})];
+    const skipped = [
+      { label: "onnx.quantize.int8-static", reason: "static int8 needs calibration data (--calibration)" },
+      { label: "onnx.quantize.auto", reason: "accuracy-aware quantization needs calibration data (--calibration) and evaluation data (--eval)" },
+    ];
+    const moreData = suggestAlternatives({ config: bare, gates, verdicts, metrics: new Map(Object.entries(metrics)), skipped, targets }).filter((a) => a.kind === "more data");
+    expect(moreData).toHaveLength(2);
+    const [staticOnly, auto] = moreData;
+    expect(staticOnly?.why).toMatch(/^onnx\.quantize\.int8-static was left out/);
+    expect(staticOnly?.command).toContain("--calibration CALIBRATION_DIR");
+    expect(staticOnly?.command).not.toContain("--eval");
+    expect(auto?.why).toMatch(/^onnx\.quantize\.auto was left out.*CALIBRATION_DIR.*and labelled evaluation data \(replace EVAL_DATA\)/);
+    expect(auto?.command).toContain("--calibration CALIBRATION_DIR");
+    expect(auto?.command).toContain("--eval EVAL_DATA");
+  });
+
   it("offers nothing that does not apply", () => {
     const metrics = { a: { estimatedRunBytes: 100e6, accuracyRetention: 0.5, speedup: 1.5 } };
     const verdicts = [judgeCandidate("a", gates, metrics.a, {})];

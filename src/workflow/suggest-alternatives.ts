@@ -58,13 +58,22 @@ function otherTarget(inputs: AlternativeInputs): Alternative | undefined {
 function moreData(inputs: AlternativeInputs): Alternative[] {
   const found: Alternative[] = [];
   const { config } = inputs;
-  for (const need of dataFlags) {
-    const passes = inputs.skipped.filter((s) => need.pattern.test(s.reason)).map((s) => s.label);
-    if (passes.length === 0) continue;
-    const data = { ...config.data, [need.flag]: need.placeholder };
+  // Passes that lack the same data share one command that gives all of it.
+  const byNeeds = new Map<string, { needs: (typeof dataFlags)[number][]; passes: string[] }>();
+  for (const skip of inputs.skipped) {
+    const needs = dataFlags.filter((need) => need.pattern.test(skip.reason));
+    if (needs.length === 0) continue;
+    const key = needs.map((need) => need.flag).join("+");
+    const group = byNeeds.get(key) ?? { needs, passes: [] };
+    group.passes.push(skip.label);
+    byNeeds.set(key, group);
+  }
+  for (const { needs, passes } of byNeeds.values()) {
+    const data = { ...config.data, ...Object.fromEntries(needs.map((need) => [need.flag, need.placeholder])) };
+    const what = needs.map((need) => `${need.what} (replace ${need.placeholder})`).join(" and ");
     found.push({
       kind: "more data",
-      why: `${passes.join(", ")} ${passes.length === 1 ? "was" : "were"} left out for lack of data; with ${need.what} (replace ${need.placeholder}) ${passes.length === 1 ? "it is" : "they are"} tried too`,
+      why: `${passes.join(", ")} ${passes.length === 1 ? "was" : "were"} left out for lack of data; with ${what} ${passes.length === 1 ? "it is" : "they are"} tried too`,
       command: suggestOptimizeCommand({ ...config, data }, inputs.gates, "-more-data"),
     });
   }
