@@ -2,6 +2,13 @@ import { EdgeforgeError } from "./errors.js";
 
 export type ShapeOverrides = Record<string, number[]>;
 
+/** Shapes as `--shape` spells them: `x=1x3x48x320 sr=scalar`. */
+export function formatShapes(shapes: ShapeOverrides): string {
+  return Object.entries(shapes)
+    .map(([name, dims]) => `${name}=${dims.join("x") || "scalar"}`)
+    .join(" ");
+}
+
 /**
  * The largest input a shape override may describe: 2^31 elements (8 GiB of float32), beyond any
  * edge device's memory and onnxruntime's int32 index range for many kernels.

@@ -1,3 +1,4 @@
+import { formatShapes } from "../core/shapes.js";
 import { formatBytes, formatMs } from "../core/units.js";
 import type { BenchRecord, BenchResult, EnergyReading, SuccessfulMeasurement } from "./bench-record.js";
 
@@ -16,12 +17,6 @@ function firstOk(result: BenchResult): SuccessfulMeasurement | undefined {
 
 function formatRate(value: number | undefined, unit: string): string | undefined {
   return value === undefined ? undefined : `${value >= 100 ? value.toFixed(0) : value.toPrecision(3)}${unit}`;
-}
-
-function formatShapes(shapes: Record<string, number[]>): string {
-  return Object.entries(shapes)
-    .map(([name, dims]) => `${name}=${dims.join("x") || "scalar"}`)
-    .join(" ");
 }
 
 const columns: Column[] = [

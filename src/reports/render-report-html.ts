@@ -1,3 +1,4 @@
+import { formatShapes } from "../core/shapes.js";
 import { describeGateResult } from "../gates/describe-gate-result.js";
 import { formatMetricValue } from "../pareto/format-metric.js";
 import { isMetricName, metricCatalog } from "../pareto/metric-catalog.js";
@@ -118,7 +119,7 @@ function provenanceSection(report: Report): string {
   const hits = report.candidates.flatMap((c) => c.passes).filter((p) => p.cacheHit).length;
   const runs = report.candidates.flatMap((c) => c.passes).length;
   return `<h2 id="provenance">Provenance</h2><table><tbody>
-<tr><th>input</th><td><code>${escapeHtml(report.input.path)}</code> (${escapeHtml(report.input.format)}, ${escapeHtml(formatMetricValue("sizeBytes", report.input.sizeBytes))}, sha256 <code>${escapeHtml(report.input.sha256)}</code>)</td></tr>
+<tr><th>input</th><td><code>${escapeHtml(report.input.path)}</code> (${escapeHtml(report.input.format)}, ${escapeHtml(formatMetricValue("sizeBytes", report.input.sizeBytes))}, sha256 <code>${escapeHtml(report.input.sha256)}</code>)${report.input.shapes ? `, run at <code>${escapeHtml(formatShapes(report.input.shapes))}</code>` : ""}</td></tr>
 <tr><th>target</th><td>${escapeHtml(report.target.name)}${report.target.description ? ` — ${escapeHtml(report.target.description)}` : ""}</td></tr>
 <tr><th>machine</th><td>${escapeHtml(describeMachine(report))}</td></tr>
 <tr><th>evaluation</th><td>${report.evaluation ? `${escapeHtml(report.evaluation.method)} — ${report.evaluation.samples} samples from ${escapeHtml(report.evaluation.source)}` : "no evaluation data"}</td></tr>

@@ -1,3 +1,4 @@
+import { formatShapes } from "../core/shapes.js";
 import { formatMetricValue } from "../pareto/format-metric.js";
 import { isMetricName } from "../pareto/metric-catalog.js";
 import type { CandidateReport, MeasurementReport, Report } from "./report.js";
@@ -117,6 +118,7 @@ export function metricLegend(report: Report): string[] {
     }
   }
   if (present.has("peakRssBytes")) lines.push("peakRssBytes: whole-process peak RSS (Node + runtime + model + inputs)");
+  if (report.input.shapes) lines.push(`inputs: every candidate ran at ${formatShapes(report.input.shapes)}`);
   if (present.has("p50LatencyMs")) lines.push("p50/p95 latency: absolute, during the candidate's own blocks: as slow as the machine was at the time; compare candidates by speedup");
   return lines;
 }

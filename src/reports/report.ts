@@ -172,6 +172,8 @@ export const reportSchema = z.object({
     sizeBytes: z.number(),
     architecture: z.string().optional(),
     parameterCount: z.number().optional(),
+    /** Input shapes every candidate was run at (--shape, or the model's own metadata); absent when the model's are all fixed. */
+    shapes: z.record(z.string(), z.array(z.number().int().positive())).optional(),
   }),
   target: z.object({
     name: z.string(),

@@ -176,6 +176,7 @@ function buildBareReport(inputs: ReportInputs, verdicts: Verdicts, candidates: R
       sizeBytes: model.artifact.sizeBytes,
       architecture: model.facts.architecture,
       parameterCount: model.facts.parameterCount,
+      ...(Object.keys(inputs.config.measurement.shapes).length > 0 ? { shapes: inputs.config.measurement.shapes } : {}),
     },
     target: {
       name: environment.target.name,

@@ -81,11 +81,14 @@ describe("edgeforge certify (built CLI)", () => {
     await writeReportFromAnotherMachine(report, {
       input: model, artifact: int8, format: "onnx", pass: { passId: "onnx.quantize.int8-dynamic", options: { perChannel: false } },
       runtime: { runtime: "ort", threads: 1, graphOptimizationLevel: "all" }, gates: ["accuracyRetention >= 90%"], p99Ms: 200,
+      shapes: { x: [1, 3, 48, 320] },
     });
     const out = join(dir, "rec-cert");
     const registry = join(dir, "registry.db");
-    const result = await runCli(["certify", int8, "--report", report, "-o", out, "--key", join(dir, "key.pem"), "--requirements", join(dir, "requirements.yaml"), "--shape", "x=1x3x48x320", "--register", "ppocr-rec", "--registry", registry], { timeoutMs: 400_000 });
+    const result = await runCli(["certify", int8, "--report", report, "-o", out, "--key", join(dir, "key.pem"), "--requirements", join(dir, "requirements.yaml"), "--register", "ppocr-rec", "--registry", registry], { timeoutMs: 400_000 });
     expect([0, 3], result.stderr).toContain(result.code);
+    // No --shape: rec's dynamic width comes from the shapes the report measured at.
+    expect(result.stderr).toContain("certify: input shapes x=1x3x48x320 (the report's)");
     const c = JSON.parse(await readFile(join(out, "certification.json"), "utf8")) as Certification;
     expectAllSections(c);
     expect(c.robustness.perturbations.map((p) => p.name)).toEqual(["gaussian-noise", "brightness", "contrast"]);

@@ -57,6 +57,9 @@ describe("edgeforge optimize on PaddleOCR rec (built CLI)", () => {
     expect(junit).not.toContain("<failure");
     expect(report.evaluation?.method).toContain("CTC");
     expect(report.plan.skipped.map((s) => s.label)).toContain("onnx.quantize.int4");
+    // What every figure was measured at, in the report and its renderings.
+    expect(report.input.shapes).toEqual({ x: [1, 3, 48, 320] });
+    expect(md).toContain("inputs: every candidate ran at x=1x3x48x320");
   });
 
   it("a second identical run takes every pass from the cache, as its log and report show", async () => {

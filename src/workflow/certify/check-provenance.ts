@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { EdgeforgeError } from "../../core/errors.js";
 import { getGgufString } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
+import { walkNodes } from "../../formats/onnx/graph-walk.js";
 import { inspectOnnxModel } from "../../formats/onnx/inspect-onnx.js";
 import { readOnnxModel } from "../../formats/onnx/read-onnx.js";
 import type { ArtifactContents } from "../../registry/artifact-store.js";
@@ -17,8 +18,11 @@ export interface SecuritySection {
   maxFileBytes: number;
   oversizedFiles: string[];
   externalData: { files: string[]; insideModelFolder: boolean; error?: string };
+  /** Domains the graph's nodes use (subgraphs included). */
   opDomains: string[];
   unknownOpDomains: string[];
+  /** Domains the model imports that no node uses (exporters list their own): not a risk, reported. */
+  unusedOpDomainImports: string[];
   registryLineage: { checked: boolean; registered: boolean; ancestors: number; note: string };
 }
 
@@ -37,6 +41,7 @@ export interface ComplianceSection {
 
 interface ModelFacts {
   opDomains: string[];
+  unusedOpDomainImports?: string[];
   externalData: SecuritySection["externalData"];
   licence?: string;
   producer?: string;
@@ -53,8 +58,11 @@ async function readModelFacts(path: string, format: string): Promise<ModelFacts>
       const metadata = new Map(file.model.metadataProps.map((entry) => [entry.key.toLowerCase(), entry.value]));
       const licence = metadata.get("license") ?? metadata.get("licence");
       const producer = inspection.producerName ? `${inspection.producerName}${inspection.producerVersion ? ` ${inspection.producerVersion}` : ""}` : undefined;
+      const used = new Set<string>();
+      if (file.model.graph) for (const { node } of walkNodes(file.model.graph)) used.add(node.domain === "" ? "ai.onnx" : node.domain);
       return {
-        opDomains: inspection.opsetImports.map((o) => o.domain),
+        opDomains: [...used].sort(),
+        unusedOpDomainImports: inspection.opsetImports.map((o) => o.domain).filter((domain) => !used.has(domain)),
         externalData: { files: inspection.externalData.files, insideModelFolder: true },
         ...(licence ? { licence } : {}),
         ...(producer ? { producer } : {}),
@@ -120,6 +128,7 @@ export async function checkProvenance(
     externalData: facts.externalData,
     opDomains: facts.opDomains,
     unknownOpDomains: facts.opDomains.filter((d) => !allowed.has(d)),
+    unusedOpDomainImports: facts.unusedOpDomainImports ?? [],
     registryLineage,
   };
   const licence = facts.licence ?? requirements.compliance.licence;

@@ -5,7 +5,7 @@ import { EdgeforgeError } from "../../core/errors.js";
 import { hashFileSha256, hashSha256 } from "../../core/hashing.js";
 import type { Reporter } from "../../core/logger.js";
 import type { Session } from "../../core/session.js";
-import type { ShapeOverrides } from "../../core/shapes.js";
+import { formatShapes, type ShapeOverrides } from "../../core/shapes.js";
 import { detectModelFormat } from "../../formats/detect-format.js";
 import { detectHardware } from "../../hardware/detect-hardware.js";
 import { machineFingerprint, summarizeMachine, type MachineSummary } from "../../hardware/machine-summary.js";
@@ -153,7 +153,7 @@ function collectChecks(c: Omit<Certification, "approval" | "monitoring" | "signa
   const sec = c.security;
   checks.push({ section: "security", name: "file size limit", required: true, passed: sec.oversizedFiles.length === 0, detail: sec.oversizedFiles.length === 0 ? `every file ≤ ${sec.maxFileBytes} bytes` : `above the limit: ${sec.oversizedFiles.join(", ")}` });
   checks.push({ section: "security", name: "external data inside the model folder", required: true, passed: sec.externalData.insideModelFolder, detail: sec.externalData.error ?? `${sec.externalData.files.length} ${c.artifact.format === "mlx" ? "weight file(s) named by model.safetensors.index.json" : "external data file(s)"}` });
-  if (c.artifact.format !== "mlx") checks.push({ section: "security", name: "known op domains only", required: true, passed: sec.unknownOpDomains.length === 0, detail: sec.unknownOpDomains.length === 0 ? `domains: ${sec.opDomains.join(", ") || "n/a"}` : `unknown: ${sec.unknownOpDomains.join(", ")}` });
+  if (c.artifact.format !== "mlx") checks.push({ section: "security", name: "known op domains only", required: true, passed: sec.unknownOpDomains.length === 0, detail: `${sec.unknownOpDomains.length === 0 ? `domains: ${sec.opDomains.join(", ") || "n/a"}` : `unknown: ${sec.unknownOpDomains.join(", ")}`}${sec.unusedOpDomainImports.length > 0 ? `; imported but used by no node: ${sec.unusedOpDomainImports.join(", ")}` : ""}` });
   checks.push({ section: "security", name: "weights from the registry's lineage", required: requireLineage, passed: sec.registryLineage.registered, detail: sec.registryLineage.note });
   const comp = c.compliance;
   checks.push({ section: "compliance", name: "licence recorded", required: true, passed: comp.licence !== undefined, detail: comp.licence ? `${comp.licence} (from the ${comp.licenceSource})` : "no licence in the model; set compliance.licence in the requirements" });
@@ -212,9 +212,11 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
   const reportFingerprint = machineFingerprint(report.machine);
   const remeasured = options.remeasure === true || fingerprint !== reportFingerprint;
   const remeasuredBecause = fingerprint !== reportFingerprint ? `the report was measured on other hardware (${reportFingerprint}, this machine ${fingerprint})` : options.remeasure ? "asked for (--remeasure)" : "same hardware as the report: its figures are used";
-  const shapes = options.shapes ?? {};
+  // The shapes the report measured at, unless the caller fixes others.
+  const shapes = { ...report.input.shapes, ...options.shapes };
   const seed = options.seed ?? 42;
   options.logger?.info(`certify: ${basename(artifactPath)} (${format}); ${remeasuredBecause}`);
+  if (report.input.shapes) options.logger?.info(`certify: input shapes ${formatShapes(shapes)} (the report's${options.shapes && Object.keys(options.shapes).length > 0 ? ", with --shape over them" : ""})`);
 
   if ((format === "gguf" || format === "mlx") && requirements.evaluation.text === undefined) {
     throw new EdgeforgeError("INVALID_CONFIG", `certifying a ${format === "mlx" ? "MLX folder" : "GGUF model"} needs held-out text`, { hint: "set evaluation.text in the requirements file (or pass --text)" });
