@@ -20,6 +20,23 @@ describe("createFidelityAccumulator", () => {
     expect(s.rows).toBe(2);
   });
 
+  it("takes the cosine of one-value outputs (a score per sample) across the samples, where each one's own is only its sign", () => {
+    const acc = createFidelityAccumulator();
+    // Speech probabilities of four frames; the candidate swaps the decisions of the first two.
+    const [reference, candidate] = [[0.9, 0.05, 0.9, 0.05], [0.05, 0.9, 0.9, 0.05]];
+    reference.forEach((r, i) => acc.add([r], [candidate[i]!], 1));
+    const s = acc.summary();
+    expect(s.cosineAcrossSamples).toBe(true);
+    const dot = 0.9 * 0.05 + 0.05 * 0.9 + 0.81 + 0.0025;
+    expect(s.cosineSimilarity).toBeCloseTo(dot / (0.81 + 0.0025 + 0.81 + 0.0025), 12);
+    expect(s.cosineSimilarity).toBeLessThan(0.6);
+    // Outputs of more than one value keep the mean per-sample cosine.
+    const rows = createFidelityAccumulator();
+    rows.add([1, 0], [1, 0], 2);
+    rows.add([0.5], [0.25], 1);
+    expect(rows.summary()).toMatchObject({ cosineAcrossSamples: false, cosineSimilarity: 1 });
+  });
+
   it("reports identical outputs as perfect (infinite SNR) and catches size mismatches", () => {
     const acc = createFidelityAccumulator();
     acc.add([0, 0], [0, 0], 2);

@@ -2,13 +2,18 @@ import { argmax } from "./tensor-values.js";
 
 /**
  * Agreement between a candidate's outputs and a reference's on the same inputs, accumulated
- * sample by sample in float64: max/mean absolute error, mean per-sample cosine similarity,
+ * sample by sample in float64: max/mean absolute error, mean per-sample cosine similarity (across samples for one-value outputs),
  * SNR in dB (10·log10(Σ ref² / Σ (ref − cand)²)) and top-1 agreement of rows over the last axis.
  */
 export interface FidelitySummary {
   maxAbsError: number;
   meanAbsError: number;
+  /**
+   * Mean per-sample cosine; when every sample's output is one value (a score, a probability) the
+   * cosine of those values across the samples instead: one value's own cosine is only its sign.
+   */
   cosineSimilarity: number;
+  cosineAcrossSamples: boolean;
   snrDb: number;
   top1Agreement: number;
   elements: number;
@@ -21,6 +26,19 @@ export interface FidelityAccumulator {
   summary(): FidelitySummary;
 }
 
+/** Cosine of two equal-length vectors; two all-zero vectors agree perfectly. */
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let aNorm = 0;
+  let bNorm = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    aNorm += a[i]! * a[i]!;
+    bNorm += b[i]! * b[i]!;
+  }
+  return aNorm === 0 && bNorm === 0 ? 1 : aNorm === 0 || bNorm === 0 ? 0 : dot / Math.sqrt(aNorm * bNorm);
+}
+
 export function createFidelityAccumulator(): FidelityAccumulator {
   let maxAbs = 0;
   let sumAbs = 0;
@@ -31,6 +49,8 @@ export function createFidelityAccumulator(): FidelityAccumulator {
   let samples = 0;
   let rows = 0;
   let agreeing = 0;
+  const oneValueReference: number[] = [];
+  const oneValueCandidate: number[] = [];
   return {
     add(reference, candidate, rowLength) {
       if (reference.length !== candidate.length) throw new RangeError(`output sizes differ: ${reference.length} vs ${candidate.length}`);
@@ -66,14 +86,20 @@ export function createFidelityAccumulator(): FidelityAccumulator {
         if (argmax(reference, offset, width) === argmax(candidate, offset, width)) agreeing += 1;
         rows += 1;
       }
+      if (reference.length === 1) {
+        oneValueReference.push(reference[0] as number);
+        oneValueCandidate.push(candidate[0] as number);
+      }
       elements += reference.length;
       samples += 1;
     },
     summary() {
+      const acrossSamples = samples > 0 && oneValueReference.length === samples;
       return {
         maxAbsError: maxAbs,
         meanAbsError: elements === 0 ? 0 : sumAbs / elements,
-        cosineSimilarity: samples === 0 ? 0 : cosineSum / samples,
+        cosineSimilarity: acrossSamples ? cosine(oneValueReference, oneValueCandidate) : samples === 0 ? 0 : cosineSum / samples,
+        cosineAcrossSamples: acrossSamples,
         snrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
         top1Agreement: rows === 0 ? 0 : agreeing / rows,
         elements,

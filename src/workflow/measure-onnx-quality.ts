@@ -82,7 +82,16 @@ export async function planOnnxQuality(config: WorkflowConfig, input: HashedArtif
     }
     return { metrics, method: describeMethod(task, record) };
   };
-  return { task, method: describeMethod(task, undefined), source, measure, samplesSeen: () => baselineRecord?.data?.samples ?? samples ?? 0 };
+  return {
+    task,
+    // As measured once the input model was (fidelity's cosine depends on its outputs' size), before that as planned.
+    get method() {
+      return describeMethod(task, baselineRecord);
+    },
+    source,
+    measure,
+    samplesSeen: () => baselineRecord?.data?.samples ?? samples ?? 0,
+  };
 }
 
 function describeMethod(task: OnnxQualityPlan["task"], record: EvalRecord | undefined): string {
@@ -94,6 +103,6 @@ function describeMethod(task: OnnxQualityPlan["task"], record: EvalRecord | unde
     case "classification":
       return `top-1 accuracy against the labels${on}; accuracyRetention = candidate / input model accuracy`;
     case "fidelity":
-      return `output fidelity to the input model${on}; accuracyRetention = mean cosine similarity of outputs`;
+      return `output fidelity to the input model${on}; accuracyRetention = ${record?.metrics.find((m) => m.name === "cosineSimilarity")?.description ?? "mean cosine similarity of outputs"}`;
   }
 }

@@ -40,6 +40,8 @@ describe("edgeforge optimize on Silero VAD (weights in If branches, LSTMs) (buil
     expect(reportSchema.safeParse(report).success).toBe(true);
     expect(report.candidates.map((c) => c.id).sort()).toEqual(["auto-1t-all", "fp32-1t-all", "int8-dynamic-1t-all"].sort());
     expect(report.candidates.every((c) => c.status === "measured")).toBe(true);
+    // VAD's output is one probability per frame: fidelity compares them across the frames, not each one's sign.
+    expect(report.evaluation?.method).toContain('accuracyRetention = cosine of "output" across samples');
     for (const candidate of report.candidates.filter((c) => !c.isBaseline)) {
       expect(candidate.metrics.accuracyRetention).toBeGreaterThanOrEqual(0.95);
       expect(candidate.sideBySide?.ratios[0]?.low).toBeGreaterThan(0);
