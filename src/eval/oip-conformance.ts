@@ -33,6 +33,8 @@ export interface ConformanceOptions {
   models?: string[];
   /** Bearer token for servers that require one. */
   token?: string;
+  /** Shapes for inputs by name (every model's input of that name), where the metadata's -1 dims would get 1 (batch) or 2. */
+  shapes?: Record<string, number[]>;
   /** Per-request timeout. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -69,8 +71,34 @@ function sampleValue(datatype: OipDatatype, index: number): number | boolean | s
   return ((index * 7) % 200) - 100;
 }
 
-function concreteShape(shape: number[]): number[] {
-  return shape.map((dim, axis) => (dim >= 0 ? dim : axis === 0 ? 1 : 2));
+/**
+ * Byte-equal little-endian elements, except that a float's −0 equals +0: JSON has one zero
+ * (JSON.stringify(-0) is "0"), so a server's JSON cannot say which one the binary output holds.
+ */
+function sameValues(a: Uint8Array, b: Uint8Array, width: number, isFloat: boolean): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let at = 0; at < a.byteLength; at += width) {
+    let equal = true;
+    let zeros = true;
+    for (let i = 0; i < width; i++) {
+      const [x, y] = [a[at + i]!, b[at + i]!];
+      if (x !== y) equal = false;
+      // All bits zero but the sign bit (the last byte's top bit).
+      if ((i === width - 1 ? (x | y) & 0x7f : x | y) !== 0) zeros = false;
+    }
+    if (!equal && !(isFloat && zeros)) return false;
+  }
+  return true;
+}
+
+/** The shape to send: the override when it fits the declared one (same rank, fixed dims equal), else -1 dims as 1 (batch) or 2. */
+function concreteShape(shape: number[], override: number[] | undefined): { dims: number[]; problem?: string } {
+  if (override) {
+    const fits = override.length === shape.length && shape.every((dim, axis) => dim < 0 || dim === override[axis]);
+    if (fits) return { dims: override };
+    return { dims: [], problem: `--shape ${override.join("x") || "scalar"} does not fit the declared [${shape.join(", ")}]` };
+  }
+  return { dims: shape.map((dim, axis) => (dim >= 0 ? dim : axis === 0 ? 1 : 2)) };
 }
 
 /**
@@ -137,6 +165,7 @@ export async function checkOipConformance(url: string, options: ConformanceOptio
   });
 
   let models = options.models ?? [];
+  const shapesUsed = new Set<string>();
   if (models.length === 0) {
     await attempt("repository index", async () => {
       const response = await request("POST", "/v2/repository/index", "{}");
@@ -163,9 +192,17 @@ export async function checkOipConformance(url: string, options: ConformanceOptio
       record(`model ready (${model})`, response.status === 200, `HTTP ${response.status}`);
     });
     if (!metadata) continue;
-    const inputs = metadata.inputs.map((input) => {
+    const shaped = metadata.inputs.map((input) => {
+      if (options.shapes?.[input.name]) shapesUsed.add(input.name);
+      return { input, ...concreteShape(input.shape, options.shapes?.[input.name]) };
+    });
+    const misfit = shaped.filter((s) => s.problem !== undefined);
+    if (misfit.length > 0) {
+      record(`input shapes (${model})`, false, misfit.map((s) => `${s.input.name}: ${s.problem}`).join("; "));
+      continue;
+    }
+    const inputs = shaped.map(({ input, dims }) => {
       const datatype = input.datatype as OipDatatype;
-      const dims = concreteShape(input.shape);
       const values = Array.from({ length: elementCount(dims) }, (_, i) => sampleValue(datatype, i));
       return { input, datatype, dims, values };
     });
@@ -232,13 +269,13 @@ export async function checkOipConformance(url: string, options: ConformanceOptio
           if (fromJson && Array.isArray(fromJson.data)) {
             const binaryTensor: Tensor = tensorFromBinary(output.name, datatype, output.shape, bytes);
             const jsonTensor = tensorFromJson(output.name, datatype, fromJson.shape, fromJson.data);
-            if (!Buffer.from(tensorBytes(binaryTensor)).equals(Buffer.from(tensorBytes(jsonTensor)))) problems.push(`output ${output.name}: binary values differ from JSON values (${tensorDataJson(binaryTensor).slice(0, 60)}…)`);
+            if (!sameValues(tensorBytes(binaryTensor), tensorBytes(jsonTensor), bytesPerElement(datatype), datatype.startsWith("FP") || datatype === "BF16")) problems.push(`output ${output.name}: binary values differ from JSON values (${tensorDataJson(binaryTensor).slice(0, 60)}…)`);
           }
         }
         if (outputs.length === 0) problems.push("no outputs in the JSON header");
         else if (offset !== response.bytes.byteLength) problems.push(`${response.bytes.byteLength - offset} bytes after the last output`);
       }
-      record(binaryName, problems.length === 0, problems.join("; ") || "binary outputs equal the JSON outputs byte for byte");
+      record(binaryName, problems.length === 0, problems.join("; ") || "binary outputs equal the JSON outputs byte for byte (−0 and +0 alike: JSON has one zero)");
     });
 
     const first = inputs[0];
@@ -261,6 +298,8 @@ export async function checkOipConformance(url: string, options: ConformanceOptio
   }
 
   const ordered = (Object.keys(oipDatatypes) as OipDatatype[]).filter((d) => datatypes.has(d));
+  const unused = Object.keys(options.shapes ?? {}).filter((name) => !shapesUsed.has(name));
+  if (unused.length > 0) record("input shapes", false, `--shape names no input of the models checked: ${unused.join(", ")}`);
   return { url: root, checks, passed: checks.length > 0 && checks.every((c) => c.status !== "fail"), datatypes: ordered };
 }
 
