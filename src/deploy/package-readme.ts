@@ -1,3 +1,4 @@
+import { formatMs } from "../core/units.js";
 import type { DeploymentSizing } from "./deployment-sizing.js";
 import type { MobileBundleManifest } from "./mobile-bundle.js";
 import type { PackageInput } from "./read-package-input.js";
@@ -18,7 +19,7 @@ function certificationSummary({ input }: ReadmeContext): string[] {
     "",
     `- Artifact: \`${c.artifact.name}\` (${c.artifact.format}), sha256 \`${input.contents.digest}\`, ${input.contents.sizeBytes.toLocaleString("en-US")} bytes.`,
     `- Approved by \`edgeforge certify\` at ${c.validatedAt} on ${c.machine.cpu} (${c.machine.logicalThreads} threads); runtime ${c.compliance.runtime} ${c.compliance.runtimeVersion}; licence ${c.compliance.licence ?? "not recorded"}.`,
-    `- Measured there (stress sweep, certify's own process): p99 ${p99?.p99Ms.toFixed(1) ?? "?"} ms and ${p99?.throughputPerSec.toFixed(1) ?? "?"} requests/s at ${p99?.concurrency ?? "?"} in flight. Monitoring budgets: p95 ${c.monitoring.latency.p95BudgetMs} ms, p99 ${c.monitoring.latency.p99BudgetMs} ms, error rate ${c.monitoring.errorRateThreshold}.`,
+    `- Measured there (stress sweep, certify's own process): p99 ${p99?.p99Ms.toFixed(1) ?? "?"} ms and ${p99?.throughputPerSec.toFixed(1) ?? "?"} requests/s at ${p99?.concurrency ?? "?"} in flight. Monitoring budgets: p95 ${formatMs(c.monitoring.latency.p95BudgetMs)}, p99 ${formatMs(c.monitoring.latency.p99BudgetMs)}, error rate ${c.monitoring.errorRateThreshold}.`,
     `- \`${packageFolders.certification}/\` holds \`certification.json\`, the OpenSSF Model Signing bundle \`${input.artifactName}.sig\` and the signed attestations; \`${packageFolders.model}/${input.artifactName}.sig\` is the same bundle beside the model, where \`edgeforge serve --require-signature\` looks for it.`,
     "",
     "Verify before you deploy (with the release public key):",

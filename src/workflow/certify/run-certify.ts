@@ -20,6 +20,7 @@ import { signModel, verifyModelSignature } from "../../signing/model-signature.j
 import type { PrivateSigningKey } from "../../signing/signing-keys.js";
 import { signStatement, type SigstoreKeyBundle } from "../../signing/sigstore-bundle.js";
 import { readEdgeforgeVersion, readToolVersions } from "../tool-versions.js";
+import { latencyBudgets } from "./latency-budgets.js";
 import { checkProvenance, type ComplianceSection, type SecuritySection } from "./check-provenance.js";
 import { checkRobustness, type RobustnessSection } from "./check-robustness.js";
 import { readCertifyRequirements, type CertifyRequirements } from "./certify-requirements.js";
@@ -303,11 +304,7 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
       approval: { approved: failed.length === 0, checks, failed },
       monitoring: {
         schemaVersion: 1,
-        latency: {
-          p95BudgetMs: requirements.latency.p95Ms ?? 2 * (atExpected?.p95Ms ?? 0),
-          p99BudgetMs: stress.p99BudgetMs,
-          source: requirements.latency.p95Ms ? "requirements file" : `p95: 2× the stress p95 at ${stress.expectedConcurrency} in flight; p99: ${stress.p99BudgetSource}`,
-        },
+        latency: latencyBudgets(requirements.latency.p95Ms, atExpected?.p95Ms ?? 0, stress),
         errorRateThreshold: requirements.monitoring.errorRateThreshold,
         expectedConcurrency: requirements.stress.expectedConcurrency,
         referenceProfile: profile,
