@@ -7,6 +7,7 @@ import { hfConvertGgufOptionsSchema, hfConvertGgufPass, type GgufOuttype } from 
 import { llama2cConvertGgufOptionsSchema, llama2cConvertGgufPass } from "../passes/llama2c/llama2c-convert-gguf-pass.js";
 import { mlxExportOptionsSchema, mlxExportPass } from "../passes/mlx/mlx-export-pass.js";
 import type { PassResult } from "../passes/pass.js";
+import { checkLlmRunsInChild } from "../workflow/check-llm-runs.js";
 
 export interface ConvertModelOptions {
   to: "gguf" | "mlx";
@@ -73,7 +74,7 @@ export async function convertModel(inputPath: string, options: ConvertModelOptio
     throw fileError(error, inputPath, "read");
   }
   const artifact = { format: "safetensors" as const, path: inputPath, files: [inputPath], sizeBytes: 0, lineage: [] };
-  const context = { ...reporter, workDir: dirname(resolve(inputPath)) };
+  const context = { ...reporter, workDir: dirname(resolve(inputPath)), checkLlmRuns: checkLlmRunsInChild };
   if (options.to === "gguf") {
     if (!isFolder) {
       const { format } = await detectModelFormat(inputPath);

@@ -7,6 +7,7 @@ import { checkPassOptions } from "../passes/check-pass-options.js";
 import type { Reporter } from "../core/logger.js";
 import { ggufQuantizeOptionsSchema, ggufQuantizePass, parseTensorTypeOverride } from "../passes/gguf/gguf-quantize-pass.js";
 import type { PassResult } from "../passes/pass.js";
+import { checkLlmRunsInChild } from "../workflow/check-llm-runs.js";
 
 export type QuantizeGgufOptions = z.input<typeof ggufQuantizeOptionsSchema>;
 export { parseTensorTypeOverride };
@@ -28,5 +29,5 @@ export async function quantizeGguf(inputPath: string, outputPath: string | undef
   const output = outputPath ?? join(dirname(inputPath), ggufQuantizePass.defaultOutputName(inputPath, parsed));
   await checkWritableFolder(dirname(resolve(output)));
   await sweepStaleTempFiles(dirname(resolve(output)));
-  return ggufQuantizePass.run({ format: "gguf", path: inputPath, files: [inputPath], sizeBytes, lineage: [] }, output, parsed, { ...reporter, workDir: dirname(output) });
+  return ggufQuantizePass.run({ format: "gguf", path: inputPath, files: [inputPath], sizeBytes, lineage: [] }, output, parsed, { ...reporter, workDir: dirname(output), checkLlmRuns: checkLlmRunsInChild });
 }

@@ -16,6 +16,19 @@ export interface PassContext extends Reporter {
   openCheckSession?: OpenSession;
   calibrationData?: Dataset;
   evaluationData?: Dataset;
+  /**
+   * The run check of passes that write a GGUF: load it in llama.cpp (in a child process, so a native
+   * abort ends only that) and score a short English text. Absent: outputs are not run.
+   */
+  checkLlmRuns?: (modelPath: string, signal?: AbortSignal) => Promise<LlmRunCheck>;
+}
+
+/** What the GGUF run check measured: the engine, and the perplexity of a short English text (a sanity figure). */
+export interface LlmRunCheck {
+  runtime: string;
+  runtimeVersion: string;
+  perplexity: number;
+  scoredTokens: number;
 }
 
 /** Counts and notes a pass reports (nodes quantized/skipped, values clamped…), shown in summaries and reports. */

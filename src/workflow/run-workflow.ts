@@ -35,6 +35,7 @@ import { runSearch } from "./run-search.js";
 import { readToolVersions } from "./tool-versions.js";
 import { defaultCacheDir, type WorkflowConfig } from "./workflow-config.js";
 import { copyRecommendedArtifact, outputPaths, writeReports } from "./write-outputs.js";
+import { checkLlmRunsInChild } from "./check-llm-runs.js";
 
 export interface WorkflowOptions extends Reporter {
   /** The passes the plan may use (the pass catalog). */
@@ -175,6 +176,7 @@ async function searchAndReport(
       workDir: join(workDir, pass.id),
       openSession: (path: string): Promise<Session> => openRuntimeSession("ort", path, "onnx", {}),
       openCheckSession: (path: string): Promise<Session> => openRuntimeSession("ort", path, "onnx", runCheckSettings),
+      checkLlmRuns: checkLlmRunsInChild,
       ...(calibrationData ? { calibrationData } : {}),
       ...(evaluationData ? { evaluationData } : {}),
       logger,

@@ -17,6 +17,7 @@ import { makeTempDir } from "../fixtures/temp-dir.js";
 let dir: string;
 let standard: string;
 let converted: string;
+let convertedRunNote: string;
 let quality: LlmEvaluation;
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -32,7 +33,9 @@ beforeAll(async () => {
   dir = await makeTempDir("llama2c-");
   standard = join(dir, "stories260K.bin");
   await writeLlama2cFromGguf(stories260KGguf, { seqLen: 512 }, standard);
-  converted = (await convertModel(standard, { to: "gguf", vocabFrom: stories260KGguf, output: join(dir, "stories260K-F32.gguf") })).artifact.path;
+  const conversion = await convertModel(standard, { to: "gguf", vocabFrom: stories260KGguf, output: join(dir, "stories260K-F32.gguf") });
+  converted = conversion.artifact.path;
+  convertedRunNote = conversion.log.notes.at(-1) ?? "";
   // Same tokens for both models, 128-token chunks: 20 chunks × 63 scored predictions.
   const [, candidate] = await compareLlms({ basePath: stories260KGguf, modelPaths: [converted], textPath: tinyStoriesText, contextSize: 128, maxChunks: 20, threads: llmTestThreads, promptTokens: 0, generateTokens: 0 });
   quality = candidate as LlmEvaluation;
@@ -103,6 +106,16 @@ describe("llama2.c checkpoints", () => {
     expect(quality.klDivergence?.max).toBe(0);
     // Same weights, same engine: the two perplexities agree to 1e-6 relative.
     expect(Math.abs((quality.perplexity.perplexity / (quality.basePerplexity?.perplexity as number)) - 1)).toBeLessThan(1e-6);
+  });
+
+  it("runs each output once in llama.cpp; the shared, scrambled checkpoint's output is flagged as worse than guessing", async () => {
+    expect(convertedRunNote).toMatch(/^output loaded and run once in llama\.cpp .*: perplexity [\d.]+ on 30 tokens/);
+    expect(convertedRunNote).not.toContain("worse than guessing");
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (message: string) => void warnings.push(message) };
+    const scrambled = await convertModel(stories260KLlama2c, { to: "gguf", vocabFrom: stories260KGguf, output: join(dir, "shared-scrambled.gguf") }, { logger });
+    expect(scrambled.log.notes.at(-1)).toMatch(/worse than guessing uniformly among its 512 tokens: the weights look broken/);
+    expect(warnings).toEqual([scrambled.log.notes.at(-1)]);
   });
 
   it("takes the tokenizer from a llama2.c tokenizer.bin as well as from a GGUF", async () => {

@@ -83,6 +83,8 @@ describe("hf.convert.gguf on a llama folder exported from tiny-fortunes", () => 
     const out = join(dir, "f16.gguf");
     const result = await convertModel(spmFolder, { to: "gguf", outtype: "F16", output: out });
     expect(result.artifact.format).toBe("gguf");
+    // The pass ran its output once in llama.cpp before reporting success.
+    expect(result.log.notes.at(-1)).toMatch(/^output loaded and run once in llama\.cpp .*: perplexity [\d.]+ on 30 tokens/);
     expect(await tensorBytesEqual(tinyLlamaF16, out)).toEqual([]);
     const [original, converted] = await Promise.all([readGgufHeader(tinyLlamaF16), readGgufHeader(out)]);
     const added = [...converted.metadata.keys()].filter((key) => !original.metadata.has(key));

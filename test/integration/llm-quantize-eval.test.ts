@@ -16,6 +16,7 @@ const perplexityBounds: Record<Method, number> = { Q8_0: 0.005, Q6_K: 0.01, Q4_K
 
 let dir: string;
 const outputs = new Map<Method, string>();
+const runNotes = new Map<Method, string | undefined>();
 let evaluations: Map<string, LlmEvaluation>;
 
 beforeAll(async () => {
@@ -23,6 +24,7 @@ beforeAll(async () => {
   for (const method of methods) {
     const result = await quantizeGguf(tinyLlamaF16, join(dir, `tiny-${method}.gguf`), { method, threads: 2 });
     outputs.set(method, result.artifact.path);
+    runNotes.set(method, result.log.notes.find((note) => note.startsWith("output loaded and run once")));
   }
   const results = await compareLlms({
     basePath: tinyLlamaF16,
@@ -69,6 +71,14 @@ describe("gguf.quantize with llama.cpp's llama_model_quantize on tiny-fortunes F
     expect(f16.fileSizeBytes).toBe(f16.dataOffset + weightBytes(f16));
     expect(weightBytes(q4km) / weightBytes(f16)).toBeCloseTo(bpwQ4km / bpwF16, 12);
     expect(q4km.fileSizeBytes / f16.fileSizeBytes).toBeLessThan(0.33);
+  });
+
+  it("the pass itself loads and runs every output in llama.cpp before it reports success, with a sanity perplexity", () => {
+    for (const method of methods) {
+      const note = runNotes.get(method);
+      expect(note, method).toMatch(/^output loaded and run once in llama\.cpp \(node-llama-cpp [\d.]+\): perplexity [\d.e+]+ on 30 tokens of a short English text/);
+      expect(note, method).not.toContain("worse than guessing");
+    }
   });
 
   it("every output loads in node-llama-cpp and generates text", async () => {

@@ -7,6 +7,7 @@ import { llamaQuantizeTypeNames } from "../../toolchain/llama-quantize/llama-qua
 import { quantizeGgufWithLlamaCpp, resolveLlamaQuantizeType } from "../../toolchain/llama-quantize/quantize-gguf-file.js";
 import type { Pass, PassContext, PassResult } from "../pass.js";
 import { describeQuantizeFallbacks } from "./describe-quantize-fallbacks.js";
+import { checkGgufOutput } from "./check-gguf-output.js";
 import { ggufArtifact } from "./gguf-artifact.js";
 
 const tensorTypeSchema = z.object({
@@ -84,11 +85,12 @@ export const ggufQuantizePass: Pass<GgufQuantizeOptions> = {
     for (const [type, count] of Object.entries(result.tensorTypeCounts)) counts[`tensors${type}`] = count;
     const fallbacks = describeQuantizeFallbacks((await readGgufHeader(result.outputPath, { signal: context.signal })).tensors, result.type.name);
     counts.fallbackTensors = fallbacks.tensorCount;
+    const runNote = await checkGgufOutput(result.outputPath, context);
     return {
       artifact: await ggufArtifact(input, { path: result.outputPath, sizeBytes: result.sizeBytes }, { pass: ggufQuantizePass, options }, context.signal),
       log: {
         counts,
-        notes: [`llama.cpp ${result.llamaCppRelease ?? "(unknown release)"} via ${basename(result.libllama)}; ${result.inputFileType ?? "?"} → ${result.type.name}`, ...(fallbacks.note ? [fallbacks.note] : [])],
+        notes: [`llama.cpp ${result.llamaCppRelease ?? "(unknown release)"} via ${basename(result.libllama)}; ${result.inputFileType ?? "?"} → ${result.type.name}`, ...(fallbacks.note ? [fallbacks.note] : []), runNote],
       },
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
     };

@@ -3,6 +3,7 @@ import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { EdgeforgeError } from "../../core/errors.js";
+import { checkGgufOutput } from "../gguf/check-gguf-output.js";
 import { ggufArtifact } from "../gguf/gguf-artifact.js";
 import type { GgmlTypeName } from "../../formats/gguf/ggml-types.js";
 import type { GgufValue } from "../../formats/gguf/gguf-metadata.js";
@@ -158,6 +159,7 @@ export const hfConvertGgufPass: Pass<HfConvertGgufOptions> = {
     const result = await convertHfToGguf(input.path, outputPath, options, context);
     const notes = [`tokenizer: ${result.tokenizerKind}`];
     if (result.clampedCount > 0) notes.push(`${result.clampedCount} values beyond the float16 range were clamped to ±65504`);
+    notes.push(await checkGgufOutput(result.path, context));
     return {
       artifact: await ggufArtifact(input, result, { pass: hfConvertGgufPass, options, inputIdentity: join(input.path, "config.json") }, context.signal),
       log: { counts: { tensors: result.tensorCount, valuesClamped: result.clampedCount }, notes },

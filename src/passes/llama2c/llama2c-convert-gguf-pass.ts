@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Artifact } from "../../core/artifact.js";
 import { openByteSource } from "../../core/byte-source.js";
 import { EdgeforgeError } from "../../core/errors.js";
+import { checkGgufOutput } from "../gguf/check-gguf-output.js";
 import { ggufArtifact } from "../gguf/gguf-artifact.js";
 import type { GgufValue } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
@@ -178,9 +179,10 @@ export const llama2cConvertGgufPass: Pass<Llama2cConvertGgufOptions> = {
   async run(input: Artifact, outputPath: string, options: Llama2cConvertGgufOptions, context: PassContext): Promise<PassResult> {
     const started = process.hrtime.bigint();
     const result = await convertLlama2cToGguf(input.path, outputPath, options, context);
+    const runNote = await checkGgufOutput(result.path, context);
     return {
       artifact: await ggufArtifact(input, result, { pass: llama2cConvertGgufPass, options }, context.signal),
-      log: { counts: { tensors: result.tensorCount }, notes: result.notes },
+      log: { counts: { tensors: result.tensorCount }, notes: [...result.notes, runNote] },
       durationMs: Number(process.hrtime.bigint() - started) / 1e6,
     };
   },
