@@ -2,8 +2,8 @@ import { argmax } from "./tensor-values.js";
 
 /**
  * Agreement between a candidate's outputs and a reference's on the same inputs, accumulated
- * sample by sample in float64: max/mean absolute error, mean per-sample cosine similarity (across samples for one-value outputs),
- * SNR in dB (10·log10(Σ ref² / Σ (ref − cand)²)) and top-1 agreement of rows over the last axis.
+ * sample by sample in float64: max/mean absolute error, mean per-sample cosine similarity (across
+ * samples for one-value outputs), SNR in dB (10·log10(Σ ref² / Σ (ref − cand)²)) and top-1 agreement of rows over the last axis.
  */
 export interface FidelitySummary {
   maxAbsError: number;
@@ -26,16 +26,8 @@ export interface FidelityAccumulator {
   summary(): FidelitySummary;
 }
 
-/** Cosine of two equal-length vectors; two all-zero vectors agree perfectly. */
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let aNorm = 0;
-  let bNorm = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    aNorm += a[i]! * a[i]!;
-    bNorm += b[i]! * b[i]!;
-  }
+/** Cosine from a dot product and two squared norms; two all-zero vectors agree perfectly. */
+function cosineOf(dot: number, aNorm: number, bNorm: number): number {
   return aNorm === 0 && bNorm === 0 ? 1 : aNorm === 0 || bNorm === 0 ? 0 : dot / Math.sqrt(aNorm * bNorm);
 }
 
@@ -49,8 +41,8 @@ export function createFidelityAccumulator(): FidelityAccumulator {
   let samples = 0;
   let rows = 0;
   let agreeing = 0;
-  const oneValueReference: number[] = [];
-  const oneValueCandidate: number[] = [];
+  // Sums over the samples whose output is one value, for their cosine across samples.
+  const oneValue = { samples: 0, dot: 0, referenceNorm: 0, candidateNorm: 0 };
   return {
     add(reference, candidate, rowLength) {
       if (reference.length !== candidate.length) throw new RangeError(`output sizes differ: ${reference.length} vs ${candidate.length}`);
@@ -79,26 +71,27 @@ export function createFidelityAccumulator(): FidelityAccumulator {
       sumAbs = sampleSumAbs;
       signal = sampleSignal;
       noise = sampleNoise;
-      // Two all-zero outputs agree perfectly.
-      cosineSum += refNorm === 0 && candNorm === 0 ? 1 : refNorm === 0 || candNorm === 0 ? 0 : dot / Math.sqrt(refNorm * candNorm);
+      cosineSum += cosineOf(dot, refNorm, candNorm);
       const width = Math.max(1, rowLength);
       for (let offset = 0; offset + width <= reference.length; offset += width) {
         if (argmax(reference, offset, width) === argmax(candidate, offset, width)) agreeing += 1;
         rows += 1;
       }
       if (reference.length === 1) {
-        oneValueReference.push(reference[0] as number);
-        oneValueCandidate.push(candidate[0] as number);
+        oneValue.samples += 1;
+        oneValue.dot += dot;
+        oneValue.referenceNorm += refNorm;
+        oneValue.candidateNorm += candNorm;
       }
       elements += reference.length;
       samples += 1;
     },
     summary() {
-      const acrossSamples = samples > 0 && oneValueReference.length === samples;
+      const acrossSamples = samples > 0 && oneValue.samples === samples;
       return {
         maxAbsError: maxAbs,
         meanAbsError: elements === 0 ? 0 : sumAbs / elements,
-        cosineSimilarity: acrossSamples ? cosine(oneValueReference, oneValueCandidate) : samples === 0 ? 0 : cosineSum / samples,
+        cosineSimilarity: acrossSamples ? cosineOf(oneValue.dot, oneValue.referenceNorm, oneValue.candidateNorm) : samples === 0 ? 0 : cosineSum / samples,
         cosineAcrossSamples: acrossSamples,
         snrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
         top1Agreement: rows === 0 ? 0 : agreeing / rows,
