@@ -61,7 +61,8 @@ export const fidelityEvaluator: Evaluator = {
       sampleCount: samples,
       metrics: [
         { name: "cosineSimilarity", value: primary.cosineSimilarity, unit: "ratio", direction: "higher", description: primary.cosineAcrossSamples ? `cosine of "${primaryName}" across samples (one value per sample, whose own cosine is only its sign)` : `mean per-sample cosine of "${primaryName}"` },
-        { name: "top1Agreement", value: primary.top1Agreement, unit: "ratio", direction: "higher", description: "share of rows (last axis) with the same argmax" },
+        // Rows of one value (a score per sample) always share their argmax: no agreement to report.
+        ...(primary.rows < primary.elements ? [{ name: "top1Agreement", value: primary.top1Agreement, unit: "ratio", direction: "higher" as const, description: "share of rows (last axis) with the same argmax" }] : []),
         { name: "snrDb", value: primary.snrDb, unit: "dB", direction: "higher", description: "10·log10(Σ baseline² / Σ error²)" },
         { name: "maxAbsError", value: primary.maxAbsError, unit: "", direction: "lower" },
         { name: "meanAbsError", value: primary.meanAbsError, unit: "", direction: "lower" },

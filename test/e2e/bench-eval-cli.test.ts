@@ -103,4 +103,15 @@ describe("edgeforge eval (built CLI)", () => {
     expect(noTask.code).toBe(2);
     expect(noTask.stderr).toContain("error[INVALID_OPTION]");
   });
+
+  it("fidelity on a model with one value per sample (Silero VAD's speech probability): cosine across samples, no top-1 row", async () => {
+    const result = await runCli(["eval", realOnnxModels.vad, "--baseline", realOnnxModels.vad, "--task", "fidelity", "--samples", "4", "--shape", "input=1x512", "--shape", "batch=1", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const metrics = (JSON.parse(result.stdout) as { metrics: { name: string; value: number; description?: string }[] }).metrics;
+    const cosine = metrics.find((m) => m.name === "cosineSimilarity");
+    expect(cosine?.description).toBe('cosine of "output" across samples (one value per sample, whose own cosine is only its sign)');
+    expect(cosine?.value).toBeCloseTo(1, 12);
+    // An argmax over one value always agrees: reporting it would claim agreement nothing measured.
+    expect(metrics.map((m) => m.name)).not.toContain("top1Agreement");
+  });
 });
