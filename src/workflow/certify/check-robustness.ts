@@ -54,26 +54,31 @@ function rangeOf(values: ArrayLike<number>): { min: number; max: number; mean: n
   return { min, max, mean: sum / Math.max(1, values.length) };
 }
 
-const imagePerturbations = [
-  { name: "gaussian-noise", description: "additive Gaussian noise, sd 5% of the input's range", apply: (v: Float32Array | Float64Array, seed: number) => {
-      const random = createRandom(seed);
-      const { min, max } = rangeOf(v);
-      return v.map((x) => x + random.normal(0, 0.05 * (max - min || 1)));
-    } },
-  { name: "brightness", description: "every value shifted by +10% of the input's range", apply: (v: Float32Array | Float64Array) => {
-      const { min, max } = rangeOf(v);
-      return v.map((x) => x + 0.1 * (max - min || 1));
-    } },
-  { name: "contrast", description: "values scaled by 0.8 around their mean", apply: (v: Float32Array | Float64Array) => {
-      const { mean } = rangeOf(v);
-      return v.map((x) => mean + 0.8 * (x - mean));
-    } },
-];
+/** Noise, a shift and a scaling of every float input; the last two named as images know them (brightness, contrast) when an input is image-like. */
+function perturbationsFor(imageLike: boolean) {
+  return [
+    { name: "gaussian-noise", description: "additive Gaussian noise, sd 5% of the input's range", apply: (v: Float32Array | Float64Array, seed: number) => {
+        const random = createRandom(seed);
+        const { min, max } = rangeOf(v);
+        return v.map((x) => x + random.normal(0, 0.05 * (max - min || 1)));
+      } },
+    { name: imageLike ? "brightness" : "offset", description: "every value shifted by +10% of the input's range", apply: (v: Float32Array | Float64Array) => {
+        const { min, max } = rangeOf(v);
+        return v.map((x) => x + 0.1 * (max - min || 1));
+      } },
+    { name: imageLike ? "contrast" : "gain", description: "values scaled by 0.8 around their mean", apply: (v: Float32Array | Float64Array) => {
+        const { mean } = rangeOf(v);
+        return v.map((x) => mean + 0.8 * (x - mean));
+      } },
+  ];
+}
 
 async function perturbOnnx(session: Session, probes: ProbeSet, maxDegradation: number): Promise<PerturbationResult[]> {
   if (!probes.specs.some((spec) => spec.dtype === "float32" || spec.dtype === "float64")) return [];
   const results: PerturbationResult[] = [];
-  for (const perturbation of imagePerturbations) {
+  // Image-like: a float input of rank 4 (N, C, H, W or N, H, W, C); audio, features and states are not.
+  const imageLike = probes.specs.some((spec) => (spec.dtype === "float32" || spec.dtype === "float64") && spec.shape.length === 4);
+  for (const perturbation of perturbationsFor(imageLike)) {
     const fidelity = createFidelityAccumulator();
     for (const [i, input] of probes.inputs.entries()) {
       const perturbed = await session.run(mapFloats(input, (v) => perturbation.apply(v, 1000 + i)));
