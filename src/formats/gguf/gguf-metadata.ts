@@ -94,6 +94,12 @@ export function getGgufString(metadata: GgufMetadata, key: string): string | und
 }
 
 /** A JSON-friendly rendering: bigints become numbers when safe (else decimal strings), arrays become plain lists. */
+/** The vocabulary size the embedded tokenizer lists (tokenizer.ggml.tokens); 0 when there is none. */
+export function ggufVocabularySize(metadata: GgufMetadata): number {
+  const tokens = metadata.get("tokenizer.ggml.tokens");
+  return tokens?.type === "array" ? tokens.items.length : 0;
+}
+
 export function ggufValueToJson(value: GgufValue): unknown {
   switch (value.type) {
     case "uint64":

@@ -2,7 +2,7 @@ import { EdgeforgeError } from "../../core/errors.js";
 import { estimateLlmMemory, type LlmDimensions, type LlmMemoryEstimate } from "../llm-memory-estimate.js";
 import type { DtypeTally, ModelSummary } from "../model-inspection.js";
 import { ggmlBitsPerWeight, llamaFileTypes, type GgmlTypeName, type LlamaFileTypeInfo } from "./ggml-types.js";
-import { ggufArrayItemsToJson, ggufValueToJson, getGgufNumber, getGgufString, shortestFloat32, type GgufMetadata, type GgufValueType } from "./gguf-metadata.js";
+import { ggufArrayItemsToJson, ggufValueToJson, ggufVocabularySize, getGgufNumber, getGgufString, shortestFloat32, type GgufMetadata, type GgufValueType } from "./gguf-metadata.js";
 import { readGgufHeader, type GgufHeader } from "./read-gguf.js";
 
 export interface InspectGgufOptions {
@@ -136,7 +136,6 @@ function readHyperParameters(metadata: GgufMetadata, arch: string): GgufHyperPar
   const kvEntry = metadata.get(`${arch}.attention.head_count_kv`);
   const headCountKv =
     kvEntry?.type === "array" && typeof kvEntry.items[0] === "number" ? Array.from(kvEntry.items as ArrayLike<number>) : (number("attention.head_count_kv") ?? headCount);
-  const tokens = metadata.get("tokenizer.ggml.tokens");
   const headDim = number("attention.key_length") ?? (headCount && embeddingLength ? embeddingLength / headCount : undefined);
   const valueHeadDim = number("attention.value_length") ?? headDim;
   const all: GgufHyperParameters = {
@@ -150,7 +149,7 @@ function readHyperParameters(metadata: GgufMetadata, arch: string): GgufHyperPar
     valueHeadDim: valueHeadDim !== headDim ? valueHeadDim : undefined,
     ropeFreqBase: number("rope.freq_base"),
     layerNormRmsEpsilon: number("attention.layer_norm_rms_epsilon"),
-    vocabSize: number("vocab_size") ?? (tokens?.type === "array" ? tokens.items.length : undefined),
+    vocabSize: number("vocab_size") ?? (ggufVocabularySize(metadata) || undefined),
   };
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined)) as GgufHyperParameters;
 }

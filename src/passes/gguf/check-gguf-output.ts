@@ -1,13 +1,8 @@
 import { rm } from "node:fs/promises";
 import { EdgeforgeError } from "../../core/errors.js";
+import { ggufVocabularySize } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
 import type { PassContext } from "../pass.js";
-
-/** The vocabulary size a GGUF declares (tokenizer.ggml.tokens), 0 when it has none. */
-async function vocabularySize(path: string, signal?: AbortSignal): Promise<number> {
-  const tokens = (await readGgufHeader(path, signal ? { signal } : {})).metadata.get("tokenizer.ggml.tokens");
-  return tokens?.type === "array" ? tokens.items.length : 0;
-}
 
 /**
  * Load a GGUF a pass wrote in llama.cpp and run it once (context.checkLlmRuns), so that the pass never
@@ -29,7 +24,7 @@ export async function checkGgufOutput(outputPath: string, context: PassContext):
       cause: error,
     });
   }
-  const vocabulary = await vocabularySize(outputPath, context.signal);
+  const vocabulary = ggufVocabularySize((await readGgufHeader(outputPath, context.signal ? { signal: context.signal } : {})).metadata);
   const engine = check.runtime === "llama-cpp" ? `llama.cpp (node-llama-cpp ${check.runtimeVersion})` : `${check.runtime} ${check.runtimeVersion}`;
   const note = `output loaded and run once in ${engine}: perplexity ${check.perplexity.toPrecision(4)} on ${check.scoredTokens} tokens of a short English text (a sanity figure, not an evaluation)`;
   if (vocabulary === 0 || check.perplexity <= vocabulary) return note;

@@ -1,5 +1,5 @@
 import { EdgeforgeError } from "../../core/errors.js";
-import { getGgufNumber, getGgufString, type GgufMetadata, type GgufValue } from "../../formats/gguf/gguf-metadata.js";
+import { getGgufNumber, getGgufString, ggufVocabularySize, type GgufMetadata, type GgufValue } from "../../formats/gguf/gguf-metadata.js";
 
 /** The llama family edgeforge converts: Llama (and Mistral, which llama.cpp runs as `llama`) and Qwen2. */
 export const hfArchitectures = {
@@ -169,7 +169,6 @@ export function readGgufLlamaHyperparameters(metadata: GgufMetadata, hasOutputTe
   const hiddenSize = need(`${a}.embedding_length`);
   const headCount = need(`${a}.attention.head_count`);
   const keyLength = getGgufNumber(metadata, `${a}.attention.key_length`);
-  const tokens = metadata.get("tokenizer.ggml.tokens");
   const scalingType = getGgufString(metadata, `${a}.rope.scaling.type`);
   const bos = getGgufNumber(metadata, "tokenizer.ggml.bos_token_id");
   const eos = getGgufNumber(metadata, "tokenizer.ggml.eos_token_id");
@@ -186,7 +185,7 @@ export function readGgufLlamaHyperparameters(metadata: GgufMetadata, hasOutputTe
     rmsNormEps: need(`${a}.attention.layer_norm_rms_epsilon`),
     ropeTheta: need(`${a}.rope.freq_base`, 10000),
     contextLength: need(`${a}.context_length`),
-    vocabSize: need(`${a}.vocab_size`, tokens?.type === "array" ? tokens.items.length : undefined),
+    vocabSize: need(`${a}.vocab_size`, ggufVocabularySize(metadata) || undefined),
     headDim: keyLength ?? hiddenSize / headCount,
     explicitHeadDim: keyLength !== undefined,
     tieWordEmbeddings: !hasOutputTensor,

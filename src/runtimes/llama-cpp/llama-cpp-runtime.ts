@@ -7,6 +7,7 @@ import { EdgeforgeError } from "../../core/errors.js";
 import type { LlmSession } from "../../core/llm-session.js";
 import type { RunOptions, SessionDescription } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
+import { ggufVocabularySize } from "../../formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
 import { captureLlamaLog, describeLlamaMemory } from "./llama-memory-buffers.js";
 import { openNativeLogitsContext, type NativeLogitsContext } from "./llama-native-logits.js";
@@ -111,8 +112,7 @@ export async function openLlamaCppSession(modelPath: string, settings: LlamaCppS
   checkPositive("batchSize", settings.batchSize);
   // The GGUF reader gives clear errors (truncated, not GGUF) before llama.cpp sees the file.
   const header = await readGgufHeader(modelPath);
-  const tokens = header.metadata.get("tokenizer.ggml.tokens");
-  const vocabularySize = tokens?.type === "array" ? tokens.items.length : 0;
+  const vocabularySize = ggufVocabularySize(header.metadata);
   if (vocabularySize === 0) {
     throw new EdgeforgeError("UNSUPPORTED_FEATURE", `${modelPath} has no tokenizer.ggml.tokens vocabulary`, {
       hint: "the llama-cpp runtime runs language models with an embedded tokenizer",
