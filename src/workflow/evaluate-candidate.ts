@@ -1,4 +1,4 @@
-import { EdgeforgeError } from "../core/errors.js";
+import { EdgeforgeError, type ErrorCode } from "../core/errors.js";
 import type { Reporter } from "../core/logger.js";
 import type { Gate } from "../gates/gate.js";
 import { judgeCandidate, type CandidateVerdict, type MetricIntervals } from "../gates/evaluate-gates.js";
@@ -10,6 +10,9 @@ import { measureCandidateSpeed } from "./measure-speed.js";
 import type { PlannedCandidate } from "./plan-types.js";
 import { produceArtifact, type HashedArtifact, type ProduceDependencies } from "./produce-artifact.js";
 import type { WorkflowConfig } from "./workflow-config.js";
+
+/** Errors about the model itself (what it is made of), as opposed to how it was measured. */
+const modelErrorCodes: ReadonlySet<string> = new Set<ErrorCode>(["UNSUPPORTED_OP", "UNSUPPORTED_FEATURE", "CORRUPT_MODEL", "TRUNCATED_FILE", "UNKNOWN_FORMAT"]);
 
 export interface QualityMeasurement {
   metrics: MetricValues;
@@ -101,8 +104,10 @@ export async function evaluateCandidate(planned: PlannedCandidate, context: Eval
   if (!speed.ok) {
     const error = speed.error ?? { code: "MEASUREMENT_FAILED", message: "measurement failed" };
     if (planned.isBaseline) {
-      throw new EdgeforgeError("MEASUREMENT_FAILED", `the input model could not be measured: [${error.code}] ${error.message}`, {
-        hint: "run `edgeforge bench` on the model to see the full error; fix input shapes with --shape",
+      // A refusal that names the model's own problem (a custom operator, say) keeps its code and hint: it is the answer.
+      const modelProblem = modelErrorCodes.has(error.code) && error.hint !== undefined;
+      throw new EdgeforgeError(modelProblem ? (error.code as ErrorCode) : "MEASUREMENT_FAILED", `the input model could not be measured: [${error.code}] ${error.message}`, {
+        hint: modelProblem ? error.hint! : "run `edgeforge bench` on the model to see the full error; fix input shapes with --shape",
         details: { candidate: planned.id },
       });
     }

@@ -16,7 +16,7 @@ import type { WorkflowConfig } from "./workflow-config.js";
 
 export interface SpeedMeasurement {
   ok: boolean;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; hint?: string };
   metrics: MetricValues;
   latency?: LatencySummary;
   measurement?: MeasurementReport;
@@ -62,7 +62,10 @@ export async function measureSpeed(artifactPath: string, runtime: PlannedRuntime
   const measured = result?.measurements.find((m) => m.status === "ok");
   if (!result || !result.summary || !measured || measured.status !== "ok") {
     const failure = result?.measurements.find((m) => m.status === "failed");
-    const error = failure?.status === "failed" ? { code: failure.error.code, message: `${failure.error.message}${failure.error.stderrTail ? ` — ${failure.error.stderrTail.trim().split("\n").at(-1)}` : ""}` } : { code: "MEASUREMENT_FAILED", message: "no measurement came back" };
+    const error =
+      failure?.status === "failed"
+        ? { code: failure.error.code, message: `${failure.error.message}${failure.error.stderrTail ? ` — ${failure.error.stderrTail.trim().split("\n").at(-1)}` : ""}`, ...(failure.error.hint ? { hint: failure.error.hint } : {}) }
+        : { code: "MEASUREMENT_FAILED", message: "no measurement came back" };
     return { ok: false, error, metrics: {} };
   }
   const { summary } = result;
@@ -95,7 +98,7 @@ export async function measureSpeed(artifactPath: string, runtime: PlannedRuntime
 
 export interface SideBySideSpeed {
   ok: boolean;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; hint?: string };
   /** The candidate's own figures (absolute, as slow as the machine was) plus its side-by-side ratios. */
   metrics: MetricValues;
   intervals: MetricIntervals;
@@ -118,8 +121,8 @@ function sameSettings(a: PlannedRuntime, b: PlannedRuntime): boolean {
   return JSON.stringify(runtimeSettingsOf(a)) === JSON.stringify(runtimeSettingsOf(b)) && a.runtime === b.runtime;
 }
 
-function errorOf(error: unknown): { code: string; message: string } {
-  if (EdgeforgeError.isInstance(error)) return { code: error.code, message: error.message };
+function errorOf(error: unknown): { code: string; message: string; hint?: string } {
+  if (EdgeforgeError.isInstance(error)) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   return { code: "MEASUREMENT_FAILED", message: error instanceof Error ? error.message : String(error) };
 }
 

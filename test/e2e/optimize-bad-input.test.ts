@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Report } from "../../src/reports/report.js";
 import { tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 import { runCli } from "../fixtures/run-cli.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
@@ -40,6 +41,14 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
     expect(result.stderr).toContain("error[DATASET_INVALID]");
     expect(result.stderr).toContain("hint: pass a .txt file of held-out text");
     await expect(access(output)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("a custom operator plain onnxruntime lacks: UNSUPPORTED_OP with the export hint, not a measurement failure", async () => {
+    const result = await runCli(["optimize", sharedModels.contribOpsOnnx, "-o", temp.join("custom-op"), "--threads", "1", "--runs", "3", "--warmup", "1"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[UNSUPPORTED_OP]: the input model could not be measured");
+    expect(result.stderr).toContain("uses the custom operator SuperResolutionPreProcess from domain ai.onnx.contrib");
+    expect(result.stderr).toContain("hint: ai.onnx.contrib ops come from onnxruntime-extensions");
   });
 
   it("contradictory constraints: INVALID_CONFIG naming both bounds", async () => {
