@@ -4,6 +4,7 @@ import { getTarget } from "./hardware.js";
 import { version } from "./version.js";
 
 export { packageTargets, type PackageResult, type PackageTarget, type PackagedFile } from "../deploy/write-package.js";
+export { defaultBaseImage } from "../deploy/docker-files.js";
 export { mobileConfigurations, type MobileBundleManifest, type BundleCheck } from "../deploy/mobile-bundle.js";
 
 /** The deploy layer's options, with the key as a file path and the device as a target-profile name. */

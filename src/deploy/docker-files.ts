@@ -1,7 +1,10 @@
 import { packageFolders, publicKeyFileName, serveArguments, type ServedModel } from "./served-model.js";
 
-/** Node 20 on Debian slim, pinned to a patch release (override with --base-image, ideally by digest). */
-export const defaultBaseImage = "node:20.20.2-bookworm-slim";
+/**
+ * Node 24 LTS on Debian slim, pinned to a patch release (24.22.3: the one .ci/run's suite passed on, December 2026).
+ * Node 20 reached its end of life on 2026-04-30, so images are not built on it. Override with --base-image, ideally by digest.
+ */
+export const defaultBaseImage = "node:24.22.3-bookworm-slim";
 /** The official node image's unprivileged user. */
 export const containerUid = 1000;
 

@@ -101,7 +101,8 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     const out = temp.join("docker");
     const result = await packageArtifact({ artifact: certified.artifact, certification: certified.certificationDir, target: "docker", output: out, key: certified.publicKey, name: "fortunes" });
     const dockerfile = await readFile(join(out, "Dockerfile"), "utf8");
-    expect(dockerfile).toMatch(/^FROM node:20\.\d+\.\d+-bookworm-slim$/m);
+    // A maintained LTS, pinned to a patch release (Node 20 is past its end of life).
+    expect(dockerfile).toMatch(/^FROM node:24\.\d+\.\d+-bookworm-slim$/m);
     // edgeforge is not published: the image installs an `npm pack` tarball of this edgeforge, carried in the package
     expect(dockerfile).toMatch(/^ARG EDGEFORGE_PACKAGE=\/tmp\/vendor\/edgeforge-\d+\.\d+\.\d+\.tgz$/m);
     expect(dockerfile).toMatch(/^COPY vendor\/edgeforge-\d+\.\d+\.\d+\.tgz \/tmp\/vendor\/edgeforge-\d+\.\d+\.\d+\.tgz$/m);

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { packageArtifact, packageTargets, type PackageTarget } from "../../api/index.js";
+import { defaultBaseImage, packageArtifact, packageTargets, type PackageTarget } from "../../api/index.js";
 import { parseSizeBytes } from "../../core/units.js";
 import { parsePositiveInt } from "../options.js";
 import { printHuman, printJson, stderrLogger } from "../output.js";
@@ -60,7 +60,7 @@ export function registerPackageCommand(program: Command): void {
     .option("--budget <size>", "mobile: size budget instead of the workflow's (android 100MB, ios 50MB)", parseBudget)
     .option("--device <profile>", "mobile: device profile for the RAM check (default android-snapdragon-8-gen-3 / iphone-15-pro; 'none' skips)")
     .option("--ctx <tokens>", "mobile GGUF: context length for the RAM estimate and the runtime settings", parsePositiveInt)
-    .option("--base-image <image>", "docker: base image (default node:20.20.2-bookworm-slim)")
+    .option("--base-image <image>", `docker: base image (default ${defaultBaseImage})`)
     .option("--edgeforge-tarball <file>", "docker, k8s, systemd: the edgeforge `npm pack` tarball to ship and install (default: one packed now from the running edgeforge)")
     .option("--image <ref>", "k8s: image the Deployment runs (default edgeforge-NAME:VERSION, built from the package's Dockerfile)")
     .option("--replicas <n>", "k8s: replicas (HPA minimum; default 2)", parsePositiveInt)
