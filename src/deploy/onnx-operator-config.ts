@@ -1,7 +1,11 @@
 import type { OnnxInspection } from "../formats/onnx/inspect-onnx.js";
 
-/** Ops that only appear in a quantized ONNX graph. */
-const int8Ops = new Set(["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "QLinearConv", "QLinearMatMul", "QLinearAdd", "QLinearMul", "DynamicQuantizeMatMul", "QAttention"]);
+/** Ops that only appear in a quantized ONNX graph (ONNX's and onnxruntime's com.microsoft ones). */
+const int8Ops = new Set([
+  "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "QLinearConv", "QLinearMatMul",
+  "QLinearAdd", "QLinearMul", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearConcat",
+  "QLinearSoftmax", "QLinearConvTranspose", "QGemm", "DynamicQuantizeMatMul", "DynamicQuantizeLSTM", "QAttention",
+]);
 
 export interface OnnxOperatorSet {
   domain: string;
