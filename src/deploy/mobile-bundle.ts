@@ -153,9 +153,11 @@ export async function buildMobileBundle(input: ArtifactInput, options: MobileBun
   if (options.device) {
     checks.push({ name: `RAM within ${options.device.name}'s memory budget`, required: true, passed: facts.expectedRunBytes <= options.device.memoryBudgetBytes, detail: `expected ${exact(facts.expectedRunBytes)} (${facts.expectedRunMethod}) vs ${exact(options.device.memoryBudgetBytes)} budget for one model on ${options.device.name}` });
   }
-  const matchesFormat = input.format === config.format;
-  const matchesQuantization = facts.quantization.toUpperCase() === config.quantization.toUpperCase();
-  checks.push({ name: `the workflow's ${options.platform} configuration (${config.runtime}, ${config.quantization})`, required: false, passed: matchesFormat && matchesQuantization, detail: `this package: ${facts.runtime}, ${facts.quantization}` });
+  // The platform's row is for language models; an ONNX model (vision, audio…) is held to the ONNX row, as llama.cpp and MLX cannot run it.
+  const [advisedName, advised] = input.format === "onnx" ? (["ONNX", mobileConfigurations.bundle] as const) : ([options.platform, config] as const);
+  const matchesFormat = input.format === advised.format;
+  const matchesQuantization = facts.quantization.toUpperCase() === advised.quantization.toUpperCase();
+  checks.push({ name: `the workflow's ${advisedName} configuration (${advised.runtime}, ${advised.quantization})`, required: false, passed: matchesFormat && matchesQuantization, detail: `this package: ${facts.runtime}, ${facts.quantization}` });
 
   const manifest: MobileBundleManifest = {
     schemaVersion: 1,
