@@ -16,4 +16,9 @@ export interface Dataset {
   source: string;
   size: number;
   samples(signal?: AbortSignal): AsyncIterable<DatasetSample>;
+  /**
+   * sha256 of what the samples are made from (file bytes, ids, labels, the spec and its preprocessing):
+   * change any of it and it changes. Keys the cached outputs of passes calibrated on the data.
+   */
+  fingerprint(signal?: AbortSignal): Promise<string>;
 }

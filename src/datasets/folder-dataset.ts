@@ -1,5 +1,6 @@
 import { basename, extname, join } from "node:path";
 import { EdgeforgeError } from "../core/errors.js";
+import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
 import type { NamedTensors, Tensor } from "../core/tensor.js";
 import type { Dataset, DatasetSample } from "./dataset.js";
 import type { DatasetSpec } from "./dataset-spec.js";
@@ -55,6 +56,7 @@ export async function openFolderDataset(folder: string, spec: DatasetSpec, kind:
       details: { folder },
     });
   }
+  let fingerprint: Promise<string> | undefined;
   const load = async (path: string): Promise<Tensor> =>
     kind === "images" && spec.preprocess ? loadImageTensor(path, spec.preprocess) : readNpy(path, signal);
   return {
@@ -69,7 +71,32 @@ export async function openFolderDataset(folder: string, spec: DatasetSpec, kind:
         yield { id: entry.id, inputs, ...(entry.label === undefined ? {} : { label: entry.label }) };
       }
     },
+    fingerprint(fingerprintSignal?: AbortSignal) {
+      // An aborted or failed hash is not kept: the next call starts again.
+      fingerprint ??= fingerprintFolder(spec, kind, limited, classNames, fingerprintSignal).catch((error: unknown) => {
+        fingerprint = undefined;
+        throw error;
+      });
+      return fingerprint;
+    },
   };
+}
+
+/** The files' hashes with ids and labels, not their paths: the same files in another folder are the same data. */
+async function fingerprintFolder(
+  spec: DatasetSpec,
+  kind: "images" | "npy",
+  samples: readonly PlannedSample[],
+  classNames: string[] | undefined,
+  signal?: AbortSignal,
+): Promise<string> {
+  const hashed = [];
+  for (const sample of samples) {
+    const files: Record<string, string> = {};
+    for (const [name, path] of Object.entries(sample.files)) files[name] = await hashFileSha256(path, signal);
+    hashed.push({ id: sample.id, label: sample.label, files });
+  }
+  return hashSha256(stableStringify({ kind, spec, classNames, samples: hashed }));
 }
 
 async function planSamples(

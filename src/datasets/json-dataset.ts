@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { z } from "zod";
 import { dtypeCatalog, type Dtype } from "../core/dtypes.js";
 import { EdgeforgeError, fileError } from "../core/errors.js";
+import { hashFileSha256, hashSha256, stableStringify } from "../core/hashing.js";
 import { elementCount, type NamedTensors, type Tensor, type TensorData } from "../core/tensor.js";
 import type { Dataset, DatasetSample } from "./dataset.js";
 import { float32ToFloat16Bits } from "../kernels/float16.js";
@@ -151,6 +152,7 @@ export async function openJsonDataset(path: string, options: { limit?: number; s
   if (samples.length === 0) {
     throw new EdgeforgeError("DATASET_INVALID", `${path} has no records`, { hint: "add at least one record", details: { path } });
   }
+  let fingerprint: Promise<string> | undefined;
   return {
     source: path,
     size: samples.length,
@@ -159,6 +161,17 @@ export async function openJsonDataset(path: string, options: { limit?: number; s
         signal?.throwIfAborted();
         yield sample;
       }
+    },
+    fingerprint(signal?: AbortSignal) {
+      // The file's bytes and the record limit decide the samples. An aborted or failed hash is not kept.
+      fingerprint ??= hashFileSha256(path, signal).then(
+        (sha256) => hashSha256(stableStringify({ kind: "json", sha256, records: samples.length })),
+        (error: unknown) => {
+          fingerprint = undefined;
+          throw error;
+        },
+      );
+      return fingerprint;
     },
   };
 }

@@ -140,3 +140,36 @@ describe("JSON datasets", () => {
     await expect(openDataset(path)).rejects.toMatchObject({ code: "DATASET_INVALID" });
   });
 });
+
+describe("fingerprint", () => {
+  it("changes with a file's bytes, a label or the preprocessing, not with the folder's path", async () => {
+    const write = async (folder: string, background: number, red: number, label: string) => {
+      await mkdir(folder, { recursive: true });
+      await writeSolidPng(join(folder, "a.png"), [red, 0, 0]);
+      await writeSolidPng(join(folder, "b.png"), [0, 0, 255]);
+      await writeFile(join(folder, "manifest.jsonl"), `${JSON.stringify({ file: "a.png", label })}\n${JSON.stringify({ file: "b.png", label: "two" })}\n`);
+      const preprocess = { width: 8, height: 2, fit: "contain", position: "left", background: [background, background, background] };
+      await writeFile(join(folder, "dataset.json"), JSON.stringify({ labels: "manifest", preprocess }));
+    };
+    const fingerprintOf = async (folder: string) => (await openDataset(folder)).fingerprint();
+    await write(join(root, "print-a"), 255, 255, "one");
+    const base = await fingerprintOf(join(root, "print-a"));
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    await write(join(root, "print-copy"), 255, 255, "one");
+    expect(await fingerprintOf(join(root, "print-copy"))).toBe(base);
+    await write(join(root, "print-padding"), 128, 255, "one");
+    expect(await fingerprintOf(join(root, "print-padding"))).not.toBe(base);
+    await write(join(root, "print-pixels"), 255, 254, "one");
+    expect(await fingerprintOf(join(root, "print-pixels"))).not.toBe(base);
+    await write(join(root, "print-label"), 255, 255, "uno");
+    expect(await fingerprintOf(join(root, "print-label"))).not.toBe(base);
+  });
+
+  it("of a JSON file changes with its bytes", async () => {
+    const path = join(root, "print.jsonl");
+    await writeFile(path, `${JSON.stringify({ inputs: { x: [[1, 2]] } })}\n`);
+    const first = await (await openDataset(path)).fingerprint();
+    await writeFile(path, `${JSON.stringify({ inputs: { x: [[1, 3]] } })}\n`);
+    expect(await (await openDataset(path)).fingerprint()).not.toBe(first);
+  });
+});

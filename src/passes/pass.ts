@@ -31,6 +31,9 @@ export interface LlmRunCheck {
   scoredTokens: number;
 }
 
+/** Data a pass may read besides its input: `PassContext.calibrationData` or `evaluationData`. */
+export type PassData = "calibration" | "evaluation";
+
 /** Counts and notes a pass reports (nodes quantized/skipped, values clamped…), shown in summaries and reports. */
 export interface PassLog {
   counts: Record<string, number>;
@@ -57,5 +60,10 @@ export interface Pass<Options extends Record<string, unknown> = Record<string, u
   searchSpace: Partial<Record<keyof Options & string, readonly unknown[]>>;
   /** The file name users expect for the output, e.g. `model_int8.onnx`. */
   defaultOutputName(inputPath: string, options: Options): string;
+  /**
+   * The data a run with these options reads (calibration, evaluation); their fingerprints join the cache
+   * key, so new data is never answered with an output calibrated on the old. Absent: the pass reads none.
+   */
+  readsData?(options: Options): readonly PassData[];
   run(input: Artifact, outputPath: string, options: Options, context: PassContext): Promise<PassResult>;
 }

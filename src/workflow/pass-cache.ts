@@ -5,7 +5,7 @@ import { tempPathFor, writeFileAtomic } from "../core/atomic-write.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { sweepStaleTempFiles, waitForLock } from "../core/output-folder.js";
 import { hashPathSha256, hashSha256, stableStringify } from "../core/hashing.js";
-import type { PassLog, PassResult } from "../passes/pass.js";
+import type { PassData, PassLog, PassResult } from "../passes/pass.js";
 
 /** Everything that decides a pass's output bytes: change any of it and the key changes. */
 export interface PassCacheKeyParts {
@@ -14,6 +14,8 @@ export interface PassCacheKeyParts {
   passVersion: string;
   options: Record<string, unknown>;
   toolVersions: Record<string, string>;
+  /** Fingerprints of the data the pass reads (Pass.readsData), "none" where absent; left out for data-free passes. */
+  data?: Partial<Record<PassData, string>>;
 }
 
 export function computePassCacheKey(parts: PassCacheKeyParts): string {

@@ -4,7 +4,7 @@ import type { Artifact } from "../core/artifact.js";
 import { EdgeforgeError } from "../core/errors.js";
 import type { Pass, PassContext } from "../passes/pass.js";
 import type { PassStepReport } from "../reports/report.js";
-import { computePassCacheKey, type CachedPassRun, type PassCache } from "./pass-cache.js";
+import { computePassCacheKey, type CachedPassRun, type PassCache, type PassCacheKeyParts } from "./pass-cache.js";
 import type { PlannedPass } from "./plan-types.js";
 import type { RunLog } from "./run-log.js";
 
@@ -38,9 +38,18 @@ export function resolvePassOptions(pass: Pass, options: Record<string, unknown>)
   return result.data;
 }
 
+/** The fingerprints of the data `pass` reads with `options`, for its cache key; undefined when it reads none. */
+async function dataFingerprints(pass: Pass, options: Record<string, unknown>, context: PassContext): Promise<PassCacheKeyParts["data"]> {
+  const roles = pass.readsData?.(options) ?? [];
+  if (roles.length === 0) return undefined;
+  const datasets = { calibration: context.calibrationData, evaluation: context.evaluationData };
+  const entries = await Promise.all(roles.map(async (role) => [role, (await datasets[role]?.fingerprint(context.signal)) ?? "none"] as const));
+  return Object.fromEntries(entries);
+}
+
 /**
  * Run a pass chain on an artifact, each step through the content-addressed cache: a step whose
- * key (input bytes, pass, version, options, tool versions) was seen before is reused, not rerun.
+ * key (input bytes, pass, version, options, tool versions, the data it reads) was seen before is reused, not rerun.
  */
 export async function produceArtifact(input: HashedArtifact, chain: readonly PlannedPass[], deps: ProduceDependencies): Promise<ProducedArtifact> {
   let current = input;
@@ -48,7 +57,8 @@ export async function produceArtifact(input: HashedArtifact, chain: readonly Pla
   for (const step of chain) {
     const pass = deps.lookupPass(step.passId);
     const options = resolvePassOptions(pass, step.options);
-    const parts = { inputSha256: current.sha256, passId: pass.id, passVersion: pass.version, options, toolVersions: deps.toolVersions };
+    const data = await dataFingerprints(pass, options, deps.contextFor(pass));
+    const parts = { inputSha256: current.sha256, passId: pass.id, passVersion: pass.version, options, toolVersions: deps.toolVersions, ...(data ? { data } : {}) };
     const key = computePassCacheKey(parts);
     let run = deps.produced.get(key);
     let reusedInRun = run !== undefined;

@@ -9,9 +9,10 @@ export async function readEdgeforgeVersion(): Promise<string> {
 
 /**
  * Versions that can change a pass's output bytes; part of every cache key, so upgrading
- * edgeforge, ONNX Runtime (calibration) or llama.cpp (quantization) invalidates old entries.
+ * edgeforge, ONNX Runtime (calibration), llama.cpp (quantization) or sharp (the images calibration
+ * reads are decoded and resized by it) invalidates old entries.
  */
 export async function readToolVersions(): Promise<Record<string, string>> {
-  const [edgeforge, ort, llama] = await Promise.all([readEdgeforgeVersion(), readPackageVersion("onnxruntime-node"), readPackageVersion("node-llama-cpp")]);
-  return { edgeforge, "onnxruntime-node": ort ?? "absent", "node-llama-cpp": llama ?? "absent" };
+  const [edgeforge, ort, llama, sharp] = await Promise.all([readEdgeforgeVersion(), readPackageVersion("onnxruntime-node"), readPackageVersion("node-llama-cpp"), readPackageVersion("sharp")]);
+  return { edgeforge, "onnxruntime-node": ort ?? "absent", "node-llama-cpp": llama ?? "absent", sharp: sharp ?? "absent" };
 }

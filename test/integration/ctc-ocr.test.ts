@@ -27,8 +27,9 @@ beforeAll(async () => {
     manifest.push(JSON.stringify({ file: `${index}.png`, label: line.label }));
   }
   await writeFile(join(dir, "manifest.jsonl"), `${manifest.join("\n")}\n`);
-  // PaddleOCR's recognizer input: height 48, BGR, (x/255 − 0.5)/0.5, text left-aligned and padded.
-  const preprocess = { width: 480, height: 48, fit: "contain", position: "left", background: [255, 255, 255], channels: "bgr", mean: [0.5], std: [0.5] };
+  // PaddleOCR's recognizer input: height 48, BGR, (x/255 − 0.5)/0.5, text left-aligned and padded with
+  // mid-grey (PaddleOCR pads with the normalized 0).
+  const preprocess = { width: 480, height: 48, fit: "contain", position: "left", background: [128, 128, 128], channels: "bgr", mean: [0.5], std: [0.5] };
   await writeFile(join(dir, "dataset.json"), JSON.stringify({ labels: "manifest", preprocess }));
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));

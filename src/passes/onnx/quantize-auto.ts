@@ -67,6 +67,8 @@ export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   optionsSchema: quantizeAutoOptionsSchema,
   searchSpace: { maxDrop: [0.005, 0.01, 0.02] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
+  // Without evaluation data the drop is measured on the calibration data: its absence is part of the key too.
+  readsData: () => ["calibration", "evaluation"],
   run(input: Artifact, outputPath: string, options: QuantizeAutoOptions, context: PassContext): Promise<PassResult> {
     return runStreamedRewrite(quantizeAutoPass, input, outputPath, options, context, async (inputFile) => {
       const { model, log } = await chooseAuto(inputFile, options, context);

@@ -135,6 +135,7 @@ export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
   optionsSchema: quantizeInt4OptionsSchema,
   searchSpace: { blockSize: [32, 64, 128], symmetric: [true, false], method: ["rtn", "hqq"] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_q4"),
+  readsData: (options) => (options.method === "gptq" ? ["calibration"] : []),
   run(input: Artifact, outputPath: string, options: QuantizeInt4Options, context: PassContext): Promise<PassResult> {
     return runStreamedRewrite(quantizeInt4Pass, input, outputPath, options, context, (inputFile) => rewriteInt4(inputFile, options, context));
   },

@@ -259,6 +259,7 @@ export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
   optionsSchema: quantizeInt8StaticOptionsSchema,
   searchSpace: { calibrationMethod: ["minmax", "percentile", "entropy"], perChannel: [true, false], activationSymmetric: [false, true] },
   defaultOutputName: (inputPath) => suffixedOutputName(inputPath, "_int8"),
+  readsData: () => ["calibration"],
   run(input: Artifact, outputPath: string, options: QuantizeInt8StaticOptions, context: PassContext): Promise<PassResult> {
     return runStreamedRewrite(quantizeInt8StaticPass, input, outputPath, options, context, (inputFile) => rewriteInt8Static(inputFile, options, context));
   },
