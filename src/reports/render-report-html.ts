@@ -3,7 +3,7 @@ import { describeGateResult } from "../gates/describe-gate-result.js";
 import { formatMetricValue } from "../pareto/format-metric.js";
 import { isMetricName, metricCatalog } from "../pareto/metric-catalog.js";
 import type { CandidateReport, Report } from "./report.js";
-import { candidateById, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, describeCache, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 import { reportHtmlScript } from "./report-html-script.js";
 import { reportHtmlStyle } from "./report-html-style.js";
 
@@ -116,14 +116,12 @@ ${skipped ? `<details><summary>Left out (${report.plan.skipped.length})</summary
 
 function provenanceSection(report: Report): string {
   const logLines = report.log.map((l) => `${(l.atMs / 1000).toFixed(1).padStart(7)}s ${l.level === "warn" ? "warning: " : ""}${l.message}`).join("\n");
-  const hits = report.candidates.flatMap((c) => c.passes).filter((p) => p.cacheHit).length;
-  const runs = report.candidates.flatMap((c) => c.passes).length;
   return `<h2 id="provenance">Provenance</h2><table><tbody>
 <tr><th>input</th><td><code>${escapeHtml(report.input.path)}</code> (${escapeHtml(report.input.format)}, ${escapeHtml(formatMetricValue("sizeBytes", report.input.sizeBytes))}, sha256 <code>${escapeHtml(report.input.sha256)}</code>)${report.input.shapes ? `, run at <code>${escapeHtml(formatShapes(report.input.shapes))}</code>` : ""}</td></tr>
 <tr><th>target</th><td>${escapeHtml(report.target.name)}${report.target.description ? ` — ${escapeHtml(report.target.description)}` : ""}</td></tr>
 <tr><th>machine</th><td>${escapeHtml(describeMachine(report))}</td></tr>
 <tr><th>evaluation</th><td>${report.evaluation ? `${escapeHtml(report.evaluation.method)} — ${report.evaluation.samples} samples from ${escapeHtml(report.evaluation.source)}` : "no evaluation data"}</td></tr>
-<tr><th>cache</th><td>${report.cache.enabled ? `${hits} of ${runs} pass runs reused from <code>${escapeHtml(report.cache.dir)}</code>` : "disabled (--no-cache)"}</td></tr>
+<tr><th>cache</th><td>${escapeHtml(describeCache(report))}</td></tr>
 <tr><th>tool</th><td>edgeforge ${escapeHtml(report.tool.version)}, report schema ${report.schemaVersion}, ${escapeHtml(report.createdAt)}, ${(report.durationMs / 1000).toFixed(1)} s</td></tr>
 </tbody></table>
 <details><summary>Run log</summary><pre id="run-log">${escapeHtml(logLines)}</pre></details>`;

@@ -1,6 +1,6 @@
 import { describeGateResult } from "../gates/describe-gate-result.js";
 import type { Report } from "./report.js";
-import { candidateById, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, describeCache, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -79,7 +79,6 @@ export function renderReportMarkdown(report: Report): string {
   lines.push("");
   for (const legend of metricLegend(report)) lines.push(`- ${legend}`);
   lines.push("");
-  const cached = report.candidates.flatMap((c) => c.passes).filter((p) => p.cacheHit).length;
   lines.push(
     "<details><summary>How this was measured</summary>",
     "",
@@ -87,7 +86,7 @@ export function renderReportMarkdown(report: Report): string {
     `- Timing: ${escapeCell(describeMeasurement(report.candidates.find((c) => c.measurement)?.measurement))}`,
     report.evaluation ? `- Accuracy: ${escapeCell(report.evaluation.method)} (${report.evaluation.samples} samples from ${escapeCell(report.evaluation.source)})` : "- Accuracy: no evaluation data",
     `- Search: ${report.search.strategy}, seed ${report.search.seed}, ${report.search.evaluated} candidates evaluated (${report.search.stoppedBecause}); search space ${report.plan.searchSpaceSize}`,
-    `- Cache: ${report.cache.enabled ? `${cached} of ${report.candidates.flatMap((c) => c.passes).length} pass runs reused from ${report.cache.dir}` : "disabled"}`,
+    `- Cache: ${escapeCell(describeCache(report))}`,
     `- Values marked (est.) are estimates, not measurements.`,
     `- edgeforge ${report.tool.version}, ${report.createdAt}`,
     "",

@@ -24,6 +24,14 @@ export function describeMeasurement(measurement: MeasurementReport | undefined):
   return parts.filter((p) => p !== undefined && p !== "").join(", ");
 }
 
+/** The cache line of every rendering: distinct pass outputs reused and produced, and how many steps they served. */
+export function describeCache(report: Report): string {
+  if (!report.cache.enabled) return "disabled (--no-cache)";
+  const steps = report.candidates.reduce((count, c) => count + c.passes.length, 0);
+  const { hits, misses } = report.cache;
+  return `${hits} pass output${hits === 1 ? "" : "s"} reused, ${misses} produced in this run, for ${steps} pass step${steps === 1 ? "" : "s"} over the candidates (${report.cache.dir})`;
+}
+
 export function describeMachine(report: Report): string {
   const m = report.machine;
   const cores = m.physicalCores === undefined ? `${m.logicalThreads} threads` : `${m.physicalCores} cores / ${m.logicalThreads} threads`;

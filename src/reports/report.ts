@@ -256,6 +256,7 @@ export const reportSchema = z.object({
       oversubscribed: z.string().optional(),
     })
     .optional(),
+  /** Distinct pass outputs (cache keys): `hits` taken from the cache, `misses` produced in this run; one output several candidates share counts once. */
   cache: z.object({ enabled: z.boolean(), dir: z.string(), hits: z.number().int(), misses: z.number().int() }),
   log: z.array(z.object({ atMs: z.number(), level: z.enum(["info", "warn"]), message: z.string() })),
   outputs: z.object({

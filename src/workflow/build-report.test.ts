@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultObjectives } from "../pareto/objective.js";
-import { decide } from "./build-report.js";
+import { countCachedOutputs, decide } from "./build-report.js";
 import type { EvaluatedCandidate } from "./evaluate-candidate.js";
 import type { ResolvedGoals } from "./resolve-gates.js";
 import type { SearchOutcome } from "./run-search.js";
@@ -57,5 +57,13 @@ describe("decide", () => {
       "33.10× the baseline's speed — the baseline moved 1.22× between the run's 2 measuring windows (window medians 78–95 generated tokens/s; single blocks 69–105), so this figure can differ by about that much in another run",
     );
     expect(reasonsWith([[60, 90, 150], [70, 85, 100]])).not.toContain("moved");
+  });
+});
+
+describe("countCachedOutputs", () => {
+  it("counts an output several candidates share once (the demo's int8-static served four runtime settings)", () => {
+    const step = (cacheKey: string, cacheHit: boolean) => ({ passId: "p", passVersion: "1", options: {}, cacheKey, cacheHit, durationMs: 1, counts: {}, notes: [] });
+    expect(countCachedOutputs([step("a", false), step("a", false), step("b", false), step("c", true), step("c", true)])).toEqual({ hits: 1, misses: 2 });
+    expect(countCachedOutputs([])).toEqual({ hits: 0, misses: 0 });
   });
 });

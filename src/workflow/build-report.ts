@@ -160,6 +160,12 @@ export function buildReport(inputs: ReportInputs): Report {
   return { ...report, whatNext: whatNext(report, config, goals, search, environment, inputs.targets, inputs.plan) };
 }
 
+/** Distinct pass outputs taken from the cache and produced in this run: steps that share a cache key share one output. */
+export function countCachedOutputs(steps: Report["candidates"][number]["passes"]): { hits: number; misses: number } {
+  const distinct = (hit: boolean) => new Set(steps.filter((step) => step.cacheHit === hit).map((step) => step.cacheKey)).size;
+  return { hits: distinct(true), misses: distinct(false) };
+}
+
 function buildBareReport(inputs: ReportInputs, verdicts: Verdicts, candidates: Report["candidates"], passes: Report["candidates"][number]["passes"]): Report {
   const { config, model, environment, plan, goals, search } = inputs;
   const { hardware } = environment;
@@ -216,7 +222,7 @@ function buildBareReport(inputs: ReportInputs, verdicts: Verdicts, candidates: R
       ...(verdicts.closest ? { closest: verdicts.closest } : {}),
     },
     verdict: verdicts.recommendedId ? "passed" : "no-candidate-passed",
-    cache: { enabled: inputs.cache.enabled, dir: inputs.cache.dir, hits: passes.filter((p) => p.cacheHit).length, misses: passes.filter((p) => !p.cacheHit).length },
+    cache: { enabled: inputs.cache.enabled, dir: inputs.cache.dir, ...countCachedOutputs(passes) },
     log: inputs.log.entries.map((e) => ({ ...e })),
     outputs: inputs.outputs,
   };

@@ -1,6 +1,7 @@
 import type { Diagnosis, Report } from "../../api/index.js";
 import { formatBytes, formatMs } from "../../core/units.js";
 import { describeGateResult } from "../../gates/describe-gate-result.js";
+import { describeCache } from "../../reports/report-format.js";
 import { alignedTable, clipUnique, labelled } from "./text-layout.js";
 
 function fmt(value: number | undefined, digits = 3): string {
@@ -47,10 +48,9 @@ export function renderOptimizeSummary(report: Report): string {
     ]);
   }
   lines.push("", ...alignedTable(rows, "  ", new Set([1, 2, 3, 4, 5, 6])));
-  const hits = report.cache.hits;
   lines.push(
     "",
-    labelled("cache", report.cache.enabled ? `${hits} pass run${hits === 1 ? "" : "s"} reused, ${report.cache.misses} run (${report.cache.dir})` : "disabled"),
+    labelled("cache", describeCache(report)),
     labelled("search", `${report.search.strategy}, ${report.search.evaluated} evaluated: ${report.search.stoppedBecause}`),
   );
   if (report.outputs.recommendedArtifact) lines.push(labelled("artifact", report.outputs.recommendedArtifact));
