@@ -27,11 +27,38 @@ const accuracyActions = [
   "calibrate on more representative data, with percentile or entropy ranges",
   "enable per-channel weights, or exclude the first and last layers",
 ];
-const memoryActions = [
-  "compare rssIncreaseBytes (the model's own cost) rather than peakRssBytes, which includes Node and the runtime",
-  "prefer int8/int4 weights that stay packed at run time; fp16 weights are upcast to float32 by CPU kernels",
-  "disable the CPU memory arena for small models",
-];
+const packedWeightsAction = "prefer int8/int4 weights that stay packed at run time; fp16 weights are upcast to float32 by CPU kernels";
+
+/**
+ * Why model memory barely fell, from what was measured: how much of the input model's memory its weights
+ * are at all, and what the memory-saving runtime settings gave when they were tried.
+ */
+function memoryAdvice(input: DiagnosisInput): { causes: string[]; actions: string[] } {
+  const causes: string[] = [];
+  const actions = [packedWeightsAction];
+  if (input.subjects.some((s) => s.passIds.some((id) => id.includes("fp16")))) causes.push("fp16 weights are unpacked to float32 at load time by CPU kernels");
+  const percent = (share: number) => `${(share * 100).toFixed(0)} %`;
+  const baseline = input.subjects.find((s) => s.isBaseline && s.status === "measured");
+  const fileBytes = baseline?.metrics.sizeBytes;
+  const memoryBytes = baseline?.metrics.modelMemoryBytes;
+  if (fileBytes !== undefined && memoryBytes !== undefined && memoryBytes > 0 && fileBytes < memoryBytes / 2) {
+    causes.unshift(
+      `the input model's weights (its ${formatBytes(fileBytes)} file) are ${percent(fileBytes / memoryBytes)} of its model memory (${formatBytes(memoryBytes)}): the rest is activations (an LLM's KV cache and compute buffers), workspace and runtime buffers at the measured input shapes, so shrinking the weights, even to nothing, cannot halve it`,
+    );
+    actions.push(
+      "measure at the input shapes the device will really use (--shape): activation memory grows with them",
+      "gate on sizeBytes if storage or download size is the constraint, not RAM; or set memoryReduction to what the weights can give",
+    );
+  }
+  const saving = input.subjects.filter((s) => s.status === "measured" && s.memorySaving && s.metrics.memoryReduction !== undefined);
+  if (saving.length > 0) {
+    const best = saving.reduce((a, b) => ((b.metrics.memoryReduction ?? -Infinity) > (a.metrics.memoryReduction ?? -Infinity) ? b : a));
+    causes.push(`the runtime's memory-saving settings were measured too: their best memoryReduction was ${(best.metrics.memoryReduction ?? 0).toFixed(3)} (${best.id})`);
+  } else {
+    actions.push("measure with the runtime's memory-saving settings (ONNX Runtime's CPU arena and memory pattern off): leave out --no-memory-settings");
+  }
+  return { causes, actions };
+}
 const llmActions = ["move to a higher-bit type (Q5_K_M, Q6_K, Q8_0)", "quantize with an importance matrix computed on representative text"];
 
 const quantizingPass = /quantize|fp16/;
@@ -64,9 +91,18 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
 
   for (const subject of input.subjects) if (subject.status === "failed") findings.push(failedCandidate(subject));
 
+  const memory = memoryAdvice(input);
   for (const gate of input.failedGates) {
-    const actions = gate.metric === "speedup" || gate.metric.includes("Latency") ? latencyActions : gate.metric.includes("accuracy") || gate.metric === "perplexity" || gate.metric === "klDivergence" ? accuracyActions : gate.metric.includes("memory") || gate.metric.includes("Rss") ? memoryActions : ["relax the gate if the requirement is stricter than the product needs"];
-    findings.push(finding(`gate.${gate.gate}`, "error", "run", gate.text, ["the best candidate did not meet this quality gate"], actions));
+    const missed = ["the best candidate did not meet this quality gate"];
+    const { causes, actions } =
+      gate.metric === "speedup" || gate.metric.includes("Latency")
+        ? { causes: missed, actions: latencyActions }
+        : gate.metric.includes("accuracy") || gate.metric === "perplexity" || gate.metric === "klDivergence"
+          ? { causes: missed, actions: accuracyActions }
+          : gate.metric.includes("memory") || gate.metric.includes("Rss")
+            ? { causes: [...missed, ...memory.causes], actions: memory.actions }
+            : { causes: missed, actions: ["relax the gate if the requirement is stricter than the product needs"] };
+    findings.push(finding(`gate.${gate.gate}`, "error", "run", gate.text, causes, actions));
   }
 
   const optimized = measured.filter((s) => !s.isBaseline && s.passIds.some((id) => quantizingPass.test(id)));
@@ -108,7 +144,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     const memoryReduction = subject.metrics.memoryReduction;
     const sizeReduction = subject.metrics.sizeReduction;
     if (!subject.isBaseline && memoryReduction !== undefined && sizeReduction !== undefined && sizeReduction > t.sizeReductionForMemory && memoryReduction < t.memoryReductionFloor) {
-      findings.push(finding("memory.no-reduction", "info", subject.id, `${subject.label} is ${(sizeReduction * 100).toFixed(0)}% smaller on disk but uses only ${(memoryReduction * 100).toFixed(0)}% less memory${subject.metrics.peakRssBytes ? ` (peak ${formatBytes(subject.metrics.peakRssBytes)})` : ""}`, ["Node and the runtime's own memory dominate the process", "weights are unpacked to float at load time"], memoryActions));
+      findings.push(finding("memory.no-reduction", "info", subject.id, `${subject.label} is ${(sizeReduction * 100).toFixed(0)}% smaller on disk but uses only ${(memoryReduction * 100).toFixed(0)}% less memory${subject.metrics.peakRssBytes ? ` (peak ${formatBytes(subject.metrics.peakRssBytes)})` : ""}`, memory.causes.length > 0 ? memory.causes : ["the model's memory at these input shapes is not mostly its weights"], memory.actions));
     }
   }
 

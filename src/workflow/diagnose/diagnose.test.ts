@@ -95,3 +95,27 @@ describe("diagnose", () => {
     expect(diagnosis.findings.filter((f) => f.severity !== "info")).toEqual([]);
   });
 });
+
+describe("diagnose: a missed memory gate", () => {
+  it("says how much of the model's memory its weights are, and what the memory-saving settings gave when measured", () => {
+    const report = buildSampleReport({ passing: false });
+    const [fp32, , int8] = report.candidates;
+    if (!fp32 || !int8) throw new Error("fixture changed");
+    // PaddleOCR rec as the demo measured it: a 10.3 MiB file, 65.5 MiB of model memory.
+    fp32.metrics.modelMemoryBytes = 65.5 * 2 ** 20;
+    fp32.metrics.sizeBytes = 10.3 * 2 ** 20;
+    const closest = report.gates.closest?.candidateId;
+    const verdict = report.gates.verdicts.find((v) => v.candidateId === closest);
+    if (!verdict) throw new Error("fixture changed");
+    verdict.results = [{ gate: "memory-reduction", metric: "memoryReduction", passed: false, requirement: "memoryReduction >= 0.5", measured: 0.21 } as (typeof verdict.results)[number]];
+    const gateFinding = () => diagnoseReport(report, "r").findings.find((f) => f.rule === "gate.memory-reduction");
+    expect(gateFinding()?.causes.join("\n")).toContain("are 16 % of its model memory (65.5 MiB)");
+    expect(gateFinding()?.actions.join("\n")).toContain("leave out --no-memory-settings");
+    int8.runtime.enableCpuMemArena = false;
+    expect(gateFinding()?.causes.join("\n")).toContain(`memory-saving settings were measured too: their best memoryReduction was 0.550 (${int8.id})`);
+    expect(gateFinding()?.actions.join("\n")).not.toContain("--no-memory-settings");
+    // Weights that are most of the memory: no such cause.
+    fp32.metrics.sizeBytes = 60 * 2 ** 20;
+    expect(gateFinding()?.causes.join("\n")).not.toContain("of its model memory");
+  });
+});

@@ -25,6 +25,7 @@ export function diagnosisInputFromReport(report: Report, source: string): Diagno
       ...(c.measurement?.executionProvider === undefined ? {} : { actualProvider: c.measurement.executionProvider }),
       runtime: c.runtime.runtime,
       passIds: c.passes.map((p) => p.passId),
+      ...(c.runtime.enableCpuMemArena === false || c.runtime.enableMemPattern === false ? { memorySaving: true } : {}),
       setupKey: JSON.stringify([c.passes.map((p) => [p.passId, p.options]), { ...c.runtime, threads: undefined }]),
       flags: c.measurement?.notes.filter((n) => ["high-cv", "drift", "not-converged"].includes(n)) ?? [],
       ...(c.sideBySide?.baselineBlocks ? { baselineBlocks: c.sideBySide.baselineBlocks } : {}),

@@ -49,6 +49,8 @@ export interface DiagnosisSubject {
   runtime: string;
   /** Pass ids applied, in order. */
   passIds: string[];
+  /** Measured with the runtime's memory-saving settings (ONNX Runtime: CPU arena or memory pattern off). */
+  memorySaving?: boolean;
   /** Everything but the thread count that defines the candidate (passes with options, runtime settings): candidates with equal keys differ only in threads. */
   setupKey: string;
   /** Stability flags from the harness (high-cv, drift, not-converged). */
