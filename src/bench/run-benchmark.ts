@@ -9,6 +9,7 @@ import { createRandom, shuffled } from "../stats/random.js";
 import { runtimeCatalog, type RuntimeId } from "../runtimes/catalog.js";
 import { checkRuntimeSettings, type RuntimeSettings } from "../runtimes/runtime-settings.js";
 import type { MeasureJob } from "./bench-job.js";
+import { compareSideBySide } from "./compare-side-by-side.js";
 import { checkCpusToPin, formatCpuList } from "./cpu-affinity.js";
 import { materializeInputs, type MaterializedInputs } from "./materialize-inputs.js";
 import { planArtifacts, type PlannedArtifact } from "./plan-artifacts.js";
@@ -53,6 +54,11 @@ export interface BenchOptions extends Reporter {
   timeoutMs?: number;
   /** Environment for the children (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Then measure every model against the first side by side (alternating blocks in one time window,
+   * generated inputs at `shapes`): the speed-ups with their intervals go into `sideBySide`.
+   */
+  compare?: boolean;
 }
 
 /**
@@ -91,6 +97,14 @@ function validate(options: BenchOptions): void {
     throw new EdgeforgeError("INVALID_OPTION", `settle time must be a non-negative number of milliseconds, not ${options.settleMs}`, { details: { settleMs: options.settleMs } });
   }
   for (const size of options.sweepSizes ?? []) positive("sweep size", size);
+  if (options.compare && options.models.length < 2) {
+    throw new EdgeforgeError("INVALID_OPTION", "--compare needs at least two models", { hint: "give the baseline first, then the models to compare with it" });
+  }
+  if (options.compare && options.inputs !== undefined) {
+    throw new EdgeforgeError("INVALID_OPTION", "--compare measures on generated inputs, not on --inputs", {
+      hint: "drop --inputs for the comparison (fix shapes with --shape), or run bench with --inputs without --compare",
+    });
+  }
   checkRuntimeSettings(options.settings);
 }
 
@@ -218,7 +232,21 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
       ...(options.inputs ? { inputs: options.inputs } : {}),
       timeoutMs,
     };
-    return { schemaVersion: benchSchemaVersion, kind: "edgeforge.bench", createdAt: new Date().toISOString(), provenance, config, idleChild, order, results };
+    const sideBySide = options.compare
+      ? await compareSideBySide(planned, {
+          settings: options.settings ?? {},
+          // One set of shapes for every arm: the overrides that apply to the baseline.
+          shapes: planned[0] ? shapesForArtifact(options.shapes ?? {}, planned[0].artifact, allNames) : {},
+          ...(options.values ? { values: options.values } : {}),
+          seed,
+          inputSets: options.inputSets ?? 4,
+          timeoutMs,
+          ...(options.env ? { env: options.env } : {}),
+          logger,
+          ...(signal ? { signal } : {}),
+        })
+      : undefined;
+    return { schemaVersion: benchSchemaVersion, kind: "edgeforge.bench", createdAt: new Date().toISOString(), provenance, config, idleChild, order, results, ...(sideBySide ? { sideBySide } : {}) };
   } finally {
     await dataset?.dispose();
   }

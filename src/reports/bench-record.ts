@@ -1,4 +1,5 @@
 import type { MetricValues } from "../pareto/metric-catalog.js";
+import type { RatioEstimate } from "../stats/paired-ratio.js";
 import type { SessionDescription } from "../core/session.js";
 
 /**
@@ -213,6 +214,31 @@ export interface BenchConfig {
   timeoutMs: number;
 }
 
+/** One model in `bench --compare`: its figures from the side-by-side blocks (absolute, as slow as the machine was). */
+export interface SideBySideArmFigures {
+  label: string;
+  /** p50 of every timed run of every block, pooled. */
+  p50Ms: number;
+  ratePerSec: number;
+  rateUnit: "samples" | "tokens";
+  generationTokensPerSec?: number;
+  /** What the model costs over a reference process with the same runtime and settings (llama.cpp: its own allocation). */
+  modelBytes?: number;
+  modelBytesSource?: string;
+}
+
+/** `bench --compare`: every model against the first, in alternating blocks in one time window (measureInterleaved). */
+export interface BenchSideBySide {
+  baseline: string;
+  arms: SideBySideArmFigures[];
+  /** One per model after the first: baseline p50 / model p50 (> 1 = faster), rate and generation ratios, each with its interval. */
+  comparisons: { candidate: string; latencyRatio: RatioEstimate; rateRatio: RatioEstimate; generationRatio?: RatioEstimate }[];
+  rounds: number;
+  stoppedBecause: string;
+  /** How it was measured, in one sentence (blocks, warm-up, threads, pinning, machine load). */
+  method: string;
+}
+
 export interface BenchRecord {
   schemaVersion: typeof benchSchemaVersion;
   kind: "edgeforge.bench";
@@ -223,4 +249,6 @@ export interface BenchRecord {
   /** Artifact labels in the order they were measured, per repetition. */
   order: string[][];
   results: BenchResult[];
+  /** With `compare`: the models side by side against the first. */
+  sideBySide?: BenchSideBySide;
 }

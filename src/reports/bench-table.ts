@@ -1,5 +1,6 @@
 import { formatShapes } from "../core/shapes.js";
 import { formatBytes, formatMs } from "../core/units.js";
+import type { RatioEstimate } from "../stats/paired-ratio.js";
 import type { BenchRecord, BenchResult, EnergyReading, SuccessfulMeasurement } from "./bench-record.js";
 
 interface Column {
@@ -113,8 +114,46 @@ export function renderBenchMarkdown(record: BenchRecord): string {
     const cells = [result.artifact.label, ...kept.map((index) => rows[r]?.[index] ?? dash)];
     lines.push(`| ${cells.map(escapeCell).join(" | ")} |`);
   });
-  lines.push(...renderSweeps(record), ...renderFailures(record));
+  lines.push(...renderSideBySide(record), ...renderSweeps(record), ...renderFailures(record));
   return `${lines.join("\n")}\n`;
+}
+
+function formatRatio(estimate: RatioEstimate | undefined): string {
+  if (!estimate || !Number.isFinite(estimate.ratio)) return dash;
+  return `${estimate.ratio.toFixed(2)}× [${estimate.low.toFixed(2)}, ${estimate.high.toFixed(2)}]`;
+}
+
+/** `--compare`'s table; without it, a note that rows measured one after another give no ratio. */
+function renderSideBySide(record: BenchRecord): string[] {
+  const side = record.sideBySide;
+  if (!side) {
+    const measured = record.results.filter((r) => r.summary).length;
+    return measured < 2 ? [] : ["", "Each row was measured alone, one after another: their p50s are not a speed-up. For ratios with intervals, measured side by side in one time window, add --compare."];
+  }
+  const generating = side.arms.some((arm) => arm.generationTokensPerSec !== undefined);
+  const header = ["model", "p50", "speed-up vs " + side.baseline, "throughput ratio", ...(generating ? ["gen tokens/s ratio"] : []), "model memory"];
+  const lines = ["", `## side by side, against ${side.baseline}`, "", `| ${header.map(escapeCell).join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+  for (const arm of side.arms) {
+    const comparison = side.comparisons.find((c) => c.candidate === arm.label);
+    const isBaseline = arm.label === side.baseline;
+    const cells = [
+      arm.label,
+      formatMs(arm.p50Ms),
+      isBaseline ? "1.00× (baseline)" : formatRatio(comparison?.latencyRatio),
+      isBaseline ? "1.00×" : formatRatio(comparison?.rateRatio),
+      ...(generating ? [isBaseline ? "1.00×" : formatRatio(comparison?.generationRatio)] : []),
+      arm.modelBytes === undefined ? dash : formatBytes(arm.modelBytes),
+    ];
+    lines.push(`| ${cells.map(escapeCell).join(" | ")} |`);
+  }
+  const memorySources = [...new Set(side.arms.flatMap((arm) => (arm.modelBytesSource ? [arm.modelBytesSource] : [])))];
+  lines.push(
+    "",
+    `speed-up = median over ${side.rounds} rounds of the baseline's block p50 / the model's, 95% bootstrap interval; p50 pooled over the blocks, as slow as the machine was (${side.stoppedBecause}).`,
+    ...(memorySources.length > 0 ? [`model memory: ${memorySources.join("; ")}.`] : []),
+    `how: ${side.method}.`,
+  );
+  return lines;
 }
 
 function renderSweeps(record: BenchRecord): string[] {

@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { benchOutcome, runBenchmark } from "../../src/bench/run-benchmark.js";
 import { writeNpy } from "../../src/datasets/npy.js";
 import type { FailedMeasurement, SuccessfulMeasurement } from "../../src/reports/bench-record.js";
+import { renderBench } from "../../src/reports/render-bench.js";
 import { tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { writeHeadCountZeroGguf } from "../fixtures/degenerate-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
@@ -103,6 +104,33 @@ describe("bench on the real npm models, each in its own process", () => {
     expect(failure("crash-me.gguf").error.stderrTail).toContain("GGML_ASSERT");
     expect(failure("missing.onnx").error.code).toBe("FILE_NOT_FOUND");
     expect(byLabel("missing.onnx")?.status).toBe("failed");
+  });
+
+  it("--compare measures every model against the first side by side, and the table says rows measured alone give no ratio", async () => {
+    const copy = temp.join("cls-copy.onnx");
+    await writeFile(copy, await readFile(realOnnxModels.cls));
+    const shapes = { x: [1, 3, 48, 192] };
+    const record = await runBenchmark({ ...quick, models: [realOnnxModels.cls, copy], shapes, sweepSizes: [], compare: true });
+    const side = record.sideBySide;
+    if (!side) throw new Error("no side-by-side result");
+    expect(side.baseline).toBe("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+    expect(side.arms.map((arm) => arm.label)).toEqual(["ch_ppocr_mobile_v2.0_cls_infer.onnx", "cls-copy.onnx"]);
+    const [comparison] = side.comparisons;
+    expect(comparison?.candidate).toBe("cls-copy.onnx");
+    expect(comparison?.latencyRatio.pairs).toBe(side.rounds);
+    expect(side.rounds).toBeGreaterThanOrEqual(6);
+    expect(comparison!.latencyRatio.low).toBeLessThanOrEqual(comparison!.latencyRatio.ratio);
+    expect(comparison!.latencyRatio.high).toBeGreaterThanOrEqual(comparison!.latencyRatio.ratio);
+    expect(side.arms.every((arm) => arm.modelBytes !== undefined && arm.p50Ms > 0)).toBe(true);
+    const md = renderBench(record, "md");
+    expect(md).toContain("## side by side, against ch_ppocr_mobile_v2.0_cls_infer.onnx");
+    expect(md).toMatch(/\| cls-copy\.onnx \| [^|]+ \| \d+\.\d\d× \[\d+\.\d\d, \d+\.\d\d\] \|/);
+    expect(md).toContain("threads 1");
+    const alone = await runBenchmark({ ...quick, models: [realOnnxModels.cls, copy], shapes, sweepSizes: [] });
+    expect(alone.sideBySide).toBeUndefined();
+    expect(renderBench(alone, "md")).toContain("their p50s are not a speed-up");
+    await expect(runBenchmark({ ...quick, models: [realOnnxModels.cls], compare: true })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    await expect(runBenchmark({ ...quick, models: [realOnnxModels.cls, copy], inputs: temp.join("x"), compare: true })).rejects.toMatchObject({ code: "INVALID_OPTION" });
   });
 
   it("measures Silero VAD on real inputs from an .npy dataset, generating the state it does not provide", async () => {

@@ -38,6 +38,7 @@ interface BenchFlags {
   format: BenchFormat;
   output?: string;
   json?: boolean;
+  compare?: boolean;
 }
 
 function parseNonNegativeInt(value: string): number {
@@ -113,6 +114,7 @@ export function registerBenchCommand(program: Command): void {
     .addOption(new Option("--format <format>", "md on stderr; csv, json, jsonl on stdout").choices([...benchFormats]).default("md"))
     .option("--output <file>", "also write the rendering to this file")
     .option("--json", "print the JSON record on stdout (same as --format json)")
+    .option("--compare", "then measure every model against the first side by side (alternating blocks in one time window): speed-ups with 95% intervals")
     .action(async (models: string[], flags: BenchFlags) => {
       const format: BenchFormat = flags.json ? "json" : flags.format;
       const settings = {
@@ -148,6 +150,7 @@ export function registerBenchCommand(program: Command): void {
         ...(flags.inputSets === undefined ? {} : { inputSets: flags.inputSets }),
         ...(flags.timeoutMs === undefined ? {} : { timeoutMs: flags.timeoutMs }),
         ...(flags.cpus ? { cpus: flags.cpus } : {}),
+        ...(flags.compare ? { compare: true } : {}),
         logger: stderrLogger,
         progress: createStderrProgress(),
       });
