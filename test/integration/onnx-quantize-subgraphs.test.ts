@@ -9,6 +9,7 @@ import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
 import { intAttribute } from "../../src/passes/onnx/graph-edit.js";
 import { describeOnnxArtifact } from "../../src/passes/onnx/onnx-pass-io.js";
 import { quantizeAutoPass } from "../../src/passes/onnx/quantize-auto.js";
+import { calibrateLoopBodyRanges } from "../../src/passes/onnx/loop-body-ranges.js";
 import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-static.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
@@ -268,7 +269,7 @@ describe("weights inside a Loop body", () => {
     expect(await outputCosine(loopInput(), output, { v0: x }, "v_final")).toBeGreaterThanOrEqual(0.99);
   });
 
-  it("int8-static leaves a body float and says why when a value's shape changes between iterations (no stacked scan output), quantizing the rest", async () => {
+  it("int8-static calibrates a body whose values change shape between iterations on min/max reduced inside it, and says so", async () => {
     // Iteration i reads rows 0..i of X: the MatMul's input grows, so its values cannot be stacked.
     const int64 = (name: string, data: bigint[]) => createTensorProto(name, "int64", [data.length], BigInt64Array.from(data));
     const body = create(GraphProtoSchema, {
@@ -299,10 +300,35 @@ describe("weights inside a Loop body", () => {
     const output = dir.join("growing_static.onnx");
     const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("growing-calibration", [feeds]));
     const note = result.log.notes.find((n) => n.startsWith("subgraph Loop_v_final/body:"));
-    expect(note).toMatch(/^subgraph Loop_v_final\/body: 0 of \d+ candidate node\(s\) quantized; stayed float: .*MatMul_a \(inside a Loop\/Scan body whose values the runtime could not stack over the iterations for calibration: Inconsistent shape/);
+    // Before, the body stayed float ("could not stack over the iterations"): its MatMul reads 1, 2, 3, then 4 rows.
+    expect(note).toMatch(/^subgraph Loop_v_final\/body: 1 of \d+ candidate node\(s\) quantized \(MatMul×1\);.*values change shape between iterations \(Inconsistent shape[^)]*\): calibrated on their min and max reduced inside the body$/);
     expect(result.log.notes).toContain("main graph: 1 of 1 candidate node(s) quantized (MatMul×1); none stayed float");
-    expect((await nodesByScope(output)).filter((n) => n.scope === "Loop_v_final/body" && n.node.opType === "QuantizeLinear")).toHaveLength(0);
+    const bodyNodes = (await nodesByScope(output)).filter((n) => n.scope === "Loop_v_final/body");
+    expect(bodyNodes.filter((n) => n.node.opType === "QuantizeLinear").length).toBeGreaterThan(0);
+    // No calibration reduction is left behind in the body.
+    expect(bodyNodes.filter((n) => n.node.opType === "ReduceMin" || n.node.opType === "ReduceMax")).toHaveLength(0);
     expect(await outputCosine(input, output, feeds, "v_final")).toBeGreaterThanOrEqual(0.99);
+    // Percentile ranges need the values themselves: the body gets min/max, and the note says so.
+    const percentile = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), dir.join("growing_percentile.onnx"), quantizeInt8StaticPass.optionsSchema.parse({ calibrationMethod: "percentile" }), staticContext("growing-calibration", [feeds]));
+    expect(percentile.log.notes.find((n) => n.startsWith("subgraph Loop_v_final/body:"))).toContain("(min/max, not percentile: that needs the values themselves)");
+    // The range is the exact min/max over every iteration: the prefixes' rows are X's rows, so that of X·W_body.
+    const { model: read } = await readOnnxModel(input);
+    const ranges = await calibrateLoopBodyRanges(read, ["a"], staticContext("growing-calibration", [feeds]));
+    const xData = feeds.X.data;
+    const w = read.graph!.initializer.find((t) => t.name === "W_body")!;
+    const wData = new Float32Array(w.rawData.buffer.slice(w.rawData.byteOffset, w.rawData.byteOffset + w.rawData.byteLength));
+    let min = Infinity;
+    let max = -Infinity;
+    for (let row = 0; row < 4; row++) {
+      for (let col = 0; col < 16; col++) {
+        let sum = 0;
+        for (let k = 0; k < 16; k++) sum += xData[row * 16 + k]! * wData[k * 16 + col]!;
+        min = Math.min(min, sum);
+        max = Math.max(max, sum);
+      }
+    }
+    expect(ranges.get("a")!.min).toBeCloseTo(min, 4);
+    expect(ranges.get("a")!.max).toBeCloseTo(max, 4);
   });
 });
 

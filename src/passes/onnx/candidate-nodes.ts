@@ -67,12 +67,12 @@ export class SkipLog {
  * branch, how many nodes were quantized (by op type) and which stayed float and why.
  */
 export class ScopeTally {
-  private readonly scopes = new Map<string, { quantized: Map<string, number>; kept: { id: string; reason: string }[] }>();
+  private readonly scopes = new Map<string, { quantized: Map<string, number>; kept: { id: string; reason: string }[]; remarks: string[] }>();
 
   private scope(path: string) {
     let entry = this.scopes.get(path);
     if (!entry) {
-      entry = { quantized: new Map(), kept: [] };
+      entry = { quantized: new Map(), kept: [], remarks: [] };
       this.scopes.set(path, entry);
     }
     return entry;
@@ -88,17 +88,22 @@ export class ScopeTally {
     this.scope(path).kept.push({ id, reason });
   }
 
+  /** Something about how the graph at `path` was quantized, added to its note. */
+  remark(path: string, text: string): void {
+    this.scope(path).remarks.push(text);
+  }
+
   /** Notes per subgraph and the `nodesQuantizedInSubgraphs` count; nothing for a model without subgraphs. */
   writeTo(log: PassLog): void {
     const subgraphs = [...this.scopes].filter(([path]) => path !== "");
     if (subgraphs.length === 0) return;
     let total = 0;
-    for (const [path, { quantized, kept }] of [...this.scopes].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [path, { quantized, kept, remarks }] of [...this.scopes].sort(([a], [b]) => a.localeCompare(b))) {
       const count = [...quantized.values()].reduce((sum, n) => sum + n, 0);
       if (path !== "") total += count;
       const ops = [...quantized].map(([op, n]) => `${op}×${n}`).join(", ");
       const float = kept.length === 0 ? "none stayed float" : `stayed float: ${kept.slice(0, 8).map((k) => `${k.id} (${k.reason})`).join(", ")}${kept.length > 8 ? ` and ${kept.length - 8} more` : ""}`;
-      log.notes.push(`${path === "" ? "main graph" : `subgraph ${path}`}: ${count} of ${count + kept.length} candidate node(s) quantized${ops ? ` (${ops})` : ""}; ${float}`);
+      log.notes.push(`${path === "" ? "main graph" : `subgraph ${path}`}: ${count} of ${count + kept.length} candidate node(s) quantized${ops ? ` (${ops})` : ""}; ${float}${remarks.map((remark) => `; ${remark}`).join("")}`);
     }
     addCount(log, "nodesQuantizedInSubgraphs", total);
   }

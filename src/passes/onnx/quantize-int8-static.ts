@@ -19,6 +19,7 @@ import { defaultQdqOpTypes, planQdq, qdqOpKinds, qdqOpTypes, type QdqOpType, typ
 import { prepareForQdq, type PrepareCounts } from "./qdq-prepare.js";
 import { quantizeInt8DynamicOptionsSchema, rewriteDynamic } from "./quantize-int8-dynamic.js";
 import { exposeSubgraphValues, insideLoopBody, reachableFromMain } from "./subgraph-exposure.js";
+import { calibrateLoopBodyRanges } from "./loop-body-ranges.js";
 
 export const quantizeInt8StaticOptionsSchema = z.object({
   opTypes: z
@@ -123,8 +124,9 @@ export function planStatic(model: ModelProto, options: ResolvedStaticOptions, pa
 /**
  * Calibrate the activations of every plan: subgraph values are threaded out to the main graph for the runs
  * and mapped back; a value whose branch or body no sample ran gets no range (its nodes stay float). When
- * the runtime cannot stack a Loop/Scan body's values (a shape that changes between iterations), those
- * bodies stay float, noted in `tally`, and the rest is calibrated without them.
+ * the runtime cannot stack a Loop/Scan body's values (a shape that changes between iterations), the rest is
+ * calibrated without them and those bodies on min/max reduced inside them (calibrateLoopBodyRanges); a body
+ * that cannot be reached that way either stays float, noted in `tally`.
  */
 export async function calibratePlans(model: ModelProto, planned: StaticPlans, options: QuantizeInt8StaticOptions, context: PassContext, tally: ScopeTally): Promise<{ calibrated: CalibratedRanges; planned: StaticPlans }> {
   try {
@@ -135,9 +137,26 @@ export async function calibratePlans(model: ModelProto, planned: StaticPlans, op
     const message = error instanceof Error ? error.message : String(error);
     // onnxruntime's own words ("Inconsistent shape in loop output …") after its status preamble.
     const cause = (/Status Message: (.*)/.exec(message)?.[1] ?? message.split("\n")[0]!).slice(0, 160);
-    for (const { scope, plan } of inBodies) for (const n of plan.nodes) tally.kept(scope.path, n.id, `inside a Loop/Scan body whose values the runtime could not stack over the iterations for calibration: ${cause}`);
     const without = { ...planned, subgraphPlans: planned.subgraphPlans.filter((s) => !inBodies.includes(s)) };
-    return { calibrated: await calibrateExposed(model, without, options, context), planned: without };
+    const calibrated = await calibrateExposed(model, without, options, context);
+    // The bodies' values again, each reduced to its min and max inside its body: scalars stack over any iterations.
+    let bodyRanges = new Map<string, QuantizationRange>();
+    try {
+      bodyRanges = await calibrateLoopBodyRanges(model, inBodies.flatMap((s) => s.plan.tensors), context);
+    } catch (reductionError) {
+      if (context.signal?.aborted) throw reductionError;
+    }
+    const covered = inBodies.filter((s) => s.plan.tensors.every((tensor) => bodyRanges.has(tensor)));
+    for (const { scope, plan } of inBodies) {
+      if (covered.some((s) => s.scope === scope)) {
+        for (const tensor of plan.tensors) calibrated.ranges.set(tensor, bodyRanges.get(tensor)!);
+        const method = options.calibrationMethod === "minmax" ? "" : ` (min/max, not ${options.calibrationMethod}: that needs the values themselves)`;
+        tally.remark(scope.path, `values change shape between iterations (${cause}): calibrated on their min and max reduced inside the body${method}`);
+      } else {
+        for (const n of plan.nodes) tally.kept(scope.path, n.id, `inside a Loop/Scan body whose values the runtime could not stack over the iterations for calibration: ${cause}`);
+      }
+    }
+    return { calibrated, planned: { ...planned, subgraphPlans: planned.subgraphPlans.filter((s) => !inBodies.includes(s) || covered.includes(s)) } };
   }
 }
 

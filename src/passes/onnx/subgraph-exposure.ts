@@ -23,7 +23,7 @@ function carrierOf(node: NodeProto): Carrier | undefined {
  * The scope that produces each value: outputs of nodes, and the inputs of Loop/Scan bodies (the iteration's
  * state and slices, activations too). Main-graph inputs and constants are not listed.
  */
-function producerScopes(model: ModelProto): Map<string, GraphScope> {
+export function producerScopes(model: ModelProto): Map<string, GraphScope> {
   const scopes = new Map<string, GraphScope>();
   for (const scope of walkGraphs(model.graph!)) {
     if (scope.owner) for (const input of scope.graph.input) scopes.set(input.name, scope);
@@ -38,13 +38,19 @@ export function reachableFromMain(scope: GraphScope): boolean {
   return true;
 }
 
-/** Whether `scope` sits (at any depth) inside a Loop or Scan body, whose values come out stacked over the iterations. */
-export function insideLoopBody(scope: GraphScope): boolean {
+/** How many Loop or Scan bodies `scope` sits inside: each stacks its values over its iterations on the way out. */
+export function loopLevels(scope: GraphScope): number {
+  let levels = 0;
   for (let s: GraphScope | undefined = scope; s?.owner; s = s.owner.scope) {
     const carrier = carrierOf(s.owner.node);
-    if (carrier === "Loop" || carrier === "Scan") return true;
+    if (carrier === "Loop" || carrier === "Scan") levels += 1;
   }
-  return false;
+  return levels;
+}
+
+/** Whether `scope` sits (at any depth) inside a Loop or Scan body, whose values come out stacked over the iterations. */
+export function insideLoopBody(scope: GraphScope): boolean {
+  return loopLevels(scope) > 0;
 }
 
 /**
