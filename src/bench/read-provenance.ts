@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import { edgeforgeVersion } from "../core/edgeforge-version.js";
 import { spawnCapture } from "../core/spawn-capture.js";
 import type { BenchProvenance } from "../reports/bench-record.js";
 
@@ -17,17 +17,8 @@ export async function readGitRevision(): Promise<{ revision: string | null; note
   return { revision, ...(status.stdout.trim() ? { note: "working tree has uncommitted changes" } : {}) };
 }
 
-async function readEdgeforgeVersion(): Promise<string> {
-  try {
-    return (JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {
-    return "unknown";
-  }
-}
-
 export async function readProvenance(runtimeVersions: Record<string, string>): Promise<BenchProvenance> {
   const cpuList = cpus();
-  const edgeforgeVersion = await readEdgeforgeVersion();
   const git = await readGitRevision();
   return {
     cpuModel: cpuList[0]?.model.trim() ?? "unknown",

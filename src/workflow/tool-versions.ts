@@ -1,11 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { edgeforgeVersion } from "../core/edgeforge-version.js";
 import { readPackageVersion } from "../runtimes/package-version.js";
-
-/** This package's version; package.json sits two levels above src/workflow and dist/workflow. */
-export async function readEdgeforgeVersion(): Promise<string> {
-  const manifest = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return manifest.version;
-}
 
 /**
  * Versions that can change a pass's output bytes; part of every cache key, so upgrading
@@ -13,6 +7,6 @@ export async function readEdgeforgeVersion(): Promise<string> {
  * reads are decoded and resized by it) invalidates old entries.
  */
 export async function readToolVersions(): Promise<Record<string, string>> {
-  const [edgeforge, ort, llama, sharp] = await Promise.all([readEdgeforgeVersion(), readPackageVersion("onnxruntime-node"), readPackageVersion("node-llama-cpp"), readPackageVersion("sharp")]);
-  return { edgeforge, "onnxruntime-node": ort ?? "absent", "node-llama-cpp": llama ?? "absent", sharp: sharp ?? "absent" };
+  const [ort, llama, sharp] = await Promise.all([readPackageVersion("onnxruntime-node"), readPackageVersion("node-llama-cpp"), readPackageVersion("sharp")]);
+  return { edgeforge: edgeforgeVersion, "onnxruntime-node": ort ?? "absent", "node-llama-cpp": llama ?? "absent", sharp: sharp ?? "absent" };
 }

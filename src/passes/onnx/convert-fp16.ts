@@ -314,7 +314,7 @@ function renameValue(graph: GraphProto, from: string, to: string): void {
 /** Float32 → float16 for weights and compute; see ConvertFp16Options. */
 export const convertFp16Pass: Pass<ConvertFp16Options> = {
   id: "onnx.convert.fp16",
-  version: "1",
+  version: "2",
   description: "float32 weights and compute to float16 (inputs/outputs kept float32 by default; out-of-range values clamped and counted)",
   inputFormat: "onnx",
   outputFormat: "onnx",

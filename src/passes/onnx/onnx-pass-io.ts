@@ -1,7 +1,9 @@
 import { realpath, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import type { ModelProto } from "onnx-buf";
+import { create } from "@bufbuild/protobuf";
+import { StringStringEntryProtoSchema, type ModelProto } from "onnx-buf";
 import type { Artifact } from "../../core/artifact.js";
+import { edgeforgeVersion } from "../../core/edgeforge-version.js";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import { hashFileSha256 } from "../../core/hashing.js";
 import { hashFileSha256InWorker } from "../../core/hash-worker.js";
@@ -159,7 +161,21 @@ export interface PassOutputSpec {
  * (not kept if that fails), and
  * describe the result as an Artifact with one more lineage step.
  */
+/**
+ * ONNX's producer fields name the tool that wrote a model: edgeforge and its version from now on (certify's
+ * "producer recorded" check reads them). A source's own producer is kept in metadata_props as `source_producer`.
+ */
+function stampProducer(model: ModelProto): void {
+  const source = [model.producerName, model.producerVersion].filter((part) => part !== "").join(" ");
+  if (source !== "" && model.producerName !== "edgeforge" && !model.metadataProps.some((entry) => entry.key === "source_producer")) {
+    model.metadataProps.push(create(StringStringEntryProtoSchema, { key: "source_producer", value: source }));
+  }
+  model.producerName = "edgeforge";
+  model.producerVersion = edgeforgeVersion;
+}
+
 export async function writePassOutput(model: ModelProto, outputPath: string, spec: PassOutputSpec): Promise<Artifact> {
+  stampProducer(model);
   const issues = checkOnnxStructure(model);
   if (issues.length > 0) {
     throw new EdgeforgeError("INTERNAL", `${spec.passId} produced an invalid graph: ${issues[0]!.message}`, {

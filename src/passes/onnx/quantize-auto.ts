@@ -60,7 +60,7 @@ interface Trial {
  */
 export const quantizeAutoPass: Pass<QuantizeAutoOptions> = {
   id: "onnx.quantize.auto",
-  version: "4",
+  version: "5",
   description: "int8 QDQ with accuracy-aware fallback: the most sensitive nodes return to float32 until the drop is within maxDrop",
   inputFormat: "onnx",
   outputFormat: "onnx",

@@ -128,7 +128,7 @@ class Int4Quantizer {
 /** Weight-only blockwise 4-bit MatMul → com.microsoft.MatMulNBits. */
 export const quantizeInt4Pass: Pass<QuantizeInt4Options> = {
   id: "onnx.quantize.int4",
-  version: "1",
+  version: "2",
   description: "weight-only blockwise 4-bit MatMul/Gemm → com.microsoft.MatMulNBits (round-to-nearest, HQQ or GPTQ)",
   inputFormat: "onnx",
   outputFormat: "onnx",

@@ -272,7 +272,7 @@ export function rewriteDynamic(model: ModelProto, options: QuantizeInt8DynamicOp
 /** MatMul/Gemm/LSTM (and optionally Conv) weights to int8, in every graph; activations quantized at run time. */
 export const quantizeInt8DynamicPass: Pass<QuantizeInt8DynamicOptions> = {
   id: "onnx.quantize.int8-dynamic",
-  version: "2",
+  version: "3",
   description: "weights of MatMul/Gemm/LSTM (optionally Conv) to int8, inside If/Loop/Scan subgraphs too, activations quantized at run time (com.microsoft.DynamicQuantizeMatMul, DynamicQuantizeLSTM, ConvInteger)",
   inputFormat: "onnx",
   outputFormat: "onnx",

@@ -271,7 +271,7 @@ export function logQdq(log: PassLog, model: ModelProto, planned: StaticPlans, re
 /** Static int8 QDQ quantization with activation ranges from calibration data. */
 export const quantizeInt8StaticPass: Pass<QuantizeInt8StaticOptions> = {
   id: "onnx.quantize.int8-static",
-  version: "5",
+  version: "6",
   description: "QDQ int8 for activations and weights (per-channel), activation ranges calibrated on user data (minmax, percentile, entropy)",
   inputFormat: "onnx",
   outputFormat: "onnx",

@@ -1,7 +1,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { AttributeProtoSchema, AttributeProto_AttributeType, GraphProtoSchema } from "onnx-buf";
+import { AttributeProtoSchema, AttributeProto_AttributeType, GraphProtoSchema, StringStringEntryProtoSchema } from "onnx-buf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeOnnxModel } from "../../formats/onnx/write-onnx.js";
 import { describeArtifactContents } from "../../registry/artifact-store.js";
@@ -43,5 +43,25 @@ describe("checkProvenance: op domains", () => {
     expect(security.opDomains).toEqual(["ai.onnx", "org.custom"]);
     expect(security.unknownOpDomains).toEqual(["org.custom"]);
     expect(security.unusedOpDomainImports).toEqual([]);
+  });
+});
+
+describe("checkProvenance: producer", () => {
+  async function producerOf(name: string, producerName: string, sourceProducer?: string) {
+    const onnx = model([node("Relu", ["x"], ["y"])], { inputs: [valueInfo("x", [2])], outputs: [valueInfo("y", [2])] });
+    onnx.producerName = producerName;
+    onnx.producerVersion = producerName === "" ? "" : "1.0";
+    if (sourceProducer) onnx.metadataProps.push(create(StringStringEntryProtoSchema, { key: "source_producer", value: sourceProducer }));
+    const path = join(dir, name);
+    await writeFile(path, encodeOnnxModel(onnx));
+    const runtime = { runtime: "ort", runtimeVersion: "test", loaded: true };
+    return (await checkProvenance(path, "onnx", await describeArtifactContents(path), parseCertifyRequirements({}, "test"), runtime, undefined)).compliance;
+  }
+
+  it("reads the exporter; for edgeforge's outputs the source's producer, and edgeforge alone as none", async () => {
+    expect(await producerOf("exported.onnx", "pytorch")).toMatchObject({ producer: "pytorch 1.0", producerSource: "model" });
+    expect(await producerOf("rewritten.onnx", "edgeforge", "CNTK 2.5.1")).toMatchObject({ producer: "CNTK 2.5.1 (rewritten by edgeforge 1.0)", producerSource: "model" });
+    expect(await producerOf("rewritten-anonymous.onnx", "edgeforge")).toMatchObject({ producerSource: "missing" });
+    expect((await producerOf("anonymous.onnx", "")).producer).toBeUndefined();
   });
 });

@@ -57,7 +57,10 @@ async function readModelFacts(path: string, format: string): Promise<ModelFacts>
       const inspection = inspectOnnxModel(file);
       const metadata = new Map(file.model.metadataProps.map((entry) => [entry.key.toLowerCase(), entry.value]));
       const licence = metadata.get("license") ?? metadata.get("licence");
-      const producer = inspection.producerName ? `${inspection.producerName}${inspection.producerVersion ? ` ${inspection.producerVersion}` : ""}` : undefined;
+      const writer = inspection.producerName ? `${inspection.producerName}${inspection.producerVersion ? ` ${inspection.producerVersion}` : ""}` : undefined;
+      // edgeforge's passes name themselves as the writer and keep the source's producer: edgeforge alone says nothing about where the model came from.
+      const sourceProducer = metadata.get("source_producer");
+      const producer = inspection.producerName !== "edgeforge" ? writer : sourceProducer ? `${sourceProducer} (rewritten by ${writer})` : undefined;
       const used = new Set<string>();
       if (file.model.graph) for (const { node } of walkNodes(file.model.graph)) used.add(node.domain === "" ? "ai.onnx" : node.domain);
       return {

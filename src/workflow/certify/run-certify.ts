@@ -19,7 +19,8 @@ import { buildProvenanceStatement, buildTestResultStatement, buildVerificationSu
 import { signModel, verifyModelSignature } from "../../signing/model-signature.js";
 import type { PrivateSigningKey } from "../../signing/signing-keys.js";
 import { signStatement, type SigstoreKeyBundle } from "../../signing/sigstore-bundle.js";
-import { readEdgeforgeVersion, readToolVersions } from "../tool-versions.js";
+import { edgeforgeVersion } from "../../core/edgeforge-version.js";
+import { readToolVersions } from "../tool-versions.js";
 import { latencyBudgets } from "./latency-budgets.js";
 import { checkProvenance, type ComplianceSection, type SecuritySection } from "./check-provenance.js";
 import { checkRobustness, type RobustnessSection } from "./check-robustness.js";
@@ -196,14 +197,14 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
   const reporter: Reporter = { ...(options.logger ? { logger: options.logger } : {}), ...(signal ? { signal } : {}) };
   const artifactPath = resolve(options.artifact);
   const outputDir = resolve(options.output);
-  const [report, requirements, detected, contents, hardware, toolVersions, version] = await Promise.all([
+  const version = edgeforgeVersion;
+  const [report, requirements, detected, contents, hardware, toolVersions] = await Promise.all([
     readReport(options.report, signal),
     readCertifyRequirements(options.requirements, signal),
     detectModelFormat(artifactPath),
     describeArtifactContents(artifactPath, signal),
     detectHardware(signal ? { signal } : {}),
     readToolVersions(),
-    readEdgeforgeVersion(),
   ]);
   const format = detected.format;
   const candidate = pickCandidate(report, contents.digest);
