@@ -6,7 +6,7 @@ import { walkTensors } from "../../src/formats/onnx/graph-walk.js";
 import { readOnnxModel } from "../../src/formats/onnx/read-onnx.js";
 import { streamedRawData } from "../../src/formats/onnx/streamed-raw-data.js";
 import { writeOnnxModel } from "../../src/formats/onnx/write-onnx.js";
-import { describeOnnxArtifact, readPassInput } from "../../src/passes/onnx/onnx-pass-io.js";
+import { describeOnnxArtifact, readPassInput, stampProducer } from "../../src/passes/onnx/onnx-pass-io.js";
 import { quantizeInt8DynamicOptionsSchema, rewriteInt8Dynamic } from "../../src/passes/onnx/quantize-int8-dynamic.js";
 import { convertFp16OptionsSchema, rewriteFp16 } from "../../src/passes/onnx/convert-fp16.js";
 import { quantizeInt4OptionsSchema, rewriteInt4 } from "../../src/passes/onnx/quantize-int4.js";
@@ -34,6 +34,8 @@ async function inMemoryOutput(path: string, method: StreamedMethod, passOptions:
   else if (method === "int8-static") await rewriteInt8Static(inputFile, quantizeInt8StaticOptionsSchema.parse(passOptions), staticContext(path));
   else if (method === "auto") inputFile.model = (await chooseAuto(inputFile, quantizeAutoOptionsSchema.parse(passOptions), staticContext(path))).model;
   else rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse(passOptions), {});
+  // As writePassOutput does before writing.
+  stampProducer(inputFile.model);
   await writeOnnxModel(inputFile.model, out);
   return readFile(out);
 }
@@ -115,6 +117,7 @@ describe("every ONNX quantizer with streamed weights writes the same bytes as fr
     const reference = temp.join("external-reference", "bert-streamed.onnx");
     const inputFile = await readPassInput(await describeOnnxArtifact(external), reference, { workDir: temp.path }, {});
     rewriteInt8Dynamic(inputFile, quantizeInt8DynamicOptionsSchema.parse({}), {});
+    stampProducer(inputFile.model);
     await writeOnnxModel(inputFile.model, reference, { externalData: "always" });
     // Same file names in two folders: the models (which name their data file) and the data files are identical.
     expect(Buffer.compare(await readFile(`${streamed}.data`), await readFile(`${reference}.data`))).toBe(0);

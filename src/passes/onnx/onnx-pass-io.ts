@@ -165,7 +165,7 @@ export interface PassOutputSpec {
  * ONNX's producer fields name the tool that wrote a model: edgeforge and its version from now on (certify's
  * "producer recorded" check reads them). A source's own producer is kept in metadata_props as `source_producer`.
  */
-function stampProducer(model: ModelProto): void {
+export function stampProducer(model: ModelProto): void {
   const source = [model.producerName, model.producerVersion].filter((part) => part !== "").join(" ");
   if (source !== "" && model.producerName !== "edgeforge" && !model.metadataProps.some((entry) => entry.key === "source_producer")) {
     model.metadataProps.push(create(StringStringEntryProtoSchema, { key: "source_producer", value: source }));
