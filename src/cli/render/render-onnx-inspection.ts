@@ -83,8 +83,13 @@ export function renderOnnxInspection(x: OnnxInspection): string {
 
   lines.push(line("quantizable", x.quantizable.length === 0 ? "none" : ""));
   if (x.quantizable.length > 0) {
-    const rows = [["op", "nodes", "with weights", "weight elements"], ...x.quantizable.map((q) => [q.op, String(q.nodes), String(q.nodesWithConstantWeights), grouped(q.weightElements)])];
-    lines.push(...table(rows, "    ", new Set([1, 2, 3])));
+    // A QDQ model's weights are already integers behind DequantizeLinear: say how many, when any.
+    const quantized = x.quantizable.some((q) => q.quantizedWeightElements > 0);
+    const rows = [
+      ["op", "nodes", "with weights", "weight elements", ...(quantized ? ["already int (QDQ)"] : [])],
+      ...x.quantizable.map((q) => [q.op, String(q.nodes), String(q.nodesWithConstantWeights), grouped(q.weightElements), ...(quantized ? [grouped(q.quantizedWeightElements)] : [])]),
+    ];
+    lines.push(...table(rows, "    ", new Set(quantized ? [1, 2, 3, 4] : [1, 2, 3])));
   }
   const ext = x.externalData;
   lines.push(line("external data", ext.tensorCount === 0 ? "none" : `${ext.tensorCount} tensors, ${formatBytes(ext.sizeBytes)} in ${ext.files.join(", ")}`));

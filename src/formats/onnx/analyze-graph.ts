@@ -1,4 +1,4 @@
-import type { GraphProto, NodeProto } from "onnx-buf";
+import { TensorProto_DataType, type GraphProto, type NodeProto } from "onnx-buf";
 import { dtypeCatalog } from "../../core/dtypes.js";
 import { countNodeMacs, macOps } from "./count-macs.js";
 import { constantNodeFacts, declaredDims, mergeDeclared, tensorFacts, type ConstantInfo } from "./graph-facts.js";
@@ -18,6 +18,8 @@ export interface QuantizableTally {
   nodesWithConstantWeights: number;
   /** Elements of those floating-point constant inputs. */
   weightElements: number;
+  /** Of those, elements already stored as integers behind a DequantizeLinear (a QDQ model). */
+  quantizedWeightElements: number;
 }
 
 export interface GraphAnalysis {
@@ -39,7 +41,9 @@ export const quantizableOps = new Set([
   "MatMul", "Gemm", "Conv", "ConvTranspose", "Gather", "LSTM", "GRU", "RNN", "Attention", "MultiHeadAttention", "EmbedLayerNormalization",
 ]);
 const fusedAttentionOps = new Set(["Attention", "MultiHeadAttention", "GroupQueryAttention", "PackedAttention", "SparseAttention"]);
-const attentionPassThrough = new Set(["Add", "Mul", "Div", "Sub", "Where", "Cast", "Dropout"]);
+// QuantizeLinear/DequantizeLinear: a QDQ model wraps the attention's activations in pairs.
+const attentionPassThrough = new Set(["Add", "Mul", "Div", "Sub", "Where", "Cast", "Dropout", "QuantizeLinear", "DequantizeLinear"]);
+const softmaxReaders = new Set(["Cast", "Dropout", "QuantizeLinear", "DequantizeLinear"]);
 const bytesPerActivationElement = 4;
 
 class Env {
@@ -76,24 +80,38 @@ function opKey(node: NodeProto): string {
   return node.domain === "" || node.domain === "ai.onnx" ? node.opType : `${node.domain}.${node.opType}`;
 }
 
+/**
+ * A DequantizeLinear of a constant (a QDQ model's int8 weight) is a constant float weight to the ops that read
+ * it, stored as the integer type: so a quantized model's Convs still have weights, and those are not activations.
+ */
+function registerDequantizedWeight(node: NodeProto, env: Env): void {
+  if (node.opType !== "DequantizeLinear" || !["", "ai.onnx", "com.microsoft"].includes(node.domain)) return;
+  const stored = env.constant(node.input[0] ?? "");
+  const output = node.output[0];
+  if (stored && output) env.constants.set(output, { dataType: TensorProto_DataType.FLOAT, elementCount: stored.elementCount, storedAs: stored.dataType });
+}
+
 function tallyQuantizable(node: NodeProto, env: Env, acc: Accumulator): void {
   if (!quantizableOps.has(node.opType)) return;
   const weightInputs = node.opType === "Gather" ? node.input.slice(0, 1) : node.input;
   let elements = 0;
+  let quantized = 0;
   let found = false;
   for (const name of weightInputs) {
     const constant = name === "" ? undefined : env.constant(name);
     if (constant && isFloat(constant.dataType)) {
       elements += constant.elementCount;
+      if (constant.storedAs !== undefined) quantized += constant.elementCount;
       found = true;
     }
   }
   if (node.opType === "Gather" && !found) return;
   const key = opKey(node);
-  const tally = acc.quantizable.get(key) ?? { nodes: 0, nodesWithConstantWeights: 0, weightElements: 0 };
+  const tally = acc.quantizable.get(key) ?? { nodes: 0, nodesWithConstantWeights: 0, weightElements: 0, quantizedWeightElements: 0 };
   tally.nodes += 1;
   if (found) tally.nodesWithConstantWeights += 1;
   tally.weightElements += elements;
+  tally.quantizedWeightElements += quantized;
   acc.quantizable.set(key, tally);
 }
 
@@ -112,12 +130,12 @@ function countAttention(graph: GraphProto, env: Env): number {
     if (fusedAttentionOps.has(node.opType)) count += 1;
     if (node.opType !== "Softmax") continue;
     let back = producer.get(node.input[0] ?? "");
-    for (let step = 0; step < 4 && back && attentionPassThrough.has(back.opType); step++) {
+    for (let step = 0; step < 6 && back && attentionPassThrough.has(back.opType); step++) {
       back = back.input.map((name) => producer.get(name)).find((p) => p && (p.opType === "MatMul" || attentionPassThrough.has(p.opType)));
     }
     let forward = consumers.get(node.output[0] ?? "") ?? [];
-    for (let step = 0; step < 2 && forward.some((n) => n.opType === "Cast" || n.opType === "Dropout"); step++) {
-      forward = forward.flatMap((n) => consumers.get(n.output[0] ?? "") ?? []);
+    for (let step = 0; step < 3 && forward.some((n) => softmaxReaders.has(n.opType)); step++) {
+      forward = forward.flatMap((n) => (softmaxReaders.has(n.opType) ? (consumers.get(n.output[0] ?? "") ?? []) : [n]));
     }
     if (dynamicMatMul(back) && forward.some(dynamicMatMul)) count += 1;
   }
@@ -191,6 +209,7 @@ function analyzeScope(scope: GraphScope, env: Env, acc: Accumulator): ScopeResul
       const facts = mergeDeclared(inferred[i], declared.get(name));
       if (name !== "" && facts) env.facts.set(name, facts);
     });
+    registerDequantizedWeight(node, env);
     tallyQuantizable(node, env, acc);
     if (macOps.has(node.opType) && (node.domain === "" || node.domain === "ai.onnx")) {
       const macs = countNodeMacs(node, node.input.map((name) => env.fact(name)?.dims), env.fact(output0)?.dims);
@@ -233,7 +252,8 @@ function peakActivations(graph: GraphProto, env: Env): { peakBytes: number; unre
   graph.node.forEach((node, index) => {
     if (node.opType === "Constant") return;
     for (const name of node.output) {
-      if (name === "" || live.has(name)) continue;
+      // A dequantized weight (QDQ) is a weight, not an activation: onnxruntime fuses it into the integer kernel.
+      if (name === "" || live.has(name) || env.constants.has(name)) continue;
       const size = sizeOf(name);
       live.set(name, size);
       current += size;

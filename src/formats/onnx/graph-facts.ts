@@ -6,6 +6,8 @@ import { maxTrackedValues, type Dim, type ValueFacts } from "./value-facts.js";
 export interface ConstantInfo {
   dataType: number;
   elementCount: number;
+  /** A DequantizeLinear of a constant: the integer type its weight is stored in. */
+  storedAs?: number;
 }
 
 /** Declared dims of a value_info / graph input: dim_value → number, dim_param → name, else unknown. */
