@@ -56,7 +56,8 @@ export async function inspectModelFacts(path: string, target: TargetProfile, opt
   let files = [path];
   if (summary.format === "onnx") {
     const inspection = summary as OnnxInspection;
-    weightNodesByOp = Object.fromEntries(inspection.quantizable.map((q) => [q.op, q.nodesWithConstantWeights]));
+    // Float weights only: those a QDQ model already holds as integers are no work for a quantizer.
+    weightNodesByOp = Object.fromEntries(inspection.quantizable.map((q) => [q.op, q.nodesWithConstantWeights - q.nodesWithQuantizedWeights]));
     files = [path, ...inspection.externalData.files];
   } else if (summary.format === "gguf") {
     fileType = (summary as GgufInspection).fileType?.name;

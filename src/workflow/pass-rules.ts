@@ -47,20 +47,20 @@ export function judgePass(passId: string, context: PassRuleContext): PassVerdict
         reason:
           conv > 0
             ? `int8-dynamic quantizes MatMul/Gemm/LSTM weights and the model has none; its ${conv} Conv nodes would run as ConvInteger, often slower than float on CPU, so int8-static (QDQ) is the convolutional path`
-            : "no MatMul/Gemm/LSTM node has constant weights",
+            : "no MatMul/Gemm/LSTM node has float constant weights (weights already int8 behind DequantizeLinear are done)",
       };
     }
     case "onnx.quantize.int8-static":
-      if (linear === 0) return { applies: false, reason: "no MatMul/Gemm/Conv node has constant weights" };
+      if (linear === 0) return { applies: false, reason: "no MatMul/Gemm/Conv node has float constant weights (weights already int8 behind DequantizeLinear are done)" };
       return context.hasCalibrationData
         ? { applies: true, reason: `QDQ int8 with activation ranges calibrated on your data: the fastest int8 path in ONNX Runtime's CPU kernels${int8Hardware(target)}` }
         : { applies: false, reason: "static int8 needs calibration data (--calibration)" };
     case "onnx.quantize.int4":
       return matmul > 0
         ? { applies: true, reason: `4-bit blockwise weights on ${matmul} MatMul/Gemm nodes (MatMulNBits); pays off when MatMul weights dominate` }
-        : { applies: false, reason: "int4 is weight-only for MatMul/Gemm, and the model has none with constant weights" };
+        : { applies: false, reason: "int4 is weight-only for MatMul/Gemm, and the model has none with float constant weights" };
     case "onnx.quantize.auto":
-      if (linear === 0) return { applies: false, reason: "no MatMul/Gemm/Conv node has constant weights" };
+      if (linear === 0) return { applies: false, reason: "no MatMul/Gemm/Conv node has float constant weights (weights already int8 behind DequantizeLinear are done)" };
     {
       // Calibrated on its own data, not on the evaluation set its accuracy is then measured on.
       const missing = [!context.hasCalibrationData && "calibration data (--calibration)", !context.hasEvaluationData && "evaluation data (--eval)"].filter((need) => need !== false);

@@ -97,7 +97,7 @@ describe("inspectOnnx on real models", () => {
     expect(x.macs.byOp.map((r) => r.op).sort()).toEqual(["Conv", "MatMul"]);
     // 9 MatMuls multiply by weights: per block qkv 120x360, proj 120x120, fc1 120x240, fc2 240x120 (×2), plus the 120x6625 CTC head.
     expect(x.quantizable.find((q) => q.op === "MatMul")).toEqual({
-      op: "MatMul", nodes: 13, nodesWithConstantWeights: 9, weightElements: 2 * (120 * 360 + 120 * 120 + 120 * 240 + 240 * 120) + 120 * 6625, quantizedWeightElements: 0,
+      op: "MatMul", nodes: 13, nodesWithConstantWeights: 9, nodesWithQuantizedWeights: 0, weightElements: 2 * (120 * 360 + 120 * 120 + 120 * 240 + 240 * 120) + 120 * 6625, quantizedWeightElements: 0,
     });
     // Without the override the width is symbolic: MatMuls and Convs after it stay unresolved, never guessed.
     const open = await inspectOnnx(realOnnxModels.rec);

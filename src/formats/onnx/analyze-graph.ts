@@ -16,6 +16,8 @@ export interface QuantizableTally {
   nodes: number;
   /** Nodes with at least one floating-point constant input (initializer or Constant). */
   nodesWithConstantWeights: number;
+  /** Of those, nodes whose weights are already integers behind a DequantizeLinear (a QDQ model). */
+  nodesWithQuantizedWeights: number;
   /** Elements of those floating-point constant inputs. */
   weightElements: number;
   /** Of those, elements already stored as integers behind a DequantizeLinear (a QDQ model). */
@@ -107,9 +109,10 @@ function tallyQuantizable(node: NodeProto, env: Env, acc: Accumulator): void {
   }
   if (node.opType === "Gather" && !found) return;
   const key = opKey(node);
-  const tally = acc.quantizable.get(key) ?? { nodes: 0, nodesWithConstantWeights: 0, weightElements: 0, quantizedWeightElements: 0 };
+  const tally = acc.quantizable.get(key) ?? { nodes: 0, nodesWithConstantWeights: 0, nodesWithQuantizedWeights: 0, weightElements: 0, quantizedWeightElements: 0 };
   tally.nodes += 1;
   if (found) tally.nodesWithConstantWeights += 1;
+  if (quantized > 0) tally.nodesWithQuantizedWeights += 1;
   tally.weightElements += elements;
   tally.quantizedWeightElements += quantized;
   acc.quantizable.set(key, tally);

@@ -74,7 +74,7 @@ describe("architecture class", () => {
     const int8 = inspectOnnxModel(qdqAttentionModel());
     expect(int8.architecture).toBe("transformer-encoder");
     expect(int8.architectureEvidence[0]).toMatch(/^1 self-attention/);
-    expect(int8.quantizable).toEqual([{ op: "MatMul", nodes: 6, nodesWithConstantWeights: 4, weightElements: 256, quantizedWeightElements: 256 }]);
+    expect(int8.quantizable).toEqual([{ op: "MatMul", nodes: 6, nodesWithConstantWeights: 4, nodesWithQuantizedWeights: 4, weightElements: 256, quantizedWeightElements: 256 }]);
     expect(int8.macs.total).toBe(float.macs.total);
     // The dequantized 8×8 weights (256 B each as float) are weights; only the activations' Q/DQ copies add up.
     expect(int8.activations.peakBytes).toBeLessThan(float.activations.peakBytes + 4 * 8 * 4 * 2);
@@ -87,7 +87,7 @@ describe("architecture class", () => {
     expect(x.architectureEvidence[0]).toMatch(/^1 self-attention/);
     // 4 projections of 4×8·8 MACs each, plus QKᵀ (4×4·8) and P·V (4×8·4).
     expect(x.macs.total).toBe(4 * (4 * 8 * 8) + 4 * 4 * 8 + 4 * 8 * 4);
-    expect(x.quantizable).toEqual([{ op: "MatMul", nodes: 6, nodesWithConstantWeights: 4, weightElements: 256, quantizedWeightElements: 0 }]);
+    expect(x.quantizable).toEqual([{ op: "MatMul", nodes: 6, nodesWithConstantWeights: 4, nodesWithQuantizedWeights: 0, weightElements: 256, quantizedWeightElements: 0 }]);
   });
 
   it("calls it a decoder when a KV-cache input is present", () => {

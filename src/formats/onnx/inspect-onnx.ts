@@ -52,7 +52,7 @@ export interface OnnxInspection extends ModelSummary {
   parameterSources: OnnxParameterSources;
   macs: OnnxMacEstimate;
   /** Quantizable ops: node count, nodes with constant float weights, and those weights' element count. */
-  quantizable: { op: string; nodes: number; nodesWithConstantWeights: number; weightElements: number; quantizedWeightElements: number }[];
+  quantizable: { op: string; nodes: number; nodesWithConstantWeights: number; nodesWithQuantizedWeights: number; weightElements: number; quantizedWeightElements: number }[];
   externalData: { files: string[]; tensorCount: number; sizeBytes: number };
   /** Peak of simultaneously live activations (estimate; see memory.method). */
   activations: { peakBytes: number; unresolvedValues: number };
