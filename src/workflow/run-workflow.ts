@@ -27,6 +27,7 @@ import { defaultLlmChunks, measureLlmQuality } from "./measure-llm-quality.js";
 import { planOnnxQuality } from "./measure-onnx-quality.js";
 import { estimateArtifactRunBytes, inspectModelFacts, type InspectedModel } from "./model-facts.js";
 import { measureMlxQuality } from "./measure-mlx-quality.js";
+import { sameDataWarning } from "./check-data-overlap.js";
 import { openPassCache } from "./pass-cache.js";
 import type { WorkflowPlan } from "./plan-types.js";
 import { resolveGoals, type ResolvedGoals } from "./resolve-gates.js";
@@ -171,6 +172,8 @@ async function searchAndReport(
   try {
     const calibrationData = config.data.calibration && model.facts.format === "onnx" ? await openDataset(config.data.calibration, signal ? { signal } : {}) : undefined;
     const evaluationData = config.data.evaluation && model.facts.format === "onnx" ? await openDataset(config.data.evaluation, signal ? { signal } : {}) : undefined;
+    const overlap = await sameDataWarning(calibrationData, evaluationData, signal);
+    if (overlap) log.warn(overlap);
     const passByIdMap = new Map(options.passes.map((p) => [p.id, p]));
     const contextFor = (pass: Pass): PassContext => ({
       workDir: join(workDir, pass.id),
