@@ -80,7 +80,6 @@ describe("architecture class", () => {
     expect(int8.activations.peakBytes).toBeLessThan(float.activations.peakBytes + 4 * 8 * 4 * 2);
   });
 
-
   it("finds the attention pattern and calls an attention stack without KV cache an encoder", () => {
     const x = inspectOnnxModel(attentionModel());
     expect(x.architecture).toBe("transformer-encoder");

@@ -156,14 +156,8 @@ export interface PassOutputSpec {
 }
 
 /**
- * Check the rewritten model's structure (a broken graph is our bug, never written), write it
- * atomically, load it and run it once in the context's runtime before it is renamed into place
- * (not kept if that fails), and
- * describe the result as an Artifact with one more lineage step.
- */
-/**
- * ONNX's producer fields name the tool that wrote a model: edgeforge and its version from now on (certify's
- * "producer recorded" check reads them). A source's own producer is kept in metadata_props as `source_producer`.
+ * ONNX's producer fields name the tool that wrote a model: edgeforge and its version. A source's own
+ * producer is kept in metadata_props as `source_producer` (certify reports that one).
  */
 export function stampProducer(model: ModelProto): void {
   const source = [model.producerName, model.producerVersion].filter((part) => part !== "").join(" ");
@@ -174,6 +168,12 @@ export function stampProducer(model: ModelProto): void {
   model.producerVersion = edgeforgeVersion;
 }
 
+/**
+ * Check the rewritten model's structure (a broken graph is our bug, never written), write it
+ * atomically, load it and run it once in the context's runtime before it is renamed into place
+ * (not kept if that fails), and
+ * describe the result as an Artifact with one more lineage step.
+ */
 export async function writePassOutput(model: ModelProto, outputPath: string, spec: PassOutputSpec): Promise<Artifact> {
   stampProducer(model);
   const issues = checkOnnxStructure(model);

@@ -149,7 +149,8 @@ export async function calibratePlans(model: ModelProto, planned: StaticPlans, op
     const covered = inBodies.filter((s) => s.plan.tensors.every((tensor) => bodyRanges.has(tensor)));
     for (const { scope, plan } of inBodies) {
       if (covered.some((s) => s.scope === scope)) {
-        for (const tensor of plan.tensors) calibrated.ranges.set(tensor, bodyRanges.get(tensor)!);
+        // A main-graph value a body reads keeps its range from the main calibration (the chosen method).
+        for (const tensor of plan.tensors) if (!calibrated.ranges.has(tensor)) calibrated.ranges.set(tensor, bodyRanges.get(tensor)!);
         const method = options.calibrationMethod === "minmax" ? "" : ` (min/max, not ${options.calibrationMethod}: that needs the values themselves)`;
         tally.remark(scope.path, `values change shape between iterations (${cause}): calibrated on their min and max reduced inside the body${method}`);
       } else {
