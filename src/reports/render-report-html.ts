@@ -3,7 +3,7 @@ import { describeGateResult } from "../gates/describe-gate-result.js";
 import { formatMetricValue } from "../pareto/format-metric.js";
 import { isMetricName, metricCatalog } from "../pareto/metric-catalog.js";
 import type { CandidateReport, Report } from "./report.js";
-import { candidateById, describeCache, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, describeCache, describeJudgedMeasurement, metricLegend, describeMachine, formatGateValue, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 import { reportHtmlScript } from "./report-html-script.js";
 import { reportHtmlStyle } from "./report-html-style.js";
 
@@ -147,7 +147,7 @@ export function renderReportHtml(report: Report): string {
   const recommended = candidateById(report, report.recommendation.candidateId);
   const judgedId = recommended?.id ?? report.gates.closest?.candidateId;
   const axes = scatterAxes(report);
-  const measurement = describeMeasurement(report.candidates.find((c) => c.measurement)?.measurement);
+  const measurement = describeJudgedMeasurement(report);
   const estimates = report.candidates.some((c) => c.estimatedMetrics.length > 0) ? " Values marked (est.) are estimates, not measurements." : "";
   const verdict =
     report.verdict === "passed"

@@ -1,6 +1,6 @@
 import { describeGateResult } from "../gates/describe-gate-result.js";
 import type { Report } from "./report.js";
-import { candidateById, describeCache, metricLegend, describeMachine, formatGateValue, describeMeasurement, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
+import { candidateById, describeCache, describeJudgedMeasurement, metricLegend, describeMachine, formatGateValue, describePasses, describeRuntime, formatReportMetric, reportMetricColumns } from "./report-format.js";
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -83,7 +83,7 @@ export function renderReportMarkdown(report: Report): string {
     "<details><summary>How this was measured</summary>",
     "",
     `- Machine: ${escapeCell(describeMachine(report))}`,
-    `- Timing: ${escapeCell(describeMeasurement(report.candidates.find((c) => c.measurement)?.measurement))}`,
+    `- Timing: ${escapeCell(describeJudgedMeasurement(report))}`,
     report.evaluation ? `- Accuracy: ${escapeCell(report.evaluation.method)} (${report.evaluation.samples} samples from ${escapeCell(report.evaluation.source)})` : "- Accuracy: no evaluation data",
     `- Search: ${report.search.strategy}, seed ${report.search.seed}, ${report.search.evaluated} candidates evaluated (${report.search.stoppedBecause}); search space ${report.plan.searchSpaceSize}`,
     `- Cache: ${escapeCell(describeCache(report))}`,

@@ -30,6 +30,16 @@ describe("renderReportMarkdown", () => {
     expect(md).toContain("(est.)");
   });
 
+  it("describes the judged candidate's measurement, not the input model's (measured alone)", () => {
+    const report = buildSampleReport({ passing: true });
+    const judged = report.candidates.find((c) => c.id === report.recommendation.candidateId)!;
+    report.candidates[0]!.measurement = { ...report.candidates[0]!.measurement!, isolation: "side by side: 1 arm in their own processes" };
+    judged.measurement = { ...judged.measurement!, isolation: "side by side: 3 arms in their own processes" };
+    const md = renderReportMarkdown(report);
+    expect(md).toMatch(/- Timing: .*3 arms in their own processes/);
+    expect(renderReportHtml(report)).toContain("3 arms in their own processes");
+  });
+
   it("names the closest candidate and what it missed when nothing passes", () => {
     const md = renderReportMarkdown(buildSampleReport({ passing: false }));
     expect(md).toContain("❌ **no candidate passed the quality gates**");

@@ -24,6 +24,16 @@ export function describeMeasurement(measurement: MeasurementReport | undefined):
   return parts.filter((p) => p !== undefined && p !== "").join(", ");
 }
 
+/**
+ * The measurement the "how it was measured" line describes: the judged candidate's (recommended, else closest),
+ * else another candidate's; the input model's own is measured alone and says less about the comparisons.
+ */
+export function describeJudgedMeasurement(report: Report): string {
+  const judged = candidateById(report, report.recommendation.candidateId ?? report.gates.closest?.candidateId);
+  const shown = judged?.measurement ? judged : (report.candidates.find((c) => !c.isBaseline && c.measurement) ?? report.candidates.find((c) => c.measurement));
+  return describeMeasurement(shown?.measurement);
+}
+
 /** The cache line of every rendering: distinct pass outputs reused and produced, and how many steps they served. */
 export function describeCache(report: Report): string {
   if (!report.cache.enabled) return "disabled (--no-cache)";

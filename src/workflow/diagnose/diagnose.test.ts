@@ -107,9 +107,11 @@ describe("diagnose: a missed memory gate", () => {
     const closest = report.gates.closest?.candidateId;
     const verdict = report.gates.verdicts.find((v) => v.candidateId === closest);
     if (!verdict) throw new Error("fixture changed");
-    verdict.results = [{ gate: "memory-reduction", metric: "memoryReduction", passed: false, requirement: "memoryReduction >= 0.5", measured: 0.21 } as (typeof verdict.results)[number]];
+    verdict.results = [{ gate: "memory-reduction", metric: "memoryReduction", passed: false, requirement: "memoryReduction >= 0.5", measured: 0.2099434065599708 } as (typeof verdict.results)[number]];
     const gateFinding = () => diagnoseReport(report, "r").findings.find((f) => f.rule === "gate.memory-reduction");
     expect(gateFinding()?.causes.join("\n")).toContain("are 16 % of its model memory (65.5 MiB)");
+    // The measured value as the report prints it, not 0.2099434065599708.
+    expect(gateFinding()?.observation).toMatch(/; measured 0\.2099$/);
     expect(gateFinding()?.actions.join("\n")).toContain("leave out --no-memory-settings");
     int8.runtime.enableCpuMemArena = false;
     expect(gateFinding()?.causes.join("\n")).toContain(`memory-saving settings were measured too: their best memoryReduction was 0.550 (${int8.id})`);

@@ -1,3 +1,4 @@
+import { formatGateValue } from "../../reports/report-format.js";
 import type { Report } from "../../reports/report.js";
 import type { DiagnosisInput } from "./diagnosis.js";
 
@@ -32,7 +33,7 @@ export function diagnosisInputFromReport(report: Report, source: string): Diagno
     })),
     failedGates: (verdict?.results ?? [])
       .filter((r) => !r.passed)
-      .map((r) => ({ gate: r.gate, metric: r.metric, text: `${judged}: ${r.gate} — ${r.requirement}; measured ${r.measured ?? "nothing"}${r.reason ? ` (${r.reason})` : ""}` })),
+      .map((r) => ({ gate: r.gate, metric: r.metric, text: `${judged}: ${r.gate} — ${r.requirement}; measured ${r.measured === undefined ? "nothing" : formatGateValue(r.metric, r.measured)}${r.reason ? ` (${r.reason})` : ""}` })),
     frameworks: [...frameworks],
   };
 }
