@@ -1,4 +1,3 @@
-import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { z } from "zod";
 import { EdgeforgeError } from "../core/errors.js";
@@ -6,6 +5,7 @@ import { detectModelFormat } from "../formats/detect-format.js";
 import { resolveRegistryModel } from "../registry/resolve-registry-model.js";
 import { readPublicSigningKey, verifyModelSignature } from "../signing/model-signature.js";
 import { verify } from "./signing.js";
+import { pathExists } from "../core/path-exists.js";
 
 
 const modelNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -101,10 +101,7 @@ export function parseServeConfig(value: unknown): ServeConfig {
 export async function resolveModelArgument(argument: string, registryPath?: string): Promise<ServedModelSpec> {
   const equals = argument.indexOf("=");
   const target = equals >= 0 ? argument.slice(equals + 1) : argument;
-  const isFile = await stat(target).then(
-    () => true,
-    () => false,
-  );
+  const isFile = await pathExists(target);
   if (isFile || !/^[^@/\\]+@[^@/\\]+$/.test(target)) return parseModelArgument(argument);
   const resolved = resolveRegistryModel(target, registryPath);
   const label = equals >= 0 ? argument.slice(0, equals) : resolved.model;

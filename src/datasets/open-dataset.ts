@@ -5,6 +5,7 @@ import { parseDatasetSpec, readDatasetSpec, readJsonFile, type DatasetSpec, type
 import { hasExtension, imageExtensions, listFolder } from "./dataset-files.js";
 import { openFolderDataset, type FolderDataset } from "./folder-dataset.js";
 import { openJsonDataset } from "./json-dataset.js";
+import { pathExists } from "../core/path-exists.js";
 
 export interface OpenDatasetOptions {
   /** Fields that override the folder's dataset.json (e.g. from the CLI). */
@@ -49,10 +50,7 @@ async function gatherSpec(path: string, isFolder: boolean, options: OpenDatasetO
   let base: Record<string, unknown> = {};
   if (isFolder) {
     const specFile = join(path, "dataset.json");
-    const exists = await stat(specFile).then(
-      () => true,
-      () => false,
-    );
+    const exists = await pathExists(specFile);
     if (exists) base = { ...(await readDatasetSpec(specFile, options.signal)) };
   }
   if (options.specPath !== undefined) {

@@ -205,7 +205,17 @@ export const reportSchema = z.object({
     evaluated: z.number().int(),
     stoppedBecause: z.string(),
   }),
-  evaluation: z.object({ source: z.string(), samples: z.number().int(), method: z.string() }).optional(),
+  evaluation: z
+    .object({
+      source: z.string(),
+      samples: z.number().int(),
+      method: z.string(),
+      /** The evaluator, and for ONNX the labels file and sample limit it used: certify re-measures with them. */
+      task: z.enum(["ctc", "classification", "fidelity", "llm"]).optional(),
+      labels: z.string().optional(),
+      limit: z.number().int().positive().optional(),
+    })
+    .optional(),
   machine: z.object({
     cpu: z.string(),
     architecture: z.string(),

@@ -270,7 +270,18 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
   if (model.facts.format === "onnx") {
     const quality = await planOnnxQuality(config, model.artifact, reporter);
     log.info(`accuracy: ${quality.method} (${quality.source})`);
-    return { measureQuality: quality.measure, evaluation: () => ({ source: quality.source, samples: quality.samplesSeen(), method: quality.method }) };
+    const onData = config.data.evaluation !== undefined;
+    return {
+      measureQuality: quality.measure,
+      evaluation: () => ({
+        source: quality.source,
+        samples: quality.samplesSeen(),
+        method: quality.method,
+        task: quality.task,
+        ...(onData && config.data.labels ? { labels: config.data.labels } : {}),
+        ...(onData && config.data.limit ? { limit: config.data.limit } : {}),
+      }),
+    };
   }
   const textPath = config.data.evaluation;
   if (!textPath) {
@@ -302,6 +313,6 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
   };
   return {
     measureQuality,
-    evaluation: () => ({ source: textPath, samples: config.data.limit ?? defaultLlmChunks, method: "llama.cpp perplexity (chunks of held-out text), KL divergence and top-1 agreement against the input model, tokens/s" }),
+    evaluation: () => ({ source: textPath, samples: config.data.limit ?? defaultLlmChunks, method: "llama.cpp perplexity (chunks of held-out text), KL divergence and top-1 agreement against the input model, tokens/s", task: "llm" as const }),
   };
 }

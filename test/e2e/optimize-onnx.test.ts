@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { access, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportSchema, type Report } from "../../src/reports/report.js";
 import { writeTextLineDataset } from "../../scripts/text-line-dataset.js";
@@ -56,6 +56,8 @@ describe("edgeforge optimize on PaddleOCR rec (built CLI)", () => {
     expect(report.gates.definitions).toHaveLength(2);
     expect(junit).not.toContain("<failure");
     expect(report.evaluation?.method).toContain("CTC");
+    // What certify needs to re-measure the same way on another machine.
+    expect(report.evaluation).toMatchObject({ task: "ctc", labels: resolve(keys), source: evalDir });
     expect(report.plan.skipped.map((s) => s.label)).toContain("onnx.quantize.int4");
     // What every figure was measured at, in the report and its renderings.
     expect(report.input.shapes).toEqual({ x: [1, 3, 48, 320] });

@@ -1,10 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
 import type { GgufValue } from "../../formats/gguf/gguf-metadata.js";
 import { readJsonFile } from "../../formats/safetensors/read-hf-folder.js";
 import type { LlamaHyperparameters } from "./llama-hyperparameters.js";
 import { decodeSentencePieceModel, pieceTypes } from "./sentencepiece-model.js";
+import { pathExists } from "../../core/path-exists.js";
 
 /**
  * A Hugging Face tokenizer as the GGUF metadata llama.cpp expects (convert_hf_to_gguf's
@@ -45,12 +46,7 @@ interface TokenizerJson {
   decoder?: Record<string, unknown> | null;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
+
 
 const str = (value: string): GgufValue => ({ type: "string", value });
 const u32 = (value: number): GgufValue => ({ type: "uint32", value });
@@ -76,11 +72,11 @@ function looksSpecial(text: string): boolean {
 }
 
 export async function readHfTokenizer(folder: string, hp: LlamaHyperparameters, signal?: AbortSignal): Promise<GgufTokenizer> {
-  const tokenizerConfig = (await exists(join(folder, "tokenizer_config.json"))) ? await readJsonFile(join(folder, "tokenizer_config.json"), signal) : {};
-  const tokenizerJson = (await exists(join(folder, "tokenizer.json"))) ? ((await readJsonFile(join(folder, "tokenizer.json"), signal)) as TokenizerJson) : undefined;
+  const tokenizerConfig = (await pathExists(join(folder, "tokenizer_config.json"))) ? await readJsonFile(join(folder, "tokenizer_config.json"), signal) : {};
+  const tokenizerJson = (await pathExists(join(folder, "tokenizer.json"))) ? ((await readJsonFile(join(folder, "tokenizer.json"), signal)) as TokenizerJson) : undefined;
   const modelPath = join(folder, "tokenizer.model");
   let vocabulary: { kind: GgufTokenizerKind; entries: Array<[string, GgufValue]>; tokens: string[]; unkFallback?: number };
-  if (await exists(modelPath)) vocabulary = await sentencePieceVocabulary(modelPath, folder, hp, tokenizerConfig);
+  if (await pathExists(modelPath)) vocabulary = await sentencePieceVocabulary(modelPath, folder, hp, tokenizerConfig);
   else if (tokenizerJson?.model?.type === "BPE" && tokenizerJson.model.byte_fallback === true) vocabulary = byteFallbackVocabulary(tokenizerJson, hp);
   else if (tokenizerJson?.model?.type === "BPE") vocabulary = byteLevelVocabulary(tokenizerJson, hp, folder);
   else if (tokenizerJson) throw unsupportedTokenizer(folder, `tokenizer.json uses a ${tokenizerJson.model?.type ?? "unknown"} model`, { model: tokenizerJson.model?.type });
@@ -113,7 +109,7 @@ async function sentencePieceVocabulary(
     types[id] = model.types[id] ?? pieceTypes.normal;
   }
   const addedPath = join(folder, "added_tokens.json");
-  if (await exists(addedPath)) {
+  if (await pathExists(addedPath)) {
     for (const [text, id] of Object.entries(await readJsonFile(addedPath))) {
       if (typeof id !== "number" || id >= size) continue;
       tokens[id] = text;
@@ -277,9 +273,9 @@ async function chatTemplateOf(folder: string, tokenizerConfig: Record<string, un
     if (typeof named?.template === "string") return named.template;
   }
   const jinja = join(folder, "chat_template.jinja");
-  if (await exists(jinja)) return readFile(jinja, "utf8");
+  if (await pathExists(jinja)) return readFile(jinja, "utf8");
   const json = join(folder, "chat_template.json");
-  if (await exists(json)) {
+  if (await pathExists(json)) {
     const template = (await readJsonFile(json)).chat_template;
     if (typeof template === "string") return template;
   }

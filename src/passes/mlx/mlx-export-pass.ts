@@ -15,6 +15,7 @@ import { ggufTensorName } from "../hf/llama-tensor-names.js";
 import { decodeFloats, encodeGgufTensor } from "../hf/tensor-encodings.js";
 import type { Pass, PassContext, PassResult } from "../pass.js";
 import { mlxBits, mlxGroupSizes, quantizeMlxAffine, type MlxQuantizedTensor, type MlxScaleDtype } from "./mlx-affine-quantize.js";
+import { pathExists } from "../../core/path-exists.js";
 
 export const mlxExportOptionsSchema = z.object({
   bits: z.union([z.literal(4), z.literal(8)]).default(4).describe(`bits per quantized weight (${mlxBits.join(" or ")})`),
@@ -34,12 +35,7 @@ interface MlxSource {
   writeSideFiles(folder: string): Promise<void>;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
+
 
 async function hfFolderSource(folder: string, signal?: AbortSignal): Promise<MlxSource> {
   const { model } = await readHfLlamaFolder(folder, signal);
@@ -135,7 +131,7 @@ export async function exportMlx(inputPath: string, inputFormat: "gguf" | "safete
   if (target === resolve(inputPath) || resolve(inputPath).startsWith(`${target}/`)) {
     throw new EdgeforgeError("OUTPUT_EQUALS_INPUT", `the output folder ${outputFolder} holds the input`, { hint: "choose a new output folder (-o)" });
   }
-  if ((await exists(target)) && (await readdir(target)).length > 0) {
+  if ((await pathExists(target)) && (await readdir(target)).length > 0) {
     throw new EdgeforgeError("FILE_WRITE_FAILED", `the output folder ${outputFolder} exists and is not empty`, { hint: "choose a new output folder, or remove the old one", details: { path: target } });
   }
   const source = inputFormat === "gguf" ? await ggufSource(inputPath, signal) : await hfFolderSource(inputPath, signal);

@@ -14,6 +14,7 @@ import { measureLlmQuality } from "../measure-llm-quality.js";
 import { compareModelMemory } from "../compare-memory.js";
 import { measureMlxQuality } from "../measure-mlx-quality.js";
 import { runtimeSettingsOfCandidate } from "../measure-speed.js";
+import { pathExists } from "../../core/path-exists.js";
 
 export interface MeasuredSection {
   /** "re-measured" on this machine side by side with the baseline, or "from the report" (same hardware). */
@@ -115,18 +116,43 @@ export async function remeasureAccuracy({ artifactPath, report, candidate }: Rem
     const quality = await measureLlmQuality(artifactPath, report.input.path, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);
     return { source: "re-measured", method: quality.method, metrics: quality.metrics as Record<string, number>, baselineMetrics: { accuracyRetention: 1 } };
   }
-  const record = await evaluateModel({
+  const common = {
     modelPath: artifactPath,
     baselinePath: report.input.path,
-    task: "fidelity",
     openSession: (path: string): Promise<Session> => openRuntimeSession(candidate.runtime.runtime as RuntimeId, path, options.format, settings),
     runtimeOf: () => candidate.runtime.runtime,
     shapes: options.shapes,
     seed: options.seed,
-    options: { samples: options.requirements.evaluation.samples },
     ...(options.signal ? { signal: options.signal } : {}),
-  });
+  };
+  const data = await reportEvaluationData(report);
+  if (data.usable) {
+    // The task the optimize run graded on, on its data, with its labels: the artifact and the input model both run here.
+    const record = await evaluateModel({ ...common, task: data.task, dataPath: data.source, ...(data.limit ? { datasetSpec: { limit: data.limit } } : {}), options: data.labels ? { keys: data.labels } : {} });
+    const metrics: Record<string, number> = { ...record.metricValues, accuracyRetention: record.accuracyRetention ?? 0 };
+    const task = data.task === "ctc" ? "greedy CTC exact match against the text labels" : "top-1 accuracy against the labels";
+    return { source: "re-measured", method: `${task} on the optimize run's evaluation data (${record.data?.samples ?? 0} samples from ${data.source}), the artifact and ${report.input.path} both run here; accuracyRetention = artifact / input model`, metrics, baselineMetrics: { accuracyRetention: 1 } };
+  }
+  const record = await evaluateModel({ ...common, task: "fidelity", options: { samples: options.requirements.evaluation.samples } });
   const metrics: Record<string, number> = { ...record.metricValues };
   metrics.accuracyRetention = record.accuracyRetention ?? metrics.cosineSimilarity ?? 0;
-  return { source: "re-measured", method: `fidelity to ${report.input.path} on ${options.requirements.evaluation.samples} seeded generated inputs (output cosine similarity as accuracyRetention)`, metrics, baselineMetrics: { accuracyRetention: 1 } };
+  const why = data.reason ? ` (${data.reason})` : "";
+  return { source: "re-measured", method: `fidelity to ${report.input.path} on ${options.requirements.evaluation.samples} seeded generated inputs (output cosine similarity as accuracyRetention)${why}`, metrics, baselineMetrics: { accuracyRetention: 1 } };
 }
+
+type ReportEvaluationData =
+  | { usable: true; task: "ctc" | "classification"; source: string; labels?: string; limit?: number }
+  | { usable: false; reason?: string };
+
+/** The optimize run's labelled evaluation data, when its report names it and it is on this machine. */
+export async function reportEvaluationData(report: Report): Promise<ReportEvaluationData> {
+  const evaluation = report.evaluation;
+  if (!evaluation || (evaluation.task !== "ctc" && evaluation.task !== "classification")) return { usable: false };
+  const missing = [evaluation.source, evaluation.labels].filter((path): path is string => path !== undefined);
+  for (const path of missing) {
+    if (!(await pathExists(path))) return { usable: false, reason: `the optimize run's evaluation ${path === evaluation.labels ? "labels" : "data"} ${path} is not on this machine` };
+  }
+  return { usable: true, task: evaluation.task, source: evaluation.source, ...(evaluation.labels ? { labels: evaluation.labels } : {}), ...(evaluation.limit ? { limit: evaluation.limit } : {}) };
+}
+
+
