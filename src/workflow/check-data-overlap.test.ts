@@ -1,18 +1,13 @@
-import { rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir } from "../../test/fixtures/temp-dir.js";
+import { writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { useTempDir } from "../../test/fixtures/temp-dir.js";
 import { openDataset } from "../datasets/open-dataset.js";
 import { sameDataWarning } from "./check-data-overlap.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await makeTempDir("overlap-");
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const temp = useTempDir("overlap-");
 
 async function data(name: string, value: number) {
-  const path = join(dir, name);
+  const path = temp.join(name);
   await writeFile(path, `${JSON.stringify({ inputs: { x: [[value]] } })}\n`);
   return openDataset(path);
 }

@@ -1,8 +1,7 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFile, writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { makeTempDir } from "../../test/fixtures/temp-dir.js";
+import { useTempDir } from "../../test/fixtures/temp-dir.js";
 import { hashFileSha256 } from "../core/hashing.js";
 import type { Dataset } from "../datasets/dataset.js";
 import { openDataset } from "../datasets/open-dataset.js";
@@ -11,11 +10,7 @@ import { openPassCache } from "./pass-cache.js";
 import { produceArtifact, type HashedArtifact } from "./produce-artifact.js";
 import { RunLog } from "./run-log.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await makeTempDir("produce-");
-});
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+const temp = useTempDir("produce-");
 
 /** A pass whose output is the first calibration value when `calibrated`, the input's bytes otherwise. */
 const scalePass: Pass<{ calibrated: boolean }> = {
@@ -37,23 +32,23 @@ const scalePass: Pass<{ calibrated: boolean }> = {
 };
 
 async function jsonData(name: string, value: number): Promise<Dataset> {
-  const path = join(dir, name);
+  const path = temp.join(name);
   await writeFile(path, `${JSON.stringify({ inputs: { x: [[value]] } })}\n`);
   return openDataset(path);
 }
 
 describe("produceArtifact", () => {
   it("keys a pass that reads calibration data by that data: new data reruns it, a data-free pass still hits", async () => {
-    const inputPath = join(dir, "model.onnx");
+    const inputPath = temp.join("model.onnx");
     await writeFile(inputPath, "model");
     const input: HashedArtifact = { format: "onnx", path: inputPath, files: [], sizeBytes: 5, lineage: [], sha256: await hashFileSha256(inputPath) };
-    const cache = openPassCache({ dir: join(dir, "cache"), enabled: true });
+    const cache = openPassCache({ dir: temp.join("cache"), enabled: true });
     const produceWith = async (calibrationData: Dataset, calibrated: boolean) => {
       const { artifact, steps } = await produceArtifact(input, [{ passId: scalePass.id, options: { calibrated } }], {
         lookupPass: () => scalePass as unknown as Pass,
         cache,
         toolVersions: { edgeforge: "test" },
-        contextFor: () => ({ workDir: join(dir, "work"), calibrationData }),
+        contextFor: () => ({ workDir: temp.join("work"), calibrationData }),
         log: new RunLog({ info: () => {}, warn: () => {}, debug: () => {} }),
         produced: new Map(),
       });

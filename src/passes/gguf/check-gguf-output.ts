@@ -1,16 +1,15 @@
 import { rm } from "node:fs/promises";
 import { EdgeforgeError } from "../../core/errors.js";
-import { ggufVocabularySize } from "../../formats/gguf/gguf-metadata.js";
-import { readGgufHeader } from "../../formats/gguf/read-gguf.js";
 import type { PassContext } from "../pass.js";
 
 /**
  * Load a GGUF a pass wrote in llama.cpp and run it once (context.checkLlmRuns), so that the pass never
  * reports success for a model llama.cpp refuses: on failure the output is removed and the error names
  * the step. A perplexity worse than guessing uniformly over the vocabulary means broken weights (a
- * checkpoint in another layout, say): the note says so and the logger warns. Returns the note for the log.
+ * checkpoint in another layout, say): the note says so and the logger warns. `vocabularySize` comes from the
+ * header the pass read back (0: unknown). Returns the note for the log.
  */
-export async function checkGgufOutput(outputPath: string, context: PassContext): Promise<string> {
+export async function checkGgufOutput(outputPath: string, vocabularySize: number, context: PassContext): Promise<string> {
   if (!context.checkLlmRuns) return "output not loaded in a runtime: the pass was given none";
   let check;
   try {
@@ -24,7 +23,7 @@ export async function checkGgufOutput(outputPath: string, context: PassContext):
       cause: error,
     });
   }
-  const vocabulary = ggufVocabularySize((await readGgufHeader(outputPath, context.signal ? { signal: context.signal } : {})).metadata);
+  const vocabulary = vocabularySize;
   const engine = check.runtime === "llama-cpp" ? `llama.cpp (node-llama-cpp ${check.runtimeVersion})` : `${check.runtime} ${check.runtimeVersion}`;
   const note = `output loaded and run once in ${engine}: perplexity ${check.perplexity.toPrecision(4)} on ${check.scoredTokens} tokens of a short English text (a sanity figure, not an evaluation)`;
   if (vocabulary === 0 || check.perplexity <= vocabulary) return note;

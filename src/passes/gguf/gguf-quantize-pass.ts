@@ -9,6 +9,7 @@ import type { Pass, PassContext, PassResult } from "../pass.js";
 import { describeQuantizeFallbacks } from "./describe-quantize-fallbacks.js";
 import { checkGgufOutput } from "./check-gguf-output.js";
 import { ggufArtifact } from "./gguf-artifact.js";
+import { ggufVocabularySize } from "../../formats/gguf/gguf-metadata.js";
 
 const tensorTypeSchema = z.object({
   pattern: z.string().min(1).describe("regular expression matched against tensor names, e.g. ffn_down"),
@@ -83,9 +84,10 @@ export const ggufQuantizePass: Pass<GgufQuantizeOptions> = {
     );
     const counts: Record<string, number> = { tensors: Object.values(result.tensorTypeCounts).reduce((sum, count) => sum + count, 0), imatrixEntries: result.imatrixEntries };
     for (const [type, count] of Object.entries(result.tensorTypeCounts)) counts[`tensors${type}`] = count;
-    const fallbacks = describeQuantizeFallbacks((await readGgufHeader(result.outputPath, { signal: context.signal })).tensors, result.type.name);
+    const header = await readGgufHeader(result.outputPath, { signal: context.signal });
+    const fallbacks = describeQuantizeFallbacks(header.tensors, result.type.name);
     counts.fallbackTensors = fallbacks.tensorCount;
-    const runNote = await checkGgufOutput(result.outputPath, context);
+    const runNote = await checkGgufOutput(result.outputPath, ggufVocabularySize(header.metadata), context);
     return {
       artifact: await ggufArtifact(input, { path: result.outputPath, sizeBytes: result.sizeBytes }, { pass: ggufQuantizePass, options }, context.signal),
       log: {

@@ -16,6 +16,7 @@ import { readHfTokenizer } from "./hf-tokenizer-to-gguf.js";
 import { llama3RopeFactors, llamaArchitectureMetadata, readLlamaHyperparameters, type LlamaHyperparameters } from "./llama-hyperparameters.js";
 import { ggufTensorName, permuteRopeRows, ropeHeadsOf } from "./llama-tensor-names.js";
 import { decodeFloats, encodeGgufTensor, type FloatEncoding } from "./tensor-encodings.js";
+import { ggufVocabularySize } from "../../formats/gguf/gguf-metadata.js";
 
 export const ggufOuttypes = ["F32", "F16", "BF16", "Q8_0"] as const;
 export type GgufOuttype = (typeof ggufOuttypes)[number];
@@ -100,7 +101,7 @@ function planTensors(model: HfModelFolder, hp: LlamaHyperparameters, outtype: Gg
 }
 
 /** Convert a Hugging Face llama/mistral/qwen2 folder to a GGUF file llama.cpp loads. */
-export async function convertHfToGguf(folder: string, outputPath: string, options: HfConvertGgufOptions, context: Partial<PassContext> = {}): Promise<{ path: string; sizeBytes: number; tensorCount: number; clampedCount: number; tokenizerKind: string }> {
+export async function convertHfToGguf(folder: string, outputPath: string, options: HfConvertGgufOptions, context: Partial<PassContext> = {}): Promise<{ path: string; sizeBytes: number; tensorCount: number; vocabularySize: number; clampedCount: number; tokenizerKind: string }> {
   const { signal, progress } = context;
   const { model, hp } = await readHfLlamaFolder(folder, signal);
   const tokenizer = await readHfTokenizer(folder, hp, signal);
@@ -142,7 +143,7 @@ export async function convertHfToGguf(folder: string, outputPath: string, option
   const written = await writeGguf(outputPath, { metadata, tensors }, { signal });
   progress?.finish();
   const check = await readGgufHeader(outputPath, { signal });
-  return { path: written.path, sizeBytes: check.fileSizeBytes, tensorCount: check.tensors.length, clampedCount, tokenizerKind: tokenizer.kind };
+  return { path: written.path, sizeBytes: check.fileSizeBytes, tensorCount: check.tensors.length, vocabularySize: ggufVocabularySize(check.metadata), clampedCount, tokenizerKind: tokenizer.kind };
 }
 
 export const hfConvertGgufPass: Pass<HfConvertGgufOptions> = {
@@ -159,7 +160,7 @@ export const hfConvertGgufPass: Pass<HfConvertGgufOptions> = {
     const result = await convertHfToGguf(input.path, outputPath, options, context);
     const notes = [`tokenizer: ${result.tokenizerKind}`];
     if (result.clampedCount > 0) notes.push(`${result.clampedCount} values beyond the float16 range were clamped to ±65504`);
-    notes.push(await checkGgufOutput(result.path, context));
+    notes.push(await checkGgufOutput(result.path, result.vocabularySize, context));
     return {
       artifact: await ggufArtifact(input, result, { pass: hfConvertGgufPass, options, inputIdentity: join(input.path, "config.json") }, context.signal),
       log: { counts: { tensors: result.tensorCount, valuesClamped: result.clampedCount }, notes },

@@ -13,6 +13,7 @@ import { readLlama2cTokenizer } from "../../formats/llama2c/read-llama2c-tokeniz
 import { llamaArchitectureMetadata, type LlamaHyperparameters } from "../hf/llama-hyperparameters.js";
 import { encodeGgufTensor } from "../hf/tensor-encodings.js";
 import type { Pass, PassContext, PassResult } from "../pass.js";
+import { ggufVocabularySize } from "../../formats/gguf/gguf-metadata.js";
 
 export const llama2cConvertGgufOptionsSchema = z
   .object({
@@ -110,6 +111,8 @@ export interface Llama2cConversion {
   path: string;
   sizeBytes: number;
   tensorCount: number;
+  /** Tokens in the written vocabulary (as the header read back says). */
+  vocabularySize: number;
   notes: string[];
 }
 
@@ -164,7 +167,7 @@ export async function convertLlama2cToGguf(inputPath: string, outputPath: string
     header.sharedClassifier ? "classifier shared with the token embedding (no output.weight stored; llama.cpp ties them)" : "separate classifier stored as output.weight",
     `RMSNorm epsilon ${llama2cRmsNormEps} and RoPE base ${llama2cRopeTheta} assumed (llama2.c's fixed values; the checkpoint does not record them)`,
   ];
-  return { path: written.path, sizeBytes: check.fileSizeBytes, tensorCount: check.tensors.length, notes };
+  return { path: written.path, sizeBytes: check.fileSizeBytes, tensorCount: check.tensors.length, vocabularySize: ggufVocabularySize(check.metadata), notes };
 }
 
 export const llama2cConvertGgufPass: Pass<Llama2cConvertGgufOptions> = {
@@ -179,7 +182,7 @@ export const llama2cConvertGgufPass: Pass<Llama2cConvertGgufOptions> = {
   async run(input: Artifact, outputPath: string, options: Llama2cConvertGgufOptions, context: PassContext): Promise<PassResult> {
     const started = process.hrtime.bigint();
     const result = await convertLlama2cToGguf(input.path, outputPath, options, context);
-    const runNote = await checkGgufOutput(result.path, context);
+    const runNote = await checkGgufOutput(result.path, result.vocabularySize, context);
     return {
       artifact: await ggufArtifact(input, result, { pass: llama2cConvertGgufPass, options }, context.signal),
       log: { counts: { tensors: result.tensorCount }, notes: [...result.notes, runNote] },

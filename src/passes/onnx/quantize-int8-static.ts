@@ -147,8 +147,9 @@ export async function calibratePlans(model: ModelProto, planned: StaticPlans, op
       if (context.signal?.aborted) throw reductionError;
     }
     const covered = inBodies.filter((s) => s.plan.tensors.every((tensor) => bodyRanges.has(tensor)));
-    for (const { scope, plan } of inBodies) {
-      if (covered.some((s) => s.scope === scope)) {
+    for (const body of inBodies) {
+      const { scope, plan } = body;
+      if (covered.includes(body)) {
         // A main-graph value a body reads keeps its range from the main calibration (the chosen method).
         for (const tensor of plan.tensors) if (!calibrated.ranges.has(tensor)) calibrated.ranges.set(tensor, bodyRanges.get(tensor)!);
         const method = options.calibrationMethod === "minmax" ? "" : ` (min/max, not ${options.calibrationMethod}: that needs the values themselves)`;
