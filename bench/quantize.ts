@@ -26,7 +26,7 @@ import type { NamedTensors, Tensor } from "../src/core/tensor.js";
 import { decodeCtcGreedy, readCtcKeys } from "../src/eval/ctc-decode.js";
 import { openOrtSession } from "../src/runtimes/ort/ort-runtime.js";
 import { realOnnxModels } from "../test/fixtures/onnx-test-models.js";
-import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, speechLikeFrames, textLine } from "../test/fixtures/quantize-fixtures.js";
+import { cosine, fonts, renderPage, renderTextLine, runVadSideBySide, speechLikeFrames, textLine, vadStreamFeeds } from "../test/fixtures/quantize-fixtures.js";
 import { sharedModels } from "../test/fixtures/shared-models.js";
 
 const threadsAll = availableParallelism();
@@ -185,22 +185,8 @@ async function modelCases(): Promise<ModelCase[]> {
 }
 
 /** 64 speech-like frames (not the fidelity audio), each with the recurrent state the float model had reached there. */
-async function vadCalibration(): Promise<NamedTensors[]> {
-  const session = await openOrtSession(realOnnxModels.vad);
-  try {
-    const sr: Tensor = { dtype: "int64", dims: [], data: BigInt64Array.of(16000n) };
-    let state: Tensor[] = [0, 1].map(() => ({ dtype: "float32", dims: [2, 1, 64], data: new Float32Array(128) }));
-    const feeds: NamedTensors[] = [];
-    for (const input of speechLikeFrames(64, 17)) {
-      const feed = { input, sr, h: state[0]!, c: state[1]! };
-      feeds.push(feed);
-      const out = await session.run(feed);
-      state = [out.hn!, out.cn!];
-    }
-    return feeds;
-  } finally {
-    await session.close();
-  }
+function vadCalibration(): Promise<NamedTensors[]> {
+  return vadStreamFeeds(64, 17);
 }
 
 async function writeCalibration(path: string, feeds: readonly NamedTensors[]): Promise<string | undefined> {

@@ -13,8 +13,8 @@ import { calibrateLoopBodyRanges } from "../../src/passes/onnx/loop-body-ranges.
 import { quantizeInt8StaticPass } from "../../src/passes/onnx/quantize-int8-static.js";
 import { openOrtSession } from "../../src/runtimes/ort/ort-runtime.js";
 import { model, node, realOnnxModels, valueInfo } from "../fixtures/onnx-test-models.js";
-import type { NamedTensors, Tensor } from "../../src/core/tensor.js";
-import { arrayDataset, cosine, runVadSideBySide, seededRandom, speechLikeFrames } from "../fixtures/quantize-fixtures.js";
+import type { NamedTensors } from "../../src/core/tensor.js";
+import { arrayDataset, cosine, runVadSideBySide, seededRandom, speechLikeFrames, speechLikeFrames8k, vadStreamFeeds } from "../fixtures/quantize-fixtures.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 const dir = useTempDir("int8-subgraphs-");
@@ -82,21 +82,8 @@ describe("int8-dynamic inside Silero VAD's If subgraphs", () => {
 });
 
 /** 64 frames of other speech-like audio, each with the recurrent state the float model had reached there. */
-async function vadCalibration(): Promise<{ inputs: NamedTensors }[]> {
-  const session = await openOrtSession(realOnnxModels.vad);
-  try {
-    const sr: Tensor = { dtype: "int64", dims: [], data: BigInt64Array.of(16000n) };
-    let [h, c]: Tensor[] = [0, 1].map(() => ({ dtype: "float32", dims: [2, 1, 64], data: new Float32Array(128) }));
-    const samples: { inputs: NamedTensors }[] = [];
-    for (const input of speechLikeFrames(64, 17)) {
-      samples.push({ inputs: { input, sr, h: h!, c: c! } });
-      const out = await session.run({ input, sr, h: h!, c: c! });
-      [h, c] = [out.hn!, out.cn!];
-    }
-    return samples;
-  } finally {
-    await session.close();
-  }
+async function vadCalibration(sampleRate: 16000 | 8000 = 16000): Promise<{ inputs: NamedTensors }[]> {
+  return (await vadStreamFeeds(64, 17, sampleRate)).map((inputs) => ({ inputs }));
 }
 
 describe("int8-static inside Silero VAD's If subgraphs", () => {
@@ -112,7 +99,7 @@ describe("int8-static inside Silero VAD's If subgraphs", () => {
     });
     const notes = result.log.notes.join("\n");
     expect(notes).toMatch(/subgraph If_25\/then_branch: \d+ of \d+ candidate node\(s\) quantized \(Conv×14/);
-    expect(notes).toMatch(/subgraph If_25\/else_branch: 0 of \d+ .*Conv_\d+ \(not calibrated: no calibration sample ran it\)/);
+    expect(notes).toMatch(/subgraph If_25\/else_branch: 0 of \d+ .*Conv_\d+ \(not calibrated: no calibration sample ran it\).*; no calibration sample ran this graph: add samples that take it/);
     expect(notes).toMatch(/8 LSTM\(s\) → com.microsoft.DynamicQuantizeLSTM/);
     expect(notes).toMatch(/output loaded and run once/);
 
@@ -129,6 +116,29 @@ describe("int8-static inside Silero VAD's If subgraphs", () => {
     const { float, quantized } = await speechProbabilities(output);
     const agree = float.filter((p, i) => p > 0.5 === quantized[i]! > 0.5).length;
     expect(agree).toBeGreaterThanOrEqual(0.98 * frames);
+    for (let i = 0; i < frames; i++) expect(Math.abs(float[i]! - quantized[i]!)).toBeLessThan(0.1);
+  });
+  it("quantizes both branches when the calibration data takes both (8 and 16 kHz frames), and keeps 8 kHz speech decisions", async () => {
+    const output = dir.join("vad_static_both_rates.onnx");
+    // Each branch's spectral front end stays float, as above (the 8 kHz branch's own node names).
+    const frontEnds = ["Conv_73", "Conv_132", "Conv_137", "Conv_139", "Concat_136", "Conv_547", "Conv_606", "Conv_611", "Conv_613", "Concat_610"];
+    const calibration = [...(await vadCalibration(16000)), ...(await vadCalibration(8000))];
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(realOnnxModels.vad), output, quantizeInt8StaticPass.optionsSchema.parse({ excludeNodes: frontEnds }), {
+      workDir: dir.path,
+      calibrationData: arrayDataset("vad-calibration-both-rates", calibration),
+      openSession: (p) => openOrtSession(p),
+    });
+    const notes = result.log.notes.join("\n");
+    expect(notes).toMatch(/subgraph If_25\/else_branch: [1-9]\d* of \d+ candidate node\(s\) quantized \(Conv×14/);
+    expect(notes).not.toContain("no calibration sample ran this graph");
+    const nodes = await nodesByScope(output);
+    expect(nodes.filter((n) => n.scope === "If_25/else_branch" && n.node.opType === "QuantizeLinear").length).toBeGreaterThan(10);
+
+    const steps = await runVadSideBySide(realOnnxModels.vad, output, frames, speechLikeFrames8k(frames), 8000);
+    const [float, quantized] = [steps.map((s) => (s.float.output!.data as Float32Array)[0]!), steps.map((s) => (s.candidate.output!.data as Float32Array)[0]!)];
+    // The float model hears speech in this audio at 8 kHz too, so agreement is not all-silence agreeing.
+    expect(float.filter((p) => p > 0.5).length).toBeGreaterThan(0.1 * frames);
+    expect(float.filter((p, i) => p > 0.5 === quantized[i]! > 0.5).length).toBeGreaterThanOrEqual(0.95 * frames);
     for (let i = 0; i < frames; i++) expect(Math.abs(float[i]! - quantized[i]!)).toBeLessThan(0.1);
   });
 });
@@ -210,6 +220,22 @@ async function outputCosine(input: string, output: string, feeds: NamedTensors, 
 
 function graphAttribute(name: string, graph: ReturnType<typeof create<typeof GraphProtoSchema>>) {
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.GRAPH, g: graph });
+}
+
+/** The min and max of rows 0..rows−1 of X [·, 16] times W [16, 16] (W as its float32 raw bytes). */
+function productRange(xData: Float32Array, wBytes: Uint8Array, rows: number): { min: number; max: number } {
+  const wData = new Float32Array(wBytes.buffer.slice(wBytes.byteOffset, wBytes.byteOffset + wBytes.byteLength));
+  let min = Infinity;
+  let max = -Infinity;
+  for (let row = 0; row < rows; row++) {
+    for (let col = 0; col < 16; col++) {
+      let sum = 0;
+      for (let k = 0; k < 16; k++) sum += xData[row * 16 + k]! * wData[k * 16 + col]!;
+      min = Math.min(min, sum);
+      max = Math.max(max, sum);
+    }
+  }
+  return { min, max };
 }
 
 function staticContext(source: string, samples: NamedTensors[]) {
@@ -314,21 +340,68 @@ describe("weights inside a Loop body", () => {
     // The range is the exact min/max over every iteration: the prefixes' rows are X's rows, so that of X·W_body.
     const { model: read } = await readOnnxModel(input);
     const ranges = await calibrateLoopBodyRanges(read, ["a"], staticContext("growing-calibration", [feeds]));
-    const xData = feeds.X.data;
-    const w = read.graph!.initializer.find((t) => t.name === "W_body")!;
-    const wData = new Float32Array(w.rawData.buffer.slice(w.rawData.byteOffset, w.rawData.byteOffset + w.rawData.byteLength));
-    let min = Infinity;
-    let max = -Infinity;
-    for (let row = 0; row < 4; row++) {
-      for (let col = 0; col < 16; col++) {
-        let sum = 0;
-        for (let k = 0; k < 16; k++) sum += xData[row * 16 + k]! * wData[k * 16 + col]!;
-        min = Math.min(min, sum);
-        max = Math.max(max, sum);
-      }
-    }
+    const { min, max } = productRange(feeds.X.data, read.graph!.initializer.find((t) => t.name === "W_body")!.rawData, 4);
     expect(ranges.get("a")!.min).toBeCloseTo(min, 4);
     expect(ranges.get("a")!.max).toBeCloseTo(max, 4);
+  });
+
+  it("int8-static calibrates such a body nested in another Loop's body, whose trip count changes with the outer iteration (zero included)", async () => {
+    // Outer iteration j runs the inner Loop j times (0, 1, 2); inner iteration i reads rows 0..i of X.
+    const int64 = (name: string, data: bigint[]) => createTensorProto(name, "int64", [data.length], BigInt64Array.from(data));
+    const inner = create(GraphProtoSchema, {
+      name: "inner",
+      node: [
+        node("Identity", ["cond_i"], ["cond_i_out"]),
+        node("Add", ["i", "one"], ["rows"]),
+        node("Unsqueeze", ["rows", "axis0"], ["ends"]),
+        node("Slice", ["X", "zero", "ends", "axis0"], ["prefix"]),
+        node("MatMul", ["prefix", "W_body"], ["a"]),
+        node("ReduceSum", ["a", "axis0"], ["summed"]),
+        node("Add", ["w_in", "summed"], ["w_out"]),
+      ],
+      input: [valueInfo("i", [], TensorProto_DataType.INT64), valueInfo("cond_i", [], TensorProto_DataType.BOOL), valueInfo("w_in", [1, 16])],
+      output: [valueInfo("cond_i_out", [], TensorProto_DataType.BOOL), valueInfo("w_out", [1, 16])],
+      initializer: [createTensorProto("one", "int64", [], BigInt64Array.of(1n)), int64("axis0", [0n]), int64("zero", [0n])],
+    });
+    const innerLoop = node("Loop", ["j", "", "v_in"], ["w_final"]);
+    innerLoop.attribute.push(graphAttribute("body", inner));
+    const outer = create(GraphProtoSchema, {
+      name: "outer",
+      node: [node("Identity", ["cond_j"], ["cond_j_out"]), innerLoop, node("Tanh", ["w_final"], ["v_out"])],
+      input: [valueInfo("j", [], TensorProto_DataType.INT64), valueInfo("cond_j", [], TensorProto_DataType.BOOL), valueInfo("v_in", [1, 16])],
+      output: [valueInfo("cond_j_out", [], TensorProto_DataType.BOOL), valueInfo("v_out", [1, 16])],
+    });
+    const outerLoop = node("Loop", ["trips", "", "h"], ["v_final"]);
+    outerLoop.attribute.push(graphAttribute("body", outer));
+    const m = model([node("MatMul", ["v0", "W_main"], ["h"]), outerLoop], {
+      inputs: [valueInfo("v0", [1, 16]), valueInfo("X", [4, 16])],
+      outputs: [valueInfo("v_final", [1, 16])],
+      initializers: [createTensorProto("trips", "int64", [], BigInt64Array.of(3n)), createTensorProto("W_main", "float32", [16, 16], values(256)), createTensorProto("W_body", "float32", [16, 16], values(256))],
+    });
+    const input = dir.join("nested.onnx");
+    await writeOnnxModel(m, input);
+    const feeds = { v0: x, X: { dtype: "float32" as const, dims: [4, 16], data: values(64) } };
+    const output = dir.join("nested_static.onnx");
+    const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("nested-calibration", [feeds]));
+    const innerPath = "Loop_v_final/body/Loop_w_final/body";
+    expect(result.log.notes.find((n) => n.startsWith(`subgraph ${innerPath}:`))).toMatch(/: 1 of \d+ candidate node\(s\) quantized \(MatMul×1\);.*calibrated on their min and max reduced inside the body$/);
+    const innerNodes = (await nodesByScope(output)).filter((n) => n.scope === innerPath);
+    expect(innerNodes.find((n) => n.node.opType === "MatMul")!.node.input.map((name) => innerNodes.find((p) => p.node.output.includes(name))?.node.opType)).toEqual(["DequantizeLinear", "DequantizeLinear"]);
+    // No calibration node is left behind in either body.
+    const calibrationOps = new Set(["ReduceMin", "ReduceMax", "Concat", "Reshape", "Constant"]);
+    expect((await nodesByScope(output)).filter((n) => n.scope !== "" && calibrationOps.has(n.node.opType))).toHaveLength(0);
+    expect(await outputCosine(input, output, feeds, "v_final")).toBeGreaterThanOrEqual(0.99);
+    // The range is the exact min/max over every iteration that ran: rows 0..1 of X (the inner Loop runs at most twice) times W_body.
+    const { model: read } = await readOnnxModel(input);
+    const ranges = await calibrateLoopBodyRanges(read, ["a"], staticContext("nested-calibration", [feeds]));
+    const { min, max } = productRange(feeds.X.data, read.graph!.initializer.find((t) => t.name === "W_body")!.rawData, 2);
+    expect(ranges.get("a")!.min).toBeCloseTo(min, 4);
+    expect(ranges.get("a")!.max).toBeCloseTo(max, 4);
+    // A body no sample ran gets no range: with one outer trip the inner Loop runs zero times.
+    const once = { ...feeds };
+    const oneTrip = await readOnnxModel(input);
+    oneTrip.model.graph!.initializer.find((t) => t.name === "trips")!.rawData = new Uint8Array(BigInt64Array.of(1n).buffer);
+    expect((await calibrateLoopBodyRanges(oneTrip.model, ["a"], staticContext("nested-calibration", [once]))).has("a")).toBe(false);
   });
 });
 

@@ -209,12 +209,18 @@ export function applyPlans(model: ModelProto, main: QdqPlan, subgraphPlans: read
 export function recordApplied(applied: readonly AppliedPlan[], tally: ScopeTally, log: PassLog, keepFloat: ReadonlySet<string>): void {
   for (const { path, plan, result } of applied) {
     const quantized = new Set(result.quantizedNodes);
+    let uncalibrated = 0;
     for (const n of plan.nodes) {
       if (quantized.has(n.id)) tally.quantized(path, n.node.opType);
       else if (keepFloat.has(scopedNodeId(path, n.id))) tally.kept(path, n.id, "kept float for the accuracy target");
       else if (n.kind === "shared") tally.kept(path, n.id, "its input is not quantized");
-      else tally.kept(path, n.id, "not calibrated: no calibration sample ran it");
+      else {
+        tally.kept(path, n.id, "not calibrated: no calibration sample ran it");
+        uncalibrated += 1;
+      }
     }
+    // A whole branch or body without ranges: the data never took it (Silero VAD's 8 kHz branch under 16 kHz samples).
+    if (path !== "" && uncalibrated > 0 && quantized.size === 0) tally.remark(path, "no calibration sample ran this graph: add samples that take it (e.g. the other value of the If's condition) to quantize it");
     // Skipped weighted ops are worth naming; the integer shape arithmetic around them is not.
     const weighted = new Set(plan.graph.node.filter((node) => qdqOpKinds[node.opType as QdqOpType] === "weighted").map(nodeId));
     for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);

@@ -39,7 +39,7 @@ export function reachableFromMain(scope: GraphScope): boolean {
 }
 
 /** How many Loop or Scan bodies `scope` sits inside: each stacks its values over its iterations on the way out. */
-export function loopLevels(scope: GraphScope): number {
+function loopLevels(scope: GraphScope): number {
   let levels = 0;
   for (let s: GraphScope | undefined = scope; s?.owner; s = s.owner.scope) {
     const carrier = carrierOf(s.owner.node);
@@ -53,6 +53,16 @@ export function insideLoopBody(scope: GraphScope): boolean {
   return loopLevels(scope) > 0;
 }
 
+export interface ExposeOptions {
+  /**
+   * Called when a value comes out of a Loop/Scan body stacked over its iterations (`stacked`) into `graph`,
+   * itself a Loop/Scan body (or inside one), where that stack's length may change from one outer iteration
+   * to the next: returns what to thread on instead (a scalar reduction of it), its nodes put in `graph`
+   * through `add` (undone by restore). Without it, stacks are threaded on as they are.
+   */
+  restack?: (name: string, stacked: string, graph: GraphProto, add: (node: NodeProto) => void) => string;
+}
+
 /**
  * onnxruntime hands back only main-graph values, so a subgraph value is made one, level by level up to the
  * main graph:
@@ -64,7 +74,7 @@ export function insideLoopBody(scope: GraphScope): boolean {
  *   tensor). A value whose shape changes between iterations cannot be stacked: the run fails.
  * Values in other subgraphs or produced in the main graph get no alias.
  */
-export function exposeSubgraphValues(model: ModelProto, names: readonly string[], allocator: NameAllocator): ExposedSubgraphValues {
+export function exposeSubgraphValues(model: ModelProto, names: readonly string[], allocator: NameAllocator, options: ExposeOptions = {}): ExposedSubgraphValues {
   const scopes = producerScopes(model);
   const undo: (() => void)[] = [];
   const push = <T>(list: T[], item: T) => {
@@ -108,6 +118,8 @@ export function exposeSubgraphValues(model: ModelProto, names: readonly string[]
       const carried = allocator.allocate(`${name}_from_${carrier.name || carrier.opType}`);
       push(carrier.output, carried);
       value = carried;
+      const outer = scope.owner.scope;
+      if (options.restack && carrierOf(carrier) !== "If" && insideLoopBody(outer)) value = options.restack(name, value, outer.graph, (node) => push(outer.graph.node, node));
     }
     aliases.set(name, value);
   }
