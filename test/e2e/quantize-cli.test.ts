@@ -64,4 +64,17 @@ describe("edgeforge quantize (built CLI)", () => {
     // llama-quantize's own Q8_0 of this model is 5,951,808 bytes (MODELS.md).
     expect(report.output.sizeBytes).toBe(5_951_808);
   });
+
+  it("a GGUF's human summary reads as an ONNX one: size ratio, tensor types, fallbacks, the run check", async () => {
+    const output = temp.join("stories-Q4_K_M.gguf");
+    const result = await runCli(["quantize", sharedModels.stories260kGguf, "--method", "Q4_K_M", "-o", output]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/Q4_K_M: wrote .*stories-Q4_K_M\.gguf in [\d.]+ (ms|s)/);
+    expect(result.stderr).toMatch(/size: 1\.13 MiB → \d+ KiB \([\d.]+× smaller\)/);
+    // stories260K's rows (64, 172 values) are not multiples of 256: llama.cpp falls back for every matrix.
+    expect(result.stderr).toMatch(/tensors: 48 \(Q5_0 \d+, F32 11, .*\); 37 fell back to another type/);
+    // The llama2.c conversion records no general.file_type: the note names the type its parameters are in.
+    expect(result.stderr).toContain("F32 (not recorded in general.file_type: the type of most parameters) → Q4_K_M");
+    expect(result.stderr).toMatch(/output loaded and run once in llama\.cpp/);
+  });
 });

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { detectModelFormat } from "../../formats/detect-format.js";
 import { formatBytes, formatMs } from "../../core/units.js";
@@ -6,6 +7,7 @@ import { isOnnxQuantizeMethod, onnxQuantizeMethods, quantize, type QuantizeRepor
 import { parseTensorTypeOverride, quantizeGguf, type QuantizeGgufOptions } from "../../api/quantize-gguf.js";
 import { collect, parsePositiveInt } from "../options.js";
 import { createStderrProgress, printHuman, printJson, stderrLogger } from "../output.js";
+import type { PassResult } from "../../passes/pass.js";
 
 interface QuantizeFlags {
   method: string;
@@ -122,6 +124,22 @@ function renderSummary(report: QuantizeReport): string {
   return lines.join("\n");
 }
 
+/** The GGUF result as the ONNX one reads: size ratio, the tensor types written, and the pass's notes (the run check's among them). */
+function renderGgufSummary(method: string, inputBytes: number, result: PassResult): string {
+  const { artifact, log } = result;
+  const ratio = artifact.sizeBytes > 0 ? inputBytes / artifact.sizeBytes : 0;
+  const types = Object.entries(log.counts)
+    .filter(([name]) => name.startsWith("tensors") && name !== "tensors")
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, count]) => `${name.slice("tensors".length)} ${count}`);
+  return [
+    `${method}: wrote ${artifact.path} in ${formatMs(result.durationMs)}`,
+    `  size: ${formatBytes(inputBytes)} → ${formatBytes(artifact.sizeBytes)} (${ratio.toFixed(2)}× smaller)`,
+    `  tensors: ${log.counts.tensors ?? 0} (${types.join(", ")}); ${log.counts.fallbackTensors ?? 0} fell back to another type`,
+    ...log.notes.map((note) => `  ${note}`),
+  ].join("\n");
+}
+
 export function registerQuantizeCommand(program: Command): void {
   program
     .command("quantize")
@@ -166,7 +184,7 @@ export function registerQuantizeCommand(program: Command): void {
       if (format === "gguf") {
         const result = await quantizeGguf(modelPath, flags.output, ggufOptionsFrom(flags), { logger: stderrLogger, progress });
         if (flags.json) printJson({ schemaVersion: 1, method: flags.method, output: result.artifact, durationMs: result.durationMs, log: result.log });
-        else printHuman(`${flags.method}: wrote ${result.artifact.path} (${formatBytes(result.artifact.sizeBytes)}) in ${formatMs(result.durationMs)}`);
+        else printHuman(renderGgufSummary(flags.method, (await stat(modelPath)).size, result));
         return;
       }
       if (format !== "onnx") {

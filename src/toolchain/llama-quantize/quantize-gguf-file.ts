@@ -153,9 +153,14 @@ export async function quantizeGgufWithLlamaCpp(inputPath: string, outputPath: st
   }
 }
 
+/** The file type llama.cpp recorded, else (llama2.c conversions record none) the type most of its parameters are stored in. */
 function fileTypeName(header: GgufHeader): string | undefined {
   const id = getGgufNumber(header.metadata, "general.file_type");
-  return id === undefined ? undefined : (llamaFileTypes.get(id)?.name ?? String(id));
+  if (id !== undefined) return llamaFileTypes.get(id)?.name ?? String(id);
+  const parameters = new Map<string, number>();
+  for (const tensor of header.tensors) parameters.set(tensor.type, (parameters.get(tensor.type) ?? 0) + tensor.elementCount);
+  const [mostly] = [...parameters].sort(([, a], [, b]) => b - a)[0] ?? [];
+  return mostly === undefined ? undefined : `${mostly} (not recorded in general.file_type: the type of most parameters)`;
 }
 
 function countTensorTypes(header: GgufHeader): Record<string, number> {
