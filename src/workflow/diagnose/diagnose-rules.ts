@@ -27,6 +27,17 @@ const accuracyActions = [
   "calibrate on more representative data, with percentile or entropy ranges",
   "enable per-channel weights, or exclude the first and last layers",
 ];
+/** An accuracy gate with nothing measured: no evaluation data, not a lossy candidate. */
+function unmeasuredAccuracyAdvice(input: DiagnosisInput): { causes: string[]; actions: string[] } {
+  const llm = input.subjects.some((s) => s.runtime === "llama-cpp");
+  return {
+    causes: [llm ? "no evaluation text was given (--eval FILE.txt), so perplexity, KL divergence and accuracy retention were not measured" : "accuracy was not measured: the candidates were not evaluated on data"],
+    actions: [
+      llm ? "give held-out text with --eval FILE.txt: each candidate's perplexity and KL divergence against the input model, and accuracy retention from them" : "give evaluation data with --eval (a dataset folder or .json/.jsonl; with --labels for CTC)",
+      "or replace the default gates (--no-default-gates with your own --gate) if accuracy is checked elsewhere: the report then says nothing about accuracy",
+    ],
+  };
+}
 const packedWeightsAction = "prefer int8/int4 weights that stay packed at run time; fp16 weights are upcast to float32 by CPU kernels";
 
 /**
@@ -98,7 +109,9 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       gate.metric === "speedup" || gate.metric.includes("Latency")
         ? { causes: missed, actions: latencyActions }
         : gate.metric.includes("accuracy") || gate.metric === "perplexity" || gate.metric === "klDivergence"
-          ? { causes: missed, actions: accuracyActions }
+          ? gate.measured
+            ? { causes: missed, actions: input.subjects.some((s) => s.runtime === "llama-cpp") ? llmActions : accuracyActions }
+            : unmeasuredAccuracyAdvice(input)
           : gate.metric.includes("memory") || gate.metric.includes("Rss")
             ? { causes: [...missed, ...memory.causes], actions: memory.actions }
             : { causes: missed, actions: ["relax the gate if the requirement is stricter than the product needs"] };

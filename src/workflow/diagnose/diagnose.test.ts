@@ -28,6 +28,24 @@ describe("diagnose", () => {
     expect(diagnosis.troubleshooting.length).toBeGreaterThan(0);
   });
 
+  it("an accuracy gate nothing was measured for asks for evaluation data (an LLM: --eval text), not for another quantizer", () => {
+    const report = buildSampleReport({ passing: false });
+    for (const c of report.candidates) c.runtime = { runtime: "llama-cpp", threads: 1 };
+    const judged = report.recommendation.candidateId ?? report.gates.closest?.candidateId;
+    const verdict = report.gates.verdicts.find((v) => v.candidateId === judged)!;
+    verdict.results = [{ gate: "accuracy-retention", metric: "accuracyRetention", requirement: "accuracyRetention >= 0.95", passed: false, reason: "accuracyRetention was not measured for this candidate" } as (typeof verdict.results)[number]];
+    const finding = diagnoseReport(report, "r").findings.find((f) => f.rule === "gate.accuracy-retention")!;
+    expect(finding.observation).toContain("measured nothing");
+    expect(finding.causes[0]).toContain("no evaluation text was given (--eval FILE.txt)");
+    expect(finding.actions[0]).toContain("--eval FILE.txt");
+    expect(finding.actions.join(" ")).not.toContain("onnx.quantize.auto");
+    // Measured and missed: the advice is about the candidates' precision again, in llama.cpp's terms.
+    verdict.results[0]!.measured = 0.9;
+    const missed = diagnoseReport(report, "r").findings.find((f) => f.rule === "gate.accuracy-retention")!;
+    expect(missed.actions[0]).toContain("higher-bit type");
+    expect(missed.actions.join(" ")).not.toContain("onnx.quantize.auto");
+  });
+
   it("reports thread counts that make the same candidate slower", () => {
     const report = buildSampleReport({ passing: true });
     const base = report.candidates[0];

@@ -33,7 +33,7 @@ export function diagnosisInputFromReport(report: Report, source: string): Diagno
     })),
     failedGates: (verdict?.results ?? [])
       .filter((r) => !r.passed)
-      .map((r) => ({ gate: r.gate, metric: r.metric, text: `${judged}: ${r.gate} — ${r.requirement}; measured ${r.measured === undefined ? "nothing" : formatGateValue(r.metric, r.measured)}${r.reason ? ` (${r.reason})` : ""}` })),
+      .map((r) => ({ gate: r.gate, metric: r.metric, measured: r.measured !== undefined, text: `${judged}: ${r.gate} — ${r.requirement}; measured ${r.measured === undefined ? "nothing" : formatGateValue(r.metric, r.measured)}${r.reason ? ` (${r.reason})` : ""}` })),
     frameworks: [...frameworks],
   };
 }

@@ -65,6 +65,7 @@ export interface DiagnosisInput {
   baselineId?: string;
   machine: { logicalThreads: number; physicalCores?: number; cpu: string };
   /** Gate results of the judged candidate that failed, in words. */
-  failedGates: { gate: string; metric: string; text: string }[];
+  /** `measured`: whether the judged candidate has a value for the gate's metric at all. */
+  failedGates: { gate: string; metric: string; measured: boolean; text: string }[];
   frameworks: string[];
 }
