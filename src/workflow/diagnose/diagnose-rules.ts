@@ -130,11 +130,17 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     }
   }
 
+  const varying = measured.filter((s) => (s.metrics.latencyCv !== undefined && s.metrics.latencyCv > t.highCv) || s.flags.includes("high-cv"));
+  if (varying.length > 0) {
+    const percent = (cv: number | undefined) => (cv === undefined ? "flagged" : `${(cv * 100).toFixed(1)}%`);
+    // One finding for the run, not one per candidate: the causes and actions are the machine's, not a candidate's.
+    const observation =
+      varying.length === 1
+        ? `latency varies: coefficient of variation ${percent(varying[0]!.metrics.latencyCv)}`
+        : `latency varies on ${varying.length} of ${measured.length} candidates: coefficient of variation ${varying.map((s) => `${s.id} ${percent(s.metrics.latencyCv)}`).join(", ")}`;
+    findings.push(finding("latency.high-cv", "warning", varying.length === 1 ? varying[0]!.id : "run", `${observation} (threshold ${Number((t.highCv * 100).toPrecision(3))}%)`, ["other processes compete for the CPU", "frequency scaling or thermal throttling", "more threads than free cores"], ["close other work, pin threads, use the performance governor", "raise the run count; compare p50, not the mean"]));
+  }
   for (const subject of measured) {
-    const cv = subject.metrics.latencyCv;
-    if ((cv !== undefined && cv > t.highCv) || subject.flags.includes("high-cv")) {
-      findings.push(finding("latency.high-cv", "warning", subject.id, `latency varies: coefficient of variation ${cv === undefined ? "flagged" : `${(cv * 100).toFixed(1)}%`} (threshold ${Number((t.highCv * 100).toPrecision(3))}%)`, ["other processes compete for the CPU", "frequency scaling or thermal throttling", "more threads than free cores"], ["close other work, pin threads, use the performance governor", "raise the run count; compare p50, not the mean"]));
-    }
     if (subject.threads !== undefined && subject.threads > input.machine.logicalThreads) {
       findings.push(finding("threads.oversubscribed", "warning", subject.id, `${subject.threads} threads on a machine with ${input.machine.logicalThreads} hardware threads`, ["threads beyond the hardware's time-share one core and add synchronisation cost"], [`set threads to ${input.machine.physicalCores ?? input.machine.logicalThreads} or fewer`]));
     }

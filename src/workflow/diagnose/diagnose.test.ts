@@ -46,6 +46,16 @@ describe("diagnose", () => {
     expect(missed.actions.join(" ")).not.toContain("onnx.quantize.auto");
   });
 
+  it("gives one latency-variation finding for the run when several candidates vary, naming each with its CV", () => {
+    const report = buildSampleReport({ passing: false });
+    const measured = report.candidates.filter((c) => c.status === "measured");
+    measured.forEach((c, i) => (c.metrics.latencyCv = 0.2 + i / 100));
+    const findings = diagnoseReport(report, "r").findings.filter((f) => f.rule === "latency.high-cv");
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.subject).toBe("run");
+    expect(findings[0]!.observation).toContain(`latency varies on ${measured.length} of ${measured.length} candidates: coefficient of variation ${measured[0]!.id} 20.0%, ${measured[1]!.id} 21.0%`);
+  });
+
   it("reports thread counts that make the same candidate slower", () => {
     const report = buildSampleReport({ passing: true });
     const base = report.candidates[0];
