@@ -186,7 +186,7 @@ async function searchAndReport(
       progress,
       ...(signal ? { signal } : {}),
     });
-    const quality = await qualityFor(config, model, { logger, ...(signal ? { signal } : {}) }, log);
+    const quality = await qualityFor(config, model, { logger, ...(signal ? { signal } : {}) }, log, goals.gates);
     const search = await runSearch(
       plan,
       {
@@ -266,7 +266,7 @@ interface QualitySetup {
   evaluation?: () => NonNullable<Report["evaluation"]>;
 }
 
-async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporter: Reporter, log: RunLog): Promise<QualitySetup> {
+async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporter: Reporter, log: RunLog, gates: ResolvedGoals["gates"]): Promise<QualitySetup> {
   if (model.facts.format === "onnx") {
     const quality = await planOnnxQuality(config, model.artifact, reporter);
     log.info(`accuracy: ${quality.method} (${quality.source})`);
@@ -285,7 +285,9 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
   }
   const textPath = config.data.evaluation;
   if (!textPath) {
-    log.warn("no evaluation text (--eval FILE.txt): perplexity, KL divergence and accuracy retention are not measured");
+    // Said up front: a quality gate on a metric nobody measures fails every candidate (exit 3).
+    const unmeasurable = gates.filter((g) => /accuracy|perplexity|klDivergence|agreement/i.test(g.metric)).map((g) => g.name);
+    log.warn(`no evaluation text (--eval FILE.txt): perplexity, KL divergence and accuracy retention are not measured${unmeasurable.length > 0 ? `, so no candidate can pass the gate${unmeasurable.length > 1 ? "s" : ""} ${unmeasurable.join(", ")} (give --eval, or set gates without ${unmeasurable.length > 1 ? "them" : "it"})` : ""}`);
     return { measureQuality: async () => undefined };
   }
   // Candidates that differ only in settings the evaluation does not use (llama.cpp's batch) share one evaluation.

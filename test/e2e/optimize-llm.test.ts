@@ -74,4 +74,18 @@ describe("edgeforge optimize on a GGUF LLM (built CLI)", () => {
     expect(md).toContain("tokensPerSec");
     expect(md).toMatch(/modelMemoryBytes of q4_[a-z_0-9]+-1t: weights/);
   }, 300_000);
+
+  it("without --eval, says up front that the accuracy gate cannot pass, and What next asks for the text (not an ONNX quantizer)", async () => {
+    const output = temp.join("no-eval");
+    const result = await runCli(
+      ["optimize", model, "-o", output, "--target", "local", "--gguf-types", "Q4_0", "--threads", "1", "--ctx", "64", "--runs", "2", "--warmup", "1", "--shape", "tokens=8", "--no-memory-settings", "--cache-dir", temp.join("cache")],
+      { timeoutMs: 300_000 },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("no evaluation text (--eval FILE.txt): perplexity, KL divergence and accuracy retention are not measured, so no candidate can pass the gate accuracy-retention");
+    const md = await readFile(join(output, "report.md"), "utf8");
+    expect(md).toMatch(/accuracy-retention — .*measured nothing .*→ give held-out text with --eval FILE\.txt/);
+    // llama.cpp's levers only: no ONNX pass is advised for a GGUF run.
+    expect(md).not.toContain("onnx.quantize");
+  }, 300_000);
 });

@@ -22,14 +22,18 @@ const latencyActions = [
   "check `edgeforge hw` for int8 dot-product instructions (avx512_vnni/avx_vnni, dotprod/i8mm)",
   "set threads to the physical core count",
 ];
+const llmLatencyActions = [
+  "try a smaller llama.cpp type (Q4_K_M, Q4_0): decoding reads every weight for each token, so fewer bytes per weight decode faster",
+  "check `edgeforge hw` for int8 dot-product instructions (avx512_vnni/avx_vnni, dotprod/i8mm), which llama.cpp's quantized kernels use",
+  "set threads to the physical core count, or 1 where more threads measured slower",
+];
 const accuracyActions = [
   "use onnx.quantize.auto with a maxDrop so the most sensitive nodes stay in float",
   "calibrate on more representative data, with percentile or entropy ranges",
   "enable per-channel weights, or exclude the first and last layers",
 ];
 /** An accuracy gate with nothing measured: no evaluation data, not a lossy candidate. */
-function unmeasuredAccuracyAdvice(input: DiagnosisInput): { causes: string[]; actions: string[] } {
-  const llm = input.subjects.some((s) => s.runtime === "llama-cpp");
+function unmeasuredAccuracyAdvice(llm: boolean): { causes: string[]; actions: string[] } {
   return {
     causes: [llm ? "no evaluation text was given (--eval FILE.txt), so perplexity, KL divergence and accuracy retention were not measured" : "accuracy was not measured: the candidates were not evaluated on data"],
     actions: [
@@ -103,15 +107,18 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   for (const subject of input.subjects) if (subject.status === "failed") findings.push(failedCandidate(subject));
 
   const memory = memoryAdvice(input);
+  // llama.cpp candidates get llama.cpp's levers, not ONNX passes.
+  const llm = input.subjects.some((s) => s.runtime === "llama-cpp");
+  const speedActions = llm ? llmLatencyActions : latencyActions;
   for (const gate of input.failedGates) {
     const missed = ["the best candidate did not meet this quality gate"];
     const { causes, actions } =
       gate.metric === "speedup" || gate.metric.includes("Latency")
-        ? { causes: missed, actions: latencyActions }
+        ? { causes: missed, actions: speedActions }
         : gate.metric.includes("accuracy") || gate.metric === "perplexity" || gate.metric === "klDivergence"
           ? gate.measured
-            ? { causes: missed, actions: input.subjects.some((s) => s.runtime === "llama-cpp") ? llmActions : accuracyActions }
-            : unmeasuredAccuracyAdvice(input)
+            ? { causes: missed, actions: llm ? llmActions : accuracyActions }
+            : unmeasuredAccuracyAdvice(llm)
           : gate.metric.includes("memory") || gate.metric.includes("Rss")
             ? { causes: [...missed, ...memory.causes], actions: memory.actions }
             : { causes: missed, actions: ["relax the gate if the requirement is stricter than the product needs"] };
@@ -121,12 +128,12 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const optimized = measured.filter((s) => !s.isBaseline && s.passIds.some((id) => quantizingPass.test(id)));
   const speedups = optimized.map((s) => s.metrics.speedup).filter((v): v is number => v !== undefined);
   if (speedups.length > 0 && Math.max(...speedups) < t.noSpeedup) {
-    findings.push(finding("latency.no-speedup", "warning", "run", `the best optimized candidate is only ${Math.max(...speedups).toFixed(2)}× the baseline's speed (${input.machine.cpu})`, ["the CPU lacks fast int8/fp16 kernels for these ops", "the model is small enough that per-call overhead dominates", "quantize/dequantize pairs were not fused"], latencyActions));
+    findings.push(finding("latency.no-speedup", "warning", "run", `the best optimized candidate is only ${Math.max(...speedups).toFixed(2)}× the baseline's speed (${input.machine.cpu})`, ["the CPU lacks fast int8/fp16 kernels for these ops", "the model is small enough that per-call overhead dominates", "quantize/dequantize pairs were not fused"], speedActions));
   }
   for (const subject of optimized) {
     const speedup = subject.metrics.speedup;
     if (speedup !== undefined && speedup < t.slower) {
-      findings.push(finding("latency.slower-than-baseline", "warning", subject.id, `${subject.label} runs at ${speedup.toFixed(2)}× the baseline's speed (slower)`, subject.passIds.some((id) => id.includes("fp16")) ? ["this CPU has no fast fp16 arithmetic: fp16 weights are converted at run time"] : ["int8 kernels are slower than float ones on this CPU for these shapes"], latencyActions));
+      findings.push(finding("latency.slower-than-baseline", "warning", subject.id, `${subject.label} runs at ${speedup.toFixed(2)}× the baseline's speed (slower)`, subject.passIds.some((id) => id.includes("fp16")) ? ["this CPU has no fast fp16 arithmetic: fp16 weights are converted at run time"] : ["int8 kernels are slower than float ones on this CPU for these shapes"], speedActions));
     }
   }
 

@@ -39,6 +39,9 @@ describe("diagnose", () => {
     expect(finding.causes[0]).toContain("no evaluation text was given (--eval FILE.txt)");
     expect(finding.actions[0]).toContain("--eval FILE.txt");
     expect(finding.actions.join(" ")).not.toContain("onnx.quantize.auto");
+    // A missed speed-up on llama.cpp is not sent to ONNX passes either.
+    verdict.results.push({ gate: "speed-up", metric: "speedup", requirement: "speedup >= 2", passed: false, measured: 1.5 } as (typeof verdict.results)[number]);
+    expect(diagnoseReport(report, "r").findings.find((f) => f.rule === "gate.speed-up")!.actions[0]).toContain("smaller llama.cpp type");
     // Measured and missed: the advice is about the candidates' precision again, in llama.cpp's terms.
     verdict.results[0]!.measured = 0.9;
     const missed = diagnoseReport(report, "r").findings.find((f) => f.rule === "gate.accuracy-retention")!;
