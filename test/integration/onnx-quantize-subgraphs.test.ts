@@ -222,6 +222,26 @@ function graphAttribute(name: string, graph: ReturnType<typeof create<typeof Gra
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.GRAPH, g: graph });
 }
 
+/** A Loop body whose iteration i adds the column sums of X[0..i] · W_body to its [1, 16] state: the MatMul's input grows. */
+function growingPrefixBody(name: string, names: { iteration: string; cond: string; condOut: string; stateIn: string; stateOut: string }) {
+  const int64 = (tensor: string, data: bigint[]) => createTensorProto(tensor, "int64", [data.length], BigInt64Array.from(data));
+  return create(GraphProtoSchema, {
+    name,
+    node: [
+      node("Identity", [names.cond], [names.condOut]),
+      node("Add", [names.iteration, "one"], ["rows"]),
+      node("Unsqueeze", ["rows", "axis0"], ["ends"]),
+      node("Slice", ["X", "zero", "ends", "axis0"], ["prefix"]),
+      node("MatMul", ["prefix", "W_body"], ["a"]),
+      node("ReduceSum", ["a", "axis0"], ["summed"]),
+      node("Add", [names.stateIn, "summed"], [names.stateOut]),
+    ],
+    input: [valueInfo(names.iteration, [], TensorProto_DataType.INT64), valueInfo(names.cond, [], TensorProto_DataType.BOOL), valueInfo(names.stateIn, [1, 16])],
+    output: [valueInfo(names.condOut, [], TensorProto_DataType.BOOL), valueInfo(names.stateOut, [1, 16])],
+    initializer: [createTensorProto("one", "int64", [], BigInt64Array.of(1n)), int64("axis0", [0n]), int64("zero", [0n])],
+  });
+}
+
 /** The min and max of rows 0..rows−1 of X [·, 16] times W [16, 16] (W as its float32 raw bytes). */
 function productRange(xData: Float32Array, wBytes: Uint8Array, rows: number): { min: number; max: number } {
   const wData = new Float32Array(wBytes.buffer.slice(wBytes.byteOffset, wBytes.byteOffset + wBytes.byteLength));
@@ -295,34 +315,24 @@ describe("weights inside a Loop body", () => {
     expect(await outputCosine(loopInput(), output, { v0: x }, "v_final")).toBeGreaterThanOrEqual(0.99);
   });
 
-  it("int8-static calibrates a body whose values change shape between iterations on min/max reduced inside it, and says so", async () => {
-    // Iteration i reads rows 0..i of X: the MatMul's input grows, so its values cannot be stacked.
-    const int64 = (name: string, data: bigint[]) => createTensorProto(name, "int64", [data.length], BigInt64Array.from(data));
-    const body = create(GraphProtoSchema, {
-      name: "body",
-      node: [
-        node("Identity", ["cond_in"], ["cond_out"]),
-        node("Add", ["iteration", "one"], ["rows"]),
-        node("Unsqueeze", ["rows", "axis0"], ["ends"]),
-        node("Slice", ["X", "zero", "ends", "axis0"], ["prefix"]),
-        node("MatMul", ["prefix", "W_body"], ["a"]),
-        node("ReduceSum", ["a", "axis0"], ["summed"]),
-        node("Add", ["v_in", "summed"], ["v_out"]),
-      ],
-      input: [valueInfo("iteration", [], TensorProto_DataType.INT64), valueInfo("cond_in", [], TensorProto_DataType.BOOL), valueInfo("v_in", [1, 16])],
-      output: [valueInfo("cond_out", [], TensorProto_DataType.BOOL), valueInfo("v_out", [1, 16])],
-      initializer: [createTensorProto("one", "int64", [], BigInt64Array.of(1n)), int64("axis0", [0n]), int64("zero", [0n])],
-    });
+  /** h = v0 · W_main, then a Loop of `trips` iterations over `body` from state h to v_final; X [4, 16] and W_body are the body's to read. */
+  const writeLoopAfterMatMul = async (name: string, body: ReturnType<typeof growingPrefixBody>, trips: number) => {
     const loop = node("Loop", ["trips", "", "h"], ["v_final"]);
     loop.attribute.push(graphAttribute("body", body));
     const m = model([node("MatMul", ["v0", "W_main"], ["h"]), loop], {
       inputs: [valueInfo("v0", [1, 16]), valueInfo("X", [4, 16])],
       outputs: [valueInfo("v_final", [1, 16])],
-      initializers: [createTensorProto("trips", "int64", [], BigInt64Array.of(4n)), createTensorProto("W_main", "float32", [16, 16], values(256)), createTensorProto("W_body", "float32", [16, 16], values(256))],
+      initializers: [createTensorProto("trips", "int64", [], BigInt64Array.of(BigInt(trips))), createTensorProto("W_main", "float32", [16, 16], values(256)), createTensorProto("W_body", "float32", [16, 16], values(256))],
     });
-    const input = dir.join("growing.onnx");
+    const input = dir.join(name);
     await writeOnnxModel(m, input);
-    const feeds = { v0: x, X: { dtype: "float32" as const, dims: [4, 16], data: values(64) } };
+    return { input, feeds: { v0: x, X: { dtype: "float32" as const, dims: [4, 16], data: values(64) } } };
+  };
+
+  it("int8-static calibrates a body whose values change shape between iterations on min/max reduced inside it, and says so", async () => {
+    // Iteration i reads rows 0..i of X: the MatMul's input grows, so its values cannot be stacked.
+    const body = growingPrefixBody("body", { iteration: "iteration", cond: "cond_in", condOut: "cond_out", stateIn: "v_in", stateOut: "v_out" });
+    const { input, feeds } = await writeLoopAfterMatMul("growing.onnx", body, 4);
     const output = dir.join("growing_static.onnx");
     const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("growing-calibration", [feeds]));
     const note = result.log.notes.find((n) => n.startsWith("subgraph Loop_v_final/body:"));
@@ -347,22 +357,7 @@ describe("weights inside a Loop body", () => {
 
   it("int8-static calibrates such a body nested in another Loop's body, whose trip count changes with the outer iteration (zero included)", async () => {
     // Outer iteration j runs the inner Loop j times (0, 1, 2); inner iteration i reads rows 0..i of X.
-    const int64 = (name: string, data: bigint[]) => createTensorProto(name, "int64", [data.length], BigInt64Array.from(data));
-    const inner = create(GraphProtoSchema, {
-      name: "inner",
-      node: [
-        node("Identity", ["cond_i"], ["cond_i_out"]),
-        node("Add", ["i", "one"], ["rows"]),
-        node("Unsqueeze", ["rows", "axis0"], ["ends"]),
-        node("Slice", ["X", "zero", "ends", "axis0"], ["prefix"]),
-        node("MatMul", ["prefix", "W_body"], ["a"]),
-        node("ReduceSum", ["a", "axis0"], ["summed"]),
-        node("Add", ["w_in", "summed"], ["w_out"]),
-      ],
-      input: [valueInfo("i", [], TensorProto_DataType.INT64), valueInfo("cond_i", [], TensorProto_DataType.BOOL), valueInfo("w_in", [1, 16])],
-      output: [valueInfo("cond_i_out", [], TensorProto_DataType.BOOL), valueInfo("w_out", [1, 16])],
-      initializer: [createTensorProto("one", "int64", [], BigInt64Array.of(1n)), int64("axis0", [0n]), int64("zero", [0n])],
-    });
+    const inner = growingPrefixBody("inner", { iteration: "i", cond: "cond_i", condOut: "cond_i_out", stateIn: "w_in", stateOut: "w_out" });
     const innerLoop = node("Loop", ["j", "", "v_in"], ["w_final"]);
     innerLoop.attribute.push(graphAttribute("body", inner));
     const outer = create(GraphProtoSchema, {
@@ -371,16 +366,7 @@ describe("weights inside a Loop body", () => {
       input: [valueInfo("j", [], TensorProto_DataType.INT64), valueInfo("cond_j", [], TensorProto_DataType.BOOL), valueInfo("v_in", [1, 16])],
       output: [valueInfo("cond_j_out", [], TensorProto_DataType.BOOL), valueInfo("v_out", [1, 16])],
     });
-    const outerLoop = node("Loop", ["trips", "", "h"], ["v_final"]);
-    outerLoop.attribute.push(graphAttribute("body", outer));
-    const m = model([node("MatMul", ["v0", "W_main"], ["h"]), outerLoop], {
-      inputs: [valueInfo("v0", [1, 16]), valueInfo("X", [4, 16])],
-      outputs: [valueInfo("v_final", [1, 16])],
-      initializers: [createTensorProto("trips", "int64", [], BigInt64Array.of(3n)), createTensorProto("W_main", "float32", [16, 16], values(256)), createTensorProto("W_body", "float32", [16, 16], values(256))],
-    });
-    const input = dir.join("nested.onnx");
-    await writeOnnxModel(m, input);
-    const feeds = { v0: x, X: { dtype: "float32" as const, dims: [4, 16], data: values(64) } };
+    const { input, feeds } = await writeLoopAfterMatMul("nested.onnx", outer, 3);
     const output = dir.join("nested_static.onnx");
     const result = await quantizeInt8StaticPass.run(await describeOnnxArtifact(input), output, quantizeInt8StaticPass.optionsSchema.parse({}), staticContext("nested-calibration", [feeds]));
     const innerPath = "Loop_v_final/body/Loop_w_final/body";
