@@ -1,4 +1,4 @@
-import type { ModelProto, NodeProto } from "onnx-buf";
+import type { ModelProto, NodeProto, TensorProto } from "onnx-buf";
 import { createTensorProto } from "../../formats/onnx/tensor-data.js";
 import type { QuantizationRange } from "../../kernels/linear-quantization.js";
 import type { PassContext } from "../pass.js";
@@ -13,7 +13,7 @@ type Reduction = "ReduceMin" | "ReduceMax";
  * identity (+∞ for a min, −∞ for a max) so that an empty tensor (a body that ran zero times) reduces too.
  */
 function guardedReduction(op: Reduction, input: string, allocator: NameAllocator): { nodes: NodeProto[]; output: string } {
-  const constant = (base: string, tensor: (name: string) => ReturnType<typeof createTensorProto>): { node: NodeProto; name: string } => {
+  const constant = (base: string, tensor: (name: string) => TensorProto): { node: NodeProto; name: string } => {
     const name = allocator.allocate(base);
     return { name, node: makeNode({ opType: "Constant", name, inputs: [], outputs: [name], attributes: [tensorAttribute("value", tensor(name))] }) };
   };
@@ -70,7 +70,7 @@ export async function calibrateLoopBodyRanges(model: ModelProto, tensors: readon
     reduced.set(name, { min: reduce("ReduceMin"), max: reduce("ReduceMax") });
   }
   const exposed = exposeSubgraphValues(model, [...reduced.values()].flatMap(({ min, max }) => [min, max]), allocator, {
-    restack: (name, stacked, _graph, add) => {
+    restack: (name, stacked, add) => {
       const { nodes, output } = guardedReduction(reductionOf.get(name)!, stacked, allocator);
       nodes.forEach(add);
       return output;

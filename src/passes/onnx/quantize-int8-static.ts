@@ -220,7 +220,7 @@ export function recordApplied(applied: readonly AppliedPlan[], tally: ScopeTally
       }
     }
     // A whole branch or body without ranges: the data never took it (Silero VAD's 8 kHz branch under 16 kHz samples).
-    if (path !== "" && uncalibrated > 0 && quantized.size === 0) tally.remark(path, "no calibration sample ran this graph: add samples that take it (e.g. the other value of the If's condition) to quantize it");
+    if (path !== "" && uncalibrated > 0 && quantized.size === 0) tally.remark(path, "no calibration sample ran this graph: add samples that take it (for an If branch, inputs that make its condition take the other value) to quantize it");
     // Skipped weighted ops are worth naming; the integer shape arithmetic around them is not.
     const weighted = new Set(plan.graph.node.filter((node) => qdqOpKinds[node.opType as QdqOpType] === "weighted").map(nodeId));
     for (const { id, reason } of plan.skips.skipped) if (weighted.has(id)) tally.kept(path, id, reason);

@@ -55,12 +55,12 @@ export function insideLoopBody(scope: GraphScope): boolean {
 
 export interface ExposeOptions {
   /**
-   * Called when a value comes out of a Loop/Scan body stacked over its iterations (`stacked`) into `graph`,
-   * itself a Loop/Scan body (or inside one), where that stack's length may change from one outer iteration
-   * to the next: returns what to thread on instead (a scalar reduction of it), its nodes put in `graph`
-   * through `add` (undone by restore). Without it, stacks are threaded on as they are.
+   * Called when the value threaded out for `name` comes out of a Loop/Scan body stacked over its iterations
+   * (`stacked`) into a graph that is itself inside a Loop/Scan body, where that stack's length may change
+   * from one outer iteration to the next: returns what to thread on instead (a scalar reduction of it), its
+   * nodes put in that graph through `add` (undone by restore). Without it, stacks are threaded on as they are.
    */
-  restack?: (name: string, stacked: string, graph: GraphProto, add: (node: NodeProto) => void) => string;
+  restack?: (name: string, stacked: string, add: (node: NodeProto) => void) => string;
 }
 
 /**
@@ -119,7 +119,7 @@ export function exposeSubgraphValues(model: ModelProto, names: readonly string[]
       push(carrier.output, carried);
       value = carried;
       const outer = scope.owner.scope;
-      if (options.restack && carrierOf(carrier) !== "If" && insideLoopBody(outer)) value = options.restack(name, value, outer.graph, (node) => push(outer.graph.node, node));
+      if (options.restack && carrierOf(carrier) !== "If" && insideLoopBody(outer)) value = options.restack(name, value, (node) => push(outer.graph.node, node));
     }
     aliases.set(name, value);
   }
