@@ -50,6 +50,13 @@ export type MetricName = keyof typeof metricCatalog;
 
 export const metricNames = Object.freeze(Object.keys(metricCatalog) as MetricName[]);
 
+/** The metrics only an evaluation on data gives (accuracy, fidelity, LLM quality): unmeasured without evaluation data. */
+export const qualityMetricNames: readonly MetricName[] = Object.freeze(["accuracy", "accuracyRetention", "cosineSimilarity", "top1Agreement", "perplexity", "klDivergence"]);
+
+export function isQualityMetric(name: string): boolean {
+  return (qualityMetricNames as readonly string[]).includes(name);
+}
+
 export function isMetricName(name: string): name is MetricName {
   return Object.hasOwn(metricCatalog, name);
 }

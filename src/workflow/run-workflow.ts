@@ -14,7 +14,7 @@ import { detectModelFormat } from "../formats/detect-format.js";
 import { listTargetProfiles } from "../hardware/load-target-profile.js";
 import { recommendFrameworks } from "../hardware/recommend-frameworks.js";
 import { assertGatesConsistent } from "../gates/check-gates.js";
-import type { MetricValues } from "../pareto/metric-catalog.js";
+import { isQualityMetric, type MetricValues } from "../pareto/metric-catalog.js";
 import type { Pass, PassContext } from "../passes/pass.js";
 import type { Report } from "../reports/report.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
@@ -286,7 +286,7 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
   const textPath = config.data.evaluation;
   if (!textPath) {
     // Said up front: a quality gate on a metric nobody measures fails every candidate (exit 3).
-    const unmeasurable = gates.filter((g) => /accuracy|perplexity|klDivergence|agreement/i.test(g.metric)).map((g) => g.name);
+    const unmeasurable = gates.filter((g) => isQualityMetric(g.metric)).map((g) => g.name);
     log.warn(`no evaluation text (--eval FILE.txt): perplexity, KL divergence and accuracy retention are not measured${unmeasurable.length > 0 ? `, so no candidate can pass the gate${unmeasurable.length > 1 ? "s" : ""} ${unmeasurable.join(", ")} (give --eval, or set gates without ${unmeasurable.length > 1 ? "them" : "it"})` : ""}`);
     return { measureQuality: async () => undefined };
   }

@@ -1,4 +1,5 @@
 import { formatBytes, formatMs } from "../../core/units.js";
+import { isQualityMetric } from "../../pareto/metric-catalog.js";
 import type { Diagnosis, DiagnosisInput, DiagnosisSubject, Finding, Severity } from "./diagnosis.js";
 import { troubleshootingTable } from "./troubleshooting-table.js";
 import { formatBaselineMovement, isUnsteady, poolBaselineBlocks, unsteadyBaselineSpread } from "../baseline-blocks.js";
@@ -115,7 +116,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     const { causes, actions } =
       gate.metric === "speedup" || gate.metric.includes("Latency")
         ? { causes: missed, actions: speedActions }
-        : gate.metric.includes("accuracy") || gate.metric === "perplexity" || gate.metric === "klDivergence"
+        : isQualityMetric(gate.metric)
           ? gate.measured
             ? { causes: missed, actions: llm ? llmActions : accuracyActions }
             : unmeasuredAccuracyAdvice(llm)
