@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EdgeforgeError, errorCodes, type ErrorCode } from "../core/errors.js";
 import type { BlockReply, BlockRequest, BlocksJob } from "./bench-job.js";
-import { writeProcessAffinity } from "./cpu-affinity.js";
+import { pinnedCommand, writeProcessAffinity } from "./cpu-affinity.js";
 import { benchChildPath } from "./spawn-bench-child.js";
 
 type Reply<T extends BlockReply["type"]> = Extract<BlockReply, { type: T }>;
@@ -38,11 +38,13 @@ export class BlockChild {
     });
   }
 
-  static async spawn(label: string, job: Omit<BlocksJob, "resultPath">, env?: NodeJS.ProcessEnv): Promise<BlockChild> {
+  /** `cpus`: pinned to them from its first instruction (its blocks may be moved later with `pin`). */
+  static async spawn(label: string, job: Omit<BlocksJob, "resultPath">, env?: NodeJS.ProcessEnv, cpus?: readonly number[]): Promise<BlockChild> {
     const folder = await mkdtemp(join(tmpdir(), "edgeforge-blocks-"));
     const jobPath = join(folder, "job.json");
     await writeFile(jobPath, JSON.stringify({ ...job, resultPath: join(folder, "unused.json") }));
-    const child = spawn(process.execPath, [benchChildPath, jobPath], { stdio: ["ignore", "pipe", "pipe", "ipc"], env: env ?? process.env });
+    const [command, args] = pinnedCommand(process.execPath, [benchChildPath, jobPath], cpus);
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe", "ipc"], env: env ?? process.env });
     return new BlockChild(child, folder, label);
   }
 

@@ -15,6 +15,8 @@ export interface CompareOptions extends Reporter {
   inputSets: number;
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
+  /** Measure on these CPUs only (`bench --cpus`). */
+  cpus?: readonly number[];
 }
 
 /**
@@ -39,6 +41,7 @@ export async function compareSideBySide(planned: readonly PlannedArtifact[], opt
     inputSets: options.inputSets,
     timeoutMs: options.timeoutMs,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.cpus ? { cpus: options.cpus } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

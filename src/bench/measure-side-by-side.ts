@@ -74,6 +74,11 @@ export interface InterleavedOptions extends Reporter {
    * taskset; unpinned elsewhere); default true. One vCPU of a VM can run 1.65× slower than another for minutes.
    */
   pinCpus?: boolean;
+  /**
+   * Measure on these CPUs only (`bench --compare --cpus`): every child starts pinned to them and blocks rotate over
+   * them. Default: every CPU this process may use.
+   */
+  cpus?: readonly number[];
   /** Measure a reference child per runtime setting for model-attributable memory; default true. */
   memoryReference?: boolean;
   /** Per child message (load included); default 600000. */
@@ -197,7 +202,8 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
   const timeoutMs = options.timeoutMs ?? 600_000;
   const level = options.level ?? 0.95;
   await checkBenchChildBuilt();
-  const pinnable = (options.pinCpus ?? true) ? await readPinnableCpus(signal) : undefined;
+  const pinnable = options.cpus && options.cpus.length > 0 ? [...options.cpus] : (options.pinCpus ?? true) ? await readPinnableCpus(signal) : undefined;
+  const startPinned = options.cpus && options.cpus.length > 0 ? { cpus: options.cpus } : {};
   const load = await readCpuLoad(500, signal);
 
   const references = new Map<string, { peakRssBytes: number; workload: string; source: "VmHWM" | "maxRSS" }>();
@@ -205,7 +211,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     for (const arm of arms) {
       const key = settingsKey(arm);
       if (references.has(key)) continue;
-      const outcome = await spawnBenchChild({ mode: "reference", runtime: arm.runtime, settings: arm.settings }, { timeoutMs: 120_000, ...(signal ? { signal } : {}), ...(options.env ? { env: options.env } : {}) });
+      const outcome = await spawnBenchChild({ mode: "reference", runtime: arm.runtime, settings: arm.settings }, { timeoutMs: 120_000, ...(signal ? { signal } : {}), ...(options.env ? { env: options.env } : {}), ...startPinned });
       if (outcome.result?.ok && outcome.result.mode === "reference") {
         references.set(key, { peakRssBytes: outcome.result.peakRssBytes, workload: outcome.result.workload, source: outcome.result.memorySource });
       } else {
@@ -233,7 +239,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         inputSets: options.inputSets ?? 4,
         warmupIterations: options.warmupIterations ?? sideBySideWarmup.warmupIterations,
         settleMs: options.settleMs ?? sideBySideWarmup.settleMs,
-      }, options.env);
+      }, options.env, options.cpus);
       children.push(child);
       ready.push(await child.ready(timeoutMs));
       signal?.throwIfAborted();

@@ -242,6 +242,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchRecord> 
           inputSets: options.inputSets ?? 4,
           timeoutMs,
           ...(options.env ? { env: options.env } : {}),
+          ...(options.cpus ? { cpus: options.cpus } : {}),
           logger,
           ...(signal ? { signal } : {}),
         })

@@ -120,6 +120,29 @@ describe("side-by-side arms share CPUs", async () => {
     expect(result.method).toMatch(/pinned to the same CPUs/);
   });
 
+  it.skipIf(!pinnable)("measures on the CPUs given only, when given: every block of every arm there", async () => {
+    const cpu = (pinnable as number[])[1] as number;
+    const result = await measureInterleaved({
+      ...quick,
+      memoryReference: false,
+      cpus: [cpu],
+      arms: [
+        { label: "default threads", artifactPath: mnist, format: "onnx", runtime: "ort", settings: {} },
+        { label: "1 thread", artifactPath: mnist, format: "onnx", runtime: "ort", settings: { threads: 1 } },
+      ],
+      comparisons: [{ baseline: 0, candidate: 1 }],
+    });
+    for (const arm of result.arms) expect(arm.blockCpus).toEqual(Array.from({ length: result.rounds }, () => String(cpu)));
+    expect(result.method).toContain(`rotating over CPUs ${cpu} `);
+  });
+
+  it.skipIf(!pinnable)("bench --compare --cpus: the comparison runs on those CPUs too", async () => {
+    const cpu = (pinnable as number[])[1] as number;
+    const record = await runBenchmark({ models: [mnist, mnist], settings: { threads: 1 }, iterations: 3, warmupIterations: 1, sweepSizes: [], cpus: [cpu], compare: true });
+    expect(record.config.cpus).toBe(String(cpu));
+    expect(record.sideBySide?.method).toContain(`rotating over CPUs ${cpu} `);
+  });
+
   it.skipIf(!pinnable)("pins a fresh bench child from its start when asked", async () => {
     const cpu = (pinnable as number[])[1] as number;
     const record = await runBenchmark({ models: [mnist], settings: { threads: 1 }, iterations: 3, warmupIterations: 1, sweepSizes: [], cpus: [cpu] });

@@ -110,7 +110,7 @@ export function registerBenchCommand(program: Command): void {
     .option("--sweep-iterations <n>", "timed runs per sweep size (default 10)", parsePositiveInt)
     .option("--input-sets <n>", "distinct generated input sets cycled through the runs (default 4)", parsePositiveInt)
     .option("--timeout-ms <ms>", "kill a measuring process after this long (default 600000)", parsePositiveInt)
-    .option("--cpus <list>", "pin every measuring process to these CPUs (Linux, taskset), e.g. 0 or 0-1; for A/B runs by hand, give both models the same CPUs", parseCpus)
+    .option("--cpus <list>", "pin every measuring process to these CPUs (Linux, taskset), e.g. 0 or 0-1; for A/B runs by hand, give both models the same CPUs; with --compare, its blocks rotate over these CPUs only", parseCpus)
     .addOption(new Option("--format <format>", "md on stderr; csv, json, jsonl on stdout").choices([...benchFormats]).default("md"))
     .option("--output <file>", "also write the rendering to this file")
     .option("--json", "print the JSON record on stdout (same as --format json)")
