@@ -30,7 +30,7 @@ export function renderOptimizeSummary(report: Report): string {
     lines.push(`Alternative (${a.kind})${a.candidateId ? ` for ${a.candidateId}` : ""}: ${a.why}:`, `  ${a.command}`);
   }
   if (next?.oversubscribed) lines.push(`Note: ${next.oversubscribed}`);
-  const rows = [["candidate", "p50 (abs.)", "tok/s", "model mem.", "size", "acc. ret.", "speed-up [95% CI]", "frontier", "gates"]];
+  const rows = [["candidate", "p50 (abs.)", "tok/s", "model mem.", "size", "acc. ret.", "speed-up [95% CI]", "pass alone", "frontier", "gates"]];
   const names = clipUnique(report.candidates.map((c) => c.id), 40);
   for (const [index, c] of report.candidates.entries()) {
     const m = c.metrics;
@@ -43,11 +43,23 @@ export function renderOptimizeSummary(report: Report): string {
       m.sizeBytes === undefined ? "—" : formatBytes(m.sizeBytes),
       fmt(m.accuracyRetention),
       m.speedup === undefined ? "—" : `${m.speedup.toFixed(2)}×${c.intervals?.speedup ? ` [${c.intervals.speedup.low.toFixed(2)}, ${c.intervals.speedup.high.toFixed(2)}]` : ""}`,
+      m.passSpeedup === undefined ? "—" : `${m.passSpeedup.toFixed(2)}×`,
       report.frontier.ids.includes(c.id) ? "yes" : "",
       c.status === "measured" ? (verdict?.passed ? "pass" : "fail") : c.status,
     ]);
   }
-  lines.push("", ...alignedTable(rows, "  ", new Set([1, 2, 3, 4, 5, 6])));
+  lines.push("", ...alignedTable(rows, "  ", new Set([1, 2, 3, 4, 5, 6, 7])));
+  if (report.candidates.some((c) => c.metrics.speedup !== undefined)) {
+    lines.push(
+      `  speed-up: side by side against ${report.baselineId} (alternating blocks in each candidate's time window); pass alone: against the input model at the candidate's own settings; p50 (abs.): as slow as the machine was during the candidate's blocks, so compare by speed-up`,
+    );
+  }
+  // The run's warnings qualify the figures above (a reference that moved, unsteady latency): shown here, not only in the report.
+  const warnings = (next?.findings ?? []).filter((f) => f.severity === "warning");
+  if (warnings.length > 0) {
+    lines.push("", `Warnings (causes and actions: the report, or \`edgeforge diagnose ${report.outputs.reportJson}\`):`);
+    for (const w of warnings) lines.push(`  - ${w.observation}`);
+  }
   lines.push(
     "",
     labelled("cache", describeCache(report)),

@@ -133,9 +133,24 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   }
   for (const subject of optimized) {
     const speedup = subject.metrics.speedup;
-    if (speedup !== undefined && speedup < t.slower) {
-      findings.push(finding("latency.slower-than-baseline", "warning", subject.id, `${subject.label} runs at ${speedup.toFixed(2)}× the baseline's speed (slower)`, subject.passIds.some((id) => id.includes("fp16")) ? ["this CPU has no fast fp16 arithmetic: fp16 weights are converted at run time"] : ["int8 kernels are slower than float ones on this CPU for these shapes"], speedActions));
+    if (speedup === undefined || speedup >= t.slower) continue;
+    const observation = `${subject.label} runs at ${speedup.toFixed(2)}× the baseline's speed (slower)`;
+    const passSpeedup = subject.metrics.passSpeedup;
+    if (passSpeedup !== undefined && passSpeedup >= t.slower) {
+      // The pass held its own against the input model at the same settings: the settings lost the speed, not the pass.
+      findings.push(
+        finding(
+          "latency.slower-than-baseline",
+          "warning",
+          subject.id,
+          `${observation}; the pass alone runs at ${passSpeedup.toFixed(2)}× the input model at the same runtime settings, so its settings${subject.threads === undefined ? "" : ` (${threadsOf(subject)})`} make it slower, not the pass`,
+          ["these runtime settings (threads, memory arena) are slower for this model than the baseline's"],
+          ["judge the pass by the candidate with the pass at the baseline's settings, or at the fastest candidate's settings", "leave out settings that measured slower (--threads)"],
+        ),
+      );
+      continue;
     }
+    findings.push(finding("latency.slower-than-baseline", "warning", subject.id, observation, subject.passIds.some((id) => id.includes("fp16")) ? ["this CPU has no fast fp16 arithmetic: fp16 weights are converted at run time"] : ["int8 kernels are slower than float ones on this CPU for these shapes"], speedActions));
   }
 
   const varying = measured.filter((s) => (s.metrics.latencyCv !== undefined && s.metrics.latencyCv > t.highCv) || s.flags.includes("high-cv"));

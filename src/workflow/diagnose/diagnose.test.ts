@@ -49,6 +49,22 @@ describe("diagnose", () => {
     expect(missed.actions.join(" ")).not.toContain("onnx.quantize.auto");
   });
 
+  it("blames a slower candidate's settings, not its pass, when the pass alone held its speed at those settings", () => {
+    const report = buildSampleReport({ passing: false });
+    const fp16 = report.candidates.find((c) => c.id === "fp16")!;
+    fp16.metrics.speedup = 0.68;
+    fp16.metrics.passSpeedup = 1.09;
+    fp16.runtime.threads = 1;
+    const settings = diagnoseReport(report, "r").findings.find((f) => f.rule === "latency.slower-than-baseline")!;
+    expect(settings.observation).toBe("onnx.convert.fp16 runs at 0.68× the baseline's speed (slower); the pass alone runs at 1.09× the input model at the same runtime settings, so its settings (1 thread) make it slower, not the pass");
+    expect(settings.causes.join(" ")).not.toContain("fp16 arithmetic");
+    // The pass itself slower at the same settings: the pass's causes again.
+    fp16.metrics.passSpeedup = 0.85;
+    const pass = diagnoseReport(report, "r").findings.find((f) => f.rule === "latency.slower-than-baseline")!;
+    expect(pass.observation).toBe("onnx.convert.fp16 runs at 0.68× the baseline's speed (slower)");
+    expect(pass.causes[0]).toContain("fp16 arithmetic");
+  });
+
   it("gives one latency-variation finding for the run when several candidates vary, naming each with its CV", () => {
     const report = buildSampleReport({ passing: false });
     const measured = report.candidates.filter((c) => c.status === "measured");
