@@ -190,26 +190,46 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     }
   }
 
+  // Each candidate's speed-up was measured against the reference in its own window, so two of them compare thread
+  // counts with the machine's drift between windows divided out; absolute figures (the fallback) do not.
+  const slowerPairs: { a: DiagnosisSubject; b: DiagnosisSubject; text: string }[] = [];
   for (const a of measured) {
     for (const b of measured) {
       if (a === b || a.threads === undefined || b.threads === undefined || a.threads <= b.threads || a.setupKey !== b.setupKey) continue;
-      const causes = ["over-subscription: the threads compete with each other or other processes", "the model's ops are too small to split across threads"];
-      const actions = [`use ${threadsOf(b)} for this model`, "leave a core free for the rest of the application"];
+      const sa = a.metrics.speedup;
+      const sb = b.metrics.speedup;
+      if (sa !== undefined && sb !== undefined) {
+        if (sb > sa * t.threadSlowdown) slowerPairs.push({ a, b, text: `${threadsOf(a)} (${a.id}): ${sa.toFixed(2)}× the baseline's speed; ${threadsOf(b)} (${b.id}): ${sb.toFixed(2)}× (${(sb / sa).toFixed(1)}× faster)` });
+        continue;
+      }
       // Token-by-token models: generation tokens/s is their speed (a p50 is of prompt runs).
       const ga = a.runtime === "llama-cpp" ? a.metrics.tokensPerSec : undefined;
       const gb = b.runtime === "llama-cpp" ? b.metrics.tokensPerSec : undefined;
       if (ga !== undefined && gb !== undefined) {
-        if (gb > ga * t.threadSlowdown) {
-          findings.push(finding("threads.slower-with-more", "warning", a.id, `${threadsOf(a)}: ${ga.toFixed(1)} generated tokens/s; ${threadsOf(b)} (${b.id}): ${gb.toFixed(1)} (${(gb / ga).toFixed(1)}× faster)`, [...causes, llamaThreadCause], actions));
-        }
+        if (gb > ga * t.threadSlowdown) slowerPairs.push({ a, b, text: `${threadsOf(a)} (${a.id}): ${ga.toFixed(1)} generated tokens/s; ${threadsOf(b)} (${b.id}): ${gb.toFixed(1)} (${(gb / ga).toFixed(1)}× faster; absolute, from different windows)` });
         continue;
       }
       const pa = a.metrics.p50LatencyMs;
       const pb = b.metrics.p50LatencyMs;
       if (pa !== undefined && pb !== undefined && pa > pb * t.threadSlowdown) {
-        findings.push(finding("threads.slower-with-more", "warning", a.id, `${threadsOf(a)}: p50 ${formatMs(pa)}; ${threadsOf(b)} (${b.id}): ${formatMs(pb)}`, causes, actions));
+        slowerPairs.push({ a, b, text: `${threadsOf(a)} (${a.id}): p50 ${formatMs(pa)}; ${threadsOf(b)} (${b.id}): ${formatMs(pb)} (absolute, from different windows)` });
       }
     }
+  }
+  if (slowerPairs.length > 0) {
+    // One finding for the run, not one per pair: the causes and the action are the model's and the machine's.
+    const fewest = Math.min(...slowerPairs.map(({ b }) => b.threads ?? 1));
+    const llamaPair = slowerPairs.some(({ a }) => a.runtime === "llama-cpp");
+    findings.push(
+      finding(
+        "threads.slower-with-more",
+        "warning",
+        slowerPairs.length === 1 ? slowerPairs[0]!.a.id : "run",
+        slowerPairs.length === 1 ? slowerPairs[0]!.text : `more threads measured slower in ${slowerPairs.length} pairs: ${slowerPairs.map(({ text }) => text).join("; ")}`,
+        ["over-subscription: the threads compete with each other or other processes", "the model's ops are too small to split across threads", ...(llamaPair ? [llamaThreadCause] : [])],
+        [`use ${fewest} thread${fewest === 1 ? "" : "s"} for this model`, "leave a core free for the rest of the application"],
+      ),
+    );
   }
 
   // One finding for the run: every speed-up divides by the same reference, measured anew in each candidate's window.

@@ -84,10 +84,28 @@ describe("diagnose", () => {
     oneThread.isBaseline = false;
     oneThread.runtime.threads = 1;
     oneThread.metrics.p50LatencyMs = (base.metrics.p50LatencyMs ?? 0) * 0.7;
+    oneThread.metrics.speedup = 1.4;
     report.candidates.push(oneThread);
     const finding = diagnoseReport(report, "r").findings.find((f) => f.rule === "threads.slower-with-more");
     expect(finding?.subject).toBe("fp32");
+    // On the side-by-side speed-ups (each against the reference in its own window), not on absolute p50s.
+    expect(finding?.observation).toBe("2 threads (fp32): 1.00× the baseline's speed; 1 thread (fp32-1t): 1.40× (1.4× faster)");
     expect(finding?.actions[0]).toBe("use 1 thread for this model");
+    // Absolute p50s from different windows, only where a speed-up is missing, and labelled so.
+    delete oneThread.metrics.speedup;
+    expect(diagnoseReport(report, "r").findings.find((f) => f.rule === "threads.slower-with-more")?.observation).toMatch(/^2 threads \(fp32\): p50 .*; 1 thread \(fp32-1t\): .* \(absolute, from different windows\)$/);
+    // The same 1-thread advantage in two pairs: one finding for the run, naming both.
+    oneThread.metrics.speedup = 1.4;
+    const other = structuredClone(oneThread);
+    Object.assign(other, { id: "int8-1t", label: "onnx.quantize.int8-dynamic" });
+    other.metrics.speedup = 2.6;
+    const int8 = report.candidates.find((c) => c.id === "int8-dynamic")!;
+    other.passes = structuredClone(int8.passes);
+    report.candidates.push(other);
+    const grouped = diagnoseReport(report, "r").findings.filter((f) => f.rule === "threads.slower-with-more");
+    expect(grouped).toHaveLength(1);
+    expect(grouped[0]!.subject).toBe("run");
+    expect(grouped[0]!.observation).toMatch(/^more threads measured slower in 2 pairs: 2 threads \(fp32\): .*; 2 threads \(int8-dynamic\): .* 1 thread \(int8-1t\): 2\.60×/);
   });
 
   it("compares llama.cpp thread counts on generated tokens/s, and only candidates that differ in nothing but threads", () => {
@@ -100,13 +118,13 @@ describe("diagnose", () => {
       c.runtime = { runtime: "llama-cpp", threads };
       c.passes = [{ ...(base.passes[0] ?? { passVersion: "1", cacheKey: "k", cacheHit: false }), passId: "gguf.quantize", options: { method } } as (typeof c.passes)[number]];
       // Prompt runs' p50 says nothing about decoding: equal here, so only tokens/s can show the slowdown.
-      c.metrics = { ...c.metrics, tokensPerSec, p50LatencyMs: 20 };
+      c.metrics = { ...c.metrics, tokensPerSec, speedup: tokensPerSec / 100, p50LatencyMs: 20 };
       return c;
     };
     report.candidates = [base, gguf("q4_0-2t", 2, 101, "Q4_0"), gguf("q4_0-1t", 1, 2448, "Q4_0"), gguf("q8_0-1t", 1, 3000, "Q8_0")];
     const findings = diagnoseReport(report, "r").findings.filter((f) => f.rule === "threads.slower-with-more");
     // Against q4_0-1t only: q8_0-1t is another type, not the same candidate at fewer threads.
-    expect(findings.map((f) => f.observation)).toEqual(["2 threads: 101.0 generated tokens/s; 1 thread (q4_0-1t): 2448.0 (24.2× faster)"]);
+    expect(findings.map((f) => f.observation)).toEqual(["2 threads (q4_0-2t): 1.01× the baseline's speed; 1 thread (q4_0-1t): 24.48× (24.2× faster)"]);
     expect(findings[0]?.causes.join(" ")).toContain("for every decoded token");
     expect(findings[0]?.actions[0]).toBe("use 1 thread for this model");
   });
