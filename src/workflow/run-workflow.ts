@@ -292,14 +292,18 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
   }
   // Candidates that differ only in settings the evaluation does not use (llama.cpp's batch) share one evaluation.
   const evaluated = new Map<string, ReturnType<typeof measureLlmQuality>>();
+  // The reference of KL divergence and top-1 agreement: the GGUF the baseline ran, which for a Hugging Face
+  // folder is its conversion (the baseline is evaluated first).
+  let baseGguf = model.artifact.format === "gguf" ? model.artifact.path : undefined;
   const measureQuality: MeasureQuality = async (candidate, artifact) => {
+    if (candidate.isBaseline && artifact.format === "gguf") baseGguf = artifact.path;
     const settings = {
       ...(candidate.runtime.threads === undefined ? {} : { threads: candidate.runtime.threads }),
       ...(config.measurement.contextSize ? { contextSize: config.measurement.contextSize } : {}),
       ...(config.data.limit ? { maxChunks: config.data.limit } : {}),
     };
     if (artifact.format !== "mlx") {
-      const basePath = candidate.isBaseline ? undefined : model.artifact.path;
+      const basePath = candidate.isBaseline ? undefined : baseGguf;
       const key = JSON.stringify([artifact.path, basePath, settings]);
       const running = evaluated.get(key) ?? measureLlmQuality(artifact.path, basePath, textPath, settings, reporter);
       // A failed evaluation is not kept: the next candidate tries again.
@@ -307,14 +311,14 @@ async function qualityFor(config: WorkflowConfig, model: InspectedModel, reporte
       running.catch(() => evaluated.delete(key));
       return running;
     }
-    if (model.artifact.format !== "gguf") {
-      log.warn(`${candidate.id}: MLX quality is measured against a GGUF input; this input is ${model.artifact.format}, so only speed and memory are measured`);
+    if (!baseGguf) {
+      log.warn(`${candidate.id}: MLX quality is measured against the GGUF the baseline ran, and this run has none, so only speed and memory are measured`);
       return undefined;
     }
-    return measureMlxQuality(artifact.path, model.artifact.path, textPath, settings, reporter);
+    return measureMlxQuality(artifact.path, baseGguf, textPath, settings, reporter);
   };
   return {
     measureQuality,
-    evaluation: () => ({ source: textPath, samples: config.data.limit ?? defaultLlmChunks, method: "llama.cpp perplexity (chunks of held-out text), KL divergence and top-1 agreement against the input model, tokens/s", task: "llm" as const }),
+    evaluation: () => ({ source: textPath, samples: config.data.limit ?? defaultLlmChunks, method: `llama.cpp perplexity (chunks of held-out text), KL divergence and top-1 agreement against the input model${model.artifact.format === "gguf" ? "" : " converted to GGUF (the baseline)"}, tokens/s`, task: "llm" as const }),
   };
 }

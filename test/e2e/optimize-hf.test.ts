@@ -1,0 +1,73 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { quantizeGguf } from "../../src/api/llm.js";
+import { readGgufHeader } from "../../src/formats/gguf/read-gguf.js";
+import { readGgufTensorData } from "../../src/formats/gguf/read-gguf-tensor-data.js";
+import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
+import type { Report } from "../../src/reports/report.js";
+import { runCli } from "../fixtures/run-cli.js";
+import { sharedModels } from "../fixtures/shared-models.js";
+import { useTempDir } from "../fixtures/temp-dir.js";
+
+const temp = useTempDir("optimize-hf-");
+
+/** Tensors whose type, shape or bytes differ between two GGUF files. */
+async function differingTensors(a: string, b: string): Promise<string[]> {
+  const [ha, hb] = await Promise.all([readGgufHeader(a), readGgufHeader(b)]);
+  const differing: string[] = [];
+  for (const tensor of ha.tensors) {
+    const other = hb.tensors.find((candidate) => candidate.name === tensor.name);
+    if (!other || other.type !== tensor.type || other.dims.join() !== tensor.dims.join()) {
+      differing.push(tensor.name);
+      continue;
+    }
+    const [x, y] = await Promise.all([readGgufTensorData(a, ha, tensor.name), readGgufTensorData(b, hb, tensor.name)]);
+    if (Buffer.compare(Buffer.from(x), Buffer.from(y)) !== 0) differing.push(tensor.name);
+  }
+  return differing;
+}
+
+describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → quantize → measure", () => {
+  it("measures the converted F16 as the baseline and quantizes from it: the chain's Q4_0 equals llama.cpp's Q4_0 of the original", async () => {
+    // The folder is built FROM the real tiny-fortunes GGUF (lossless: F16 matrices, F32 norms, its tokenizer).
+    const folder = temp.join("tiny-fortunes-hf");
+    await writeGgufAsHfFolder(await readGgufAsHf(sharedModels.tinyLlamaF16), folder);
+    const output = temp.join("out");
+    const result = await runCli(
+      [
+        "optimize", folder, "-o", output, "--target", "local", "--gguf-types", "Q4_0", "--pass", "gguf.quantize", "--pass", "mlx.export",
+        "--pass-option", "mlx.export:bits=8", "--threads", "1", "--ctx", "64",
+        "--eval", sharedModels.heldoutText, "--eval-limit", "2", "--runs", "2", "--warmup", "1", "--shape", "tokens=8",
+        "--no-memory-settings", "--no-default-gates", "--gate", "klDivergence <= 0.5", "--cache-dir", temp.join("cache"),
+      ],
+      { timeoutMs: 300_000 },
+    );
+    expect(result.stderr).toContain("Recommended:");
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(output, "report.json"), "utf8")) as Report;
+    expect(report.plan.reasons.join("\n")).toMatch(/baseline: .*measured on llama\.cpp/);
+    expect(report.candidates.map((c) => c.id)).toEqual(["gguf-1t", "q4_0-1t", "mlx"]);
+    const [baseline, q4, mlx] = report.candidates;
+    // The baseline is the conversion; the candidate is quantized from that conversion, each step in the lineage.
+    expect(baseline?.passes.map((p) => p.passId)).toEqual(["hf.convert.gguf"]);
+    expect(q4?.passes.map((p) => p.passId)).toEqual(["hf.convert.gguf", "gguf.quantize"]);
+    expect(baseline?.status).toBe("measured");
+    expect(q4?.status).toBe("measured");
+    expect(q4?.metrics.tokensPerSec).toBeGreaterThan(0);
+    expect(q4?.metrics.perplexity).toBeGreaterThan(1);
+    expect(q4?.metrics.klDivergence).toBeGreaterThan(0);
+    // KL divergence and top-1 agreement against the conversion the baseline ran (the folder itself is no GGUF).
+    expect(report.evaluation.method).toContain("against the input model converted to GGUF (the baseline)");
+    expect(q4?.evaluationMethod).toContain(`against ${baseline!.artifact!.path}`);
+    // MLX is exported from the folder itself and measured against the same conversion.
+    expect(mlx?.passes.map((p) => p.passId)).toEqual(["mlx.export"]);
+    expect(mlx?.status).toBe("measured");
+    expect(mlx?.evaluationMethod).toContain(`against ${baseline!.artifact!.path} in llama.cpp`);
+    expect(mlx?.metrics.klDivergence).toBeGreaterThan(0);
+    // Same weights in, same quantizer: the chain's Q4_0 is llama.cpp's Q4_0 of the original GGUF, tensor for tensor.
+    const direct = await quantizeGguf(sharedModels.tinyLlamaF16, temp.join("direct-q4_0.gguf"), { method: "Q4_0", threads: 1 });
+    expect(await differingTensors(q4!.artifact!.path, direct.artifact.path)).toEqual([]);
+    expect(await differingTensors(baseline!.artifact!.path, sharedModels.tinyLlamaF16)).toEqual([]);
+  }, 300_000);
+});
