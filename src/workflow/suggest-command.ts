@@ -12,8 +12,9 @@ function gateFlag(gate: Gate): string {
 }
 
 /**
- * The `edgeforge optimize` command that reproduces this run with other gates (constraints and the
- * target budget stay as they were): what a user copies to get the nearest passing verdict.
+ * The `edgeforge optimize` command that reproduces this run with other gates (its search, candidates,
+ * measurement, cache and constraints as they were; a --memory-budget override is not in the config and
+ * not repeated): what a user copies to get the nearest passing verdict.
  */
 export function suggestOptimizeCommand(config: WorkflowConfig, gates: readonly Gate[], outputSuffix = "-relaxed"): string {
   const args = ["edgeforge", "optimize", config.model, "-o", `${config.output}${outputSuffix}`];
@@ -28,8 +29,22 @@ export function suggestOptimizeCommand(config: WorkflowConfig, gates: readonly G
   if (config.candidates.threads) args.push("--threads", config.candidates.threads.join(","));
   if (config.candidates.graphOptimizationLevels) args.push("--graph-opt", config.candidates.graphOptimizationLevels.join(","));
   if (config.candidates.ggufTypes) args.push("--gguf-types", config.candidates.ggufTypes.join(","));
+  if (!config.candidates.memorySettings) args.push("--no-memory-settings");
   for (const pass of config.candidates.passes ?? []) args.push("--pass", pass);
   for (const pass of config.candidates.exclude) args.push("--exclude", pass);
+  for (const [pass, options] of Object.entries(config.candidates.passOptions)) {
+    for (const [key, value] of Object.entries(options)) args.push("--pass-option", `${pass}:${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+  }
+  if (config.search.strategy !== "auto") args.push("--strategy", config.search.strategy);
+  if (config.search.maxCandidates !== 12) args.push("--budget", String(config.search.maxCandidates));
+  if (config.search.maxTimeSec !== undefined) args.push("--budget", `${config.search.maxTimeSec}s`);
+  if (config.search.seed !== 1) args.push("--seed", String(config.search.seed));
+  if (config.search.stopWhenGoalsMet) args.push("--stop-when-goals-met");
+  if (config.measurement.runs !== 30) args.push("--runs", String(config.measurement.runs));
+  if (config.measurement.warmupRuns !== 5) args.push("--warmup", String(config.measurement.warmupRuns));
+  if (!config.cache.enabled) args.push("--no-cache");
+  else if (config.cache.dir) args.push("--cache-dir", config.cache.dir);
+  for (const objective of config.objectives ?? []) args.push("--objective", objective);
   for (const constraint of config.constraints) args.push("--constraint", constraint);
   args.push("--no-default-gates");
   for (const gate of gates.filter((g) => g.priority > 0)) args.push("--gate", gateFlag(gate));

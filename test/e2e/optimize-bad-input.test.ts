@@ -1,11 +1,15 @@
+import { execFile } from "node:child_process";
 import { access, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Gate } from "../../src/gates/gate.js";
 import type { Report } from "../../src/reports/report.js";
+import { suggestOptimizeCommand } from "../../src/workflow/suggest-command.js";
+import type { WorkflowConfig } from "../../src/workflow/workflow-config.js";
 import { tinyLlamaF16 } from "../fixtures/llm-models.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
 import { sharedModels } from "../fixtures/shared-models.js";
-import { runCli } from "../fixtures/run-cli.js";
+import { cliPath, runCli } from "../fixtures/run-cli.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 const quick = ["--shape", "x=1x3x48x192", "--threads", "1", "--graph-opt", "all", "--runs", "3", "--warmup", "1"];
@@ -99,6 +103,27 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
     await expect(readFile(join(output, "report.json"))).rejects.toThrow();
     const yaml = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--dry-run", ...quick]);
     expect(yaml.stdout).toMatch(/^schemaVersion: 1\n/);
+  });
+
+  it("the command a report suggests reproduces the run's config (search, candidates, measurement, cache) with its own gates", async () => {
+    const output = temp.join("suggest");
+    const flags = ["--budget", "5", "--budget", "90s", "--strategy", "random", "--seed", "7", "--stop-when-goals-met", "--no-memory-settings", "--pass", "onnx.quantize.int4", "--pass-option", "onnx.quantize.int4:blockSize=64", "--pass-option", "onnx.quantize.int4:method=hqq", "--objective", "p50LatencyMs:min:2", "--constraint", "p95LatencyMs <= 20", "--cache-dir", temp.join("a cache"), ...quick];
+    const original = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--dry-run", "--json", ...flags]);
+    expect(original.code, original.stderr).toBe(0);
+    const config = JSON.parse(original.stdout).config as WorkflowConfig;
+    const gates = [{ name: "speed", metric: "speedup", goal: "threshold", op: ">=", value: 1.5, priority: 1 }] as Gate[];
+    const command = suggestOptimizeCommand(config, gates);
+    // Through a shell, as a user pastes it: the quoting holds.
+    const shell = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile("bash", ["-c", `${command.replace(/^edgeforge /, `"${process.execPath}" "${cliPath}" `)} --dry-run --json`], { encoding: "utf8", maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(shell.code, shell.stderr).toBe(0);
+    const suggested = JSON.parse(shell.stdout).config as WorkflowConfig;
+    expect(suggested.output).toBe(`${config.output}-relaxed`);
+    expect(suggested.gates).toEqual({ useDefaults: false, list: [{ name: "speedup", metric: "speedup", goal: "threshold", op: ">=", value: 1.5, priority: 1 }] });
+    expect({ ...suggested, output: config.output, gates: config.gates }).toEqual(config);
   });
 
   it("a missing model and a missing output folder are typed errors", async () => {

@@ -6,6 +6,7 @@ import { readGgufHeader } from "../../src/formats/gguf/read-gguf.js";
 import { readGgufTensorData } from "../../src/formats/gguf/read-gguf-tensor-data.js";
 import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
 import type { Report } from "../../src/reports/report.js";
+import type { Certification } from "../../src/workflow/certify/run-certify.js";
 import { runCli } from "../fixtures/run-cli.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
@@ -29,7 +30,7 @@ async function differingTensors(a: string, b: string): Promise<string[]> {
 }
 
 describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → quantize → measure", () => {
-  it("measures the converted F16 as the baseline and quantizes from it: the chain's Q4_0 equals llama.cpp's Q4_0 of the original", async () => {
+  it("measures the converted F16 as the baseline and quantizes from it (the chain's Q4_0 is llama.cpp's Q4_0 of the original); certify re-measures against that conversion", async () => {
     // The folder is built FROM the real tiny-fortunes GGUF (lossless: F16 matrices, F32 norms, its tokenizer).
     const folder = temp.join("tiny-fortunes-hf");
     await writeGgufAsHfFolder(await readGgufAsHf(sharedModels.tinyLlamaF16), folder);
@@ -58,7 +59,7 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     expect(q4?.metrics.perplexity).toBeGreaterThan(1);
     expect(q4?.metrics.klDivergence).toBeGreaterThan(0);
     // KL divergence and top-1 agreement against the conversion the baseline ran (the folder itself is no GGUF).
-    expect(report.evaluation.method).toContain("against the input model converted to GGUF (the baseline)");
+    expect(report.evaluation?.method).toContain("against the input model converted to GGUF (the baseline)");
     expect(q4?.evaluationMethod).toContain(`against ${baseline!.artifact!.path}`);
     // MLX is exported from the folder itself and measured against the same conversion.
     expect(mlx?.passes.map((p) => p.passId)).toEqual(["mlx.export"]);
@@ -69,5 +70,18 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     const direct = await quantizeGguf(sharedModels.tinyLlamaF16, temp.join("direct-q4_0.gguf"), { method: "Q4_0", threads: 1 });
     expect(await differingTensors(q4!.artifact!.path, direct.artifact.path)).toEqual([]);
     expect(await differingTensors(baseline!.artifact!.path, sharedModels.tinyLlamaF16)).toEqual([]);
-  }, 300_000);
+
+    // certify --remeasure with that report: against the conversion (the folder is no model llama.cpp runs), on the
+    // run's own --eval text, at its prompt length; the report's memory estimate stands, as an estimate.
+    const certified = temp.join("cert");
+    const certify = await runCli(["certify", q4!.artifact!.path, "--report", join(output, "report.json"), "-o", certified, "--remeasure"], { timeoutMs: 300_000 });
+    expect(certify.stderr).toContain(`certify: held-out text ${sharedModels.heldoutText} (the optimize run's --eval)`);
+    const c = JSON.parse(await readFile(join(certified, "certification.json"), "utf8")) as Certification;
+    expect(c.accuracy.source).toBe("re-measured");
+    expect(c.accuracy.method).toContain(`against ${baseline!.artifact!.path}`);
+    expect(c.accuracy.gates.map((g) => [g.metric, g.passed])).toEqual([["klDivergence", true]]);
+    expect(c.performance.metrics.speedup).toBeGreaterThan(0);
+    expect(c.performance.gates.find((g) => g.metric === "estimatedRunBytes")?.passed).toBe(true);
+    expect(c.robustness.inputs).toMatch(/ chunks of 8 tokens from /);
+  }, 600_000);
 });

@@ -43,11 +43,23 @@ export function judgeReportGates(report: Report, metrics: Record<string, number>
 }
 
 
+/**
+ * The model the report's speed-ups and KL divergence are against: its input, or for a Hugging Face folder the
+ * GGUF its baseline ran (the folder converted, unquantized); undefined when the report records none.
+ */
+export function referenceModelPath(report: Report): string | undefined {
+  if (report.input.format !== "safetensors") return report.input.path;
+  const baseline = report.candidates.find((c) => c.isBaseline);
+  return baseline?.artifact?.format === "gguf" ? baseline.artifact.path : undefined;
+}
+
 /** What is re-measured: the artifact, the optimize report it was chosen in, and its candidate there. */
 export interface RemeasureSubject {
   artifactPath: string;
   report: Report;
   candidate: CandidateReport;
+  /** referenceModelPath of the report: what the artifact is compared with. */
+  referencePath: string;
 }
 
 /** How both re-measurements run: the artifact's format, input shapes, the requirements, the seed, and the reporter. */
@@ -57,15 +69,15 @@ export type RemeasureOptions = { format: ModelFormat; shapes: ShapeOverrides; re
  * Latency, throughput and memory of the artifact against the report's input model at the same
  * runtime settings, in alternating blocks in one time window (measureSideBySide).
  */
-export async function remeasurePerformance({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
+export async function remeasurePerformance({ artifactPath, report, candidate, referencePath }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
   const settings = runtimeSettingsOfCandidate(candidate);
   const arm = (label: string, path: string): SideBySideArm => ({ label, artifactPath: path, format: options.format, runtime: candidate.runtime.runtime as RuntimeId, settings });
   // An MLX folder runs on node-mlx; the GGUF it was exported from runs on llama.cpp at the report's baseline settings.
   const mlx = options.format === "mlx";
   const baselineCandidate = report.candidates.find((c) => c.isBaseline);
   const baselineArm: SideBySideArm = mlx
-    ? { label: "input model (llama.cpp)", artifactPath: report.input.path, format: "gguf", runtime: (baselineCandidate?.runtime.runtime ?? "llama-cpp") as RuntimeId, settings: baselineCandidate ? runtimeSettingsOfCandidate(baselineCandidate) : settings }
-    : arm("input model", report.input.path);
+    ? { label: "input model (llama.cpp)", artifactPath: referencePath, format: "gguf", runtime: (baselineCandidate?.runtime.runtime ?? "llama-cpp") as RuntimeId, settings: baselineCandidate ? runtimeSettingsOfCandidate(baselineCandidate) : settings }
+    : arm("input model", referencePath);
   const result = await measureSideBySide({
     baseline: baselineArm,
     candidate: arm("artifact", artifactPath),
@@ -104,21 +116,21 @@ export async function remeasurePerformance({ artifactPath, report, candidate }: 
 }
 
 /** Accuracy of the artifact against the report's input model on this machine: fidelity (ONNX) or perplexity/KL/top-1 (GGUF, MLX). */
-export async function remeasureAccuracy({ artifactPath, report, candidate }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
+export async function remeasureAccuracy({ artifactPath, report, candidate, referencePath }: RemeasureSubject, options: RemeasureOptions): Promise<MeasuredSection> {
   const settings = runtimeSettingsOfCandidate(candidate);
   if (options.format === "mlx") {
     const text = options.requirements.evaluation.text as string;
-    const quality = await measureMlxQuality(artifactPath, report.input.path, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);
+    const quality = await measureMlxQuality(artifactPath, referencePath, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);
     return { source: "re-measured", method: quality.method, metrics: quality.metrics as Record<string, number>, baselineMetrics: { accuracyRetention: 1 } };
   }
   if (options.format === "gguf") {
     const text = options.requirements.evaluation.text as string;
-    const quality = await measureLlmQuality(artifactPath, report.input.path, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);
+    const quality = await measureLlmQuality(artifactPath, referencePath, text, { ...(settings.threads ? { threads: settings.threads } : {}), ...(settings.contextSize ? { contextSize: settings.contextSize } : {}), maxChunks: options.requirements.evaluation.maxChunks }, options);
     return { source: "re-measured", method: quality.method, metrics: quality.metrics as Record<string, number>, baselineMetrics: { accuracyRetention: 1 } };
   }
   const common = {
     modelPath: artifactPath,
-    baselinePath: report.input.path,
+    baselinePath: referencePath,
     openSession: (path: string): Promise<Session> => openRuntimeSession(candidate.runtime.runtime as RuntimeId, path, options.format, settings),
     runtimeOf: () => candidate.runtime.runtime,
     shapes: options.shapes,
@@ -131,13 +143,13 @@ export async function remeasureAccuracy({ artifactPath, report, candidate }: Rem
     const record = await evaluateModel({ ...common, task: data.task, dataPath: data.source, ...(data.limit ? { datasetSpec: { limit: data.limit } } : {}), options: data.labels ? { keys: data.labels } : {} });
     const metrics: Record<string, number> = { ...record.metricValues, accuracyRetention: record.accuracyRetention ?? 0 };
     const task = data.task === "ctc" ? "greedy CTC exact match against the text labels" : "top-1 accuracy against the labels";
-    return { source: "re-measured", method: `${task} on the optimize run's evaluation data (${record.data?.samples ?? 0} samples from ${data.source}), the artifact and ${report.input.path} both run here; accuracyRetention = artifact / input model`, metrics, baselineMetrics: { accuracyRetention: 1 } };
+    return { source: "re-measured", method: `${task} on the optimize run's evaluation data (${record.data?.samples ?? 0} samples from ${data.source}), the artifact and ${referencePath} both run here; accuracyRetention = artifact / input model`, metrics, baselineMetrics: { accuracyRetention: 1 } };
   }
   const record = await evaluateModel({ ...common, task: "fidelity", options: { samples: options.requirements.evaluation.samples } });
   const metrics: Record<string, number> = { ...record.metricValues };
   metrics.accuracyRetention = record.accuracyRetention ?? metrics.cosineSimilarity ?? 0;
   const why = data.reason ? ` (${data.reason})` : "";
-  return { source: "re-measured", method: `fidelity to ${report.input.path} on ${options.requirements.evaluation.samples} seeded generated inputs (output cosine similarity as accuracyRetention)${why}`, metrics, baselineMetrics: { accuracyRetention: 1 } };
+  return { source: "re-measured", method: `fidelity to ${referencePath} on ${options.requirements.evaluation.samples} seeded generated inputs (output cosine similarity as accuracyRetention)${why}`, metrics, baselineMetrics: { accuracyRetention: 1 } };
 }
 
 type ReportEvaluationData =

@@ -1,8 +1,8 @@
-import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { hashFileSha256, hashSha256 } from "../../core/hashing.js";
+import { pathExists } from "../../core/path-exists.js";
 import type { Reporter } from "../../core/logger.js";
 import type { Session } from "../../core/session.js";
 import { formatShapes, type ShapeOverrides } from "../../core/shapes.js";
@@ -26,7 +26,7 @@ import { checkProvenance, type ComplianceSection, type SecuritySection } from ".
 import { checkRobustness, type RobustnessSection } from "./check-robustness.js";
 import { readCertifyRequirements, type CertifyRequirements } from "./certify-requirements.js";
 import { buildReferenceProfile, type ReferenceProfile } from "./reference-profile.js";
-import { judgeReportGates, remeasureAccuracy, remeasurePerformance, type GateSection, type MeasuredSection } from "./remeasure.js";
+import { judgeReportGates, referenceModelPath, remeasureAccuracy, remeasurePerformance, type GateSection, type MeasuredSection } from "./remeasure.js";
 import { runtimeSettingsOfCandidate } from "../measure-speed.js";
 import { runStress, type StressSection } from "./run-stress.js";
 import { buildProbeSet, isLlamaSession, isTokenSession, type ProbeSet, type Tokenize } from "./session-probes.js";
@@ -220,25 +220,44 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
   options.logger?.info(`certify: ${basename(artifactPath)} (${format}); ${remeasuredBecause}`);
   if (report.input.shapes) options.logger?.info(`certify: input shapes ${formatShapes(shapes)} (the report's${options.shapes && Object.keys(options.shapes).length > 0 ? ", with --shape over them" : ""})`);
 
-  if ((format === "gguf" || format === "mlx") && requirements.evaluation.text === undefined) {
-    throw new EdgeforgeError("INVALID_CONFIG", `certifying a ${format === "mlx" ? "MLX folder" : "GGUF model"} needs held-out text`, { hint: "set evaluation.text in the requirements file (or pass --text)" });
+  const llm = format === "gguf" || format === "mlx";
+  if (llm && requirements.evaluation.text === undefined && report.evaluation?.task === "llm" && (await pathExists(report.evaluation.source))) {
+    requirements.evaluation.text = report.evaluation.source;
+    options.logger?.info(`certify: held-out text ${report.evaluation.source} (the optimize run's --eval)`);
   }
-  if (format === "mlx" && report.input.format !== "gguf") {
-    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `certify measures an MLX folder against the GGUF it was exported from; this report's input is ${report.input.format}`, {
-      hint: "export the MLX folder from a GGUF (`edgeforge optimize MODEL.gguf --pass mlx.export`) and certify it with that report",
+  if (llm && requirements.evaluation.text === undefined) {
+    throw new EdgeforgeError("INVALID_CONFIG", `certifying a ${format === "mlx" ? "MLX folder" : "GGUF model"} needs held-out text`, {
+      hint: "set evaluation.text in the requirements file (--requirements); the optimize run's --eval text is used when it is on this machine",
+    });
+  }
+  // A Hugging Face input is compared through the GGUF its baseline ran (its conversion).
+  const referencePath = referenceModelPath(report);
+  if (format === "mlx" && report.input.format !== "gguf" && report.input.format !== "safetensors") {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `certify measures an MLX folder against the GGUF it was exported from, or its Hugging Face source's conversion; this report's input is ${report.input.format}`, {
+      hint: "export the MLX folder from a GGUF or a Hugging Face folder (`edgeforge optimize MODEL --pass mlx.export`) and certify it with that report",
+    });
+  }
+  if (referencePath === undefined) {
+    throw new EdgeforgeError("UNSUPPORTED_FEATURE", `this report (input ${report.input.format}) records no GGUF its baseline ran, which certify compares the artifact with`, {
+      hint: "certify with the report of the optimize run the artifact came from, with its baseline measured",
     });
   }
   const measureOptions = { format, shapes, requirements, seed, ...reporter };
-  if (remeasured && !(await access(report.input.path).then(() => true, () => false))) {
-    throw new EdgeforgeError("FILE_NOT_FOUND", `re-measuring needs the report's input model, ${report.input.path}, which is not here`, {
-      hint: "copy the input model to that path, or certify on the machine the report was made on",
-      details: { path: report.input.path },
+  const needsReference = remeasured || format === "mlx";
+  if (needsReference && !(await pathExists(referencePath))) {
+    throw new EdgeforgeError("FILE_NOT_FOUND", `re-measuring needs ${referencePath === report.input.path ? "the report's input model" : "the GGUF the report's baseline ran"}, ${referencePath}, which is not here`, {
+      hint: "copy it to that path, or certify on the machine the report was made on",
+      details: { path: referencePath },
     });
   }
-  const performanceSection = remeasured ? await remeasurePerformance({ artifactPath, report, candidate }, measureOptions) : fromReport(candidate, baseline, (m) => !accuracyMetrics.has(m), report.candidates.find((c) => c.id === candidate.id)?.measurement?.isolation ?? "optimize report");
-  const accuracySection = remeasured ? await remeasureAccuracy({ artifactPath, report, candidate }, measureOptions) : fromReport(candidate, baseline, (m) => accuracyMetrics.has(m), candidate.evaluationMethod ?? "optimize report");
-  const allMetrics = { ...performanceSection.metrics, ...accuracySection.metrics, sizeBytes: contents.sizeBytes };
-  const gates = judgeReportGates(report, allMetrics, { ...performanceSection.baselineMetrics, ...accuracySection.baselineMetrics, ...(baseline ? { sizeBytes: baseline.artifact?.sizeBytes ?? report.input.sizeBytes } : {}) });
+  const subject = { artifactPath, report, candidate, referencePath };
+  const performanceSection = remeasured ? await remeasurePerformance(subject, measureOptions) : fromReport(candidate, baseline, (m) => !accuracyMetrics.has(m), report.candidates.find((c) => c.id === candidate.id)?.measurement?.isolation ?? "optimize report");
+  const accuracySection = remeasured ? await remeasureAccuracy(subject, measureOptions) : fromReport(candidate, baseline, (m) => accuracyMetrics.has(m), candidate.evaluationMethod ?? "optimize report");
+  // Estimates (memory for the run from the file's header, say) are not re-measured: the report's stand, as estimates.
+  const estimates = (c: CandidateReport | undefined): Record<string, number> =>
+    remeasured && c ? Object.fromEntries(c.estimatedMetrics.flatMap((name) => (c.metrics[name] === undefined ? [] : [[name, c.metrics[name]]]))) : {};
+  const allMetrics = { ...estimates(candidate), ...performanceSection.metrics, ...accuracySection.metrics, sizeBytes: contents.sizeBytes };
+  const gates = judgeReportGates(report, allMetrics, { ...estimates(baseline), ...performanceSection.baselineMetrics, ...accuracySection.baselineMetrics, ...(baseline ? { sizeBytes: baseline.artifact?.sizeBytes ?? report.input.sizeBytes } : {}) });
   const splitGates = (accuracy: boolean): GateSection["results"] => gates.results.filter((g) => accuracyMetrics.has(g.metric) === accuracy);
 
   const settings = runtimeSettingsOfCandidate(candidate);
@@ -248,7 +267,7 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
   let profile: ReferenceProfile;
   const description = session.describe();
   try {
-    const tokenizer = format === "mlx" ? await openBaseTokenizer(report.input.path, session) : undefined;
+    const tokenizer = format === "mlx" ? await openBaseTokenizer(referencePath, session) : undefined;
     let probes: ProbeSet;
     try {
       probes = await buildProbeSet(session, { shapes, samples: requirements.robustness.samples, seed, ...(requirements.evaluation.text ? { text: requirements.evaluation.text } : {}), ...(tokenizer ? { tokenize: tokenizer.tokenize } : {}), ...(signal ? { signal } : {}) });
@@ -362,7 +381,7 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
     }
 
     if (registry && options.registerAs) {
-      const inputExists = await access(report.input.path).then(() => true, () => false);
+      const inputExists = await pathExists(report.input.path);
       const registered = await registry.addVersion({
         model: options.registerAs,
         path: artifactPath,

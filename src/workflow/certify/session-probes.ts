@@ -45,7 +45,8 @@ export async function buildProbeSet(session: Session, options: { shapes: ShapeOv
     const tokenize = isLlamaSession(session) ? (text: string) => session.tokenize(text, { addBos: false }) : options.tokenize;
     if (!tokenize) throw new EdgeforgeError("INVALID_OPTION", `the ${session.describe().runtime} session has no tokenizer`, { hint: "certify it against the GGUF it was exported from (the report's input model)" });
     const tokens = Int32Array.from(tokenize(await readFile(options.text, { encoding: "utf8", signal: options.signal })));
-    const length = Math.min(128, session.contextSize);
+    // The prompt length the report measured at (--shape tokens=N), so stress budgets from its p99 compare like with like.
+    const length = Math.min(options.shapes.tokens?.[0] ?? 128, session.contextSize);
     for (let i = 0; i < options.samples && (i + 1) * length <= tokens.length; i++) inputs.push({ tokens: { dtype: "int32", dims: [length], data: tokens.slice(i * length, (i + 1) * length) } });
     if (inputs.length === 0) throw new EdgeforgeError("DATASET_INVALID", `${options.text} holds fewer than ${length} tokens`, { hint: "give a longer held-out text" });
   } else {
