@@ -14,5 +14,6 @@ export type * from "../registry/registry-types.js";
 export async function registerReport(options: { report: string; model: string; registry?: string; command?: string; signal?: AbortSignal }): Promise<VersionRecord & { artifact: ArtifactRecord; evaluations: number }> {
   const report = await readReport(options.report, options.signal);
   using registry = Registry.open(options.registry);
-  return registerOptimizeReport(registry, report, { model: options.model, command: options.command ?? "registry add --from-report", ...(options.signal ? { signal: options.signal } : {}) });
+  // `return await`: the registry must stay open until the registration is done.
+  return await registerOptimizeReport(registry, report, { model: options.model, command: options.command ?? "registry add --from-report", ...(options.signal ? { signal: options.signal } : {}) });
 }

@@ -30,7 +30,7 @@ async function differingTensors(a: string, b: string): Promise<string[]> {
 }
 
 describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → quantize → measure", () => {
-  it("measures the converted F16 as the baseline and quantizes from it (the chain's Q4_0 is llama.cpp's Q4_0 of the original); certify re-measures against that conversion", async () => {
+  it("measures the converted F16 as the baseline and quantizes from it (the chain's Q4_0 is llama.cpp's Q4_0 of the original), registers it with its lineage; certify re-measures against that conversion", async () => {
     // The folder is built FROM the real tiny-fortunes GGUF (lossless: F16 matrices, F32 norms, its tokenizer).
     const folder = temp.join("tiny-fortunes-hf");
     await writeGgufAsHfFolder(await readGgufAsHf(sharedModels.tinyLlamaF16), folder);
@@ -41,6 +41,7 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
         "--pass-option", "mlx.export:bits=8", "--threads", "1", "--ctx", "64",
         "--eval", sharedModels.heldoutText, "--eval-limit", "2", "--runs", "2", "--warmup", "1", "--shape", "tokens=8",
         "--no-memory-settings", "--no-default-gates", "--gate", "klDivergence <= 0.5", "--cache-dir", temp.join("cache"),
+        "--register", "fortunes", "--registry", temp.join("registry.db"),
       ],
       { timeoutMs: 300_000 },
     );
@@ -70,6 +71,14 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     const direct = await quantizeGguf(sharedModels.tinyLlamaF16, temp.join("direct-q4_0.gguf"), { method: "Q4_0", threads: 1 });
     expect(await differingTensors(q4!.artifact!.path, direct.artifact.path)).toEqual([]);
     expect(await differingTensors(baseline!.artifact!.path, sharedModels.tinyLlamaF16)).toEqual([]);
+
+    // --register: the recommended artifact with the folder as its parent and the whole chain as its lineage.
+    expect(result.stderr).toMatch(/registered fortunes@1 \(sha256 [0-9a-f]{64}\) with its lineage and 2 evaluation\(s\)/);
+    const lineage = await runCli(["registry", "lineage", "fortunes@1", "--registry", temp.join("registry.db"), "--json"]);
+    expect(lineage.code, lineage.stderr).toBe(0);
+    const registered = JSON.parse(lineage.stdout) as { producedBy: { parentDigest: string; passes: { passId: string }[] } };
+    expect(registered.producedBy.passes.map((p) => p.passId)).toEqual(q4!.passes.map((p) => p.passId));
+    expect(registered.producedBy.parentDigest).toMatch(/^[0-9a-f]{64}$/);
 
     // certify --remeasure with that report: against the conversion (the folder is no model llama.cpp runs), on the
     // run's own --eval text, at its prompt length; the report's memory estimate stands, as an estimate.

@@ -190,7 +190,8 @@ export async function readLlama2cHeaderFromSource(source: ByteSource): Promise<L
 
 export async function readLlama2cHeader(path: string): Promise<Llama2cHeader> {
   await using source = await openByteSource(path);
-  return readLlama2cHeaderFromSource(source);
+  // `return await`: the source must stay open until the header has been read.
+  return await readLlama2cHeaderFromSource(source);
 }
 
 /** One stored tensor's float32 values (a copy, aligned). */
