@@ -12,6 +12,12 @@ export default tseslint.config(
       "no-console": "error",
     },
   },
+  // Returning a promise out of a `using` scope disposes the resource before the promise settles: await it.
+  {
+    files: ["src/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { "@typescript-eslint/return-await": ["error", "error-handling-correctness-only"] },
+  },
   // CommonJS config files (dependency-cruiser reads .cjs).
   { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } } },
   // The CLI, benchmarks and child-process entry points own stdout/stderr.

@@ -120,6 +120,7 @@ export function registerOipRoutes(app: FastifyInstance, context: ServerContext):
           () => served.monitor.record({ latencyMs: seconds * 1000, status: 200 }),
         ),
       );
+      // eslint-disable-next-line @typescript-eslint/return-await -- Fastify's reply is thenable: returned, it tells Fastify the handler has sent it; awaited, it would wait for the socket
       return reply;
     } catch (error) {
       const failure = httpFailure(error);

@@ -116,6 +116,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: ServerContex
           mode === "chat"
             ? { index: 0, message: { role: "assistant", content: result.result.text, refusal: null }, finish_reason: result.result.finishReason, logprobs: null }
             : { index: 0, text: result.result.text, finish_reason: result.result.finishReason, logprobs: null };
+        // eslint-disable-next-line @typescript-eslint/return-await -- Fastify's reply is thenable: returned, it tells Fastify the handler has sent it; awaited, it would wait for the socket
         return reply.send({ id, object, created, model: model.spec.name, choices: [choice], usage: usage(result.result) });
       } catch (error) {
         record(httpFailure(error).status);
@@ -188,6 +189,7 @@ async function streamGeneration(args: StreamArguments): Promise<FastifyReply> {
     if (includeUsage) reply.raw.write(`data: ${JSON.stringify({ id, object, created, model: model.spec.name, choices: [], usage: usage(result.result) })}\n\n`);
     reply.raw.end("data: [DONE]\n\n");
     args.record(200);
+    // eslint-disable-next-line @typescript-eslint/return-await -- Fastify's reply is thenable: returned, it tells Fastify the handler has sent it; awaited, it would wait for the socket
     return reply;
   } catch (error) {
     const failure = httpFailure(error);
