@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { quantizeGguf } from "../../src/api/llm.js";
@@ -92,5 +92,16 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     expect(c.performance.metrics.speedup).toBeGreaterThan(0);
     expect(c.performance.gates.find((g) => g.metric === "estimatedRunBytes")?.passed).toBe(true);
     expect(c.robustness.inputs).toMatch(/ chunks of 8 tokens from /);
+
+    // The MLX folder is found in the report by its folder digest, not taken for the recommended candidate (a copy of
+    // the report recommends the GGUF, whatever this run recommended), and runs on MLX.
+    const recommendsGguf = temp.join("report-recommends-q4.json");
+    await writeFile(recommendsGguf, JSON.stringify({ ...report, recommendation: { ...report.recommendation, candidateId: "q4_0-1t" } }));
+    const mlxCert = temp.join("mlx-cert");
+    const mlxRun = await runCli(["certify", mlx!.artifact!.path, "--report", recommendsGguf, "-o", mlxCert], { timeoutMs: 300_000 });
+    expect(mlxRun.stderr).not.toContain("error[");
+    const m = JSON.parse(await readFile(join(mlxCert, "certification.json"), "utf8")) as Certification;
+    expect(m.report.candidateId).toBe("mlx");
+    expect(m.compliance.runtime).toBe("mlx");
   }, 600_000);
 });

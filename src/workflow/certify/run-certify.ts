@@ -1,7 +1,7 @@
 import { basename, join, resolve } from "node:path";
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import { EdgeforgeError } from "../../core/errors.js";
-import { hashFileSha256, hashSha256 } from "../../core/hashing.js";
+import { hashFileSha256, hashFolderSha256, hashSha256 } from "../../core/hashing.js";
 import { pathExists } from "../../core/path-exists.js";
 import type { Reporter } from "../../core/logger.js";
 import type { Session } from "../../core/session.js";
@@ -111,14 +111,15 @@ export interface CertifyOptions extends Reporter {
 
 const accuracyMetrics = new Set(["accuracy", "accuracyRetention", "cosineSimilarity", "top1Agreement", "perplexity", "klDivergence"]);
 
-function pickCandidate(report: Report, sha256: string): CandidateReport {
-  const byDigest = report.candidates.find((c) => c.artifact?.sha256 === sha256);
+/** `digests`: the artifact's identities; a folder has two (the report's `hashFolderSha256`, the OMS root digest). */
+function pickCandidate(report: Report, digests: readonly string[]): CandidateReport {
+  const byDigest = report.candidates.find((c) => c.artifact?.sha256 !== undefined && digests.includes(c.artifact.sha256));
   const recommended = report.candidates.find((c) => c.id === report.recommendation.candidateId);
   const candidate = byDigest ?? recommended;
   if (!candidate) {
     throw new EdgeforgeError("NOTHING_TO_DO", "the report names no recommended candidate and none of its artifacts has this digest", {
       hint: "pass the report of the optimize run that produced this artifact",
-      details: { sha256 },
+      details: { sha256: digests[0] },
     });
   }
   return candidate;
@@ -207,7 +208,7 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
     readToolVersions(),
   ]);
   const format = detected.format;
-  const candidate = pickCandidate(report, contents.digest);
+  const candidate = pickCandidate(report, contents.isFolder ? [contents.digest, await hashFolderSha256(artifactPath, signal)] : [contents.digest]);
   const baseline = report.candidates.find((c) => c.isBaseline);
   const machine = summarizeMachine(hardware);
   const fingerprint = machineFingerprint(machine);
