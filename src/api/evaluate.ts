@@ -29,6 +29,8 @@ export interface EvaluateOptions extends Omit<EvaluateModelOptions, "openSession
 export async function evaluate(options: EvaluateOptions): Promise<EvalRecord> {
   const paths = [options.modelPath, ...(options.baselinePath ? [options.baselinePath] : [])];
   const formats = await Promise.all(paths.map(async (path) => (await detectModelFormat(path)).format));
+  // A checkpoint no runtime runs (a Hugging Face folder) is refused before any reading, with the command that converts it.
+  if (options.runtime === undefined) for (const format of formats) runtimeForFormat(format);
   if (!formats.includes("gguf")) return evaluateHere(options);
   await refuseVocabularyOnly(paths, "evaluate", options.signal);
   const { logger, progress, signal, ...request } = options;

@@ -78,8 +78,10 @@ export function requireRuntimeId(value: string): RuntimeId {
 export function runtimeForFormat(format: ModelFormat): RuntimeId {
   const id = runtimeIds.find((candidate) => (runtimeCatalog[candidate].formats as readonly ModelFormat[]).includes(format));
   if (!id) {
+    // Checkpoints (a Hugging Face folder, llama2.c) have a converter; other formats need their own exporter.
+    const convert = format === "safetensors" || format === "llama2c" ? "convert it first (`edgeforge convert MODEL --to gguf`)" : "convert the model first";
     throw new EdgeforgeError("UNSUPPORTED_FEATURE", `no runtime runs ${format} models`, {
-      hint: `convert the model first; runtimes read: ${runtimeIds.map((r) => `${r} (${runtimeCatalog[r].formats.join(", ")})`).join(", ")}`,
+      hint: `${convert}; runtimes read: ${runtimeIds.map((r) => `${r} (${runtimeCatalog[r].formats.join(", ")})`).join(", ")}`,
       details: { format },
     });
   }

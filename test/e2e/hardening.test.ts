@@ -169,6 +169,15 @@ describe("degenerate and unsupported models say what they are", () => {
     expect(result.stderr).toContain("onnxruntime-extensions");
   });
 
+  it("eval and bench of a checkpoint no runtime runs (llama2.c): UNSUPPORTED_FEATURE with the convert command, before any read", async () => {
+    const evaluated = await runCli(["eval", sharedModels.stories260kLlama2c, "--text", sharedModels.heldoutText]);
+    expectError(evaluated, "UNSUPPORTED_FEATURE", 1);
+    expect(evaluated.stderr).toContain("no runtime runs llama2c models");
+    expect(evaluated.stderr).toContain("hint: convert it first (`edgeforge convert MODEL --to gguf`)");
+    const benched = await runCli(["bench", sharedModels.stories260kLlama2c, "--iterations", "1"]);
+    expect(benched.stderr).toContain("hint: convert it first (`edgeforge convert MODEL --to gguf`)");
+  });
+
   it("convert of a file it cannot read lists the conversions that exist (from the catalog, llama2.c included)", async () => {
     const result = await runCli(["convert", cls, "--to", "gguf", "-o", temp.join("x.gguf")]);
     expectError(result, "UNKNOWN_FORMAT", 1);

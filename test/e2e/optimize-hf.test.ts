@@ -34,6 +34,10 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     // The folder is built FROM the real tiny-fortunes GGUF (lossless: F16 matrices, F32 norms, its tokenizer).
     const folder = temp.join("tiny-fortunes-hf");
     await writeGgufAsHfFolder(await readGgufAsHf(sharedModels.tinyLlamaF16), folder);
+    // No runtime runs the folder itself: eval says how to convert it (it read the folder as a file before).
+    const evaluated = await runCli(["eval", folder, "--text", sharedModels.heldoutText]);
+    expect(evaluated.code).toBe(1);
+    expect(evaluated.stderr).toContain("error[UNSUPPORTED_FEATURE]: no runtime runs safetensors models");
     const output = temp.join("out");
     const result = await runCli(
       [
