@@ -71,7 +71,11 @@ export async function createProgram(argv: readonly string[]): Promise<Command> {
         : Object.keys(commandLoaders);
   const registers = await Promise.all(wanted.map((name) => commandLoaders[name]!()));
   for (const register of registers) register(program);
-  configureUsageOutput(program, undefined);
-  for (const command of program.commands) configureUsageOutput(command, command.name());
+  // Every level (`registry alias set` too): a nested command's usage error is printed once, naming its own --help.
+  const configure = (command: Command, path: string | undefined): void => {
+    configureUsageOutput(command, path);
+    for (const sub of command.commands) configure(sub, path === undefined ? sub.name() : `${path} ${sub.name()}`);
+  };
+  configure(program, undefined);
   return program;
 }

@@ -144,6 +144,18 @@ describe("every flag and config value validated before work, each error with a h
       expectError(result, "USAGE", 2);
       expect(result.stderr).toContain(`edgeforge ${args[0]} --help`);
     }
+    // Nested commands: printed once (not commander's own line too), naming the nested command's --help.
+    const nested: [string[], string][] = [
+      [["registry", "alias", "set", "m", "production", "1"], "registry alias set"],
+      [["rollout", "start", "m"], "rollout start"],
+    ];
+    for (const [args, command] of nested) {
+      const result = await runCli(args);
+      expectError(result, "USAGE", 2);
+      expect(result.stderr).not.toMatch(/^error: /m);
+      expect(result.stderr.match(/error\[USAGE\]/g)).toHaveLength(1);
+      expect(result.stderr).toContain(`edgeforge ${command} --help`);
+    }
   });
 });
 
