@@ -122,14 +122,17 @@ export class RolloutRecords {
     });
   }
 
-  /** Move a running rollout to `stepIndex` / `state` (progressing or paused) and record why. */
-  update(id: number, change: { stepIndex?: number; state?: "progressing" | "paused"; reason?: string }, event: RolloutEventOptions): RolloutRecord {
+  /**
+   * Move a running rollout to `stepIndex` / `state` (progressing or paused) and record why. Without an event only the
+   * reason changes (a paused rollout's latest cause, whose analysis event is already recorded).
+   */
+  update(id: number, change: { stepIndex?: number; state?: "progressing" | "paused"; reason?: string }, event?: RolloutEventOptions): RolloutRecord {
     return this.access.write(() => {
       const current = this.requireActive(id);
       this.access.db
         .prepare("UPDATE rollouts SET step_index = ?, state = ?, reason = ?, updated_at = ? WHERE id = ?")
         .run(change.stepIndex ?? current.stepIndex, change.state ?? current.state, change.reason ?? null, this.access.timestamp(), id);
-      this.recordEvent(id, event);
+      if (event) this.recordEvent(id, event);
       return this.get(id);
     });
   }

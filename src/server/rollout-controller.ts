@@ -207,7 +207,10 @@ export class RolloutController {
     registry.rollouts.recordEvent(run.id, { kind: "analysis", details: { step: record.stepIndex, weightPercent, ...analysis }, actor: serverActor });
     this.context.logger.info(`rollout ${run.id} of ${run.name}: step ${record.stepIndex} (${weightPercent} %) ${analysis.verdict}: ${analysis.reasons.join("; ")}`);
     if (analysis.verdict === "inconclusive") {
-      if (record.state !== "paused") registry.rollouts.update(run.id, { state: "paused", reason: analysis.reasons[0] ?? "too little traffic" }, { kind: "paused", details: { step: record.stepIndex, reason: analysis.reasons[0] }, actor: serverActor });
+      const reason = analysis.reasons[0] ?? "too little traffic";
+      if (record.state !== "paused") registry.rollouts.update(run.id, { state: "paused", reason }, { kind: "paused", details: { step: record.stepIndex, reason: analysis.reasons[0] }, actor: serverActor });
+      // Still paused: the status names the latest analysis's cause (8 requests, not the first pause's 3).
+      else if (record.reason !== reason) registry.rollouts.update(run.id, { reason });
       this.schedule(run);
       return;
     }

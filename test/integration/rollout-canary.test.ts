@@ -106,6 +106,13 @@ describe("canary rollout on edgeforge serve", () => {
     expect(idle.state).toBe("paused");
     expect(idle.reason).toMatch(/too little traffic/);
     expect(idle.stepIndex).toBe(0);
+    // Still paused at the next analysis: the status's reason is that analysis's, not the first pause's.
+    const body = JSON.stringify({ inputs: [{ name: "Input3", shape: [1, 1, 28, 28], datatype: "FP32", data: Array.from(pixels.subarray(0, 784)) }] });
+    for (let i = 0; i < 2; i++) expect((await fetch(`${server.url}/v2/models/digits/versions/2/infer`, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(200);
+    await waitFor(async () => (await rolloutStatus()).analysis[0]?.reasons[0]?.startsWith("too little traffic: 2 candidate request(s)") ?? false, 20_000, "an analysis of the 2 requests");
+    const held = await rolloutStatus();
+    expect(held.state).toBe("paused");
+    expect(held.reason).toBe(held.analysis[0]?.reasons[0]);
 
     const load = runLoad();
     await waitFor(async () => (await rolloutStatus()).state === "promoted", 60_000, "promotion");
