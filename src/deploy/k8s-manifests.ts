@@ -1,4 +1,4 @@
-import { alertBudgetsFromCertification } from "../monitor/alert-budgets.js";
+import { alertBudgetsFromCertification, latencySeriesFor } from "../monitor/alert-budgets.js";
 import { buildAlertRules } from "../monitor/alert-rules.js";
 import type { CertificationFacts } from "./certification-facts.js";
 import { cpuQuantity, memoryQuantity, type DeploymentSizing } from "./deployment-sizing.js";
@@ -141,7 +141,8 @@ export function analysisQueries(options: K8sOptions): AnalysisQuery[] {
   const { model, certification } = options;
   const match = `model="${model.name}",version="{{args.version}}"`;
   const window = "2m";
-  const quantile = (q: number): string => `histogram_quantile(${q}, sum by (le) (rate(edgeforge_request_duration_seconds_bucket{${match},status=~"2.."}[${window}])))`;
+  const { metric, matchers } = latencySeriesFor(certification.artifact.format);
+  const quantile = (q: number): string => `histogram_quantile(${q}, sum by (le) (rate(${metric}_bucket{${match}${matchers}}[${window}])))`;
   const { p95BudgetMs, p99BudgetMs } = certification.monitoring.latency;
   return [
     { name: "p95-latency", query: quantile(0.95), successCondition: `result[0] <= ${seconds(p95BudgetMs)}` },

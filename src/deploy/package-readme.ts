@@ -1,4 +1,5 @@
 import { formatMs } from "../core/units.js";
+import { latencySeriesFor } from "../monitor/alert-budgets.js";
 import type { DeploymentSizing } from "./deployment-sizing.js";
 import type { MobileBundleManifest } from "./mobile-bundle.js";
 import type { PackageInput } from "./read-package-input.js";
@@ -145,6 +146,7 @@ export function renderMobileReadme(context: ReadmeContext, manifest: MobileBundl
 }
 
 export function renderK8sReadme(context: ReadmeContext, image: string, manifestFiles: readonly string[]): string {
+  const latency = latencySeriesFor(context.input.certification.artifact.format);
   const model = context.model as ServedModel;
   const sizing = context.sizing as DeploymentSizing;
   const app = `edgeforge-${model.name}`;
@@ -164,7 +166,7 @@ export function renderK8sReadme(context: ReadmeContext, image: string, manifestF
     "",
     "## Progressive delivery (Argo Rollouts)",
     "",
-    `\`k8s/progressive-delivery.yaml\` holds an \`AnalysisTemplate\` and a \`Rollout\` that takes over the Deployment (\`workloadRef\`, scaled down progressively): 10 % of the replicas on the new version, 2 minutes, analysis; 50 %, 5 minutes, analysis; then all. The analysis queries Prometheus (\`prometheus-address\` argument) for the new version's p95 and p99 latency of 2xx answers and its 5xx share, over serve's metrics (\`edgeforge_request_duration_seconds\`, \`edgeforge_requests_total\`, labels \`model\`, \`version\`), against the certification's budgets; one failed measurement aborts the roll-out. With it, point the HorizontalPodAutoscaler at the Rollout (\`scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout}\`).`,
+    `\`k8s/progressive-delivery.yaml\` holds an \`AnalysisTemplate\` and a \`Rollout\` that takes over the Deployment (\`workloadRef\`, scaled down progressively): 10 % of the replicas on the new version, 2 minutes, analysis; 50 %, 5 minutes, analysis; then all. The analysis queries Prometheus (\`prometheus-address\` argument) for the new version's p95 and p99 ${latency.name} ${latency.covers} and its 5xx share, over serve's metrics (\`${latency.metric}\`, \`edgeforge_requests_total\`, labels \`model\`, \`version\`), against the certification's budgets; one failed measurement aborts the roll-out. With it, point the HorizontalPodAutoscaler at the Rollout (\`scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout}\`).`,
     "",
     "```sh",
     "kubectl apply -f k8s/progressive-delivery.yaml",

@@ -3,10 +3,34 @@ import { z } from "zod";
 import { EdgeforgeError, fileError } from "../core/errors.js";
 import { resolveRegistryModel } from "../registry/resolve-registry-model.js";
 
+/** The histogram the latency budgets apply to, as the server exports it. */
+export interface LatencySeries {
+  /** Histogram name, without `_bucket`. */
+  metric: "edgeforge_request_duration_seconds" | "edgeforge_time_to_first_token_seconds";
+  /** Label matchers added to the model's (`,status=~"2.."`: successful requests only). */
+  matchers: string;
+  /** What is timed, short, for alert summaries and panel titles. */
+  name: "latency" | "time to first token";
+  /** Which requests and what part of them, for rule descriptions. */
+  covers: string;
+}
+
+/**
+ * The series a certification's latency budgets describe: certify times an LLM (GGUF, MLX) on prompts alone, so a served
+ * LLM is watched on its time to first token; a whole completion's time grows with the tokens the client asks for.
+ */
+export function latencySeriesFor(format: string | undefined): LatencySeries {
+  return format === "gguf" || format === "mlx"
+    ? { metric: "edgeforge_time_to_first_token_seconds", matchers: "", name: "time to first token", covers: "from a request's arrival to its first generated text" }
+    : { metric: "edgeforge_request_duration_seconds", matchers: ',status=~"2.."', name: "latency", covers: "of requests answered 2xx" };
+}
+
 /** The thresholds the alert rules watch, with where each came from. */
 export interface AlertBudgets {
   /** The served model name the rules select (`model` label). */
   model: string;
+  /** The series p95Ms and p99Ms are judged on. */
+  latency: LatencySeries;
   p95Ms: number;
   p99Ms: number;
   /** Share of 5xx answers (0..1). */
@@ -24,6 +48,7 @@ export const defaultMinBaselineRps = 0.1;
 
 /** certification.json's `monitoring` block as the alert rules read it (budgets of 0 / null mean "none measured"). */
 const monitoringBlockSchema = z.object({
+  artifact: z.object({ format: z.string() }).optional(),
   monitoring: z.object({
     latency: z.object({ p95BudgetMs: z.number().nullable(), p99BudgetMs: z.number().nullable() }),
     errorRateThreshold: z.number().min(0).max(1),
@@ -57,6 +82,7 @@ export function alertBudgetsFromCertification(model: string, certificate: unknow
   };
   return {
     model,
+    latency: latencySeriesFor(parsed.data.artifact?.format),
     p95Ms: budget(overrides.p95Ms, latency.p95BudgetMs, "p95", "--p95-ms"),
     p99Ms: budget(overrides.p99Ms, latency.p99BudgetMs, "p99", "--p99-ms"),
     errorRate: overrides.errorRate ?? errorRateThreshold,

@@ -29,7 +29,9 @@ export function buildAlertRuleTests(budgets: AlertBudgets, rulesFile: string): P
   /** All requests of version 1 fall into (2·budget, 4·budget], all of version 2 into (0, budget/2]. */
   const latencyTest = (alert: AlertName, budgetMs: number) => {
     const b = budgetMs / 1000;
-    const bucket = (version: string, le: number | "+Inf", filled: boolean) => ({ series: `edgeforge_request_duration_seconds_bucket${labels(version, `,protocol="oip",status="200",le="${le}"`)}`, values: filled ? "0+60x30" : "0x30" });
+    // The request histogram carries protocol and status labels; the time-to-first-token one only model and version.
+    const extra = budgets.latency.metric === "edgeforge_request_duration_seconds" ? ',protocol="oip",status="200"' : "";
+    const bucket = (version: string, le: number | "+Inf", filled: boolean) => ({ series: `${budgets.latency.metric}_bucket${labels(version, `${extra},le="${le}"`)}`, values: filled ? "0+60x30" : "0x30" });
     return {
       name: `${alert}: version 1 slower than the budget, version 2 faster`,
       interval: "1m",

@@ -28,9 +28,9 @@ export function alertSummary(name: AlertName, budgets: AlertBudgets, labels = { 
   const who = `${labels.model}:${labels.version}`;
   switch (name) {
     case "EdgeforgeLatencyP95High":
-      return `${who} p95 latency above the ${budgets.p95Ms} ms budget`;
+      return `${who} p95 ${budgets.latency.name} above the ${budgets.p95Ms} ms budget`;
     case "EdgeforgeLatencyP99High":
-      return `${who} p99 latency above the ${budgets.p99Ms} ms budget`;
+      return `${who} p99 ${budgets.latency.name} above the ${budgets.p99Ms} ms budget`;
     case "EdgeforgeErrorRateHigh":
       return `${who} error rate above ${percent(budgets.errorRate)} %`;
     case "EdgeforgeThroughputDrop":
@@ -50,7 +50,8 @@ export function alertSummary(name: AlertName, budgets: AlertBudgets, labels = { 
 export function buildAlertRules(budgets: AlertBudgets): PrometheusRuleGroups {
   const m = `model="${budgets.model}"`;
   const w = alertTiming.rateWindow;
-  const quantile = (q: number): string => `histogram_quantile(${q}, sum by (model, version, le) (rate(edgeforge_request_duration_seconds_bucket{${m},status=~"2.."}[${w}])))`;
+  const { metric, matchers, name, covers } = budgets.latency;
+  const quantile = (q: number): string => `histogram_quantile(${q}, sum by (model, version, le) (rate(${metric}_bucket{${m}${matchers}}[${w}])))`;
   const total = `sum by (model) (rate(edgeforge_requests_total{${m}}[${w}]))`;
   const earlier = `sum by (model) (rate(edgeforge_requests_total{${m}}[${w}] offset ${alertTiming.throughputOffset}))`;
   const from = `Budget from ${budgets.source}.`;
@@ -66,8 +67,8 @@ export function buildAlertRules(budgets: AlertBudgets): PrometheusRuleGroups {
       {
         name: `edgeforge-${budgets.model}`,
         rules: [
-          rule("EdgeforgeLatencyP95High", `${quantile(0.95)} > ${seconds(budgets.p95Ms)}`, alertTiming.latencyFor, "warning", `p95 of requests answered 2xx over ${w} (edgeforge_request_duration_seconds). ${from}`),
-          rule("EdgeforgeLatencyP99High", `${quantile(0.99)} > ${seconds(budgets.p99Ms)}`, alertTiming.latencyFor, "critical", `p99 of requests answered 2xx over ${w} (edgeforge_request_duration_seconds). ${from}`),
+          rule("EdgeforgeLatencyP95High", `${quantile(0.95)} > ${seconds(budgets.p95Ms)}`, alertTiming.latencyFor, "warning", `p95 ${name} ${covers} over ${w} (${metric}). ${from}`),
+          rule("EdgeforgeLatencyP99High", `${quantile(0.99)} > ${seconds(budgets.p99Ms)}`, alertTiming.latencyFor, "critical", `p99 ${name} ${covers} over ${w} (${metric}). ${from}`),
           rule(
             "EdgeforgeErrorRateHigh",
             `sum by (model, version) (rate(edgeforge_requests_total{${m},status=~"5.."}[${w}])) / sum by (model, version) (rate(edgeforge_requests_total{${m}}[${w}])) > ${budgets.errorRate}`,

@@ -45,6 +45,7 @@ export function buildGrafanaDashboard(budgets: AlertBudgets): GrafanaDashboard {
     targets: items,
     fieldConfig: { defaults: { unit, thresholds: thresholdSteps(threshold), custom: type === "timeseries" && threshold !== undefined ? { thresholdsStyle: { mode: "line" } } : {} }, overrides: [] },
   });
+  const { metric, matchers, name } = budgets.latency;
   const quantile = (q: number, metric: string, extra = "") => `histogram_quantile(${q}, sum by (version, le) (rate(${metric}_bucket{${selector}${extra}}[${rate}])))`;
   return {
     uid: `edgeforge-${budgets.model}`.slice(0, 40),
@@ -61,8 +62,8 @@ export function buildGrafanaDashboard(budgets: AlertBudgets): GrafanaDashboard {
       ],
     },
     panels: [
-      panel("timeseries", `p95 latency (budget ${budgets.p95Ms} ms)`, { x: 0, y: 0, w: 12, h: 8 }, targets([quantile(0.5, "edgeforge_request_duration_seconds", ',status=~"2.."'), "p50 {{version}}"], [quantile(0.95, "edgeforge_request_duration_seconds", ',status=~"2.."'), "p95 {{version}}"]), "s", budgets.p95Ms / 1000, `Budget from ${budgets.source}`),
-      panel("timeseries", `p99 latency (budget ${budgets.p99Ms} ms)`, { x: 12, y: 0, w: 12, h: 8 }, targets([quantile(0.99, "edgeforge_request_duration_seconds", ',status=~"2.."'), "p99 {{version}}"]), "s", budgets.p99Ms / 1000, `Budget from ${budgets.source}`),
+      panel("timeseries", `p95 ${name} (budget ${budgets.p95Ms} ms)`, { x: 0, y: 0, w: 12, h: 8 }, targets([quantile(0.5, metric, matchers), "p50 {{version}}"], [quantile(0.95, metric, matchers), "p95 {{version}}"]), "s", budgets.p95Ms / 1000, `Budget from ${budgets.source}`),
+      panel("timeseries", `p99 ${name} (budget ${budgets.p99Ms} ms)`, { x: 12, y: 0, w: 12, h: 8 }, targets([quantile(0.99, metric, matchers), "p99 {{version}}"]), "s", budgets.p99Ms / 1000, `Budget from ${budgets.source}`),
       panel("timeseries", "Requests by status", { x: 0, y: 8, w: 12, h: 8 }, targets([`sum by (version, status) (rate(edgeforge_requests_total{${selector}}[${rate}]))`, "{{version}} {{status}}"]), "reqps"),
       panel("timeseries", `Error rate (threshold ${budgets.errorRate})`, { x: 12, y: 8, w: 12, h: 8 }, targets([`sum by (version) (rate(edgeforge_requests_total{${selector},status=~"5.."}[${rate}])) / sum by (version) (rate(edgeforge_requests_total{${selector}}[${rate}]))`, "{{version}}"]), "percentunit", budgets.errorRate),
       panel("timeseries", "Drift score per feature", { x: 0, y: 16, w: 12, h: 8 }, targets([`edgeforge_drift_score{${selector}}`, "{{version}} {{feature}}"]), "none", undefined, "p-value for KS / chi-square (drift below 0.05); distance or PSI otherwise (drift at or above 0.1 / 0.25). docs/monitor.md"),

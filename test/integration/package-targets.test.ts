@@ -204,7 +204,9 @@ describe("edgeforge package (library) on a certified tiny-fortunes Q4_K_M", () =
     // each analysis query, with the canary's version filled in, as a recording rule promtool must accept
     const template = objects.find((o) => o.kind === "AnalysisTemplate") as unknown as { spec: { metrics: Array<{ name: string; successCondition: string; provider: { prometheus: { query: string } } }> } };
     const queries = template.spec.metrics.map((m) => ({ record: `edgeforge:canary_${m.name.replaceAll("-", "_")}`, expr: m.provider.prometheus.query.replaceAll("{{args.version}}", result.model.version) }));
-    expect(queries.map((q) => q.expr).join("\n")).toMatch(/edgeforge_request_duration_seconds_bucket\{model="fortunes",version="[0-9a-f]{12}",status=~"2.."\}/);
+    // An LLM certified on prompts alone: its canary is judged on time to first token, not on whole completions.
+    expect(queries.map((q) => q.expr).join("\n")).toMatch(/edgeforge_time_to_first_token_seconds_bucket\{model="fortunes",version="[0-9a-f]{12}"\}/);
+    expect(readme).toContain("p95 and p99 time to first token from a request's arrival to its first generated text");
     const rulesPath = temp.join("analysis-rules.yaml");
     await writeFile(rulesPath, stringify({ groups: [{ name: "edgeforge-canary-analysis", rules: queries }] }));
     const checked = await promtoolCheckRules(rulesPath);
