@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
+import { pathExists } from "../core/path-exists.js";
 import type { Reporter } from "../core/logger.js";
 import type { Pass } from "../passes/pass.js";
 import { EdgeforgeError } from "../core/errors.js";
-import { access, readdir, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { claimOutputFolder } from "../core/output-folder.js";
 import { parseSizeBytes } from "../core/units.js";
 import { parseGateFlag } from "../gates/gates-file.js";
@@ -134,7 +135,7 @@ export async function planOptimize(options: OptimizeOptions): Promise<OptimizePl
 export async function optimize(options: OptimizeOptions): Promise<Report> {
   const config = await resolveOptimizeConfig(options);
   const budget = memoryBudgetOf(options.memoryBudget);
-  const existed = await access(config.output).then(() => true, () => false);
+  const existed = await pathExists(config.output);
   const lock = await claimOutputFolder(config.output, "optimize");
   try {
     const { report } = await runWorkflow(config, { ...options, passes: listWorkflowPasses(), ...(budget === undefined ? {} : { memoryBudgetBytes: budget }) });

@@ -1,5 +1,5 @@
-import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import { pathExists } from "../core/path-exists.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { describeArtifactContents, type ArtifactContents } from "../registry/artifact-store.js";
@@ -29,7 +29,6 @@ export interface PackageInput extends ArtifactInput {
   publicKeyPath?: string;
 }
 
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 function signedDigest(bundle: unknown): string | undefined {
   const payload = (bundle as { dsseEnvelope?: { payload?: unknown } } | undefined)?.dsseEnvelope?.payload;
@@ -72,7 +71,7 @@ export async function readPackageInput(artifact: ArtifactInput, certificationDir
   }
   const signaturePath = join(dir, `${basename(artifactPath)}.sig`);
   const certifiedSignature = join(dir, `${certification.artifact.name}.sig`);
-  const signature = (await exists(signaturePath)) ? signaturePath : (await exists(certifiedSignature)) ? certifiedSignature : undefined;
+  const signature = (await pathExists(signaturePath)) ? signaturePath : (await pathExists(certifiedSignature)) ? certifiedSignature : undefined;
   if (!signature) {
     throw new EdgeforgeError("FILE_NOT_FOUND", `no signature ${basename(signaturePath)} in ${dir}: every package carries the artifact's signature`, {
       hint: "certify with a key (`edgeforge certify … --key KEY.pem`), which signs the artifact into the certification folder",
@@ -89,7 +88,7 @@ export async function readPackageInput(artifact: ArtifactInput, certificationDir
     });
   }
   const attestationPaths: string[] = [];
-  for (const name of attestationFileNames) if (await exists(join(dir, name))) attestationPaths.push(join(dir, name));
+  for (const name of attestationFileNames) if (await pathExists(join(dir, name))) attestationPaths.push(join(dir, name));
   return {
     ...artifact,
     certificationDir: dir,

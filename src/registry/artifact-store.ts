@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { access, cp, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { pathExists } from "../core/path-exists.js";
+import { cp, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileError } from "../core/errors.js";
 import { computeModelManifest, rootDigestOf, type ModelManifest } from "../signing/model-manifest.js";
@@ -64,7 +65,7 @@ export async function storeArtifact(storeDir: string, sourcePath: string, signal
       } catch (error) {
         // Another process stored the same digest first: its copy holds the same bytes.
         await rm(temp, { recursive: true, force: true });
-        if (!(await access(entry).then(() => true, () => false))) throw fileError(error, entry, "write");
+        if (!(await pathExists(entry))) throw fileError(error, entry, "write");
       }
     }
     return { contents, storePath: join("sha256", contents.digest, name) };

@@ -1,5 +1,5 @@
-import { access } from "node:fs/promises";
 import { EdgeforgeError } from "../core/errors.js";
+import { pathExists } from "../core/path-exists.js";
 import { machineFingerprint } from "../hardware/machine-summary.js";
 import { isMetricName, metricInfo } from "../pareto/metric-catalog.js";
 import type { CandidateReport, Report } from "../reports/report.js";
@@ -36,7 +36,7 @@ export async function registerOptimizeReport(registry: Registry, report: Report,
       hint: "relax the gates or constraints, or register a model file directly with `edgeforge registry add`",
     });
   }
-  const inputExists = await access(report.input.path).then(() => true, () => false);
+  const inputExists = await pathExists(report.input.path);
   const toolVersions: Record<string, string> = { edgeforge: report.tool.version, node: report.machine.node };
   if (candidate.measurement?.runtimeVersion) toolVersions[candidate.runtime.runtime] = candidate.measurement.runtimeVersion;
   const version = await registry.addVersion({

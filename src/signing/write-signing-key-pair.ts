@@ -1,5 +1,5 @@
-import { access } from "node:fs/promises";
 import { writeFileAtomic } from "../core/atomic-write.js";
+import { pathExists } from "../core/path-exists.js";
 import { EdgeforgeError } from "../core/errors.js";
 import { generateSigningKeyPair, type SigningCurve } from "./signing-keys.js";
 
@@ -19,7 +19,7 @@ export async function writeSigningKeyPair(privateKeyPath: string, options: { cur
   const publicKeyPath = publicKeyPathFor(privateKeyPath);
   if (!options.overwrite) {
     for (const path of [privateKeyPath, publicKeyPath]) {
-      const exists = await access(path).then(() => true, () => false);
+      const exists = await pathExists(path);
       if (exists) {
         throw new EdgeforgeError("OUTPUT_EQUALS_INPUT", `${path} already exists; a key is never overwritten silently`, {
           hint: "choose another path, or pass --force to replace the key (signatures made with the old key can then no longer be re-made)",
