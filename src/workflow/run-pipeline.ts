@@ -136,7 +136,9 @@ async function validate(pipeline: PipelineConfig, validation: NonNullable<Pipeli
       `${fits ? "ok" : "FAIL"}: estimated ${formatBytes(fit.estimatedRunBytes)} to run against ${environment.target.name}'s budget ${formatBytes(fit.memoryBudgetBytes)}${fit.fits ? "" : fit.bestFittingQuantization ? `; fits as ${fit.bestFittingQuantization}` : "; no quantization fits"} (estimate)`,
     );
   }
-  if (validation.smokeTest && model.facts.format !== "safetensors") {
+  if (validation.smokeTest && model.facts.format === "safetensors") {
+    notes.push("smoke test: no runtime runs a Hugging Face folder as it is; the optimization stage converts it to GGUF and runs the conversion once in llama.cpp before measuring it (hf.convert.gguf's run check)");
+  } else if (validation.smokeTest) {
     const runtime = model.facts.format === "gguf" ? "llama-cpp" : "ort";
     const config = resolveWorkflowConfig({ schemaVersion: 1, model: pipeline.model, output: pipeline.output, measurement: { runs: 3, warmupRuns: 1, ...(pipeline.stages.optimization.measurement?.shapes ? { shapes: pipeline.stages.optimization.measurement.shapes } : {}) } }, "smoke test");
     const speed = await measureSpeed(model.artifact.path, { runtime }, config, options);

@@ -1,7 +1,9 @@
 import { access, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { realOnnxModels } from "../fixtures/onnx-test-models.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 import { runCli } from "../fixtures/run-cli.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
@@ -60,6 +62,17 @@ describe("edgeforge run PIPELINE.yaml (built CLI)", () => {
     const summary = JSON.parse(await readFile(temp.join("too-big", "pipeline.json"), "utf8"));
     expect(summary.stages.map((s: { status: string }) => s.status)).toEqual(["failed", "skipped", "skipped", "skipped"]);
     expect(summary.stages[0].notes.join("\n")).toContain("FAIL: size");
+  });
+
+  it("smokeTest on a Hugging Face folder says where the model is first run (no runtime runs the folder), not nothing", async () => {
+    const folder = temp.join("tiny-fortunes-hf");
+    await writeGgufAsHfFolder(await readGgufAsHf(sharedModels.tinyLlamaF16), folder);
+    const file = temp.join("hf.yaml");
+    await writeFile(file, pipeline("hf", "    maxSizeBytes: 1KB\n    smokeTest: true").replace(`model: ${resolve(realOnnxModels.cls)}`, `model: ${folder}`));
+    const result = await runCli(["run", file], { timeoutMs: 120_000 });
+    expect(result.code).toBe(3);
+    const summary = JSON.parse(await readFile(temp.join("hf", "pipeline.json"), "utf8"));
+    expect(summary.stages[0].notes).toContain("smoke test: no runtime runs a Hugging Face folder as it is; the optimization stage converts it to GGUF and runs the conversion once in llama.cpp before measuring it (hf.convert.gguf's run check)");
   });
 
   it("a pipeline file with an unknown stage is INVALID_CONFIG", async () => {
