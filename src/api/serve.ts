@@ -140,7 +140,10 @@ export async function servedModelFormat(path: string): Promise<"onnx" | "gguf"> 
   const { format } = await detectModelFormat(path);
   if (format !== "onnx" && format !== "gguf") {
     throw new EdgeforgeError("UNSUPPORTED_FEATURE", `${path} is ${format}; edgeforge serve runs ONNX (Open Inference Protocol) and GGUF (OpenAI API) models`, {
-      hint: "convert the model first (edgeforge convert)",
+      hint:
+        format === "mlx"
+          ? "serve the GGUF the MLX folder was exported from (MLX folders are for Apple silicon: mlx-lm's own server runs them)"
+          : "convert it first (`edgeforge convert MODEL --to gguf`), then serve the GGUF",
       details: { path, format },
     });
   }

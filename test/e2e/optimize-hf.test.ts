@@ -107,5 +107,13 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     const m = JSON.parse(await readFile(join(mlxCert, "certification.json"), "utf8")) as Certification;
     expect(m.report.candidateId).toBe("mlx");
     expect(m.compliance.runtime).toBe("mlx");
+
+    // serve runs neither the folder nor the MLX export, and says what to serve instead.
+    const servedFolder = await runCli(["serve", "--model", `f=${folder}`, "--port", "0"]);
+    expect(servedFolder.code).toBe(1);
+    expect(servedFolder.stderr).toContain("hint: convert it first (`edgeforge convert MODEL --to gguf`), then serve the GGUF");
+    const servedMlx = await runCli(["serve", "--model", `f=${mlx!.artifact!.path}`, "--port", "0"]);
+    expect(servedMlx.code).toBe(1);
+    expect(servedMlx.stderr).toContain("hint: serve the GGUF the MLX folder was exported from");
   }, 600_000);
 });
