@@ -5,7 +5,10 @@ import type { Session } from "../core/session.js";
 import type { LlmSession } from "../core/llm-session.js";
 import { evaluateModel, evalTasks, type EvalTask, type EvaluateModelOptions } from "../eval/evaluate-model.js";
 import { detectModelFormat } from "../formats/detect-format.js";
-import type { EvalRecord } from "../reports/eval-record.js";
+import { evalSchemaVersion, type EvalMetric, type EvalRecord } from "../reports/eval-record.js";
+import { EdgeforgeError } from "../core/errors.js";
+import { hashPathSha256 } from "../core/hashing.js";
+import { measureMlxQuality } from "../workflow/measure-mlx-quality.js";
 import { renderEvalMarkdown } from "../reports/eval-table.js";
 import { openRuntimeSession, requireRuntimeId, runtimeCatalog, runtimeForFormat } from "../runtimes/catalog.js";
 import { checkRuntimeSettings, type RuntimeSettings } from "../runtimes/runtime-settings.js";
@@ -31,6 +34,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalRecord> {
   const formats = await Promise.all(paths.map(async (path) => (await detectModelFormat(path)).format));
   // A checkpoint no runtime runs (a Hugging Face folder) is refused before any reading, with the command that converts it.
   if (options.runtime === undefined) for (const format of formats) runtimeForFormat(format);
+  if (formats[0] === "mlx") return evaluateMlxFolder(options, formats[1]);
   if (!formats.includes("gguf")) return evaluateHere(options);
   await refuseVocabularyOnly(paths, "evaluate", options.signal);
   const { logger, progress, signal, ...request } = options;
@@ -60,4 +64,43 @@ export async function evaluateHere(options: EvaluateOptions): Promise<EvalRecord
     return openLlamaCppSession(path, llmSettings);
   };
   return evaluateModel({ ...rest, openSession, openLlmSession, runtimeOf });
+}
+
+/**
+ * An MLX folder's LLM metrics against the GGUF it was exported from, as optimize and certify measure MLX candidates:
+ * perplexity in MLX (node-mlx), KL divergence and top-1 agreement against the GGUF in llama.cpp on the same tokens.
+ */
+async function evaluateMlxFolder(options: EvaluateOptions, baselineFormat: ModelFormat | undefined): Promise<EvalRecord> {
+  if (options.baselinePath === undefined || baselineFormat !== "gguf") {
+    throw new EdgeforgeError("INVALID_OPTION", `${options.modelPath} is an MLX folder: it is evaluated against the GGUF it was exported from`, {
+      hint: "pass --base MODEL.gguf (its tokenizer and reference logits) and --text FILE",
+    });
+  }
+  if (options.dataPath === undefined) throw new EdgeforgeError("INVALID_OPTION", "LLM evaluation needs held-out text", { hint: "pass --text FILE" });
+  const started = process.hrtime.bigint();
+  const number = (key: string): number | undefined => (typeof options.options?.[key] === "number" ? (options.options[key] as number) : undefined);
+  const settings = { ...(number("threads") === undefined ? {} : { threads: number("threads") }), ...(number("contextSize") === undefined ? {} : { contextSize: number("contextSize") }), ...(number("maxChunks") === undefined ? {} : { maxChunks: number("maxChunks") }) };
+  const reporter = { ...(options.logger ? { logger: options.logger } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+  const quality = await measureMlxQuality(options.modelPath, options.baselinePath, options.dataPath, settings, reporter);
+  const { perplexity, klDivergence, top1Agreement, accuracyRetention } = quality.metrics;
+  const metrics: EvalMetric[] = [
+    ...(perplexity === undefined ? [] : [{ name: "perplexity", value: perplexity, unit: "", direction: "lower" as const }]),
+    ...(klDivergence === undefined ? [] : [{ name: "klDivergence", value: klDivergence, unit: "nats", direction: "lower" as const, description: "mean per token against the base GGUF" }]),
+    ...(top1Agreement === undefined ? [] : [{ name: "top1Agreement", value: top1Agreement, unit: "ratio", direction: "higher" as const }]),
+  ];
+  return {
+    schemaVersion: evalSchemaVersion,
+    kind: "edgeforge.eval",
+    createdAt: new Date().toISOString(),
+    task: "llm",
+    model: { path: options.modelPath, format: "mlx", sha256: await hashPathSha256(options.modelPath, options.signal), runtime: "mlx" },
+    baseline: { path: options.baselinePath, format: "gguf", sha256: await hashPathSha256(options.baselinePath, options.signal), runtime: "llama-cpp" },
+    data: { source: options.dataPath, samples: quality.chunkCount ?? 0 },
+    metrics,
+    ...(accuracyRetention === undefined ? {} : { accuracyRetention }),
+    primaryMetric: "perplexity",
+    metricValues: quality.metrics,
+    details: { method: quality.method },
+    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+  };
 }

@@ -5,6 +5,8 @@ import { evaluateLlmInChild } from "./evaluate-llm-in-child.js";
 export interface LlmQuality {
   metrics: MetricValues;
   method: string;
+  /** Perplexity chunks scored, where the measurement reports them. */
+  chunkCount?: number;
 }
 
 /** Keep LLM evaluation within a few minutes on small machines: a bounded number of perplexity chunks. */

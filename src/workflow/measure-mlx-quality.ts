@@ -75,6 +75,7 @@ export async function measureMlxQuality(
   );
   return {
     metrics: result.metrics,
+    chunkCount: result.chunkCount,
     method: `MLX (node-mlx, CPU) perplexity over ${result.scoredTokens} tokens of ${textPath} (${result.chunkCount} chunks of ${result.contextSize} tokens, tokenized by ${basePath}); KL divergence and top-1 agreement against ${basePath} in llama.cpp on the same tokens; accuracyRetention = base perplexity / candidate perplexity; no generation tokens/s (the MLX runtime has no KV cache: its speed is prompt-processing tokens/s, measured side by side)`,
   };
 }

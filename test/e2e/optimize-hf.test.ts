@@ -108,6 +108,18 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     expect(m.report.candidateId).toBe("mlx");
     expect(m.compliance.runtime).toBe("mlx");
 
+    // eval of the MLX folder against the conversion: MLX perplexity, KL and top-1 against llama.cpp on the same tokens.
+    const mlxEval = await runCli(["eval", mlx!.artifact!.path, "--base", baseline!.artifact!.path, "--text", sharedModels.heldoutText, "--max-chunks", "1", "--ctx", "64", "--json"], { timeoutMs: 120_000 });
+    expect(mlxEval.code, mlxEval.stderr).toBe(0);
+    const record = JSON.parse(mlxEval.stdout) as { model: { format: string; runtime: string }; metricValues: Record<string, number> };
+    expect(record.model).toMatchObject({ format: "mlx", runtime: "mlx" });
+    // 8-bit of the same weights: the bounds mlx-in-mlx.test.ts states.
+    expect(record.metricValues.klDivergence).toBeGreaterThan(0);
+    expect(record.metricValues.klDivergence).toBeLessThan(1e-3);
+    expect(record.metricValues.top1Agreement).toBeGreaterThanOrEqual(0.85);
+    const withoutBase = await runCli(["eval", mlx!.artifact!.path, "--text", sharedModels.heldoutText]);
+    expect(withoutBase.stderr).toContain("hint: pass --base MODEL.gguf");
+
     // serve runs neither the folder nor the MLX export, and says what to serve instead.
     const servedFolder = await runCli(["serve", "--model", `f=${folder}`, "--port", "0"]);
     expect(servedFolder.code).toBe(1);
