@@ -2,32 +2,15 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { quantizeGguf } from "../../src/api/llm.js";
-import { readGgufHeader } from "../../src/formats/gguf/read-gguf.js";
-import { readGgufTensorData } from "../../src/formats/gguf/read-gguf-tensor-data.js";
 import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
 import type { Report } from "../../src/reports/report.js";
 import type { Certification } from "../../src/workflow/certify/run-certify.js";
+import { differingGgufTensors } from "../fixtures/llm-test-helpers.js";
 import { runCli } from "../fixtures/run-cli.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
 
 const temp = useTempDir("optimize-hf-");
-
-/** Tensors whose type, shape or bytes differ between two GGUF files. */
-async function differingTensors(a: string, b: string): Promise<string[]> {
-  const [ha, hb] = await Promise.all([readGgufHeader(a), readGgufHeader(b)]);
-  const differing: string[] = [];
-  for (const tensor of ha.tensors) {
-    const other = hb.tensors.find((candidate) => candidate.name === tensor.name);
-    if (!other || other.type !== tensor.type || other.dims.join() !== tensor.dims.join()) {
-      differing.push(tensor.name);
-      continue;
-    }
-    const [x, y] = await Promise.all([readGgufTensorData(a, ha, tensor.name), readGgufTensorData(b, hb, tensor.name)]);
-    if (Buffer.compare(Buffer.from(x), Buffer.from(y)) !== 0) differing.push(tensor.name);
-  }
-  return differing;
-}
 
 describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → quantize → measure", () => {
   it("measures the converted F16 as the baseline and quantizes from it (the chain's Q4_0 is llama.cpp's Q4_0 of the original), registers it with its lineage; certify re-measures against that conversion", async () => {
@@ -73,8 +56,8 @@ describe("edgeforge optimize on a Hugging Face folder (built CLI): convert → q
     expect(mlx?.metrics.klDivergence).toBeGreaterThan(0);
     // Same weights in, same quantizer: the chain's Q4_0 is llama.cpp's Q4_0 of the original GGUF, tensor for tensor.
     const direct = await quantizeGguf(sharedModels.tinyLlamaF16, temp.join("direct-q4_0.gguf"), { method: "Q4_0", threads: 1 });
-    expect(await differingTensors(q4!.artifact!.path, direct.artifact.path)).toEqual([]);
-    expect(await differingTensors(baseline!.artifact!.path, sharedModels.tinyLlamaF16)).toEqual([]);
+    expect(await differingGgufTensors(q4!.artifact!.path, direct.artifact.path)).toEqual([]);
+    expect(await differingGgufTensors(baseline!.artifact!.path, sharedModels.tinyLlamaF16)).toEqual([]);
 
     // --register: the recommended artifact with the folder as its parent and the whole chain as its lineage.
     expect(result.stderr).toMatch(/registered fortunes@1 \(sha256 [0-9a-f]{64}\) with its lineage and 2 evaluation\(s\)/);

@@ -5,14 +5,13 @@ import { convertModel, quantizeGguf } from "../../src/api/llm.js";
 import { EdgeforgeError } from "../../src/core/errors.js";
 import { getGgufString } from "../../src/formats/gguf/gguf-metadata.js";
 import { readGgufHeader } from "../../src/formats/gguf/read-gguf.js";
-import { readGgufTensorData } from "../../src/formats/gguf/read-gguf-tensor-data.js";
 import { readGgufAsHf, writeGgufAsHfFolder, type HfLayoutTensor } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { readLlamaHyperparameters } from "../../src/passes/hf/llama-hyperparameters.js";
 import { readHfModelFolder } from "../../src/formats/safetensors/read-hf-folder.js";
 import { readSafetensorsTensorData } from "../../src/formats/safetensors/read-safetensors.js";
 import { decodeFloats } from "../../src/passes/hf/tensor-encodings.js";
 import { heldoutText, tinyLlamaF16 } from "../fixtures/llm-models.js";
-import { ggufLogits, ggufTokens, greedyContinuation, maxAbsDifference, patchConfig } from "../fixtures/llm-test-helpers.js";
+import { differingGgufTensors, ggufLogits, ggufTokens, greedyContinuation, maxAbsDifference, patchConfig } from "../fixtures/llm-test-helpers.js";
 import { loadReferenceLlama, referenceForward } from "../fixtures/reference-llama-forward.js";
 import { writeSyntheticQwen2 } from "../fixtures/synthetic-qwen2.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
@@ -35,21 +34,6 @@ let fastFolder: string;
 let sample: string;
 let sampleTokens: Int32Array;
 let originalLogits: Float32Array;
-
-async function tensorBytesEqual(a: string, b: string): Promise<string[]> {
-  const [ha, hb] = await Promise.all([readGgufHeader(a), readGgufHeader(b)]);
-  const differing: string[] = [];
-  for (const tensor of ha.tensors) {
-    const other = hb.tensors.find((candidate) => candidate.name === tensor.name);
-    if (!other || other.type !== tensor.type || other.dims.join() !== tensor.dims.join()) {
-      differing.push(tensor.name);
-      continue;
-    }
-    const [x, y] = await Promise.all([readGgufTensorData(a, ha, tensor.name), readGgufTensorData(b, hb, tensor.name)]);
-    if (Buffer.compare(Buffer.from(x), Buffer.from(y)) !== 0) differing.push(tensor.name);
-  }
-  return differing;
-}
 
 async function expectNothingWritten(run: () => Promise<unknown>, code: string, folder: string): Promise<void> {
   const before = await readdir(folder);
@@ -85,7 +69,7 @@ describe("hf.convert.gguf on a llama folder exported from tiny-fortunes", () => 
     expect(result.artifact.format).toBe("gguf");
     // The pass ran its output once in llama.cpp before reporting success.
     expect(result.log.notes.at(-1)).toMatch(/^output loaded and run once in llama\.cpp .*: perplexity [\d.]+ on 30 tokens/);
-    expect(await tensorBytesEqual(tinyLlamaF16, out)).toEqual([]);
+    expect(await differingGgufTensors(tinyLlamaF16, out)).toEqual([]);
     const [original, converted] = await Promise.all([readGgufHeader(tinyLlamaF16), readGgufHeader(out)]);
     const added = [...converted.metadata.keys()].filter((key) => !original.metadata.has(key));
     const missing = [...original.metadata.keys()].filter((key) => !converted.metadata.has(key));
@@ -101,7 +85,7 @@ describe("hf.convert.gguf on a llama folder exported from tiny-fortunes", () => 
     const out = join(dir, "q8_0.gguf");
     await convertModel(spmFolder, { to: "gguf", outtype: "Q8_0", output: out });
     const reference = (await quantizeGguf(tinyLlamaF16, join(dir, "llama-quantize-q8_0.gguf"), { method: "Q8_0", threads: 2 })).artifact.path;
-    expect(await tensorBytesEqual(reference, out)).toEqual([]);
+    expect(await differingGgufTensors(reference, out)).toEqual([]);
     // 8-bit weights: logits stay within 0.25 of the F16 model's on this text (observed ≈ 0.05).
     expect(maxAbsDifference(await ggufLogits(out, sampleTokens), originalLogits)).toBeLessThan(0.25);
   });
