@@ -1,5 +1,5 @@
 import type { Gate } from "../gates/gate.js";
-import type { WorkflowConfig } from "./workflow-config.js";
+import { workflowConfigSchema, type WorkflowConfig } from "./workflow-config.js";
 
 function quote(text: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(text) ? text : `"${text.replace(/(["\\$`])/g, "\\$1")}"`;
@@ -35,13 +35,15 @@ export function suggestOptimizeCommand(config: WorkflowConfig, gates: readonly G
   for (const [pass, options] of Object.entries(config.candidates.passOptions)) {
     for (const [key, value] of Object.entries(options)) args.push("--pass-option", `${pass}:${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
   }
-  if (config.search.strategy !== "auto") args.push("--strategy", config.search.strategy);
-  if (config.search.maxCandidates !== 12) args.push("--budget", String(config.search.maxCandidates));
+  // Flags only where the run differs from the config's defaults (the schema's own), so the command stays short.
+  const defaults = workflowConfigSchema.parse({ schemaVersion: 1, model: config.model, output: config.output });
+  if (config.search.strategy !== defaults.search.strategy) args.push("--strategy", config.search.strategy);
+  if (config.search.maxCandidates !== defaults.search.maxCandidates) args.push("--budget", String(config.search.maxCandidates));
   if (config.search.maxTimeSec !== undefined) args.push("--budget", `${config.search.maxTimeSec}s`);
-  if (config.search.seed !== 1) args.push("--seed", String(config.search.seed));
+  if (config.search.seed !== defaults.search.seed) args.push("--seed", String(config.search.seed));
   if (config.search.stopWhenGoalsMet) args.push("--stop-when-goals-met");
-  if (config.measurement.runs !== 30) args.push("--runs", String(config.measurement.runs));
-  if (config.measurement.warmupRuns !== 5) args.push("--warmup", String(config.measurement.warmupRuns));
+  if (config.measurement.runs !== defaults.measurement.runs) args.push("--runs", String(config.measurement.runs));
+  if (config.measurement.warmupRuns !== defaults.measurement.warmupRuns) args.push("--warmup", String(config.measurement.warmupRuns));
   if (!config.cache.enabled) args.push("--no-cache");
   else if (config.cache.dir) args.push("--cache-dir", config.cache.dir);
   for (const objective of config.objectives ?? []) args.push("--objective", objective);
