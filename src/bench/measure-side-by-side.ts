@@ -202,8 +202,8 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
   const timeoutMs = options.timeoutMs ?? 600_000;
   const level = options.level ?? 0.95;
   await checkBenchChildBuilt();
-  const pinnable = options.cpus && options.cpus.length > 0 ? [...options.cpus] : (options.pinCpus ?? true) ? await readPinnableCpus(signal) : undefined;
-  const startPinned = options.cpus && options.cpus.length > 0 ? { cpus: options.cpus } : {};
+  const givenCpus = options.cpus !== undefined && options.cpus.length > 0 ? options.cpus : undefined;
+  const pinnable = givenCpus ? [...givenCpus] : (options.pinCpus ?? true) ? await readPinnableCpus(signal) : undefined;
   const load = await readCpuLoad(500, signal);
 
   const references = new Map<string, { peakRssBytes: number; workload: string; source: "VmHWM" | "maxRSS" }>();
@@ -211,7 +211,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
     for (const arm of arms) {
       const key = settingsKey(arm);
       if (references.has(key)) continue;
-      const outcome = await spawnBenchChild({ mode: "reference", runtime: arm.runtime, settings: arm.settings }, { timeoutMs: 120_000, ...(signal ? { signal } : {}), ...(options.env ? { env: options.env } : {}), ...startPinned });
+      const outcome = await spawnBenchChild({ mode: "reference", runtime: arm.runtime, settings: arm.settings }, { timeoutMs: 120_000, ...(signal ? { signal } : {}), ...(options.env ? { env: options.env } : {}), ...(givenCpus ? { cpus: givenCpus } : {}) });
       if (outcome.result?.ok && outcome.result.mode === "reference") {
         references.set(key, { peakRssBytes: outcome.result.peakRssBytes, workload: outcome.result.workload, source: outcome.result.memorySource });
       } else {
@@ -239,7 +239,7 @@ export async function measureInterleaved(options: InterleavedOptions): Promise<I
         inputSets: options.inputSets ?? 4,
         warmupIterations: options.warmupIterations ?? sideBySideWarmup.warmupIterations,
         settleMs: options.settleMs ?? sideBySideWarmup.settleMs,
-      }, options.env, options.cpus);
+      }, options.env, givenCpus);
       children.push(child);
       ready.push(await child.ready(timeoutMs));
       signal?.throwIfAborted();

@@ -4,7 +4,7 @@ import { EdgeforgeError, fileError } from "../core/errors.js";
 import { hashFileSha256, hashFolderSha256 } from "../core/hashing.js";
 import type { ShapeOverrides } from "../core/shapes.js";
 import { detectModelFormat } from "../formats/detect-format.js";
-import { inspectGguf, type GgufInspection } from "../formats/gguf/inspect-gguf.js";
+import { dominantGgufType, inspectGguf, type GgufInspection } from "../formats/gguf/inspect-gguf.js";
 import type { ModelSummary } from "../formats/model-inspection.js";
 import { inspectOnnx, type OnnxInspection } from "../formats/onnx/inspect-onnx.js";
 import { inspectSafetensors, type SafetensorsInspection } from "../formats/safetensors/inspect-safetensors.js";
@@ -60,7 +60,8 @@ export async function inspectModelFacts(path: string, target: TargetProfile, opt
     weightNodesByOp = Object.fromEntries(inspection.quantizable.map((q) => [q.op, q.nodesWithConstantWeights - q.nodesWithQuantizedWeights]));
     files = [path, ...inspection.externalData.files];
   } else if (summary.format === "gguf") {
-    fileType = (summary as GgufInspection).fileType?.name;
+    // Not recorded (llama2.c conversions): the type most parameters are in, as llama.cpp guesses it.
+    fileType = (summary as GgufInspection).fileType?.name ?? dominantGgufType((summary as GgufInspection).tensors);
     contextLength = (summary as GgufInspection).hyperParameters.contextLength;
   } else {
     files = (summary as SafetensorsInspection).files.map((file) => file.path);

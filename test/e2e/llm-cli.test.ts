@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../fixtures/run-cli.js";
 import { readGgufAsHf, writeGgufAsHfFolder } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { heldoutText, llamaCppReference, tinyLlamaF16 } from "../fixtures/llm-models.js";
+import { sharedModels } from "../fixtures/shared-models.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 
 
@@ -47,6 +48,15 @@ describe("edgeforge quantize / convert on GGUF and Hugging Face models (built CL
     expect(result.code, result.stderr).toBe(0);
     const text = result.stdout;
     for (const metric of ["perplexity", "klDivergence", "top1Agreement", "tokensPerSec"]) expect(text).toContain(`"${metric}"`);
+  });
+
+  it("optimize --dry-run on a GGUF that records no general.file_type (stories260K) names it by the type of most parameters, F32", async () => {
+    const result = await runCli(["optimize", sharedModels.stories260kGguf, "-o", join(dir, "stories"), "--gguf-types", "F32,Q8_0", "--threads", "1", "--dry-run", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const { plan } = JSON.parse(result.stdout) as { plan: { baseline: { id: string }; candidates: { id: string }[]; skipped: { label: string; reason: string }[] } };
+    expect(plan.baseline.id).toBe("f32-1t");
+    expect(plan.skipped).toContainEqual({ label: "gguf.quantize F32", reason: "the input is already this type" });
+    expect(plan.candidates.map((c) => c.id)).toContain("q8_0-1t");
   });
 
   it("bad input: truncated GGUF (exit 1), unknown type (exit 2), folder without config.json (exit 1) — nothing written", async () => {

@@ -73,6 +73,13 @@ export interface GgufInspection extends ModelSummary {
 
 const arrayPreviewLength = 8;
 
+/** The type most parameters are stored in: what llama.cpp's loader guesses when a file records no `general.file_type`. */
+export function dominantGgufType(tensors: readonly { type: GgmlTypeName; elementCount: number }[]): GgmlTypeName | undefined {
+  const parameters = new Map<GgmlTypeName, number>();
+  for (const tensor of tensors) parameters.set(tensor.type, (parameters.get(tensor.type) ?? 0) + tensor.elementCount);
+  return [...parameters].sort(([, a], [, b]) => b - a)[0]?.[0];
+}
+
 export async function inspectGguf(path: string, options: InspectGgufOptions = {}): Promise<GgufInspection> {
   if (options.contextLength !== undefined && (!Number.isSafeInteger(options.contextLength) || options.contextLength <= 0)) {
     throw new EdgeforgeError("INVALID_OPTION", `context length ${options.contextLength} is not a positive integer`, {

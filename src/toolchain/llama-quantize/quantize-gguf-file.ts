@@ -5,6 +5,7 @@ import { EdgeforgeError, fileError } from "../../core/errors.js";
 import type { Reporter } from "../../core/logger.js";
 import { ggmlTypeCatalog, isGgmlTypeName, llamaFileTypes } from "../../formats/gguf/ggml-types.js";
 import { getGgufNumber } from "../../formats/gguf/gguf-metadata.js";
+import { dominantGgufType } from "../../formats/gguf/inspect-gguf.js";
 import { readGgufHeader, type GgufHeader } from "../../formats/gguf/read-gguf.js";
 import { vocabularyOnlyError } from "../../formats/gguf/vocabulary-only.js";
 import { findLlamaQuantizeType, llamaQuantizeTypeNames, type LlamaQuantizeType } from "./llama-quantize-types.js";
@@ -157,9 +158,7 @@ export async function quantizeGgufWithLlamaCpp(inputPath: string, outputPath: st
 function fileTypeName(header: GgufHeader): string | undefined {
   const id = getGgufNumber(header.metadata, "general.file_type");
   if (id !== undefined) return llamaFileTypes.get(id)?.name ?? String(id);
-  const parameters = new Map<string, number>();
-  for (const tensor of header.tensors) parameters.set(tensor.type, (parameters.get(tensor.type) ?? 0) + tensor.elementCount);
-  const [mostly] = [...parameters].sort(([, a], [, b]) => b - a)[0] ?? [];
+  const mostly = dominantGgufType(header.tensors);
   return mostly === undefined ? undefined : `${mostly} (not recorded in general.file_type: the type of most parameters)`;
 }
 

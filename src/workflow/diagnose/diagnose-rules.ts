@@ -143,7 +143,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
           "latency.slower-than-baseline",
           "warning",
           subject.id,
-          `${observation}; the pass alone runs at ${passSpeedup.toFixed(2)}× the input model at the same runtime settings, so its settings${subject.threads === undefined ? "" : ` (${threadsOf(subject)})`} make it slower, not the pass`,
+          `${observation}; the pass alone runs at ${passSpeedup.toFixed(2)}× the input model at the same runtime settings, so its settings${subject.threads === undefined ? "" : ` (${threadsOf(subject)})`} make it slower${passSpeedup < 1 ? ", more than the pass" : ", not the pass"}`,
           ["these runtime settings (threads, memory arena) are slower for this model than the baseline's"],
           ["judge the pass by the candidate with the pass at the baseline's settings, or at the fastest candidate's settings", "leave out settings that measured slower (--threads)"],
         ),

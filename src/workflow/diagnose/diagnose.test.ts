@@ -58,6 +58,9 @@ describe("diagnose", () => {
     const settings = diagnoseReport(report, "r").findings.find((f) => f.rule === "latency.slower-than-baseline")!;
     expect(settings.observation).toBe("onnx.convert.fp16 runs at 0.68× the baseline's speed (slower); the pass alone runs at 1.09× the input model at the same runtime settings, so its settings (1 thread) make it slower, not the pass");
     expect(settings.causes.join(" ")).not.toContain("fp16 arithmetic");
+    // The pass a little slower too: the settings cost more, and the finding does not say the pass costs nothing.
+    fp16.metrics.passSpeedup = 0.95;
+    expect(diagnoseReport(report, "r").findings.find((f) => f.rule === "latency.slower-than-baseline")!.observation).toMatch(/at 0\.95× .*make it slower, more than the pass$/);
     // The pass itself slower at the same settings: the pass's causes again.
     fp16.metrics.passSpeedup = 0.85;
     const pass = diagnoseReport(report, "r").findings.find((f) => f.rule === "latency.slower-than-baseline")!;
