@@ -9,6 +9,7 @@ import { evalSchemaVersion, type EvalMetric, type EvalRecord } from "../reports/
 import { EdgeforgeError } from "../core/errors.js";
 import { hashPathSha256 } from "../core/hashing.js";
 import { measureMlxQuality } from "../workflow/measure-mlx-quality.js";
+import { numberOption } from "../eval/llm-evaluator.js";
 import { renderEvalMarkdown } from "../reports/eval-table.js";
 import { openRuntimeSession, requireRuntimeId, runtimeCatalog, runtimeForFormat } from "../runtimes/catalog.js";
 import { checkRuntimeSettings, type RuntimeSettings } from "../runtimes/runtime-settings.js";
@@ -78,8 +79,12 @@ async function evaluateMlxFolder(options: EvaluateOptions, baselineFormat: Model
   }
   if (options.dataPath === undefined) throw new EdgeforgeError("INVALID_OPTION", "LLM evaluation needs held-out text", { hint: "pass --text FILE" });
   const started = process.hrtime.bigint();
-  const number = (key: string): number | undefined => (typeof options.options?.[key] === "number" ? (options.options[key] as number) : undefined);
-  const settings = { ...(number("threads") === undefined ? {} : { threads: number("threads") }), ...(number("contextSize") === undefined ? {} : { contextSize: number("contextSize") }), ...(number("maxChunks") === undefined ? {} : { maxChunks: number("maxChunks") }) };
+  const extra = options.options ?? {};
+  const settings: { threads?: number; contextSize?: number; maxChunks?: number } = {};
+  for (const key of ["threads", "contextSize", "maxChunks"] as const) {
+    const value = numberOption(extra, key);
+    if (value !== undefined) settings[key] = value;
+  }
   const reporter = { ...(options.logger ? { logger: options.logger } : {}), ...(options.signal ? { signal: options.signal } : {}) };
   const quality = await measureMlxQuality(options.modelPath, options.baselinePath, options.dataPath, settings, reporter);
   const { perplexity, klDivergence, top1Agreement, accuracyRetention } = quality.metrics;

@@ -2,7 +2,8 @@ import { EdgeforgeError } from "../core/errors.js";
 import type { EvalMetric, Evaluator } from "./evaluator.js";
 import { evaluateLlm, type EvaluateLlmOptions } from "./llm/evaluate-llm.js";
 
-function numberOption(options: Record<string, unknown>, key: string): number | undefined {
+/** A numeric evaluator option (`--set`, `--ctx`, …); anything else counts as absent. */
+export function numberOption(options: Record<string, unknown>, key: string): number | undefined {
   const value = options[key];
   return typeof value === "number" ? value : undefined;
 }

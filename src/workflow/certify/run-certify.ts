@@ -9,6 +9,7 @@ import { formatShapes, type ShapeOverrides } from "../../core/shapes.js";
 import { detectModelFormat } from "../../formats/detect-format.js";
 import { detectHardware } from "../../hardware/detect-hardware.js";
 import { machineFingerprint, summarizeMachine, type MachineSummary } from "../../hardware/machine-summary.js";
+import { isQualityMetric } from "../../pareto/metric-catalog.js";
 import { describeArtifactContents } from "../../registry/artifact-store.js";
 import { metricRecordsOf } from "../../registry/register-optimize-report.js";
 import { Registry } from "../../registry/registry.js";
@@ -108,8 +109,6 @@ export interface CertifyOptions extends Reporter {
   registerAs?: string;
   seed?: number;
 }
-
-const accuracyMetrics = new Set(["accuracy", "accuracyRetention", "cosineSimilarity", "top1Agreement", "perplexity", "klDivergence"]);
 
 /** `digests`: the artifact's identities; a folder has two (the report's `hashFolderSha256`, the OMS root digest). */
 function pickCandidate(report: Report, digests: readonly string[]): CandidateReport {
@@ -252,14 +251,14 @@ export async function runCertify(options: CertifyOptions): Promise<Certification
     });
   }
   const subject = { artifactPath, report, candidate, referencePath };
-  const performanceSection = remeasured ? await remeasurePerformance(subject, measureOptions) : fromReport(candidate, baseline, (m) => !accuracyMetrics.has(m), report.candidates.find((c) => c.id === candidate.id)?.measurement?.isolation ?? "optimize report");
-  const accuracySection = remeasured ? await remeasureAccuracy(subject, measureOptions) : fromReport(candidate, baseline, (m) => accuracyMetrics.has(m), candidate.evaluationMethod ?? "optimize report");
+  const performanceSection = remeasured ? await remeasurePerformance(subject, measureOptions) : fromReport(candidate, baseline, (m) => !isQualityMetric(m), report.candidates.find((c) => c.id === candidate.id)?.measurement?.isolation ?? "optimize report");
+  const accuracySection = remeasured ? await remeasureAccuracy(subject, measureOptions) : fromReport(candidate, baseline, (m) => isQualityMetric(m), candidate.evaluationMethod ?? "optimize report");
   // Estimates (memory for the run from the file's header, say) are not re-measured: the report's stand, as estimates.
   const estimates = (c: CandidateReport | undefined): Record<string, number> =>
     remeasured && c ? Object.fromEntries(c.estimatedMetrics.flatMap((name) => (c.metrics[name] === undefined ? [] : [[name, c.metrics[name]]]))) : {};
   const allMetrics = { ...estimates(candidate), ...performanceSection.metrics, ...accuracySection.metrics, sizeBytes: contents.sizeBytes };
   const gates = judgeReportGates(report, allMetrics, { ...estimates(baseline), ...performanceSection.baselineMetrics, ...accuracySection.baselineMetrics, ...(baseline ? { sizeBytes: baseline.artifact?.sizeBytes ?? report.input.sizeBytes } : {}) });
-  const splitGates = (accuracy: boolean): GateSection["results"] => gates.results.filter((g) => accuracyMetrics.has(g.metric) === accuracy);
+  const splitGates = (accuracy: boolean): GateSection["results"] => gates.results.filter((g) => isQualityMetric(g.metric) === accuracy);
 
   const settings = runtimeSettingsOfCandidate(candidate);
   const session = await openRuntimeSession(candidate.runtime.runtime as RuntimeId, artifactPath, format, settings);
