@@ -11,9 +11,9 @@ import type { DatasetSpecInput } from "../datasets/dataset-spec.js";
 import { openDataset } from "../datasets/open-dataset.js";
 import { detectModelFormat } from "../formats/detect-format.js";
 import { getPass, type PassId } from "../passes/catalog.js";
-import { describeOnnxArtifact } from "../passes/onnx/onnx-pass-io.js";
+import { describeOnnxArtifact, startInputHash } from "../passes/onnx/onnx-pass-io.js";
 import { checkPassOptions } from "../passes/check-pass-options.js";
-import type { PassLog } from "../passes/pass.js";
+import type { PassContext, PassLog } from "../passes/pass.js";
 import { openRuntimeSession } from "../runtimes/catalog.js";
 import { runCheckSettings } from "../runtimes/runtime-settings.js";
 
@@ -90,13 +90,24 @@ export async function quantize(modelPath: string, options: QuantizeOptions): Pro
   if (!isOnnxQuantizeMethod(options.method)) {
     throw invalidOption(`unknown method "${String(options.method)}" for an ONNX model`, { method: options.method, methods: Object.keys(onnxQuantizeMethods) });
   }
-  const { format } = await detectModelFormat(modelPath);
+  const { format, sizeBytes } = await detectModelFormat(modelPath);
   if (format !== "onnx") {
     throw new EdgeforgeError("UNKNOWN_FORMAT", `${modelPath} is ${format}; quantize() takes ONNX models`, {
       hint: format === "gguf" ? "use quantizeGguf() (or `edgeforge quantize MODEL.gguf --method Q4_K_M`)" : "convert the model to ONNX first",
       details: { path: modelPath, format },
     });
   }
+  // The input's hash (for the lineage) starts now, beside the checks below; stopped if they fail.
+  const hashing = new AbortController();
+  const inputSha256 = startInputHash(resolve(modelPath), sizeBytes ?? 0, options.signal ? AbortSignal.any([options.signal, hashing.signal]) : hashing.signal);
+  try {
+    return await quantizeOnnx(modelPath, options, inputSha256);
+  } finally {
+    hashing.abort();
+  }
+}
+
+async function quantizeOnnx(modelPath: string, options: QuantizeOptions, inputSha256: PassContext["inputSha256"]): Promise<QuantizeReport> {
   const passId = onnxQuantizeMethods[options.method];
   const pass = getPass(passId);
   const passOptions = checkPassOptions(pass.optionsSchema, options.passOptions ?? {}, options.method, "see `edgeforge quantize --help` for each method's options");
@@ -113,6 +124,7 @@ export async function quantize(modelPath: string, options: QuantizeOptions): Pro
     const result = await pass.run(input, output, passOptions, {
       workDir,
       openSession,
+      ...(inputSha256 ? { inputSha256 } : {}),
       ...(options.openSession ? {} : { openCheckSession: (path: string) => openRuntimeSession("ort", path, "onnx", runCheckSettings) }),
       ...(calibrationData ? { calibrationData } : {}),
       ...(evaluationData ? { evaluationData } : {}),

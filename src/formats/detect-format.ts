@@ -10,6 +10,8 @@ export interface DetectedFormat {
   format: ModelFormat;
   /** "file" for single files; "folder" for Hugging Face / MLX layouts. */
   layout: "file" | "folder";
+  /** A file's size (absent for folders). */
+  sizeBytes?: number;
 }
 
 const extensionFormats: Record<string, ModelFormat> = {
@@ -54,7 +56,7 @@ export async function detectModelFormat(path: string): Promise<DetectedFormat> {
       details: { path },
     });
   }
-  return { format, layout: "file" };
+  return { format, layout: "file", sizeBytes: source.sizeBytes };
 }
 
 function sniffFormat(head: Uint8Array, sizeBytes: number, path: string): ModelFormat | undefined {

@@ -21,6 +21,11 @@ export interface PassContext extends Reporter {
    * abort ends only that) and score a short English text. Absent: outputs are not run.
    */
   checkLlmRuns?: (modelPath: string, signal?: AbortSignal) => Promise<LlmRunCheck>;
+  /**
+   * The sha256 of the file at `path`, being computed since before the pass started (see
+   * startInputHash): an ONNX pass whose input is that file uses it for the lineage instead of hashing.
+   */
+  inputSha256?: { path: string; digest: Promise<string> };
 }
 
 /** What the GGUF run check measured: the engine, and the perplexity of a short English text (a sanity figure). */

@@ -97,6 +97,20 @@ describe("every ONNX quantizer with streamed weights writes the same bytes as fr
     const report = await quantize(path, { method: "int8-dynamic", output: temp.join("bert-lineage.onnx") });
     expect(report.output.lineage.at(-1)?.inputSha256).toBe(hashSha256(await readFile(path)));
     expect(report.output.sha256).toBe(hashSha256(await readFile(report.output.path)));
+    // quantize() starts that hash before its own checks; one that fails (here: the output is the input) stops it.
+    await expect(quantize(path, { method: "int8-dynamic", output: path })).rejects.toMatchObject({ code: "OUTPUT_EQUALS_INPUT" });
+  });
+
+  it("a pass uses the input hash its caller started (PassContext.inputSha256), only for that file", async () => {
+    const path = temp.join("bert-started.onnx");
+    await writeBertShapedModel(path, 1);
+    const input = await describeOnnxArtifact(path);
+    const digest = Promise.resolve("a".repeat(64));
+    const started = await readPassInput(input, temp.join("unused.onnx"), { workDir: temp.path, inputSha256: { path: input.path, digest } }, { streamWeights: true });
+    expect(started.pendingSha256).toBe(digest);
+    expect(started.sha256).toBeUndefined();
+    const other = await readPassInput(input, temp.join("unused.onnx"), { workDir: temp.path, inputSha256: { path: `${input.path}.other`, digest } }, { streamWeights: true });
+    expect(await other.pendingSha256).toBe(hashSha256(await readFile(path)));
   });
 
   it("PP-OCRv4 rec (MatMul weights in Constant nodes) and det (Conv, per tensor streamed, per channel read in)", async () => {

@@ -54,6 +54,19 @@ export interface PassInputFile extends OnnxModelFile {
 const hashAsideMinBytes = 16 << 20;
 
 /**
+ * Start hashing a pass's input file on the hashing worker now, for `PassContext.inputSha256`: a caller
+ * with checks of its own to do first (quantize()) gives the hash, the longest task of a weight-only
+ * pass, a head start. Undefined below the size where hashing inline while reading is cheaper.
+ */
+export function startInputHash(path: string, sizeBytes: number, signal?: AbortSignal): PassContext["inputSha256"] {
+  if (sizeBytes < hashAsideMinBytes) return undefined;
+  const digest = hashFileSha256InWorker(path, signal);
+  // Handled here so that a caller failing before the pass leaves no unhandled rejection.
+  digest.catch(() => undefined);
+  return { path, digest };
+}
+
+/**
  * Old exporters (IR < 4) list every initializer among the graph inputs too, which makes each weight
  * overridable and so not a constant to a quantizer. Treat them as constants: drop them from the
  * inputs (and raise the IR version to 4, which allows that). Returns how many were dropped.
@@ -127,11 +140,12 @@ export async function readPassInput(input: Artifact, outputPath: string, context
     });
   }
   await checkOutputPath(input, outputPath);
-  const hashAside = options.streamWeights === true && input.sha256 === undefined && (await fileSizeBytes(input.path)) >= hashAsideMinBytes;
-  const pendingSha256 = hashAside ? hashFileSha256InWorker(input.path, context.signal) : undefined;
+  const started = input.sha256 === undefined && context.inputSha256?.path === input.path ? context.inputSha256.digest : undefined;
+  const hashAside = started === undefined && options.streamWeights === true && input.sha256 === undefined && (await fileSizeBytes(input.path)) >= hashAsideMinBytes;
+  const pendingSha256 = started ?? (hashAside ? hashFileSha256InWorker(input.path, context.signal) : undefined);
   // Handled here so that a pass failing before it needs the digest leaves no unhandled rejection.
   pendingSha256?.catch(() => undefined);
-  const readOptions = { signal: context.signal, sha256: input.sha256 === undefined && !hashAside };
+  const readOptions = { signal: context.signal, sha256: input.sha256 === undefined && pendingSha256 === undefined };
   const file = options.streamWeights ? await readOnnxModelStreamed(input.path, readOptions) : await readOnnxModel(input.path, readOptions);
   checkKnownOperators(file.model, input.path);
   return { ...file, notes: normalizeModel(file.model, options), ...(pendingSha256 ? { pendingSha256 } : {}) };
