@@ -40,14 +40,19 @@ async function client(flags: ClientFlags): Promise<{ server: string; token: stri
 
 const percent = (weight: number): string => `${Math.round(weight * 1000) / 10} %`;
 
-/** The status for humans: versions and weights, the step, the last analyses and decisions. */
+/** The status for humans: versions and weights, the step, the last analyses and decisions, newest first in one time line. */
 export function renderRolloutStatus(status: RolloutStatus): string {
   const lines = [`${status.model}: ${status.state}${status.reason ? ` — ${status.reason}` : ""}`];
   lines.push(`  stable ${status.stable.version} ${percent(status.stable.weight)}${status.candidate ? ` · candidate ${status.candidate.version} ${percent(status.candidate.weight)}` : ""}`);
   if (status.rolloutId !== undefined) {
     lines.push(`  rollout ${status.rolloutId} (${status.strategy}): step ${status.stepIndex + 1} of ${status.steps.length} [${status.steps.join(", ")} %], analysis every ${status.intervalMs} ms`);
-    for (const entry of status.analysis.slice(0, 5)) lines.push(`  ${entry.atIso} step ${entry.step + 1} (${entry.weightPercent} %) ${entry.verdict}: ${entry.reasons.join("; ")}`);
-    for (const decision of status.decisions.slice(0, 5)) lines.push(`  ${decision.atIso} ${decision.kind} by ${decision.actor}${typeof decision.details.reason === "string" ? `: ${decision.details.reason}` : ""}`);
+    const history = [
+      ...status.decisions.slice(0, 5).map((decision) => ({ atIso: decision.atIso, text: `${decision.kind} by ${decision.actor}${typeof decision.details.reason === "string" ? `: ${decision.details.reason}` : ""}` })),
+      ...status.analysis.slice(0, 5).map((entry) => ({ atIso: entry.atIso, text: `step ${entry.step + 1} (${entry.weightPercent} %) ${entry.verdict}: ${entry.reasons.join("; ")}` })),
+    ];
+    // ISO times of one clock sort as strings; on a tie a decision stays above the analysis that caused it.
+    history.sort((a, b) => (a.atIso < b.atIso ? 1 : a.atIso > b.atIso ? -1 : 0));
+    for (const { atIso, text } of history) lines.push(`  ${atIso} ${text}`);
   }
   return lines.join("\n");
 }
