@@ -12,6 +12,8 @@ import type { LocalFacts } from "./plan-types.js";
 
 export interface Environment {
   target: TargetProfile;
+  /** The run's override of the target's memory budget (--memory-budget), when given. */
+  memoryBudgetOverrideBytes?: number;
   /** This machine, where every candidate is measured. */
   hardware: HardwareReport;
   probes: RuntimeProbe[];
@@ -34,10 +36,11 @@ export async function assessEnvironment(targetName: string, options: { memoryBud
   const target: TargetProfile =
     options.memoryBudgetBytes === undefined
       ? profile
-      : { ...profile, memoryBudgetBytes: options.memoryBudgetBytes, notes: [...profile.notes, `memory budget set to ${options.memoryBudgetBytes} bytes by the workflow config`] };
+      : { ...profile, memoryBudgetBytes: options.memoryBudgetBytes, notes: [...profile.notes, `memory budget set to ${options.memoryBudgetBytes} bytes by the run's memory-budget override (--memory-budget)`] };
   const ort = probes.find((probe) => probe.runtime === "ort");
   return {
     target,
+    ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetOverrideBytes: options.memoryBudgetBytes }),
     hardware,
     probes,
     availability: summarizeRuntimeAvailability(probes),

@@ -133,6 +133,7 @@ export function whatNext(report: Report, config: WorkflowConfig, goals: Resolved
     ...(share === undefined ? {} : { runtimeFixedMemoryShare: share }),
     memoryBasis: baselineMemory?.modelMemoryBytes === undefined ? "whole-process peak RSS (no reference process)" : `model-attributable memory (${baselineMemory.modelMemoryIncludes ?? "peak RSS minus a reference process with the same runtime and settings"})`,
   });
+  const budget = environment.memoryBudgetOverrideBytes === undefined ? {} : { memoryBudgetBytes: environment.memoryBudgetOverrideBytes };
   const alternatives = suggestAlternatives({
     config,
     gates: goals.gates,
@@ -142,10 +143,11 @@ export function whatNext(report: Report, config: WorkflowConfig, goals: Resolved
     skipped: report.plan.skipped,
     targets,
     ...(report.evaluation ? { evaluationSamples: report.evaluation.samples } : {}),
+    ...budget,
   });
   return {
     unreachable: explained.unreachable,
-    ...(explained.alternative ? { alternative: { candidateId: explained.alternative.candidateId, changes: explained.alternative.changes, command: suggestOptimizeCommand(config, explained.alternative.gates) } } : {}),
+    ...(explained.alternative ? { alternative: { candidateId: explained.alternative.candidateId, changes: explained.alternative.changes, command: suggestOptimizeCommand(config, explained.alternative.gates, budget) } } : {}),
     ...(alternatives.length > 0 ? { alternatives } : {}),
     ...base,
   };

@@ -27,6 +27,8 @@ export interface AlternativeInputs {
   targets: readonly TargetProfile[];
   /** Samples the accuracy was measured on. */
   evaluationSamples?: number;
+  /** The run's --memory-budget override: repeated in the commands, but for another target's (whose point is that target's budget). */
+  memoryBudgetBytes?: number;
 }
 
 const dataFlags = [
@@ -50,8 +52,12 @@ function otherTarget(inputs: AlternativeInputs): Alternative | undefined {
     kind: "other target",
     candidateId: onlyBudget.id,
     why: `${onlyBudget.id} passes every other gate but is estimated to need ${formatMetricValue("estimatedRunBytes", onlyBudget.bytes)}, over ${inputs.config.target}'s budget; ${target.name} allows ${formatMetricValue("estimatedRunBytes", target.memoryBudgetBytes)}`,
-    command: suggestOptimizeCommand({ ...inputs.config, target: target.name }, inputs.gates, `-${target.name}`),
+    command: suggestOptimizeCommand({ ...inputs.config, target: target.name }, inputs.gates, { outputSuffix: `-${target.name}` }),
   };
+}
+
+function budgetOf(inputs: AlternativeInputs): { memoryBudgetBytes?: number } {
+  return inputs.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: inputs.memoryBudgetBytes };
 }
 
 /** Passes left out for lack of data, and accuracy misses within the sampling error of a small evaluation set. */
@@ -74,7 +80,7 @@ function moreData(inputs: AlternativeInputs): Alternative[] {
     found.push({
       kind: "more data",
       why: `${passes.join(", ")} ${passes.length === 1 ? "was" : "were"} left out for lack of data; with ${what} ${passes.length === 1 ? "it is" : "they are"} tried too`,
-      command: suggestOptimizeCommand({ ...config, data }, inputs.gates, "-more-data"),
+      command: suggestOptimizeCommand({ ...config, data }, inputs.gates, { outputSuffix: "-more-data", ...budgetOf(inputs) }),
     });
   }
   const n = inputs.evaluationSamples;
@@ -86,7 +92,7 @@ function moreData(inputs: AlternativeInputs): Alternative[] {
     found.push({
       kind: "more data",
       why: `the accuracy gate was missed by less than the sampling error of ${n} evaluation samples (≈ ${(100 / Math.sqrt(n)).toFixed(1)} points); ${limit ? `4× the samples` : "a larger evaluation set (replace LARGER_EVAL_DATA)"} decides it`,
-      command: suggestOptimizeCommand(limit ? { ...config, data: { ...config.data, limit: limit * 4 } } : { ...config, data: { ...config.data, evaluation: "LARGER_EVAL_DATA" } }, inputs.gates, "-more-data"),
+      command: suggestOptimizeCommand(limit ? { ...config, data: { ...config.data, limit: limit * 4 } } : { ...config, data: { ...config.data, evaluation: "LARGER_EVAL_DATA" } }, inputs.gates, { outputSuffix: "-more-data", ...budgetOf(inputs) }),
     });
   }
   return found;
@@ -100,7 +106,7 @@ function moreData(inputs: AlternativeInputs): Alternative[] {
  */
 export function suggestAlternatives(inputs: AlternativeInputs): Alternative[] {
   const relaxed: Alternative[] = inputs.relaxed
-    ? [{ kind: "relaxed gate", candidateId: inputs.relaxed.candidateId, why: inputs.relaxed.changes.join("; "), command: suggestOptimizeCommand(inputs.config, inputs.relaxed.gates) }]
+    ? [{ kind: "relaxed gate", candidateId: inputs.relaxed.candidateId, why: inputs.relaxed.changes.join("; "), command: suggestOptimizeCommand(inputs.config, inputs.relaxed.gates, budgetOf(inputs)) }]
     : [];
   const target = otherTarget(inputs);
   return [...relaxed, ...(target ? [target] : []), ...moreData(inputs)];

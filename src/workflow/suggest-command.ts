@@ -13,12 +13,13 @@ function gateFlag(gate: Gate): string {
 
 /**
  * The `edgeforge optimize` command that reproduces this run with other gates (its search, candidates,
- * measurement, cache and constraints as they were; a --memory-budget override is not in the config and
- * not repeated): what a user copies to get the nearest passing verdict.
+ * measurement, cache and constraints as they were, and the run's --memory-budget override, which is not
+ * in the config): what a user copies to get the nearest passing verdict.
  */
-export function suggestOptimizeCommand(config: WorkflowConfig, gates: readonly Gate[], outputSuffix = "-relaxed"): string {
-  const args = ["edgeforge", "optimize", config.model, "-o", `${config.output}${outputSuffix}`];
+export function suggestOptimizeCommand(config: WorkflowConfig, gates: readonly Gate[], options: { outputSuffix?: string; memoryBudgetBytes?: number } = {}): string {
+  const args = ["edgeforge", "optimize", config.model, "-o", `${config.output}${options.outputSuffix ?? "-relaxed"}`];
   if (config.target !== "local") args.push("--target", config.target);
+  if (options.memoryBudgetBytes !== undefined) args.push("--memory-budget", String(options.memoryBudgetBytes));
   if (config.data.evaluation) args.push("--eval", config.data.evaluation);
   if (config.data.calibration) args.push("--calibration", config.data.calibration);
   if (config.data.labels) args.push("--labels", config.data.labels);

@@ -105,14 +105,18 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
     expect(yaml.stdout).toMatch(/^schemaVersion: 1\n/);
   });
 
-  it("the command a report suggests reproduces the run's config (search, candidates, measurement, cache) with its own gates", async () => {
+  it("the command a report suggests reproduces the run's config (search, candidates, measurement, cache) and memory budget with its own gates", async () => {
     const output = temp.join("suggest");
-    const flags = ["--budget", "5", "--budget", "90s", "--strategy", "random", "--seed", "7", "--stop-when-goals-met", "--no-memory-settings", "--pass", "onnx.quantize.int4", "--pass-option", "onnx.quantize.int4:blockSize=64", "--pass-option", "onnx.quantize.int4:method=hqq", "--objective", "p50LatencyMs:min:2", "--constraint", "p95LatencyMs <= 20", "--cache-dir", temp.join("a cache"), ...quick];
+    const flags = ["--budget", "5", "--budget", "90s", "--strategy", "random", "--seed", "7", "--stop-when-goals-met", "--no-memory-settings", "--pass", "onnx.quantize.int4", "--pass-option", "onnx.quantize.int4:blockSize=64", "--pass-option", "onnx.quantize.int4:method=hqq", "--objective", "p50LatencyMs:min:2", "--constraint", "p95LatencyMs <= 20", "--cache-dir", temp.join("a cache"), "--memory-budget", "300MB", ...quick];
     const original = await runCli(["optimize", realOnnxModels.cls, "-o", output, "--dry-run", "--json", ...flags]);
     expect(original.code, original.stderr).toBe(0);
-    const config = JSON.parse(original.stdout).config as WorkflowConfig;
+    const { config, plan } = JSON.parse(original.stdout) as { config: WorkflowConfig; plan: { gates: Gate[] } };
+    const budgetGate = (gates: Gate[]) => gates.find((g) => g.metric === "estimatedRunBytes");
+    // The override is not in the config: the report hands it over from the run's environment.
+    const memoryBudgetBytes = budgetGate(plan.gates)!.value;
+    expect(memoryBudgetBytes).toBe(300_000_000);
     const gates = [{ name: "speed", metric: "speedup", goal: "threshold", op: ">=", value: 1.5, priority: 1 }] as Gate[];
-    const command = suggestOptimizeCommand(config, gates);
+    const command = suggestOptimizeCommand(config, gates, { memoryBudgetBytes });
     // Through a shell, as a user pastes it: the quoting holds.
     const shell = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile("bash", ["-c", `${command.replace(/^edgeforge /, `"${process.execPath}" "${cliPath}" `)} --dry-run --json`], { encoding: "utf8", maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
@@ -121,6 +125,7 @@ describe("edgeforge optimize: bad input gives clear errors or a clear verdict", 
     );
     expect(shell.code, shell.stderr).toBe(0);
     const suggested = JSON.parse(shell.stdout).config as WorkflowConfig;
+    expect(budgetGate(JSON.parse(shell.stdout).plan.gates as Gate[])?.value).toBe(memoryBudgetBytes);
     expect(suggested.output).toBe(`${config.output}-relaxed`);
     expect(suggested.gates).toEqual({ useDefaults: false, list: [{ name: "speedup", metric: "speedup", goal: "threshold", op: ">=", value: 1.5, priority: 1 }] });
     expect({ ...suggested, output: config.output, gates: config.gates }).toEqual(config);
