@@ -1,4 +1,3 @@
-import { stat } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { detectModelFormat } from "../../formats/detect-format.js";
 import { formatBytes, formatMs } from "../../core/units.js";
@@ -179,12 +178,12 @@ export function registerQuantizeCommand(program: Command): void {
     .option("--tensor-type <pattern=type>", "GGUF: per-tensor type override, e.g. ffn_down=Q8_0 (repeatable)", collect, [])
     .option("--json", "print the JSON summary on stdout")
     .action(async (modelPath: string, flags: QuantizeFlags) => {
-      const { format } = await detectModelFormat(modelPath);
+      const { format, sizeBytes } = await detectModelFormat(modelPath);
       const progress = createStderrProgress();
       if (format === "gguf") {
         const result = await quantizeGguf(modelPath, flags.output, ggufOptionsFrom(flags), { logger: stderrLogger, progress });
         if (flags.json) printJson({ schemaVersion: 1, method: flags.method, output: result.artifact, durationMs: result.durationMs, log: result.log });
-        else printHuman(renderGgufSummary(flags.method, (await stat(modelPath)).size, result));
+        else printHuman(renderGgufSummary(flags.method, sizeBytes ?? 0, result));
         return;
       }
       if (format !== "onnx") {
