@@ -25,6 +25,9 @@ describe("analyzeStep", () => {
     const slow = analyzeStep({ ...policy, p99LatencyMaxMs: undefined }, window(100, 0, 0.05), window(100, 0, 0.01));
     expect(slow.verdict).toBe("fail");
     expect(slow.reasons.join()).toMatch(/×/);
+    // The cause a rollback names: the failed criteria only.
+    expect(slow.failedReasons).toEqual([slow.reasons.find((r) => r.includes("× stable"))]);
+    expect(slow.failedReasons[0]).toMatch(/> 2×$/);
   });
 
   it("is inconclusive on too little candidate traffic even when every request failed, and skips the ratio without stable data", () => {
@@ -42,6 +45,7 @@ describe("analyzeStep", () => {
     expect(drifted.verdict).toBe("fail");
     expect(drifted.measured.candidateDriftedShare).toBe(0.75);
     expect(drifted.reasons.join()).toMatch(/drifted features 75.00 % ≥ 50.00 %/);
+    expect(drifted.failedReasons).toEqual(["drifted features 75.00 % ≥ 50.00 %"]);
     expect(analyzeStep(withDrift, window(100, 0, 0.01), window(100, 0, 0.01), { status: "evaluated", driftedShare: 0.25 }).verdict).toBe("pass");
     const unjudged = analyzeStep(withDrift, window(100, 0, 0.01), window(100, 0, 0.01));
     expect(unjudged.verdict).toBe("pass");

@@ -17,6 +17,8 @@ export interface StepAnalysis {
   verdict: AnalysisVerdict;
   /** One line per criterion: why it passed, failed, or could not be judged. */
   reasons: string[];
+  /** The lines of `reasons` whose criterion failed (what a rollback names as its cause). */
+  failedReasons: string[];
   measured: {
     candidateRequests: number;
     candidateFailures: number;
@@ -61,38 +63,38 @@ export function analyzeStep(policy: RolloutAnalysisPolicy, candidate: VersionWin
     return {
       verdict: "inconclusive",
       reasons: [`too little traffic: ${candidate.requests} candidate request(s) < minRequests ${policy.minRequests}; holding the step (never promoted or rolled back on no data)`],
+      failedReasons: [],
       measured,
       thresholds: policy,
     };
   }
   const reasons: string[] = [];
-  let failed = false;
+  const failedReasons: string[] = [];
+  const judge = (failed: boolean, reason: string): void => {
+    reasons.push(reason);
+    if (failed) failedReasons.push(reason);
+  };
   const successRate = measured.candidateSuccessRate ?? 0;
-  if (successRate < policy.successRateMin) {
-    failed = true;
-    reasons.push(`success rate ${percent(successRate)} < ${percent(policy.successRateMin)} (${candidate.failures} of ${candidate.requests} failed)`);
-  } else reasons.push(`success rate ${percent(successRate)} ≥ ${percent(policy.successRateMin)}`);
+  if (successRate < policy.successRateMin) judge(true, `success rate ${percent(successRate)} < ${percent(policy.successRateMin)} (${candidate.failures} of ${candidate.requests} failed)`);
+  else judge(false, `success rate ${percent(successRate)} ≥ ${percent(policy.successRateMin)}`);
   if (policy.p99LatencyMaxMs !== undefined && candidateP99 !== undefined) {
     const over = candidateP99 > policy.p99LatencyMaxMs;
-    failed ||= over;
-    reasons.push(`p99 ${candidateP99.toFixed(1)} ms ${over ? ">" : "≤"} ${policy.p99LatencyMaxMs} ms`);
+    judge(over, `p99 ${candidateP99.toFixed(1)} ms ${over ? ">" : "≤"} ${policy.p99LatencyMaxMs} ms`);
   }
   if (policy.p99LatencyMaxRatio !== undefined) {
     if (stable.requests < policy.minRequests || measured.p99LatencyRatio === undefined) {
       reasons.push(`p99 ratio to stable not judged: the stable version had ${stable.requests} request(s) < minRequests ${policy.minRequests}`);
     } else {
       const over = measured.p99LatencyRatio > policy.p99LatencyMaxRatio;
-      failed ||= over;
-      reasons.push(`p99 ${measured.p99LatencyRatio.toFixed(2)}× stable ${over ? ">" : "≤"} ${policy.p99LatencyMaxRatio}×`);
+      judge(over, `p99 ${measured.p99LatencyRatio.toFixed(2)}× stable ${over ? ">" : "≤"} ${policy.p99LatencyMaxRatio}×`);
     }
   }
   if (policy.driftMaxShare !== undefined) {
     if (drift.status !== "evaluated") reasons.push(`drift not judged: ${drift.status === "no-reference" ? "no drift reference (serve --reference)" : `the drift monitor has not evaluated the candidate (${drift.status})`}`);
     else {
       const over = drift.driftedShare >= policy.driftMaxShare;
-      failed ||= over;
-      reasons.push(`drifted features ${percent(drift.driftedShare)} ${over ? "≥" : "<"} ${percent(policy.driftMaxShare)}`);
+      judge(over, `drifted features ${percent(drift.driftedShare)} ${over ? "≥" : "<"} ${percent(policy.driftMaxShare)}`);
     }
   }
-  return { verdict: failed ? "fail" : "pass", reasons, measured, thresholds: policy };
+  return { verdict: failedReasons.length > 0 ? "fail" : "pass", reasons, failedReasons, measured, thresholds: policy };
 }

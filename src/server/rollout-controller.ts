@@ -218,7 +218,7 @@ export class RolloutController {
     if (analysis.verdict === "fail") {
       run.failures += 1;
       if (run.failures > run.plan.analysis.failureLimit) {
-        await this.rollBack(run, `analysis failed at step ${record.stepIndex} (${weightPercent} %): ${analysis.reasons.filter((r) => / < | > /.test(r)).join("; ")}`, { measured: analysis.measured, thresholds: analysis.thresholds, failures: run.failures }, serverActor);
+        await this.rollBack(run, `analysis failed at step ${record.stepIndex} (${weightPercent} %): ${analysis.failedReasons.join("; ")}`, { measured: analysis.measured, thresholds: analysis.thresholds, failures: run.failures }, serverActor);
         return;
       }
       if (record.state === "paused") registry.rollouts.update(run.id, { state: "progressing" }, { kind: "held", details: { step: record.stepIndex, failures: run.failures, failureLimit: run.plan.analysis.failureLimit }, actor: serverActor });
