@@ -20,7 +20,7 @@ export const servedModelSchema = z
     source: z.string().optional(),
     /** An OMS bundle held by the registry's certification; otherwise `<path>.sig` is used. */
     signatureBundle: z.unknown().optional(),
-    /** A dataset (as for eval) whose samples are the drift reference: run once through the model when it loads. */
+    /** The drift reference: a dataset (as for eval) run once through an ONNX model when it loads, or a file of prompts for a GGUF model (monitor/prompt-features.ts). */
     reference: z.string().min(1).optional(),
     /** certification.json (or the folder holding it) from `edgeforge certify`: summarized on the dashboard. */
     certification: z.string().min(1).optional(),

@@ -23,7 +23,7 @@ export interface MonitoredRequest {
   latencyMs: number;
   /** HTTP status: 5xx counts as an error; latency percentiles are over 2xx answers. */
   status: number;
-  /** Feature values in plan order (successful ONNX requests). */
+  /** Feature values in plan order (successful requests: an ONNX request's tensors, an LLM request's prompt). */
   features?: Float64Array;
 }
 

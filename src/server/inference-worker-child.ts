@@ -6,6 +6,7 @@ import { openServingSession, openTextGenerator, type LlamaCppGenerator } from ".
 import { openDataset } from "../datasets/open-dataset.js";
 import { buildDriftReference } from "../monitor/build-drift-reference.js";
 import { predictionConfidence } from "../monitor/prediction-summary.js";
+import { buildPromptReference, extractPromptFeatures, promptFeatures, promptText, readPromptReference } from "../monitor/prompt-features.js";
 import { extractFeatures, planFeatures, type MonitoredFeature } from "../monitor/request-features.js";
 import { decodeInferRequest, encodeInferResponse } from "./oip-infer-codec.js";
 import { PayloadFile, payloadFileMinBytes } from "./payload-files.js";
@@ -20,6 +21,8 @@ let session: Session | undefined;
 let generator: LlamaCppGenerator | undefined;
 let model: LoadMessage | undefined;
 let features: MonitoredFeature[] = [];
+/** GGUF: the drift reference's common tokens, for each prompt's common-token share. */
+let commonTokens: Set<number> | undefined;
 const cancels = new Map<number, AbortController>();
 
 let payload: { request: PayloadFile; response: PayloadFile } | undefined;
@@ -87,7 +90,19 @@ async function load(message: LoadMessage): Promise<void> {
     if (message.payload) payload = { request: new PayloadFile(message.payload.requestPath, false), response: new PayloadFile(message.payload.responsePath, false) };
     if (message.format === "gguf") {
       generator = await openTextGenerator(message.path, settings);
-      send({ kind: "ready", runtime: "llama-cpp", runtimeVersion: "", inputs: [], outputs: [], llm: { contextSize: generator.contextSize, chatWrapper: generator.chatWrapperName }, rssBytes: process.memoryUsage.rss() });
+      const llm = generator;
+      const built = message.reference ? buildPromptReference(message.reference.path, await readPromptReference(message.reference.path, message.reference.maxRows), (text) => llm.tokenize(text)) : undefined;
+      commonTokens = built?.common;
+      send({
+        kind: "ready",
+        runtime: "llama-cpp",
+        runtimeVersion: "",
+        inputs: [],
+        outputs: [],
+        llm: { contextSize: generator.contextSize, chatWrapper: generator.chatWrapperName },
+        monitoring: { features: [...promptFeatures], ...(built ? { reference: built.reference } : {}) },
+        rssBytes: process.memoryUsage.rss(),
+      });
     } else {
       session = await openServingSession(message.path, "onnx", settings);
       const description = session.describe();
@@ -158,7 +173,9 @@ async function generate(message: GenerateMessage): Promise<void> {
     };
     const started = process.hrtime.bigint();
     const result = message.mode === "chat" ? await generator.chat(message.messages ?? [], options) : await generator.complete(message.prompt ?? "", options);
-    send({ kind: "generated", id: message.id, result, inferenceNs: Number(process.hrtime.bigint() - started), rssBytes: process.memoryUsage.rss() });
+    const inferenceNs = Number(process.hrtime.bigint() - started);
+    const text = promptText(message);
+    send({ kind: "generated", id: message.id, result, features: extractPromptFeatures(text, generator.tokenize(text), commonTokens), inferenceNs, rssBytes: process.memoryUsage.rss() });
   } catch (error) {
     send({ kind: "request-failed", id: message.id, error: toWorkerError(error) });
   } finally {

@@ -87,12 +87,14 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: ServerContex
           }
         : { mode, prompt: typeof body.prompt === "string" ? body.prompt : body.prompt[0]! };
     const options = { ...message, ...generationOptions(body) };
+    // The prompt's monitored features, from the worker's answer (none for a request that failed).
+    let features: Float64Array | undefined;
     const record = (status: number): void => {
       const labels = { ...model.labels, protocol: "openai", status: String(status) };
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.requests.inc(labels);
       metrics.requestDuration.observe(labels, seconds);
-      model.monitor.record({ latencyMs: seconds * 1000, status });
+      model.monitor.record({ latencyMs: seconds * 1000, status, ...(features && status < 300 ? { features } : {}) });
     };
     let lastTextAt: bigint | undefined;
     const onTextTiming = (): void => {
@@ -102,6 +104,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: ServerContex
       lastTextAt = now;
     };
     const finish = (result: GeneratedMessage): void => {
+      features = result.features;
       metrics.inferenceDuration.observe(model.labels, result.inferenceNs / 1e9);
       metrics.tokens.inc({ ...model.labels, direction: "prompt" }, result.result.promptTokens);
       metrics.tokens.inc({ ...model.labels, direction: "completion" }, result.result.completionTokens);

@@ -16,7 +16,7 @@ export interface LoadMessage {
   contextSize?: number;
   /** Process isolation: the files large bodies travel through (see payload-files.ts). */
   payload?: { requestPath: string; responsePath: string };
-  /** A dataset whose samples, run once at load, are the drift reference (ONNX). */
+  /** The drift reference: a dataset whose samples run once through the model at load (ONNX), or prompts that are tokenized (GGUF). */
   reference?: { path: string; maxRows: number };
 }
 
@@ -57,7 +57,7 @@ export interface ReadyMessage {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   llm?: { contextSize: number; chatWrapper: string };
-  /** ONNX: the per-request features the worker reports, and the reference's when one was given. */
+  /** The per-request features the worker reports, and the reference's when one was given. */
   monitoring?: { features: MonitoredFeature[]; reference?: DriftReference };
   rssBytes: number;
 }
@@ -100,6 +100,8 @@ export interface GeneratedMessage {
   kind: "generated";
   id: number;
   result: GeneratedText;
+  /** The prompt's monitored features (promptFeatures order). */
+  features?: Float64Array;
   inferenceNs: number;
   rssBytes: number;
 }

@@ -35,6 +35,8 @@ export interface LlamaCppGenerator extends AsyncDisposable {
   readonly chatWrapperName: string;
   complete(prompt: string, options: GenerateTextOptions): Promise<GeneratedText>;
   chat(messages: readonly ChatMessage[], options: GenerateTextOptions): Promise<GeneratedText>;
+  /** The model's tokens for `text`, as plain text (special-token spellings are not parsed). */
+  tokenize(text: string): readonly number[];
   close(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function openLlamaCppGenerator(modelPath: string, settings: LlamaCp
         const result = await chat.generateResponse(toHistory(messages), common);
         return { text: result.response, stopReason: result.metadata.stopReason };
       }),
+    tokenize: (text) => model.tokenize(text),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -1,0 +1,65 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildPromptReference, commonTokens, extractPromptFeatures, promptFeatures, promptText, readPromptReference } from "./prompt-features.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "edgeforge-prompt-features-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("LLM prompt features", () => {
+  it("takes the most frequent tokens that make up half of the reference's tokens, ties by id", () => {
+    // 10 tokens: 7 ×4, 3 ×3, 5 ×2, 9 ×1 — 7 alone is 40 %, 7 and 3 are 70 %.
+    expect([...commonTokens([[7, 7, 3, 5], [7, 3, 3, 5, 7, 9]])]).toEqual([7, 3]);
+    // a tie at the boundary: the lower id first
+    expect([...commonTokens([[2, 1]])]).toEqual([1]);
+    expect(commonTokens([]).size).toBe(0);
+  });
+
+  it("gives the token count, characters per token and common-token share, NaN where undefined", () => {
+    expect([...extractPromptFeatures("abcdefgh", [1, 2, 3, 4], new Set([1, 2, 3]))]).toEqual([4, 2, 0.75]);
+    expect([...extractPromptFeatures("abcd", [1, 2], undefined)]).toEqual([2, 2, Number.NaN]);
+    expect([...extractPromptFeatures("", [], new Set([1]))]).toEqual([0, Number.NaN, Number.NaN]);
+    expect(promptFeatures.map((f) => f.name)).toEqual(["prompt.tokens", "prompt.charsPerToken", "prompt.commonTokenShare"]);
+  });
+
+  it("reads a chat's message contents, one per line, or the prompt", () => {
+    expect(promptText({ messages: [{ content: "be brief" }, { content: "hello" }] })).toBe("be brief\nhello");
+    expect(promptText({ prompt: "once upon" })).toBe("once upon");
+  });
+
+  it("reads references as text lines or JSON lines (prompt, messages, or a string), at most maxRows", async () => {
+    const text = join(dir, "prompts.txt");
+    await writeFile(text, "first prompt\n\nsecond prompt\nthird\n");
+    expect(await readPromptReference(text, 2)).toEqual(["first prompt", "second prompt"]);
+    const jsonl = join(dir, "prompts.jsonl");
+    await writeFile(jsonl, [JSON.stringify({ prompt: "a" }), JSON.stringify({ messages: [{ role: "system", content: "b" }, { role: "user", content: "c" }] }), JSON.stringify("d"), ""].join("\n"));
+    expect(await readPromptReference(jsonl, 10)).toEqual(["a", "b\nc", "d"]);
+  });
+
+  it("refuses a reference that is empty, not JSON, or has no prompt, naming the line and the formats", async () => {
+    const empty = join(dir, "empty.txt");
+    await writeFile(empty, "\n\n");
+    await expect(readPromptReference(empty, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/has no prompts/), hint: expect.stringMatching(/one prompt per line/) });
+    const broken = join(dir, "broken.jsonl");
+    await writeFile(broken, `${JSON.stringify({ prompt: "ok" })}\n{not json\n`);
+    await expect(readPromptReference(broken, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/line 2 is not JSON/) });
+    const wrong = join(dir, "wrong.jsonl");
+    await writeFile(wrong, `${JSON.stringify({ text: "no prompt field" })}\n`);
+    await expect(readPromptReference(wrong, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/line 1 has no "prompt"/) });
+    await expect(readPromptReference(join(dir, "missing.txt"), 10)).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+  });
+
+  it("builds the reference's columns with the same features as a request", () => {
+    const tokenize = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
+    const { reference, common } = buildPromptReference("prompts.txt", ["aab", "ab"], tokenize);
+    expect([...common]).toEqual([97]);
+    expect(reference).toMatchObject({ source: "prompts.txt", rows: 2 });
+    expect(reference.columns.map((c) => [...c])).toEqual([[3, 2], [1, 1], [2 / 3, 0.5]]);
+  });
+});
