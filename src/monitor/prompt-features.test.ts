@@ -33,13 +33,16 @@ describe("LLM prompt features", () => {
     expect(promptText({ prompt: "once upon" })).toBe("once upon");
   });
 
-  it("reads references as text lines or JSON lines (prompt, messages, or a string), at most maxRows", async () => {
+  it("reads references as text lines, JSON lines or a JSON array (prompt, messages, or a string), at most maxRows", async () => {
     const text = join(dir, "prompts.txt");
-    await writeFile(text, "first prompt\n\nsecond prompt\nthird\n");
+    await writeFile(text, "first prompt\r\n\r\nsecond prompt\r\nthird\r\n");
     expect(await readPromptReference(text, 2)).toEqual(["first prompt", "second prompt"]);
     const jsonl = join(dir, "prompts.jsonl");
     await writeFile(jsonl, [JSON.stringify({ prompt: "a" }), JSON.stringify({ messages: [{ role: "system", content: "b" }, { role: "user", content: "c" }] }), JSON.stringify("d"), ""].join("\n"));
     expect(await readPromptReference(jsonl, 10)).toEqual(["a", "b\nc", "d"]);
+    const json = join(dir, "prompts.json");
+    await writeFile(json, JSON.stringify([{ prompt: "x" }, "y", { prompt: "z" }], null, 2));
+    expect(await readPromptReference(json, 2)).toEqual(["x", "y"]);
   });
 
   it("refuses a reference that is empty, not JSON, or has no prompt, naming the line and the formats", async () => {
@@ -52,6 +55,9 @@ describe("LLM prompt features", () => {
     const wrong = join(dir, "wrong.jsonl");
     await writeFile(wrong, `${JSON.stringify({ text: "no prompt field" })}\n`);
     await expect(readPromptReference(wrong, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/line 1 has no "prompt"/) });
+    const object = join(dir, "object.json");
+    await writeFile(object, JSON.stringify({ prompt: "one" }));
+    await expect(readPromptReference(object, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/not a JSON array/) });
     await expect(readPromptReference(join(dir, "missing.txt"), 10)).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
   });
 

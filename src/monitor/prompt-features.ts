@@ -55,20 +55,29 @@ export function extractPromptFeatures(text: string, tokens: ArrayLike<number>, c
 
 function invalidReference(path: string, message: string): EdgeforgeError {
   return new EdgeforgeError("DATASET_INVALID", `${path}: ${message}`, {
-    hint: 'an LLM\'s drift reference is a text file with one prompt per line, or JSON lines with {"prompt": "..."} or {"messages": [{"role": "user", "content": "..."}]}',
+    hint: 'an LLM\'s drift reference is a text file with one prompt per line, JSON lines (.jsonl) of {"prompt": "..."} or {"messages": [{"role": "user", "content": "..."}]}, or a .json array of them',
     details: { path },
   });
 }
 
-function promptOfLine(value: unknown, path: string, lineNumber: number): string {
+/** A record's prompt: a string, `prompt`, or the contents of `messages`. */
+function promptOf(value: unknown, path: string, where: string): string {
   if (typeof value === "string") return value;
   const record = value as { prompt?: unknown; messages?: unknown } | null;
   if (typeof record?.prompt === "string") return record.prompt;
   if (Array.isArray(record?.messages) && record.messages.every((m) => typeof (m as { content?: unknown })?.content === "string")) return promptText({ messages: record.messages as { content: string }[] });
-  throw invalidReference(path, `line ${lineNumber} has no "prompt" string or "messages" with string contents`);
+  throw invalidReference(path, `${where} has no "prompt" string or "messages" with string contents`);
 }
 
-/** The prompts of an LLM drift reference (at most `maxRows`): `.jsonl`/`.json` lines, or any other text file's non-empty lines. */
+function parseJson(text: string, path: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidReference(path, `${where} is not JSON`);
+  }
+}
+
+/** The prompts of an LLM drift reference (at most `maxRows`): a `.jsonl` file's lines, a `.json` array, or any other text file's non-empty lines. */
 export async function readPromptReference(path: string, maxRows: number): Promise<string[]> {
   let text: string;
   try {
@@ -76,22 +85,15 @@ export async function readPromptReference(path: string, maxRows: number): Promis
   } catch (error) {
     throw fileError(error, path, "read");
   }
-  const json = [".jsonl", ".json"].includes(extname(path).toLowerCase());
-  const prompts: string[] = [];
-  for (const [index, line] of text.split("\n").entries()) {
-    if (prompts.length >= maxRows) break;
-    if (line.trim() === "") continue;
-    if (!json) {
-      prompts.push(line);
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw invalidReference(path, `line ${index + 1} is not JSON`);
-    }
-    prompts.push(promptOfLine(value, path, index + 1));
+  const extension = extname(path).toLowerCase();
+  let prompts: string[];
+  if (extension === ".json") {
+    const records = parseJson(text, path, "the file");
+    if (!Array.isArray(records)) throw invalidReference(path, "is not a JSON array of prompts");
+    prompts = records.slice(0, maxRows).map((record, index) => promptOf(record, path, `item ${index + 1}`));
+  } else {
+    const lines = text.split(/\r?\n/).map((line, index) => ({ line, number: index + 1 })).filter(({ line }) => line.trim() !== "").slice(0, maxRows);
+    prompts = extension === ".jsonl" ? lines.map(({ line, number }) => promptOf(parseJson(line, path, `line ${number}`), path, `line ${number}`)) : lines.map(({ line }) => line);
   }
   if (prompts.length === 0) throw invalidReference(path, "has no prompts");
   return prompts;

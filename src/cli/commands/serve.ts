@@ -85,7 +85,7 @@ export function registerServeCommand(program: Command): void {
     .option("--key <pub.pem>", "public key for --require-signature")
     .option("--isolation <mode>", "process (default: a crashing model takes only its own process down) or thread (no tensor copies, no crash isolation)")
     .option("--drain <ms>", "how long SIGTERM waits for in-flight requests (default 10000)", parseNonNegative)
-    .option("--reference <[name=]dataset>", "drift reference: a dataset (image folder, .npy folder, JSON/JSONL, as for eval) run through the model at load; for a GGUF model, prompts (one per line, or JSONL with prompt or messages) (repeatable, one per model)", collect, [])
+    .option("--reference <[name=]dataset>", "drift reference: a dataset (image folder, .npy folder, JSON/JSONL, as for eval) run through the model at load; for a GGUF model, prompts (one per line, .jsonl with prompt or messages, or a .json array) (repeatable, one per model)", collect, [])
     .option("--certification <[name=]path>", "certification.json (or its folder) from edgeforge certify, summarized on /dashboard (repeatable, one per model)", collect, [])
     .option("--reference-rows <n>", "reference samples read at most (default 5000)", parsePositiveInt)
     .option("--monitor-window <n>", "requests per version in the monitoring window (default 500)", parsePositiveInt)
