@@ -1,3 +1,4 @@
+import type { SequenceSession } from "../core/llm-session.js";
 import type { Session } from "../core/session.js";
 import type { NamedTensors } from "../core/tensor.js";
 import { timeRuns, type Clock } from "./time-runs.js";
@@ -5,10 +6,7 @@ import { timeRuns, type Clock } from "./time-runs.js";
 /** Tokens decoded one at a time per generation (llama-bench's tg, shorter: a block holds several). */
 export const generationTokenCount = 32;
 
-interface GenerationSession extends Session {
-  resetSequence(): Promise<void>;
-  appendTokens(tokens: Int32Array): Promise<void>;
-}
+type GenerationSession = Session & SequenceSession;
 
 function canGenerate(session: Session): session is GenerationSession {
   const s = session as Partial<GenerationSession>;
@@ -19,7 +17,7 @@ function canGenerate(session: Session): session is GenerationSession {
 export type Generation = () => Promise<number>;
 
 /**
- * A timer of llama-bench-style generation for sessions that decode token by token (llama-cpp):
+ * A timer of llama-bench-style generation for sessions that decode token by token (llama-cpp, MLX):
  * an empty sequence, then `generationTokenCount` tokens from the run's input appended one at a
  * time (no sampling, as llama-bench's tg). Returns nanoseconds (the reset not included); undefined for other sessions.
  */

@@ -10,7 +10,15 @@ export interface TokenSession extends Session {
  * What LLM evaluation and benchmarks need from an engine beyond the Session contract (llama.cpp's
  * session today). The api layer passes an opener that returns one, so evaluation never imports an engine.
  */
-export interface LlmSession extends TokenSession {
+/** A session that keeps one sequence (a KV cache) and decodes tokens after it: what timing generation needs. */
+export interface SequenceSession {
+  /** Forget the sequence's tokens (the KV cache). */
+  resetSequence(): Promise<void>;
+  /** Decode tokens after those already in the sequence, computing no logits: the timing primitive for pp/tg benchmarks. */
+  appendTokens(tokens: Int32Array): Promise<void>;
+}
+
+export interface LlmSession extends TokenSession, SequenceSession {
   readonly threads: number;
   /** BOS token id, or undefined when the vocabulary has none. */
   readonly bosToken: number | undefined;
@@ -24,10 +32,6 @@ export interface LlmSession extends TokenSession {
    * as a float32 [(n - firstPosition) × vocab] array (row-major).
    */
   evaluateLogits(tokens: Int32Array, firstPosition: number, signal?: AbortSignal): Promise<Float32Array>;
-  /** Forget the sequence's tokens (the KV cache). */
-  resetSequence(): Promise<void>;
-  /** Decode tokens after those already in the sequence, computing no logits: the timing primitive for pp/tg benchmarks. */
-  appendTokens(tokens: Int32Array): Promise<void>;
 }
 
 export interface LlmSessionSettings {

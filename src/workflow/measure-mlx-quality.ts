@@ -59,8 +59,7 @@ export async function measureMlxQualityHere(request: MlxQualityRequest, reporter
 
 /**
  * Quality of an MLX candidate against the GGUF it was exported from (see measureMlxQualityHere), in a
- * child process like every llama.cpp call. No generation (tg) figure: the MLX runtime has no KV cache,
- * so its speed is the prompt-processing tokens/s measured side by side.
+ * child process like every llama.cpp call. Its speed is measured side by side (measure-speed.ts).
  */
 export async function measureMlxQuality(
   folder: string,
@@ -76,6 +75,6 @@ export async function measureMlxQuality(
   return {
     metrics: result.metrics,
     chunkCount: result.chunkCount,
-    method: `MLX (node-mlx, CPU) perplexity over ${result.scoredTokens} tokens of ${textPath} (${result.chunkCount} chunks of ${result.contextSize} tokens, tokenized by ${basePath}); KL divergence and top-1 agreement against ${basePath} in llama.cpp on the same tokens; accuracyRetention = base perplexity / candidate perplexity; no generation tokens/s (the MLX runtime has no KV cache: its speed is prompt-processing tokens/s, measured side by side)`,
+    method: `MLX (node-mlx, CPU) perplexity over ${result.scoredTokens} tokens of ${textPath} (${result.chunkCount} chunks of ${result.contextSize} tokens, tokenized by ${basePath}); KL divergence and top-1 agreement against ${basePath} in llama.cpp on the same tokens; accuracyRetention = base perplexity / candidate perplexity`,
   };
 }

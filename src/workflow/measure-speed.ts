@@ -131,18 +131,17 @@ function errorOf(error: unknown): { code: string; message: string; hint?: string
  * arms = input model at its default settings, the input model at the candidate's settings (when
  * they differ), and the candidate. `speedup` (what the gate judges) is against the first, so it
  * includes what the settings did; `passSpeedup` is against the second: what the pass alone did.
- * GGUF models are compared on tokens/s, ONNX models on p50 latency.
+ * LLMs (GGUF on llama.cpp, MLX folders on node-mlx) are compared on generation tokens/s, ONNX models on p50 latency.
  */
 export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowConfig, reporter: Reporter): Promise<SideBySideSpeed> {
   const { input, defaultRuntime, candidate } = arms;
-  const gguf = candidate.format === "gguf";
   // LLM engines (llama.cpp, MLX) are compared on tokens/s over the same tokens.
-  const llm = gguf || candidate.format === "mlx";
+  const llm = candidate.format === "gguf" || candidate.format === "mlx";
   const arm = (label: string, path: string, format: ModelFormat, runtime: PlannedRuntime): SideBySideArm => ({ label, artifactPath: path, format, runtime: runtime.runtime as RuntimeId, settings: runtimeSettingsOf(runtime) });
   const defaultLabel = `input model at default settings (${describeRuntimeChoice(defaultRuntime)})`;
   const list: SideBySideArm[] = [arm(defaultLabel, input.path, input.format, defaultRuntime)];
   const comparisons: SideBySideComparison[] = [];
-  const decideOn = gguf ? "generation" : llm ? "rate" : "latency";
+  const decideOn = llm ? "generation" : "latency";
   let passComparison: number | undefined;
   if (!candidate.isBaseline) {
     // The input model at the candidate's settings only where the candidate's runtime reads the input (not MLX).
@@ -193,9 +192,8 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
   // One basis for both sides of memoryReduction (an MLX candidate has only RSS; llama.cpp reports its allocation).
   const memory = candidate.isBaseline ? undefined : compareModelMemory(mine.memory, reference.memory);
   const intervals: MetricIntervals = {};
-  // GGUF: generation tokens/s is the speed (what a user waits for); prompt tokens/s is reported beside it.
-  // MLX: prompt tokens/s (its runtime has no KV cache, so no generation figure).
-  const pick = (c: ComparisonResult) => (gguf ? (c.generationRatio ?? c.rateRatio) : llm ? c.rateRatio : c.latencyRatio);
+  // LLMs: generation tokens/s is the speed (what a user waits for); prompt tokens/s is reported beside it.
+  const pick = (c: ComparisonResult) => (llm ? (c.generationRatio ?? c.rateRatio) : c.latencyRatio);
   const total = result.comparisons[0];
   if (candidate.isBaseline) {
     metrics.speedup = 1;
@@ -206,7 +204,7 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
     intervals.speedup = { low: r.low, high: r.high, level: r.level };
     if (memory) metrics.memoryReduction = 1 - memory.candidateBytes / memory.baselineBytes;
   }
-  if (gguf && !candidate.isBaseline && total?.generationRatio) {
+  if (llm && !candidate.isBaseline && total?.generationRatio) {
     metrics.promptSpeedup = total.rateRatio.ratio;
     intervals.promptSpeedup = { low: total.rateRatio.low, high: total.rateRatio.high, level: total.rateRatio.level };
   }
@@ -216,17 +214,14 @@ export async function measureCandidateSpeed(arms: SpeedArms, config: WorkflowCon
     metrics.passSpeedup = r.ratio;
     intervals.passSpeedup = { low: r.low, high: r.high, level: r.level };
   }
-  const metricName = gguf
-    ? "generation tokens/s ratio (candidate / input; tokens decoded one at a time)"
-    : llm
-      ? "prompt tokens/s ratio (candidate / input; forward passes over the measured tokens)"
-      : "p50 latency ratio (input / candidate)";
+  const promptMetric = "prompt tokens/s ratio (candidate / input; forward passes over the measured tokens)";
+  const metricName = llm ? (total?.generationRatio ? "generation tokens/s ratio (candidate / input; tokens decoded one at a time)" : promptMetric) : "p50 latency ratio (input / candidate)";
   const ratios = result.comparisons.flatMap((c) => {
     const r = pick(c);
     const main = { against: c.baseline, metric: metricName, ratio: r.ratio, low: r.low, high: r.high, level: r.level, pairs: r.pairs, ...(c.threshold === undefined ? {} : { threshold: c.threshold }), ...(c.decision ? { decision: c.decision } : {}) };
-    if (!gguf || !c.generationRatio) return [main];
+    if (!llm || !c.generationRatio) return [main];
     const p = c.rateRatio;
-    return [main, { against: c.baseline, metric: "prompt tokens/s ratio (candidate / input; forward passes over the measured tokens)", ratio: p.ratio, low: p.low, high: p.high, level: p.level, pairs: p.pairs }];
+    return [main, { against: c.baseline, metric: promptMetric, ratio: p.ratio, low: p.low, high: p.high, level: p.level, pairs: p.pairs }];
   });
   const baselineBlocks = describeBaselineBlocks(reference, decideOn);
   const notes = [result.stoppedBecause];

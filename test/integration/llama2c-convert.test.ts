@@ -1,4 +1,4 @@
-import { copyFile, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspect } from "../../src/api/inspect.js";
@@ -45,7 +45,7 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 describe("llama2.c checkpoints", () => {
   it("inspect recognises the legacy layout and describes it from the header alone", async () => {
-    expect(await detectModelFormat(stories260KLlama2c)).toEqual({ format: "llama2c", layout: "file" });
+    expect(await detectModelFormat(stories260KLlama2c)).toEqual({ format: "llama2c", layout: "file", sizeBytes: (await stat(stories260KLlama2c)).size });
     const model = (await inspect(stories260KLlama2c)).model as Llama2cInspection;
     expect(model.format).toBe("llama2c");
     expect(model.config).toEqual({ dim: 64, hiddenDim: 172, layerCount: 5, headCount: 8, kvHeadCount: 4, vocabSize: 512, seqLen: 512 });

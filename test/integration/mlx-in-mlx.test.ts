@@ -6,7 +6,7 @@ import { convertModel } from "../../src/api/llm.js";
 import { TokenScoreAccumulator } from "../../src/eval/llm/token-scores.js";
 import { readGgufAsHf } from "../../src/passes/hf/export-gguf-as-hf.js";
 import { openLlamaCppSession } from "../../src/runtimes/llama-cpp/llama-cpp-runtime.js";
-import { loadMlx, loadMlxLlama, mlxToFloat32 } from "../../src/runtimes/mlx/mlx-runtime.js";
+import { loadMlx, loadMlxLlama, mlxToFloat32, type MlxKvCache } from "../../src/runtimes/mlx/mlx-runtime.js";
 import { heldoutText, llmTestThreads, stories260KGguf, tinyLlamaF16, tinyStoriesText } from "../fixtures/llm-models.js";
 import { makeTempDir } from "../fixtures/temp-dir.js";
 import { dequantizeMlx, float16Values, readMlxFolder, uint32Values, writeDequantizedHfFolder } from "../fixtures/mlx-dequantize.js";
@@ -125,13 +125,50 @@ describe("MLX exports, verified in MLX", () => {
     expect(scores.top1Agreement()?.ratio).toBeGreaterThanOrEqual(0.99);
   }, 300_000);
 
-  it("MLX is a measured runtime: the benchmark harness opens an MLX folder through the catalog and reports tokens/s", async () => {
+  it("MLX is a measured runtime: the benchmark harness opens an MLX folder through the catalog and reports prompt and generation tokens/s", async () => {
     const folder = folders.get("4bit-g64") as string;
     const record = await benchmark({ models: [folder], iterations: 3, warmupIterations: 1, sweepSizes: [], shapes: { tokens: [32] } });
     const result = record.results[0];
     expect(result?.runtime).toBe("mlx");
     expect(result?.status).toBe("ok");
     expect(result?.summary?.tokensPerSec).toBeGreaterThan(0);
+    // 32 tokens decoded one at a time through the KV cache, as for llama.cpp.
+    expect(result?.summary?.generationTokensPerSec).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("the KV cache: a sequence decoded in parts (prefill, one token at a time, a block) gives the full pass's logits, with and without grouped-query attention", async () => {
+    const stories = join(dir, "stories260K-kv-cache");
+    await convertModel(stories260KGguf, { to: "mlx", bits: 8, groupSize: 32, output: stories });
+    for (const folder of [folders.get("4bit-g64") as string, stories]) {
+      const model = await loadMlxLlama(folder);
+      const sequence = Int32Array.from((tokens[0] as Int32Array).subarray(0, 56), (token) => token % model.config.vocabSize);
+      const vocab = model.config.vocabSize;
+      const full = model.logits(sequence);
+      const cache: MlxKvCache = { layers: [] };
+      const parts = [model.logits(sequence.subarray(0, 40), cache)];
+      for (let i = 40; i < 48; i++) parts.push(model.logits(sequence.subarray(i, i + 1), cache));
+      parts.push(model.logits(sequence.subarray(48, 56), cache));
+      expect(cache.layers[0]?.keys.shape[2], folder).toBe(56);
+      const incremental = new Float32Array(full.length);
+      let at = 0;
+      for (const part of parts) {
+        incremental.set(part, at);
+        at += part.length;
+      }
+      expect(at).toBe(56 * vocab);
+      let maxDifference = 0;
+      for (let i = 0; i < full.length; i++) maxDifference = Math.max(maxDifference, Math.abs((full[i] as number) - (incremental[i] as number)));
+      expect(maxDifference, folder).toBeLessThan(1e-3);
+      // append (no logits) extends the cache as logits() does
+      const appended: MlxKvCache = { layers: [] };
+      model.append(sequence.subarray(0, 40), appended);
+      model.append(sequence.subarray(40, 41), appended);
+      expect(appended.layers.length).toBe(model.config.layerCount);
+      expect(appended.layers[0]?.keys.shape[2]).toBe(41);
+      const next = model.logits(sequence.subarray(41, 42), appended);
+      for (let i = 0; i < vocab; i++) maxDifference = Math.max(maxDifference, Math.abs((next[i] as number) - (full[41 * vocab + i] as number)));
+      expect(maxDifference, folder).toBeLessThan(1e-3);
+    }
   }, 300_000);
 
   it("keeps matrices MLX cannot quantize in float, says so per tensor, and MLX runs the result (stories260K: 64- and 172-wide rows)", async () => {

@@ -17,12 +17,16 @@ describe("optimize measures MLX candidates in MLX itself (node-mlx on this CPU)"
     for (const candidate of mlx) {
       const { metrics } = candidate;
       expect(metrics.promptTokensPerSec).toBeGreaterThan(0);
+      // Generation through MLX's KV cache, decided on as for a GGUF candidate; prompt tokens/s beside it.
+      expect(metrics.tokensPerSec).toBeGreaterThan(0);
       expect(metrics.speedup).toBeGreaterThan(0);
+      expect(metrics.promptSpeedup).toBeGreaterThan(0);
       expect(metrics.peakRssBytes).toBeGreaterThan(0);
       // Against llama.cpp's F16 on the same tokens (1 chunk × 63 scored): the bounds mlx-in-mlx.test.ts states.
       expect(metrics.perplexity).toBeGreaterThan(1);
       expect(metrics.top1Agreement).toBeGreaterThanOrEqual(0.85);
-      expect(candidate.sideBySide?.ratios[0]?.metric).toMatch(/^prompt tokens\/s ratio/);
+      expect(candidate.sideBySide?.ratios.map((r) => r.metric.split(" (")[0])).toEqual(["generation tokens/s ratio", "prompt tokens/s ratio"]);
+      expect(candidate.sideBySide?.ratios[0]?.ratio).toBe(metrics.speedup);
       expect(candidate.evaluationMethod).toContain("MLX (node-mlx, CPU) perplexity");
       // One memory basis for both sides: MLX reports no allocation, so not its RSS against llama.cpp's allocation report.
       const memory = candidate.sideBySide?.memory;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { EdgeforgeError, fileError } from "../../core/errors.js";
-import type { TokenSession } from "../../core/llm-session.js";
+import type { SequenceSession, TokenSession } from "../../core/llm-session.js";
 import type { RunOptions, SessionDescription } from "../../core/session.js";
 import type { NamedTensors } from "../../core/tensor.js";
 import { parseNpy } from "../../datasets/npy.js";
@@ -39,6 +39,7 @@ interface MlxCore {
   multiply(a: MlxArray, b: MlxArray): MlxArray;
   sigmoid(a: MlxArray): MlxArray;
   repeat(a: MlxArray, repeats: number, axis: number): MlxArray;
+  concatenate(arrays: MlxArray[], axis: number): MlxArray;
   eval(...arrays: MlxArray[]): void;
   save(path: string, array: MlxArray): void;
   fast: {
@@ -153,12 +154,23 @@ async function readWeights(folder: string, mx: MlxCore): Promise<Record<string, 
   return weights;
 }
 
-/** The llama forward pass over MLX arrays: logits [n, vocab] for tokens decoded from position 0. */
+/** A sequence's keys and values so far, per layer ([1, kv heads, positions, head dim] each): MLX's KV cache. */
+export interface MlxKvCache {
+  layers: Array<{ keys: MlxArray; values: MlxArray }>;
+}
+
+/** The llama forward pass over MLX arrays. */
 export interface MlxLlama {
   readonly config: LlamaConfig;
   readonly quantizedMatrices: number;
   readonly floatMatrices: number;
-  logits(tokens: Int32Array): Float32Array;
+  /** Logits [n, vocab] for tokens decoded from position 0, or after the ones in `cache` (extended in place). */
+  logits(tokens: Int32Array, cache?: MlxKvCache): Float32Array;
+  /**
+   * Decode `tokens` after the ones in `cache` (its keys and values extended in place), computing
+   * every layer but not the logits, as llama.cpp's decode of tokens whose logits are not asked for.
+   */
+  append(tokens: Int32Array, cache: MlxKvCache): void;
 }
 
 export async function loadMlxLlama(folder: string): Promise<MlxLlama> {
@@ -226,45 +238,67 @@ export async function loadMlxLlama(folder: string): Promise<MlxLlama> {
   const { headCount, kvHeadCount, headDim, rmsNormEps, ropeTheta } = config;
   const scale = 1 / Math.sqrt(headDim);
 
+  /** The normalized hidden states [n, hidden] of `tokens` at positions after the cache's (from 0 without one). */
+  const hidden = (tokens: Int32Array, cache?: MlxKvCache): MlxArray => {
+    const n = tokens.length;
+    const offset = cache?.layers[0]?.keys.shape[2] ?? 0;
+    // Query row r (position offset + r) sees keys 0..offset + r; one new token sees them all.
+    const mask = n === 1 ? undefined : mx.array(Array.from({ length: n }, (_, row) => Array.from({ length: offset + n }, (_, col) => (col > offset + row ? -1e9 : 0))), mx.float32);
+    let x = mx.take(embedding, mx.array(Array.from(tokens), mx.int32), 0).astype(mx.float32);
+    const heads = (t: MlxArray, count: number): MlxArray => t.reshape(1, n, count, headDim).transpose(0, 2, 1, 3);
+    for (const [index, layer] of layers.entries()) {
+      const h = mx.fast.rmsNorm(x, layer.inputNorm, rmsNormEps);
+      // HF layout (rotate_half): MLX's non-traditional RoPE, at the tokens' own positions.
+      const q = mx.fast.rope(heads(layer.q(h), headCount), headDim, false, ropeTheta, 1, offset);
+      let k = mx.fast.rope(heads(layer.k(h), kvHeadCount), headDim, false, ropeTheta, 1, offset);
+      let v = heads(layer.v(h), kvHeadCount);
+      if (cache) {
+        const past = cache.layers[index];
+        if (past) {
+          k = mx.concatenate([past.keys, k], 2);
+          v = mx.concatenate([past.values, v], 2);
+        }
+        cache.layers[index] = { keys: k, values: v };
+      }
+      if (kvHeadCount !== headCount) {
+        k = mx.repeat(k, headCount / kvHeadCount, 1);
+        v = mx.repeat(v, headCount / kvHeadCount, 1);
+      }
+      const attention = mx.fast.scaledDotProductAttention(q, k, v, scale, mask).transpose(0, 2, 1, 3).reshape(n, headCount * headDim);
+      x = mx.add(x, layer.o(attention));
+      const m = mx.fast.rmsNorm(x, layer.postNorm, rmsNormEps);
+      const gate = layer.gate(m);
+      x = mx.add(x, layer.down(mx.multiply(mx.multiply(gate, mx.sigmoid(gate)), layer.up(m))));
+    }
+    return mx.fast.rmsNorm(x, finalNorm, rmsNormEps);
+  };
+
   return {
     config,
     quantizedMatrices,
     floatMatrices,
-    logits(tokens) {
-      const n = tokens.length;
-      const mask = mx.array(Array.from({ length: n }, (_, row) => Array.from({ length: n }, (_, col) => (col > row ? -1e9 : 0))), mx.float32);
-      let x = mx.take(embedding, mx.array(Array.from(tokens), mx.int32), 0).astype(mx.float32);
-      const heads = (t: MlxArray, count: number): MlxArray => t.reshape(1, n, count, headDim).transpose(0, 2, 1, 3);
-      for (const layer of layers) {
-        const h = mx.fast.rmsNorm(x, layer.inputNorm, rmsNormEps);
-        // HF layout (rotate_half): MLX's non-traditional RoPE.
-        const q = mx.fast.rope(heads(layer.q(h), headCount), headDim, false, ropeTheta, 1, 0);
-        let k = mx.fast.rope(heads(layer.k(h), kvHeadCount), headDim, false, ropeTheta, 1, 0);
-        let v = heads(layer.v(h), kvHeadCount);
-        if (kvHeadCount !== headCount) {
-          k = mx.repeat(k, headCount / kvHeadCount, 1);
-          v = mx.repeat(v, headCount / kvHeadCount, 1);
-        }
-        const attention = mx.fast.scaledDotProductAttention(q, k, v, scale, mask).transpose(0, 2, 1, 3).reshape(n, headCount * headDim);
-        x = mx.add(x, layer.o(attention));
-        const m = mx.fast.rmsNorm(x, layer.postNorm, rmsNormEps);
-        const gate = layer.gate(m);
-        x = mx.add(x, layer.down(mx.multiply(mx.multiply(gate, mx.sigmoid(gate)), layer.up(m))));
-      }
-      const logits = head(mx.fast.rmsNorm(x, finalNorm, rmsNormEps));
+    logits(tokens, cache) {
+      const logits = head(hidden(tokens, cache));
       mx.eval(logits);
       return mlxToFloat32(logits);
+    },
+    append(tokens, cache) {
+      if (tokens.length === 0) return;
+      const states = hidden(tokens, cache);
+      // MLX is lazy: evaluating the last hidden states and the cache computes every layer now.
+      mx.eval(states, ...cache.layers.flatMap((layer) => [layer.keys, layer.values]));
     },
   };
 }
 
-/** A Session whose token inputs the benchmark harness fills with ids below the vocabulary size. */
-export type MlxSession = TokenSession;
+/** A Session whose token inputs the benchmark harness fills with ids below the vocabulary size, with a sequence for generation. */
+export type MlxSession = TokenSession & SequenceSession;
 
 /**
  * The engine-neutral Session over an MLX llama folder: { tokens: int32 [n] } → { logits: float32
- * [n, vocab] }, each run a full forward pass from position 0 (no KV cache), so the harness's
- * tokens/s for it is prompt-processing throughput. MLX picks its own CPU threads.
+ * [n, vocab] }, each run a full forward pass from position 0, so the harness's tokens/s for it is
+ * prompt-processing throughput; `resetSequence` / `appendTokens` decode one sequence through a KV
+ * cache, which the harness times as generation. MLX picks its own CPU threads.
  */
 export async function openMlxSession(folder: string): Promise<MlxSession> {
   const model = await loadMlxLlama(folder);
@@ -279,6 +313,13 @@ export async function openMlxSession(folder: string): Promise<MlxSession> {
     settings: { quantization: model.config.quantization ?? null, quantizedMatrices: model.quantizedMatrices, floatMatrices: model.floatMatrices },
   };
   const close = async (): Promise<void> => {};
+  const checkIds = (tokens: Int32Array): void => {
+    if (tokens.some((token) => token < 0 || token >= model.config.vocabSize)) {
+      throw new EdgeforgeError("INVALID_SHAPE", `token ids must lie in 0..${model.config.vocabSize - 1}`, { hint: "tokenize with the model's own tokenizer" });
+    }
+  };
+  let sequence: MlxKvCache = { layers: [] };
+  let sequenceLength = 0;
   return {
     vocabularySize: model.config.vocabSize,
     contextSize: model.config.contextLength,
@@ -289,11 +330,21 @@ export async function openMlxSession(folder: string): Promise<MlxSession> {
       if (!tokens || tokens.dtype !== "int32" || tokens.dims.length !== 1 || !(tokens.data instanceof Int32Array) || tokens.data.length === 0) {
         throw new EdgeforgeError("INVALID_SHAPE", "the mlx session takes one input, tokens: int32 [n]", { hint: "pass { tokens: { dtype: \"int32\", dims: [n], data: Int32Array } }" });
       }
-      if (tokens.data.some((token) => token < 0 || token >= model.config.vocabSize)) {
-        throw new EdgeforgeError("INVALID_SHAPE", `token ids must lie in 0..${model.config.vocabSize - 1}`, { hint: "tokenize with the model's own tokenizer" });
-      }
+      checkIds(tokens.data);
       const logits = model.logits(tokens.data);
       return { logits: { dtype: "float32", dims: [tokens.data.length, model.config.vocabSize], data: logits } };
+    },
+    async resetSequence() {
+      sequence = { layers: [] };
+      sequenceLength = 0;
+    },
+    async appendTokens(tokens: Int32Array) {
+      checkIds(tokens);
+      if (sequenceLength + tokens.length > model.config.contextLength) {
+        throw new EdgeforgeError("INVALID_SHAPE", `the sequence would hold ${sequenceLength + tokens.length} tokens, over the model's context of ${model.config.contextLength}`, { hint: "reset the sequence first" });
+      }
+      model.append(tokens, sequence);
+      sequenceLength += tokens.length;
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -95,20 +95,22 @@ export async function remeasurePerformance({ artifactPath, report, candidate, re
     p95LatencyMs: a.latency.p95Ms,
     p99LatencyMs: a.latency.p99Ms,
     ...(a.rateUnit === "tokens" ? { promptTokensPerSec: a.ratePerSec } : { throughputPerSec: a.ratePerSec }),
+    ...(a.generationTokensPerSec === undefined ? {} : { tokensPerSec: a.generationTokensPerSec }),
     peakRssBytes: a.memory.peakRssBytes,
     ...(a.memory.modelBytes === undefined ? {} : { rssIncreaseBytes: a.memory.modelBytes }),
     loadMs: a.loadMs,
   });
   const metrics = figures(cand);
-  // MLX against llama.cpp: one run is a forward pass on one side and prompt + generation on the other, so they are compared on prompt tokens/s (as optimize does)
-  const interval = mlx ? result.comparison.rateRatio : result.comparison.latencyRatio;
+  // The speed-up on the report's basis: an LLM's (GGUF, MLX) generation tokens/s, as optimize decides on it; an ONNX model's p50 latency.
+  const llm = options.format === "gguf" || mlx;
+  const interval = llm ? (result.comparison.generationRatio ?? result.comparison.rateRatio) : result.comparison.latencyRatio;
   metrics.speedup = interval.ratio;
   // one basis for both sides (an MLX folder has only RSS; llama.cpp reports its allocation), as optimize compares them
   const memory = compareModelMemory(cand.memory, base.memory);
   if (memory) metrics.memoryReduction = 1 - memory.candidateBytes / memory.baselineBytes;
   return {
     source: "re-measured",
-    method: `${mlx ? `${result.method}; speed-up = prompt tokens/s of the MLX folder (node-mlx, a full forward pass per run, no KV cache) over the input GGUF's (llama.cpp); no generation figure for MLX` : result.method}${memory ? `; memoryReduction basis: ${memory.basis}` : ""}`,
+    method: `${result.method}; speed-up = ${llm ? `${result.comparison.generationRatio ? "generation" : "prompt"} tokens/s of the ${mlx ? "MLX folder (node-mlx)" : "artifact"} over the input GGUF's (llama.cpp)${result.comparison.generationRatio ? ", tokens decoded one at a time through the KV cache" : ""}` : "p50 latency of the input model over the artifact's"}${memory ? `; memoryReduction basis: ${memory.basis}` : ""}`,
     metrics,
     baselineMetrics: figures(base),
     speedupInterval: { low: interval.low, high: interval.high, level: interval.level, pairs: interval.pairs },

@@ -50,7 +50,6 @@ export interface NotApplicableCheck {
 
 /** What certify cannot check on an MLX folder, and why; everything else runs on it as on a GGUF. */
 const mlxNotApplicable: NotApplicableCheck[] = [
-  { section: "performance", name: "generation tokens/s", reason: "the MLX runtime (node-mlx) runs a full forward pass per request with no KV cache: its speed is prompt-processing tokens/s, measured side by side with the input GGUF on llama.cpp" },
   { section: "stress", name: "concurrent execution", reason: "node-mlx runs one synchronous forward pass at a time, so requests in flight queue (the sweep measures that queueing)" },
   { section: "security", name: "known op domains only", reason: "an MLX folder has no operator graph: its forward pass is edgeforge's llama decoder over MLX ops" },
   { section: "compliance", name: "IR version and opsets", reason: "an MLX folder has no IR or opset versions (config.json and safetensors only)" },
