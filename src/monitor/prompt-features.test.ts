@@ -1,16 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { useTempDir } from "../../test/fixtures/temp-dir.js";
 import { buildPromptReference, commonTokens, extractPromptFeatures, promptFeatures, promptText, readPromptReference } from "./prompt-features.js";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "edgeforge-prompt-features-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const temp = useTempDir("edgeforge-prompt-features-");
 
 describe("LLM prompt features", () => {
   it("takes the most frequent tokens that make up half of the reference's tokens, ties by id", () => {
@@ -34,31 +27,31 @@ describe("LLM prompt features", () => {
   });
 
   it("reads references as text lines, JSON lines or a JSON array (prompt, messages, or a string), at most maxRows", async () => {
-    const text = join(dir, "prompts.txt");
+    const text = temp.join("prompts.txt");
     await writeFile(text, "first prompt\r\n\r\nsecond prompt\r\nthird\r\n");
     expect(await readPromptReference(text, 2)).toEqual(["first prompt", "second prompt"]);
-    const jsonl = join(dir, "prompts.jsonl");
+    const jsonl = temp.join("prompts.jsonl");
     await writeFile(jsonl, [JSON.stringify({ prompt: "a" }), JSON.stringify({ messages: [{ role: "system", content: "b" }, { role: "user", content: "c" }] }), JSON.stringify("d"), ""].join("\n"));
     expect(await readPromptReference(jsonl, 10)).toEqual(["a", "b\nc", "d"]);
-    const json = join(dir, "prompts.json");
+    const json = temp.join("prompts.json");
     await writeFile(json, JSON.stringify([{ prompt: "x" }, "y", { prompt: "z" }], null, 2));
     expect(await readPromptReference(json, 2)).toEqual(["x", "y"]);
   });
 
   it("refuses a reference that is empty, not JSON, or has no prompt, naming the line and the formats", async () => {
-    const empty = join(dir, "empty.txt");
+    const empty = temp.join("empty.txt");
     await writeFile(empty, "\n\n");
     await expect(readPromptReference(empty, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/has no prompts/), hint: expect.stringMatching(/one prompt per line/) });
-    const broken = join(dir, "broken.jsonl");
+    const broken = temp.join("broken.jsonl");
     await writeFile(broken, `${JSON.stringify({ prompt: "ok" })}\n{not json\n`);
     await expect(readPromptReference(broken, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/line 2 is not JSON/) });
-    const wrong = join(dir, "wrong.jsonl");
+    const wrong = temp.join("wrong.jsonl");
     await writeFile(wrong, `${JSON.stringify({ text: "no prompt field" })}\n`);
     await expect(readPromptReference(wrong, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/line 1 has no "prompt"/) });
-    const object = join(dir, "object.json");
+    const object = temp.join("object.json");
     await writeFile(object, JSON.stringify({ prompt: "one" }));
     await expect(readPromptReference(object, 10)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/not a JSON array/) });
-    await expect(readPromptReference(join(dir, "missing.txt"), 10)).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+    await expect(readPromptReference(temp.join("missing.txt"), 10)).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
   });
 
   it("builds the reference's columns with the same features as a request", () => {

@@ -5,7 +5,7 @@ import type { RolloutStatus } from "../../src/rollout/rollout-status.js";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
 import { writeMnistBatchVariants } from "../fixtures/mnist-batch-variants.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { seededFloats, testToken, waitFor } from "../fixtures/serve-test-helpers.js";
+import { adminRequest, seededFloats, testToken, waitFor } from "../fixtures/serve-test-helpers.js";
 
 /**
  * Canary rollouts on a real server with real models on loopback. The load mixes batch-1 and batch-2
@@ -55,14 +55,7 @@ function runLoad(connections = 3): { stop(): Promise<LoadResult>; sent(): number
   };
 }
 
-async function admin<T>(path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { authorization: `Bearer ${testToken}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as T };
-}
+const admin = <T>(path: string, body?: unknown) => adminRequest<T>(server.url, path, body);
 
 const rolloutStatus = async (): Promise<RolloutStatus> => (await admin<RolloutStatus>("/v2/models/digits/rollout")).json;
 

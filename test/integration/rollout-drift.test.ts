@@ -7,7 +7,7 @@ import { writeMnistBatchVariants } from "../fixtures/mnist-batch-variants.js";
 import { loadMnistSplit } from "../fixtures/mnist-classifier.js";
 import { brighten, writeMnistJsonl } from "../fixtures/mnist-drift-inputs.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { testToken, waitFor } from "../fixtures/serve-test-helpers.js";
+import { adminRequest, testToken, waitFor } from "../fixtures/serve-test-helpers.js";
 
 /**
  * The rollout analysis's drift criterion on a real server: the stable version is served with a
@@ -20,14 +20,7 @@ const { train: referenceDigits, test: streamDigits } = loadMnistSplit(50, 40);
 let server: InferenceServer;
 let registryPath: string;
 
-async function admin<T>(path: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { authorization: `Bearer ${testToken}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as T };
-}
+const admin = <T>(path: string, body?: unknown) => adminRequest<T>(server.url, path, body);
 
 const rolloutStatus = async (): Promise<RolloutStatus> => (await admin<RolloutStatus>("/v2/models/digits/rollout")).json;
 

@@ -6,7 +6,7 @@ import { loadMnistSplit } from "../fixtures/mnist-classifier.js";
 import { brighten, writeMnistJsonl } from "../fixtures/mnist-drift-inputs.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { waitFor } from "../fixtures/serve-test-helpers.js";
+import { evaluatedMonitoring, readMonitoring } from "../fixtures/serve-test-helpers.js";
 
 /** The real server on loopback: mnist-8 with a --reference dataset, drift over HTTP, the monitoring endpoint and the gauges. */
 const temp = useTempDir("edgeforge-serve-drift-");
@@ -20,20 +20,9 @@ const infer = async (pixels: Float32Array): Promise<number> => {
   await response.arrayBuffer();
   return response.status;
 };
-const monitoring = async (path = "/v2/models/mnist/monitoring"): Promise<ModelMonitoringResponse> => (await fetch(`${server.url}${path}`)).json() as Promise<ModelMonitoringResponse>;
-/** Wait for the drift evaluation that covers every request sent so far (the timer runs every 100 ms). */
-const evaluated = async (): Promise<ModelMonitoringResponse["versions"][number]> => {
-  let latest: ModelMonitoringResponse["versions"][number] | undefined;
-  await waitFor(
-    async () => {
-      latest = (await monitoring()).versions[0]!;
-      return latest.drift.evaluatedAtRequest === latest.requestsSeen;
-    },
-    10_000,
-    "a drift evaluation",
-  );
-  return latest!;
-};
+const monitoring = (path?: string): Promise<ModelMonitoringResponse> => readMonitoring(server.url, "mnist", path);
+/** The drift evaluation that covers every request sent so far (the timer runs every 100 ms). */
+const evaluated = () => evaluatedMonitoring(server.url, "mnist");
 
 beforeAll(async () => {
   const reference = await writeMnistJsonl(temp.join("reference.jsonl"), referenceDigits);

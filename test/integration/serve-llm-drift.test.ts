@@ -1,11 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ModelMonitoringResponse } from "../../src/monitor/model-monitor.js";
 import { startInferenceServer, type InferenceServer } from "../../src/server/start-server.js";
 import { createRandom, shuffled } from "../../src/stats/random.js";
 import { sharedModels } from "../fixtures/shared-models.js";
 import { useTempDir } from "../fixtures/temp-dir.js";
-import { waitFor } from "../fixtures/serve-test-helpers.js";
+import { evaluatedMonitoring, readMonitoring } from "../fixtures/serve-test-helpers.js";
 
 /**
  * Drift of an LLM's prompts on a real server: tiny-fortunes (GGUF) served with a reference of 300
@@ -24,19 +23,8 @@ const complete = async (prompt: string, chat = false): Promise<number> => {
   await response.arrayBuffer();
   return response.status;
 };
-const monitoring = async (): Promise<ModelMonitoringResponse> => (await fetch(`${server.url}/v2/models/fortunes/monitoring`)).json() as Promise<ModelMonitoringResponse>;
-const evaluated = async (): Promise<ModelMonitoringResponse["versions"][number]> => {
-  let latest: ModelMonitoringResponse["versions"][number] | undefined;
-  await waitFor(
-    async () => {
-      latest = (await monitoring()).versions[0]!;
-      return latest.drift.evaluatedAtRequest === latest.requestsSeen;
-    },
-    10_000,
-    "a drift evaluation",
-  );
-  return latest!;
-};
+const monitoring = () => readMonitoring(server.url, "fortunes");
+const evaluated = () => evaluatedMonitoring(server.url, "fortunes");
 
 beforeAll(async () => {
   // Shuffled, so that the reference and the streams come from one distribution (the file is in alphabetical order).
