@@ -80,7 +80,7 @@ describe("edgeforge monitor URL", () => {
 describe("edgeforge serve --reference", () => {
   it("passes the reference and the monitoring flags to the server; a bad reference is a typed error", async () => {
     const reference = temp.join("reference.jsonl");
-    const served = await startServeCli(["--model", `mnist=${sharedModels.mnist8Onnx}`, "--reference", reference, "--reference-rows", "50", "--monitor-window", "40", "--monitor-interval", "100", "--drift-method", "psi"]);
+    const served = await startServeCli(["--model", `mnist=${sharedModels.mnist8Onnx}`, "--reference", reference, "--reference-rows", "50", "--monitor-window", "40", "--monitor-interval", "100ms", "--drift-method", "psi"]);
     try {
       let version: ModelMonitoringResponse["versions"][number] | undefined;
       await waitFor(

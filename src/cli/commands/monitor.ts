@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { readModelMonitoring, readServedModelNames, renderMonitoring, type ModelMonitoringResponse } from "../../api/monitor.js";
 import { EdgeforgeError } from "../../core/errors.js";
-import { collect, parsePositiveInt } from "../options.js";
+import { collect, millisecondsParser, parsePositiveInt } from "../options.js";
 import { printHuman, printJson } from "../output.js";
 
 interface MonitorFlags {
@@ -25,7 +25,7 @@ export function registerMonitorCommand(program: Command): void {
     .argument("<url>", "server base URL, e.g. http://127.0.0.1:8080")
     .option("--model <name>", "model to show (repeatable; default: every served model, from /metrics)", collect, [])
     .option("--once", "print one view and exit")
-    .option("--interval <ms>", "refresh period in ms", parsePositiveInt, 2000)
+    .option("--interval <duration>", "refresh period, ms or with a unit (2000, 2s)", millisecondsParser(1), 2000)
     .option("--count <n>", "stop after n views (default: until Ctrl-C)", parsePositiveInt)
     .option("--json", "print the monitoring JSON on stdout (one document per view) instead of the table")
     .action(async (url: string, flags: MonitorFlags) => {

@@ -6,7 +6,7 @@ import { resolveRegistryPath } from "../../api/registry.js";
 import { parseServeConfig, resolveModelArgument, type ServeConfigInput, type ServedModelSpec } from "../../api/serve.js";
 import { EdgeforgeError } from "../../core/errors.js";
 import { parseSizeBytes } from "../../core/units.js";
-import { collect, parsePositiveInt } from "../options.js";
+import { collect, millisecondsParser, parsePositiveInt } from "../options.js";
 
 /** The server's own entry point: cli/ starts it as a process rather than importing server/. */
 const serverEntry = fileURLToPath(new URL("../../server/serve-main.js", import.meta.url));
@@ -75,7 +75,7 @@ export function registerServeCommand(program: Command): void {
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port (0: any free port; the URL is printed)", parsePort, 8080)
     .option("--queue-depth <n>", "requests waiting per model before 429 (default 32)", parseNonNegative)
-    .option("--deadline <ms>", "default request deadline in ms; clients may ask for less with Request-Timeout-Ms (default 30000)", parsePositiveInt)
+    .option("--deadline <duration>", "default request deadline, ms or with a unit (30000, 30s); clients may ask for less with Request-Timeout-Ms (default 30s)", millisecondsParser(1))
     .option("--max-body <size>", "largest request body, e.g. 64MB (default 64MiB)", parseSize)
     .option("--threads <n>", "compute threads per model worker", parsePositiveInt)
     .option("--ctx <tokens>", "llama.cpp context size for GGUF models", parsePositiveInt)
@@ -84,12 +84,12 @@ export function registerServeCommand(program: Command): void {
     .option("--require-signature", "load a model only if its signature (<model>.sig, OMS) verifies with --key")
     .option("--key <pub.pem>", "public key for --require-signature")
     .option("--isolation <mode>", "process (default: a crashing model takes only its own process down) or thread (no tensor copies, no crash isolation)")
-    .option("--drain <ms>", "how long SIGTERM waits for in-flight requests (default 10000)", parseNonNegative)
+    .option("--drain <duration>", "how long SIGTERM waits for in-flight requests, ms or with a unit (default 10s)", millisecondsParser(0))
     .option("--reference <[name=]dataset>", "drift reference: a dataset (image folder, .npy folder, JSON/JSONL, as for eval) run through the model at load; for a GGUF model, prompts (one per line, .jsonl with prompt or messages, or a .json array) (repeatable, one per model)", collect, [])
     .option("--certification <[name=]path>", "certification.json (or its folder) from edgeforge certify, summarized on /dashboard (repeatable, one per model)", collect, [])
     .option("--reference-rows <n>", "reference samples read at most (default 5000)", parsePositiveInt)
     .option("--monitor-window <n>", "requests per version in the monitoring window (default 500)", parsePositiveInt)
-    .option("--monitor-interval <ms>", "how often drift is recomputed (default 5000)", parsePositiveInt)
+    .option("--monitor-interval <duration>", "how often drift is recomputed, ms or with a unit (default 5s)", millisecondsParser(1))
     .option("--drift-method <method>", "auto (KS / chi-square up to 1,000 reference rows, Wasserstein / Jensen–Shannon above) or psi")
     .action(async (flags: ServeFlags) => {
       if (flags.auth !== undefined && flags.auth !== "inference") throw new EdgeforgeError("INVALID_OPTION", `--auth takes "inference", not "${flags.auth}"`, { hint: "admin routes always need a token; --auth inference adds the inference routes" });
