@@ -103,14 +103,21 @@ export async function remeasurePerformance({ artifactPath, report, candidate, re
   const metrics = figures(cand);
   // The speed-up on the report's basis: an LLM's (GGUF, MLX) generation tokens/s, as optimize decides on it; an ONNX model's p50 latency.
   const llm = options.format === "gguf" || mlx;
-  const interval = llm ? (result.comparison.generationRatio ?? result.comparison.rateRatio) : result.comparison.latencyRatio;
+  const generation = llm ? result.comparison.generationRatio : undefined;
+  const interval = generation ?? (llm ? result.comparison.rateRatio : result.comparison.latencyRatio);
+  const subject = mlx ? "MLX folder (node-mlx)" : "artifact";
+  const basis = generation
+    ? `generation tokens/s of the ${subject} over the input GGUF's (llama.cpp), tokens decoded one at a time through the KV cache`
+    : llm
+      ? `prompt tokens/s of the ${subject} over the input GGUF's (llama.cpp)`
+      : "p50 latency of the input model over the artifact's";
   metrics.speedup = interval.ratio;
   // one basis for both sides (an MLX folder has only RSS; llama.cpp reports its allocation), as optimize compares them
   const memory = compareModelMemory(cand.memory, base.memory);
   if (memory) metrics.memoryReduction = 1 - memory.candidateBytes / memory.baselineBytes;
   return {
     source: "re-measured",
-    method: `${result.method}; speed-up = ${llm ? `${result.comparison.generationRatio ? "generation" : "prompt"} tokens/s of the ${mlx ? "MLX folder (node-mlx)" : "artifact"} over the input GGUF's (llama.cpp)${result.comparison.generationRatio ? ", tokens decoded one at a time through the KV cache" : ""}` : "p50 latency of the input model over the artifact's"}${memory ? `; memoryReduction basis: ${memory.basis}` : ""}`,
+    method: `${result.method}; speed-up = ${basis}${memory ? `; memoryReduction basis: ${memory.basis}` : ""}`,
     metrics,
     baselineMetrics: figures(base),
     speedupInterval: { low: interval.low, high: interval.high, level: interval.level, pairs: interval.pairs },
